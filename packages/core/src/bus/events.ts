@@ -1,0 +1,61 @@
+import type { ConnectionState } from '../adapter/contract.js';
+import type { Money } from '../money/money.js';
+import type { Execution } from '../model/execution.js';
+import type { OrderIntent } from '../model/intent.js';
+import type { Position } from '../model/position.js';
+import type { TradeSignal } from '../model/signal.js';
+import type { RiskReason } from '../risk/reasons.js';
+
+/** Per-account outcome of one signal. */
+export type IntentOutcome = 'placed' | 'filled' | 'rejected' | 'blocked' | 'timed-out' | 'skipped' | 'failed';
+
+/** Everything the engine tells the world, one union. Names are noun-verb. */
+export type EngineEvent =
+  | { type: 'signal-received'; time: number; signal: TradeSignal }
+  | {
+      type: 'signal-rejected';
+      time: number;
+      signalId?: string;
+      /** Line of the input file, when the signal came from one. */
+      line?: number;
+      field: string;
+      code: string;
+      message: string;
+    }
+  | { type: 'intent-created'; time: number; intent: OrderIntent }
+  | { type: 'order-placed'; time: number; intent: OrderIntent; orderId: string; latencyMs: number }
+  | { type: 'order-modified'; time: number; intent: OrderIntent; orderId: string }
+  | { type: 'order-cancelled'; time: number; follower: string; accountId: string; orderId: string; reason?: string }
+  | { type: 'order-filled'; time: number; follower: string; execution: Execution }
+  | { type: 'order-rejected'; time: number; intent: OrderIntent; code: string; reason: string }
+  | {
+      type: 'order-blocked';
+      time: number;
+      intent: OrderIntent;
+      reason: RiskReason;
+      message: string;
+    }
+  | { type: 'order-timed-out'; time: number; intent: OrderIntent; afterMs: number }
+  | { type: 'order-failed'; time: number; intent: OrderIntent; code: string; message: string }
+  | { type: 'position-updated'; time: number; follower: string; position: Position }
+  | {
+      type: 'account-status';
+      time: number;
+      follower: string;
+      accountId: string;
+      status: 'enabled' | 'paused' | 'locked-out' | 'flattening';
+      reason?: string;
+      /** Session P&L at the time, in mils. */
+      pnl?: Money;
+    }
+  | { type: 'connection-status'; time: number; broker: string; connection: string; state: ConnectionState; reason?: string }
+  | {
+      type: 'signal-completed';
+      time: number;
+      signalId: string;
+      /** Per follower: outcome of each intent of this signal. */
+      outcomes: { follower: string; intentId: string; leg: string; outcome: IntentOutcome; latencyMs?: number }[];
+    };
+
+export type EngineEventType = EngineEvent['type'];
+export type EventOf<T extends EngineEventType> = Extract<EngineEvent, { type: T }>;

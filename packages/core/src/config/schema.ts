@@ -1,0 +1,216 @@
+import { z } from 'zod';
+
+/** A money amount as written in config: `500`, `"1250.50"`. Converted to mils by `parseMoney`. */
+export const moneyInput = z.union([z.number(), z.string().regex(/^-?\d+(\.\d{1,3})?$/, 'a decimal amount')]);
+
+const positiveInt = z.number().int().positive();
+const nonNegativeInt = z.number().int().nonnegative();
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day as HH:MM');
+
+export const scalingSchema = z
+  .discriminatedUnion('mode', [
+    z.object({ mode: z.literal('fixed'), qty: positiveInt }).strict(),
+    z.object({ mode: z.literal('multiplier'), factor: z.number().positive() }).strict(),
+    z
+      .object({
+        mode: z.literal('equity'),
+        /** Equity the leader's size corresponds to; the follower's own balance is compared with it. */
+        leaderEquity: moneyInput,
+        /** Overrides the follower's balance as its equity. */
+        followerEquity: moneyInput.optional(),
+      })
+      .strict(),
+    z
+      .object({
+        mode: z.literal('risk'),
+        /** Risk per trade as an amount ... */
+        amount: moneyInput.optional(),
+        /** ... or as a percent of the follower's equity. */
+        percent: z.number().positive().max(100).optional(),
+        /** Stop distance to assume when the leader's order has no stop-loss. */
+        defaultStopTicks: positiveInt.optional(),
+      })
+      .strict()
+      .refine((s) => (s.amount === undefined) !== (s.percent === undefined), {
+        message: 'give exactly one of amount or percent',
+      }),
+  ])
+  .default({ mode: 'multiplier', factor: 1 });
+
+export const symbolMapSchema = z.record(
+  z.string().regex(/^[A-Z0-9]+$/, 'an instrument root such as NQ'),
+  z
+    .object({
+      to: z.string().regex(/^[A-Z0-9]+$/, 'an instrument root such as MNQ'),
+      ratio: z.number().positive().default(1),
+    })
+    .strict(),
+);
+
+export const tradingWindowSchema = z
+  .object({
+    start: hhmm,
+    end: hhmm,
+    /** ISO weekdays 1 (Monday) to 7 (Sunday); every day when absent. */
+    days: z.array(z.number().int().min(1).max(7)).optional(),
+  })
+  .strict();
+
+export const riskSchema = z
+  .object({
+    maxOrderQty: positiveInt.optional(),
+    /** One cap for every instrument, or a cap per root. */
+    maxPosition: z.union([positiveInt, z.record(z.string(), positiveInt)]).optional(),
+    /** Realized + unrealized loss for the session that locks the account out and flattens it. */
+    dailyLossLimit: moneyInput.optional(),
+    allowedInstruments: z.array(z.string()).optional(),
+    tradingWindows: z.array(tradingWindowSchema).optional(),
+    /** Time of day after which the account is flattened and new entries blocked until the next session. */
+    flatBy: hhmm.optional(),
+    /** Time zone of trading windows and flat-by; the exchange's by default. */
+    timezone: z.string().default('America/Chicago'),
+    /** At most this many orders per rolling minute. */
+    maxOrdersPerMinute: positiveInt.optional(),
+    trailingDrawdown: z
+      .object({ amount: moneyInput, mode: z.enum(['intraday', 'end-of-day']).default('intraday') })
+      .strict()
+      .optional(),
+    /** Total open contracts across all instruments (prop-firm rule). */
+    maxContracts: positiveInt.optional(),
+    /** Count a micro as a tenth of a contract for maxContracts, as some firms do. */
+    microsAsTenth: z.boolean().default(false),
+  })
+  .strict()
+  .default({ timezone: 'America/Chicago', microsAsTenth: false });
+
+/** Connection settings for one account at one broker; adapters read `options`. */
+const accountRef = {
+  /** Adapter name (`paper`, `tradovate`, ...) or `module:` for a local plugin. */
+  broker: z.string().default('paper'),
+  /** Account id at the broker. */
+  account: z.string().min(1),
+  /** Name of a shared connection in `connections:` (several accounts on one login). */
+  connection: z.string().optional(),
+};
+
+export const followerSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only'),
+    ...accountRef,
+    enabled: z.boolean().default(true),
+    /** Prop firm this account belongs to; accounts of one firm may not hold opposite positions. */
+    firm: z.string().optional(),
+    /** Starting balance for the paper broker and equity scaling. */
+    startingBalance: moneyInput.default(50_000),
+    scaling: scalingSchema,
+    /** Copy the opposite side of every leader order. */
+    inverse: z.boolean().default(false),
+    rounding: z.enum(['floor', 'round', 'ceil']).default('round'),
+    /** What to do when scaling gives 0 contracts. */
+    whenZero: z.enum(['skip', 'min1']).default('skip'),
+    minQty: positiveInt.optional(),
+    maxQty: positiveInt.optional(),
+    symbolMap: symbolMapSchema.default({}),
+    /** How a leader reversal is copied: close then open (two orders), or one net order. */
+    reversal: z.enum(['split', 'net']).default('split'),
+    risk: riskSchema,
+  })
+  .strict();
+
+export const leaderSchema = z
+  .object({
+    name: z.string().default('leader'),
+    ...accountRef,
+  })
+  .strict();
+
+export const connectionSchema = z
+  .object({
+    broker: z.string(),
+    /** Adapter-specific settings (credentials as `${env:NAME}` references). */
+    options: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+
+export const paperSchema = z
+  .object({
+    latencyMs: nonNegativeInt.default(0),
+    /** Random extra latency up to this many ms (seeded, so replays stay deterministic). */
+    jitterMs: nonNegativeInt.default(0),
+    slippageTicks: nonNegativeInt.default(0),
+    /** Probability in [0, 1) that the paper broker rejects an order. */
+    rejectRate: z.number().min(0).max(1).default(0),
+    partialFills: z.boolean().default(false),
+    seed: z.number().int().default(1),
+  })
+  .strict()
+  .default({ latencyMs: 0, jitterMs: 0, slippageTicks: 0, rejectRate: 0, partialFills: false, seed: 1 });
+
+export const engineOptionsSchema = z
+  .object({
+    /** Per-order deadline in ms; past it the outcome is unknown until reconciled. */
+    orderDeadlineMs: positiveInt.default(2500),
+    /** Consecutive transport failures that open a broker connection's breaker. */
+    breakerThreshold: positiveInt.default(5),
+    /** How long an open breaker waits before letting one order try. */
+    breakerHalfOpenMs: positiveInt.default(10_000),
+    /** Orders in flight per broker connection; more wait in the queue. */
+    bulkheadLimit: positiveInt.default(64),
+    /** Orders allowed to wait for a slot. */
+    bulkheadQueue: nonNegativeInt.default(10_000),
+  })
+  .strict()
+  .default({
+    orderDeadlineMs: 2500,
+    breakerThreshold: 5,
+    breakerHalfOpenMs: 10_000,
+    bulkheadLimit: 64,
+    bulkheadQueue: 10_000,
+  });
+
+export const engineConfigSchema = z
+  .object({
+    /** Config file format version. */
+    version: z.literal(1).default(1),
+    leader: leaderSchema,
+    followers: z.array(followerSchema).min(1, 'at least one follower'),
+    connections: z.record(z.string(), connectionSchema).default({}),
+    paper: paperSchema,
+    engine: engineOptionsSchema,
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const seen = new Map<string, number>();
+    cfg.followers.forEach((f, i) => {
+      const prev = seen.get(f.name);
+      if (prev !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['followers', i, 'name'],
+          message: `duplicate follower name "${f.name}" (also followers[${prev}])`,
+        });
+      }
+      seen.set(f.name, i);
+      if (f.minQty !== undefined && f.maxQty !== undefined && f.minQty > f.maxQty) {
+        ctx.addIssue({ code: 'custom', path: ['followers', i, 'minQty'], message: 'minQty is above maxQty' });
+      }
+      if (f.connection !== undefined && !(f.connection in cfg.connections)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['followers', i, 'connection'],
+          message: `no connection named "${f.connection}" in connections`,
+        });
+      }
+    });
+  });
+
+/** The config as written (before defaults). */
+export type EngineConfigInput = z.input<typeof engineConfigSchema>;
+/** The config with every default filled in. */
+export type EngineConfig = z.output<typeof engineConfigSchema>;
+export type FollowerConfig = EngineConfig['followers'][number];
+export type LeaderConfig = EngineConfig['leader'];
+export type ScalingConfig = FollowerConfig['scaling'];
+export type RiskConfig = FollowerConfig['risk'];
+export type SymbolMap = FollowerConfig['symbolMap'];
+export type PaperConfig = EngineConfig['paper'];

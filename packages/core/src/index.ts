@@ -1,0 +1,20 @@
+/**
+ * @tradenova/core: the copy engine SDK. Follow the data flow of docs/architecture.md:
+ * model → instruments → scaling → risk → engine (fan-out) → positions → bus.
+ */
+export * from './adapter/index.js';
+export * from './bus/index.js';
+export * from './clock/index.js';
+export * from './config/index.js';
+export * from './engine/index.js';
+export * from './errors.js';
+export * from './instruments/index.js';
+export * from './model/index.js';
+export * from './money/index.js';
+export * from './paper/index.js';
+export * from './positions/index.js';
+export * from './replay/index.js';
+export * from './risk/index.js';
+export * from './scaling/index.js';
+export type { Logger } from './util/logger.js';
+export { silentLogger } from './util/logger.js';

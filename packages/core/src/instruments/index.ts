@@ -1,0 +1,3 @@
+export * from './contract.js';
+export * from './months.js';
+export * from './registry.js';

@@ -1,0 +1,5 @@
+export * from './common.js';
+export * from './execution.js';
+export * from './intent.js';
+export * from './position.js';
+export * from './signal.js';

@@ -1,0 +1,48 @@
+import { Decimal } from 'decimal.js';
+import { ErrorCode, TradeNovaError } from '../errors.js';
+
+/** A price as a whole number of ticks (price = ticks × tick size). */
+export type Ticks = number;
+
+const tickCache = new Map<string, Decimal>();
+function tickDecimal(tickSize: string): Decimal {
+  let d = tickCache.get(tickSize);
+  if (!d) {
+    d = new Decimal(tickSize);
+    tickCache.set(tickSize, d);
+  }
+  return d;
+}
+
+/**
+ * Converts a decimal price to ticks exactly. A price that is not a whole number of
+ * ticks is an error, not a silent rounding: the leader's broker never reports one.
+ */
+export function priceToTicks(price: string | number, tickSize: string, field = 'price'): Ticks {
+  let d: Decimal;
+  try {
+    d = new Decimal(typeof price === 'number' ? String(price) : price.trim());
+  } catch {
+    throw new TradeNovaError(ErrorCode.PriceOffTick, `${field}: not a price: ${JSON.stringify(price)}`);
+  }
+  if (!d.isFinite()) throw new TradeNovaError(ErrorCode.PriceOffTick, `${field}: not a finite price`);
+  const ticks = d.dividedBy(tickDecimal(tickSize));
+  if (!ticks.isInteger()) {
+    throw new TradeNovaError(
+      ErrorCode.PriceOffTick,
+      `${field}: ${String(price)} is not a multiple of the tick size ${tickSize}`,
+    );
+  }
+  return ticks.toNumber();
+}
+
+/** Converts ticks back to the exact decimal price string. */
+export function ticksToPrice(ticks: Ticks, tickSize: string): string {
+  return tickDecimal(tickSize).times(ticks).toFixed();
+}
+
+/** Formats an average in ticks (possibly fractional: total ticks ÷ qty) as a price with up to `decimals` places. */
+export function averageTicksToPrice(totalTicks: number, qty: number, tickSize: string, decimals = 6): string {
+  if (qty === 0) return '0';
+  return tickDecimal(tickSize).times(totalTicks).dividedBy(qty).toDecimalPlaces(decimals).toFixed();
+}
