@@ -1,1 +1,5 @@
-export {};
+export * from './engine.js';
+export * from './follower.js';
+export * from './intents.js';
+export * from './resilience.js';
+export * from './serial-queue.js';

@@ -3,3 +3,4 @@ export * from './execution.js';
 export * from './intent.js';
 export * from './position.js';
 export * from './signal.js';
+export * from './parse-signal.js';

@@ -46,3 +46,17 @@ export function averageTicksToPrice(totalTicks: number, qty: number, tickSize: s
   if (qty === 0) return '0';
   return tickDecimal(tickSize).times(totalTicks).dividedBy(qty).toDecimalPlaces(decimals).toFixed();
 }
+
+/**
+ * Converts a decimal price to ticks of a possibly coarser tick size, rounding
+ * in the direction given (a protective stop rounds away from the market, say).
+ */
+export function priceToTicksRounded(
+  price: string,
+  tickSize: string,
+  mode: 'floor' | 'ceil' | 'nearest' = 'nearest',
+): Ticks {
+  const q = new Decimal(price).dividedBy(tickDecimal(tickSize));
+  const r = mode === 'floor' ? q.floor() : mode === 'ceil' ? q.ceil() : q.toDecimalPlaces(0, Decimal.ROUND_HALF_UP);
+  return r.toNumber();
+}

@@ -1,1 +1,2 @@
-export {};
+export * from './ledger.js';
+export * from './tracker.js';

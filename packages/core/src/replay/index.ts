@@ -1,1 +1,4 @@
-export {};
+export * from './connections.js';
+export * from './records.js';
+export * from './report.js';
+export { type ReplayOptions, runReplay } from './run-replay.js';

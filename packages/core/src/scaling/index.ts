@@ -1,1 +1,4 @@
-export {};
+export * from './plan.js';
+export * from './round.js';
+export * from './scale.js';
+export * from './symbol-map.js';

@@ -1,0 +1,104 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import {
+  type ConnectionPlan,
+  type BrokerConnection,
+  parseReplay,
+  type ReplayReport,
+  replayFormatOf,
+  runReplay,
+  SignalError,
+} from '@tradenova/core';
+import { loadConfig } from '../config/load-config.js';
+import { CliError, ExitCode } from '../errors.js';
+import { diffJson, formatDifferences } from '../replay/expect.js';
+import { formatSummary } from '../replay/summary.js';
+
+export interface ReplayCommandOptions {
+  config: string;
+  json?: boolean;
+  out?: string;
+  expect?: string;
+  strict?: boolean;
+  brokers?: 'paper' | 'simulated';
+}
+
+/** Something that can start broker simulators for `--brokers simulated`. */
+export type SimulatedBrokers = (plan: ConnectionPlan) => Promise<BrokerConnection>;
+
+export interface CommandIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+/** `tradenova replay`: runs the file through the engine and returns the exit code. */
+export async function replayCommand(
+  file: string,
+  options: ReplayCommandOptions,
+  io: CommandIo,
+  simulated?: { connect: SimulatedBrokers; close: () => Promise<void> },
+): Promise<number> {
+  const { config } = loadConfig(options.config);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new CliError(`cannot read signals ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  let parsed: ReturnType<typeof parseReplay>;
+  try {
+    parsed = parseReplay(text, replayFormatOf(file), { strict: options.strict ?? false });
+  } catch (error) {
+    if (error instanceof SignalError) throw new CliError(`${file}:${error.message} (--strict stops at the first bad line)`);
+    throw error;
+  }
+  const progress = io.stderr.isTTY && !options.json ? makeProgress(io.stderr) : undefined;
+  let report: ReplayReport;
+  try {
+    report = await runReplay({
+      config,
+      records: parsed.records,
+      inputErrors: parsed.errors,
+      ...(simulated ? { connect: simulated.connect } : {}),
+      ...(progress ? { onProgress: progress, progressEvery: 500 } : {}),
+    });
+  } catch (error) {
+    if (error instanceof SignalError) throw new CliError(error.message);
+    throw error;
+  } finally {
+    if (progress) io.stderr.write('\r\u001b[K');
+    await simulated?.close();
+  }
+  const json = `${JSON.stringify(report, null, 2)}\n`;
+  if (options.out) writeFileSync(options.out, json);
+  io.stdout.write(options.json ? json : formatSummary(report, file));
+
+  let exit: number = ExitCode.Ok;
+  if (report.violations > 0 || report.signals.errors.length > 0) exit = ExitCode.NotClean;
+  if (options.strict && report.signals.errors.length > 0) {
+    const first = report.signals.errors[0]!;
+    throw new CliError(`${file}:${first.line}: ${first.field}: ${first.message} (--strict)`);
+  }
+  if (options.expect) {
+    let expected: unknown;
+    try {
+      expected = JSON.parse(readFileSync(options.expect, 'utf8'));
+    } catch (error) {
+      throw new CliError(`cannot read expectation ${options.expect}: ${(error as Error).message}`);
+    }
+    const diffs = diffJson(expected, JSON.parse(json));
+    if (diffs.length > 0) {
+      io.stderr.write(`replay differs from ${options.expect} in ${diffs.length} place(s):\n${formatDifferences(diffs)}\n`);
+      exit = ExitCode.NotClean;
+    } else if (!options.json) {
+      io.stdout.write(`Matches ${options.expect}\n`);
+    }
+  }
+  return exit;
+}
+
+function makeProgress(stderr: NodeJS.WritableStream): (done: number, total: number) => void {
+  return (done, total) => {
+    const pct = total === 0 ? 100 : Math.floor((done / total) * 100);
+    stderr.write(`\rreplaying ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} records (${pct}%)`);
+  };
+}

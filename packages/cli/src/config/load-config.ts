@@ -1,0 +1,119 @@
+import { readFileSync } from 'node:fs';
+import { type ConfigIssue, ConfigError, type EngineConfig, engineConfigSchema, zodIssues } from '@tradenova/core';
+import { isScalar, LineCounter, parseDocument, visit } from 'yaml';
+import { CliError } from '../errors.js';
+import { locate } from './locate.js';
+
+/** Where `${...}` references get their values. */
+export interface ReferenceResolver {
+  env: NodeJS.ProcessEnv;
+  /** Resolves `${secret:name}`; absent until the vault lands. */
+  secret?: (name: string) => string | undefined;
+}
+
+const REFERENCE = /\$\{(env|secret):([A-Za-z_][A-Za-z0-9_.-]*)\}/g;
+
+/** Loaded config plus the values that must never be printed (resolved secrets). */
+export interface LoadedConfig {
+  config: EngineConfig;
+  file: string;
+  /** Values resolved from references; reporters redact them. */
+  secrets: string[];
+}
+
+/**
+ * Reads a YAML config, resolves `${env:NAME}` references, validates it, and
+ * reports every problem with file:line:col and the field path.
+ */
+export function loadConfig(file: string, resolver: ReferenceResolver = { env: process.env }): LoadedConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new CliError(`cannot read config ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  return parseConfigText(text, file, resolver);
+}
+
+/** Same as `loadConfig`, from text. */
+export function parseConfigText(text: string, file: string, resolver: ReferenceResolver = { env: process.env }): LoadedConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const issues: ConfigIssue[] = [];
+  for (const err of doc.errors) {
+    const pos = err.linePos?.[0];
+    issues.push({
+      path: '',
+      message: `YAML: ${err.message.split('\n')[0]}`,
+      file,
+      line: pos?.line ?? 1,
+      column: pos?.col ?? 1,
+    });
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+
+  const secrets: string[] = [];
+  visit(doc, {
+    Scalar(_key, node, path) {
+      if (typeof node.value !== 'string' || !node.value.includes('${')) return;
+      node.value = node.value.replace(REFERENCE, (whole, kind: string, name: string) => {
+        const value = kind === 'env' ? resolver.env[name] : resolver.secret?.(name);
+        if (value === undefined) {
+          const pos = lineCounter.linePos(node.range?.[0] ?? 0);
+          issues.push({
+            path: pathOf(path),
+            message:
+              kind === 'env'
+                ? `environment variable ${name} is not set (referenced as ${whole})`
+                : `secret "${name}" is not in the vault (referenced as ${whole})`,
+            file,
+            line: pos.line,
+            column: pos.col,
+          });
+          return whole;
+        }
+        if (kind === 'secret' || /pass|secret|token|key/i.test(name)) secrets.push(value);
+        return value;
+      });
+    },
+  });
+  if (issues.length > 0) throw new ConfigError(issues);
+
+  const result = engineConfigSchema.safeParse(doc.toJS() ?? {});
+  if (!result.success) {
+    throw new ConfigError(
+      zodIssues(result.error).map(({ pathParts, ...issue }) => ({
+        ...issue,
+        file,
+        ...locate(doc, lineCounter, unrecognizedKeyPath(result.error, pathParts, issue.message)),
+      })),
+    );
+  }
+  return { config: result.data, file, secrets };
+}
+
+/** For an unknown key, point at the key itself rather than its parent object. */
+function unrecognizedKeyPath(
+  _error: unknown,
+  path: PropertyKey[],
+  message: string,
+): PropertyKey[] {
+  const m = /^Unrecognized keys?: "([^"]+)"/.exec(message);
+  return m ? [...path, m[1]!] : path;
+}
+
+/** The dotted path of a node from yaml's visitor ancestry. */
+function pathOf(ancestry: readonly unknown[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < ancestry.length; i++) {
+    const item = ancestry[i] as { key?: unknown; items?: unknown[] };
+    if (item && typeof item === 'object' && 'key' in item && isScalar(item.key)) {
+      parts.push(String(item.key.value));
+    } else if (item && typeof item === 'object' && Array.isArray(item.items)) {
+      const next = ancestry[i + 1];
+      const idx = next === undefined ? -1 : item.items.indexOf(next);
+      if (idx >= 0 && !('key' in (next as object))) parts.push(`[${idx}]`);
+    }
+  }
+  return parts.join('.').replace(/\.\[/g, '[');
+}

@@ -1,0 +1,63 @@
+import { Command, Option } from 'commander';
+import { replayCommand } from './commands/replay.js';
+import { configJsonSchema } from './commands/schema.js';
+import { validateCommand } from './commands/validate.js';
+import type { CommandIo } from './commands/replay.js';
+import { VERSION } from './version.js';
+
+/** Builds the command tree; actions store their exit code in `result`. */
+export function buildProgram(io: CommandIo, result: { exitCode: number }): Command {
+  const program = new Command();
+  program
+    .name('tradenova')
+    .description('Copy a leader account\'s futures trades to many follower accounts.')
+    .version(VERSION)
+    .showHelpAfterError()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    })
+    .exitOverride();
+
+  program
+    .command('replay')
+    .description('dry-run a recorded session (JSONL or CSV) on paper brokers with a virtual clock')
+    .argument('<signals>', 'signal file: .jsonl (one JSON object per line) or .csv')
+    .requiredOption('-c, --config <file>', 'config YAML')
+    .option('--json', 'print the JSON report instead of the summary')
+    .option('--out <file>', 'also write the JSON report to a file')
+    .option('--expect <file>', 'compare the report with an expected JSON (fields it leaves out are not compared)')
+    .option('--strict', 'stop at the first bad signal line')
+    .addOption(
+      new Option('--brokers <mode>', 'paper: followers on the paper broker; simulated: through each broker\'s simulator over sockets')
+        .choices(['paper', 'simulated'])
+        .default('paper'),
+    )
+    .action(async (signals: string, opts) => {
+      if (opts.brokers === 'simulated') {
+        const { startSimulatedBrokers } = await import('./simulated-brokers.js');
+        const sims = await startSimulatedBrokers();
+        result.exitCode = await replayCommand(signals, opts, io, sims);
+      } else {
+        result.exitCode = await replayCommand(signals, opts, io);
+      }
+    });
+
+  program
+    .command('validate')
+    .description('check a config file; prints every problem with file:line:col')
+    .requiredOption('-c, --config <file>', 'config YAML')
+    .action((opts) => {
+      result.exitCode = validateCommand(opts, io);
+    });
+
+  program
+    .command('schema')
+    .description('print the config JSON Schema (for editor completion)')
+    .action(() => {
+      io.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
+      result.exitCode = 0;
+    });
+
+  return program;
+}

@@ -1,0 +1,89 @@
+/**
+ * The slice of Kafka TradeNova uses, as our own interface: kafkajs implements it today
+ * (kafkajs-client.ts), and a KafkaJS-compatible successor can replace it without
+ * touching the sink, the source or the scale-out roles.
+ */
+
+/** A topic to create: name and partition count (replication defaults to the broker's). */
+export interface TopicSpec {
+  name: string;
+  partitions: number;
+  replicationFactor?: number;
+}
+
+/** One message to send. A null key spreads messages over partitions. */
+export interface OutgoingMessage {
+  key: string | null;
+  value: string;
+  headers?: Record<string, string>;
+}
+
+/** Messages for one topic. */
+export interface TopicMessages {
+  topic: string;
+  messages: OutgoingMessage[];
+}
+
+/** Where a batch landed: the first offset written in each partition. */
+export interface DeliveryReport {
+  topic: string;
+  partition: number;
+  baseOffset: string;
+}
+
+/** Sends messages; resolves once every message is acknowledged by all in-sync replicas. */
+export interface KafkaProducer {
+  send(batch: readonly TopicMessages[]): Promise<DeliveryReport[]>;
+  close(): Promise<void>;
+}
+
+/** A received message. Headers are decoded as UTF-8 text. */
+export interface IncomingMessage {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: string | null;
+  headers: Record<string, string>;
+  /** Broker or producer time, ms since epoch. */
+  timestamp: number;
+}
+
+/** How to consume: a group, its topics, and the handler each message goes through. */
+export interface ConsumeOptions {
+  groupId: string;
+  topics: readonly string[];
+  /** Where a group with no committed offset starts. Default: the end (only new messages). */
+  fromBeginning?: boolean;
+  /**
+   * Handles one message. Its offset is committed only after this resolves, so a crash
+   * or a throw means the message is delivered again (at least once). Messages of one
+   * partition are handled one at a time, in order.
+   */
+  handle(message: IncomingMessage): Promise<void>;
+  /** The consumer stopped on an error it could not recover from by itself. */
+  onError?(error: unknown): void;
+}
+
+/** A running group member. */
+export interface KafkaConsumer {
+  /** Partitions this member owns right now, by topic. */
+  assignment(): Record<string, number[]>;
+  /** Leaves the group after the message being handled is done. */
+  close(): Promise<void>;
+}
+
+/** A connection to a Kafka cluster. */
+export interface KafkaClient {
+  /** Existing topics and their partition counts. */
+  listTopics(): Promise<Map<string, number>>;
+  /** Creates the topics that do not exist yet; returns the names it created. */
+  createTopics(topics: readonly TopicSpec[]): Promise<string[]>;
+  deleteTopics(names: readonly string[]): Promise<void>;
+  /** An idempotent producer (acks from all in-sync replicas, no duplicates on retry). */
+  producer(): Promise<KafkaProducer>;
+  /** Joins a consumer group; resolves once this member has joined and owns its partitions. */
+  consume(options: ConsumeOptions): Promise<KafkaConsumer>;
+  /** Closes producers, consumers and the admin connection it opened. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,991 @@
+import type { BrokerConnection, BrokerEvent, BrokerFill } from '../adapter/contract.js';
+import { type EventBus, InMemoryBus } from '../bus/bus.js';
+import type { EngineEvent, IntentOutcome } from '../bus/events.js';
+import { type Clock, systemClock, type Timer } from '../clock/clock.js';
+import { parseEngineConfig } from '../config/parse.js';
+import type { EngineConfig, EngineConfigInput, FollowerConfig, LeaderConfig } from '../config/schema.js';
+import {
+  BrokerRateLimitedError,
+  BrokerRejectedError,
+  BrokerTimeoutError,
+  ErrorCode,
+  SignalError,
+  TradeNovaError,
+} from '../errors.js';
+import { type Contract, contractKey, parseContract } from '../instruments/contract.js';
+import { defaultInstruments, type InstrumentRegistry } from '../instruments/registry.js';
+import { type Money, parseMoney } from '../money/money.js';
+import { priceToTicks, type Ticks, ticksToPrice } from '../money/price.js';
+import { type Side, sideSign } from '../model/common.js';
+import type { Execution } from '../model/execution.js';
+import { intentId, type OrderIntent } from '../model/intent.js';
+import { parseSignal } from '../model/parse-signal.js';
+import type { Position } from '../model/position.js';
+import type {
+  CancelOrderSignal,
+  FlattenSignal,
+  ModifyOrderSignal,
+  NewOrderSignal,
+  TradeSignal,
+} from '../model/signal.js';
+import { PositionTracker } from '../positions/tracker.js';
+import {
+  AccountRiskState,
+  autoFlattenReason,
+  compileRiskRules,
+  DuplicateSignalGuard,
+  evaluateOrder,
+  nextSessionStart,
+  type RiskBlock,
+} from '../risk/index.js';
+import { RiskReason } from '../risk/reasons.js';
+import { scaleEntryQty } from '../scaling/scale.js';
+import { type Logger, silentLogger } from '../util/logger.js';
+import { FollowerRuntime } from './follower.js';
+import { followerTicks, mapContract, planNewOrderIntents, prepareNewOrder } from './intents.js';
+import { ConnectionGuard } from './resilience.js';
+
+/** Where engine events go besides the bus: a file, Kafka, a database, the dashboard. */
+export interface Sink {
+  name: string;
+  write(event: EngineEvent): void;
+  /** Waits until everything written has been stored. */
+  flush?(): Promise<void>;
+  close?(): Promise<void>;
+}
+
+/** Where signals come from: a leader adapter, Kafka, a webhook, a file. */
+export interface Source {
+  name: string;
+  start(submit: (signal: unknown) => Promise<SignalResult>): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The per-intent outcome of one signal. */
+export interface SignalOutcome {
+  follower: string;
+  intentId: string;
+  leg: string;
+  outcome: IntentOutcome;
+  latencyMs?: number;
+  reason?: string;
+}
+
+export type SignalResult =
+  | { ok: true; signalId: string; outcomes: SignalOutcome[] }
+  | { ok: false; signalId?: string; error: { code: string; field: string; message: string } };
+
+export interface EngineOptions {
+  /** Broker connections by connection key (see `planConnections`). */
+  connections: Record<string, BrokerConnection>;
+  clock?: Clock;
+  logger?: Logger;
+  instruments?: InstrumentRegistry;
+  bus?: EventBus;
+  /** Arm the engine's own timers (flat-by checks) on `start()`. Off for replays, which call `tick()`. */
+  timers?: boolean;
+}
+
+/** One connection the config needs: which adapter, which settings, which accounts. */
+export interface ConnectionPlan {
+  key: string;
+  broker: string;
+  options: Record<string, unknown>;
+  accounts: string[];
+}
+
+/** The connection a follower or the leader uses: its named `connection`, else one shared per broker. */
+export function connectionKeyOf(account: FollowerConfig | LeaderConfig): string {
+  return account.connection ?? account.broker;
+}
+
+/** The broker connections a config needs, with the accounts each serves (the leader's too unless told not). */
+export function planConnections(config: EngineConfig, options: { leader?: boolean } = {}): ConnectionPlan[] {
+  const plans = new Map<string, ConnectionPlan>();
+  const accounts = options.leader === false ? config.followers : [config.leader, ...config.followers];
+  for (const acct of accounts) {
+    const key = connectionKeyOf(acct);
+    let plan = plans.get(key);
+    if (!plan) {
+      const named = acct.connection ? config.connections[acct.connection] : undefined;
+      plan = { key, broker: named?.broker ?? acct.broker, options: named?.options ?? {}, accounts: [] };
+      plans.set(key, plan);
+    }
+    if (!plan.accounts.includes(acct.account)) plan.accounts.push(acct.account);
+  }
+  return [...plans.values()];
+}
+
+/** The copy engine: signals in, follower orders out, every outcome an event. */
+export interface Engine {
+  readonly config: EngineConfig;
+  /** Copies one leader signal to every follower. Invalid input resolves `{ ok: false }` and emits `signal-rejected`. */
+  submit(signal: TradeSignal | unknown, meta?: { line?: number }): Promise<SignalResult>;
+  /** Records a leader fill: the leader position that exits and reversals are scaled against. */
+  applyLeaderFill(fill: { contract: Contract; side: Side; qty: number; priceTicks: Ticks }): void;
+  /** Records a market price (marks unrealized P&L, resolves tick brackets, runs loss checks). */
+  mark(contract: Contract, price: { last?: Ticks; bid?: Ticks; ask?: Ticks }): void;
+  /** Runs time-based rules (flat-by, session rollover) at the clock's now. */
+  tick(): void;
+  on(listener: (event: EngineEvent) => void): () => void;
+  addSink(sink: Sink): void;
+  addSource(source: Source): void;
+  start(): Promise<void>;
+  /** Stops sources, waits for in-flight orders, flushes sinks, disconnects. */
+  stop(): Promise<void>;
+  pause(follower: string): void;
+  resume(follower: string): void;
+  /** Cancels working orders and closes positions of one follower (or all). */
+  flatten(follower?: string, reason?: string): Promise<void>;
+  positions(follower: string): Position[];
+  pnl(follower: string): { realized: Money; unrealized: Money };
+  /** Signed leader position per contract key. */
+  leaderPositions(): Map<string, number>;
+  /**
+   * The follower's scaled share of the leader's open positions, per follower
+   * contract key (what drift is measured against). A contract whose share
+   * cannot be sized (risk sizing without a stop) is left out.
+   */
+  targets(follower: string): Map<string, number>;
+  /** Resolves when every follower queue is empty. */
+  idle(): Promise<void>;
+  readonly followers: readonly string[];
+}
+
+/** Creates an engine from a config object (validated here) and the broker connections it needs. */
+export function createEngine(config: EngineConfig | EngineConfigInput, options: EngineOptions): Engine {
+  return new CopyEngine(parseEngineConfig(config), options);
+}
+
+class CopyEngine implements Engine {
+  readonly config: EngineConfig;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #instruments: InstrumentRegistry;
+  readonly #bus: EventBus;
+  readonly #tracker: PositionTracker;
+  readonly #followers = new Map<string, FollowerRuntime>();
+  readonly #byAccount = new Map<string, FollowerRuntime>();
+  readonly #connections: Record<string, BrokerConnection>;
+  readonly #guards = new Map<string, ConnectionGuard>();
+  readonly #leader = new Map<string, number>();
+  /** leaderOrderId → contract and side, so modify/cancel can be routed. */
+  readonly #leaderOrders = new Map<string, { contract: Contract; side: Side; qty: number }>();
+  readonly #lastPrice = new Map<string, Ticks>();
+  readonly #dupes = new DuplicateSignalGuard();
+  readonly #sinks: Sink[] = [];
+  readonly #sources: Source[] = [];
+  readonly #unsubscribe: (() => void)[] = [];
+  readonly #filledIntents = new Set<string>();
+  #timer: Timer | undefined;
+  #stopped = false;
+  readonly #useTimers: boolean;
+
+  constructor(config: EngineConfig, options: EngineOptions) {
+    this.config = config;
+    this.#clock = options.clock ?? systemClock;
+    this.#log = options.logger ?? silentLogger;
+    this.#instruments = options.instruments ?? defaultInstruments;
+    this.#bus = options.bus ?? new InMemoryBus({ onListenerError: (e) => this.#log.error({ err: e }, 'listener failed') });
+    this.#tracker = new PositionTracker(this.#instruments);
+    this.#connections = options.connections;
+    this.#useTimers = options.timers ?? false;
+    for (const f of config.followers) {
+      const key = connectionKeyOf(f);
+      const connection = options.connections[key];
+      if (!connection) {
+        throw new TradeNovaError(ErrorCode.ConfigInvalid, `follower ${f.name}: no broker connection "${key}" was given`);
+      }
+      let guard = this.#guards.get(key);
+      if (!guard) {
+        guard = new ConnectionGuard(connection.broker, config.engine, this.#clock);
+        this.#guards.set(key, guard);
+        guard.onBreakerChange((state) =>
+          this.#log.warn({ connection: key, state }, 'breaker state changed'),
+        );
+      }
+      const startingBalance = parseMoney(f.startingBalance, `followers.${f.name}.startingBalance`);
+      const runtime = new FollowerRuntime(
+        f,
+        key,
+        connection,
+        guard,
+        compileRiskRules(f.risk),
+        new AccountRiskState(startingBalance),
+        startingBalance,
+      );
+      this.#followers.set(f.name, runtime);
+      this.#byAccount.set(`${key}\u0000${f.account}`, runtime);
+    }
+  }
+
+  get followers(): readonly string[] {
+    return [...this.#followers.keys()];
+  }
+
+  on(listener: (event: EngineEvent) => void): () => void {
+    return this.#bus.subscribe(listener);
+  }
+
+  addSink(sink: Sink): void {
+    this.#sinks.push(sink);
+    this.#unsubscribe.push(
+      this.#bus.subscribe((event) => {
+        try {
+          sink.write(event);
+        } catch (error) {
+          this.#log.error({ err: error, sink: sink.name }, 'sink write failed');
+        }
+      }),
+    );
+  }
+
+  addSource(source: Source): void {
+    this.#sources.push(source);
+  }
+
+  async start(): Promise<void> {
+    for (const [key, connection] of Object.entries(this.#connections)) {
+      this.#unsubscribe.push(connection.onEvent((event) => this.#onBrokerEvent(key, event)));
+    }
+    await Promise.all(Object.values(this.#connections).map((c) => c.connect()));
+    for (const source of this.#sources) await source.start((s) => this.submit(s));
+    if (this.#useTimers) this.#armTimer();
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#timer?.cancel();
+    for (const source of this.#sources) await source.stop();
+    await this.idle();
+    for (const sink of this.#sinks) await sink.flush?.();
+    for (const sink of this.#sinks) await sink.close?.();
+    for (const off of this.#unsubscribe) off();
+    await Promise.all(Object.values(this.#connections).map((c) => c.disconnect()));
+  }
+
+  #armTimer(): void {
+    this.#timer = this.#clock.setTimer(1000, () => {
+      this.tick();
+      if (!this.#stopped) this.#armTimer();
+    });
+  }
+
+  async idle(): Promise<void> {
+    for (;;) {
+      const runtimes = [...this.#followers.values()];
+      await Promise.all(runtimes.map((r) => r.queue.idle()));
+      if (runtimes.every((r) => r.queue.depth === 0)) return;
+    }
+  }
+
+  pause(name: string): void {
+    const f = this.#follower(name);
+    f.paused = true;
+    this.#status(f, 'paused');
+  }
+
+  resume(name: string): void {
+    const f = this.#follower(name);
+    f.paused = false;
+    this.#status(f, 'enabled');
+  }
+
+  positions(name: string): Position[] {
+    return this.#tracker.positions(name);
+  }
+
+  pnl(name: string): { realized: Money; unrealized: Money } {
+    return this.#tracker.pnl(name);
+  }
+
+  leaderPositions(): Map<string, number> {
+    return new Map(this.#leader);
+  }
+
+  targets(name: string): Map<string, number> {
+    const f = this.#follower(name);
+    const out = new Map<string, number>();
+    const pnl = this.#tracker.pnl(f.name);
+    for (const [key, qty] of this.#leader) {
+      if (qty === 0) continue;
+      const contract = parseContract(key, { registry: this.#instruments });
+      const mapped = mapContract(contract, f.config);
+      const spec = this.#instruments.get(mapped.contract.root);
+      const scaled = scaleEntryQty({
+        leaderQty: Math.abs(qty),
+        scaling: f.config.scaling,
+        ratio: mapped.ratio,
+        rounding: f.config.rounding,
+        whenZero: f.config.whenZero,
+        ...(f.config.minQty !== undefined ? { minQty: f.config.minQty } : {}),
+        ...(f.config.maxQty !== undefined ? { maxQty: f.config.maxQty } : {}),
+        followerEquity: f.startingBalance + pnl.realized,
+        tickValue: spec.tickValue,
+      });
+      if (!scaled.ok && scaled.reason !== RiskReason.ScaledToZero) continue;
+      const sign = (qty > 0 ? 1 : -1) * (f.config.inverse ? -1 : 1);
+      out.set(contractKey(mapped.contract), scaled.ok ? sign * scaled.qty : 0);
+    }
+    return out;
+  }
+
+  async flatten(name?: string, reason = 'requested'): Promise<void> {
+    const targets = name === undefined ? [...this.#followers.values()] : [this.#follower(name)];
+    await Promise.all(
+      targets.map((f) =>
+        f.queue.push(() => this.#flattenFollower(f, `manual-${this.#clock.now()}`, undefined, reason)),
+      ),
+    );
+  }
+
+  #follower(name: string): FollowerRuntime {
+    const f = this.#followers.get(name);
+    if (!f) throw new TradeNovaError(ErrorCode.ConfigInvalid, `no follower named "${name}"`);
+    return f;
+  }
+
+  #emit(event: EngineEvent): void {
+    this.#bus.publish(event);
+  }
+
+  #status(f: FollowerRuntime, status: 'enabled' | 'paused' | 'locked-out' | 'flattening', reason?: string): void {
+    const pnl = this.#tracker.pnl(f.name);
+    this.#emit({
+      type: 'account-status',
+      time: this.#clock.now(),
+      follower: f.name,
+      accountId: f.accountId,
+      status,
+      ...(reason !== undefined ? { reason } : {}),
+      pnl: pnl.realized + pnl.unrealized,
+    });
+  }
+
+  // ---- signals ------------------------------------------------------------
+
+  async submit(input: TradeSignal | unknown, meta: { line?: number } = {}): Promise<SignalResult> {
+    const now = this.#clock.now();
+    let signal: TradeSignal;
+    try {
+      signal = parseSignal(input, { leaderAccount: this.config.leader.account, now }, meta.line);
+    } catch (error) {
+      return this.#rejectSignal(error, meta.line, (input as { signalId?: string } | null)?.signalId);
+    }
+    if (this.#stopped) {
+      return this.#rejectSignal(
+        new TradeNovaError(ErrorCode.EngineStopped, 'engine is stopping; signal not copied'),
+        meta.line,
+        signal.signalId,
+      );
+    }
+    if (this.#dupes.seen(signal.signalId)) {
+      return this.#rejectSignal(
+        new SignalError('signalId', `duplicate signal ${signal.signalId} ignored`, meta.line),
+        meta.line,
+        signal.signalId,
+        RiskReason.DuplicateSignal,
+      );
+    }
+    try {
+      return await this.#route(signal, meta.line);
+    } catch (error) {
+      return this.#rejectSignal(error, meta.line, signal.signalId);
+    }
+  }
+
+  #rejectSignal(error: unknown, line: number | undefined, signalId?: string, code?: string): SignalResult {
+    const field = error instanceof SignalError ? error.field : '(signal)';
+    const message =
+      error instanceof SignalError && line !== undefined
+        ? error.message.replace(/^line \d+: /, '')
+        : error instanceof Error
+          ? error.message
+          : String(error);
+    const errCode = code ?? (error instanceof TradeNovaError ? error.code : ErrorCode.SignalInvalid);
+    this.#emit({
+      type: 'signal-rejected',
+      time: this.#clock.now(),
+      ...(signalId !== undefined ? { signalId } : {}),
+      ...(line !== undefined ? { line } : {}),
+      field,
+      code: errCode,
+      message,
+    });
+    return { ok: false, ...(signalId !== undefined ? { signalId } : {}), error: { code: errCode, field, message } };
+  }
+
+  async #route(signal: TradeSignal, line: number | undefined): Promise<SignalResult> {
+    // Work out everything that does not depend on the follower once, synchronously,
+    // so the leader position used is the one at arrival, whatever runs later.
+    let perFollower: (f: FollowerRuntime) => Promise<SignalOutcome[]>;
+    switch (signal.action) {
+      case 'new': {
+        const contract = this.#contract(signal.instrument, signal.detectedAt, 'instrument', line);
+        const spec = this.#instruments.get(contract.root);
+        const key = contractKey(contract);
+        const last = this.#lastPrice.get(key);
+        const prepared = prepareNewOrder(
+          signal,
+          contract,
+          spec,
+          this.#leader.get(key) ?? 0,
+          last === undefined ? undefined : ticksToPrice(last, spec.tickSize),
+        );
+        this.#leaderOrders.set(signal.leaderOrderId, { contract, side: signal.side, qty: signal.qty });
+        perFollower = (f) => this.#copyNew(f, prepared);
+        break;
+      }
+      case 'modify': {
+        const leaderOrder = this.#leaderOrders.get(signal.leaderOrderId);
+        if (!leaderOrder) throw new SignalError('leaderOrderId', `unknown leader order ${signal.leaderOrderId}`, line);
+        const spec = this.#instruments.get(leaderOrder.contract.root);
+        for (const field of ['limitPrice', 'stopPrice'] as const) {
+          const v = signal[field];
+          if (v !== undefined) prepareCheck(v, spec.tickSize, field, line);
+        }
+        perFollower = (f) => this.#copyModify(f, signal, leaderOrder);
+        break;
+      }
+      case 'cancel': {
+        if (!this.#leaderOrders.has(signal.leaderOrderId)) {
+          throw new SignalError('leaderOrderId', `unknown leader order ${signal.leaderOrderId}`, line);
+        }
+        perFollower = (f) => this.#copyCancel(f, signal);
+        break;
+      }
+      case 'flatten': {
+        const contract =
+          signal.instrument === undefined
+            ? undefined
+            : this.#contract(signal.instrument, signal.detectedAt, 'instrument', line);
+        perFollower = (f) =>
+          this.#flattenFollower(f, signal.signalId, contract === undefined ? undefined : mapContract(contract, f.config).contract);
+        break;
+      }
+    }
+    this.#emit({ type: 'signal-received', time: this.#clock.now(), signal });
+    const results = await Promise.all(
+      [...this.#followers.values()]
+        .filter((f) => f.config.enabled)
+        .map((f) => f.queue.push(() => perFollower(f).catch((e) => this.#taskFailed(f, signal, e)))),
+    );
+    const outcomes = results.flat();
+    this.#emit({
+      type: 'signal-completed',
+      time: this.#clock.now(),
+      signalId: signal.signalId,
+      outcomes: outcomes.map(({ reason: _r, ...o }) => o),
+    });
+    return { ok: true, signalId: signal.signalId, outcomes };
+  }
+
+  #contract(text: string, at: number, field: string, line: number | undefined): Contract {
+    try {
+      return parseContract(text, { at, registry: this.#instruments });
+    } catch (error) {
+      throw new SignalError(field, error instanceof Error ? error.message : String(error), line);
+    }
+  }
+
+  #taskFailed(f: FollowerRuntime, signal: TradeSignal, error: unknown): SignalOutcome[] {
+    // A bug or an unexpected throw must still leave a record, never silence.
+    const message = error instanceof Error ? error.message : String(error);
+    this.#log.error({ err: error, follower: f.name, signalId: signal.signalId }, 'copy task failed');
+    const intent = this.#syntheticIntent(f, signal, 'entry');
+    this.#emit({
+      type: 'order-failed',
+      time: this.#clock.now(),
+      intent,
+      code: error instanceof TradeNovaError ? error.code : 'TN_ERR_INTERNAL',
+      message,
+    });
+    return [{ follower: f.name, intentId: intent.intentId, leg: intent.leg, outcome: 'failed', reason: message }];
+  }
+
+  #syntheticIntent(f: FollowerRuntime, signal: TradeSignal, leg: OrderIntent['leg']): OrderIntent {
+    const contract =
+      'instrument' in signal && signal.instrument
+        ? safeContract(signal.instrument, signal.detectedAt, this.#instruments)
+        : undefined;
+    return {
+      intentId: intentId(signal.signalId, f.name, leg),
+      signalId: signal.signalId,
+      follower: f.name,
+      broker: f.config.broker,
+      accountId: f.accountId,
+      leg,
+      action: signal.action === 'new' ? 'place' : signal.action === 'flatten' ? 'flatten' : signal.action,
+      contract: contract ?? { root: '?', month: 'Z', year: 0 },
+      side: 'buy',
+      qty: 0,
+      orderType: 'market',
+      reducing: true,
+      createdAt: this.#clock.now(),
+    };
+  }
+
+  // ---- per follower -------------------------------------------------------
+
+  async #copyNew(f: FollowerRuntime, order: ReturnType<typeof prepareNewOrder>): Promise<SignalOutcome[]> {
+    const now = this.#clock.now();
+    f.risk.onTime(now, f.rules.timezone);
+    const mapped = mapContract(order.contract, f.config).contract;
+    const pnl = this.#tracker.pnl(f.name);
+    const plan = planNewOrderIntents(order, {
+      follower: f.config,
+      accountId: f.accountId,
+      instruments: this.#instruments,
+      followerPosition: this.#tracker.netQty(f.name, mapped),
+      followerEquity: f.startingBalance + pnl.realized + pnl.unrealized,
+      now,
+    });
+    const outcomes: SignalOutcome[] = [];
+    if (plan.skipped) {
+      this.#emit({
+        type: 'order-blocked',
+        time: now,
+        intent: plan.skipped.intent,
+        reason: plan.skipped.reason,
+        message: plan.skipped.message,
+      });
+      outcomes.push({
+        follower: f.name,
+        intentId: plan.skipped.intent.intentId,
+        leg: 'entry',
+        outcome: 'skipped',
+        reason: plan.skipped.reason,
+      });
+    }
+    for (const intent of plan.intents) {
+      outcomes.push(await this.#place(f, intent, order.signal.receivedAt, order.signal.leaderOrderId));
+    }
+    return outcomes;
+  }
+
+  #block(f: FollowerRuntime, intent: OrderIntent, block: RiskBlock): SignalOutcome {
+    this.#emit({ type: 'order-blocked', time: this.#clock.now(), intent, reason: block.reason, message: block.message });
+    return { follower: f.name, intentId: intent.intentId, leg: intent.leg, outcome: 'blocked', reason: block.reason };
+  }
+
+  #checkRisk(f: FollowerRuntime, intent: OrderIntent): RiskBlock | undefined {
+    if (f.paused) return { reason: RiskReason.FollowerPaused, message: `${f.name} is paused` };
+    const now = this.#clock.now();
+    const pnl = this.#tracker.pnl(f.name);
+    const decision = evaluateOrder(
+      f.rules,
+      {
+        now,
+        positionQty: this.#tracker.netQty(f.name, intent.contract),
+        positions: this.#tracker.netPositions(f.name),
+        sessionPnl: f.risk.sessionPnl(pnl.realized, pnl.unrealized),
+        equity: f.startingBalance + pnl.realized + pnl.unrealized,
+        state: f.risk,
+        firmPositions: this.#firmPositions(f),
+        instruments: this.#instruments,
+      },
+      { contract: intent.contract, qty: intent.qty, side: intent.side, reducing: intent.reducing },
+    );
+    return decision.ok ? undefined : { reason: decision.reason, message: decision.message };
+  }
+
+  #firmPositions(f: FollowerRuntime): { accountId: string; contract: Contract; netQty: number }[] | undefined {
+    const firm = f.config.firm;
+    if (firm === undefined) return undefined;
+    const out: { accountId: string; contract: Contract; netQty: number }[] = [];
+    for (const other of this.#followers.values()) {
+      if (other === f || other.config.firm !== firm) continue;
+      for (const p of this.#tracker.netPositions(other.name)) {
+        if (!other.closing.has(contractKey(p.contract))) out.push({ accountId: other.name, ...p });
+      }
+    }
+    return out;
+  }
+
+  async #place(
+    f: FollowerRuntime,
+    intent: OrderIntent,
+    receivedAt: number,
+    leaderOrderId: string,
+  ): Promise<SignalOutcome> {
+    const block = this.#checkRisk(f, intent);
+    if (block) return this.#block(f, intent, block);
+    this.#emit({ type: 'intent-created', time: this.#clock.now(), intent });
+    f.risk.recordOrder(this.#clock.now());
+    const closingKey = intent.reducing ? contractKey(intent.contract) : undefined;
+    if (closingKey) f.closing.add(closingKey);
+    const outcome = (o: IntentOutcome, extra: Partial<SignalOutcome> = {}): SignalOutcome => ({
+      follower: f.name,
+      intentId: intent.intentId,
+      leg: intent.leg,
+      outcome: o,
+      ...extra,
+    });
+    try {
+      const ack = await f.guard.run(
+        () =>
+          f.connection.placeOrder({
+            accountId: f.accountId,
+            clientOrderId: intent.intentId,
+            contract: intent.contract,
+            side: intent.side,
+            qty: intent.qty,
+            orderType: intent.orderType,
+            ...(intent.limitTicks !== undefined ? { limitTicks: intent.limitTicks } : {}),
+            ...(intent.stopTicks !== undefined ? { stopTicks: intent.stopTicks } : {}),
+            ...(intent.timeInForce !== undefined ? { timeInForce: intent.timeInForce } : {}),
+            ...(intent.bracket !== undefined ? { bracket: intent.bracket } : {}),
+          }),
+        (late) => {
+          // The answer came after the deadline: record it so reconciliation has the facts.
+          if (late instanceof Error) this.#log.warn({ err: late, intentId: intent.intentId }, 'late failure');
+          else
+            this.#emit({
+              type: 'order-placed',
+              time: this.#clock.now(),
+              intent,
+              orderId: late.orderId,
+              latencyMs: this.#clock.now() - receivedAt,
+            });
+        },
+      );
+      const latencyMs = this.#clock.now() - receivedAt;
+      if (intent.leg !== 'close') {
+        // The order modify and cancel signals will refer to (a reversal's open leg carries the bracket).
+        f.orders.set(leaderOrderId, {
+          intentId: intent.intentId,
+          orderId: ack.orderId,
+          contract: intent.contract,
+          side: intent.side,
+          ...(ack.childOrderIds?.stopLoss ? { stopLossOrderId: ack.childOrderIds.stopLoss } : {}),
+          ...(ack.childOrderIds?.takeProfit ? { takeProfitOrderId: ack.childOrderIds.takeProfit } : {}),
+        });
+      }
+      this.#emit({ type: 'order-placed', time: this.#clock.now(), intent, orderId: ack.orderId, latencyMs });
+      const filled = ack.status === 'filled' || this.#filledIntents.has(intent.intentId);
+      return outcome(filled ? 'filled' : 'placed', { latencyMs });
+    } catch (error) {
+      return this.#placeFailed(f, intent, error, outcome);
+    } finally {
+      if (closingKey) f.closing.delete(closingKey);
+    }
+  }
+
+  #placeFailed(
+    f: FollowerRuntime,
+    intent: OrderIntent,
+    error: unknown,
+    outcome: (o: IntentOutcome, extra?: Partial<SignalOutcome>) => SignalOutcome,
+  ): SignalOutcome {
+    const now = this.#clock.now();
+    if (error instanceof BrokerRejectedError || error instanceof BrokerRateLimitedError) {
+      this.#emit({ type: 'order-rejected', time: now, intent, code: error.code, reason: error.message });
+      return outcome('rejected', { reason: error.message });
+    }
+    if (error instanceof BrokerTimeoutError) {
+      this.#emit({ type: 'order-timed-out', time: now, intent, afterMs: this.config.engine.orderDeadlineMs });
+      return outcome('timed-out', { reason: error.message });
+    }
+    const code = error instanceof TradeNovaError ? error.code : 'TN_ERR_INTERNAL';
+    const message = error instanceof Error ? error.message : String(error);
+    this.#emit({ type: 'order-failed', time: now, intent, code, message });
+    return outcome('failed', { reason: message });
+  }
+
+  async #copyModify(
+    f: FollowerRuntime,
+    signal: ModifyOrderSignal,
+    leaderOrder: { contract: Contract; side: Side; qty: number },
+  ): Promise<SignalOutcome[]> {
+    const ref = f.orders.get(signal.leaderOrderId);
+    const intent = this.#syntheticIntent(f, signal, 'modify');
+    intent.contract = ref?.contract ?? mapContract(leaderOrder.contract, f.config).contract;
+    if (!ref) {
+      // The follower never got a copy (blocked, skipped, rejected): nothing to change.
+      return [{ follower: f.name, intentId: intent.intentId, leg: 'modify', outcome: 'skipped', reason: 'no copied order' }];
+    }
+    const leg = signal.leg ?? 'entry';
+    const orderId =
+      leg === 'entry' ? ref.orderId : leg === 'stop-loss' ? ref.stopLossOrderId : ref.takeProfitOrderId;
+    if (orderId === undefined) {
+      return [{ follower: f.name, intentId: intent.intentId, leg: 'modify', outcome: 'skipped', reason: `no ${leg} order` }];
+    }
+    const spec = this.#instruments.get(ref.contract.root);
+    const inverse = f.config.inverse;
+    // An inverse follower's stop-loss copies the leader's take-profit.
+    const targetOrderId =
+      inverse && leg === 'stop-loss' ? ref.takeProfitOrderId : inverse && leg === 'take-profit' ? ref.stopLossOrderId : orderId;
+    if (targetOrderId === undefined) {
+      return [{ follower: f.name, intentId: intent.intentId, leg: 'modify', outcome: 'skipped', reason: `no ${leg} order` }];
+    }
+    Object.assign(intent, { side: ref.side, targetIntentId: ref.intentId, reducing: leg !== 'entry' });
+    const request: { accountId: string; orderId: string; qty?: number; limitTicks?: Ticks; stopTicks?: Ticks } = {
+      accountId: f.accountId,
+      orderId: targetOrderId,
+    };
+    // Bracket children of an inverse copy sit on the other side: a leader stop becomes a limit and back.
+    const price = signal.limitPrice ?? signal.stopPrice;
+    if (leg === 'entry') {
+      if (signal.limitPrice !== undefined) request.limitTicks = followerTicks(signal.limitPrice, spec);
+      if (signal.stopPrice !== undefined) request.stopTicks = followerTicks(signal.stopPrice, spec);
+    } else if (price !== undefined) {
+      const child = inverse ? (leg === 'stop-loss' ? 'take-profit' : 'stop-loss') : leg;
+      if (child === 'stop-loss') request.stopTicks = followerTicks(price, spec);
+      else request.limitTicks = followerTicks(price, spec);
+    }
+    if (signal.qty !== undefined && leg === 'entry') {
+      const mapped = mapContract(leaderOrder.contract, f.config);
+      const pnl = this.#tracker.pnl(f.name);
+      const equity = f.startingBalance + pnl.realized + pnl.unrealized;
+      const qty = scaleModifiedQty(f.config, signal.qty, mapped.ratio, equity, spec.tickValue);
+      if (qty > 0) request.qty = qty;
+    }
+    intent.qty = request.qty ?? 0;
+    if (request.limitTicks !== undefined) intent.limitTicks = request.limitTicks;
+    if (request.stopTicks !== undefined) intent.stopTicks = request.stopTicks;
+    if (request.qty !== undefined) {
+      const block = this.#checkRisk(f, { ...intent, reducing: false });
+      if (block) return [this.#block(f, intent, block)];
+    } else if (f.paused) {
+      return [this.#block(f, intent, { reason: RiskReason.FollowerPaused, message: `${f.name} is paused` })];
+    }
+    this.#emit({ type: 'intent-created', time: this.#clock.now(), intent });
+    try {
+      await f.guard.run(() => f.connection.modifyOrder(request));
+      this.#emit({ type: 'order-modified', time: this.#clock.now(), intent, orderId: targetOrderId });
+      return [{ follower: f.name, intentId: intent.intentId, leg: 'modify', outcome: 'placed', latencyMs: this.#clock.now() - signal.receivedAt }];
+    } catch (error) {
+      return [
+        this.#placeFailed(f, intent, error, (o, extra) => ({
+          follower: f.name,
+          intentId: intent.intentId,
+          leg: 'modify',
+          outcome: o,
+          ...extra,
+        })),
+      ];
+    }
+  }
+
+  async #copyCancel(f: FollowerRuntime, signal: CancelOrderSignal): Promise<SignalOutcome[]> {
+    const ref = f.orders.get(signal.leaderOrderId);
+    const intent = this.#syntheticIntent(f, signal, 'cancel');
+    if (!ref) {
+      return [{ follower: f.name, intentId: intent.intentId, leg: 'cancel', outcome: 'skipped', reason: 'no copied order' }];
+    }
+    const leg = signal.leg ?? 'entry';
+    const inverse = f.config.inverse;
+    const orderId =
+      leg === 'entry'
+        ? ref.orderId
+        : (leg === 'stop-loss') !== inverse
+          ? ref.stopLossOrderId
+          : ref.takeProfitOrderId;
+    Object.assign(intent, { contract: ref.contract, side: ref.side, targetIntentId: ref.intentId });
+    if (orderId === undefined) {
+      return [{ follower: f.name, intentId: intent.intentId, leg: 'cancel', outcome: 'skipped', reason: `no ${leg} order` }];
+    }
+    this.#emit({ type: 'intent-created', time: this.#clock.now(), intent });
+    try {
+      await f.guard.run(() => f.connection.cancelOrder({ accountId: f.accountId, orderId }));
+      if (leg === 'entry') f.orders.delete(signal.leaderOrderId);
+      return [{ follower: f.name, intentId: intent.intentId, leg: 'cancel', outcome: 'placed', latencyMs: this.#clock.now() - signal.receivedAt }];
+    } catch (error) {
+      return [
+        this.#placeFailed(f, intent, error, (o, extra) => ({
+          follower: f.name,
+          intentId: intent.intentId,
+          leg: 'cancel',
+          outcome: o,
+          ...extra,
+        })),
+      ];
+    }
+  }
+
+  async #flattenFollower(
+    f: FollowerRuntime,
+    signalId: string,
+    contract: Contract | undefined,
+    reason?: string,
+  ): Promise<SignalOutcome[]> {
+    const intent: OrderIntent = {
+      intentId: intentId(signalId, f.name, 'flatten'),
+      signalId,
+      follower: f.name,
+      broker: f.config.broker,
+      accountId: f.accountId,
+      leg: 'flatten',
+      action: 'flatten',
+      contract: contract ?? { root: '*', month: 'Z', year: 0 },
+      side: 'sell',
+      qty: 0,
+      orderType: 'market',
+      reducing: true,
+      createdAt: this.#clock.now(),
+    };
+    this.#emit({ type: 'intent-created', time: this.#clock.now(), intent });
+    try {
+      await f.guard.run(() => f.connection.flatten({ accountId: f.accountId, ...(contract ? { contract } : {}) }));
+      for (const [leaderOrderId, ref] of f.orders) {
+        if (!contract || contractKey(ref.contract) === contractKey(contract)) f.orders.delete(leaderOrderId);
+      }
+      if (reason) this.#log.info({ follower: f.name, reason }, 'flattened');
+      return [{ follower: f.name, intentId: intent.intentId, leg: 'flatten', outcome: 'placed' }];
+    } catch (error) {
+      return [
+        this.#placeFailed(f, intent, error, (o, extra) => ({
+          follower: f.name,
+          intentId: intent.intentId,
+          leg: 'flatten',
+          outcome: o,
+          ...extra,
+        })),
+      ];
+    }
+  }
+
+  // ---- broker events, prices and time ---------------------------------------
+
+  #onBrokerEvent(connectionKey: string, event: BrokerEvent): void {
+    switch (event.type) {
+      case 'order-filled':
+        this.#onFill(connectionKey, event.fill);
+        break;
+      case 'order-updated': {
+        const f = this.#byAccount.get(`${connectionKey}\u0000${event.order.accountId}`);
+        if (f && event.order.status === 'cancelled') {
+          this.#emit({
+            type: 'order-cancelled',
+            time: this.#clock.now(),
+            follower: f.name,
+            accountId: f.accountId,
+            orderId: event.order.orderId,
+            ...(event.order.reason ? { reason: event.order.reason } : {}),
+          });
+        }
+        break;
+      }
+      case 'connection-changed':
+        this.#emit({
+          type: 'connection-status',
+          time: this.#clock.now(),
+          broker: this.#connections[connectionKey]?.broker ?? connectionKey,
+          connection: connectionKey,
+          state: event.state,
+          ...(event.reason ? { reason: event.reason } : {}),
+        });
+        break;
+      case 'position-updated':
+        break;
+    }
+  }
+
+  #onFill(connectionKey: string, fill: BrokerFill): void {
+    const f = this.#byAccount.get(`${connectionKey}\u0000${fill.accountId}`);
+    if (!f) return;
+    const execution: Execution = {
+      executionId: fill.fillId,
+      orderId: fill.orderId,
+      ...(fill.clientOrderId !== undefined ? { intentId: fill.clientOrderId } : {}),
+      broker: f.connection.broker,
+      accountId: fill.accountId,
+      contract: fill.contract,
+      side: fill.side,
+      qty: fill.qty,
+      priceTicks: fill.priceTicks,
+      time: fill.time,
+    };
+    const position = this.#tracker.applyExecution(execution, f.name);
+    if (!position) return;
+    if (fill.clientOrderId !== undefined) this.#filledIntents.add(fill.clientOrderId);
+    const now = this.#clock.now();
+    this.#emit({ type: 'order-filled', time: now, follower: f.name, execution });
+    this.#emit({ type: 'position-updated', time: now, follower: f.name, position });
+    this.#checkAutoFlatten(f);
+  }
+
+  applyLeaderFill(fill: { contract: Contract; side: Side; qty: number; priceTicks: Ticks }): void {
+    const key = contractKey(fill.contract);
+    this.#leader.set(key, (this.#leader.get(key) ?? 0) + sideSign(fill.side) * fill.qty);
+    this.#lastPrice.set(key, fill.priceTicks);
+  }
+
+  mark(contract: Contract, price: { last?: Ticks; bid?: Ticks; ask?: Ticks }): void {
+    this.#tracker.mark(contract, price);
+    const last = price.last ?? (price.bid !== undefined && price.ask !== undefined ? price.bid : undefined);
+    if (last !== undefined) this.#lastPrice.set(contractKey(contract), last);
+    const key = contractKey(contract);
+    for (const f of this.#followers.values()) {
+      if (this.#tracker.netPositions(f.name).some((p) => contractKey(p.contract) === key)) this.#checkAutoFlatten(f);
+    }
+  }
+
+  tick(): void {
+    const now = this.#clock.now();
+    for (const f of this.#followers.values()) {
+      f.risk.onTime(now, f.rules.timezone);
+      if (this.#tracker.netPositions(f.name).length > 0) this.#checkAutoFlatten(f);
+    }
+  }
+
+  #checkAutoFlatten(f: FollowerRuntime): void {
+    const now = this.#clock.now();
+    if (f.risk.isLockedOut(now) && this.#tracker.netPositions(f.name).length === 0) return;
+    const pnl = this.#tracker.pnl(f.name);
+    const equity = f.startingBalance + pnl.realized + pnl.unrealized;
+    f.risk.onEquity(now, equity, f.rules);
+    const block = autoFlattenReason(f.rules, {
+      now,
+      positionQty: 0,
+      positions: this.#tracker.netPositions(f.name),
+      sessionPnl: f.risk.sessionPnl(pnl.realized, pnl.unrealized),
+      equity,
+      state: f.risk,
+      instruments: this.#instruments,
+    });
+    if (!block) return;
+    if (f.risk.isLockedOut(now) && f.risk.flattening) return;
+    f.risk.lockOut(nextSessionStart(now, f.rules.timezone), block.reason);
+    f.risk.flattening = true;
+    this.#status(f, 'locked-out', `${block.reason}: ${block.message}`);
+    void f.queue
+      .push(() => this.#flattenFollower(f, `auto-${block.reason}-${f.name}-${now}`, undefined, block.reason))
+      .finally(() => {
+        f.risk.flattening = false;
+      });
+  }
+}
+
+function prepareCheck(price: string, tickSize: string, field: string, line: number | undefined): void {
+  try {
+    priceToTicks(price, tickSize, field);
+  } catch (error) {
+    throw new SignalError(field, error instanceof Error ? error.message : String(error), line);
+  }
+}
+
+function safeContract(text: string, at: number, registry: InstrumentRegistry): Contract | undefined {
+  try {
+    return parseContract(text, { at, registry });
+  } catch {
+    return undefined;
+  }
+}
+
+/** A modified leader quantity, scaled the way the follower's entry was (fixed stays fixed). */
+function scaleModifiedQty(f: FollowerConfig, leaderQty: number, ratio: number, equity: Money, tickValue: Money): number {
+  const result = scaleEntryQty({
+    leaderQty,
+    scaling: f.scaling,
+    ratio,
+    rounding: f.rounding,
+    whenZero: f.whenZero,
+    ...(f.minQty !== undefined ? { minQty: f.minQty } : {}),
+    ...(f.maxQty !== undefined ? { maxQty: f.maxQty } : {}),
+    followerEquity: equity,
+    tickValue,
+  });
+  return result.ok ? result.qty : 0;
+}

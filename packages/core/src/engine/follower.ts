@@ -1,0 +1,49 @@
+import type { BrokerConnection } from '../adapter/contract.js';
+import type { FollowerConfig } from '../config/schema.js';
+import type { Contract } from '../instruments/contract.js';
+import type { Money } from '../money/money.js';
+import type { Side } from '../model/common.js';
+import type { AccountRiskState, CompiledRiskRules } from '../risk/index.js';
+import type { ConnectionGuard } from './resilience.js';
+import { SerialQueue } from './serial-queue.js';
+
+/** A follower order placed for one leader order, so modify and cancel can find it. */
+export interface FollowerOrderRef {
+  intentId: string;
+  orderId?: string;
+  stopLossOrderId?: string;
+  takeProfitOrderId?: string;
+  contract: Contract;
+  side: Side;
+}
+
+/** Everything the engine keeps for one follower at run time. */
+export class FollowerRuntime {
+  readonly queue = new SerialQueue();
+  /** leaderOrderId → the follower's order copying it. */
+  readonly orders = new Map<string, FollowerOrderRef>();
+  paused = false;
+  /**
+   * Contracts with a reducing order in flight: for the firm rule this account is
+   * already leaving them, so another account's reversal may open the other way.
+   */
+  readonly closing = new Set<string>();
+
+  constructor(
+    readonly config: FollowerConfig,
+    readonly connectionKey: string,
+    readonly connection: BrokerConnection,
+    readonly guard: ConnectionGuard,
+    readonly rules: CompiledRiskRules,
+    readonly risk: AccountRiskState,
+    readonly startingBalance: Money,
+  ) {}
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  get accountId(): string {
+    return this.config.account;
+  }
+}

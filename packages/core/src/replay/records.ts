@@ -1,0 +1,160 @@
+import { parse as parseCsv } from 'csv-parse/sync';
+import { SignalError } from '../errors.js';
+import { parseSignal } from '../model/parse-signal.js';
+
+/** One line of a replay file. Signals stay raw: the engine validates them again like any input. */
+export type ReplayRecord =
+  | { kind: 'signal'; line: number; time: number; raw: Record<string, unknown> }
+  | { kind: 'quote'; line: number; time: number; instrument: string; bid: string; ask: string }
+  | { kind: 'trade'; line: number; time: number; instrument: string; price: string };
+
+/** A line that could not be used, with where and why. */
+export interface ReplayInputError {
+  line: number;
+  field: string;
+  message: string;
+  signalId?: string;
+}
+
+export interface ParsedReplay {
+  records: ReplayRecord[];
+  errors: ReplayInputError[];
+}
+
+export type ReplayFormat = 'jsonl' | 'csv';
+
+/** The format a file name implies: `.csv` is CSV, anything else JSON lines. */
+export function replayFormatOf(fileName: string): ReplayFormat {
+  return fileName.toLowerCase().endsWith('.csv') ? 'csv' : 'jsonl';
+}
+
+/**
+ * Parses a replay file. Bad lines become errors naming the line and field; the
+ * rest is kept, so one typo does not lose a session. With `strict` the first
+ * bad line throws a `SignalError`.
+ */
+export function parseReplay(text: string, format: ReplayFormat, options: { strict?: boolean } = {}): ParsedReplay {
+  const rows = format === 'csv' ? csvRows(text) : jsonRows(text);
+  const records: ReplayRecord[] = [];
+  const errors: ReplayInputError[] = [];
+  for (const row of rows) {
+    try {
+      if ('error' in row) throw new SignalError(row.field, row.error, row.line);
+      records.push(toRecord(row.value, row.line));
+    } catch (error) {
+      if (!(error instanceof SignalError)) throw error;
+      if (options.strict) throw error;
+      const signalId = 'value' in row ? (row.value as { signalId?: unknown }).signalId : undefined;
+      errors.push({
+        line: row.line,
+        field: error.field,
+        message: error.message.replace(/^line \d+: [^:]+: /, ''),
+        ...(typeof signalId === 'string' ? { signalId } : {}),
+      });
+    }
+  }
+  return { records, errors };
+}
+
+type Row = { line: number; value: Record<string, unknown> } | { line: number; error: string; field: string };
+
+function jsonRows(text: string): Row[] {
+  const rows: Row[] = [];
+  const lines = text.split(/\r?\n/);
+  lines.forEach((content, i) => {
+    const trimmed = content.trim();
+    if (trimmed === '' || trimmed.startsWith('#') || trimmed.startsWith('//')) return;
+    const line = i + 1;
+    let value: unknown;
+    try {
+      value = JSON.parse(trimmed);
+    } catch (error) {
+      rows.push({ line, field: '(line)', error: `not valid JSON: ${(error as Error).message}` });
+      return;
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      rows.push({ line, field: '(line)', error: 'expected a JSON object' });
+      return;
+    }
+    rows.push({ line, value: value as Record<string, unknown> });
+  });
+  return rows;
+}
+
+/** CSV columns that hold numbers; bracket columns fold into the `bracket` object. */
+const NUMERIC = new Set(['qty', 'time', 'detectedAt', 'receivedAt']);
+
+function csvRows(text: string): Row[] {
+  const table = parseCsv(text, { columns: false, skip_empty_lines: false, relax_column_count: true }) as string[][];
+  const header = table[0]?.map((h) => h.trim());
+  if (!header) return [];
+  const rows: Row[] = [];
+  table.slice(1).forEach((cells, i) => {
+    const line = i + 2;
+    if (cells.every((c) => c.trim() === '')) return;
+    const value: Record<string, unknown> = {};
+    const bracket: Record<string, unknown> = {};
+    header.forEach((name, col) => {
+      const cell = (cells[col] ?? '').trim();
+      if (cell === '') return;
+      const v = NUMERIC.has(name) && /^\d+$/.test(cell) ? Number(cell) : cell;
+      if (name === 'stopLossTicks') bracket.stopLoss = { ticks: Number(cell) };
+      else if (name === 'stopLossPrice') bracket.stopLoss = { price: cell };
+      else if (name === 'takeProfitTicks') bracket.takeProfit = { ticks: Number(cell) };
+      else if (name === 'takeProfitPrice') bracket.takeProfit = { price: cell };
+      else value[name] = v;
+    });
+    if (Object.keys(bracket).length > 0) value.bracket = bracket;
+    rows.push({ line, value });
+  });
+  return rows;
+}
+
+function toRecord(value: Record<string, unknown>, line: number): ReplayRecord {
+  const type = value.type ?? (value.action !== undefined ? 'signal' : undefined);
+  const time = recordTime(value, line);
+  switch (type) {
+    case 'signal': {
+      // Full validation now, so the error names the line; the engine gets the same object.
+      parseSignal(value, { leaderAccount: 'leader', now: time }, line);
+      return { kind: 'signal', line, time, raw: value };
+    }
+    case 'quote':
+      return {
+        kind: 'quote',
+        line,
+        time,
+        instrument: str(value, 'instrument', line),
+        bid: price(value, 'bid', line),
+        ask: price(value, 'ask', line),
+      };
+    case 'trade':
+      return { kind: 'trade', line, time, instrument: str(value, 'instrument', line), price: price(value, 'price', line) };
+    default:
+      throw new SignalError('type', `unknown record type ${JSON.stringify(type)} (signal, quote or trade)`, line);
+  }
+}
+
+function recordTime(value: Record<string, unknown>, line: number): number {
+  const t = value.time ?? value.detectedAt;
+  if (typeof t === 'number' && Number.isInteger(t) && t >= 0) return t;
+  if (typeof t === 'string') {
+    const ms = Date.parse(t);
+    if (!Number.isNaN(ms)) return ms;
+    throw new SignalError('time', `not an ISO time: ${JSON.stringify(t)}`, line);
+  }
+  throw new SignalError('time', 'required (ISO 8601 or ms since epoch)', line);
+}
+
+function str(value: Record<string, unknown>, field: string, line: number): string {
+  const v = value[field];
+  if (typeof v !== 'string' || v === '') throw new SignalError(field, 'required', line);
+  return v;
+}
+
+function price(value: Record<string, unknown>, field: string, line: number): string {
+  const v = value[field];
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  if (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v)) return v;
+  throw new SignalError(field, v === undefined ? 'required' : `not a price: ${JSON.stringify(v)}`, line);
+}

@@ -1,0 +1,253 @@
+import type { EngineEvent } from '../bus/events.js';
+import type { EngineConfig } from '../config/schema.js';
+import { contractKey } from '../instruments/contract.js';
+import type { InstrumentRegistry } from '../instruments/registry.js';
+import { formatMoney, type Money } from '../money/money.js';
+import { ticksToPrice } from '../money/price.js';
+import type { Position } from '../model/position.js';
+import type { ReplayInputError } from './records.js';
+
+/** The JSON report of a replay. Stable field order, so two runs are byte-identical. */
+export interface ReplayReport {
+  version: 1;
+  input: { records: number; signals: number; quotes: number; trades: number };
+  signals: { count: number; copied: number; errors: ReplayInputError[] };
+  leader: { name: string; account: string; positions: { contract: string; netQty: number }[] };
+  accounts: AccountReport[];
+  latency: LatencyReport;
+  /** Orders blocked by a risk rule, over all accounts. */
+  violations: number;
+}
+
+export interface AccountReport {
+  name: string;
+  broker: string;
+  account: string;
+  orders: { placed: number; filled: number; rejected: number; blocked: number; skipped: number; timedOut: number; failed: number; cancelled: number };
+  fills: { time: string; contract: string; side: string; qty: number; price: string; intentId?: string }[];
+  positions: { contract: string; netQty: number; avgPrice: string; realizedPnl: string; unrealizedPnl: string }[];
+  realizedPnl: string;
+  unrealizedPnl: string;
+  blocked: { signalId: string; intentId: string; reason: string; message: string }[];
+  skipped: { signalId: string; reason: string; message: string }[];
+  rejected: { signalId: string; intentId: string; code: string; reason: string }[];
+  timedOut: { signalId: string; intentId: string }[];
+  /** Follower position minus its scaled share of the leader's, per contract (0 when in line). */
+  drift: { contract: string; follower: number; leader: number }[];
+  status: string[];
+}
+
+export interface LatencyReport {
+  clock: 'virtual' | 'wall';
+  unit: 'ms';
+  count: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+/** Nearest-rank percentile of sorted numbers. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!;
+}
+
+/** Blocks that are sizing outcomes, not rule violations. */
+const NOT_VIOLATIONS = new Set(['SCALED_TO_ZERO', 'NO_STOP_FOR_RISK_SIZING']);
+
+/** Collects engine events into per-account figures for the report. */
+export class ReportCollector {
+  readonly #accounts = new Map<string, AccountReport>();
+  readonly #latencies: number[] = [];
+  readonly #signalErrors: ReplayInputError[] = [];
+  #signals = 0;
+  #copied = 0;
+  readonly #instruments: InstrumentRegistry;
+
+  constructor(config: EngineConfig, instruments: InstrumentRegistry) {
+    this.#instruments = instruments;
+    for (const f of config.followers) {
+      this.#accounts.set(f.name, {
+        name: f.name,
+        broker: f.broker,
+        account: f.account,
+        orders: { placed: 0, filled: 0, rejected: 0, blocked: 0, skipped: 0, timedOut: 0, failed: 0, cancelled: 0 },
+        fills: [],
+        positions: [],
+        realizedPnl: '0.00',
+        unrealizedPnl: '0.00',
+        blocked: [],
+        skipped: [],
+        rejected: [],
+        timedOut: [],
+        drift: [],
+        status: [],
+      });
+    }
+  }
+
+  /** Feeds one engine event. */
+  onEvent = (event: EngineEvent): void => {
+    switch (event.type) {
+      case 'signal-received':
+        this.#signals++;
+        break;
+      case 'signal-completed':
+        this.#copied++;
+        break;
+      case 'signal-rejected':
+        this.#signals++;
+        this.#signalErrors.push({
+          line: event.line ?? 0,
+          field: event.field,
+          message: event.message,
+          ...(event.signalId !== undefined ? { signalId: event.signalId } : {}),
+        });
+        break;
+      case 'order-placed': {
+        const a = this.#accounts.get(event.intent.follower);
+        if (!a) break;
+        a.orders.placed++;
+        this.#latencies.push(event.latencyMs);
+        break;
+      }
+      case 'order-filled': {
+        const a = this.#accounts.get(event.follower);
+        if (!a) break;
+        const e = event.execution;
+        a.orders.filled++;
+        a.fills.push({
+          time: new Date(e.time).toISOString(),
+          contract: contractKey(e.contract),
+          side: e.side,
+          qty: e.qty,
+          price: ticksToPrice(e.priceTicks, this.#instruments.get(e.contract.root).tickSize),
+          ...(e.intentId !== undefined ? { intentId: e.intentId } : {}),
+        });
+        break;
+      }
+      case 'order-blocked': {
+        const a = this.#accounts.get(event.intent.follower);
+        if (!a) break;
+        if (NOT_VIOLATIONS.has(event.reason)) {
+          a.orders.skipped++;
+          a.skipped.push({ signalId: event.intent.signalId, reason: event.reason, message: event.message });
+        } else {
+          a.orders.blocked++;
+          a.blocked.push({
+            signalId: event.intent.signalId,
+            intentId: event.intent.intentId,
+            reason: event.reason,
+            message: event.message,
+          });
+        }
+        break;
+      }
+      case 'order-rejected': {
+        const a = this.#accounts.get(event.intent.follower);
+        if (!a) break;
+        a.orders.rejected++;
+        a.rejected.push({
+          signalId: event.intent.signalId,
+          intentId: event.intent.intentId,
+          code: event.code,
+          reason: event.reason,
+        });
+        break;
+      }
+      case 'order-timed-out': {
+        const a = this.#accounts.get(event.intent.follower);
+        if (!a) break;
+        a.orders.timedOut++;
+        a.timedOut.push({ signalId: event.intent.signalId, intentId: event.intent.intentId });
+        break;
+      }
+      case 'order-failed': {
+        const a = this.#accounts.get(event.intent.follower);
+        if (a) a.orders.failed++;
+        break;
+      }
+      case 'order-cancelled': {
+        const a = this.#accounts.get(event.follower);
+        if (a) a.orders.cancelled++;
+        break;
+      }
+      case 'account-status': {
+        const a = this.#accounts.get(event.follower);
+        if (a) a.status.push(`${new Date(event.time).toISOString()} ${event.status}${event.reason ? `: ${event.reason}` : ''}`);
+        break;
+      }
+      default:
+        break;
+    }
+  };
+
+  /** Adds input-file errors (lines that never reached the engine). */
+  addInputErrors(errors: readonly ReplayInputError[]): void {
+    this.#signalErrors.push(...errors);
+    this.#signals += errors.length;
+  }
+
+  /** Builds the report; `finalPositions` and `targets` come from the engine at the end. */
+  build(args: {
+    input: ReplayReport['input'];
+    leader: ReplayReport['leader'];
+    positions: (follower: string) => Position[];
+    targets: (follower: string) => Map<string, number>;
+    clock: 'virtual' | 'wall';
+  }): ReplayReport {
+    const accounts = [...this.#accounts.values()].map((a) => {
+      const positions = args.positions(a.name);
+      let realized: Money = 0;
+      let unrealized: Money = 0;
+      for (const p of positions) {
+        realized += p.realizedPnl;
+        unrealized += p.unrealizedPnl;
+      }
+      const targets = args.targets(a.name);
+      const keys = new Set([...targets.keys(), ...positions.filter((p) => p.netQty !== 0).map((p) => contractKey(p.contract))]);
+      const drift = [...keys]
+        .sort()
+        .map((k) => ({
+          contract: k,
+          follower: positions.find((p) => contractKey(p.contract) === k)?.netQty ?? 0,
+          leader: targets.get(k) ?? 0,
+        }))
+        .filter((d) => d.follower !== d.leader);
+      return {
+        ...a,
+        positions: positions.map((p) => ({
+          contract: contractKey(p.contract),
+          netQty: p.netQty,
+          avgPrice: p.avgPrice,
+          realizedPnl: formatMoney(p.realizedPnl),
+          unrealizedPnl: formatMoney(p.unrealizedPnl),
+        })),
+        realizedPnl: formatMoney(realized),
+        unrealizedPnl: formatMoney(unrealized),
+        drift,
+      };
+    });
+    const sorted = [...this.#latencies].sort((x, y) => x - y);
+    const errors = [...this.#signalErrors].sort((x, y) => x.line - y.line);
+    return {
+      version: 1,
+      input: args.input,
+      signals: { count: this.#signals, copied: this.#copied, errors },
+      leader: args.leader,
+      accounts,
+      latency: {
+        clock: args.clock,
+        unit: 'ms',
+        count: sorted.length,
+        p50: percentile(sorted, 50),
+        p90: percentile(sorted, 90),
+        p99: percentile(sorted, 99),
+        max: sorted.at(-1) ?? 0,
+      },
+      violations: accounts.reduce((n, a) => n + a.orders.blocked, 0),
+    };
+  }
+}

@@ -1,0 +1,244 @@
+import type { BrokerConnection } from '../adapter/contract.js';
+import { VirtualClock } from '../clock/virtual-clock.js';
+import type { EngineConfig } from '../config/schema.js';
+import { type ConnectionPlan, createEngine, type SignalResult } from '../engine/engine.js';
+import { SignalError } from '../errors.js';
+import { type Contract, parseContract } from '../instruments/contract.js';
+import { defaultInstruments, type InstrumentRegistry } from '../instruments/registry.js';
+import { priceToTicksRounded, type Ticks } from '../money/price.js';
+import { parseSignal } from '../model/parse-signal.js';
+import { PaperBroker } from '../paper/paper-broker.js';
+import { SimulatedExchange } from '../paper/simulated-exchange.js';
+import { planFollowerConnections } from './connections.js';
+import type { ReplayInputError, ReplayRecord } from './records.js';
+import { ReportCollector, type ReplayReport } from './report.js';
+
+export interface ReplayOptions {
+  config: EngineConfig;
+  records: readonly ReplayRecord[];
+  /** Lines of the input that could not be parsed (they go into the report). */
+  inputErrors?: readonly ReplayInputError[];
+  instruments?: InstrumentRegistry;
+  /**
+   * Makes the connection for a non-paper broker (a simulator over real sockets,
+   * say). Called with the replay's virtual clock time source not applicable:
+   * such connections run on real time, which only adds wall latency.
+   */
+  connect?: (plan: ConnectionPlan) => Promise<BrokerConnection> | BrokerConnection;
+  /** Progress callback, called every `progressEvery` records. */
+  onProgress?: (done: number, total: number) => void;
+  progressEvery?: number;
+}
+
+/**
+ * Replays a recorded session through the copy engine on paper brokers with a
+ * virtual clock. The same records and config always give the same report.
+ *
+ * The leader is mirrored in its own zero-latency simulated exchange: its market
+ * orders fill at the price its broker reported, its resting orders fill when the
+ * recorded prices reach them, and those fills move the leader position that
+ * exits and reversals are scaled against.
+ */
+export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
+  const { config, records } = options;
+  const instruments = options.instruments ?? defaultInstruments;
+  const start = records[0]?.time ?? 0;
+  const clock = new VirtualClock(start);
+  const paper = config.paper;
+  const exchange = new SimulatedExchange({
+    clock,
+    instruments,
+    latencyMs: paper.latencyMs,
+    jitterMs: paper.jitterMs,
+    slippageTicks: paper.slippageTicks,
+    rejectRate: paper.rejectRate,
+    partialFills: paper.partialFills,
+    seed: paper.seed,
+    idPrefix: 'P',
+  });
+  const leaderExchange = new SimulatedExchange({ clock, instruments, idPrefix: 'L' });
+  const leaderAccount = config.leader.account;
+  leaderExchange.openAccount(leaderAccount, 0);
+
+  const connections: Record<string, BrokerConnection> = {};
+  for (const plan of planFollowerConnections(config)) {
+    if (plan.broker === 'paper') {
+      connections[plan.key] = new PaperBroker(exchange, plan.accounts, {
+        balances: Object.fromEntries(
+          config.followers.filter((f) => plan.accounts.includes(f.account)).map((f) => [f.account, f.startingBalance]),
+        ),
+      });
+    } else if (options.connect) {
+      connections[plan.key] = await options.connect(plan);
+    } else {
+      throw new SignalError(
+        'broker',
+        `followers on "${plan.broker}" need a simulator: run replay with --brokers simulated, or use broker: paper`,
+      );
+    }
+  }
+
+  const engine = createEngine(config, { clock, instruments, connections });
+  const collector = new ReportCollector(config, instruments);
+  collector.addInputErrors(options.inputErrors ?? []);
+  engine.on(collector.onEvent);
+  leaderExchange.onEvent((event) => {
+    if (event.type === 'order-filled') engine.applyLeaderFill(event.fill);
+  });
+  await engine.start();
+
+  // Prices of a leader instrument also move the roots followers map it to (NQ → MNQ).
+  const mappedRoots = new Map<string, Set<string>>();
+  for (const f of config.followers) {
+    for (const [from, to] of Object.entries(f.symbolMap)) {
+      const set = mappedRoots.get(from) ?? new Set<string>();
+      set.add(to.to);
+      mappedRoots.set(from, set);
+    }
+  }
+  const priceContracts = (c: Contract): Contract[] => [
+    c,
+    ...[...(mappedRoots.get(c.root) ?? [])].map((root) => ({ ...c, root })),
+  ];
+  const ticksOf = (c: Contract, price: string): Ticks =>
+    priceToTicksRounded(price, instruments.get(c.root).tickSize, 'nearest');
+  const applyQuote = (c: Contract, bid: string, ask: string) => {
+    for (const target of priceContracts(c)) {
+      const q = { bidTicks: ticksOf(target, bid), askTicks: ticksOf(target, ask) };
+      exchange.updateQuote(target, q);
+      engine.mark(target, { bid: q.bidTicks, ask: q.askTicks });
+    }
+    leaderExchange.updateQuote(c, { bidTicks: ticksOf(c, bid), askTicks: ticksOf(c, ask) });
+  };
+  const applyTrade = (c: Contract, price: string) => {
+    for (const target of priceContracts(c)) {
+      const t = ticksOf(target, price);
+      exchange.updateTrade(target, t);
+      engine.mark(target, { last: t });
+    }
+    leaderExchange.updateTrade(c, ticksOf(c, price));
+  };
+
+  const leaderOrderIds = new Map<string, string>();
+  const pending: Promise<SignalResult>[] = [];
+  const counts = { records: records.length, signals: 0, quotes: 0, trades: 0 };
+  const every = options.progressEvery ?? 1000;
+  let done = 0;
+  for (const record of records) {
+    await clock.advanceTo(record.time);
+    engine.tick();
+    try {
+      switch (record.kind) {
+        case 'quote': {
+          counts.quotes++;
+          applyQuote(parseContract(record.instrument, { at: record.time, registry: instruments }), record.bid, record.ask);
+          break;
+        }
+        case 'trade': {
+          counts.trades++;
+          applyTrade(parseContract(record.instrument, { at: record.time, registry: instruments }), record.price);
+          break;
+        }
+        case 'signal': {
+          counts.signals++;
+          const signal = parseSignal(record.raw, { leaderAccount, now: record.time }, record.line);
+          const contract =
+            'instrument' in signal && signal.instrument
+              ? parseContract(signal.instrument, { at: signal.detectedAt, registry: instruments })
+              : undefined;
+          if (signal.action === 'new' && signal.fillPrice !== undefined && contract) {
+            applyTrade(contract, signal.fillPrice);
+          }
+          // Submit first: the engine reads the leader position before the leader's own fill lands.
+          pending.push(engine.submit(record.raw, { line: record.line }));
+          await mirrorLeader(leaderExchange, leaderAccount, signal, contract, leaderOrderIds, instruments);
+          break;
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof Error)) throw error;
+      const field = error instanceof SignalError ? error.field : 'instrument';
+      collector.addInputErrors([{ line: record.line, field, message: error.message.replace(/^line \d+: [^:]+: /, '') }]);
+    }
+    done++;
+    if (options.onProgress && done % every === 0) options.onProgress(done, records.length);
+  }
+  await clock.runUntilIdle();
+  await Promise.all(pending);
+  await engine.idle();
+  await clock.runUntilIdle();
+  options.onProgress?.(records.length, records.length);
+
+  const leaderPositions = [...engine.leaderPositions()]
+    .filter(([, q]) => q !== 0)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([contract, netQty]) => ({ contract, netQty }));
+  const report = collector.build({
+    input: counts,
+    leader: { name: config.leader.name, account: config.leader.account, positions: leaderPositions },
+    positions: (name) => engine.positions(name),
+    targets: (name) => engine.targets(name),
+    clock: 'virtual',
+  });
+  await engine.stop();
+  return report;
+}
+
+/** Applies a leader signal to the leader's own mirror account. */
+async function mirrorLeader(
+  leader: SimulatedExchange,
+  accountId: string,
+  signal: ReturnType<typeof parseSignal>,
+  contract: Contract | undefined,
+  ids: Map<string, string>,
+  instruments: InstrumentRegistry,
+): Promise<void> {
+  try {
+    switch (signal.action) {
+      case 'new': {
+        if (!contract) return;
+        const tick = instruments.get(contract.root).tickSize;
+        const t = (p: string | undefined) => (p === undefined ? undefined : priceToTicksRounded(p, tick));
+        const ack = await leader.placeOrder({
+          accountId,
+          clientOrderId: signal.leaderOrderId,
+          contract,
+          side: signal.side,
+          qty: signal.qty,
+          orderType: signal.orderType,
+          ...(signal.limitPrice !== undefined ? { limitTicks: t(signal.limitPrice)! } : {}),
+          ...(signal.stopPrice !== undefined ? { stopTicks: t(signal.stopPrice)! } : {}),
+        });
+        ids.set(signal.leaderOrderId, ack.orderId);
+        break;
+      }
+      case 'modify': {
+        const orderId = ids.get(signal.leaderOrderId);
+        if (!orderId || (signal.leg ?? 'entry') !== 'entry') return;
+        const order = (await leader.getOpenOrders(accountId)).find((o) => o.orderId === orderId);
+        if (!order) return;
+        const tick = instruments.get(order.contract.root).tickSize;
+        await leader.modifyOrder({
+          accountId,
+          orderId,
+          ...(signal.qty !== undefined ? { qty: signal.qty } : {}),
+          ...(signal.limitPrice !== undefined ? { limitTicks: priceToTicksRounded(signal.limitPrice, tick) } : {}),
+          ...(signal.stopPrice !== undefined ? { stopTicks: priceToTicksRounded(signal.stopPrice, tick) } : {}),
+        });
+        break;
+      }
+      case 'cancel': {
+        const orderId = ids.get(signal.leaderOrderId);
+        if (orderId && (signal.leg ?? 'entry') === 'entry') await leader.cancelOrder({ accountId, orderId });
+        break;
+      }
+      case 'flatten':
+        await leader.flatten({ accountId, ...(contract ? { contract } : {}) });
+        break;
+    }
+  } catch {
+    // The leader's broker already did this; a mirror that cannot follow (an order
+    // already filled, say) must not stop the replay.
+  }
+}
+
