@@ -27,7 +27,8 @@ export class CliError extends Error {
 export function describeFailure(error: unknown): { message: string; exitCode: number } {
   if (error instanceof CliError) return { message: error.message, exitCode: error.exitCode };
   if (error instanceof ConfigError) return { message: error.message, exitCode: ExitCode.BadInput };
-  if (error instanceof TradeNovaError) return { message: `${error.code}: ${error.message}`, exitCode: ExitCode.BadInput };
+  if (error instanceof TradeNovaError)
+    return { message: `${error.code}: ${error.message}`, exitCode: ExitCode.BadInput };
   const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
   return { message: `internal error (please report it):\n${message}`, exitCode: ExitCode.Internal };
 }

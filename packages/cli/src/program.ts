@@ -1,8 +1,8 @@
 import { Command, Option } from 'commander';
+import type { CommandIo } from './commands/replay.js';
 import { replayCommand } from './commands/replay.js';
 import { configJsonSchema } from './commands/schema.js';
 import { validateCommand } from './commands/validate.js';
-import type { CommandIo } from './commands/replay.js';
 import { VERSION } from './version.js';
 
 /** Builds the command tree; actions store their exit code in `result`. */
@@ -10,7 +10,7 @@ export function buildProgram(io: CommandIo, result: { exitCode: number }): Comma
   const program = new Command();
   program
     .name('tradenova')
-    .description('Copy a leader account\'s futures trades to many follower accounts.')
+    .description("Copy a leader account's futures trades to many follower accounts.")
     .version(VERSION)
     .showHelpAfterError()
     .configureOutput({
@@ -26,10 +26,16 @@ export function buildProgram(io: CommandIo, result: { exitCode: number }): Comma
     .requiredOption('-c, --config <file>', 'config YAML')
     .option('--json', 'print the JSON report instead of the summary')
     .option('--out <file>', 'also write the JSON report to a file')
-    .option('--expect <file>', 'compare the report with an expected JSON (fields it leaves out are not compared)')
+    .option(
+      '--expect <file>',
+      'compare the report with an expected JSON (fields it leaves out are not compared)',
+    )
     .option('--strict', 'stop at the first bad signal line')
     .addOption(
-      new Option('--brokers <mode>', 'paper: followers on the paper broker; simulated: through each broker\'s simulator over sockets')
+      new Option(
+        '--brokers <mode>',
+        "paper: followers on the paper broker; simulated: through each broker's simulator over sockets",
+      )
         .choices(['paper', 'simulated'])
         .default('paper'),
     )

@@ -27,7 +27,11 @@ export type ErrorDisposition = 'retryable' | 'not-retryable' | 'fatal';
 export class TradeNovaError extends Error {
   readonly code: ErrorCode;
   readonly disposition: ErrorDisposition;
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; disposition?: ErrorDisposition }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown; disposition?: ErrorDisposition },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
@@ -63,10 +67,13 @@ export function formatConfigIssue(issue: ConfigIssue): string {
 export class SignalError extends TradeNovaError {
   readonly field: string;
   readonly line: number | undefined;
-  constructor(field: string, message: string, line?: number) {
-    super(ErrorCode.SignalInvalid, `${line === undefined ? '' : `line ${line}: `}${field}: ${message}`);
+  /** The reason alone, without the line and field prefix. */
+  readonly reason: string;
+  constructor(field: string, reason: string, line?: number) {
+    super(ErrorCode.SignalInvalid, `${line === undefined ? '' : `line ${line}: `}${field}: ${reason}`);
     this.field = field;
     this.line = line;
+    this.reason = reason;
   }
 }
 
@@ -114,7 +121,10 @@ export class BrokerRejectedError extends BrokerError {
   /** The broker's own reason text, kept verbatim. */
   readonly reason: string;
   constructor(broker: string, reason: string, options?: { cause?: unknown }) {
-    super(ErrorCode.BrokerRejected, broker, `rejected: ${reason}`, { ...options, disposition: 'not-retryable' });
+    super(ErrorCode.BrokerRejected, broker, `rejected: ${reason}`, {
+      ...options,
+      disposition: 'not-retryable',
+    });
     this.reason = reason;
   }
 }

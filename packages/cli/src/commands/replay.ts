@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import {
-  type ConnectionPlan,
   type BrokerConnection,
+  type ConnectionPlan,
   parseReplay,
   type ReplayReport,
   replayFormatOf,
@@ -42,13 +42,19 @@ export async function replayCommand(
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new CliError(`cannot read signals ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    throw new CliError(
+      `cannot read signals ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    );
   }
   let parsed: ReturnType<typeof parseReplay>;
   try {
     parsed = parseReplay(text, replayFormatOf(file), { strict: options.strict ?? false });
   } catch (error) {
-    if (error instanceof SignalError) throw new CliError(`${file}:${error.message} (--strict stops at the first bad line)`);
+    if (error instanceof SignalError) {
+      throw new CliError(
+        `${file}:${error.line ?? 0}: ${error.field}: ${error.reason} (--strict stops at the first bad line)`,
+      );
+    }
     throw error;
   }
   const progress = io.stderr.isTTY && !options.json ? makeProgress(io.stderr) : undefined;
@@ -87,7 +93,9 @@ export async function replayCommand(
     }
     const diffs = diffJson(expected, JSON.parse(json));
     if (diffs.length > 0) {
-      io.stderr.write(`replay differs from ${options.expect} in ${diffs.length} place(s):\n${formatDifferences(diffs)}\n`);
+      io.stderr.write(
+        `replay differs from ${options.expect} in ${diffs.length} place(s):\n${formatDifferences(diffs)}\n`,
+      );
       exit = ExitCode.NotClean;
     } else if (!options.json) {
       io.stdout.write(`Matches ${options.expect}\n`);
@@ -99,6 +107,8 @@ export async function replayCommand(
 function makeProgress(stderr: NodeJS.WritableStream): (done: number, total: number) => void {
   return (done, total) => {
     const pct = total === 0 ? 100 : Math.floor((done / total) * 100);
-    stderr.write(`\rreplaying ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} records (${pct}%)`);
+    stderr.write(
+      `\rreplaying ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} records (${pct}%)`,
+    );
   };
 }

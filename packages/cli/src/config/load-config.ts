@@ -1,5 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { type ConfigIssue, ConfigError, type EngineConfig, engineConfigSchema, zodIssues } from '@tradenova/core';
+import {
+  ConfigError,
+  type ConfigIssue,
+  type EngineConfig,
+  engineConfigSchema,
+  formatPath,
+} from '@tradenova/core';
 import { isScalar, LineCounter, parseDocument, visit } from 'yaml';
 import { CliError } from '../errors.js';
 import { locate } from './locate.js';
@@ -30,24 +36,30 @@ export function loadConfig(file: string, resolver: ReferenceResolver = { env: pr
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new CliError(`cannot read config ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    throw new CliError(
+      `cannot read config ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    );
   }
   return parseConfigText(text, file, resolver);
 }
 
 /** Same as `loadConfig`, from text. */
-export function parseConfigText(text: string, file: string, resolver: ReferenceResolver = { env: process.env }): LoadedConfig {
+export function parseConfigText(
+  text: string,
+  file: string,
+  resolver: ReferenceResolver = { env: process.env },
+): LoadedConfig {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   const issues: ConfigIssue[] = [];
   for (const err of doc.errors) {
-    const pos = err.linePos?.[0];
+    const pos = lineCounter.linePos(err.pos[0]);
     issues.push({
       path: '',
       message: `YAML: ${err.message.split('\n')[0]}`,
       file,
-      line: pos?.line ?? 1,
-      column: pos?.col ?? 1,
+      line: pos.line,
+      column: pos.col,
     });
   }
   if (issues.length > 0) throw new ConfigError(issues);
@@ -82,24 +94,20 @@ export function parseConfigText(text: string, file: string, resolver: ReferenceR
   const result = engineConfigSchema.safeParse(doc.toJS() ?? {});
   if (!result.success) {
     throw new ConfigError(
-      zodIssues(result.error).map(({ pathParts, ...issue }) => ({
-        ...issue,
-        file,
-        ...locate(doc, lineCounter, unrecognizedKeyPath(result.error, pathParts, issue.message)),
-      })),
+      result.error.issues.flatMap((issue) => {
+        // An unknown key is reported at the key itself, one issue per key.
+        const paths =
+          issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...issue.path, k]) : [issue.path];
+        return paths.map((path) => ({
+          path: formatPath(path),
+          message: issue.code === 'unrecognized_keys' ? `unknown key (${issue.message})` : issue.message,
+          file,
+          ...locate(doc, lineCounter, path, { atKey: issue.code === 'unrecognized_keys' }),
+        }));
+      }),
     );
   }
   return { config: result.data, file, secrets };
-}
-
-/** For an unknown key, point at the key itself rather than its parent object. */
-function unrecognizedKeyPath(
-  _error: unknown,
-  path: PropertyKey[],
-  message: string,
-): PropertyKey[] {
-  const m = /^Unrecognized keys?: "([^"]+)"/.exec(message);
-  return m ? [...path, m[1]!] : path;
 }
 
 /** The dotted path of a node from yaml's visitor ancestry. */

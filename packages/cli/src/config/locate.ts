@@ -5,15 +5,19 @@ export function locate(
   doc: Document,
   lineCounter: LineCounter,
   path: readonly PropertyKey[],
+  options: { atKey?: boolean } = {},
 ): { line: number; column: number } {
   let node: unknown = doc.contents;
   let best: [number, number, number] | undefined = rangeOf(node);
-  for (const part of path) {
+  for (const [i, part] of path.entries()) {
     if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(part));
+      const pair = node.items.find(
+        (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(part),
+      );
       if (!pair) break;
       // Point at the key of a pair; its value next, if there is one.
       best = rangeOf(pair.key) ?? best;
+      if (options.atKey && i === path.length - 1) break;
       node = pair.value;
       best = rangeOf(node) ?? best;
     } else if (isSeq(node) && typeof part === 'number') {

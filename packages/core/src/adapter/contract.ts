@@ -2,10 +2,10 @@ import type { z } from 'zod';
 import type { Clock } from '../clock/clock.js';
 import type { Contract } from '../instruments/contract.js';
 import type { InstrumentRegistry } from '../instruments/registry.js';
-import type { Money } from '../money/money.js';
-import type { Ticks } from '../money/price.js';
 import type { OrderType, Side, TimeInForce } from '../model/common.js';
 import type { IntentBracket } from '../model/intent.js';
+import type { Money } from '../money/money.js';
+import type { Ticks } from '../money/price.js';
 import type { Logger } from '../util/logger.js';
 
 /** The version of this contract. An adapter written for another version is refused with a clear message. */
@@ -77,7 +77,13 @@ export interface FlattenRequest {
   contract?: Contract;
 }
 
-export type BrokerOrderStatus = 'pending' | 'working' | 'partially-filled' | 'filled' | 'cancelled' | 'rejected';
+export type BrokerOrderStatus =
+  | 'pending'
+  | 'working'
+  | 'partially-filled'
+  | 'filled'
+  | 'cancelled'
+  | 'rejected';
 
 /** An order as the broker knows it. */
 export interface BrokerOrder {
@@ -161,6 +167,12 @@ export interface BrokerConnection {
   flatten(request: FlattenRequest): Promise<void>;
   getPositions(accountId: string): Promise<BrokerPosition[]>;
   getOpenOrders(accountId: string): Promise<BrokerOrder[]>;
+  /**
+   * The order this account placed with this client order id (intent id), read from the
+   * broker, terminal ones included. Optional: how a retry after an unknown outcome, or
+   * a restart, checks before placing again.
+   */
+  findOrderByClientId?(accountId: string, clientOrderId: string): Promise<BrokerOrder | undefined>;
   /** Subscribes to events; returns the unsubscribe function. */
   onEvent(listener: (event: BrokerEvent) => void): () => void;
   health(): ConnectionHealth;

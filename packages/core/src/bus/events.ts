@@ -1,9 +1,9 @@
 import type { ConnectionState } from '../adapter/contract.js';
-import type { Money } from '../money/money.js';
 import type { Execution } from '../model/execution.js';
 import type { OrderIntent } from '../model/intent.js';
 import type { Position } from '../model/position.js';
 import type { TradeSignal } from '../model/signal.js';
+import type { Money } from '../money/money.js';
 import type { RiskReason } from '../risk/reasons.js';
 
 /** Per-account outcome of one signal. */
@@ -25,7 +25,14 @@ export type EngineEvent =
   | { type: 'intent-created'; time: number; intent: OrderIntent }
   | { type: 'order-placed'; time: number; intent: OrderIntent; orderId: string; latencyMs: number }
   | { type: 'order-modified'; time: number; intent: OrderIntent; orderId: string }
-  | { type: 'order-cancelled'; time: number; follower: string; accountId: string; orderId: string; reason?: string }
+  | {
+      type: 'order-cancelled';
+      time: number;
+      follower: string;
+      accountId: string;
+      orderId: string;
+      reason?: string;
+    }
   | { type: 'order-filled'; time: number; follower: string; execution: Execution }
   | { type: 'order-rejected'; time: number; intent: OrderIntent; code: string; reason: string }
   | {
@@ -48,13 +55,26 @@ export type EngineEvent =
       /** Session P&L at the time, in mils. */
       pnl?: Money;
     }
-  | { type: 'connection-status'; time: number; broker: string; connection: string; state: ConnectionState; reason?: string }
+  | {
+      type: 'connection-status';
+      time: number;
+      broker: string;
+      connection: string;
+      state: ConnectionState;
+      reason?: string;
+    }
   | {
       type: 'signal-completed';
       time: number;
       signalId: string;
       /** Per follower: outcome of each intent of this signal. */
-      outcomes: { follower: string; intentId: string; leg: string; outcome: IntentOutcome; latencyMs?: number }[];
+      outcomes: {
+        follower: string;
+        intentId: string;
+        leg: string;
+        outcome: IntentOutcome;
+        latencyMs?: number;
+      }[];
     };
 
 export type EngineEventType = EngineEvent['type'];

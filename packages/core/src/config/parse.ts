@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { type ConfigIssue, ConfigError } from '../errors.js';
+import { ConfigError, type ConfigIssue } from '../errors.js';
 import { type EngineConfig, engineConfigSchema } from './schema.js';
 
 /** Formats a zod issue path as `followers[3].scaling.factor`. */

@@ -14,20 +14,14 @@ import {
 } from '../errors.js';
 import { type Contract, contractKey, parseContract } from '../instruments/contract.js';
 import { defaultInstruments, type InstrumentRegistry } from '../instruments/registry.js';
-import { type Money, parseMoney } from '../money/money.js';
-import { priceToTicks, type Ticks, ticksToPrice } from '../money/price.js';
-import { type Side, sideSign } from '../model/common.js';
+import { type OrderType, type Side, sideSign } from '../model/common.js';
 import type { Execution } from '../model/execution.js';
 import { intentId, type OrderIntent } from '../model/intent.js';
 import { parseSignal } from '../model/parse-signal.js';
 import type { Position } from '../model/position.js';
-import type {
-  CancelOrderSignal,
-  FlattenSignal,
-  ModifyOrderSignal,
-  NewOrderSignal,
-  TradeSignal,
-} from '../model/signal.js';
+import type { CancelOrderSignal, ModifyOrderSignal, TradeSignal } from '../model/signal.js';
+import { type Money, parseMoney } from '../money/money.js';
+import { priceToTicks, type Ticks, ticksToPrice } from '../money/price.js';
 import { PositionTracker } from '../positions/tracker.js';
 import {
   AccountRiskState,
@@ -44,6 +38,14 @@ import { type Logger, silentLogger } from '../util/logger.js';
 import { FollowerRuntime } from './follower.js';
 import { followerTicks, mapContract, planNewOrderIntents, prepareNewOrder } from './intents.js';
 import { ConnectionGuard } from './resilience.js';
+
+/** What the engine remembers of a leader order, to route its modify and cancel. */
+interface LeaderOrder {
+  contract: Contract;
+  side: Side;
+  qty: number;
+  orderType: OrderType;
+}
 
 /** Where engine events go besides the bus: a file, Kafka, a database, the dashboard. */
 export interface Sink {
@@ -170,7 +172,7 @@ class CopyEngine implements Engine {
   readonly #guards = new Map<string, ConnectionGuard>();
   readonly #leader = new Map<string, number>();
   /** leaderOrderId → contract and side, so modify/cancel can be routed. */
-  readonly #leaderOrders = new Map<string, { contract: Contract; side: Side; qty: number }>();
+  readonly #leaderOrders = new Map<string, LeaderOrder>();
   readonly #lastPrice = new Map<string, Ticks>();
   readonly #dupes = new DuplicateSignalGuard();
   readonly #sinks: Sink[] = [];
@@ -186,7 +188,9 @@ class CopyEngine implements Engine {
     this.#clock = options.clock ?? systemClock;
     this.#log = options.logger ?? silentLogger;
     this.#instruments = options.instruments ?? defaultInstruments;
-    this.#bus = options.bus ?? new InMemoryBus({ onListenerError: (e) => this.#log.error({ err: e }, 'listener failed') });
+    this.#bus =
+      options.bus ??
+      new InMemoryBus({ onListenerError: (e) => this.#log.error({ err: e }, 'listener failed') });
     this.#tracker = new PositionTracker(this.#instruments);
     this.#connections = options.connections;
     this.#useTimers = options.timers ?? false;
@@ -194,15 +198,16 @@ class CopyEngine implements Engine {
       const key = connectionKeyOf(f);
       const connection = options.connections[key];
       if (!connection) {
-        throw new TradeNovaError(ErrorCode.ConfigInvalid, `follower ${f.name}: no broker connection "${key}" was given`);
+        throw new TradeNovaError(
+          ErrorCode.ConfigInvalid,
+          `follower ${f.name}: no broker connection "${key}" was given`,
+        );
       }
       let guard = this.#guards.get(key);
       if (!guard) {
         guard = new ConnectionGuard(connection.broker, config.engine, this.#clock);
         this.#guards.set(key, guard);
-        guard.onBreakerChange((state) =>
-          this.#log.warn({ connection: key, state }, 'breaker state changed'),
-        );
+        guard.onBreakerChange((state) => this.#log.warn({ connection: key, state }, 'breaker state changed'));
       }
       const startingBalance = parseMoney(f.startingBalance, `followers.${f.name}.startingBalance`);
       const runtime = new FollowerRuntime(
@@ -350,7 +355,11 @@ class CopyEngine implements Engine {
     this.#bus.publish(event);
   }
 
-  #status(f: FollowerRuntime, status: 'enabled' | 'paused' | 'locked-out' | 'flattening', reason?: string): void {
+  #status(
+    f: FollowerRuntime,
+    status: 'enabled' | 'paused' | 'locked-out' | 'flattening',
+    reason?: string,
+  ): void {
     const pnl = this.#tracker.pnl(f.name);
     this.#emit({
       type: 'account-status',
@@ -398,11 +407,7 @@ class CopyEngine implements Engine {
   #rejectSignal(error: unknown, line: number | undefined, signalId?: string, code?: string): SignalResult {
     const field = error instanceof SignalError ? error.field : '(signal)';
     const message =
-      error instanceof SignalError && line !== undefined
-        ? error.message.replace(/^line \d+: /, '')
-        : error instanceof Error
-          ? error.message
-          : String(error);
+      error instanceof SignalError ? error.reason : error instanceof Error ? error.message : String(error);
     const errCode = code ?? (error instanceof TradeNovaError ? error.code : ErrorCode.SignalInvalid);
     this.#emit({
       type: 'signal-rejected',
@@ -413,7 +418,11 @@ class CopyEngine implements Engine {
       code: errCode,
       message,
     });
-    return { ok: false, ...(signalId !== undefined ? { signalId } : {}), error: { code: errCode, field, message } };
+    return {
+      ok: false,
+      ...(signalId !== undefined ? { signalId } : {}),
+      error: { code: errCode, field, message },
+    };
   }
 
   async #route(signal: TradeSignal, line: number | undefined): Promise<SignalResult> {
@@ -433,13 +442,19 @@ class CopyEngine implements Engine {
           this.#leader.get(key) ?? 0,
           last === undefined ? undefined : ticksToPrice(last, spec.tickSize),
         );
-        this.#leaderOrders.set(signal.leaderOrderId, { contract, side: signal.side, qty: signal.qty });
+        this.#leaderOrders.set(signal.leaderOrderId, {
+          contract,
+          side: signal.side,
+          qty: signal.qty,
+          orderType: signal.orderType,
+        });
         perFollower = (f) => this.#copyNew(f, prepared);
         break;
       }
       case 'modify': {
         const leaderOrder = this.#leaderOrders.get(signal.leaderOrderId);
-        if (!leaderOrder) throw new SignalError('leaderOrderId', `unknown leader order ${signal.leaderOrderId}`, line);
+        if (!leaderOrder)
+          throw new SignalError('leaderOrderId', `unknown leader order ${signal.leaderOrderId}`, line);
         const spec = this.#instruments.get(leaderOrder.contract.root);
         for (const field of ['limitPrice', 'stopPrice'] as const) {
           const v = signal[field];
@@ -461,7 +476,11 @@ class CopyEngine implements Engine {
             ? undefined
             : this.#contract(signal.instrument, signal.detectedAt, 'instrument', line);
         perFollower = (f) =>
-          this.#flattenFollower(f, signal.signalId, contract === undefined ? undefined : mapContract(contract, f.config).contract);
+          this.#flattenFollower(
+            f,
+            signal.signalId,
+            contract === undefined ? undefined : mapContract(contract, f.config).contract,
+          );
         break;
       }
     }
@@ -501,7 +520,9 @@ class CopyEngine implements Engine {
       code: error instanceof TradeNovaError ? error.code : 'TN_ERR_INTERNAL',
       message,
     });
-    return [{ follower: f.name, intentId: intent.intentId, leg: intent.leg, outcome: 'failed', reason: message }];
+    return [
+      { follower: f.name, intentId: intent.intentId, leg: intent.leg, outcome: 'failed', reason: message },
+    ];
   }
 
   #syntheticIntent(f: FollowerRuntime, signal: TradeSignal, leg: OrderIntent['leg']): OrderIntent {
@@ -565,8 +586,20 @@ class CopyEngine implements Engine {
   }
 
   #block(f: FollowerRuntime, intent: OrderIntent, block: RiskBlock): SignalOutcome {
-    this.#emit({ type: 'order-blocked', time: this.#clock.now(), intent, reason: block.reason, message: block.message });
-    return { follower: f.name, intentId: intent.intentId, leg: intent.leg, outcome: 'blocked', reason: block.reason };
+    this.#emit({
+      type: 'order-blocked',
+      time: this.#clock.now(),
+      intent,
+      reason: block.reason,
+      message: block.message,
+    });
+    return {
+      follower: f.name,
+      intentId: intent.intentId,
+      leg: intent.leg,
+      outcome: 'blocked',
+      reason: block.reason,
+    };
   }
 
   #checkRisk(f: FollowerRuntime, intent: OrderIntent): RiskBlock | undefined {
@@ -590,7 +623,9 @@ class CopyEngine implements Engine {
     return decision.ok ? undefined : { reason: decision.reason, message: decision.message };
   }
 
-  #firmPositions(f: FollowerRuntime): { accountId: string; contract: Contract; netQty: number }[] | undefined {
+  #firmPositions(
+    f: FollowerRuntime,
+  ): { accountId: string; contract: Contract; netQty: number }[] | undefined {
     const firm = f.config.firm;
     if (firm === undefined) return undefined;
     const out: { accountId: string; contract: Contract; netQty: number }[] = [];
@@ -658,6 +693,7 @@ class CopyEngine implements Engine {
           orderId: ack.orderId,
           contract: intent.contract,
           side: intent.side,
+          orderType: intent.orderType,
           ...(ack.childOrderIds?.stopLoss ? { stopLossOrderId: ack.childOrderIds.stopLoss } : {}),
           ...(ack.childOrderIds?.takeProfit ? { takeProfitOrderId: ack.childOrderIds.takeProfit } : {}),
         });
@@ -666,14 +702,13 @@ class CopyEngine implements Engine {
       const filled = ack.status === 'filled' || this.#filledIntents.has(intent.intentId);
       return outcome(filled ? 'filled' : 'placed', { latencyMs });
     } catch (error) {
-      return this.#placeFailed(f, intent, error, outcome);
+      return this.#placeFailed(intent, error, outcome);
     } finally {
       if (closingKey) f.closing.delete(closingKey);
     }
   }
 
   #placeFailed(
-    f: FollowerRuntime,
     intent: OrderIntent,
     error: unknown,
     outcome: (o: IntentOutcome, extra?: Partial<SignalOutcome>) => SignalOutcome,
@@ -696,39 +731,77 @@ class CopyEngine implements Engine {
   async #copyModify(
     f: FollowerRuntime,
     signal: ModifyOrderSignal,
-    leaderOrder: { contract: Contract; side: Side; qty: number },
+    leaderOrder: LeaderOrder,
   ): Promise<SignalOutcome[]> {
     const ref = f.orders.get(signal.leaderOrderId);
     const intent = this.#syntheticIntent(f, signal, 'modify');
     intent.contract = ref?.contract ?? mapContract(leaderOrder.contract, f.config).contract;
     if (!ref) {
       // The follower never got a copy (blocked, skipped, rejected): nothing to change.
-      return [{ follower: f.name, intentId: intent.intentId, leg: 'modify', outcome: 'skipped', reason: 'no copied order' }];
+      return [
+        {
+          follower: f.name,
+          intentId: intent.intentId,
+          leg: 'modify',
+          outcome: 'skipped',
+          reason: 'no copied order',
+        },
+      ];
     }
     const leg = signal.leg ?? 'entry';
     const orderId =
       leg === 'entry' ? ref.orderId : leg === 'stop-loss' ? ref.stopLossOrderId : ref.takeProfitOrderId;
     if (orderId === undefined) {
-      return [{ follower: f.name, intentId: intent.intentId, leg: 'modify', outcome: 'skipped', reason: `no ${leg} order` }];
+      return [
+        {
+          follower: f.name,
+          intentId: intent.intentId,
+          leg: 'modify',
+          outcome: 'skipped',
+          reason: `no ${leg} order`,
+        },
+      ];
     }
     const spec = this.#instruments.get(ref.contract.root);
     const inverse = f.config.inverse;
     // An inverse follower's stop-loss copies the leader's take-profit.
     const targetOrderId =
-      inverse && leg === 'stop-loss' ? ref.takeProfitOrderId : inverse && leg === 'take-profit' ? ref.stopLossOrderId : orderId;
+      inverse && leg === 'stop-loss'
+        ? ref.takeProfitOrderId
+        : inverse && leg === 'take-profit'
+          ? ref.stopLossOrderId
+          : orderId;
     if (targetOrderId === undefined) {
-      return [{ follower: f.name, intentId: intent.intentId, leg: 'modify', outcome: 'skipped', reason: `no ${leg} order` }];
+      return [
+        {
+          follower: f.name,
+          intentId: intent.intentId,
+          leg: 'modify',
+          outcome: 'skipped',
+          reason: `no ${leg} order`,
+        },
+      ];
     }
     Object.assign(intent, { side: ref.side, targetIntentId: ref.intentId, reducing: leg !== 'entry' });
-    const request: { accountId: string; orderId: string; qty?: number; limitTicks?: Ticks; stopTicks?: Ticks } = {
+    const request: {
+      accountId: string;
+      orderId: string;
+      qty?: number;
+      limitTicks?: Ticks;
+      stopTicks?: Ticks;
+    } = {
       accountId: f.accountId,
       orderId: targetOrderId,
     };
     // Bracket children of an inverse copy sit on the other side: a leader stop becomes a limit and back.
     const price = signal.limitPrice ?? signal.stopPrice;
     if (leg === 'entry') {
-      if (signal.limitPrice !== undefined) request.limitTicks = followerTicks(signal.limitPrice, spec);
-      if (signal.stopPrice !== undefined) request.stopTicks = followerTicks(signal.stopPrice, spec);
+      // An inverse copy placed a limit as a stop and back: move the price it actually has.
+      const swapped = inverse && ref.orderType !== leaderOrder.orderType;
+      const limit = swapped ? signal.stopPrice : signal.limitPrice;
+      const stop = swapped ? signal.limitPrice : signal.stopPrice;
+      if (limit !== undefined) request.limitTicks = followerTicks(limit, spec);
+      if (stop !== undefined) request.stopTicks = followerTicks(stop, spec);
     } else if (price !== undefined) {
       const child = inverse ? (leg === 'stop-loss' ? 'take-profit' : 'stop-loss') : leg;
       if (child === 'stop-loss') request.stopTicks = followerTicks(price, spec);
@@ -754,10 +827,18 @@ class CopyEngine implements Engine {
     try {
       await f.guard.run(() => f.connection.modifyOrder(request));
       this.#emit({ type: 'order-modified', time: this.#clock.now(), intent, orderId: targetOrderId });
-      return [{ follower: f.name, intentId: intent.intentId, leg: 'modify', outcome: 'placed', latencyMs: this.#clock.now() - signal.receivedAt }];
+      return [
+        {
+          follower: f.name,
+          intentId: intent.intentId,
+          leg: 'modify',
+          outcome: 'placed',
+          latencyMs: this.#clock.now() - signal.receivedAt,
+        },
+      ];
     } catch (error) {
       return [
-        this.#placeFailed(f, intent, error, (o, extra) => ({
+        this.#placeFailed(intent, error, (o, extra) => ({
           follower: f.name,
           intentId: intent.intentId,
           leg: 'modify',
@@ -772,7 +853,15 @@ class CopyEngine implements Engine {
     const ref = f.orders.get(signal.leaderOrderId);
     const intent = this.#syntheticIntent(f, signal, 'cancel');
     if (!ref) {
-      return [{ follower: f.name, intentId: intent.intentId, leg: 'cancel', outcome: 'skipped', reason: 'no copied order' }];
+      return [
+        {
+          follower: f.name,
+          intentId: intent.intentId,
+          leg: 'cancel',
+          outcome: 'skipped',
+          reason: 'no copied order',
+        },
+      ];
     }
     const leg = signal.leg ?? 'entry';
     const inverse = f.config.inverse;
@@ -784,16 +873,32 @@ class CopyEngine implements Engine {
           : ref.takeProfitOrderId;
     Object.assign(intent, { contract: ref.contract, side: ref.side, targetIntentId: ref.intentId });
     if (orderId === undefined) {
-      return [{ follower: f.name, intentId: intent.intentId, leg: 'cancel', outcome: 'skipped', reason: `no ${leg} order` }];
+      return [
+        {
+          follower: f.name,
+          intentId: intent.intentId,
+          leg: 'cancel',
+          outcome: 'skipped',
+          reason: `no ${leg} order`,
+        },
+      ];
     }
     this.#emit({ type: 'intent-created', time: this.#clock.now(), intent });
     try {
       await f.guard.run(() => f.connection.cancelOrder({ accountId: f.accountId, orderId }));
       if (leg === 'entry') f.orders.delete(signal.leaderOrderId);
-      return [{ follower: f.name, intentId: intent.intentId, leg: 'cancel', outcome: 'placed', latencyMs: this.#clock.now() - signal.receivedAt }];
+      return [
+        {
+          follower: f.name,
+          intentId: intent.intentId,
+          leg: 'cancel',
+          outcome: 'placed',
+          latencyMs: this.#clock.now() - signal.receivedAt,
+        },
+      ];
     } catch (error) {
       return [
-        this.#placeFailed(f, intent, error, (o, extra) => ({
+        this.#placeFailed(intent, error, (o, extra) => ({
           follower: f.name,
           intentId: intent.intentId,
           leg: 'cancel',
@@ -827,7 +932,9 @@ class CopyEngine implements Engine {
     };
     this.#emit({ type: 'intent-created', time: this.#clock.now(), intent });
     try {
-      await f.guard.run(() => f.connection.flatten({ accountId: f.accountId, ...(contract ? { contract } : {}) }));
+      await f.guard.run(() =>
+        f.connection.flatten({ accountId: f.accountId, ...(contract ? { contract } : {}) }),
+      );
       for (const [leaderOrderId, ref] of f.orders) {
         if (!contract || contractKey(ref.contract) === contractKey(contract)) f.orders.delete(leaderOrderId);
       }
@@ -835,7 +942,7 @@ class CopyEngine implements Engine {
       return [{ follower: f.name, intentId: intent.intentId, leg: 'flatten', outcome: 'placed' }];
     } catch (error) {
       return [
-        this.#placeFailed(f, intent, error, (o, extra) => ({
+        this.#placeFailed(intent, error, (o, extra) => ({
           follower: f.name,
           intentId: intent.intentId,
           leg: 'flatten',
@@ -918,7 +1025,8 @@ class CopyEngine implements Engine {
     if (last !== undefined) this.#lastPrice.set(contractKey(contract), last);
     const key = contractKey(contract);
     for (const f of this.#followers.values()) {
-      if (this.#tracker.netPositions(f.name).some((p) => contractKey(p.contract) === key)) this.#checkAutoFlatten(f);
+      if (this.#tracker.netPositions(f.name).some((p) => contractKey(p.contract) === key))
+        this.#checkAutoFlatten(f);
     }
   }
 
@@ -946,14 +1054,14 @@ class CopyEngine implements Engine {
       instruments: this.#instruments,
     });
     if (!block) return;
-    if (f.risk.isLockedOut(now) && f.risk.flattening) return;
+    if (f.risk.isLockedOut(now) && f.flattening) return;
     f.risk.lockOut(nextSessionStart(now, f.rules.timezone), block.reason);
-    f.risk.flattening = true;
+    f.flattening = true;
     this.#status(f, 'locked-out', `${block.reason}: ${block.message}`);
     void f.queue
       .push(() => this.#flattenFollower(f, `auto-${block.reason}-${f.name}-${now}`, undefined, block.reason))
       .finally(() => {
-        f.risk.flattening = false;
+        f.flattening = false;
       });
   }
 }
@@ -975,7 +1083,13 @@ function safeContract(text: string, at: number, registry: InstrumentRegistry): C
 }
 
 /** A modified leader quantity, scaled the way the follower's entry was (fixed stays fixed). */
-function scaleModifiedQty(f: FollowerConfig, leaderQty: number, ratio: number, equity: Money, tickValue: Money): number {
+function scaleModifiedQty(
+  f: FollowerConfig,
+  leaderQty: number,
+  ratio: number,
+  equity: Money,
+  tickValue: Money,
+): number {
   const result = scaleEntryQty({
     leaderQty,
     scaling: f.scaling,

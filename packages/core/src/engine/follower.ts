@@ -1,8 +1,8 @@
 import type { BrokerConnection } from '../adapter/contract.js';
 import type { FollowerConfig } from '../config/schema.js';
 import type { Contract } from '../instruments/contract.js';
+import type { OrderType, Side } from '../model/common.js';
 import type { Money } from '../money/money.js';
-import type { Side } from '../model/common.js';
 import type { AccountRiskState, CompiledRiskRules } from '../risk/index.js';
 import type { ConnectionGuard } from './resilience.js';
 import { SerialQueue } from './serial-queue.js';
@@ -15,6 +15,8 @@ export interface FollowerOrderRef {
   takeProfitOrderId?: string;
   contract: Contract;
   side: Side;
+  /** The type the follower order was placed as (an inverse copy swaps limit and stop). */
+  orderType: OrderType;
 }
 
 /** Everything the engine keeps for one follower at run time. */
@@ -23,6 +25,8 @@ export class FollowerRuntime {
   /** leaderOrderId → the follower's order copying it. */
   readonly orders = new Map<string, FollowerOrderRef>();
   paused = false;
+  /** An automatic flatten is queued or running; further triggers wait for it. */
+  flattening = false;
   /**
    * Contracts with a reducing order in flight: for the firm rule this account is
    * already leaving them, so another account's reversal may open the other way.

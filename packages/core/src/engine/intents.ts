@@ -2,24 +2,31 @@ import type { FollowerConfig } from '../config/schema.js';
 import { SignalError } from '../errors.js';
 import type { Contract } from '../instruments/contract.js';
 import type { InstrumentRegistry, InstrumentSpec } from '../instruments/registry.js';
-import type { Money } from '../money/money.js';
-import { priceToTicks, priceToTicksRounded, type Ticks, ticksToPrice } from '../money/price.js';
-import { oppositeSide, type Side } from '../model/common.js';
+import { type OrderType, oppositeSide, type Side } from '../model/common.js';
 import { type IntentBracket, type IntentLeg, intentId, type OrderIntent } from '../model/intent.js';
 import type { BracketLevel, NewOrderSignal } from '../model/signal.js';
+import type { Money } from '../money/money.js';
+import { priceToTicks, priceToTicksRounded, type Ticks, ticksToPrice } from '../money/price.js';
 import type { RiskReason } from '../risk/reasons.js';
-import { mapSymbol } from '../scaling/symbol-map.js';
 import { planFollowerOrder } from '../scaling/plan.js';
 import { scaleEntryQty } from '../scaling/scale.js';
+import { mapSymbol } from '../scaling/symbol-map.js';
 
 /** The follower's contract for a leader contract, after symbol mapping, and the qty ratio. */
-export function mapContract(contract: Contract, follower: FollowerConfig): { contract: Contract; ratio: number } {
+export function mapContract(
+  contract: Contract,
+  follower: FollowerConfig,
+): { contract: Contract; ratio: number } {
   const mapped = mapSymbol(contract.root, follower.symbolMap);
   return { contract: { ...contract, root: mapped.root }, ratio: mapped.ratio };
 }
 
 /** A leader price (exact decimal string) in the follower instrument's ticks. */
-export function followerTicks(price: string, spec: InstrumentSpec, mode: 'floor' | 'ceil' | 'nearest' = 'nearest'): Ticks {
+export function followerTicks(
+  price: string,
+  spec: InstrumentSpec,
+  mode: 'floor' | 'ceil' | 'nearest' = 'nearest',
+): Ticks {
   return priceToTicksRounded(price, spec.tickSize, mode);
 }
 
@@ -58,7 +65,10 @@ export function prepareNewOrder(
     if (!l) return undefined;
     if (l.price !== undefined) return checkOnTick(l.price, spec, `${field}.price`);
     if (refPrice === undefined) {
-      throw new SignalError(`${field}.ticks`, 'ticks need a reference price: give fillPrice or a market price first');
+      throw new SignalError(
+        `${field}.ticks`,
+        'ticks need a reference price: give fillPrice or a market price first',
+      );
     }
     const refTicks = priceToTicks(refPrice, spec.tickSize);
     return ticksToPrice(refTicks + away * sign * l.ticks, spec.tickSize);
@@ -138,6 +148,9 @@ export function planNewOrderIntents(order: PreparedNewOrder, ctx: FollowerOrderC
     scaleEntry,
   });
   const s = order.signal;
+  const entry = inverse
+    ? invertOrderType(s)
+    : { orderType: s.orderType, limitPrice: s.limitPrice, stopPrice: s.stopPrice };
   const base = (leg: IntentLeg, side: Side, qty: number, reducing: boolean): OrderIntent => {
     const intent: OrderIntent = {
       intentId: intentId(s.signalId, follower.name, leg),
@@ -150,12 +163,12 @@ export function planNewOrderIntents(order: PreparedNewOrder, ctx: FollowerOrderC
       contract: mapped.contract,
       side,
       qty,
-      orderType: s.orderType,
+      orderType: entry.orderType,
       reducing,
       createdAt: ctx.now,
     };
-    if (s.limitPrice !== undefined) intent.limitTicks = followerTicks(s.limitPrice, spec);
-    if (s.stopPrice !== undefined) intent.stopTicks = followerTicks(s.stopPrice, spec);
+    if (entry.limitPrice !== undefined) intent.limitTicks = followerTicks(entry.limitPrice, spec);
+    if (entry.stopPrice !== undefined) intent.stopTicks = followerTicks(entry.stopPrice, spec);
     if (s.timeInForce !== undefined) intent.timeInForce = s.timeInForce;
     return intent;
   };
@@ -165,8 +178,10 @@ export function planNewOrderIntents(order: PreparedNewOrder, ctx: FollowerOrderC
       const bracket: IntentBracket = {};
       // Round protective levels so they never sit tighter than the leader's.
       const long = leg.side === 'buy';
-      if (slPrice !== undefined) bracket.stopLossTicks = followerTicks(slPrice, spec, long ? 'floor' : 'ceil');
-      if (tpPrice !== undefined) bracket.takeProfitTicks = followerTicks(tpPrice, spec, long ? 'ceil' : 'floor');
+      if (slPrice !== undefined)
+        bracket.stopLossTicks = followerTicks(slPrice, spec, long ? 'floor' : 'ceil');
+      if (tpPrice !== undefined)
+        bracket.takeProfitTicks = followerTicks(tpPrice, spec, long ? 'ceil' : 'floor');
       intent.bracket = bracket;
     }
     return intent;
@@ -179,4 +194,28 @@ export function planNewOrderIntents(order: PreparedNewOrder, ctx: FollowerOrderC
     };
   }
   return { intents };
+}
+
+/**
+ * The order type an inverse follower uses at the leader's price. A leader who
+ * sells with a limit above the market fades a rise; the inverse buys that rise,
+ * which is a stop at the same price (and the other way round). A stop-limit's
+ * trigger becomes a plain limit. Copying the type unchanged would make the
+ * inverse order marketable at once, far from the leader's price.
+ */
+export function invertOrderType(s: {
+  orderType: OrderType;
+  limitPrice?: string | undefined;
+  stopPrice?: string | undefined;
+}): { orderType: OrderType; limitPrice?: string | undefined; stopPrice?: string | undefined } {
+  switch (s.orderType) {
+    case 'market':
+      return { orderType: 'market' };
+    case 'limit':
+      return { orderType: 'stop', stopPrice: s.limitPrice };
+    case 'stop':
+      return { orderType: 'limit', limitPrice: s.stopPrice };
+    case 'stop-limit':
+      return { orderType: 'limit', limitPrice: s.stopPrice };
+  }
 }

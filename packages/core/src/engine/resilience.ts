@@ -2,8 +2,8 @@ import {
   BrokenCircuitError,
   BulkheadRejectedError,
   bulkhead,
-  ConsecutiveBreaker,
   CircuitState,
+  ConsecutiveBreaker,
   circuitBreaker,
   handleWhen,
   type IPolicy,
@@ -88,7 +88,10 @@ export class ConnectionGuard {
       return await this.#policy.execute(() => this.#withDeadline(call, onLate));
     } catch (error) {
       if (error instanceof BrokenCircuitError) {
-        throw new BrokerUnavailableError(this.#broker, 'circuit open after repeated failures; order not sent');
+        throw new BrokerUnavailableError(
+          this.#broker,
+          'circuit open after repeated failures; order not sent',
+        );
       }
       if (error instanceof BulkheadRejectedError) {
         throw new BrokerUnavailableError(this.#broker, 'too many orders in flight; order not sent');

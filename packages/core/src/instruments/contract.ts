@@ -82,7 +82,8 @@ export function parseContract(
 }
 
 function requireRoot(registry: InstrumentRegistry, root: string, text: string): void {
-  if (!registry.has(root)) throw new InstrumentError(ErrorCode.InstrumentUnknown, `unknown instrument in "${text}"`);
+  if (!registry.has(root))
+    throw new InstrumentError(ErrorCode.InstrumentUnknown, `unknown instrument in "${text}"`);
 }
 
 function invalid(text: string, why: string): InstrumentError {

@@ -7,17 +7,15 @@ const decimal = z
   .union([z.number().finite(), z.string().regex(/^-?\d+(\.\d+)?$/, 'a decimal price')])
   .transform((v) => (typeof v === 'number' ? String(v) : v));
 const qty = z.number().int('a whole number of contracts').positive('more than 0');
-const time = z
-  .union([z.number().int().nonnegative(), z.string().min(1)])
-  .transform((v, ctx) => {
-    if (typeof v === 'number') return v;
-    const t = Date.parse(v);
-    if (Number.isNaN(t)) {
-      ctx.addIssue({ code: 'custom', message: `not an ISO time: ${JSON.stringify(v)}` });
-      return z.NEVER;
-    }
-    return t;
-  });
+const time = z.union([z.number().int().nonnegative(), z.string().min(1)]).transform((v, ctx) => {
+  if (typeof v === 'number') return v;
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) {
+    ctx.addIssue({ code: 'custom', message: `not an ISO time: ${JSON.stringify(v)}` });
+    return z.NEVER;
+  }
+  return t;
+});
 const level = z.union([
   z.object({ price: decimal }).strict(),
   z.object({ ticks: z.number().int().positive('more than 0') }).strict(),
@@ -54,13 +52,25 @@ const rawSignal = z.discriminatedUnion('action', [
       const needsLimit = s.orderType === 'limit' || s.orderType === 'stop-limit';
       const needsStop = s.orderType === 'stop' || s.orderType === 'stop-limit';
       if (needsLimit && s.limitPrice === undefined)
-        ctx.addIssue({ code: 'custom', path: ['limitPrice'], message: `required for a ${s.orderType} order` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['limitPrice'],
+          message: `required for a ${s.orderType} order`,
+        });
       if (needsStop && s.stopPrice === undefined)
         ctx.addIssue({ code: 'custom', path: ['stopPrice'], message: `required for a ${s.orderType} order` });
       if (!needsLimit && s.limitPrice !== undefined)
-        ctx.addIssue({ code: 'custom', path: ['limitPrice'], message: `not allowed on a ${s.orderType} order` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['limitPrice'],
+          message: `not allowed on a ${s.orderType} order`,
+        });
       if (!needsStop && s.stopPrice !== undefined)
-        ctx.addIssue({ code: 'custom', path: ['stopPrice'], message: `not allowed on a ${s.orderType} order` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['stopPrice'],
+          message: `not allowed on a ${s.orderType} order`,
+        });
     }),
   z
     .object({
@@ -77,7 +87,9 @@ const rawSignal = z.discriminatedUnion('action', [
       message: 'a modify needs qty, limitPrice or stopPrice',
       path: ['qty'],
     }),
-  z.object({ ...base, action: z.literal('cancel'), leaderOrderId: z.string().min(1), leg: leg.optional() }).strict(),
+  z
+    .object({ ...base, action: z.literal('cancel'), leaderOrderId: z.string().min(1), leg: leg.optional() })
+    .strict(),
   z.object({ ...base, action: z.literal('flatten'), instrument: z.string().min(1).optional() }).strict(),
 ]);
 

@@ -57,6 +57,7 @@ export function priceToTicksRounded(
   mode: 'floor' | 'ceil' | 'nearest' = 'nearest',
 ): Ticks {
   const q = new Decimal(price).dividedBy(tickDecimal(tickSize));
-  const r = mode === 'floor' ? q.floor() : mode === 'ceil' ? q.ceil() : q.toDecimalPlaces(0, Decimal.ROUND_HALF_UP);
+  const r =
+    mode === 'floor' ? q.floor() : mode === 'ceil' ? q.ceil() : q.toDecimalPlaces(0, Decimal.ROUND_HALF_UP);
   return r.toNumber();
 }

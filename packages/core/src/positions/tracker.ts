@@ -1,10 +1,10 @@
 import { type Contract, contractKey } from '../instruments/contract.js';
 import type { InstrumentRegistry } from '../instruments/registry.js';
-import type { Money } from '../money/money.js';
-import { averageTicksToPrice, type Ticks } from '../money/price.js';
 import { sideSign } from '../model/common.js';
 import type { Execution } from '../model/execution.js';
 import type { Position } from '../model/position.js';
+import type { Money } from '../money/money.js';
+import { averageTicksToPrice, type Ticks } from '../money/price.js';
 import { PositionLedger } from './ledger.js';
 
 interface Entry {

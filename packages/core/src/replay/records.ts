@@ -33,7 +33,11 @@ export function replayFormatOf(fileName: string): ReplayFormat {
  * rest is kept, so one typo does not lose a session. With `strict` the first
  * bad line throws a `SignalError`.
  */
-export function parseReplay(text: string, format: ReplayFormat, options: { strict?: boolean } = {}): ParsedReplay {
+export function parseReplay(
+  text: string,
+  format: ReplayFormat,
+  options: { strict?: boolean } = {},
+): ParsedReplay {
   const rows = format === 'csv' ? csvRows(text) : jsonRows(text);
   const records: ReplayRecord[] = [];
   const errors: ReplayInputError[] = [];
@@ -48,7 +52,7 @@ export function parseReplay(text: string, format: ReplayFormat, options: { stric
       errors.push({
         line: row.line,
         field: error.field,
-        message: error.message.replace(/^line \d+: [^:]+: /, ''),
+        message: error.reason,
         ...(typeof signalId === 'string' ? { signalId } : {}),
       });
     }
@@ -85,7 +89,11 @@ function jsonRows(text: string): Row[] {
 const NUMERIC = new Set(['qty', 'time', 'detectedAt', 'receivedAt']);
 
 function csvRows(text: string): Row[] {
-  const table = parseCsv(text, { columns: false, skip_empty_lines: false, relax_column_count: true }) as string[][];
+  const table = parseCsv(text, {
+    columns: false,
+    skip_empty_lines: false,
+    relax_column_count: true,
+  }) as string[][];
   const header = table[0]?.map((h) => h.trim());
   if (!header) return [];
   const rows: Row[] = [];
@@ -129,9 +137,19 @@ function toRecord(value: Record<string, unknown>, line: number): ReplayRecord {
         ask: price(value, 'ask', line),
       };
     case 'trade':
-      return { kind: 'trade', line, time, instrument: str(value, 'instrument', line), price: price(value, 'price', line) };
+      return {
+        kind: 'trade',
+        line,
+        time,
+        instrument: str(value, 'instrument', line),
+        price: price(value, 'price', line),
+      };
     default:
-      throw new SignalError('type', `unknown record type ${JSON.stringify(type)} (signal, quote or trade)`, line);
+      throw new SignalError(
+        'type',
+        `unknown record type ${JSON.stringify(type)} (signal, quote or trade)`,
+        line,
+      );
   }
 }
 

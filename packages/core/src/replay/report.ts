@@ -2,9 +2,9 @@ import type { EngineEvent } from '../bus/events.js';
 import type { EngineConfig } from '../config/schema.js';
 import { contractKey } from '../instruments/contract.js';
 import type { InstrumentRegistry } from '../instruments/registry.js';
+import type { Position } from '../model/position.js';
 import { formatMoney, type Money } from '../money/money.js';
 import { ticksToPrice } from '../money/price.js';
-import type { Position } from '../model/position.js';
 import type { ReplayInputError } from './records.js';
 
 /** The JSON report of a replay. Stable field order, so two runs are byte-identical. */
@@ -23,9 +23,24 @@ export interface AccountReport {
   name: string;
   broker: string;
   account: string;
-  orders: { placed: number; filled: number; rejected: number; blocked: number; skipped: number; timedOut: number; failed: number; cancelled: number };
+  orders: {
+    placed: number;
+    filled: number;
+    rejected: number;
+    blocked: number;
+    skipped: number;
+    timedOut: number;
+    failed: number;
+    cancelled: number;
+  };
   fills: { time: string; contract: string; side: string; qty: number; price: string; intentId?: string }[];
-  positions: { contract: string; netQty: number; avgPrice: string; realizedPnl: string; unrealizedPnl: string }[];
+  positions: {
+    contract: string;
+    netQty: number;
+    avgPrice: string;
+    realizedPnl: string;
+    unrealizedPnl: string;
+  }[];
   realizedPnl: string;
   unrealizedPnl: string;
   blocked: { signalId: string; intentId: string; reason: string; message: string }[];
@@ -73,7 +88,16 @@ export class ReportCollector {
         name: f.name,
         broker: f.broker,
         account: f.account,
-        orders: { placed: 0, filled: 0, rejected: 0, blocked: 0, skipped: 0, timedOut: 0, failed: 0, cancelled: 0 },
+        orders: {
+          placed: 0,
+          filled: 0,
+          rejected: 0,
+          blocked: 0,
+          skipped: 0,
+          timedOut: 0,
+          failed: 0,
+          cancelled: 0,
+        },
         fills: [],
         positions: [],
         realizedPnl: '0.00',
@@ -176,7 +200,10 @@ export class ReportCollector {
       }
       case 'account-status': {
         const a = this.#accounts.get(event.follower);
-        if (a) a.status.push(`${new Date(event.time).toISOString()} ${event.status}${event.reason ? `: ${event.reason}` : ''}`);
+        if (a)
+          a.status.push(
+            `${new Date(event.time).toISOString()} ${event.status}${event.reason ? `: ${event.reason}` : ''}`,
+          );
         break;
       }
       default:
@@ -207,7 +234,10 @@ export class ReportCollector {
         unrealized += p.unrealizedPnl;
       }
       const targets = args.targets(a.name);
-      const keys = new Set([...targets.keys(), ...positions.filter((p) => p.netQty !== 0).map((p) => contractKey(p.contract))]);
+      const keys = new Set([
+        ...targets.keys(),
+        ...positions.filter((p) => p.netQty !== 0).map((p) => contractKey(p.contract)),
+      ]);
       const drift = [...keys]
         .sort()
         .map((k) => ({

@@ -2,16 +2,18 @@ import type { BrokerConnection } from '../adapter/contract.js';
 import { VirtualClock } from '../clock/virtual-clock.js';
 import type { EngineConfig } from '../config/schema.js';
 import { type ConnectionPlan, createEngine, type SignalResult } from '../engine/engine.js';
+import { prepareNewOrder } from '../engine/intents.js';
 import { SignalError } from '../errors.js';
 import { type Contract, parseContract } from '../instruments/contract.js';
 import { defaultInstruments, type InstrumentRegistry } from '../instruments/registry.js';
-import { priceToTicksRounded, type Ticks } from '../money/price.js';
 import { parseSignal } from '../model/parse-signal.js';
+import { parseMoney } from '../money/money.js';
+import { priceToTicksRounded, type Ticks, ticksToPrice } from '../money/price.js';
 import { PaperBroker } from '../paper/paper-broker.js';
 import { SimulatedExchange } from '../paper/simulated-exchange.js';
 import { planFollowerConnections } from './connections.js';
 import type { ReplayInputError, ReplayRecord } from './records.js';
-import { ReportCollector, type ReplayReport } from './report.js';
+import { type ReplayReport, ReportCollector } from './report.js';
 
 export interface ReplayOptions {
   config: EngineConfig;
@@ -65,7 +67,9 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
     if (plan.broker === 'paper') {
       connections[plan.key] = new PaperBroker(exchange, plan.accounts, {
         balances: Object.fromEntries(
-          config.followers.filter((f) => plan.accounts.includes(f.account)).map((f) => [f.account, f.startingBalance]),
+          config.followers
+            .filter((f) => plan.accounts.includes(f.account))
+            .map((f) => [f.account, parseMoney(f.startingBalance, `followers.${f.name}.startingBalance`)]),
         ),
       });
     } else if (options.connect) {
@@ -119,7 +123,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
     leaderExchange.updateTrade(c, ticksOf(c, price));
   };
 
-  const leaderOrderIds = new Map<string, string>();
+  const leaderOrderIds = new Map<string, MirrorIds>();
   const pending: Promise<SignalResult>[] = [];
   const counts = { records: records.length, signals: 0, quotes: 0, trades: 0 };
   const every = options.progressEvery ?? 1000;
@@ -131,12 +135,19 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
       switch (record.kind) {
         case 'quote': {
           counts.quotes++;
-          applyQuote(parseContract(record.instrument, { at: record.time, registry: instruments }), record.bid, record.ask);
+          applyQuote(
+            parseContract(record.instrument, { at: record.time, registry: instruments }),
+            record.bid,
+            record.ask,
+          );
           break;
         }
         case 'trade': {
           counts.trades++;
-          applyTrade(parseContract(record.instrument, { at: record.time, registry: instruments }), record.price);
+          applyTrade(
+            parseContract(record.instrument, { at: record.time, registry: instruments }),
+            record.price,
+          );
           break;
         }
         case 'signal': {
@@ -158,7 +169,8 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
     } catch (error) {
       if (!(error instanceof Error)) throw error;
       const field = error instanceof SignalError ? error.field : 'instrument';
-      collector.addInputErrors([{ line: record.line, field, message: error.message.replace(/^line \d+: [^:]+: /, '') }]);
+      const message = error instanceof SignalError ? error.reason : error.message;
+      collector.addInputErrors([{ line: record.line, field, message }]);
     }
     done++;
     if (options.onProgress && done % every === 0) options.onProgress(done, records.length);
@@ -184,21 +196,36 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
   return report;
 }
 
+/** Exchange ids of the leader's mirrored order and its bracket children. */
+interface MirrorIds {
+  entry: string;
+  stopLoss?: string;
+  takeProfit?: string;
+}
+
 /** Applies a leader signal to the leader's own mirror account. */
 async function mirrorLeader(
   leader: SimulatedExchange,
   accountId: string,
   signal: ReturnType<typeof parseSignal>,
   contract: Contract | undefined,
-  ids: Map<string, string>,
+  ids: Map<string, MirrorIds>,
   instruments: InstrumentRegistry,
 ): Promise<void> {
   try {
     switch (signal.action) {
       case 'new': {
         if (!contract) return;
-        const tick = instruments.get(contract.root).tickSize;
-        const t = (p: string | undefined) => (p === undefined ? undefined : priceToTicksRounded(p, tick));
+        const spec = instruments.get(contract.root);
+        const t = (p: string) => priceToTicksRounded(p, spec.tickSize);
+        const last = leader.marketState(contract).lastTicks;
+        const prepared = prepareNewOrder(
+          signal,
+          contract,
+          spec,
+          0,
+          last === undefined ? undefined : ticksToPrice(last, spec.tickSize),
+        );
         const ack = await leader.placeOrder({
           accountId,
           clientOrderId: signal.leaderOrderId,
@@ -206,30 +233,63 @@ async function mirrorLeader(
           side: signal.side,
           qty: signal.qty,
           orderType: signal.orderType,
-          ...(signal.limitPrice !== undefined ? { limitTicks: t(signal.limitPrice)! } : {}),
-          ...(signal.stopPrice !== undefined ? { stopTicks: t(signal.stopPrice)! } : {}),
+          ...(signal.limitPrice !== undefined ? { limitTicks: t(signal.limitPrice) } : {}),
+          ...(signal.stopPrice !== undefined ? { stopTicks: t(signal.stopPrice) } : {}),
+          ...(prepared.stopLossPrice !== undefined || prepared.takeProfitPrice !== undefined
+            ? {
+                bracket: {
+                  ...(prepared.stopLossPrice !== undefined
+                    ? { stopLossTicks: t(prepared.stopLossPrice) }
+                    : {}),
+                  ...(prepared.takeProfitPrice !== undefined
+                    ? { takeProfitTicks: t(prepared.takeProfitPrice) }
+                    : {}),
+                },
+              }
+            : {}),
         });
-        ids.set(signal.leaderOrderId, ack.orderId);
+        ids.set(signal.leaderOrderId, {
+          entry: ack.orderId,
+          ...(ack.childOrderIds?.stopLoss ? { stopLoss: ack.childOrderIds.stopLoss } : {}),
+          ...(ack.childOrderIds?.takeProfit ? { takeProfit: ack.childOrderIds.takeProfit } : {}),
+        });
         break;
       }
       case 'modify': {
-        const orderId = ids.get(signal.leaderOrderId);
-        if (!orderId || (signal.leg ?? 'entry') !== 'entry') return;
-        const order = (await leader.getOpenOrders(accountId)).find((o) => o.orderId === orderId);
+        const mirror = ids.get(signal.leaderOrderId);
+        const leg = signal.leg ?? 'entry';
+        const orderId =
+          leg === 'entry' ? mirror?.entry : leg === 'stop-loss' ? mirror?.stopLoss : mirror?.takeProfit;
+        if (!orderId) return;
+        const order = leader.getOrder(orderId);
         if (!order) return;
         const tick = instruments.get(order.contract.root).tickSize;
+        const price = signal.limitPrice ?? signal.stopPrice;
         await leader.modifyOrder({
           accountId,
           orderId,
-          ...(signal.qty !== undefined ? { qty: signal.qty } : {}),
-          ...(signal.limitPrice !== undefined ? { limitTicks: priceToTicksRounded(signal.limitPrice, tick) } : {}),
-          ...(signal.stopPrice !== undefined ? { stopTicks: priceToTicksRounded(signal.stopPrice, tick) } : {}),
+          ...(signal.qty !== undefined && leg === 'entry' ? { qty: signal.qty } : {}),
+          ...(leg === 'entry' && signal.limitPrice !== undefined
+            ? { limitTicks: priceToTicksRounded(signal.limitPrice, tick) }
+            : {}),
+          ...(leg === 'entry' && signal.stopPrice !== undefined
+            ? { stopTicks: priceToTicksRounded(signal.stopPrice, tick) }
+            : {}),
+          ...(leg === 'stop-loss' && price !== undefined
+            ? { stopTicks: priceToTicksRounded(price, tick) }
+            : {}),
+          ...(leg === 'take-profit' && price !== undefined
+            ? { limitTicks: priceToTicksRounded(price, tick) }
+            : {}),
         });
         break;
       }
       case 'cancel': {
-        const orderId = ids.get(signal.leaderOrderId);
-        if (orderId && (signal.leg ?? 'entry') === 'entry') await leader.cancelOrder({ accountId, orderId });
+        const mirror = ids.get(signal.leaderOrderId);
+        const leg = signal.leg ?? 'entry';
+        const orderId =
+          leg === 'entry' ? mirror?.entry : leg === 'stop-loss' ? mirror?.stopLoss : mirror?.takeProfit;
+        if (orderId) await leader.cancelOrder({ accountId, orderId });
         break;
       }
       case 'flatten':
@@ -241,4 +301,3 @@ async function mirrorLeader(
     // already filled, say) must not stop the replay.
   }
 }
-

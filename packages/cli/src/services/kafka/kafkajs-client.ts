@@ -1,0 +1,279 @@
+import type { Logger } from '@tradenova/core';
+import {
+  type Consumer,
+  type IHeaders,
+  Kafka,
+  type LogEntry,
+  logLevel,
+  Partitioners,
+  type Producer,
+} from 'kafkajs';
+import { errorMessage, ServiceUnavailableError } from '../errors.js';
+import type {
+  ConsumeOptions,
+  DeliveryReport,
+  IncomingMessage,
+  KafkaClient,
+  KafkaConsumer,
+  KafkaProducer,
+  TopicMessages,
+  TopicSpec,
+} from './client.js';
+
+/** How to reach the cluster. */
+export interface KafkajsClientOptions {
+  /** `host:port` of one or more brokers. */
+  brokers: readonly string[];
+  clientId?: string;
+  /** Where kafkajs's own log lines go; silent by default, like every library. */
+  logger?: Logger;
+  /**
+   * Retries of one request before its error is surfaced (default 5, about 10 s with
+   * kafkajs's backoff). Finite on purpose, also for the idempotent producer: an
+   * endless retry would hide a broker outage from the caller.
+   */
+  retries?: number;
+  /** How long a consumer may take to join its group before `consume` fails (default 30 s). */
+  joinTimeoutMs?: number;
+  /**
+   * Longest a fetch waits on an idle partition (default 500 ms). Data is returned as soon
+   * as it arrives either way; this bounds how long leaving a group waits for the fetch.
+   */
+  maxWaitTimeMs?: number;
+}
+
+/**
+ * Connects to Kafka with kafkajs and checks the cluster answers a metadata request.
+ * Throws `ServiceUnavailableError` naming the brokers when it does not.
+ */
+export async function connectKafkajs(options: KafkajsClientOptions): Promise<KafkaClient> {
+  const client = new KafkajsClient(options);
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.close().catch(() => {});
+    throw new ServiceUnavailableError('kafka', options.brokers.join(','), { cause: error });
+  }
+  return client;
+}
+
+const LEVEL_NAMES: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+/** `KafkaClient` over kafkajs 2.x. */
+class KafkajsClient implements KafkaClient {
+  readonly #kafka: Kafka;
+  readonly #admin;
+  readonly #retries: number;
+  readonly #joinTimeoutMs: number;
+  readonly #maxWaitTimeMs: number;
+  readonly #open = new Set<{ close(): Promise<void> }>();
+
+  constructor(options: KafkajsClientOptions) {
+    const logger = options.logger;
+    this.#retries = options.retries ?? 5;
+    this.#joinTimeoutMs = options.joinTimeoutMs ?? 30_000;
+    this.#maxWaitTimeMs = options.maxWaitTimeMs ?? 500;
+    this.#kafka = new Kafka({
+      clientId: options.clientId ?? 'tradenova',
+      brokers: [...options.brokers],
+      connectionTimeout: 3000,
+      retry: { retries: this.#retries },
+      logLevel: logger ? logLevel.INFO : logLevel.NOTHING,
+      logCreator:
+        () =>
+        ({ namespace, level, log }: LogEntry) => {
+          if (!logger) return;
+          const { message, ...rest } = log;
+          logger[LEVEL_NAMES[level] ?? 'debug']({ ...rest, namespace }, `kafkajs: ${message}`);
+        },
+    });
+    this.#admin = this.#kafka.admin();
+  }
+
+  async connect(): Promise<void> {
+    await this.#admin.connect();
+    await this.#admin.describeCluster();
+  }
+
+  async listTopics(): Promise<Map<string, number>> {
+    const { topics } = await this.#admin.fetchTopicMetadata();
+    return new Map(topics.filter((t) => !t.name.startsWith('__')).map((t) => [t.name, t.partitions.length]));
+  }
+
+  async createTopics(topics: readonly TopicSpec[]): Promise<string[]> {
+    const existing = await this.listTopics();
+    const missing = topics.filter((t) => !existing.has(t.name));
+    if (missing.length === 0) return [];
+    // Another process may create the same topics at the same moment; kafkajs treats
+    // "already exists" as success, which is what we want.
+    await this.#admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((t) => ({
+        topic: t.name,
+        numPartitions: t.partitions,
+        replicationFactor: t.replicationFactor ?? -1,
+      })),
+    });
+    return missing.map((t) => t.name);
+  }
+
+  async deleteTopics(names: readonly string[]): Promise<void> {
+    if (names.length > 0) await this.#admin.deleteTopics({ topics: [...names] });
+  }
+
+  async producer(): Promise<KafkaProducer> {
+    const producer = this.#kafka.producer({
+      idempotent: true,
+      // kafkajs keeps ordering under retries only with one request in flight per broker.
+      maxInFlightRequests: 1,
+      // Murmur2 on the key, the same partition a Java client picks for the same key.
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { retries: this.#retries },
+    });
+    await producer.connect();
+    const handle = new KafkajsProducer(producer, () => this.#open.delete(handle));
+    this.#open.add(handle);
+    return handle;
+  }
+
+  async consume(options: ConsumeOptions): Promise<KafkaConsumer> {
+    const consumer = this.#kafka.consumer({
+      groupId: options.groupId,
+      maxWaitTimeInMs: this.#maxWaitTimeMs,
+      retry: { retries: this.#retries },
+    });
+    const handle = new KafkajsConsumer(consumer, () => this.#open.delete(handle));
+    this.#open.add(handle);
+    try {
+      await handle.start(options, this.#joinTimeoutMs);
+    } catch (error) {
+      await handle.close().catch(() => {});
+      throw error;
+    }
+    return handle;
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.#open].map((h) => h.close()));
+    await this.#admin.disconnect();
+  }
+}
+
+class KafkajsProducer implements KafkaProducer {
+  readonly #producer: Producer;
+  readonly #onClose: () => void;
+
+  constructor(producer: Producer, onClose: () => void) {
+    this.#producer = producer;
+    this.#onClose = onClose;
+  }
+
+  async send(batch: readonly TopicMessages[]): Promise<DeliveryReport[]> {
+    const results = await this.#producer.sendBatch({
+      acks: -1,
+      topicMessages: batch.map((t) => ({
+        topic: t.topic,
+        messages: t.messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
+      })),
+    });
+    return results.map((r) => ({
+      topic: r.topicName,
+      partition: r.partition,
+      baseOffset: r.baseOffset ?? '',
+    }));
+  }
+
+  async close(): Promise<void> {
+    this.#onClose();
+    await this.#producer.disconnect();
+  }
+}
+
+class KafkajsConsumer implements KafkaConsumer {
+  readonly #consumer: Consumer;
+  readonly #onClose: () => void;
+  #assignment: Record<string, number[]> = {};
+
+  constructor(consumer: Consumer, onClose: () => void) {
+    this.#consumer = consumer;
+    this.#onClose = onClose;
+  }
+
+  async start(options: ConsumeOptions, joinTimeoutMs: number): Promise<void> {
+    const consumer = this.#consumer;
+    let joined: () => void = () => {};
+    let failed: (error: unknown) => void = () => {};
+    const join = new Promise<void>((resolve, reject) => {
+      joined = resolve;
+      failed = reject;
+    });
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.#assignment = payload.memberAssignment;
+      joined();
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      failed(payload.error);
+      options.onError?.(payload.error);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning ?? false });
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ topic, partition, message }) => {
+        await options.handle({
+          topic,
+          partition,
+          offset: message.offset,
+          key: message.key === null ? null : message.key.toString('utf8'),
+          value: message.value === null ? null : message.value.toString('utf8'),
+          headers: decodeHeaders(message.headers),
+          timestamp: Number(message.timestamp),
+        });
+        // Only now: a message whose handling threw or was cut off is delivered again.
+        await consumer.commitOffsets([
+          { topic, partition, offset: (BigInt(message.offset) + 1n).toString() },
+        ]);
+      },
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`consumer group ${options.groupId}: not joined within ${joinTimeoutMs} ms`)),
+        joinTimeoutMs,
+      );
+    });
+    try {
+      await Promise.race([join, timeout]);
+    } catch (error) {
+      throw new Error(`kafka consumer ${options.groupId} failed to start: ${errorMessage(error)}`, {
+        cause: error,
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  assignment(): Record<string, number[]> {
+    return this.#assignment;
+  }
+
+  async close(): Promise<void> {
+    this.#onClose();
+    await this.#consumer.disconnect();
+  }
+}
+
+function decodeHeaders(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first !== undefined) out[name] = first.toString();
+  }
+  return out;
+}

@@ -1,0 +1,146 @@
+import { type EngineEvent, type Logger, silentLogger, TOPICS, type TradeSignal } from '@tradenova/core';
+import type { IncomingMessage, KafkaClient, KafkaConsumer, KafkaProducer } from './client.js';
+import { encodeEvent } from './envelope.js';
+import { decodeSignalMessage } from './signal-decode.js';
+import { prefixed } from './topics.js';
+
+/** Where a signal came from on Kafka, for logs and the journal. */
+export interface SignalOrigin {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+/** Handles one parsed signal; the message's offset is committed after this resolves. */
+export type SignalHandler = (signal: TradeSignal, origin: SignalOrigin) => Promise<unknown> | unknown;
+
+/** Settings of the Kafka signal source. */
+export interface KafkaSignalSourceOptions {
+  client: KafkaClient;
+  /** Topic prefix, as given to the sink (default none). */
+  prefix?: string;
+  /** Consumer group (default `tradenova-router`): members share the partitions of `trade.signals`. */
+  groupId?: string;
+  /** Where a new group starts (default: only signals published after it joined). */
+  fromBeginning?: boolean;
+  /** The leader account for signals that name none. */
+  leaderAccount?: string;
+  /** Clock for signals without a time (default `Date.now`). */
+  now?: () => number;
+  logger?: Logger;
+}
+
+/** Counters of what the source did. */
+export interface KafkaSignalSourceStats {
+  /** Signals handed to the handler. */
+  signals: number;
+  /** Malformed messages sent to `order.errors`. */
+  rejected: number;
+  /** Other events on the topic (e.g. `signal-completed`), skipped. */
+  skipped: number;
+}
+
+/**
+ * Consumes `trade.signals` in a consumer group and hands each valid signal to the
+ * handler, in partition order. A malformed message is published to `order.errors` as a
+ * `signal-rejected` event with the reason (and the source offset in headers), and the
+ * source goes on. Offsets are committed only after the handler or the error report is
+ * done, so nothing is lost on a crash (at least once). Fits core's `Source`: pass the
+ * engine's `submit` as the handler.
+ */
+export class KafkaSignalSource {
+  /** Source name, for logs. */
+  readonly name = 'kafka';
+  readonly #options: KafkaSignalSourceOptions;
+  readonly #logger: Logger;
+  #producer: KafkaProducer | undefined;
+  #consumer: KafkaConsumer | undefined;
+  readonly #stats: KafkaSignalSourceStats = { signals: 0, rejected: 0, skipped: 0 };
+
+  constructor(options: KafkaSignalSourceOptions) {
+    this.#options = options;
+    this.#logger = options.logger ?? silentLogger;
+  }
+
+  /** Joins the group; resolves once this member owns its partitions. */
+  async start(handler: SignalHandler): Promise<void> {
+    if (this.#consumer) throw new Error('kafka signal source: already started');
+    const { client, prefix = '' } = this.#options;
+    this.#producer = await client.producer();
+    this.#consumer = await client.consume({
+      groupId: this.#options.groupId ?? 'tradenova-router',
+      topics: [prefixed(prefix, TOPICS.signals.name)],
+      fromBeginning: this.#options.fromBeginning ?? false,
+      handle: (message) => this.#handle(message, handler),
+      onError: (error) => this.#logger.error({ err: error }, 'kafka signal source: consumer stopped'),
+    });
+  }
+
+  /** Leaves the group after the signal in hand is handled. */
+  async stop(): Promise<void> {
+    const consumer = this.#consumer;
+    const producer = this.#producer;
+    this.#consumer = undefined;
+    this.#producer = undefined;
+    await consumer?.close();
+    await producer?.close();
+  }
+
+  /** What the source did so far. */
+  get stats(): Readonly<KafkaSignalSourceStats> {
+    return { ...this.#stats };
+  }
+
+  async #handle(message: IncomingMessage, handler: SignalHandler): Promise<void> {
+    const now = this.#options.now ?? Date.now;
+    const decoded = decodeSignalMessage(message.value, {
+      leaderAccount: this.#options.leaderAccount ?? 'leader',
+      now: now(),
+    });
+    const origin = { topic: message.topic, partition: message.partition, offset: message.offset };
+    switch (decoded.kind) {
+      case 'signal':
+        this.#stats.signals++;
+        await handler(decoded.signal, origin);
+        return;
+      case 'other':
+        this.#stats.skipped++;
+        return;
+      case 'invalid': {
+        const { kind: _kind, ...reason } = decoded;
+        const event: EngineEvent = { type: 'signal-rejected', time: now(), ...reason };
+        this.#logger.warn(
+          { ...origin, field: reason.field, reason: reason.message },
+          'kafka: malformed signal',
+        );
+        // Awaited before the offset is committed: a report lost in a crash is sent again.
+        await this.#report(event, origin);
+        this.#stats.rejected++;
+        return;
+      }
+    }
+  }
+
+  async #report(event: EngineEvent, origin: SignalOrigin): Promise<void> {
+    const producer = this.#producer;
+    if (!producer) throw new Error('kafka signal source: not started');
+    const { value, headers } = encodeEvent(event);
+    await producer.send([
+      {
+        topic: prefixed(this.#options.prefix ?? '', TOPICS.orderErrors.name),
+        messages: [
+          {
+            key: null,
+            value,
+            headers: {
+              ...headers,
+              'tn-source-topic': origin.topic,
+              'tn-source-partition': String(origin.partition),
+              'tn-source-offset': origin.offset,
+            },
+          },
+        ],
+      },
+    ]);
+  }
+}

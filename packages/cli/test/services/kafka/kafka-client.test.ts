@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  connectKafkajs,
+  type IncomingMessage,
+  type KafkaClient,
+  type KafkaProducer,
+} from '../../../src/services/kafka/index.js';
+import { ServiceUnavailableError } from '../../../src/services/errors.js';
+import { describeWithService } from '../require-service.js';
+import { collect, uniquePrefix, until } from './helpers.js';
+
+describeWithService('kafka', 'kafkajs KafkaClient on a real broker', (brokers) => {
+  let client: KafkaClient;
+  let producer: KafkaProducer;
+  const prefix = uniquePrefix('client');
+  const topic = `${prefix}events`;
+
+  beforeAll(async () => {
+    client = await connectKafkajs({ brokers: brokers.split(',') });
+    producer = await client.producer();
+  });
+  afterAll(async () => {
+    await producer?.close();
+    await client?.deleteTopics([topic, `${prefix}commits`, `${prefix}retry`]).catch(() => {});
+    await client?.close();
+  });
+
+  it('creates only the topics that are missing, with the partitions asked for', async () => {
+    expect(await client.createTopics([{ name: topic, partitions: 4 }])).toEqual([topic]);
+    expect(await client.createTopics([{ name: topic, partitions: 4 }])).toEqual([]);
+    expect((await client.listTopics()).get(topic)).toBe(4);
+  });
+
+  it('sends keys and headers, and one key always lands in one partition', async () => {
+    const messages = Array.from({ length: 12 }, (_, i) => ({
+      key: `acct-${i % 3}`,
+      value: JSON.stringify({ i }),
+      headers: { 'tn-test': `h${i}` },
+    }));
+    const reports = await producer.send([{ topic, messages }]);
+    expect(reports.length).toBeGreaterThan(0);
+    const received = await collect(client, [topic], 12);
+    for (const message of received) {
+      const i = (JSON.parse(message.value ?? '{}') as { i: number }).i;
+      expect(message.key).toBe(`acct-${i % 3}`);
+      expect(message.headers['tn-test']).toBe(`h${i}`);
+    }
+    const partitionsByKey = new Map<string | null, Set<number>>();
+    for (const m of received) partitionsByKey.set(m.key, (partitionsByKey.get(m.key) ?? new Set()).add(m.partition));
+    for (const partitions of partitionsByKey.values()) expect(partitions.size).toBe(1);
+    // Per key, the order sent is the order received.
+    const order = received.filter((m) => m.key === 'acct-0').map((m) => JSON.parse(m.value ?? '{}').i);
+    expect(order).toEqual([0, 3, 6, 9]);
+  });
+
+  it('commits an offset only after the handler finished: a restarted member resumes after it', async () => {
+    const commits = `${prefix}commits`;
+    await client.createTopics([{ name: commits, partitions: 1 }]);
+    const groupId = `g-${randomUUID()}`;
+    await producer.send([{ topic: commits, messages: ['a', 'b', 'c'].map((value) => ({ key: 'k', value })) }]);
+    const first: string[] = [];
+    const member = await client.consume({
+      groupId,
+      topics: [commits],
+      fromBeginning: true,
+      handle: async (m) => {
+        first.push(m.value ?? '');
+      },
+    });
+    await until(() => first.length === 3, 'three messages');
+    await member.close();
+
+    await producer.send([{ topic: commits, messages: [{ key: 'k', value: 'd' }] }]);
+    const second: string[] = [];
+    const again = await client.consume({
+      groupId,
+      topics: [commits],
+      fromBeginning: true,
+      handle: async (m) => {
+        second.push(m.value ?? '');
+      },
+    });
+    await until(() => second.length >= 1, 'the new message');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await again.close();
+    expect(first).toEqual(['a', 'b', 'c']);
+    expect(second).toEqual(['d']);
+  });
+
+  it('delivers a message again when its handler threw, and keeps partition order', async () => {
+    const retry = `${prefix}retry`;
+    await client.createTopics([{ name: retry, partitions: 1 }]);
+    await producer.send([{ topic: retry, messages: ['1', '2', '3'].map((value) => ({ key: 'k', value })) }]);
+    const seen: string[] = [];
+    let thrown = false;
+    const member = await client.consume({
+      groupId: `g-${randomUUID()}`,
+      topics: [retry],
+      fromBeginning: true,
+      handle: async (m: IncomingMessage) => {
+        seen.push(m.value ?? '');
+        if (m.value === '2' && !thrown) {
+          thrown = true;
+          throw new Error('handler failed once');
+        }
+      },
+    });
+    await until(() => seen.includes('3'), 'message 3');
+    await member.close();
+    expect(seen).toEqual(['1', '2', '2', '3']);
+  });
+});
+
+it('names Kafka and the address when no broker answers', async () => {
+  const started = Date.now();
+  const error = await connectKafkajs({ brokers: ['127.0.0.1:1'], retries: 0 }).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(ServiceUnavailableError);
+  expect((error as ServiceUnavailableError).service).toBe('kafka');
+  expect((error as Error).message).toContain('127.0.0.1:1');
+  expect(Date.now() - started).toBeLessThan(10_000);
+});

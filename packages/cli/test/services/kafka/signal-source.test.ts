@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import { TOPICS, type TradeSignal } from '@tradenova/core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  connectKafkajs,
+  designTopics,
+  encodeEvent,
+  type KafkaClient,
+  type KafkaProducer,
+  KafkaSignalSource,
+} from '../../../src/services/kafka/index.js';
+import { sampleSignal } from '../fixtures.js';
+import { describeWithService } from '../require-service.js';
+import { collect, uniquePrefix, until } from './helpers.js';
+
+describeWithService('kafka', 'KafkaSignalSource on a real broker', (brokers) => {
+  let client: KafkaClient;
+  let producer: KafkaProducer;
+  const prefix = uniquePrefix('source');
+  const signals = `${prefix}${TOPICS.signals.name}`;
+  const errors = `${prefix}${TOPICS.orderErrors.name}`;
+
+  beforeAll(async () => {
+    client = await connectKafkajs({ brokers: brokers.split(',') });
+    await client.createTopics(designTopics(prefix));
+    producer = await client.producer();
+  });
+  afterAll(async () => {
+    await producer?.close();
+    await client?.deleteTopics(designTopics(prefix).map((t) => t.name)).catch(() => {});
+    await client?.close();
+  });
+
+  it('hands valid signals to the handler and reports malformed ones to order.errors, then goes on', async () => {
+    const groupId = `router-${randomUUID()}`;
+    const received: TradeSignal[] = [];
+    const source = new KafkaSignalSource({ client, prefix, groupId, fromBeginning: true });
+    await source.start(async (signal) => {
+      received.push(signal);
+    });
+    const bare = sampleSignal('s-bare');
+    const enveloped = encodeEvent({ type: 'signal-received', time: 1, signal: sampleSignal('s-env') }).value;
+    const completed = encodeEvent({ type: 'signal-completed', time: 2, signalId: 's-env', outcomes: [] }).value;
+    const values = [
+      'not json {',
+      JSON.stringify(bare),
+      JSON.stringify({ ...sampleSignal('s-neg'), qty: -1 }),
+      enveloped,
+      completed,
+      JSON.stringify({ v: 2, type: 'signal-received' }),
+      JSON.stringify(sampleSignal('s-last')),
+    ];
+    // One key: one partition, so the order below is the order handled.
+    await producer.send([{ topic: signals, messages: values.map((value) => ({ key: 'MNQZ25', value })) }]);
+    await until(() => received.length === 3 && source.stats.rejected === 3, 'three signals and three rejects');
+    expect(received.map((s) => s.signalId)).toEqual(['s-bare', 's-env', 's-last']);
+    expect(received[0]).toEqual(bare);
+    expect(source.stats).toEqual({ signals: 3, rejected: 3, skipped: 1 });
+
+    const reports = await collect(client, [errors], 3);
+    const bodies = reports.map((m) => JSON.parse(m.value ?? '{}') as Record<string, unknown>);
+    expect(bodies.map((b) => b.type)).toEqual(['signal-rejected', 'signal-rejected', 'signal-rejected']);
+    expect(bodies.map((b) => b.field).sort()).toEqual(['(value)', 'qty', 'v']);
+    const negative = bodies.find((b) => b.field === 'qty');
+    expect(negative).toMatchObject({ v: 1, signalId: 's-neg', code: 'TN_ERR_SIGNAL_INVALID' });
+    expect(String(negative?.message)).toMatch(/more than 0/);
+    const notJson = reports.find((m) => JSON.parse(m.value ?? '{}').field === '(value)');
+    expect(notJson?.headers).toMatchObject({ 'tn-source-topic': signals, 'tn-source-offset': '0' });
+    await source.stop();
+
+    // Everything above was committed: a new member of the group sees only what comes next.
+    const later: string[] = [];
+    const next = new KafkaSignalSource({ client, prefix, groupId, fromBeginning: true });
+    await next.start((signal) => {
+      later.push(signal.signalId);
+    });
+    await producer.send([{ topic: signals, messages: [{ key: 'MNQZ25', value: JSON.stringify(sampleSignal('s-new')) }] }]);
+    await until(() => later.length >= 1, 'the new signal');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await next.stop();
+    expect(later).toEqual(['s-new']);
+  });
+});

@@ -1,0 +1,161 @@
+// Benchmarks of the copy engine. Run with `npm run bench` (or `./tn bench`) after a build.
+// Prints its method with each figure; quote the medians and ratios, not single runs.
+import { performance } from 'node:perf_hooks';
+import {
+  createEngine,
+  PaperBroker,
+  parseContract,
+  parseEngineConfig,
+  runReplay,
+  SimulatedExchange,
+  systemClock,
+} from '@tradenova/core';
+
+const MNQ = parseContract('MNQZ25', { at: Date.parse('2025-11-24') });
+
+function followers(n) {
+  const modes = [
+    { scaling: { mode: 'fixed', qty: 1 } },
+    { scaling: { mode: 'multiplier', factor: 2 } },
+    { scaling: { mode: 'multiplier', factor: 0.5 }, whenZero: 'min1' },
+    { inverse: true },
+    { risk: { maxOrderQty: 10, maxPosition: 20, maxOrdersPerMinute: 100000 } },
+  ];
+  return Array.from({ length: n }, (_, i) => ({
+    name: `f${String(i).padStart(4, '0')}`,
+    account: `A${i}`,
+    ...modes[i % modes.length],
+  }));
+}
+
+function pct(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+/** Signal in → every follower order handed to the paper broker, zero latency, wall clock. */
+async function engineOverhead(n, signals) {
+  const config = parseEngineConfig({ leader: { account: 'LEAD' }, followers: followers(n) });
+  const exchange = new SimulatedExchange({ clock: systemClock, latencyMs: 0 });
+  const broker = new PaperBroker(
+    exchange,
+    config.followers.map((f) => f.account),
+    { startingBalance: 50_000_000 },
+  );
+  let handed = 0;
+  let lastHandedAt = 0;
+  const place = broker.placeOrder.bind(broker);
+  broker.placeOrder = (req) => {
+    handed++;
+    lastHandedAt = performance.now();
+    return place(req);
+  };
+  const engine = createEngine(config, { connections: { paper: broker } });
+  await engine.start();
+  exchange.updateQuote(MNQ, { bidTicks: 84000, askTicks: 84001 });
+  exchange.updateTrade(MNQ, 84001);
+  const samples = [];
+  let leader = 0;
+  for (let i = 0; i < signals; i++) {
+    const side = leader > 0 ? 'sell' : 'buy';
+    const before = handed;
+    const t0 = performance.now();
+    const done = engine.submit({
+      signalId: `b${n}-${i}`,
+      action: 'new',
+      leaderOrderId: `L${i}`,
+      instrument: 'MNQZ5',
+      side,
+      qty: 1,
+      orderType: 'market',
+      fillPrice: '21000.25',
+    });
+    engine.applyLeaderFill({ contract: MNQ, side, qty: 1, priceTicks: 84001 });
+    leader += side === 'buy' ? 1 : -1;
+    await done;
+    if (handed - before >= n) samples.push(lastHandedAt - t0);
+  }
+  await engine.stop();
+  const warm = samples.slice(Math.floor(samples.length / 10)).sort((a, b) => a - b);
+  return { n, count: warm.length, p50: pct(warm, 50), p99: pct(warm, 99) };
+}
+
+/** A synthetic session: alternating entries and exits with quotes between them. */
+function session(signals) {
+  const records = [];
+  let t = Date.parse('2025-11-24T14:30:00.000Z');
+  let price = 84000;
+  let pos = 0;
+  for (let i = 0; i < signals; i++) {
+    t += 1000;
+    price += (i % 7) - 3;
+    records.push({
+      kind: 'quote',
+      line: records.length + 1,
+      time: t,
+      instrument: 'MNQZ5',
+      bid: (price * 0.25).toFixed(2),
+      ask: ((price + 1) * 0.25).toFixed(2),
+    });
+    const side = pos >= 2 ? 'sell' : pos <= -2 ? 'buy' : i % 3 === 0 ? 'sell' : 'buy';
+    pos += side === 'buy' ? 1 : -1;
+    records.push({
+      kind: 'signal',
+      line: records.length + 1,
+      time: t + 5,
+      raw: {
+        time: t + 5,
+        signalId: `r${i}`,
+        action: 'new',
+        leaderOrderId: `R${i}`,
+        instrument: 'MNQZ5',
+        side,
+        qty: 1,
+        orderType: 'market',
+        fillPrice: ((side === 'buy' ? price + 1 : price) * 0.25).toFixed(2),
+      },
+    });
+  }
+  return records;
+}
+
+async function replayThroughput(n, signals) {
+  const config = parseEngineConfig({ leader: { account: 'LEAD' }, followers: followers(n) });
+  const records = session(signals);
+  const t0 = performance.now();
+  const report = await runReplay({ config, records });
+  const ms = performance.now() - t0;
+  const intents = report.accounts.reduce(
+    (s, a) => s + a.orders.placed + a.orders.blocked + a.orders.rejected,
+    0,
+  );
+  return { n, signals, intents, ms, perSecond: intents / (ms / 1000) };
+}
+
+const fmt = (x) => (x < 1 ? x.toFixed(3) : x.toFixed(2));
+console.log(`TradeNova benchmarks — node ${process.version}, ${new Date().toISOString()}`);
+console.log('\n1. Engine overhead: signal submitted → the last follower order handed to the paper broker');
+console.log(
+  '   (zero broker latency, wall clock, one process; mixed scaling modes and risk rules; first 10% dropped as warm-up)',
+);
+for (const [n, signals] of [
+  [20, 3000],
+  [1000, 200],
+]) {
+  const runs = [];
+  for (let r = 0; r < 3; r++) runs.push(await engineOverhead(n, signals));
+  const p50 = runs.map((x) => x.p50).sort((a, b) => a - b)[1];
+  const p99 = runs.map((x) => x.p99).sort((a, b) => a - b)[1];
+  console.log(
+    `   ${String(n).padStart(5)} followers: p50 ${fmt(p50)} ms, p99 ${fmt(p99)} ms  (median of 3 runs × ${runs[0].count} signals; ${fmt((p50 * 1000) / n)} µs per follower at p50)`,
+  );
+}
+console.log(
+  '\n2. Replay throughput: order intents per second, one core, virtual clock, paper broker at zero latency',
+);
+const thr = [];
+for (let r = 0; r < 3; r++) thr.push(await replayThroughput(20, 2500));
+thr.sort((a, b) => a.perSecond - b.perSecond);
+const mid = thr[1];
+console.log(
+  `   20 followers × ${mid.signals} signals = ${mid.intents} intents in ${fmt(mid.ms)} ms → ${Math.round(mid.perSecond).toLocaleString('en-US')} intents/s (median of 3)`,
+);

@@ -1,0 +1,173 @@
+import type {
+  AdapterCapabilities,
+  BrokerAccount,
+  BrokerConnection,
+  BrokerEvent,
+  BrokerOrder,
+  BrokerPosition,
+  CancelOrderRequest,
+  ConnectionHealth,
+  ConnectionState,
+  FlattenRequest,
+  ModifyOrderRequest,
+  OrderAck,
+  PlaceOrderRequest,
+} from '../adapter/contract.js';
+import { BrokerDisconnectedError, BrokerRejectedError } from '../errors.js';
+import type { Money } from '../money/money.js';
+import type { SimulatedExchange } from './simulated-exchange.js';
+
+/** The paper broker's `broker:` name. */
+export const PAPER_BROKER = 'paper';
+
+/** What the paper broker does natively: everything the simulated exchange supports. */
+export const PAPER_CAPABILITIES: AdapterCapabilities = Object.freeze({
+  brackets: true,
+  nativeOco: true,
+  modify: true,
+  clientOrderIds: true,
+  positionQuery: true,
+  leaderFillStream: true,
+  netReversal: true,
+});
+
+/** 50 000 USD in mils: the default starting balance, as in the config schema. */
+export const DEFAULT_PAPER_BALANCE: Money = 50_000_000;
+
+/** Options of one paper connection. */
+export interface PaperBrokerOptions {
+  /** Balance (mils) of the accounts this connection opens because they are not open yet. */
+  startingBalance?: Money;
+  /** Per-account starting balances (mils), ahead of `startingBalance`. */
+  balances?: Readonly<Record<string, Money>>;
+}
+
+/**
+ * A broker connection to a simulated exchange, serving some of its accounts.
+ * Several connections may share one exchange (a leader and its followers see the
+ * same market); each sees only its own accounts' events, and none while disconnected.
+ */
+export class PaperBroker implements BrokerConnection {
+  readonly broker = PAPER_BROKER;
+  readonly capabilities = PAPER_CAPABILITIES;
+  /** The exchange this connection trades on. */
+  readonly exchange: SimulatedExchange;
+  readonly #accountIds: ReadonlySet<string>;
+  readonly #listeners = new Set<(event: BrokerEvent) => void>();
+  #state: ConnectionState = 'disconnected';
+  #unsubscribe: (() => void) | undefined;
+
+  constructor(exchange: SimulatedExchange, accountIds: readonly string[], options: PaperBrokerOptions = {}) {
+    this.exchange = exchange;
+    this.#accountIds = new Set(accountIds);
+    const fallback = options.startingBalance ?? DEFAULT_PAPER_BALANCE;
+    for (const id of accountIds) {
+      if (!exchange.hasAccount(id)) exchange.openAccount(id, options.balances?.[id] ?? fallback);
+    }
+  }
+
+  /** The accounts this connection serves. */
+  get accountIds(): string[] {
+    return [...this.#accountIds];
+  }
+
+  async connect(): Promise<void> {
+    if (this.#state === 'connected') return;
+    this.#setState('connecting');
+    this.#unsubscribe = this.exchange.onEvent((event) => {
+      if (this.#serves(event)) this.#emit(event);
+    });
+    this.#setState('connected');
+  }
+
+  async disconnect(): Promise<void> {
+    if (this.#state === 'disconnected') return;
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    this.#setState('disconnected');
+  }
+
+  async listAccounts(): Promise<BrokerAccount[]> {
+    this.#requireConnected();
+    return this.accountIds.map((accountId) => {
+      const { balance } = this.exchange.account(accountId);
+      return { accountId, name: accountId, balance, canTrade: true };
+    });
+  }
+
+  placeOrder(request: PlaceOrderRequest): Promise<OrderAck> {
+    return this.#guarded(request.accountId, () => this.exchange.placeOrder(request));
+  }
+
+  modifyOrder(request: ModifyOrderRequest): Promise<void> {
+    return this.#guarded(request.accountId, () => this.exchange.modifyOrder(request));
+  }
+
+  cancelOrder(request: CancelOrderRequest): Promise<void> {
+    return this.#guarded(request.accountId, () => this.exchange.cancelOrder(request));
+  }
+
+  flatten(request: FlattenRequest): Promise<void> {
+    return this.#guarded(request.accountId, () => this.exchange.flatten(request));
+  }
+
+  getPositions(accountId: string): Promise<BrokerPosition[]> {
+    return this.#guarded(accountId, async () => this.exchange.getPositions(accountId));
+  }
+
+  getOpenOrders(accountId: string): Promise<BrokerOrder[]> {
+    return this.#guarded(accountId, async () => this.exchange.getOpenOrders(accountId));
+  }
+
+  /** The order placed with this client order id, if any: lets a retry check before placing again. */
+  findOrderByClientId(accountId: string, clientOrderId: string): Promise<BrokerOrder | undefined> {
+    return this.#guarded(accountId, async () => this.exchange.findOrderByClientId(accountId, clientOrderId));
+  }
+
+  onEvent(listener: (event: BrokerEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  health(): ConnectionHealth {
+    return { state: this.#state };
+  }
+
+  #serves(event: BrokerEvent): boolean {
+    switch (event.type) {
+      case 'order-updated':
+        return this.#accountIds.has(event.order.accountId);
+      case 'order-filled':
+        return this.#accountIds.has(event.fill.accountId);
+      case 'position-updated':
+        return this.#accountIds.has(event.position.accountId);
+      case 'connection-changed':
+        // The exchange has no connection; only this connection reports its own.
+        return false;
+    }
+  }
+
+  /** Runs a request only when connected and for an account this connection serves; errors become rejections. */
+  async #guarded<T>(accountId: string, work: () => Promise<T>): Promise<T> {
+    this.#requireConnected();
+    if (!this.#accountIds.has(accountId)) {
+      throw new BrokerRejectedError(PAPER_BROKER, `account ${accountId} is not served by this connection`);
+    }
+    return work();
+  }
+
+  #requireConnected(): void {
+    if (this.#state !== 'connected') throw new BrokerDisconnectedError(PAPER_BROKER, 'not connected');
+  }
+
+  #setState(state: ConnectionState): void {
+    this.#state = state;
+    this.#emit({ type: 'connection-changed', state });
+  }
+
+  #emit(event: BrokerEvent): void {
+    for (const listener of [...this.#listeners]) listener(event);
+  }
+}

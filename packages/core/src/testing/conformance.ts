@@ -1,0 +1,489 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type {
+  BrokerConnection,
+  BrokerEvent,
+  BrokerFill,
+  BrokerOrder,
+  BrokerOrderStatus,
+  ConnectionState,
+  OrderAck,
+  PlaceOrderRequest,
+} from '../adapter/contract.js';
+import { ErrorCode, TradeNovaError } from '../errors.js';
+import { type Contract, sameContract } from '../instruments/contract.js';
+import type { Ticks } from '../money/price.js';
+
+/** A market snapshot in ticks that the harness pushes to its simulated exchange. */
+export interface ConformanceMarket {
+  bidTicks: Ticks;
+  askTicks: Ticks;
+  lastTicks?: Ticks;
+}
+
+/**
+ * One running broker simulator with an adapter connection to it. The suite calls
+ * `connect()` itself; the hooks let it move the market and break things.
+ */
+export interface ConformanceHarness {
+  /** A connection that has not been connected yet. */
+  connection: BrokerConnection;
+  /** The account the suite trades (in the adapter's own naming). */
+  accountId: string;
+  /** The contract the suite trades; MNQ December of next year when absent. */
+  contract?: Contract;
+  /** Sets the top of book (and last trade) at the simulated exchange; resting orders match against it. */
+  setMarket(contract: Contract, market: ConformanceMarket): void | Promise<void>;
+  /** Cuts the adapter's streaming connection(s) at the server, as a network failure would. Omit to skip the reconnect case. */
+  cutConnection?(): void | Promise<void>;
+  /** Fault injection. */
+  faults: {
+    /** The next placement is rejected by the broker. */
+    rejectNext(reason?: string): void;
+    /** The next request gets the broker's rate-limit answer. */
+    rateLimitNext(): void;
+    /** The next placement is carried out but its answer is lost (connection cut before the reply). */
+    loseNextResponse?(): void;
+  };
+  /** The simulator's token lifetime in ms when it is short enough to test renewal (a few seconds). */
+  tokenLifetimeMs?: number;
+  /** Logins and renewals the simulator served, to tell a renewal from a fresh login. */
+  authStats?(): { logins: number; renewals: number };
+  /** The exchange fills in several chunks (so partial fills can be asserted). */
+  partialFills?: boolean;
+  /** Stops the simulator. */
+  stop(): Promise<void>;
+}
+
+/** The cases of the suite, by name, so an adapter can skip one with a reason. */
+export type ConformanceCase =
+  | 'connect'
+  | 'token-renewal'
+  | 'market-order'
+  | 'limit-order'
+  | 'stop-order'
+  | 'stop-limit-order'
+  | 'bracket'
+  | 'modify'
+  | 'cancel'
+  | 'partial-fills'
+  | 'flatten'
+  | 'queries'
+  | 'reconnect'
+  | 'idempotent-retry'
+  | 'reject'
+  | 'rate-limit';
+
+/** Options of `runConformanceSuite`. */
+export interface ConformanceSuiteOptions {
+  /** Shown in the describe block, e.g. `tradovate`. */
+  name: string;
+  /** Starts a fresh simulator and an unconnected connection; called before every case. */
+  start: () => Promise<ConformanceHarness>;
+  /** Cases to skip, with the reason (printed in the test name). */
+  skip?: Partial<Record<ConformanceCase, string>>;
+  /** How long to wait for an expected event, ms (default 5 000). */
+  eventTimeoutMs?: number;
+}
+
+/** MNQ December of next year: never expired, and its one-digit year reads back the same on every broker. */
+function defaultContract(): Contract {
+  return { root: 'MNQ', month: 'Z', year: new Date().getUTCFullYear() + 1 };
+}
+
+/** A recorder of a connection's events with waiting helpers. */
+class EventLog {
+  readonly events: BrokerEvent[] = [];
+  readonly #timeoutMs: number;
+
+  constructor(connection: BrokerConnection, timeoutMs: number) {
+    this.#timeoutMs = timeoutMs;
+    connection.onEvent((event) => this.events.push(event));
+  }
+
+  fills(orderId?: string): BrokerFill[] {
+    return this.events.flatMap((e) =>
+      e.type === 'order-filled' && (orderId === undefined || e.fill.orderId === orderId) ? [e.fill] : [],
+    );
+  }
+
+  statuses(orderId: string): BrokerOrderStatus[] {
+    return this.events.flatMap((e) =>
+      e.type === 'order-updated' && e.order.orderId === orderId ? [e.order.status] : [],
+    );
+  }
+
+  states(): ConnectionState[] {
+    return this.events.flatMap((e) => (e.type === 'connection-changed' ? [e.state] : []));
+  }
+
+  /** Resolves when `check` holds, polling; fails the test with `what` after the timeout. */
+  async until(what: string, check: () => boolean): Promise<void> {
+    const deadline = Date.now() + this.#timeoutMs;
+    while (!check()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+}
+
+/**
+ * Registers the adapter conformance suite (vitest `describe` / `it`) against a
+ * simulator: every adapter runs the same cases. Leader-event → signal mapping is
+ * not covered yet (it needs the engine's leader mode).
+ */
+export function runConformanceSuite(options: ConformanceSuiteOptions): void {
+  const timeoutMs = options.eventTimeoutMs ?? 5_000;
+
+  describe(`adapter conformance: ${options.name}`, () => {
+    let h: ConformanceHarness;
+    let c: BrokerConnection;
+    let log: EventLog;
+    let contract: Contract;
+    let n = 0;
+
+    beforeEach(async () => {
+      h = await options.start();
+      c = h.connection;
+      contract = h.contract ?? defaultContract();
+      log = new EventLog(c, timeoutMs);
+      await h.setMarket(contract, { bidTicks: 80_000, askTicks: 80_001, lastTicks: 80_000 });
+      await c.connect();
+    });
+
+    afterEach(async () => {
+      await c.disconnect().catch(() => {});
+      await h.stop();
+    });
+
+    /** A placement with a fresh client order id. */
+    const order = (
+      fields: Partial<PlaceOrderRequest> & Pick<PlaceOrderRequest, 'side' | 'orderType'>,
+    ): PlaceOrderRequest => ({
+      accountId: h.accountId,
+      clientOrderId: `conf${Date.now().toString(36)}${(++n).toString(36)}`,
+      contract,
+      qty: 1,
+      ...fields,
+    });
+
+    const netQty = async () =>
+      (await c.getPositions(h.accountId))
+        .filter((p) => sameContract(p.contract, contract))
+        .reduce((s, p) => s + p.netQty, 0);
+
+    const openOrder = async (orderId: string): Promise<BrokerOrder | undefined> =>
+      (await c.getOpenOrders(h.accountId)).find((o) => o.orderId === orderId);
+
+    const filledQty = (orderId: string) => log.fills(orderId).reduce((s, f) => s + f.qty, 0);
+
+    const positionEvent = (qty: number) => () =>
+      log.events.some(
+        (e) =>
+          e.type === 'position-updated' &&
+          sameContract(e.position.contract, contract) &&
+          e.position.netQty === qty,
+      );
+
+    const test = (name: ConformanceCase, title: string, body: () => Promise<void>, timeout?: number) => {
+      const reason = options.skip?.[name];
+      if (reason !== undefined) it.skip(`${title} (skipped: ${reason})`, body);
+      else it(title, body, timeout);
+    };
+
+    test('connect', 'connects, authenticates and lists the account', async () => {
+      expect(c.health().state).toBe('connected');
+      expect(log.states()).toContain('connected');
+      const accounts = await c.listAccounts();
+      expect(accounts.map((a) => a.accountId)).toContain(h.accountId);
+    });
+
+    it('token renewal: keeps working past the token lifetime without a new login', async (ctx) => {
+      if (options.skip?.['token-renewal'] !== undefined || h.tokenLifetimeMs === undefined) {
+        ctx.skip();
+        return;
+      }
+      const before = h.authStats?.();
+      await new Promise((r) => setTimeout(r, Math.ceil(h.tokenLifetimeMs! * 1.6)));
+      expect((await c.listAccounts()).map((a) => a.accountId)).toContain(h.accountId);
+      const ack = await c.placeOrder(order({ side: 'buy', orderType: 'limit', limitTicks: 79_000 }));
+      expect(ack.orderId).toBeTruthy();
+      const after = h.authStats?.();
+      if (before && after) {
+        expect(after.logins).toBe(before.logins);
+        expect(after.renewals).toBeGreaterThan(before.renewals);
+      }
+    }, 30_000);
+
+    test('market-order', 'market order: acknowledged, filled as an event, position reported', async () => {
+      const ack = await c.placeOrder(order({ side: 'buy', orderType: 'market' }));
+      expect(ack.orderId).toBeTruthy();
+      await log.until('the market fill', () => filledQty(ack.orderId) === 1);
+      const fill = log.fills(ack.orderId)[0]!;
+      expect(fill.side).toBe('buy');
+      expect(fill.priceTicks).toBe(80_001);
+      expect(sameContract(fill.contract, contract)).toBe(true);
+      await log.until('position +1', positionEvent(1));
+      expect(await netQty()).toBe(1);
+    });
+
+    test(
+      'limit-order',
+      'limit order: rests, is queried as open, fills when the market reaches it',
+      async () => {
+        const ack = await c.placeOrder(order({ side: 'buy', orderType: 'limit', limitTicks: 79_990 }));
+        await log.until('the limit order working', () => log.statuses(ack.orderId).includes('working'));
+        const open = await openOrder(ack.orderId);
+        expect(open).toMatchObject({ orderType: 'limit', limitTicks: 79_990, side: 'buy', qty: 1 });
+        expect(filledQty(ack.orderId)).toBe(0);
+        await h.setMarket(contract, { bidTicks: 79_989, askTicks: 79_990, lastTicks: 79_990 });
+        await log.until('the limit fill', () => filledQty(ack.orderId) === 1);
+        expect(log.fills(ack.orderId)[0]!.priceTicks).toBe(79_990);
+        await log.until('filled status', () => log.statuses(ack.orderId).includes('filled'));
+      },
+    );
+
+    test('stop-order', 'stop order: waits for its trigger, then fills', async () => {
+      const ack = await c.placeOrder(order({ side: 'buy', orderType: 'stop', stopTicks: 80_010 }));
+      await log.until('the stop working', () => log.statuses(ack.orderId).includes('working'));
+      expect(await openOrder(ack.orderId)).toMatchObject({ orderType: 'stop', stopTicks: 80_010 });
+      await h.setMarket(contract, { bidTicks: 80_010, askTicks: 80_011, lastTicks: 80_010 });
+      await log.until('the stop fill', () => filledQty(ack.orderId) === 1);
+    });
+
+    test('stop-limit-order', 'stop-limit order: carries both prices, fills after its trigger', async () => {
+      const ack = await c.placeOrder(
+        order({ side: 'sell', orderType: 'stop-limit', stopTicks: 79_990, limitTicks: 79_985 }),
+      );
+      await log.until('the stop-limit working', () => log.statuses(ack.orderId).includes('working'));
+      expect(await openOrder(ack.orderId)).toMatchObject({
+        orderType: 'stop-limit',
+        stopTicks: 79_990,
+        limitTicks: 79_985,
+      });
+      await h.setMarket(contract, { bidTicks: 79_989, askTicks: 79_990, lastTicks: 79_989 });
+      await log.until('the stop-limit fill', () => filledQty(ack.orderId) === 1);
+      expect(log.fills(ack.orderId)[0]!.priceTicks).toBeGreaterThanOrEqual(79_985);
+    });
+
+    test(
+      'bracket',
+      'bracket: entry with stop-loss and take-profit; the take-profit fill cancels the stop',
+      async () => {
+        const ack: OrderAck = await c.placeOrder(
+          order({
+            side: 'buy',
+            orderType: 'market',
+            bracket: { stopLossTicks: 79_960, takeProfitTicks: 80_040 },
+          }),
+        );
+        expect(ack.childOrderIds?.stopLoss).toBeTruthy();
+        expect(ack.childOrderIds?.takeProfit).toBeTruthy();
+        const { stopLoss, takeProfit } = ack.childOrderIds!;
+        await log.until('the entry fill', () => filledQty(ack.orderId) === 1);
+        await log.until('both children working', () =>
+          [stopLoss!, takeProfit!].every((id) => log.statuses(id).includes('working')),
+        );
+        const open = await c.getOpenOrders(h.accountId);
+        expect(open.find((o) => o.orderId === stopLoss)).toMatchObject({
+          side: 'sell',
+          orderType: 'stop',
+          stopTicks: 79_960,
+        });
+        expect(open.find((o) => o.orderId === takeProfit)).toMatchObject({
+          side: 'sell',
+          orderType: 'limit',
+          limitTicks: 80_040,
+        });
+        await h.setMarket(contract, { bidTicks: 80_040, askTicks: 80_041, lastTicks: 80_040 });
+        await log.until('the take-profit fill', () => filledQty(takeProfit!) === 1);
+        await log.until('the stop-loss cancelled', () => log.statuses(stopLoss!).includes('cancelled'));
+        await log.until('flat', positionEvent(0));
+        expect(await netQty()).toBe(0);
+      },
+    );
+
+    test('modify', 'modify: price and quantity of a working order change in place', async () => {
+      const ack = await c.placeOrder(order({ side: 'buy', orderType: 'limit', limitTicks: 79_900, qty: 1 }));
+      await log.until('working', () => log.statuses(ack.orderId).includes('working'));
+      await c.modifyOrder({ accountId: h.accountId, orderId: ack.orderId, limitTicks: 79_950, qty: 2 });
+      await log.until('the modified order event', () =>
+        log.events.some(
+          (e) =>
+            e.type === 'order-updated' &&
+            e.order.orderId === ack.orderId &&
+            e.order.limitTicks === 79_950 &&
+            e.order.qty === 2,
+        ),
+      );
+      expect(await openOrder(ack.orderId)).toMatchObject({
+        limitTicks: 79_950,
+        qty: 2,
+        clientOrderId: ack.clientOrderId,
+      });
+    });
+
+    test('cancel', 'cancel: the order ends cancelled and leaves the open orders', async () => {
+      const ack = await c.placeOrder(order({ side: 'sell', orderType: 'limit', limitTicks: 80_100 }));
+      await log.until('working', () => log.statuses(ack.orderId).includes('working'));
+      await c.cancelOrder({ accountId: h.accountId, orderId: ack.orderId });
+      await log.until('cancelled', () => log.statuses(ack.orderId).includes('cancelled'));
+      expect(await openOrder(ack.orderId)).toBeUndefined();
+    });
+
+    test(
+      'partial-fills',
+      'fills arrive as events that add up to the order (in several parts when the exchange splits them)',
+      async () => {
+        const ack = await c.placeOrder(order({ side: 'buy', orderType: 'market', qty: 5 }));
+        await log.until('5 filled', () => filledQty(ack.orderId) === 5);
+        const fills = log.fills(ack.orderId);
+        expect(new Set(fills.map((f) => f.fillId)).size).toBe(fills.length);
+        if (h.partialFills) {
+          expect(fills.length).toBeGreaterThan(1);
+          await log.until('filled', () => log.statuses(ack.orderId).includes('filled'));
+          expect(log.statuses(ack.orderId)).toContain('partially-filled');
+        }
+        await log.until('position +5', positionEvent(5));
+      },
+    );
+
+    test('flatten', 'flatten: working orders cancelled and the position closed', async () => {
+      const entry = await c.placeOrder(order({ side: 'buy', orderType: 'market', qty: 2 }));
+      await log.until('entry filled', () => filledQty(entry.orderId) === 2);
+      const resting = await c.placeOrder(order({ side: 'buy', orderType: 'limit', limitTicks: 79_000 }));
+      await log.until('resting', () => log.statuses(resting.orderId).includes('working'));
+      await c.flatten({ accountId: h.accountId, contract });
+      await log.until('flat', positionEvent(0));
+      await log.until('resting cancelled', () => log.statuses(resting.orderId).includes('cancelled'));
+      expect(await netQty()).toBe(0);
+      expect(await c.getOpenOrders(h.accountId)).toEqual([]);
+    });
+
+    test('queries', 'positions and open orders are read back from the broker', async () => {
+      expect(await c.getOpenOrders(h.accountId)).toEqual([]);
+      const sell = await c.placeOrder(order({ side: 'sell', orderType: 'market', qty: 3 }));
+      await log.until('sold', () => filledQty(sell.orderId) === 3);
+      const resting = await c.placeOrder(
+        order({ side: 'buy', orderType: 'limit', limitTicks: 79_500, qty: 2 }),
+      );
+      await log.until('resting', () => log.statuses(resting.orderId).includes('working'));
+      const positions = (await c.getPositions(h.accountId)).filter((p) => sameContract(p.contract, contract));
+      expect(positions).toHaveLength(1);
+      expect(positions[0]).toMatchObject({ accountId: h.accountId, netQty: -3, avgPriceTicks: 80_000 });
+      const open = await c.getOpenOrders(h.accountId);
+      expect(open).toHaveLength(1);
+      expect(open[0]).toMatchObject({
+        orderId: resting.orderId,
+        clientOrderId: resting.clientOrderId,
+        accountId: h.accountId,
+        side: 'buy',
+        qty: 2,
+        filledQty: 0,
+        orderType: 'limit',
+        limitTicks: 79_500,
+        status: 'working',
+      });
+      expect(sameContract(open[0]!.contract, contract)).toBe(true);
+    });
+
+    it('reconnect: after the connection is cut, orders and positions are resynced', async (ctx) => {
+      if (options.skip?.reconnect !== undefined || !h.cutConnection) {
+        ctx.skip();
+        return;
+      }
+      const ack = await c.placeOrder(order({ side: 'buy', orderType: 'limit', limitTicks: 79_995 }));
+      await log.until('working', () => log.statuses(ack.orderId).includes('working'));
+      const seen = log.events.length;
+      await h.cutConnection!();
+      // The market fills the order while the stream is down: only a resync can tell the adapter.
+      await h.setMarket(contract, { bidTicks: 79_994, askTicks: 79_995, lastTicks: 79_995 });
+      await log.until('reconnecting then connected', () => {
+        const states = log.events
+          .slice(seen)
+          .flatMap((e) => (e.type === 'connection-changed' ? [e.state] : []));
+        return states.includes('reconnecting') && states.at(-1) === 'connected';
+      });
+      await log.until('the missed fill, once', () => filledQty(ack.orderId) === 1);
+      await log.until('the missed position', positionEvent(1));
+      expect(c.health().state).toBe('connected');
+      expect(await netQty()).toBe(1);
+      expect(await openOrder(ack.orderId)).toBeUndefined();
+      // After the resync the stream works again.
+      const next = await c.placeOrder(order({ side: 'sell', orderType: 'market' }));
+      await log.until('a fill after the resync', () => filledQty(next.orderId) === 1);
+      expect(filledQty(ack.orderId)).toBe(1);
+    });
+
+    test(
+      'idempotent-retry',
+      'a retried placement with the same client order id gives one order',
+      async () => {
+        const request = order({ side: 'buy', orderType: 'limit', limitTicks: 79_800 });
+        const first = await c.placeOrder(request);
+        const second = await c.placeOrder({ ...request });
+        expect(second.orderId).toBe(first.orderId);
+        if (h.faults.loseNextResponse) {
+          // The answer is lost: the outcome is unknown (never a reject), and the retry must find the order.
+          const lost = order({ side: 'buy', orderType: 'limit', limitTicks: 79_700 });
+          h.faults.loseNextResponse();
+          const error = await c.placeOrder(lost).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          expect(error).toBeInstanceOf(TradeNovaError);
+          expect([ErrorCode.BrokerTimeout, ErrorCode.BrokerDisconnected]).toContain(
+            (error as TradeNovaError).code,
+          );
+          const retried = await c.placeOrder({ ...lost });
+          expect(retried.clientOrderId).toBe(lost.clientOrderId);
+          const tagged = (await c.getOpenOrders(h.accountId)).filter(
+            (o) => o.clientOrderId === lost.clientOrderId,
+          );
+          expect(tagged).toHaveLength(1);
+          expect(tagged[0]!.orderId).toBe(retried.orderId);
+        }
+        const open = (await c.getOpenOrders(h.accountId)).filter(
+          (o) => o.clientOrderId === request.clientOrderId,
+        );
+        expect(open).toHaveLength(1);
+        if (c.findOrderByClientId) {
+          // What a restarted engine asks before placing again.
+          expect((await c.findOrderByClientId(h.accountId, request.clientOrderId))?.orderId).toBe(
+            first.orderId,
+          );
+          expect(await c.findOrderByClientId(h.accountId, 'never-placed')).toBeUndefined();
+        }
+      },
+    );
+
+    test('reject', 'a broker reject arrives as BrokerRejectedError', async () => {
+      h.faults.rejectNext();
+      const error = await c.placeOrder(order({ side: 'buy', orderType: 'market' })).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(TradeNovaError);
+      expect((error as TradeNovaError).code).toBe(ErrorCode.BrokerRejected);
+      expect((error as TradeNovaError).disposition).toBe('not-retryable');
+      // The connection is still usable.
+      const ack = await c.placeOrder(order({ side: 'buy', orderType: 'market' }));
+      await log.until('a fill after the reject', () => filledQty(ack.orderId) === 1);
+    });
+
+    test(
+      'rate-limit',
+      'a rate-limit answer arrives as BrokerRateLimitedError with a retry-after',
+      async () => {
+        h.faults.rateLimitNext();
+        const error = await c.placeOrder(order({ side: 'buy', orderType: 'market' })).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(TradeNovaError);
+        expect((error as TradeNovaError).code).toBe(ErrorCode.BrokerRateLimited);
+        expect((error as TradeNovaError & { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(0);
+        expect((error as TradeNovaError).disposition).toBe('retryable');
+      },
+    );
+  });
+}

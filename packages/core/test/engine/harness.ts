@@ -1,0 +1,78 @@
+import {
+  type BrokerConnection,
+  createEngine,
+  type Engine,
+  type EngineConfigInput,
+  type EngineEvent,
+  PaperBroker,
+  parseContract,
+  parseEngineConfig,
+  priceToTicks,
+  SimulatedExchange,
+  VirtualClock,
+} from '../../src/index.js';
+
+export const T0 = Date.parse('2025-11-24T14:30:00.000Z');
+export const MNQ = parseContract('MNQZ25');
+export const NQ = parseContract('NQZ25');
+
+/** An engine on one paper exchange with a virtual clock, and everything it emitted. */
+export async function paperEngine(
+  followers: EngineConfigInput['followers'],
+  options: { latencyMs?: number; deadlineMs?: number; extra?: Partial<EngineConfigInput> } = {},
+) {
+  const clock = new VirtualClock(T0);
+  const config = parseEngineConfig({
+    leader: { account: 'LEAD' },
+    followers,
+    engine: { orderDeadlineMs: options.deadlineMs ?? 2500 },
+    ...options.extra,
+  });
+  const exchange = new SimulatedExchange({ clock, latencyMs: options.latencyMs ?? 0, idPrefix: 'P' });
+  const connections: Record<string, BrokerConnection> = {
+    paper: new PaperBroker(
+      exchange,
+      config.followers.map((f) => f.account),
+      { startingBalance: 50_000_000 },
+    ),
+  };
+  const engine: Engine = createEngine(config, { clock, connections });
+  const events: EngineEvent[] = [];
+  engine.on((e) => events.push(e));
+  await engine.start();
+  const price = (c: typeof MNQ, p: string) => {
+    const ticks = priceToTicks(p, '0.25');
+    exchange.updateQuote(c, { bidTicks: ticks - 1, askTicks: ticks });
+    exchange.updateTrade(c, ticks);
+    engine.mark(c, { last: ticks });
+  };
+  /** A leader market order that filled at `fill`: sets the market, submits, then books the leader fill. */
+  const leaderMarket = async (
+    id: string,
+    side: 'buy' | 'sell',
+    qty: number,
+    fill: string,
+    extra: object = {},
+    c = MNQ,
+  ) => {
+    price(c, fill);
+    const result = engine.submit({
+      signalId: id,
+      action: 'new',
+      leaderOrderId: `L-${id}`,
+      instrument: `${c.root}Z5`,
+      side,
+      qty,
+      orderType: 'market',
+      fillPrice: fill,
+      time: clock.now(),
+      ...extra,
+    });
+    engine.applyLeaderFill({ contract: c, side, qty, priceTicks: priceToTicks(fill, '0.25') });
+    await clock.runUntilIdle();
+    return result;
+  };
+  const net = (name: string, c = MNQ) =>
+    engine.positions(name).find((p) => p.contract.root === c.root)?.netQty ?? 0;
+  return { clock, engine, exchange, events, price, leaderMarket, net, config };
+}
