@@ -80,6 +80,12 @@ export class SimulatedExchange {
   readonly #accounts = new Map<string, PaperAccount>();
   /** Every order ever placed, in placement order (Map keeps insertion order), so matching is deterministic. */
   readonly #orders = new Map<string, OrderRecord>();
+  /**
+   * Orders that may still change, in placement order, pruned lazily as they
+   * finish: matching and queries walk these, not the whole history, so a long
+   * session stays as fast as a short one.
+   */
+  readonly #live = new Set<OrderRecord>();
   readonly #byClientId = new Map<string, string>();
   readonly #listeners = new Set<ExchangeListener>();
   #orderCounter = 0;
@@ -133,8 +139,8 @@ export class SimulatedExchange {
 
   /** Orders of an account that can still change (pending, working, partially filled). */
   getOpenOrders(accountId: string): BrokerOrder[] {
-    return [...this.#orders.values()]
-      .filter((r) => r.order.accountId === accountId && !isTerminal(r.order.status))
+    return this.#liveRecords()
+      .filter((r) => r.order.accountId === accountId)
       .map((r) => copyOrder(r.order));
   }
 
@@ -199,7 +205,12 @@ export class SimulatedExchange {
    * id on the same account returns the existing order's ack instead of a second order.
    */
   placeOrder(request: PlaceOrderRequest): Promise<OrderAck> {
-    const copy: PlaceOrderRequest = structuredClone(request);
+    // The caller may reuse its object; a shallow copy of each nested part is enough (structuredClone costs 10x).
+    const copy: PlaceOrderRequest = {
+      ...request,
+      contract: { ...request.contract },
+      ...(request.bracket ? { bracket: { ...request.bracket } } : {}),
+    };
     return this.#request(() => this.#place(copy));
   }
 
@@ -217,7 +228,7 @@ export class SimulatedExchange {
 
   /** Cancels the account's working orders (for one contract or all), then closes its positions at market. */
   flatten(request: FlattenRequest): Promise<void> {
-    const copy: FlattenRequest = structuredClone(request);
+    const copy: FlattenRequest = { ...request, ...(request.contract ? { contract: { ...request.contract } } : {}) };
     return this.#request(() => this.#flatten(copy));
   }
 
@@ -386,7 +397,7 @@ export class SimulatedExchange {
     if (!account) throw new BrokerRejectedError(BROKER, `unknown account ${request.accountId}`);
     const wanted = (contract: Contract) =>
       request.contract === undefined || sameContract(contract, request.contract);
-    for (const record of [...this.#orders.values()]) {
+    for (const record of this.#liveRecords()) {
       const order = record.order;
       if (order.accountId === request.accountId && !isTerminal(order.status) && wanted(order.contract)) {
         this.#cancel(record, 'cancelled by flatten');
@@ -433,9 +444,7 @@ export class SimulatedExchange {
 
   #matchContract(contract: Contract, freshTradeTicks: Ticks | undefined): void {
     // A snapshot in placement order: fills may cancel or activate other orders as we go.
-    const candidates = [...this.#orders.values()].filter(
-      (r) => !isTerminal(r.order.status) && sameContract(r.order.contract, contract),
-    );
+    const candidates = this.#liveRecords().filter((r) => sameContract(r.order.contract, contract));
     for (const record of candidates) {
       if (!isTerminal(record.order.status)) this.#tryMatch(record, freshTradeTicks);
     }
@@ -572,7 +581,18 @@ export class SimulatedExchange {
     if (fields.parentOrderId !== undefined) order.parentOrderId = fields.parentOrderId;
     const record: OrderRecord = { order, role, triggered: false };
     this.#orders.set(order.orderId, record);
+    this.#live.add(record);
     return record;
+  }
+
+  /** A snapshot of the orders that can still change, dropping finished ones from the live set. */
+  #liveRecords(): OrderRecord[] {
+    const out: OrderRecord[] = [];
+    for (const record of this.#live) {
+      if (isTerminal(record.order.status)) this.#live.delete(record);
+      else out.push(record);
+    }
+    return out;
   }
 
   #finish(record: OrderRecord, status: 'cancelled' | 'rejected', reason: string): void {
