@@ -7,4 +7,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node22',
+  // The conformance suite registers tests with the caller's vitest; never bundle it.
+  external: ['vitest'],
 });

@@ -41,12 +41,23 @@ export function buildProgram(io: CommandIo, result: { exitCode: number }): Comma
     )
     .action(async (signals: string, opts) => {
       if (opts.brokers === 'simulated') {
-        const { startSimulatedBrokers } = await import('./simulated-brokers.js');
+        const { startSimulatedBrokers } = await import('./brokers/simulators.js');
         const sims = await startSimulatedBrokers();
         result.exitCode = await replayCommand(signals, opts, io, sims);
       } else {
         result.exitCode = await replayCommand(signals, opts, io);
       }
+    });
+
+  program
+    .command('sim')
+    .description('run one broker simulator on loopback in the foreground (Ctrl-C stops it)')
+    .argument('<broker>', 'which broker to simulate')
+    .option('--port <port>', 'TCP port (0 picks a free one)', (v) => Number.parseInt(v, 10), 0)
+    .option('--accounts <names>', 'comma-separated account names to open (the demo accounts otherwise)')
+    .action(async (broker: string, opts: { port: number; accounts?: string }) => {
+      const { simCommand } = await import('./commands/sim.js');
+      result.exitCode = await simCommand(broker, opts, io);
     });
 
   program

@@ -7,6 +7,7 @@ import {
   replayFormatOf,
   runReplay,
   SignalError,
+  type SimulatedExchange,
 } from '@tradenova/core';
 import { loadConfig } from '../config/load-config.js';
 import { CliError, ExitCode } from '../errors.js';
@@ -23,7 +24,9 @@ export interface ReplayCommandOptions {
 }
 
 /** Something that can start broker simulators for `--brokers simulated`. */
-export type SimulatedBrokers = (plan: ConnectionPlan) => Promise<BrokerConnection>;
+export type SimulatedBrokers = (
+  plan: ConnectionPlan,
+) => Promise<{ connection: BrokerConnection; exchange: SimulatedExchange }>;
 
 export interface CommandIo {
   stdout: NodeJS.WritableStream;
@@ -37,7 +40,16 @@ export async function replayCommand(
   io: CommandIo,
   simulated?: { connect: SimulatedBrokers; close: () => Promise<void> },
 ): Promise<number> {
-  const { config } = loadConfig(options.config);
+  const loaded = loadConfig(options.config, { env: process.env }, { lenientReferences: true });
+  // Paper mode moves every follower to the paper broker, so a config written for
+  // real brokers can be dry-run as it is.
+  const config =
+    options.brokers === 'simulated'
+      ? loaded.config
+      : {
+          ...loaded.config,
+          followers: loaded.config.followers.map(({ connection: _c, ...f }) => ({ ...f, broker: 'paper' })),
+        };
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

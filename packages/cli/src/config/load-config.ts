@@ -25,13 +25,27 @@ export interface LoadedConfig {
   file: string;
   /** Values resolved from references; reporters redact them. */
   secrets: string[];
+  /** References left as written because `lenientReferences` was set. */
+  unresolved: string[];
+}
+
+export interface LoadOptions {
+  /**
+   * Leave a reference to an unset variable as written instead of failing: a dry
+   * run (replay) needs no credentials.
+   */
+  lenientReferences?: boolean;
 }
 
 /**
  * Reads a YAML config, resolves `${env:NAME}` references, validates it, and
  * reports every problem with file:line:col and the field path.
  */
-export function loadConfig(file: string, resolver: ReferenceResolver = { env: process.env }): LoadedConfig {
+export function loadConfig(
+  file: string,
+  resolver: ReferenceResolver = { env: process.env },
+  options: LoadOptions = {},
+): LoadedConfig {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -40,7 +54,7 @@ export function loadConfig(file: string, resolver: ReferenceResolver = { env: pr
       `cannot read config ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
     );
   }
-  return parseConfigText(text, file, resolver);
+  return parseConfigText(text, file, resolver, options);
 }
 
 /** Same as `loadConfig`, from text. */
@@ -48,6 +62,7 @@ export function parseConfigText(
   text: string,
   file: string,
   resolver: ReferenceResolver = { env: process.env },
+  options: LoadOptions = {},
 ): LoadedConfig {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
@@ -65,11 +80,16 @@ export function parseConfigText(
   if (issues.length > 0) throw new ConfigError(issues);
 
   const secrets: string[] = [];
+  const unresolved: string[] = [];
   visit(doc, {
     Scalar(_key, node, path) {
       if (typeof node.value !== 'string' || !node.value.includes('${')) return;
       node.value = node.value.replace(REFERENCE, (whole, kind: string, name: string) => {
         const value = kind === 'env' ? resolver.env[name] : resolver.secret?.(name);
+        if (value === undefined && options.lenientReferences) {
+          unresolved.push(whole);
+          return whole;
+        }
         if (value === undefined) {
           const pos = lineCounter.linePos(node.range?.[0] ?? 0);
           issues.push({
@@ -107,7 +127,7 @@ export function parseConfigText(
       }),
     );
   }
-  return { config: result.data, file, secrets };
+  return { config: result.data, file, secrets, unresolved };
 }
 
 /** The dotted path of a node from yaml's visitor ancestry. */

@@ -81,10 +81,28 @@ export function everyEvent(accountId = 'ACC-7'): { [T in EngineEventType]: Event
         time,
       },
     },
-    'order-rejected': { type: 'order-rejected', time, intent, code: 'TN_ERR_BROKER_REJECTED', reason: 'margin' },
-    'order-blocked': { type: 'order-blocked', time, intent, reason: 'MAX_POSITION', message: 'position 5 > 4' },
+    'order-rejected': {
+      type: 'order-rejected',
+      time,
+      intent,
+      code: 'TN_ERR_BROKER_REJECTED',
+      reason: 'margin',
+    },
+    'order-blocked': {
+      type: 'order-blocked',
+      time,
+      intent,
+      reason: 'MAX_POSITION',
+      message: 'position 5 > 4',
+    },
     'order-timed-out': { type: 'order-timed-out', time, intent, afterMs: 2500 },
-    'order-failed': { type: 'order-failed', time, intent, code: 'TN_ERR_BROKER_UNAVAILABLE', message: 'breaker open' },
+    'order-failed': {
+      type: 'order-failed',
+      time,
+      intent,
+      code: 'TN_ERR_BROKER_UNAVAILABLE',
+      message: 'breaker open',
+    },
     'position-updated': {
       type: 'position-updated',
       time,
@@ -111,7 +129,15 @@ export function everyEvent(accountId = 'ACC-7'): { [T in EngineEventType]: Event
       type: 'signal-completed',
       time,
       signalId: 'sig-1',
-      outcomes: [{ follower: intent.follower, intentId: intent.intentId, leg: 'entry', outcome: 'filled', latencyMs: 12 }],
+      outcomes: [
+        {
+          follower: intent.follower,
+          intentId: intent.intentId,
+          leg: 'entry',
+          outcome: 'filled',
+          latencyMs: 12,
+        },
+      ],
     },
   };
 }

@@ -149,8 +149,8 @@ export interface Engine {
    * cannot be sized (risk sizing without a stop) is left out.
    */
   targets(follower: string): Map<string, number>;
-  /** Resolves when every follower queue is empty. */
-  idle(): Promise<void>;
+  /** Resolves when every follower queue (or those of the named followers) is empty. */
+  idle(followers?: readonly string[]): Promise<void>;
   readonly followers: readonly string[];
 }
 
@@ -277,9 +277,9 @@ class CopyEngine implements Engine {
     });
   }
 
-  async idle(): Promise<void> {
+  async idle(followers?: readonly string[]): Promise<void> {
     for (;;) {
-      const runtimes = [...this.#followers.values()];
+      const runtimes = followers ? followers.map((n) => this.#follower(n)) : [...this.#followers.values()];
       await Promise.all(runtimes.map((r) => r.queue.idle()));
       if (runtimes.every((r) => r.queue.depth === 0)) return;
     }

@@ -4,7 +4,7 @@ import type { EngineConfig } from '../config/schema.js';
 import { type ConnectionPlan, createEngine, type SignalResult } from '../engine/engine.js';
 import { prepareNewOrder } from '../engine/intents.js';
 import { SignalError } from '../errors.js';
-import { type Contract, parseContract } from '../instruments/contract.js';
+import { type Contract, contractKey, parseContract } from '../instruments/contract.js';
 import { defaultInstruments, type InstrumentRegistry } from '../instruments/registry.js';
 import { parseSignal } from '../model/parse-signal.js';
 import { parseMoney } from '../money/money.js';
@@ -22,11 +22,15 @@ export interface ReplayOptions {
   inputErrors?: readonly ReplayInputError[];
   instruments?: InstrumentRegistry;
   /**
-   * Makes the connection for a non-paper broker (a simulator over real sockets,
-   * say). Called with the replay's virtual clock time source not applicable:
-   * such connections run on real time, which only adds wall latency.
+   * Makes the connection for a non-paper broker: a broker simulator over real
+   * sockets, with the simulated exchange behind it so the replay can feed it the
+   * recorded prices. Such connections run on the wall clock, so after every
+   * record the replay waits for them to settle (orders answered, fills in)
+   * before the virtual clock moves on; the outcome stays deterministic.
    */
-  connect?: (plan: ConnectionPlan) => Promise<BrokerConnection> | BrokerConnection;
+  connect?: (plan: ConnectionPlan) => Promise<{ connection: BrokerConnection; exchange: SimulatedExchange }>;
+  /** How long to wait for external connections to settle after a record (wall ms). */
+  settleTimeoutMs?: number;
   /** Progress callback, called every `progressEvery` records. */
   onProgress?: (done: number, total: number) => void;
   progressEvery?: number;
@@ -63,6 +67,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
   leaderExchange.openAccount(leaderAccount, 0);
 
   const connections: Record<string, BrokerConnection> = {};
+  const external: { exchange: SimulatedExchange; accounts: { follower: string; accountId: string }[] }[] = [];
   for (const plan of planFollowerConnections(config)) {
     if (plan.broker === 'paper') {
       connections[plan.key] = new PaperBroker(exchange, plan.accounts, {
@@ -73,7 +78,14 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
         ),
       });
     } else if (options.connect) {
-      connections[plan.key] = await options.connect(plan);
+      const made = await options.connect(plan);
+      connections[plan.key] = made.connection;
+      external.push({
+        exchange: made.exchange,
+        accounts: config.followers
+          .filter((f) => plan.accounts.includes(f.account) && (f.connection ?? f.broker) === plan.key)
+          .map((f) => ({ follower: f.name, accountId: f.account })),
+      });
     } else {
       throw new SignalError(
         'broker',
@@ -106,10 +118,11 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
   ];
   const ticksOf = (c: Contract, price: string): Ticks =>
     priceToTicksRounded(price, instruments.get(c.root).tickSize, 'nearest');
+  const exchanges = [exchange, ...external.map((e) => e.exchange)];
   const applyQuote = (c: Contract, bid: string, ask: string) => {
     for (const target of priceContracts(c)) {
       const q = { bidTicks: ticksOf(target, bid), askTicks: ticksOf(target, ask) };
-      exchange.updateQuote(target, q);
+      for (const x of exchanges) x.updateQuote(target, q);
       engine.mark(target, { bid: q.bidTicks, ask: q.askTicks });
     }
     leaderExchange.updateQuote(c, { bidTicks: ticksOf(c, bid), askTicks: ticksOf(c, ask) });
@@ -117,7 +130,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
   const applyTrade = (c: Contract, price: string) => {
     for (const target of priceContracts(c)) {
       const t = ticksOf(target, price);
-      exchange.updateTrade(target, t);
+      for (const x of exchanges) x.updateTrade(target, t);
       engine.mark(target, { last: t });
     }
     leaderExchange.updateTrade(c, ticksOf(c, price));
@@ -172,6 +185,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
       const message = error instanceof SignalError ? error.reason : error.message;
       collector.addInputErrors([{ line: record.line, field, message }]);
     }
+    if (external.length > 0) await settleExternal(engine, external, options.settleTimeoutMs ?? 10_000);
     done++;
     if (options.onProgress && done % every === 0) options.onProgress(done, records.length);
   }
@@ -194,6 +208,39 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
   });
   await engine.stop();
   return report;
+}
+
+/**
+ * Waits until every follower order sent over a real socket is answered and
+ * every fill the simulator made has reached the engine: the engine's queues are
+ * empty and its positions equal the simulated exchange's.
+ */
+async function settleExternal(
+  engine: ReturnType<typeof createEngine>,
+  external: { exchange: SimulatedExchange; accounts: { follower: string; accountId: string }[] }[],
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  // Only the followers on real sockets: paper followers wait on the virtual clock, which is not moving now.
+  const followers = external.flatMap((e) => e.accounts.map((a) => a.follower));
+  for (;;) {
+    await engine.idle(followers);
+    const inLine = external.every(({ exchange, accounts }) =>
+      accounts.every(({ follower, accountId }) => {
+        const theirs = new Map(exchange.getPositions(accountId).map((p) => [contractKey(p.contract), p.netQty]));
+        const ours = new Map(engine.positions(follower).map((p) => [contractKey(p.contract), p.netQty]));
+        for (const key of new Set([...theirs.keys(), ...ours.keys()])) {
+          if ((theirs.get(key) ?? 0) !== (ours.get(key) ?? 0)) return false;
+        }
+        return true;
+      }),
+    );
+    if (inLine) return;
+    if (Date.now() > deadline) {
+      throw new Error(`simulated brokers did not settle within ${timeoutMs} ms (fills missing over the socket?)`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
 }
 
 /** Exchange ids of the leader's mirrored order and its bracket children. */

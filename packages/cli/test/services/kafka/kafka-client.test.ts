@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ServiceUnavailableError } from '../../../src/services/errors.js';
 import {
   connectKafkajs,
   type IncomingMessage,
   type KafkaClient,
   type KafkaProducer,
 } from '../../../src/services/kafka/index.js';
-import { ServiceUnavailableError } from '../../../src/services/errors.js';
 import { describeWithService } from '../require-service.js';
 import { collect, uniquePrefix, until } from './helpers.js';
 
@@ -47,7 +47,8 @@ describeWithService('kafka', 'kafkajs KafkaClient on a real broker', (brokers) =
       expect(message.headers['tn-test']).toBe(`h${i}`);
     }
     const partitionsByKey = new Map<string | null, Set<number>>();
-    for (const m of received) partitionsByKey.set(m.key, (partitionsByKey.get(m.key) ?? new Set()).add(m.partition));
+    for (const m of received)
+      partitionsByKey.set(m.key, (partitionsByKey.get(m.key) ?? new Set()).add(m.partition));
     for (const partitions of partitionsByKey.values()) expect(partitions.size).toBe(1);
     // Per key, the order sent is the order received.
     const order = received.filter((m) => m.key === 'acct-0').map((m) => JSON.parse(m.value ?? '{}').i);
@@ -58,7 +59,9 @@ describeWithService('kafka', 'kafkajs KafkaClient on a real broker', (brokers) =
     const commits = `${prefix}commits`;
     await client.createTopics([{ name: commits, partitions: 1 }]);
     const groupId = `g-${randomUUID()}`;
-    await producer.send([{ topic: commits, messages: ['a', 'b', 'c'].map((value) => ({ key: 'k', value })) }]);
+    await producer.send([
+      { topic: commits, messages: ['a', 'b', 'c'].map((value) => ({ key: 'k', value })) },
+    ]);
     const first: string[] = [];
     const member = await client.consume({
       groupId,

@@ -4,12 +4,12 @@ import {
   connectKafkajs,
   designTopics,
   ENGINE_EVENT_SCHEMA_ID,
-  KafkaDeliveryError,
   type KafkaClient,
+  KafkaDeliveryError,
   KafkaSink,
 } from '../../../src/services/kafka/index.js';
-import { describeWithService } from '../require-service.js';
 import { everyEventList } from '../fixtures.js';
+import { describeWithService } from '../require-service.js';
 import { collect, uniquePrefix } from './helpers.js';
 
 describeWithService('kafka', 'KafkaSink on a real broker', (brokers) => {

@@ -40,7 +40,12 @@ describeWithService('kafka', 'KafkaSignalSource on a real broker', (brokers) => 
     });
     const bare = sampleSignal('s-bare');
     const enveloped = encodeEvent({ type: 'signal-received', time: 1, signal: sampleSignal('s-env') }).value;
-    const completed = encodeEvent({ type: 'signal-completed', time: 2, signalId: 's-env', outcomes: [] }).value;
+    const completed = encodeEvent({
+      type: 'signal-completed',
+      time: 2,
+      signalId: 's-env',
+      outcomes: [],
+    }).value;
     const values = [
       'not json {',
       JSON.stringify(bare),
@@ -52,7 +57,10 @@ describeWithService('kafka', 'KafkaSignalSource on a real broker', (brokers) => 
     ];
     // One key: one partition, so the order below is the order handled.
     await producer.send([{ topic: signals, messages: values.map((value) => ({ key: 'MNQZ25', value })) }]);
-    await until(() => received.length === 3 && source.stats.rejected === 3, 'three signals and three rejects');
+    await until(
+      () => received.length === 3 && source.stats.rejected === 3,
+      'three signals and three rejects',
+    );
     expect(received.map((s) => s.signalId)).toEqual(['s-bare', 's-env', 's-last']);
     expect(received[0]).toEqual(bare);
     expect(source.stats).toEqual({ signals: 3, rejected: 3, skipped: 1 });
@@ -74,7 +82,9 @@ describeWithService('kafka', 'KafkaSignalSource on a real broker', (brokers) => 
     await next.start((signal) => {
       later.push(signal.signalId);
     });
-    await producer.send([{ topic: signals, messages: [{ key: 'MNQZ25', value: JSON.stringify(sampleSignal('s-new')) }] }]);
+    await producer.send([
+      { topic: signals, messages: [{ key: 'MNQZ25', value: JSON.stringify(sampleSignal('s-new')) }] },
+    ]);
     await until(() => later.length >= 1, 'the new signal');
     await new Promise((resolve) => setTimeout(resolve, 300));
     await next.stop();

@@ -1,0 +1,110 @@
+import {
+  type BrokerConnection,
+  type ConnectionPlan,
+  defaultInstruments,
+  SimulatedExchange,
+  silentLogger,
+  systemClock,
+} from '@tradenova/core';
+import { CliError } from '../errors.js';
+import { resolvePlugin } from './plugins.js';
+
+/** A broker simulator running on loopback, and how to connect an adapter to it. */
+export interface RunningSimulator {
+  broker: string;
+  /** Where it listens, for people: URLs or a folder. */
+  endpoints: Record<string, string>;
+  /** The accounts it opened. */
+  accounts: string[];
+  exchange: SimulatedExchange;
+  /** Adapter options that point the broker's adapter at this simulator. */
+  adapterOptions(accounts: readonly string[]): Record<string, unknown>;
+  close(): Promise<void>;
+}
+
+export interface SimulatorOptions {
+  port?: number;
+  /** Account names to open (the simulator's demo accounts otherwise). */
+  accounts?: readonly string[];
+  exchange?: SimulatedExchange;
+}
+
+type Starter = (options: SimulatorOptions) => Promise<RunningSimulator>;
+
+/** The simulators by broker name; each loads its package only when started. */
+const STARTERS: Record<string, Starter> = {
+  async tradovate(options) {
+    const { startTradovateSimulator } = await import('@tradenova/adapter-tradovate/simulator');
+    const sim = await startTradovateSimulator({
+      ...(options.port !== undefined ? { port: options.port } : {}),
+      ...(options.exchange ? { exchange: options.exchange } : {}),
+      ...(options.accounts
+        ? { accounts: options.accounts.map((name, i) => ({ id: 900_001 + i, name })) }
+        : {}),
+    });
+    return {
+      broker: 'tradovate',
+      endpoints: { rest: sim.url, websocket: sim.wsUrl },
+      accounts: sim.accounts.map((a) => a.name),
+      exchange: sim.exchange,
+      adapterOptions: (accounts) => ({
+        baseUrl: sim.url,
+        wsUrl: sim.wsUrl,
+        username: 'simulator',
+        password: 'simulator',
+        accounts: [...accounts],
+      }),
+      close: () => sim.close(),
+    };
+  },
+};
+
+/** Broker names that have a simulator. */
+export function simulatedBrokers(): string[] {
+  return Object.keys(STARTERS);
+}
+
+/** Starts one broker's simulator. */
+export async function startSimulator(
+  broker: string,
+  options: SimulatorOptions = {},
+): Promise<RunningSimulator> {
+  const start = STARTERS[broker];
+  if (!start)
+    throw new CliError(`no simulator for broker "${broker}" (simulators: ${simulatedBrokers().join(', ')})`);
+  return start(options);
+}
+
+/**
+ * For `replay --brokers simulated`: starts the simulator of each broker a
+ * connection plan names, and connects that broker's real adapter to it over
+ * loopback sockets. The simulators run on the wall clock with no added latency.
+ */
+export async function startSimulatedBrokers(): Promise<{
+  connect: (plan: ConnectionPlan) => Promise<{ connection: BrokerConnection; exchange: SimulatedExchange }>;
+  close: () => Promise<void>;
+}> {
+  const running: RunningSimulator[] = [];
+  const connections: BrokerConnection[] = [];
+  return {
+    async connect(plan) {
+      const exchange = new SimulatedExchange({ clock: systemClock, idPrefix: `${plan.broker}-` });
+      const sim = await startSimulator(plan.broker, { accounts: plan.accounts, exchange });
+      running.push(sim);
+      const plugin = await resolvePlugin(plan.broker);
+      const parsed = plugin.configSchema.safeParse({ ...plan.options, ...sim.adapterOptions(plan.accounts) });
+      if (!parsed.success) throw new CliError(`${plan.broker} simulator options: ${parsed.error.message}`);
+      const connection = plugin.create(parsed.data, {
+        clock: systemClock,
+        logger: silentLogger,
+        instruments: defaultInstruments,
+      });
+      connections.push(connection);
+      return { connection, exchange };
+    },
+    async close() {
+      await Promise.allSettled(connections.map((c) => c.disconnect()));
+      await Promise.allSettled(running.map((s) => s.close()));
+    },
+  };
+}

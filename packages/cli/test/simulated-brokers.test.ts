@@ -1,0 +1,97 @@
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { resolvePlugin } from '../src/brokers/plugins.js';
+import { startSimulator } from '../src/brokers/simulators.js';
+import { simCommand } from '../src/commands/sim.js';
+import { main } from '../src/main.js';
+
+const root = resolve(import.meta.dirname, '../../..');
+const session = join(root, 'examples/signals/session.jsonl');
+const tradovateConfig = join(root, 'examples/tradovate.yaml');
+
+async function replayJson(args: string[]) {
+  let out = '';
+  let err = '';
+  const code = await main(['replay', session, '-c', tradovateConfig, '--json', ...args], {
+    stdout: { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream,
+    stderr: { write: (s: string) => ((err += s), true) } as unknown as NodeJS.WritableStream,
+  });
+  return { code, err, report: out ? JSON.parse(out) : undefined };
+}
+
+/** What must be equal between brokers: positions, P&L and the fills (time aside: the wire runs on wall time). */
+function outcome(report: {
+  accounts: {
+    name: string;
+    positions: unknown;
+    realizedPnl: string;
+    fills: { contract: string; side: string; qty: number; price: string }[];
+  }[];
+}) {
+  return report.accounts.map((a) => ({
+    name: a.name,
+    positions: a.positions,
+    realizedPnl: a.realizedPnl,
+    fills: a.fills.map((f) => `${f.side} ${f.qty} ${f.contract} @ ${f.price}`).sort(),
+  }));
+}
+
+describe('replay --brokers simulated', () => {
+  it('copies through the Tradovate simulator over real sockets with the same outcome as the paper broker', async () => {
+    const paper = await replayJson(['--brokers', 'paper']);
+    const wire = await replayJson(['--brokers', 'simulated']);
+    expect(wire.err).toBe('');
+    expect(wire.code).toBe(0);
+    expect(wire.report.accounts.every((a: { broker: string }) => a.broker === 'tradovate')).toBe(true);
+    expect(paper.report.accounts.every((a: { broker: string }) => a.broker === 'paper')).toBe(true);
+    expect(outcome(wire.report)).toEqual(outcome(paper.report));
+    expect(wire.report.accounts[0].fills.length).toBeGreaterThan(5);
+  });
+});
+
+describe('adapter resolution', () => {
+  it('resolves built-in brokers and refuses unknown ones by name', async () => {
+    expect((await resolvePlugin('tradovate')).name).toBe('tradovate');
+    expect((await resolvePlugin('paper')).name).toBe('paper');
+    await expect(resolvePlugin('nosuchbroker')).rejects.toThrow(
+      /unknown broker "nosuchbroker" \(known: .*tradovate/,
+    );
+  });
+
+  it('refuses a plugin written for another contract version', async () => {
+    const file = join(root, 'packages/cli/test/fixtures/old-adapter.mjs');
+    await expect(resolvePlugin(`module:${file}`)).rejects.toThrow(/implements contract v0/);
+  });
+});
+
+describe('tradenova sim', () => {
+  it('serves the Tradovate REST API until stopped', async () => {
+    let out = '';
+    let stop!: () => void;
+    const stopped = new Promise<void>((r) => {
+      stop = r;
+    });
+    const io = {
+      stdout: { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream,
+      stderr: { write: () => true } as unknown as NodeJS.WritableStream,
+    };
+    const run = simCommand('tradovate', { port: 0, accounts: 'SIM1,SIM2' }, io, stopped);
+    await expect.poll(() => out, { timeout: 5000 }).toMatch(/rest\s+http:\/\/127\.0\.0\.1:\d+\/v1/);
+    const url = /rest\s+(\S+)/.exec(out)![1]!;
+    const res = await fetch(`${url}/auth/accesstokenrequest`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'x', password: 'y', appId: 'test', appVersion: '1' }),
+    });
+    expect(res.status).toBe(200);
+    expect(out).toMatch(/accounts\s+SIM1, SIM2/);
+    stop();
+    expect(await run).toBe(0);
+  });
+
+  it('names the simulators there are when asked for one that is not', async () => {
+    await expect(startSimulator('nosuch')).rejects.toThrow(
+      /no simulator for broker "nosuch" \(simulators: tradovate/,
+    );
+  });
+});
