@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { configJsonSchema } from '../src/commands/schema.js';
 import { main } from '../src/main.js';
+import { captureIo } from './capture-io.js';
 
 const root = resolve(import.meta.dirname, '../../..');
 const example = join(root, 'examples/paper.yaml');
@@ -13,25 +14,9 @@ const session = join(root, 'examples/signals/session.jsonl');
 
 /** Runs the CLI in-process and captures what it prints. */
 async function run(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io = {
-    stdout: {
-      write: (s: string) => {
-        stdout += s;
-        return true;
-      },
-    } as unknown as NodeJS.WritableStream,
-    stderr: {
-      write: (s: string) => {
-        stderr += s;
-        return true;
-      },
-      isTTY: false,
-    } as unknown as NodeJS.WritableStream,
-  };
-  const code = await main(args, io);
-  return { code, stdout, stderr };
+  const c = captureIo();
+  const code = await main(args, c.io);
+  return { code, stdout: c.stdout(), stderr: c.stderr() };
 }
 
 describe('tradenova replay', () => {

@@ -4,19 +4,16 @@ import { resolvePlugin } from '../src/brokers/plugins.js';
 import { startSimulator } from '../src/brokers/simulators.js';
 import { simCommand } from '../src/commands/sim.js';
 import { main } from '../src/main.js';
+import { captureIo } from './capture-io.js';
 
 const root = resolve(import.meta.dirname, '../../..');
 const session = join(root, 'examples/signals/session.jsonl');
 const tradovateConfig = join(root, 'examples/tradovate.yaml');
 
 async function replayJson(args: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(['replay', session, '-c', tradovateConfig, '--json', ...args], {
-    stdout: { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream,
-    stderr: { write: (s: string) => ((err += s), true) } as unknown as NodeJS.WritableStream,
-  });
-  return { code, err, report: out ? JSON.parse(out) : undefined };
+  const c = captureIo();
+  const code = await main(['replay', session, '-c', tradovateConfig, '--json', ...args], c.io);
+  return { code, err: c.stderr(), report: c.stdout() ? JSON.parse(c.stdout()) : undefined };
 }
 
 /** What must be equal between brokers: positions, P&L and the fills (time aside: the wire runs on wall time). */
@@ -66,25 +63,22 @@ describe('adapter resolution', () => {
 
 describe('tradenova sim', () => {
   it('serves the Tradovate REST API until stopped', async () => {
-    let out = '';
+    const c = captureIo();
+    const out = () => c.stdout();
     let stop!: () => void;
     const stopped = new Promise<void>((r) => {
       stop = r;
     });
-    const io = {
-      stdout: { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream,
-      stderr: { write: () => true } as unknown as NodeJS.WritableStream,
-    };
-    const run = simCommand('tradovate', { port: 0, accounts: 'SIM1,SIM2' }, io, stopped);
-    await expect.poll(() => out, { timeout: 5000 }).toMatch(/rest\s+http:\/\/127\.0\.0\.1:\d+\/v1/);
-    const url = /rest\s+(\S+)/.exec(out)![1]!;
+    const run = simCommand('tradovate', { port: 0, accounts: 'SIM1,SIM2' }, c.io, stopped);
+    await expect.poll(out, { timeout: 5000 }).toMatch(/rest\s+http:\/\/127\.0\.0\.1:\d+\/v1/);
+    const url = /rest\s+(\S+)/.exec(out())![1]!;
     const res = await fetch(`${url}/auth/accesstokenrequest`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ name: 'x', password: 'y', appId: 'test', appVersion: '1' }),
     });
     expect(res.status).toBe(200);
-    expect(out).toMatch(/accounts\s+SIM1, SIM2/);
+    expect(out()).toMatch(/accounts\s+SIM1, SIM2/);
     stop();
     expect(await run).toBe(0);
   });

@@ -228,7 +228,10 @@ export class SimulatedExchange {
 
   /** Cancels the account's working orders (for one contract or all), then closes its positions at market. */
   flatten(request: FlattenRequest): Promise<void> {
-    const copy: FlattenRequest = { ...request, ...(request.contract ? { contract: { ...request.contract } } : {}) };
+    const copy: FlattenRequest = {
+      ...request,
+      ...(request.contract ? { contract: { ...request.contract } } : {}),
+    };
     return this.#request(() => this.#flatten(copy));
   }
 

@@ -227,7 +227,9 @@ async function settleExternal(
     await engine.idle(followers);
     const inLine = external.every(({ exchange, accounts }) =>
       accounts.every(({ follower, accountId }) => {
-        const theirs = new Map(exchange.getPositions(accountId).map((p) => [contractKey(p.contract), p.netQty]));
+        const theirs = new Map(
+          exchange.getPositions(accountId).map((p) => [contractKey(p.contract), p.netQty]),
+        );
         const ours = new Map(engine.positions(follower).map((p) => [contractKey(p.contract), p.netQty]));
         for (const key of new Set([...theirs.keys(), ...ours.keys()])) {
           if ((theirs.get(key) ?? 0) !== (ours.get(key) ?? 0)) return false;
@@ -237,7 +239,9 @@ async function settleExternal(
     );
     if (inLine) return;
     if (Date.now() > deadline) {
-      throw new Error(`simulated brokers did not settle within ${timeoutMs} ms (fills missing over the socket?)`);
+      throw new Error(
+        `simulated brokers did not settle within ${timeoutMs} ms (fills missing over the socket?)`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
