@@ -42,7 +42,35 @@ export type EngineEvent =
       reason: RiskReason;
       message: string;
     }
-  | { type: 'order-timed-out'; time: number; intent: OrderIntent; afterMs: number }
+  | {
+      type: 'order-timed-out';
+      time: number;
+      intent: OrderIntent;
+      afterMs: number;
+      /** Why the outcome is unknown: the deadline passed, or the connection dropped after sending. */
+      reason?: string;
+    }
+  | {
+      type: 'order-reconciled';
+      time: number;
+      intent: OrderIntent;
+      /** What the broker says became of an order whose outcome was unknown. */
+      outcome: 'placed' | 'not-placed';
+      orderId?: string;
+    }
+  | {
+      type: 'position-reconciled';
+      time: number;
+      follower: string;
+      accountId: string;
+      contract: string;
+      broker: number;
+      tracked: number;
+      target: number;
+      /** Signed qty ordered to bring it in line (0 when only reported). */
+      ordered: number;
+      policy: 'align' | 'alert' | 'flatten';
+    }
   | { type: 'order-failed'; time: number; intent: OrderIntent; code: string; message: string }
   | { type: 'position-updated'; time: number; follower: string; position: Position }
   | {

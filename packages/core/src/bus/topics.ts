@@ -30,6 +30,10 @@ export function routeEvent(event: EngineEvent): { topic: TopicName; key: string 
       return { topic: TOPICS.executions.name, key: event.intent.accountId };
     case 'order-cancelled':
       return { topic: TOPICS.executions.name, key: event.accountId };
+    case 'order-reconciled':
+      return { topic: TOPICS.executions.name, key: event.intent.accountId };
+    case 'position-reconciled':
+      return { topic: TOPICS.positions.name, key: event.accountId };
     case 'order-filled':
       return { topic: TOPICS.executions.name, key: event.execution.accountId };
     case 'position-updated':

@@ -158,6 +158,10 @@ export const engineOptionsSchema = z
     bulkheadLimit: positiveInt.default(64),
     /** Orders allowed to wait for a slot. */
     bulkheadQueue: nonNegativeInt.default(10_000),
+    /** What reconciliation does with a follower out of line with the scaled leader. */
+    reconcile: z.enum(['align', 'alert', 'flatten']).default('alert'),
+    /** Reconcile a connection's followers when it comes back after a drop. */
+    reconcileOnReconnect: z.boolean().default(true),
   })
   .strict()
   .default({
@@ -166,6 +170,8 @@ export const engineOptionsSchema = z
     breakerHalfOpenMs: 10_000,
     bulkheadLimit: 64,
     bulkheadQueue: 10_000,
+    reconcile: 'alert',
+    reconcileOnReconnect: true,
   });
 
 export const engineConfigSchema = z

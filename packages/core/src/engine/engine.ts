@@ -5,6 +5,7 @@ import { type Clock, systemClock, type Timer } from '../clock/clock.js';
 import { parseEngineConfig } from '../config/parse.js';
 import type { EngineConfig, EngineConfigInput, FollowerConfig, LeaderConfig } from '../config/schema.js';
 import {
+  BrokerDisconnectedError,
   BrokerRateLimitedError,
   BrokerRejectedError,
   BrokerTimeoutError,
@@ -37,6 +38,7 @@ import { scaleEntryQty } from '../scaling/scale.js';
 import { type Logger, silentLogger } from '../util/logger.js';
 import { FollowerRuntime } from './follower.js';
 import { followerTicks, mapContract, planNewOrderIntents, prepareNewOrder } from './intents.js';
+import { planReconciliation, type ReconcileLine, type ReconcilePolicy } from './reconcile.js';
 import { ConnectionGuard } from './resilience.js';
 
 /** What the engine remembers of a leader order, to route its modify and cancel. */
@@ -149,6 +151,14 @@ export interface Engine {
    * cannot be sized (risk sizing without a stop) is left out.
    */
   targets(follower: string): Map<string, number>;
+  /**
+   * Asks each follower's broker (or one follower's) what it holds: settles every
+   * order whose outcome was unknown, then compares positions with the scaled
+   * leader and applies the policy (the config's by default). Idempotent: a
+   * second run finds nothing to do. Runs in each follower's queue, after the
+   * orders already there.
+   */
+  reconcile(follower?: string, policy?: ReconcilePolicy): Promise<Map<string, ReconcileLine[]>>;
   /** Resolves when every follower queue (or those of the named followers) is empty. */
   idle(followers?: readonly string[]): Promise<void>;
   readonly followers: readonly string[];
@@ -179,6 +189,8 @@ class CopyEngine implements Engine {
   readonly #sources: Source[] = [];
   readonly #unsubscribe: (() => void)[] = [];
   readonly #filledIntents = new Set<string>();
+  /** Connections that dropped since they last connected: their followers reconcile on return. */
+  readonly #wasDown = new Set<string>();
   #timer: Timer | undefined;
   #stopped = false;
   readonly #useTimers: boolean;
@@ -205,7 +217,7 @@ class CopyEngine implements Engine {
       }
       let guard = this.#guards.get(key);
       if (!guard) {
-        guard = new ConnectionGuard(connection.broker, config.engine, this.#clock);
+        guard = new ConnectionGuard(connection.broker, config.engine, this.#clock, connection.budget);
         this.#guards.set(key, guard);
         guard.onBreakerChange((state) => this.#log.warn({ connection: key, state }, 'breaker state changed'));
       }
@@ -336,6 +348,112 @@ class CopyEngine implements Engine {
     return out;
   }
 
+  async reconcile(name?: string, policy?: ReconcilePolicy): Promise<Map<string, ReconcileLine[]>> {
+    const targets = name === undefined ? [...this.#followers.values()] : [this.#follower(name)];
+    const chosen = policy ?? this.config.engine.reconcile;
+    const results = await Promise.all(
+      targets.map((f) =>
+        f.queue.push(() => this.#reconcileFollower(f, chosen)).then((lines) => [f.name, lines] as const),
+      ),
+    );
+    return new Map(results);
+  }
+
+  async #reconcileFollower(f: FollowerRuntime, policy: ReconcilePolicy): Promise<ReconcileLine[]> {
+    await this.#settleUnknown(f);
+    const brokerPositions = await f.guard.run(
+      () => f.connection.getPositions(f.accountId),
+      undefined,
+      'exit',
+    );
+    const tracked = new Map(
+      this.#tracker.netPositions(f.name).map((p) => [contractKey(p.contract), p.netQty]),
+    );
+    const lines = planReconciliation({
+      brokerPositions,
+      tracked,
+      targets: this.targets(f.name),
+      policy,
+      instruments: this.#instruments,
+    });
+    const now = this.#clock.now();
+    for (const line of lines) {
+      this.#emit({
+        type: 'position-reconciled',
+        time: now,
+        follower: f.name,
+        accountId: f.accountId,
+        contract: contractKey(line.contract),
+        broker: line.broker,
+        tracked: line.tracked,
+        target: line.target,
+        ordered: line.order,
+        policy,
+      });
+    }
+    if (policy === 'flatten' && lines.some((l) => l.broker !== 0)) {
+      await this.#flattenFollower(f, `reconcile-${f.name}-${now}`, undefined, 'reconciliation');
+      return lines;
+    }
+    for (const line of lines) {
+      if (line.order === 0) continue;
+      const key = contractKey(line.contract);
+      // The id comes from the state being fixed, so repeating the same reconciliation cannot double it.
+      const signalId = `reconcile:${key}:${line.broker}->${line.target}`;
+      const reducing =
+        Math.sign(line.broker) !== 0 &&
+        Math.abs(line.target) < Math.abs(line.broker) &&
+        Math.sign(line.target) !== -Math.sign(line.broker);
+      const intent: OrderIntent = {
+        intentId: intentId(signalId, f.name, 'reconcile'),
+        signalId,
+        follower: f.name,
+        broker: f.config.broker,
+        accountId: f.accountId,
+        leg: 'reconcile',
+        action: 'place',
+        contract: line.contract,
+        side: line.order > 0 ? 'buy' : 'sell',
+        qty: Math.abs(line.order),
+        orderType: 'market',
+        reducing,
+        createdAt: now,
+      };
+      await this.#place(f, intent, now, signalId);
+    }
+    return lines;
+  }
+
+  /** Asks the broker about every order sent with no answer, by its client order id. */
+  async #settleUnknown(f: FollowerRuntime): Promise<void> {
+    for (const [id, { intent, leaderOrderId }] of [...f.unknown]) {
+      const found = f.connection.findOrderByClientId
+        ? await f.connection.findOrderByClientId(f.accountId, id)
+        : (await f.connection.getOpenOrders(f.accountId)).find((o) => o.clientOrderId === id);
+      f.unknown.delete(id);
+      if (found && found.status !== 'rejected') {
+        if (leaderOrderId !== undefined && intent.leg !== 'close' && !f.orders.has(leaderOrderId)) {
+          f.orders.set(leaderOrderId, {
+            intentId: id,
+            orderId: found.orderId,
+            contract: intent.contract,
+            side: intent.side,
+            orderType: intent.orderType,
+          });
+        }
+        this.#emit({
+          type: 'order-reconciled',
+          time: this.#clock.now(),
+          intent,
+          outcome: 'placed',
+          orderId: found.orderId,
+        });
+      } else {
+        this.#emit({ type: 'order-reconciled', time: this.#clock.now(), intent, outcome: 'not-placed' });
+      }
+    }
+  }
+
   async flatten(name?: string, reason = 'requested'): Promise<void> {
     const targets = name === undefined ? [...this.#followers.values()] : [this.#follower(name)];
     await Promise.all(
@@ -429,6 +547,7 @@ class CopyEngine implements Engine {
     // Work out everything that does not depend on the follower once, synchronously,
     // so the leader position used is the one at arrival, whatever runs later.
     let perFollower: (f: FollowerRuntime) => Promise<SignalOutcome[]>;
+    let prepare: ((f: FollowerRuntime) => void) | undefined;
     switch (signal.action) {
       case 'new': {
         const contract = this.#contract(signal.instrument, signal.detectedAt, 'instrument', line);
@@ -460,7 +579,14 @@ class CopyEngine implements Engine {
           const v = signal[field];
           if (v !== undefined) prepareCheck(v, spec.tickSize, field, line);
         }
-        perFollower = (f) => this.#copyModify(f, signal, leaderOrder);
+        const foldKey = `${signal.leaderOrderId}\u0000${signal.leg ?? 'entry'}`;
+        const fields = {
+          ...(signal.qty !== undefined ? { qty: signal.qty } : {}),
+          ...(signal.limitPrice !== undefined ? { limitPrice: signal.limitPrice } : {}),
+          ...(signal.stopPrice !== undefined ? { stopPrice: signal.stopPrice } : {}),
+        };
+        prepare = (f) => f.pendingModify.set(foldKey, { ...f.pendingModify.get(foldKey), ...fields });
+        perFollower = (f) => this.#copyModify(f, signal, leaderOrder, foldKey);
         break;
       }
       case 'cancel': {
@@ -488,7 +614,10 @@ class CopyEngine implements Engine {
     const results = await Promise.all(
       [...this.#followers.values()]
         .filter((f) => f.config.enabled)
-        .map((f) => f.queue.push(() => perFollower(f).catch((e) => this.#taskFailed(f, signal, e)))),
+        .map((f) => {
+          prepare?.(f);
+          return f.queue.push(() => perFollower(f).catch((e) => this.#taskFailed(f, signal, e)));
+        }),
     );
     const outcomes = results.flat();
     this.#emit({
@@ -684,6 +813,7 @@ class CopyEngine implements Engine {
               latencyMs: this.#clock.now() - receivedAt,
             });
         },
+        intent.reducing ? 'exit' : 'entry',
       );
       const latencyMs = this.#clock.now() - receivedAt;
       if (intent.leg !== 'close') {
@@ -702,24 +832,36 @@ class CopyEngine implements Engine {
       const filled = ack.status === 'filled' || this.#filledIntents.has(intent.intentId);
       return outcome(filled ? 'filled' : 'placed', { latencyMs });
     } catch (error) {
-      return this.#placeFailed(intent, error, outcome);
+      return this.#placeFailed(f, intent, error, outcome, leaderOrderId);
     } finally {
       if (closingKey) f.closing.delete(closingKey);
     }
   }
 
   #placeFailed(
+    f: FollowerRuntime,
     intent: OrderIntent,
     error: unknown,
     outcome: (o: IntentOutcome, extra?: Partial<SignalOutcome>) => SignalOutcome,
+    leaderOrderId?: string,
   ): SignalOutcome {
     const now = this.#clock.now();
     if (error instanceof BrokerRejectedError || error instanceof BrokerRateLimitedError) {
       this.#emit({ type: 'order-rejected', time: now, intent, code: error.code, reason: error.message });
       return outcome('rejected', { reason: error.message });
     }
-    if (error instanceof BrokerTimeoutError) {
-      this.#emit({ type: 'order-timed-out', time: now, intent, afterMs: this.config.engine.orderDeadlineMs });
+    if (error instanceof BrokerTimeoutError || error instanceof BrokerDisconnectedError) {
+      // Sent, answer lost: the order may exist. Never a reject; reconciliation asks the broker.
+      if (intent.action === 'place') {
+        f.unknown.set(intent.intentId, { intent, ...(leaderOrderId !== undefined ? { leaderOrderId } : {}) });
+      }
+      this.#emit({
+        type: 'order-timed-out',
+        time: now,
+        intent,
+        afterMs: this.config.engine.orderDeadlineMs,
+        reason: error.message,
+      });
       return outcome('timed-out', { reason: error.message });
     }
     const code = error instanceof TradeNovaError ? error.code : 'TN_ERR_INTERNAL';
@@ -732,9 +874,25 @@ class CopyEngine implements Engine {
     f: FollowerRuntime,
     signal: ModifyOrderSignal,
     leaderOrder: LeaderOrder,
+    foldKey: string,
   ): Promise<SignalOutcome[]> {
     const ref = f.orders.get(signal.leaderOrderId);
     const intent = this.#syntheticIntent(f, signal, 'modify');
+    // Every modify of this order that arrived while this follower was busy is merged here.
+    const merged = f.pendingModify.get(foldKey);
+    f.pendingModify.delete(foldKey);
+    if (!merged) {
+      return [
+        {
+          follower: f.name,
+          intentId: intent.intentId,
+          leg: 'modify',
+          outcome: 'skipped',
+          reason: 'folded into the previous modify of this order',
+        },
+      ];
+    }
+    signal = { ...signal, ...merged };
     intent.contract = ref?.contract ?? mapContract(leaderOrder.contract, f.config).contract;
     if (!ref) {
       // The follower never got a copy (blocked, skipped, rejected): nothing to change.
@@ -825,7 +983,11 @@ class CopyEngine implements Engine {
     }
     this.#emit({ type: 'intent-created', time: this.#clock.now(), intent });
     try {
-      await f.guard.run(() => f.connection.modifyOrder(request));
+      await f.guard.run(
+        () => f.connection.modifyOrder(request),
+        undefined,
+        leg === 'entry' ? 'entry' : 'exit',
+      );
       this.#emit({ type: 'order-modified', time: this.#clock.now(), intent, orderId: targetOrderId });
       return [
         {
@@ -838,7 +1000,7 @@ class CopyEngine implements Engine {
       ];
     } catch (error) {
       return [
-        this.#placeFailed(intent, error, (o, extra) => ({
+        this.#placeFailed(f, intent, error, (o, extra) => ({
           follower: f.name,
           intentId: intent.intentId,
           leg: 'modify',
@@ -885,7 +1047,11 @@ class CopyEngine implements Engine {
     }
     this.#emit({ type: 'intent-created', time: this.#clock.now(), intent });
     try {
-      await f.guard.run(() => f.connection.cancelOrder({ accountId: f.accountId, orderId }));
+      await f.guard.run(
+        () => f.connection.cancelOrder({ accountId: f.accountId, orderId }),
+        undefined,
+        'cancel',
+      );
       if (leg === 'entry') f.orders.delete(signal.leaderOrderId);
       return [
         {
@@ -898,7 +1064,7 @@ class CopyEngine implements Engine {
       ];
     } catch (error) {
       return [
-        this.#placeFailed(intent, error, (o, extra) => ({
+        this.#placeFailed(f, intent, error, (o, extra) => ({
           follower: f.name,
           intentId: intent.intentId,
           leg: 'cancel',
@@ -932,8 +1098,10 @@ class CopyEngine implements Engine {
     };
     this.#emit({ type: 'intent-created', time: this.#clock.now(), intent });
     try {
-      await f.guard.run(() =>
-        f.connection.flatten({ accountId: f.accountId, ...(contract ? { contract } : {}) }),
+      await f.guard.run(
+        () => f.connection.flatten({ accountId: f.accountId, ...(contract ? { contract } : {}) }),
+        undefined,
+        'exit',
       );
       for (const [leaderOrderId, ref] of f.orders) {
         if (!contract || contractKey(ref.contract) === contractKey(contract)) f.orders.delete(leaderOrderId);
@@ -942,7 +1110,7 @@ class CopyEngine implements Engine {
       return [{ follower: f.name, intentId: intent.intentId, leg: 'flatten', outcome: 'placed' }];
     } catch (error) {
       return [
-        this.#placeFailed(intent, error, (o, extra) => ({
+        this.#placeFailed(f, intent, error, (o, extra) => ({
           follower: f.name,
           intentId: intent.intentId,
           leg: 'flatten',
@@ -975,6 +1143,17 @@ class CopyEngine implements Engine {
         break;
       }
       case 'connection-changed':
+        if (event.state === 'connected' && this.#wasDown.has(connectionKey)) {
+          this.#wasDown.delete(connectionKey);
+          if (this.config.engine.reconcileOnReconnect) {
+            for (const f of this.#followers.values()) {
+              if (f.connectionKey === connectionKey)
+                void this.reconcile(f.name).catch((e) => this.#log.error({ err: e }, 'reconcile failed'));
+            }
+          }
+        }
+        if (event.state === 'reconnecting' || event.state === 'disconnected')
+          this.#wasDown.add(connectionKey);
         this.#emit({
           type: 'connection-status',
           time: this.#clock.now(),

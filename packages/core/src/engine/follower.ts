@@ -2,6 +2,7 @@ import type { BrokerConnection } from '../adapter/contract.js';
 import type { FollowerConfig } from '../config/schema.js';
 import type { Contract } from '../instruments/contract.js';
 import type { OrderType, Side } from '../model/common.js';
+import type { OrderIntent } from '../model/intent.js';
 import type { Money } from '../money/money.js';
 import type { AccountRiskState, CompiledRiskRules } from '../risk/index.js';
 import type { ConnectionGuard } from './resilience.js';
@@ -32,6 +33,13 @@ export class FollowerRuntime {
    * already leaving them, so another account's reversal may open the other way.
    */
   readonly closing = new Set<string>();
+  /** Intents sent whose outcome is unknown (timeout, dropped socket) until reconciliation settles them. */
+  readonly unknown = new Map<string, { intent: OrderIntent; leaderOrderId?: string }>();
+  /**
+   * Modifications of one order waiting in this follower's queue, merged: a burst
+   * of moves of one stop becomes one request with the latest price.
+   */
+  readonly pendingModify = new Map<string, { qty?: number; limitPrice?: string; stopPrice?: string }>();
 
   constructor(
     readonly config: FollowerConfig,

@@ -9,6 +9,7 @@ import {
   type IPolicy,
   wrap,
 } from 'cockatiel';
+import type { RequestBudget } from '../adapter/contract.js';
 import type { Clock } from '../clock/clock.js';
 import type { EngineConfig } from '../config/schema.js';
 import {
@@ -17,6 +18,7 @@ import {
   BrokerUnavailableError,
   TradeNovaError,
 } from '../errors.js';
+import { type RequestPriority, RequestScheduler } from './request-budget.js';
 
 export type BreakerState = 'closed' | 'open' | 'half-open' | 'isolated';
 
@@ -41,9 +43,11 @@ export class ConnectionGuard {
   readonly #clock: Clock;
   readonly #deadlineMs: number;
   readonly #broker: string;
+  readonly #scheduler: RequestScheduler | undefined;
 
-  constructor(broker: string, options: EngineConfig['engine'], clock: Clock) {
+  constructor(broker: string, options: EngineConfig['engine'], clock: Clock, budget?: RequestBudget) {
     this.#broker = broker;
+    this.#scheduler = budget ? new RequestScheduler(budget, clock) : undefined;
     this.#clock = clock;
     this.#deadlineMs = options.orderDeadlineMs;
     this.#breaker = circuitBreaker(handleWhen(isTransportFailure), {
@@ -51,6 +55,11 @@ export class ConnectionGuard {
       breaker: new ConsecutiveBreaker(options.breakerThreshold),
     });
     this.#policy = wrap(bulkhead(options.bulkheadLimit, options.bulkheadQueue), this.#breaker);
+  }
+
+  /** Requests waiting for the broker's request budget. */
+  get queued(): number {
+    return this.#scheduler?.waiting ?? 0;
   }
 
   get breakerState(): BreakerState {
@@ -83,9 +92,15 @@ export class ConnectionGuard {
    * `BrokerTimeoutError` means it was sent and the outcome is unknown — `onLate`
    * receives the eventual answer so it can still be recorded.
    */
-  async run<T>(call: () => Promise<T>, onLate?: (result: T | Error) => void): Promise<T> {
+  async run<T>(
+    call: () => Promise<T>,
+    onLate?: (result: T | Error) => void,
+    priority: RequestPriority = 'entry',
+  ): Promise<T> {
+    const guarded = () => this.#policy.execute(() => this.#withDeadline(call, onLate));
     try {
-      return await this.#policy.execute(() => this.#withDeadline(call, onLate));
+      // The broker's request budget first: waiting there sends nothing, so the deadline starts after.
+      return await (this.#scheduler ? this.#scheduler.schedule(priority, guarded) : guarded());
     } catch (error) {
       if (error instanceof BrokenCircuitError) {
         throw new BrokerUnavailableError(

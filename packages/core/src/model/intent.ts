@@ -18,7 +18,9 @@ export type IntentLeg =
   | 'modify'
   | 'cancel'
   /** close a follower position (leader flatten, auto-flatten by a risk rule) */
-  | 'flatten';
+  | 'flatten'
+  /** an order reconciliation places to bring a follower in line */
+  | 'reconcile';
 
 /** Absolute bracket prices in ticks for the follower's order. */
 export interface IntentBracket {

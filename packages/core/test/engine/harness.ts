@@ -37,6 +37,7 @@ export async function paperEngine(
     ),
   };
   const engine: Engine = createEngine(config, { clock, connections });
+  connectionsByEngine.set(engine, connections.paper!);
   const events: EngineEvent[] = [];
   engine.on((e) => events.push(e));
   await engine.start();
@@ -75,4 +76,21 @@ export async function paperEngine(
   const net = (name: string, c = MNQ) =>
     engine.positions(name).find((p) => p.contract.root === c.root)?.netQty ?? 0;
   return { clock, engine, exchange, events, price, leaderMarket, net, config };
+}
+
+/** Drops the paper connection of an engine built by `paperEngine`. */
+export async function disconnectPaper(engine: Engine): Promise<void> {
+  await connectionOf(engine).disconnect();
+}
+
+/** Brings it back. */
+export async function reconnectPaper(engine: Engine): Promise<void> {
+  await connectionOf(engine).connect();
+}
+
+const connectionsByEngine = new WeakMap<Engine, BrokerConnection>();
+function connectionOf(engine: Engine): BrokerConnection {
+  const c = connectionsByEngine.get(engine);
+  if (!c) throw new Error('not a paperEngine engine');
+  return c;
 }

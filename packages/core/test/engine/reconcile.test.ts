@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import type { EngineEvent } from '../../src/index.js';
+import { disconnectPaper, MNQ, paperEngine, reconnectPaper } from './harness.js';
+
+const of = <T extends EngineEvent['type']>(events: EngineEvent[], type: T) =>
+  events.filter((e): e is Extract<EngineEvent, { type: T }> => e.type === type);
+
+describe('reconciliation', () => {
+  it('settles a timed-out order as placed when the broker has it, never as a reject', async () => {
+    const { leaderMarket, engine, clock, events } = await paperEngine([{ name: 'a', account: 'A' }], {
+      latencyMs: 4000,
+      deadlineMs: 1000,
+    });
+    await leaderMarket('s1', 'buy', 1, '21000.25');
+    expect(of(events, 'order-timed-out')).toHaveLength(1);
+    const run = engine.reconcile('a');
+    await clock.runUntilIdle();
+    await run;
+    expect(of(events, 'order-reconciled').map((e) => e.outcome)).toEqual(['placed']);
+    expect(of(events, 'order-rejected')).toHaveLength(0);
+  });
+
+  it('settles an order that never reached the broker as not placed', async () => {
+    const { engine, clock, events, price } = await paperEngine([{ name: 'a', account: 'A' }]);
+    price(MNQ, '21000.25');
+    // Drop the broker connection: the send fails with a disconnect, an unknown outcome.
+    await disconnectPaper(engine);
+    const r = engine.submit({
+      signalId: 's1',
+      action: 'new',
+      leaderOrderId: 'L1',
+      instrument: 'MNQZ5',
+      side: 'buy',
+      qty: 1,
+      orderType: 'market',
+      time: clock.now(),
+    });
+    await clock.runUntilIdle();
+    const result = await r;
+    expect(result.ok && result.outcomes[0]?.outcome).toBe('timed-out');
+    await reconnectPaper(engine);
+    const run = engine.reconcile('a');
+    await clock.runUntilIdle();
+    await run;
+    expect(of(events, 'order-reconciled').map((e) => e.outcome)).toEqual(['not-placed']);
+  });
+
+  it('brings a follower in line with the scaled leader, once', async () => {
+    const { leaderMarket, engine, clock, exchange, net, events } = await paperEngine([
+      { name: 'a', account: 'A', scaling: { mode: 'multiplier', factor: 2 } },
+    ]);
+    await leaderMarket('s1', 'buy', 1, '21000.25');
+    expect(net('a')).toBe(2);
+    // Someone trades the follower account by hand.
+    await exchange.placeOrder({
+      accountId: 'A',
+      clientOrderId: 'manual-1',
+      contract: MNQ,
+      side: 'sell',
+      qty: 3,
+      orderType: 'market',
+    });
+    await clock.runUntilIdle();
+    expect(net('a')).toBe(-1);
+    const first = engine.reconcile('a', 'align');
+    await clock.runUntilIdle();
+    const lines = (await first).get('a')!;
+    expect(lines.map((l) => ({ broker: l.broker, target: l.target, order: l.order }))).toEqual([
+      { broker: -1, target: 2, order: 3 },
+    ]);
+    expect(net('a')).toBe(2);
+    const second = engine.reconcile('a', 'align');
+    await clock.runUntilIdle();
+    expect((await second).get('a')).toEqual([]);
+    expect(of(events, 'position-reconciled')).toHaveLength(1);
+  });
+
+  it('only reports with the alert policy', async () => {
+    const { leaderMarket, engine, clock, exchange, net, events } = await paperEngine([
+      { name: 'a', account: 'A' },
+    ]);
+    await leaderMarket('s1', 'buy', 1, '21000.25');
+    await exchange.placeOrder({
+      accountId: 'A',
+      clientOrderId: 'manual-1',
+      contract: MNQ,
+      side: 'buy',
+      qty: 2,
+      orderType: 'market',
+    });
+    await clock.runUntilIdle();
+    const run = engine.reconcile('a', 'alert');
+    await clock.runUntilIdle();
+    await run;
+    expect(net('a')).toBe(3);
+    expect(of(events, 'position-reconciled').map((e) => [e.broker, e.target, e.ordered])).toEqual([
+      [3, 1, 0],
+    ]);
+  });
+});
+
+describe('modifications', () => {
+  it('folds a burst of moves of one stop into the latest', async () => {
+    const { leaderMarket, engine, clock, exchange, price } = await paperEngine(
+      [{ name: 'a', account: 'A' }],
+      { latencyMs: 20 },
+    );
+    await leaderMarket('s1', 'buy', 1, '21000.25', { bracket: { stopLoss: { ticks: 40 } } });
+    price(MNQ, '21010.00');
+    const runs = ['21001.00', '21002.00', '21003.00'].map((p, i) =>
+      engine.submit({
+        signalId: `m${i}`,
+        action: 'modify',
+        leaderOrderId: 'L-s1',
+        leg: 'stop-loss',
+        stopPrice: p,
+        time: clock.now(),
+      }),
+    );
+    await clock.runUntilIdle();
+    const results = await Promise.all(runs);
+    const outcomes = results.map((r) => (r.ok ? r.outcomes[0]?.outcome : 'error'));
+    expect(outcomes).toEqual(['placed', 'skipped', 'skipped']);
+    expect(exchange.getOpenOrders('A').map((o) => o.stopTicks)).toEqual([84012]);
+  });
+});
