@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import type { CommandIo } from './commands/replay.js';
 import { replayCommand } from './commands/replay.js';
 import { configJsonSchema } from './commands/schema.js';
+import { registerLiveCommands } from './commands/live-commands.js';
 import { validateCommand } from './commands/validate.js';
 import { VERSION } from './version.js';
 
@@ -76,5 +77,6 @@ export function buildProgram(io: CommandIo, result: { exitCode: number }): Comma
       result.exitCode = 0;
     });
 
+  registerLiveCommands(program, io, result);
   return program;
 }
