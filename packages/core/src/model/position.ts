@@ -7,7 +7,7 @@ export interface Position {
   contract: Contract;
   /** Signed: positive long, negative short. */
   netQty: number;
-  /** Average entry price of the open quantity, exact to six decimals; `0` when flat. */
+  /** Average entry price of the open quantity (exact where it terminates, else to ten decimals); `0` when flat. */
   avgPrice: string;
   realizedPnl: Money;
   unrealizedPnl: Money;
