@@ -1,8 +1,8 @@
 import { Command, Option } from 'commander';
+import { registerLiveCommands } from './commands/live-commands.js';
 import type { CommandIo } from './commands/replay.js';
 import { replayCommand } from './commands/replay.js';
 import { configJsonSchema } from './commands/schema.js';
-import { registerLiveCommands } from './commands/live-commands.js';
 import { validateCommand } from './commands/validate.js';
 import { VERSION } from './version.js';
 

@@ -6,4 +6,8 @@ import type { CommandIo } from './replay.js';
  * the program. Kept apart from program.ts so the live path (Ink, adapters,
  * services) loads only when one of them runs.
  */
-export function registerLiveCommands(_program: Command, _io: CommandIo, _result: { exitCode: number }): void {}
+export function registerLiveCommands(
+  _program: Command,
+  _io: CommandIo,
+  _result: { exitCode: number },
+): void {}

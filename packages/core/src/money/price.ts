@@ -42,7 +42,12 @@ export function ticksToPrice(ticks: Ticks, tickSize: string): string {
 }
 
 /** Formats an average in ticks (possibly fractional: total ticks ÷ qty) as a price with up to `decimals` places. */
-export function averageTicksToPrice(totalTicks: number, qty: number, tickSize: string, decimals = 10): string {
+export function averageTicksToPrice(
+  totalTicks: number,
+  qty: number,
+  tickSize: string,
+  decimals = 10,
+): string {
   if (qty === 0) return '0';
   return tickDecimal(tickSize).times(totalTicks).dividedBy(qty).toDecimalPlaces(decimals).toFixed();
 }
