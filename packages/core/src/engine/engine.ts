@@ -88,6 +88,12 @@ export interface EngineOptions {
   bus?: EventBus;
   /** Arm the engine's own timers (flat-by checks) on `start()`. Off for replays, which call `tick()`. */
   timers?: boolean;
+  /**
+   * The clock of a connection's deadline and request budget, by connection key,
+   * when it is not the engine's: a replay on the virtual clock that talks to a
+   * simulator over real sockets must time those on the wall clock.
+   */
+  connectionClocks?: Record<string, Clock>;
 }
 
 /** One connection the config needs: which adapter, which settings, which accounts. */
@@ -217,7 +223,8 @@ class CopyEngine implements Engine {
       }
       let guard = this.#guards.get(key);
       if (!guard) {
-        guard = new ConnectionGuard(connection.broker, config.engine, this.#clock, connection.budget);
+        const clock = options.connectionClocks?.[key] ?? this.#clock;
+        guard = new ConnectionGuard(connection.broker, config.engine, clock, connection.budget);
         this.#guards.set(key, guard);
         guard.onBreakerChange((state) => this.#log.warn({ connection: key, state }, 'breaker state changed'));
       }

@@ -1,4 +1,5 @@
 import type { BrokerConnection } from '../adapter/contract.js';
+import { systemClock } from '../clock/clock.js';
 import { VirtualClock } from '../clock/virtual-clock.js';
 import type { EngineConfig } from '../config/schema.js';
 import { type ConnectionPlan, createEngine, type SignalResult } from '../engine/engine.js';
@@ -67,7 +68,11 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
   leaderExchange.openAccount(leaderAccount, 0);
 
   const connections: Record<string, BrokerConnection> = {};
-  const external: { exchange: SimulatedExchange; accounts: { follower: string; accountId: string }[] }[] = [];
+  const external: {
+    key: string;
+    exchange: SimulatedExchange;
+    accounts: { follower: string; accountId: string }[];
+  }[] = [];
   for (const plan of planFollowerConnections(config)) {
     if (plan.broker === 'paper') {
       connections[plan.key] = new PaperBroker(exchange, plan.accounts, {
@@ -81,6 +86,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
       const made = await options.connect(plan);
       connections[plan.key] = made.connection;
       external.push({
+        key: plan.key,
         exchange: made.exchange,
         accounts: config.followers
           .filter((f) => plan.accounts.includes(f.account) && (f.connection ?? f.broker) === plan.key)
@@ -94,7 +100,13 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
     }
   }
 
-  const engine = createEngine(config, { clock, instruments, connections });
+  const engine = createEngine(config, {
+    clock,
+    instruments,
+    connections,
+    // Real sockets run on real time: their deadlines and request budgets too.
+    connectionClocks: Object.fromEntries(external.map((e) => [e.key, systemClock])),
+  });
   const collector = new ReportCollector(config, instruments);
   collector.addInputErrors(options.inputErrors ?? []);
   engine.on(collector.onEvent);
@@ -224,7 +236,16 @@ async function settleExternal(
   // Only the followers on real sockets: paper followers wait on the virtual clock, which is not moving now.
   const followers = external.flatMap((e) => e.accounts.map((a) => a.follower));
   for (;;) {
-    await engine.idle(followers);
+    const left = deadline - Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const idle = await Promise.race([
+      engine.idle(followers).then(() => true),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), Math.max(0, left));
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!idle) throw new Error(`simulated brokers did not answer within ${timeoutMs} ms`);
     const inLine = external.every(({ exchange, accounts }) =>
       accounts.every(({ follower, accountId }) => {
         const theirs = new Map(
