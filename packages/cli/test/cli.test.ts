@@ -44,6 +44,12 @@ describe('tradenova replay', () => {
     expect(a.stdout.length).toBeGreaterThan(1000);
   });
 
+  it('reads the same session from CSV to the same report', async () => {
+    const csv = await run(['replay', join(root, 'examples/signals/session.csv'), '-c', example, '--json']);
+    const jsonl = await run(['replay', session, '-c', example, '--json']);
+    expect(csv.stdout).toBe(jsonl.stdout);
+  });
+
   it('prints a readable summary by default', async () => {
     const { code, stdout } = await run(['replay', session, '-c', example]);
     expect(code).toBe(0);
