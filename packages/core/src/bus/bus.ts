@@ -25,6 +25,7 @@ export class InMemoryBus implements EventBus {
 
   publish(event: EngineEvent): void {
     for (const l of this.#all) this.#deliver(l, event);
+    if (this.#byTopic.size === 0) return;
     const topicListeners = this.#byTopic.get(routeEvent(event).topic);
     if (topicListeners) for (const l of topicListeners) this.#deliver(l, event);
   }

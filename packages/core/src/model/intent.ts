@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Contract } from '../instruments/contract.js';
 import type { Ticks } from '../money/price.js';
 import type { OrderType, Side, TimeInForce } from './common.js';
@@ -60,7 +60,8 @@ export interface OrderIntent {
  * broker's client-order-id field (FIX ClOrdID, Rithmic user_tag, OIF order id).
  */
 export function intentId(signalId: string, follower: string, leg: IntentLeg | string): string {
-  const digest = createHash('sha256').update(`${signalId}\u0000${follower}\u0000${leg}`).digest();
+  // The one-shot hash is twice as fast as createHash for inputs this small; this runs per follower per signal.
+  const digest = hash('sha256', `${signalId}\u0000${follower}\u0000${leg}`, 'buffer');
   return `tn${base32(digest).slice(0, 22)}`;
 }
 
