@@ -786,13 +786,7 @@ class CopyEngine implements Engine {
     f.risk.recordOrder(this.#clock.now());
     const closingKey = intent.reducing ? contractKey(intent.contract) : undefined;
     if (closingKey) f.closing.add(closingKey);
-    const outcome = (o: IntentOutcome, extra: Partial<SignalOutcome> = {}): SignalOutcome => ({
-      follower: f.name,
-      intentId: intent.intentId,
-      leg: intent.leg,
-      outcome: o,
-      ...extra,
-    });
+    const outcome = (o: IntentOutcome, extra?: Partial<SignalOutcome>) => outcomeOf(intent, o, extra);
     try {
       const ack = await f.guard.run(
         () =>
@@ -839,7 +833,7 @@ class CopyEngine implements Engine {
       const filled = ack.status === 'filled' || this.#filledIntents.has(intent.intentId);
       return outcome(filled ? 'filled' : 'placed', { latencyMs });
     } catch (error) {
-      return this.#placeFailed(f, intent, error, outcome, leaderOrderId);
+      return this.#placeFailed(f, intent, error, leaderOrderId);
     } finally {
       if (closingKey) f.closing.delete(closingKey);
     }
@@ -849,9 +843,9 @@ class CopyEngine implements Engine {
     f: FollowerRuntime,
     intent: OrderIntent,
     error: unknown,
-    outcome: (o: IntentOutcome, extra?: Partial<SignalOutcome>) => SignalOutcome,
     leaderOrderId?: string,
   ): SignalOutcome {
+    const outcome = (o: IntentOutcome, extra?: Partial<SignalOutcome>) => outcomeOf(intent, o, extra);
     const now = this.#clock.now();
     if (error instanceof BrokerRejectedError || error instanceof BrokerRateLimitedError) {
       this.#emit({ type: 'order-rejected', time: now, intent, code: error.code, reason: error.message });
@@ -889,43 +883,19 @@ class CopyEngine implements Engine {
     const merged = f.pendingModify.get(foldKey);
     f.pendingModify.delete(foldKey);
     if (!merged) {
-      return [
-        {
-          follower: f.name,
-          intentId: intent.intentId,
-          leg: 'modify',
-          outcome: 'skipped',
-          reason: 'folded into the previous modify of this order',
-        },
-      ];
+      return [outcomeOf(intent, 'skipped', { reason: 'folded into the previous modify of this order' })];
     }
     signal = { ...signal, ...merged };
     intent.contract = ref?.contract ?? mapContract(leaderOrder.contract, f.config).contract;
     if (!ref) {
       // The follower never got a copy (blocked, skipped, rejected): nothing to change.
-      return [
-        {
-          follower: f.name,
-          intentId: intent.intentId,
-          leg: 'modify',
-          outcome: 'skipped',
-          reason: 'no copied order',
-        },
-      ];
+      return [outcomeOf(intent, 'skipped', { reason: 'no copied order' })];
     }
     const leg = signal.leg ?? 'entry';
     const orderId =
       leg === 'entry' ? ref.orderId : leg === 'stop-loss' ? ref.stopLossOrderId : ref.takeProfitOrderId;
     if (orderId === undefined) {
-      return [
-        {
-          follower: f.name,
-          intentId: intent.intentId,
-          leg: 'modify',
-          outcome: 'skipped',
-          reason: `no ${leg} order`,
-        },
-      ];
+      return [outcomeOf(intent, 'skipped', { reason: `no ${leg} order` })];
     }
     const spec = this.#instruments.get(ref.contract.root);
     const inverse = f.config.inverse;
@@ -937,15 +907,7 @@ class CopyEngine implements Engine {
           ? ref.stopLossOrderId
           : orderId;
     if (targetOrderId === undefined) {
-      return [
-        {
-          follower: f.name,
-          intentId: intent.intentId,
-          leg: 'modify',
-          outcome: 'skipped',
-          reason: `no ${leg} order`,
-        },
-      ];
+      return [outcomeOf(intent, 'skipped', { reason: `no ${leg} order` })];
     }
     Object.assign(intent, { side: ref.side, targetIntentId: ref.intentId, reducing: leg !== 'entry' });
     const request: {
@@ -996,25 +958,9 @@ class CopyEngine implements Engine {
         leg === 'entry' ? 'entry' : 'exit',
       );
       this.#emit({ type: 'order-modified', time: this.#clock.now(), intent, orderId: targetOrderId });
-      return [
-        {
-          follower: f.name,
-          intentId: intent.intentId,
-          leg: 'modify',
-          outcome: 'placed',
-          latencyMs: this.#clock.now() - signal.receivedAt,
-        },
-      ];
+      return [outcomeOf(intent, 'placed', { latencyMs: this.#clock.now() - signal.receivedAt })];
     } catch (error) {
-      return [
-        this.#placeFailed(f, intent, error, (o, extra) => ({
-          follower: f.name,
-          intentId: intent.intentId,
-          leg: 'modify',
-          outcome: o,
-          ...extra,
-        })),
-      ];
+      return [this.#placeFailed(f, intent, error)];
     }
   }
 
@@ -1022,15 +968,7 @@ class CopyEngine implements Engine {
     const ref = f.orders.get(signal.leaderOrderId);
     const intent = this.#syntheticIntent(f, signal, 'cancel');
     if (!ref) {
-      return [
-        {
-          follower: f.name,
-          intentId: intent.intentId,
-          leg: 'cancel',
-          outcome: 'skipped',
-          reason: 'no copied order',
-        },
-      ];
+      return [outcomeOf(intent, 'skipped', { reason: 'no copied order' })];
     }
     const leg = signal.leg ?? 'entry';
     const inverse = f.config.inverse;
@@ -1042,15 +980,7 @@ class CopyEngine implements Engine {
           : ref.takeProfitOrderId;
     Object.assign(intent, { contract: ref.contract, side: ref.side, targetIntentId: ref.intentId });
     if (orderId === undefined) {
-      return [
-        {
-          follower: f.name,
-          intentId: intent.intentId,
-          leg: 'cancel',
-          outcome: 'skipped',
-          reason: `no ${leg} order`,
-        },
-      ];
+      return [outcomeOf(intent, 'skipped', { reason: `no ${leg} order` })];
     }
     this.#emit({ type: 'intent-created', time: this.#clock.now(), intent });
     try {
@@ -1060,25 +990,9 @@ class CopyEngine implements Engine {
         'cancel',
       );
       if (leg === 'entry') f.orders.delete(signal.leaderOrderId);
-      return [
-        {
-          follower: f.name,
-          intentId: intent.intentId,
-          leg: 'cancel',
-          outcome: 'placed',
-          latencyMs: this.#clock.now() - signal.receivedAt,
-        },
-      ];
+      return [outcomeOf(intent, 'placed', { latencyMs: this.#clock.now() - signal.receivedAt })];
     } catch (error) {
-      return [
-        this.#placeFailed(f, intent, error, (o, extra) => ({
-          follower: f.name,
-          intentId: intent.intentId,
-          leg: 'cancel',
-          outcome: o,
-          ...extra,
-        })),
-      ];
+      return [this.#placeFailed(f, intent, error)];
     }
   }
 
@@ -1114,17 +1028,9 @@ class CopyEngine implements Engine {
         if (!contract || contractKey(ref.contract) === contractKey(contract)) f.orders.delete(leaderOrderId);
       }
       if (reason) this.#log.info({ follower: f.name, reason }, 'flattened');
-      return [{ follower: f.name, intentId: intent.intentId, leg: 'flatten', outcome: 'placed' }];
+      return [outcomeOf(intent, 'placed')];
     } catch (error) {
-      return [
-        this.#placeFailed(f, intent, error, (o, extra) => ({
-          follower: f.name,
-          intentId: intent.intentId,
-          leg: 'flatten',
-          outcome: o,
-          ...extra,
-        })),
-      ];
+      return [this.#placeFailed(f, intent, error)];
     }
   }
 
@@ -1250,6 +1156,15 @@ class CopyEngine implements Engine {
         f.flattening = false;
       });
   }
+}
+
+/** The outcome of one intent, as `signal-completed` and `submit` report it. */
+function outcomeOf(
+  intent: OrderIntent,
+  outcome: IntentOutcome,
+  extra: Partial<SignalOutcome> = {},
+): SignalOutcome {
+  return { follower: intent.follower, intentId: intent.intentId, leg: intent.leg, outcome, ...extra };
 }
 
 function prepareCheck(price: string, tickSize: string, field: string, line: number | undefined): void {
