@@ -38,6 +38,7 @@ import { scaleEntryQty } from '../scaling/scale.js';
 import { type Logger, silentLogger } from '../util/logger.js';
 import { FollowerRuntime } from './follower.js';
 import { followerTicks, mapContract, planNewOrderIntents, prepareNewOrder } from './intents.js';
+import { type ManagedBracket, planChildren } from './managed-bracket.js';
 import { planReconciliation, type ReconcileLine, type ReconcilePolicy } from './reconcile.js';
 import { ConnectionGuard } from './resilience.js';
 
@@ -739,7 +740,9 @@ class CopyEngine implements Engine {
   }
 
   #checkRisk(f: FollowerRuntime, intent: OrderIntent): RiskBlock | undefined {
-    if (f.paused) return { reason: RiskReason.FollowerPaused, message: `${f.name} is paused` };
+    // A paused follower copies no new risk, but its exits and protective orders still go.
+    if (f.paused && !intent.reducing)
+      return { reason: RiskReason.FollowerPaused, message: `${f.name} is paused` };
     const now = this.#clock.now();
     const pnl = this.#tracker.pnl(f.name);
     const decision = evaluateOrder(
@@ -787,6 +790,9 @@ class CopyEngine implements Engine {
     const closingKey = intent.reducing ? contractKey(intent.contract) : undefined;
     if (closingKey) f.closing.add(closingKey);
     const outcome = (o: IntentOutcome, extra?: Partial<SignalOutcome>) => outcomeOf(intent, o, extra);
+    // A broker without native brackets gets the entry alone; the engine places the children as it fills.
+    const managed = intent.bracket !== undefined && !f.connection.capabilities.brackets;
+    if (managed && intent.bracket) this.#manageBracket(f, intent, leaderOrderId);
     try {
       const ack = await f.guard.run(
         () =>
@@ -800,7 +806,7 @@ class CopyEngine implements Engine {
             ...(intent.limitTicks !== undefined ? { limitTicks: intent.limitTicks } : {}),
             ...(intent.stopTicks !== undefined ? { stopTicks: intent.stopTicks } : {}),
             ...(intent.timeInForce !== undefined ? { timeInForce: intent.timeInForce } : {}),
-            ...(intent.bracket !== undefined ? { bracket: intent.bracket } : {}),
+            ...(intent.bracket !== undefined && !managed ? { bracket: intent.bracket } : {}),
           }),
         (late) => {
           // The answer came after the deadline: record it so reconciliation has the facts.
@@ -1102,7 +1108,102 @@ class CopyEngine implements Engine {
     const now = this.#clock.now();
     this.#emit({ type: 'order-filled', time: now, follower: f.name, execution });
     this.#emit({ type: 'position-updated', time: now, follower: f.name, position });
+    const bracket = fill.clientOrderId === undefined ? undefined : f.brackets.get(fill.clientOrderId);
+    if (bracket) this.#onBracketFill(f, bracket, fill.clientOrderId!, fill.qty);
     this.#checkAutoFlatten(f);
+  }
+
+  #manageBracket(f: FollowerRuntime, entry: OrderIntent, leaderOrderId: string): void {
+    const b: ManagedBracket = { entry, leaderOrderId, filled: 0 };
+    const child = (leg: 'stop-loss' | 'take-profit', ticks: Ticks) => ({
+      intentId: intentId(entry.signalId, f.name, leg),
+      qty: 0,
+      filled: 0,
+      ticks,
+    });
+    if (entry.bracket?.stopLossTicks !== undefined)
+      b.stopLoss = child('stop-loss', entry.bracket.stopLossTicks);
+    if (entry.bracket?.takeProfitTicks !== undefined)
+      b.takeProfit = child('take-profit', entry.bracket.takeProfitTicks);
+    f.brackets.set(entry.intentId, b);
+    if (b.stopLoss) f.brackets.set(b.stopLoss.intentId, b);
+    if (b.takeProfit) f.brackets.set(b.takeProfit.intentId, b);
+  }
+
+  #onBracketFill(f: FollowerRuntime, b: ManagedBracket, intentIdOfFill: string, qty: number): void {
+    if (intentIdOfFill === b.entry.intentId) b.filled += qty;
+    else if (intentIdOfFill === b.stopLoss?.intentId) b.stopLoss.filled += qty;
+    else if (b.takeProfit) b.takeProfit.filled += qty;
+    void f.queue
+      .push(() => this.#syncBracket(f, b))
+      .catch((e) => this.#log.error({ err: e }, 'bracket sync failed'));
+  }
+
+  /** Places, resizes or cancels the children so they protect what is open (runs in the follower's queue). */
+  async #syncBracket(f: FollowerRuntime, b: ManagedBracket): Promise<void> {
+    for (const plan of planChildren(b)) {
+      const child = plan.which === 'stop-loss' ? b.stopLoss! : b.takeProfit!;
+      if (plan.action === 'none') continue;
+      const exitSide = b.entry.side === 'buy' ? 'sell' : 'buy';
+      const intent: OrderIntent = {
+        ...b.entry,
+        intentId: child.intentId,
+        leg: plan.which,
+        action: plan.action === 'place' ? 'place' : plan.action === 'resize' ? 'modify' : 'cancel',
+        side: exitSide,
+        qty: plan.qty,
+        orderType: plan.which === 'stop-loss' ? 'stop' : 'limit',
+        reducing: true,
+        createdAt: this.#clock.now(),
+      };
+      delete intent.bracket;
+      delete intent.limitTicks;
+      delete intent.stopTicks;
+      if (plan.which === 'stop-loss') intent.stopTicks = child.ticks;
+      else intent.limitTicks = child.ticks;
+      if (plan.action === 'place') {
+        const result = await this.#place(f, intent, b.entry.createdAt, `${b.leaderOrderId}#${plan.which}`);
+        const orderId = this.#orderIdOf(f, `${b.leaderOrderId}#${plan.which}`);
+        if (result.outcome === 'placed' || result.outcome === 'filled') {
+          child.orderId = orderId;
+          child.qty = plan.qty;
+          const ref = f.orders.get(b.leaderOrderId);
+          if (ref && orderId) {
+            if (plan.which === 'stop-loss') ref.stopLossOrderId = orderId;
+            else ref.takeProfitOrderId = orderId;
+          }
+        }
+      } else if (child.orderId !== undefined) {
+        const orderId = child.orderId;
+        this.#emit({ type: 'intent-created', time: this.#clock.now(), intent });
+        try {
+          if (plan.action === 'resize') {
+            await f.guard.run(
+              () => f.connection.modifyOrder({ accountId: f.accountId, orderId, qty: plan.qty }),
+              undefined,
+              'exit',
+            );
+            child.qty = plan.qty;
+          } else {
+            await f.guard.run(
+              () => f.connection.cancelOrder({ accountId: f.accountId, orderId }),
+              undefined,
+              'cancel',
+            );
+            child.qty = child.filled;
+          }
+        } catch (error) {
+          this.#placeFailed(f, intent, error);
+        }
+      }
+    }
+  }
+
+  /** The broker order id #place recorded under a reference key. */
+  #orderIdOf(f: FollowerRuntime, key: string): string | undefined {
+    const ref = f.orders.get(key);
+    f.orders.delete(key);
+    return ref?.orderId;
   }
 
   applyLeaderFill(fill: { contract: Contract; side: Side; qty: number; priceTicks: Ticks }): void {

@@ -5,6 +5,7 @@ import type { OrderType, Side } from '../model/common.js';
 import type { OrderIntent } from '../model/intent.js';
 import type { Money } from '../money/money.js';
 import type { AccountRiskState, CompiledRiskRules } from '../risk/index.js';
+import type { ManagedBracket } from './managed-bracket.js';
 import type { ConnectionGuard } from './resilience.js';
 import { SerialQueue } from './serial-queue.js';
 
@@ -39,6 +40,8 @@ export class FollowerRuntime {
    * Modifications of one order waiting in this follower's queue, merged: a burst
    * of moves of one stop becomes one request with the latest price.
    */
+  /** Brackets the engine holds for a broker without native ones, by the intent id of the entry and of each child. */
+  readonly brackets = new Map<string, ManagedBracket>();
   readonly pendingModify = new Map<string, { qty?: number; limitPrice?: string; stopPrice?: string }>();
 
   constructor(
