@@ -10,9 +10,9 @@ const root = resolve(import.meta.dirname, '../../..');
 const session = join(root, 'examples/signals/session.jsonl');
 const tradovateConfig = join(root, 'examples/tradovate.yaml');
 
-async function replayJson(args: string[]) {
+async function replayJson(args: string[], config = tradovateConfig) {
   const c = captureIo();
-  const code = await main(['replay', session, '-c', tradovateConfig, '--json', ...args], c.io);
+  const code = await main(['replay', session, '-c', config, '--json', ...args], c.io);
   return { code, err: c.stderr(), report: c.stdout() ? JSON.parse(c.stdout()) : undefined };
 }
 
@@ -43,6 +43,16 @@ describe('replay --brokers simulated', () => {
     expect(paper.report.accounts.every((a: { broker: string }) => a.broker === 'paper')).toBe(true);
     expect(outcome(wire.report)).toEqual(outcome(paper.report));
     expect(wire.report.accounts[0].fills.length).toBeGreaterThan(5);
+  });
+
+  it('copies through the ProjectX simulator (engine-held brackets, SignalR hub) with the same outcome as the paper broker', async () => {
+    const config = join(root, 'examples/projectx.yaml');
+    const paper = await replayJson(['--brokers', 'paper'], config);
+    const wire = await replayJson(['--brokers', 'simulated'], config);
+    expect(wire.err).toBe('');
+    expect(wire.code).toBe(0);
+    expect(wire.report.accounts.every((a: { broker: string }) => a.broker === 'projectx')).toBe(true);
+    expect(outcome(wire.report)).toEqual(outcome(paper.report));
   });
 });
 

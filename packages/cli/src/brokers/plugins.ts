@@ -14,6 +14,7 @@ import {
 const BUILTIN: Record<string, () => Promise<unknown>> = {
   paper: async () => paperPlugin,
   tradovate: async () => (await import('@tradenova/adapter-tradovate')).default,
+  projectx: async () => (await import('@tradenova/adapter-projectx')).default,
 };
 
 /** Broker names that resolve without `module:`. */

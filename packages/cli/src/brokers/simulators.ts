@@ -57,6 +57,30 @@ const STARTERS: Record<string, Starter> = {
       close: () => sim.close(),
     };
   },
+  async projectx(options) {
+    const { startProjectXSimulator } = await import('@tradenova/adapter-projectx/simulator');
+    const sim = await startProjectXSimulator({
+      ...(options.port !== undefined ? { port: options.port } : {}),
+      ...(options.exchange ? { exchange: options.exchange } : {}),
+      ...(options.accounts
+        ? { accounts: options.accounts.map((name, i) => ({ id: 900_001 + i, name })) }
+        : {}),
+    });
+    return {
+      broker: 'projectx',
+      endpoints: { rest: `${sim.url}/api`, hub: sim.hubUrl },
+      accounts: sim.accounts.map((a) => a.name),
+      exchange: sim.exchange,
+      adapterOptions: (accounts) => ({
+        baseUrl: sim.url,
+        hubUrl: sim.hubUrl,
+        userName: 'simulator',
+        apiKey: 'simulator',
+        accounts: [...accounts],
+      }),
+      close: () => sim.close(),
+    };
+  },
 };
 
 /** Broker names that have a simulator. */

@@ -1102,8 +1102,10 @@ class CopyEngine implements Engine {
       priceTicks: fill.priceTicks,
       time: fill.time,
     };
-    const position = this.#tracker.applyExecution(execution, f.name);
-    if (!position) return;
+    const tracked = this.#tracker.applyExecution(execution, f.name);
+    if (!tracked) return;
+    // The tracker keys by follower name; the event names the broker account.
+    const position = { ...tracked, accountId: f.accountId };
     if (fill.clientOrderId !== undefined) this.#filledIntents.add(fill.clientOrderId);
     const now = this.#clock.now();
     this.#emit({ type: 'order-filled', time: now, follower: f.name, execution });

@@ -47,6 +47,8 @@ export interface AccountReport {
   skipped: { signalId: string; reason: string; message: string }[];
   rejected: { signalId: string; intentId: string; code: string; reason: string }[];
   timedOut: { signalId: string; intentId: string }[];
+  /** Orders that could not be sent (breaker open, bulkhead full, an unexpected error), with why. */
+  failed: { signalId: string; intentId: string; code: string; message: string }[];
   /** Follower position minus its scaled share of the leader's, per contract (0 when in line). */
   drift: { contract: string; follower: number; leader: number }[];
   status: string[];
@@ -106,6 +108,7 @@ export class ReportCollector {
         skipped: [],
         rejected: [],
         timedOut: [],
+        failed: [],
         drift: [],
         status: [],
       });
@@ -190,7 +193,14 @@ export class ReportCollector {
       }
       case 'order-failed': {
         const a = this.#accounts.get(event.intent.follower);
-        if (a) a.orders.failed++;
+        if (!a) break;
+        a.orders.failed++;
+        a.failed.push({
+          signalId: event.intent.signalId,
+          intentId: event.intent.intentId,
+          code: event.code,
+          message: event.message,
+        });
         break;
       }
       case 'order-cancelled': {

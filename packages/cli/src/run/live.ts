@@ -1,0 +1,112 @@
+import type { CommandIo } from '../commands/replay.js';
+import { CliError, ExitCode } from '../errors.js';
+import { startDemoLeader } from './demo-leader.js';
+import { jsonLinesSink } from './headless.js';
+import { makeRedactor } from './redact.js';
+import type { Session } from './session.js';
+
+/** How a live session runs and ends. */
+export interface LiveOptions {
+  /** JSON lines instead of the dashboard, even on a TTY. */
+  json?: boolean;
+  /** Stop by itself after this many seconds (tests, CI, a timed demo). */
+  durationS?: number;
+  /** Values that must never be printed. */
+  secrets?: readonly string[];
+  /** Resolves when the run must stop (SIGINT / SIGTERM by default). */
+  stop?: Promise<unknown>;
+  /** Where the dashboard reads keys (process.stdin by default). */
+  stdin?: NodeJS.ReadStream;
+}
+
+/** Resolves on SIGINT or SIGTERM; `dispose` removes the handlers. */
+export function shutdownSignal(): { promise: Promise<string>; dispose: () => void } {
+  let dispose = () => {};
+  const promise = new Promise<string>((resolve) => {
+    const on = (signal: string) => () => resolve(signal);
+    const int = on('SIGINT');
+    const term = on('SIGTERM');
+    process.once('SIGINT', int);
+    process.once('SIGTERM', term);
+    dispose = () => {
+      process.off('SIGINT', int);
+      process.off('SIGTERM', term);
+    };
+  });
+  return { promise, dispose: () => dispose() };
+}
+
+/**
+ * Starts the session's engine (and the demo leader when its config asks for
+ * one), shows the dashboard on a TTY or prints JSON lines otherwise, and shuts
+ * down gracefully when told: no new signals, in-flight orders finished or
+ * recorded, connections and simulators closed. Returns the exit code.
+ */
+export async function runLive(session: Session, io: CommandIo, options: LiveOptions = {}): Promise<number> {
+  const stdin = options.stdin ?? process.stdin;
+  const interactive =
+    !options.json && Boolean((io.stdout as { isTTY?: boolean }).isTTY) && Boolean(stdin.isTTY);
+  const redact = makeRedactor(options.secrets ?? []);
+  const sink = interactive ? undefined : jsonLinesSink(io.stdout, redact);
+  if (sink) {
+    session.engine.addSink(sink);
+    session.onLeaderActivity((a) => sink.leader(a));
+  }
+  const signals = options.stop ? undefined : shutdownSignal();
+  const stopTriggers: Promise<unknown>[] = [options.stop ?? signals!.promise];
+  let timer: NodeJS.Timeout | undefined;
+  if (options.durationS !== undefined) {
+    stopTriggers.push(new Promise((resolve) => (timer = setTimeout(resolve, options.durationS! * 1000))));
+  }
+  const started = Date.now();
+  try {
+    try {
+      await session.engine.start();
+    } catch (error) {
+      await session.close().catch(() => undefined);
+      throw error;
+    }
+    const script = session.leaderScript;
+    if (script) {
+      if (script.script !== 'demo') {
+        await session.close();
+        throw new CliError(`connections.*.options.script: unknown script "${script.script}" (known: demo)`);
+      }
+      const leader = startDemoLeader({
+        connection: session.leaderConnection,
+        accountId: session.config.leader.account,
+        exchanges: session.exchanges,
+        engine: session.engine,
+        seed: script.seed,
+        onError: (e) =>
+          sink?.line({ type: 'demo-error', message: redact(e instanceof Error ? e.message : String(e)) }),
+      });
+      session.beforeClose(() => leader.stop());
+    }
+    if (interactive) {
+      // The Ink UI loads only here, on a TTY: the JSON path never pays for React.
+      const { runDashboard } = await import('../ui/render.js');
+      await runDashboard(session, { stdin, stdout: io.stdout, stop: Promise.race(stopTriggers), redact });
+    } else {
+      await Promise.race(stopTriggers);
+      await session.close();
+    }
+  } finally {
+    if (timer) clearTimeout(timer);
+    signals?.dispose();
+  }
+  const summary = session.ledger.summary();
+  if (sink) {
+    sink.line({
+      type: 'session-stopped',
+      time: Date.now(),
+      ranMs: Date.now() - started,
+      ...summary,
+    });
+  } else {
+    io.stderr.write(
+      `tradenova: stopped after ${Math.round((Date.now() - started) / 1000)} s; ${summary.intents} follower orders, ${summary.unaccounted.length} without an outcome\n`,
+    );
+  }
+  return ExitCode.Ok;
+}

@@ -1,0 +1,206 @@
+import { dirname, resolve } from 'node:path';
+import {
+  type BrokerConnection,
+  type BrokerFill,
+  type ConnectionPlan,
+  createEngine,
+  defaultInstruments,
+  type Engine,
+  type EngineConfig,
+  type Logger,
+  PaperBroker,
+  parseMoney,
+  planConnections,
+  SimulatedExchange,
+  silentLogger,
+  systemClock,
+} from '@tradenova/core';
+import { resolvePlugin } from '../brokers/plugins.js';
+import { type RunningSimulator, startSimulator } from '../brokers/simulators.js';
+import { CliError } from '../errors.js';
+import { IntentLedger } from './accounting.js';
+import { BrokerLeaderSource, type LeaderActivity } from './leader-source.js';
+
+/**
+ * Connection options the CLI reads itself and never hands to an adapter:
+ * `simulator: loopback` starts that broker's simulator in this process and
+ * points the adapter at it; `script: demo` (on the leader's connection) runs the
+ * scripted demo leader and price feed.
+ */
+export const SESSION_OPTION_KEYS = ['simulator', 'script', 'seed'] as const;
+
+/** A live copy session: connections, engine and leader source, started. */
+export interface Session {
+  readonly engine: Engine;
+  readonly config: EngineConfig;
+  /** Broker connections by connection key (the leader's included). */
+  readonly connections: Readonly<Record<string, BrokerConnection>>;
+  readonly plans: readonly ConnectionPlan[];
+  readonly leaderConnection: BrokerConnection;
+  /** Simulated exchanges in this process (paper and loopback simulators): where demo prices go. */
+  readonly exchanges: readonly SimulatedExchange[];
+  /** Simulators started for `simulator: loopback` connections. */
+  readonly simulators: readonly RunningSimulator[];
+  /** Options of the leader's connection the CLI reads (`script`, `seed`). */
+  readonly leaderScript?: { script: string; seed: number };
+  /** Subscribes to the leader's own orders and fills, for the dashboard. */
+  onLeaderActivity(listener: (activity: LeaderActivity) => void): () => void;
+  /** Every follower intent of the session and its outcome. */
+  readonly ledger: IntentLedger;
+  /** Flattens one follower (or all) through the engine and records the outcome in the ledger. */
+  flatten(follower?: string): Promise<void>;
+  /** Work to stop before the engine stops (a scripted leader, a price feed). */
+  beforeClose(stop: () => Promise<void>): void;
+  /** Stops sources, finishes or records in-flight orders, closes connections and simulators. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Options of `openSession`. */
+export interface SessionOptions {
+  /** The config file, for `module:` adapters relative to it. */
+  configFile?: string;
+  logger?: Logger;
+}
+
+/**
+ * Resolves every connection's adapter, creates the connections (starting
+ * loopback simulators where a connection asks for one), builds the engine on
+ * the wall clock with its timers on, and wires the leader's broker events in as
+ * signals. Nothing is connected yet: call `engine.start()` (done by `startSession`).
+ */
+export async function openSession(config: EngineConfig, options: SessionOptions = {}): Promise<Session> {
+  const logger = options.logger ?? silentLogger;
+  const baseDir = options.configFile ? dirname(resolve(options.configFile)) : process.cwd();
+  const plans = planConnections(config);
+  const paper = config.paper;
+  // Every paper connection trades on one market, as in a replay: the leader and its paper followers see the same prices.
+  const paperExchange = new SimulatedExchange({
+    clock: systemClock,
+    latencyMs: paper.latencyMs,
+    jitterMs: paper.jitterMs,
+    slippageTicks: paper.slippageTicks,
+    rejectRate: paper.rejectRate,
+    partialFills: paper.partialFills,
+    seed: paper.seed,
+    idPrefix: 'P',
+  });
+  const balances: Record<string, number> = Object.fromEntries(
+    config.followers.map((f) => [
+      f.account,
+      parseMoney(f.startingBalance, `followers.${f.name}.startingBalance`),
+    ]),
+  );
+  const connections: Record<string, BrokerConnection> = {};
+  const simulators: RunningSimulator[] = [];
+  const exchanges: SimulatedExchange[] = [paperExchange];
+  const leaderKey = config.leader.connection ?? config.leader.broker;
+  let leaderScript: Session['leaderScript'];
+  try {
+    // One simulator per broker, holding the accounts of every connection that asks for it:
+    // several logins (connections) at one simulated broker, as at the real one.
+    const loopback = new Map<string, string[]>();
+    for (const plan of plans) {
+      const sim = (plan.options as Record<string, unknown>).simulator;
+      if (sim === undefined || plan.broker === 'paper') continue;
+      if (sim !== 'loopback') {
+        throw new CliError(`connections.${plan.key}.options.simulator: only "loopback" is supported`);
+      }
+      loopback.set(plan.broker, [...(loopback.get(plan.broker) ?? []), ...plan.accounts]);
+    }
+    const running = new Map<string, RunningSimulator>();
+    for (const [broker, accounts] of loopback) {
+      const exchange = new SimulatedExchange({ clock: systemClock, idPrefix: `${broker}-` });
+      const sim = await startSimulator(broker, { accounts: [...new Set(accounts)], exchange });
+      simulators.push(sim);
+      exchanges.push(sim.exchange);
+      running.set(broker, sim);
+    }
+    for (const plan of plans) {
+      const { simulator, script, seed, ...adapterOptions } = plan.options as Record<string, unknown>;
+      if (plan.key === leaderKey && typeof script === 'string') {
+        leaderScript = { script, seed: typeof seed === 'number' ? seed : 7 };
+      }
+      if (plan.broker === 'paper') {
+        connections[plan.key] = new PaperBroker(paperExchange, plan.accounts, { balances });
+        continue;
+      }
+      let merged = adapterOptions;
+      const sim = simulator === undefined ? undefined : running.get(plan.broker);
+      if (sim) merged = { ...adapterOptions, ...sim.adapterOptions(plan.accounts) };
+      const plugin = await resolvePlugin(plan.broker, baseDir);
+      const parsed = plugin.configSchema.safeParse(merged);
+      if (!parsed.success) {
+        const first = parsed.error.issues[0];
+        const where = first?.path.length ? `.${first.path.join('.')}` : '';
+        // Zod messages name the setting, never its value, so no credential is echoed here.
+        throw new CliError(`connections.${plan.key}.options${where}: ${first?.message ?? 'invalid'}`);
+      }
+      connections[plan.key] = plugin.create(parsed.data, {
+        clock: systemClock,
+        logger,
+        instruments: defaultInstruments,
+      });
+    }
+  } catch (error) {
+    await Promise.allSettled(simulators.map((s) => s.close()));
+    throw error;
+  }
+  const engine = createEngine(config, { connections, clock: systemClock, logger, timers: true });
+  const ledger = new IntentLedger();
+  engine.on(ledger.onEvent);
+  const leaderConnection = connections[leaderKey]!;
+  const listeners = new Set<(a: LeaderActivity) => void>();
+  engine.addSource(
+    new BrokerLeaderSource({
+      connection: leaderConnection,
+      accountId: config.leader.account,
+      onLeaderFill: (fill: BrokerFill) => engine.applyLeaderFill(fill),
+      onActivity: (a) => {
+        for (const l of listeners) l(a);
+      },
+      logger,
+    }),
+  );
+  let closing: Promise<void> | undefined;
+  const stops: (() => Promise<void>)[] = [];
+  return {
+    engine,
+    config,
+    connections,
+    plans,
+    leaderConnection,
+    exchanges,
+    simulators,
+    ...(leaderScript ? { leaderScript } : {}),
+    ledger,
+    async flatten(follower) {
+      await engine.flatten(follower, 'requested');
+      // A flatten that went through emits no order event of its own: record it here.
+      ledger.settleOpen(
+        (i) =>
+          i.leg === 'flatten' &&
+          i.signalId.startsWith('manual-') &&
+          (follower === undefined || i.follower === follower),
+        'flattened',
+      );
+    },
+    onLeaderActivity(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    beforeClose(stop) {
+      stops.push(stop);
+    },
+    close() {
+      closing ??= (async () => {
+        try {
+          for (const stop of stops) await stop();
+          await engine.stop();
+        } finally {
+          await Promise.allSettled(simulators.map((s) => s.close()));
+        }
+      })();
+      return closing;
+    },
+  };
+}

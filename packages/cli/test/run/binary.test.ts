@@ -1,0 +1,106 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const bin = fileURLToPath(new URL('../../dist/bin.js', import.meta.url));
+const built = existsSync(bin);
+const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+
+async function waitFor<T>(
+  what: string,
+  read: () => T | undefined,
+  timeoutMs: number,
+  show: () => string = () => '',
+): Promise<T> {
+  const start = Date.now();
+  for (;;) {
+    const value = read();
+    if (value !== undefined) return value;
+    if (Date.now() - start > timeoutMs)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${show()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+// These run the built CLI (npm run build -w tradenova); without a build they are skipped, loudly.
+describe.skipIf(!built)('the built binary', () => {
+  it('demo --json --duration 3 prints JSON lines with copied fills and a clean shutdown', () => {
+    const out = execFileSync(process.execPath, [bin, 'demo', '--json', '--duration', '3'], {
+      encoding: 'utf8',
+      timeout: 15_000,
+    });
+    const lines = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; unaccounted?: unknown[] });
+    expect(lines.some((l) => l.type === 'order-filled')).toBe(true);
+    expect(lines.at(-1)).toMatchObject({ type: 'session-stopped', unaccounted: [] });
+  });
+
+  it.skipIf(!hasTmux)(
+    'the dashboard in a real terminal: a copied fill shows, p pauses, f+y flattens, q quits',
+    async () => {
+      const session = `tn-test-${process.pid}`;
+      const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
+      const pane = () => tmux('capture-pane', '-p', '-t', session);
+      tmux(
+        'new-session',
+        '-d',
+        '-s',
+        session,
+        '-x',
+        '120',
+        '-y',
+        '45',
+        `NO_COLOR=1 ${process.execPath} ${bin} demo --duration 30; echo "EXITED rc=$?"; sleep 30`,
+      );
+      try {
+        await waitFor(
+          'a copied fill on screen',
+          () => (/ filled +buy/.test(pane()) ? true : undefined),
+          10_000,
+          pane,
+        );
+        // The first row is selected; wait until it holds a position, then pause it.
+        await waitFor(
+          'a position in the first row',
+          () => (/› f01\S* +paper +up +enabled +\S+[+-]\d/.test(pane()) ? true : undefined),
+          8_000,
+          pane,
+        );
+        tmux('send-keys', '-t', session, 'p');
+        await waitFor(
+          'the first row paused',
+          () => (/› f01\S* +paper +up +paused/.test(pane()) ? true : undefined),
+          3_000,
+          pane,
+        );
+        tmux('send-keys', '-t', session, 'f');
+        await waitFor(
+          'the flatten question',
+          () => (pane().includes('(y/n)') ? true : undefined),
+          3_000,
+          pane,
+        );
+        tmux('send-keys', '-t', session, 'y');
+        await waitFor(
+          'the first row flat',
+          () => (/› f01\S* +paper +up +paused +flat /.test(pane()) ? true : undefined),
+          5_000,
+          pane,
+        );
+        tmux('send-keys', '-t', session, 'q');
+        const exited = await waitFor(
+          'the process to exit',
+          () => /EXITED rc=(\d+)/.exec(pane())?.[1],
+          10_000,
+          pane,
+        );
+        expect(exited).toBe('0');
+      } finally {
+        spawnSync('tmux', ['kill-session', '-t', session]);
+      }
+    },
+  );
+});
