@@ -53,7 +53,8 @@ describe.skipIf(!built)('the built binary', () => {
         '120',
         '-y',
         '45',
-        `NO_COLOR=1 ${process.execPath} ${bin} demo --duration 30; echo "EXITED rc=$?"; sleep 30`,
+        // CI=false: Ink draws only a final frame when it thinks it runs in CI, and this test runs in CI.
+        `CI=false NO_COLOR=1 ${process.execPath} ${bin} demo --duration 30; echo "EXITED rc=$?"; sleep 30`,
       );
       try {
         await waitFor(
