@@ -92,6 +92,7 @@ export function HealthLine({
         );
         const rtts = list.flatMap((h) => (h.latencyMs === undefined ? [] : [h.latencyMs]));
         const reason = list.find((h) => h.reason)?.reason;
+        const tripped = list.filter((h) => h.breaker !== undefined && h.breaker !== 'closed').length;
         return (
           <Text key={broker}>
             {i > 0 ? '   ' : ''}
@@ -101,6 +102,7 @@ export function HealthLine({
               {`${up}/${list.length} ${worst === 'connected' ? 'connected' : worst}`}
             </Text>
             {rtts.length ? ` rtt ≤${Math.round(Math.max(...rtts))} ms` : ''}
+            {tripped ? ` breaker open on ${tripped}` : ''}
             {reason ? ` (${reason})` : ''}
           </Text>
         );

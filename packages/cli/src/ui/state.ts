@@ -66,6 +66,8 @@ export interface BrokerHealth {
   reason?: string;
   /** Last measured round trip, when the adapter reports one. */
   latencyMs?: number;
+  /** The engine's circuit breaker for this connection, once it has changed. */
+  breaker?: string;
 }
 
 /** A question the dashboard is waiting for y/n on. */
@@ -399,6 +401,27 @@ function onEngineEvent(state: DashboardState, event: EngineEvent): DashboardStat
           },
         },
       };
+    case 'breaker-changed':
+      return {
+        ...state,
+        brokers: {
+          ...state.brokers,
+          [event.connection]: {
+            state: 'connected',
+            ...state.brokers[event.connection],
+            broker: event.broker,
+            breaker: event.state,
+          },
+        },
+      };
+    case 'account-flattened':
+      return log(
+        state,
+        event.time,
+        event.follower,
+        'cancelled',
+        `flattened ${event.contract} (${event.reason})`,
+      );
     case 'signal-rejected':
     case 'intent-created':
     case 'signal-completed':

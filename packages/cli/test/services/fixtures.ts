@@ -138,6 +138,21 @@ export function everyEvent(accountId = 'ACC-7'): { [T in EngineEventType]: Event
       connection: 'paper-main',
       state: 'connected',
     },
+    'breaker-changed': {
+      type: 'breaker-changed',
+      time,
+      broker: 'paper',
+      connection: 'paper-main',
+      state: 'open',
+    },
+    'account-flattened': {
+      type: 'account-flattened',
+      time,
+      follower: intent.follower,
+      accountId,
+      contract: '*',
+      reason: 'requested',
+    },
     'signal-completed': {
       type: 'signal-completed',
       time,

@@ -92,6 +92,24 @@ export type EngineEvent =
       reason?: string;
     }
   | {
+      type: 'breaker-changed';
+      time: number;
+      broker: string;
+      connection: string;
+      /** open: orders to this connection fail fast without being sent; half-open: one is let through to try. */
+      state: 'closed' | 'open' | 'half-open' | 'isolated';
+    }
+  | {
+      type: 'account-flattened';
+      time: number;
+      follower: string;
+      accountId: string;
+      /** The contract key, or `*` for every position of the account. */
+      contract: string;
+      /** Why: a leader flatten's signal id, `requested`, a risk reason, `reconciliation`. */
+      reason: string;
+    }
+  | {
       type: 'signal-completed';
       time: number;
       signalId: string;

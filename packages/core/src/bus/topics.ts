@@ -41,7 +41,10 @@ export function routeEvent(event: EngineEvent): { topic: TopicName; key: string 
     case 'account-status':
       return { topic: TOPICS.accountStatus.name, key: event.accountId };
     case 'connection-status':
+    case 'breaker-changed':
       return { topic: TOPICS.accountStatus.name, key: event.connection };
+    case 'account-flattened':
+      return { topic: TOPICS.executions.name, key: event.accountId };
     case 'order-blocked':
     case 'order-failed':
       return { topic: TOPICS.orderErrors.name, key: event.intent.accountId };

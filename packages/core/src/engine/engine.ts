@@ -227,7 +227,16 @@ class CopyEngine implements Engine {
         const clock = options.connectionClocks?.[key] ?? this.#clock;
         guard = new ConnectionGuard(connection.broker, config.engine, clock, connection.budget);
         this.#guards.set(key, guard);
-        guard.onBreakerChange((state) => this.#log.warn({ connection: key, state }, 'breaker state changed'));
+        guard.onBreakerChange((state) => {
+          this.#log.warn({ connection: key, state }, 'breaker state changed');
+          this.#emit({
+            type: 'breaker-changed',
+            time: this.#clock.now(),
+            broker: connection.broker,
+            connection: key,
+            state,
+          });
+        });
       }
       const startingBalance = parseMoney(f.startingBalance, `followers.${f.name}.startingBalance`);
       const runtime = new FollowerRuntime(
@@ -1034,6 +1043,14 @@ class CopyEngine implements Engine {
         if (!contract || contractKey(ref.contract) === contractKey(contract)) f.orders.delete(leaderOrderId);
       }
       if (reason) this.#log.info({ follower: f.name, reason }, 'flattened');
+      this.#emit({
+        type: 'account-flattened',
+        time: this.#clock.now(),
+        follower: f.name,
+        accountId: f.accountId,
+        contract: contract ? contractKey(contract) : '*',
+        reason: reason ?? signalId,
+      });
       return [outcomeOf(intent, 'placed')];
     } catch (error) {
       return [this.#placeFailed(f, intent, error)];
