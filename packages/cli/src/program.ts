@@ -56,7 +56,11 @@ export function buildProgram(io: CommandIo, result: { exitCode: number }): Comma
     .argument('<broker>', 'which broker to simulate')
     .option('--port <port>', 'TCP port (0 picks a free one)', (v) => Number.parseInt(v, 10), 0)
     .option('--accounts <names>', 'comma-separated account names to open (the demo accounts otherwise)')
-    .action(async (broker: string, opts: { port: number; accounts?: string }) => {
+    .option(
+      '--dir <folder>',
+      'ninjatrader: the NinjaTrader folder to watch (incoming/ and outgoing/ under it)',
+    )
+    .action(async (broker: string, opts: { port: number; accounts?: string; dir?: string }) => {
       const { simCommand } = await import('./commands/sim.js');
       result.exitCode = await simCommand(broker, opts, io);
     });

@@ -45,6 +45,16 @@ describe('replay --brokers simulated', () => {
     expect(wire.report.accounts[0].fills.length).toBeGreaterThan(5);
   });
 
+  it('copies through the Sierra Chart DTC simulator with the same outcome as the paper broker', async () => {
+    const config = join(root, 'examples/sierrachart.yaml');
+    const paper = await replayJson(['--brokers', 'paper'], config);
+    const wire = await replayJson(['--brokers', 'simulated'], config);
+    expect(wire.err).toBe('');
+    expect(wire.code).toBe(0);
+    expect(wire.report.accounts.every((a: { broker: string }) => a.broker === 'sierrachart')).toBe(true);
+    expect(outcome(wire.report)).toEqual(outcome(paper.report));
+  });
+
   it('copies through the ProjectX simulator (engine-held brackets, SignalR hub) with the same outcome as the paper broker', async () => {
     const config = join(root, 'examples/projectx.yaml');
     const paper = await replayJson(['--brokers', 'paper'], config);

@@ -15,6 +15,8 @@ const BUILTIN: Record<string, () => Promise<unknown>> = {
   paper: async () => paperPlugin,
   tradovate: async () => (await import('@tradenova/adapter-tradovate')).default,
   projectx: async () => (await import('@tradenova/adapter-projectx')).default,
+  ninjatrader: async () => (await import('@tradenova/adapter-others/ninjatrader')).default,
+  sierrachart: async () => (await import('@tradenova/adapter-others/sierrachart')).default,
 };
 
 /** Broker names that resolve without `module:`. */

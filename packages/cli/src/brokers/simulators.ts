@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   type BrokerConnection,
   type ConnectionPlan,
@@ -24,6 +27,8 @@ export interface RunningSimulator {
 
 export interface SimulatorOptions {
   port?: number;
+  /** For folder-based simulators (NinjaTrader): the folder to watch; a temporary one otherwise. */
+  dir?: string;
   /** Account names to open (the simulator's demo accounts otherwise). */
   accounts?: readonly string[];
   exchange?: SimulatedExchange;
@@ -78,6 +83,42 @@ const STARTERS: Record<string, Starter> = {
         apiKey: 'simulator',
         accounts: [...accounts],
       }),
+      close: () => sim.close(),
+    };
+  },
+  async ninjatrader(options) {
+    const { startNinjaTraderSimulator } = await import('@tradenova/adapter-others/ninjatrader/simulator');
+    const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'tradenova-nt-')));
+    const sim = await startNinjaTraderSimulator({
+      dir,
+      ...(options.exchange ? { exchange: options.exchange } : {}),
+      ...(options.accounts ? { accounts: options.accounts } : {}),
+    });
+    return {
+      broker: 'ninjatrader',
+      endpoints: { incoming: sim.incoming, outgoing: sim.outgoing },
+      accounts: [...sim.accounts],
+      exchange: sim.exchange,
+      adapterOptions: (accounts) => ({ folder: dir, accounts: [...accounts], ackTimeoutMs: 2000 }),
+      close: async () => {
+        await sim.close();
+        if (options.dir === undefined) await rm(dir, { recursive: true, force: true });
+      },
+    };
+  },
+  async sierrachart(options) {
+    const { startSierraChartSimulator } = await import('@tradenova/adapter-others/sierrachart/simulator');
+    const sim = await startSierraChartSimulator({
+      ...(options.port !== undefined ? { port: options.port } : {}),
+      ...(options.exchange ? { exchange: options.exchange } : {}),
+      ...(options.accounts ? { accounts: options.accounts } : {}),
+    });
+    return {
+      broker: 'sierrachart',
+      endpoints: { dtc: `${sim.host}:${sim.port}` },
+      accounts: [...sim.accounts],
+      exchange: sim.exchange,
+      adapterOptions: (accounts) => ({ host: sim.host, port: sim.port, accounts: [...accounts] }),
       close: () => sim.close(),
     };
   },

@@ -6,7 +6,7 @@ import type { CommandIo } from './replay.js';
 /** `tradenova sim <broker>`: one simulator in the foreground until SIGINT or SIGTERM. */
 export async function simCommand(
   broker: string,
-  options: { port: number; accounts?: string },
+  options: { port: number; accounts?: string; dir?: string },
   io: CommandIo,
   stop: Promise<unknown> = Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]),
 ): Promise<number> {
@@ -14,7 +14,11 @@ export async function simCommand(
     ?.split(',')
     .map((a) => a.trim())
     .filter(Boolean);
-  const sim = await startSimulator(broker, { port: options.port, ...(accounts ? { accounts } : {}) });
+  const sim = await startSimulator(broker, {
+    port: options.port,
+    ...(accounts ? { accounts } : {}),
+    ...(options.dir !== undefined ? { dir: options.dir } : {}),
+  });
   io.stdout.write(`${broker} simulator running (any credentials are accepted)\n`);
   for (const [name, where] of Object.entries(sim.endpoints))
     io.stdout.write(`  ${name.padEnd(10)} ${where}\n`);

@@ -4,7 +4,7 @@ import { VirtualClock } from '../clock/virtual-clock.js';
 import type { EngineConfig } from '../config/schema.js';
 import { type ConnectionPlan, createEngine, type SignalResult } from '../engine/engine.js';
 import { prepareNewOrder } from '../engine/intents.js';
-import { SignalError } from '../errors.js';
+import { ErrorCode, SignalError, TradeNovaError } from '../errors.js';
 import { type Contract, contractKey, parseContract } from '../instruments/contract.js';
 import { defaultInstruments, type InstrumentRegistry } from '../instruments/registry.js';
 import { parseSignal } from '../model/parse-signal.js';
@@ -245,23 +245,31 @@ async function settleExternal(
       }),
     ]);
     clearTimeout(timer);
-    if (!idle) throw new Error(`simulated brokers did not answer within ${timeoutMs} ms`);
-    const inLine = external.every(({ exchange, accounts }) =>
-      accounts.every(({ follower, accountId }) => {
+    if (!idle) {
+      throw new TradeNovaError(
+        ErrorCode.BrokerUnavailable,
+        `simulated brokers did not answer within ${timeoutMs} ms`,
+      );
+    }
+    let mismatch: string | undefined;
+    for (const { exchange, accounts } of external) {
+      for (const { follower, accountId } of accounts) {
         const theirs = new Map(
           exchange.getPositions(accountId).map((p) => [contractKey(p.contract), p.netQty]),
         );
         const ours = new Map(engine.positions(follower).map((p) => [contractKey(p.contract), p.netQty]));
         for (const key of new Set([...theirs.keys(), ...ours.keys()])) {
-          if ((theirs.get(key) ?? 0) !== (ours.get(key) ?? 0)) return false;
+          if ((theirs.get(key) ?? 0) !== (ours.get(key) ?? 0)) {
+            mismatch ??= `${follower} ${key}: broker ${theirs.get(key) ?? 0}, engine ${ours.get(key) ?? 0}`;
+          }
         }
-        return true;
-      }),
-    );
-    if (inLine) return;
+      }
+    }
+    if (mismatch === undefined) return;
     if (Date.now() > deadline) {
-      throw new Error(
-        `simulated brokers did not settle within ${timeoutMs} ms (fills missing over the socket?)`,
+      throw new TradeNovaError(
+        ErrorCode.BrokerUnavailable,
+        `simulated brokers did not settle within ${timeoutMs} ms: ${mismatch} (fills missing over the wire?)`,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 2));

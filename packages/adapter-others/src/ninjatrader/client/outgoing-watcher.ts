@@ -1,0 +1,174 @@
+import { type FSWatcher, watch } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Clock, Logger, Timer } from '@tradenova/core';
+
+/** One file of the outgoing folder as last read. */
+export interface OutgoingFile {
+  name: string;
+  text: string;
+  mtimeMs: number;
+}
+
+/** Options of `OutgoingWatcher`. */
+export interface OutgoingWatcherOptions {
+  dir: string;
+  clock: Clock;
+  logger: Logger;
+  /** Coalesce notifications for one file over this long before reading it. */
+  debounceMs: number;
+  /** Full re-scan period, in case a notification was lost. */
+  rescanMs: number;
+  /** Called with every file whose content or modification time changed since it was last read. */
+  onChange: (file: OutgoingFile) => void;
+  /** Called with the name of a file that disappeared. */
+  onRemove?: (name: string) => void;
+}
+
+/**
+ * Watches NinjaTrader's `outgoing` folder. NinjaTrader rewrites each file in place on every
+ * change, so a notification may arrive mid-write: a file is read after a short debounce,
+ * and a reader that cannot parse it simply waits for the next change or re-scan. `fs.watch`
+ * gives low latency on a local disk; the periodic re-scan (stat only, reading just what
+ * changed) covers network shares, where notifications are unreliable, without a tight loop.
+ */
+export class OutgoingWatcher {
+  readonly #options: OutgoingWatcherOptions;
+  readonly #known = new Map<string, { mtimeMs: number; size: number; text: string }>();
+  readonly #pending = new Map<string, Timer>();
+  #watcher: FSWatcher | undefined;
+  #rescanTimer: Timer | undefined;
+  #running = false;
+  /** Reads are serialized so a slow read never overtakes a newer one of the same file. */
+  #chain: Promise<void> = Promise.resolve();
+
+  constructor(options: OutgoingWatcherOptions) {
+    this.#options = options;
+  }
+
+  /** Starts watching; the returned scan has read every file present. Throws when the folder cannot be read. */
+  async start(): Promise<void> {
+    this.#running = true;
+    await readdir(this.#options.dir);
+    try {
+      this.#watcher = watch(this.#options.dir, { persistent: false }, (_event, name) => {
+        if (typeof name === 'string' && name !== '') this.#schedule(name);
+        // Some platforms report no name: fall back to a scan.
+        else void this.scan();
+      });
+      this.#watcher.on('error', (error) => {
+        this.#options.logger.warn({ err: String(error) }, 'ninjatrader outgoing watch failed; re-scan only');
+        this.#watcher?.close();
+        this.#watcher = undefined;
+      });
+    } catch (error) {
+      // A folder that cannot be watched (some shares) is still served by the re-scan.
+      this.#options.logger.warn({ err: String(error) }, 'ninjatrader outgoing folder not watchable');
+    }
+    await this.scan();
+    this.#armRescan();
+  }
+
+  /** Stops watching and forgets what was read. */
+  stop(): void {
+    this.#running = false;
+    this.#watcher?.close();
+    this.#watcher = undefined;
+    this.#rescanTimer?.cancel();
+    this.#rescanTimer = undefined;
+    for (const timer of this.#pending.values()) timer.cancel();
+    this.#pending.clear();
+  }
+
+  /** The text of a file as last read, if it exists. */
+  text(name: string): string | undefined {
+    return this.#known.get(name)?.text;
+  }
+
+  /** Every file name as last read. */
+  names(): string[] {
+    return [...this.#known.keys()];
+  }
+
+  /**
+   * Reads every file whose size or modification time changed since the last read, and
+   * notices removed files; resolves when done. Also what the safety re-scan runs.
+   */
+  scan(): Promise<void> {
+    const run = this.#chain.then(async () => {
+      if (!this.#running) return;
+      let names: string[];
+      try {
+        names = await readdir(this.#options.dir);
+      } catch (error) {
+        this.#options.logger.warn({ err: String(error) }, 'ninjatrader outgoing folder unreadable');
+        return;
+      }
+      const present = new Set(names);
+      for (const name of names) await this.#read(name, false);
+      for (const name of [...this.#known.keys()]) {
+        if (!present.has(name)) {
+          this.#known.delete(name);
+          this.#options.onRemove?.(name);
+        }
+      }
+    });
+    this.#chain = run.catch(() => {});
+    return run;
+  }
+
+  #schedule(name: string): void {
+    if (!this.#running || this.#pending.has(name)) return;
+    this.#pending.set(
+      name,
+      this.#options.clock.setTimer(this.#options.debounceMs, () => {
+        this.#pending.delete(name);
+        const run = this.#chain.then(() => this.#read(name, true));
+        this.#chain = run.catch(() => {});
+      }),
+    );
+  }
+
+  /**
+   * Reads one file. A notified read always looks at the content, because the file-system
+   * clock is coarse (two rewrites within a few ms can share a modification time and size);
+   * a re-scan trusts size and time so it stays cheap.
+   */
+  async #read(name: string, notified: boolean): Promise<void> {
+    if (!this.#running || !name.toLowerCase().endsWith('.txt')) return;
+    const path = join(this.#options.dir, name);
+    let info: Awaited<ReturnType<typeof stat>>;
+    try {
+      info = await stat(path);
+    } catch {
+      if (this.#known.delete(name)) this.#options.onRemove?.(name);
+      return;
+    }
+    if (!info.isFile()) return;
+    const known = this.#known.get(name);
+    const sameStamp = known !== undefined && known.mtimeMs === info.mtimeMs && known.size === info.size;
+    if (sameStamp && !notified) return;
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      // A sharing violation while NinjaTrader writes: the next notification or re-scan reads it.
+      this.#options.logger.debug({ err: String(error), name }, 'ninjatrader outgoing file busy');
+      return;
+    }
+    if (sameStamp && known.text === text) return;
+    this.#known.set(name, { mtimeMs: info.mtimeMs, size: info.size, text });
+    try {
+      this.#options.onChange({ name, text, mtimeMs: info.mtimeMs });
+    } catch (error) {
+      this.#options.logger.error({ err: String(error), name }, 'ninjatrader outgoing handler threw');
+    }
+  }
+
+  #armRescan(): void {
+    if (!this.#running) return;
+    this.#rescanTimer = this.#options.clock.setTimer(this.#options.rescanMs, () => {
+      void this.scan().finally(() => this.#armRescan());
+    });
+  }
+}

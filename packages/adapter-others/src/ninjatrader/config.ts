@@ -1,0 +1,80 @@
+import { join } from 'node:path';
+import { z } from 'zod';
+
+const positiveMs = z.number().int().positive();
+
+/**
+ * Settings of `broker: ninjatrader`. NinjaTrader runs on a Windows desktop; the adapter
+ * drives it through the documented Order Instruction Files: it writes commands into the
+ * `incoming` folder and reads order, position and connection state from `outgoing`.
+ * Either folder may be local or on a Windows share mounted on this machine.
+ */
+export const ninjaTraderConfigSchema = z
+  .object({
+    /** NinjaTrader's user folder (`Documents\NinjaTrader 8`); `incoming` and `outgoing` live under it. */
+    folder: z.string().min(1).optional(),
+    /** The folder NinjaTrader reads OIF files from, overriding `<folder>/incoming`. */
+    incomingDir: z.string().min(1).optional(),
+    /** The folder NinjaTrader writes information update files to, overriding `<folder>/outgoing`. */
+    outgoingDir: z.string().min(1).optional(),
+    /**
+     * Where the adapter keeps its journal of placed orders (what the outgoing files do not
+     * say: instrument, side, type, prices), so a restart knows its earlier orders in full.
+     * `<folder>/tradenova` (or next to `incoming`) by default.
+     */
+    journalDir: z.string().min(1).optional(),
+    /** Account names (NinjaTrader's account *Name*, e.g. `Sim101`) this connection trades. */
+    accounts: z.array(z.string().min(1)).min(1, 'list at least one NinjaTrader account name'),
+    /**
+     * The Connection Manager name whose `<name>.txt` tells whether NinjaTrader is connected
+     * to the broker. When absent every connection file must read CONNECTED.
+     */
+    connectionName: z.string().min(1).optional(),
+    /** Time in force of every placement when the intent names none. */
+    defaultTimeInForce: z.enum(['day', 'gtc']).default('day'),
+    /** How long a placement waits for NinjaTrader's first order-state file before its outcome is unknown. */
+    ackTimeoutMs: positiveMs.default(5_000),
+    /** Coalesce a burst of change notifications for one file over this long before reading it. */
+    debounceMs: z.number().int().min(0).default(2),
+    /** Re-scan the outgoing folder this often in case a change notification was lost (SMB shares drop them). */
+    rescanMs: positiveMs.default(1_000),
+    /** Requests per second the engine should stay under (NinjaTrader publishes no limit; file I/O sets one). */
+    requestsPerSecond: positiveMs.default(20),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    // Fail at config time, naming the setting, instead of watching a folder that was never meant.
+    if (
+      config.folder === undefined &&
+      (config.incomingDir === undefined || config.outgoingDir === undefined)
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['folder'],
+        message: 'set folder (NinjaTrader 8 user folder) or both incomingDir and outgoingDir',
+      });
+    }
+  });
+
+/** Parsed `broker: ninjatrader` settings. */
+export type NinjaTraderConfig = z.output<typeof ninjaTraderConfigSchema>;
+
+/** What the user writes (defaults not yet applied). */
+export type NinjaTraderConfigInput = z.input<typeof ninjaTraderConfigSchema>;
+
+/** The three folders a config points at. */
+export interface NinjaTraderFolders {
+  incoming: string;
+  outgoing: string;
+  journal: string;
+}
+
+/** Resolves `incoming`, `outgoing` and the journal folder from a config. */
+export function resolveFolders(
+  config: Pick<NinjaTraderConfig, 'folder' | 'incomingDir' | 'outgoingDir' | 'journalDir'>,
+): NinjaTraderFolders {
+  const incoming = config.incomingDir ?? join(config.folder!, 'incoming');
+  const outgoing = config.outgoingDir ?? join(config.folder!, 'outgoing');
+  const journal = config.journalDir ?? join(config.folder ?? join(incoming, '..'), 'tradenova');
+  return { incoming, outgoing, journal };
+}
