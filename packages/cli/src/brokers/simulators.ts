@@ -124,6 +124,15 @@ const STARTERS: Record<string, Starter> = {
   },
 };
 
+/**
+ * Brokers the live demo spreads its followers over. NinjaTrader sits out: a
+ * CLOSEPOSITION in its files reports no fill, so the engine's positions lag a
+ * flatten until reconciliation (see docs/adapters/ninjatrader.md).
+ */
+export function demoBrokers(): string[] {
+  return simulatedBrokers().filter((b) => b !== 'ninjatrader');
+}
+
 /** Broker names that have a simulator. */
 export function simulatedBrokers(): string[] {
   return Object.keys(STARTERS);

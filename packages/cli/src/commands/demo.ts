@@ -1,5 +1,5 @@
 import { parseEngineConfig } from '@tradenova/core';
-import { simulatedBrokers } from '../brokers/simulators.js';
+import { demoBrokers } from '../brokers/simulators.js';
 import { demoConfig, demoConfigYaml } from '../run/demo-config.js';
 import { type LiveOptions, runLive } from '../run/live.js';
 import { openSession } from '../run/session.js';
@@ -23,7 +23,7 @@ export async function demoCommand(
   io: CommandIo,
   live: Pick<LiveOptions, 'stop' | 'stdin'> = {},
 ): Promise<number> {
-  const brokers = simulatedBrokers();
+  const brokers = demoBrokers();
   if (options.printConfig) {
     io.stdout.write(demoConfigYaml(brokers, options.seed));
     return 0;

@@ -1,6 +1,6 @@
 import { type EngineEvent, parseEngineConfig } from '@tradenova/core';
 import { describe, expect, it } from 'vitest';
-import { simulatedBrokers } from '../../src/brokers/simulators.js';
+import { demoBrokers } from '../../src/brokers/simulators.js';
 import { demoCommand } from '../../src/commands/demo.js';
 import { demoConfig } from '../../src/run/demo-config.js';
 import { runLive } from '../../src/run/live.js';
@@ -19,14 +19,14 @@ async function waitFor(what: string, check: () => boolean, timeoutMs: number): P
 
 describe('the demo, end to end on the simulators', () => {
   it('copies to followers on every broker within 5 s, respects pause, flattens, and accounts for every order', async () => {
-    const brokers = ['paper', ...simulatedBrokers()];
-    const config = parseEngineConfig(demoConfig(simulatedBrokers()));
+    const brokers = ['paper', ...demoBrokers()];
+    const config = parseEngineConfig(demoConfig(demoBrokers()));
     const session = await openSession(config);
     const events: EngineEvent[] = [];
     session.engine.on((e) => events.push(e));
     const byName = new Map(config.followers.map((f) => [f.name, f]));
     // One paper follower paused from the start: every entry it would copy must be blocked, never sent.
-    const paused = config.followers.find((f) => f.broker === 'paper' && f.name.endsWith('same'))!.name;
+    const paused = config.followers.find((f) => f.broker === 'paper')!.name;
     session.engine.pause(paused);
     let stop = () => {};
     const stopped = new Promise<void>((r) => {
@@ -82,7 +82,7 @@ describe('the demo, end to end on the simulators', () => {
   it('demo --print-config prints a config that names every simulated broker', async () => {
     const { io, stdout } = captureIo();
     expect(await demoCommand({ printConfig: true }, io)).toBe(0);
-    for (const b of simulatedBrokers()) expect(stdout()).toContain(`broker: ${b}`);
+    for (const b of demoBrokers()) expect(stdout()).toContain(`broker: ${b}`);
     expect(stdout()).toContain('script: demo');
   });
 });
