@@ -55,6 +55,16 @@ describe('replay --brokers simulated', () => {
     expect(outcome(wire.report)).toEqual(outcome(paper.report));
   });
 
+  it('copies through the Rithmic simulator (protobuf over WebSocket) with the same outcome as the paper broker', async () => {
+    const config = join(root, 'examples/rithmic.yaml');
+    const paper = await replayJson(['--brokers', 'paper'], config);
+    const wire = await replayJson(['--brokers', 'simulated'], config);
+    expect(wire.err).toBe('');
+    expect(wire.code).toBe(0);
+    expect(wire.report.accounts.every((a: { broker: string }) => a.broker === 'rithmic')).toBe(true);
+    expect(outcome(wire.report)).toEqual(outcome(paper.report));
+  });
+
   it('copies through the ProjectX simulator (engine-held brackets, SignalR hub) with the same outcome as the paper broker', async () => {
     const config = join(root, 'examples/projectx.yaml');
     const paper = await replayJson(['--brokers', 'paper'], config);

@@ -15,6 +15,7 @@ const BUILTIN: Record<string, () => Promise<unknown>> = {
   paper: async () => paperPlugin,
   tradovate: async () => (await import('@tradenova/adapter-tradovate')).default,
   projectx: async () => (await import('@tradenova/adapter-projectx')).default,
+  rithmic: async () => (await import('@tradenova/adapter-rithmic')).default,
   ninjatrader: async () => (await import('@tradenova/adapter-others/ninjatrader')).default,
   sierrachart: async () => (await import('@tradenova/adapter-others/sierrachart')).default,
 };

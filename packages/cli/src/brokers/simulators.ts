@@ -86,6 +86,27 @@ const STARTERS: Record<string, Starter> = {
       close: () => sim.close(),
     };
   },
+  async rithmic(options) {
+    const { startRithmicSimulator } = await import('@tradenova/adapter-rithmic/simulator');
+    const sim = await startRithmicSimulator({
+      ...(options.port !== undefined ? { port: options.port } : {}),
+      ...(options.exchange ? { exchange: options.exchange } : {}),
+      ...(options.accounts ? { accounts: options.accounts.map((id) => ({ id, name: id })) } : {}),
+    });
+    return {
+      broker: 'rithmic',
+      endpoints: { gateway: sim.url },
+      accounts: sim.accounts.map((a) => a.id),
+      exchange: sim.exchange,
+      adapterOptions: (accounts) => ({
+        gatewayUrl: sim.url,
+        user: 'simulator',
+        password: 'simulator',
+        accounts: [...accounts],
+      }),
+      close: () => sim.close(),
+    };
+  },
   async ninjatrader(options) {
     const { startNinjaTraderSimulator } = await import('@tradenova/adapter-others/ninjatrader/simulator');
     const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'tradenova-nt-')));
