@@ -1,3 +1,0 @@
-export * from './mark.js';
-export * from './random-walk.js';
-export * from './source.js';
