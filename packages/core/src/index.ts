@@ -9,6 +9,7 @@ export * from './config/index.js';
 export * from './engine/index.js';
 export * from './errors.js';
 export * from './instruments/index.js';
+export * from './leader/index.js';
 export * from './model/index.js';
 export * from './money/index.js';
 export * from './paper/index.js';

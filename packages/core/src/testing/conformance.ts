@@ -9,9 +9,14 @@ import type {
   OrderAck,
   PlaceOrderRequest,
 } from '../adapter/contract.js';
+import { systemClock } from '../clock/clock.js';
 import { ErrorCode, TradeNovaError } from '../errors.js';
-import { type Contract, sameContract } from '../instruments/contract.js';
-import type { Ticks } from '../money/price.js';
+import { type Contract, contractKey, sameContract } from '../instruments/contract.js';
+import { defaultInstruments } from '../instruments/registry.js';
+import { LeaderSignalSource } from '../leader/leader-source.js';
+import { parseSignal } from '../model/parse-signal.js';
+import type { NewOrderSignal, OrderLeg, TradeSignal } from '../model/signal.js';
+import { type Ticks, ticksToPrice } from '../money/price.js';
 
 /** A market snapshot in ticks that the harness pushes to its simulated exchange. */
 export interface ConformanceMarket {
@@ -48,6 +53,14 @@ export interface ConformanceHarness {
   tokenLifetimeMs?: number;
   /** Logins and renewals the simulator served, to tell a renewal from a fresh login. */
   authStats?(): { logins: number; renewals: number };
+  /**
+   * An account of this connection to act as the leader in the leader-mode case: the suite
+   * places orders on it through the connection (as the leader's own platform would) and
+   * checks the signals `LeaderSignalSource` makes of its events. It may be `accountId`; a
+   * different account also checks that other accounts' events are ignored. Omit to skip
+   * the case (an adapter without `capabilities.leaderFillStream` omits it).
+   */
+  leaderAccountId?: string;
   /** The exchange fills in several chunks (so partial fills can be asserted). */
   partialFills?: boolean;
   /** Stops the simulator. */
@@ -71,7 +84,8 @@ export type ConformanceCase =
   | 'reconnect'
   | 'idempotent-retry'
   | 'reject'
-  | 'rate-limit';
+  | 'rate-limit'
+  | 'leader-signals';
 
 /** Options of `runConformanceSuite`. */
 export interface ConformanceSuiteOptions {
@@ -128,8 +142,8 @@ class EventLog {
 
 /**
  * Registers the adapter conformance suite (vitest `describe` / `it`) against a
- * simulator: every adapter runs the same cases. Leader-event → signal mapping is
- * not covered yet (it needs the engine's leader mode).
+ * simulator: every adapter runs the same cases. The leader-mode case runs when the
+ * harness names a `leaderAccountId`.
  */
 export function runConformanceSuite(options: ConformanceSuiteOptions): void {
   const timeoutMs = options.eventTimeoutMs ?? 5_000;
@@ -485,5 +499,140 @@ export function runConformanceSuite(options: ConformanceSuiteOptions): void {
         expect((error as TradeNovaError).disposition).toBe('retryable');
       },
     );
+
+    it('leader events become the right signals', async (ctx) => {
+      if (options.skip?.['leader-signals'] !== undefined || h.leaderAccountId === undefined) {
+        ctx.skip();
+        return;
+      }
+      const leader = h.leaderAccountId;
+      const tickSize = defaultInstruments.get(contract.root).tickSize;
+      const price = (ticks: Ticks) => ticksToPrice(ticks, tickSize);
+      const signals: TradeSignal[] = [];
+      /** Signals and fills in the order the engine would get them. */
+      const sent: string[] = [];
+      const fillIds: string[] = [];
+      const source = new LeaderSignalSource({
+        connection: c,
+        accountId: leader,
+        clock: systemClock,
+        instruments: defaultInstruments,
+        onLeaderFill: (fill) => {
+          fillIds.push(fill.fillId);
+          sent.push(`fill ${fill.orderId}`);
+        },
+      });
+      const startedAt = Date.now();
+      await source.start(async (raw) => {
+        const signal = raw as TradeSignal;
+        signals.push(signal);
+        sent.push(`${signal.action} ${'leaderOrderId' in signal ? signal.leaderOrderId : ''}`);
+        return { ok: true, signalId: signal.signalId, outcomes: [] };
+      });
+      const place = (fields: Partial<PlaceOrderRequest> & Pick<PlaceOrderRequest, 'side' | 'orderType'>) =>
+        c.placeOrder({ ...order(fields), accountId: leader });
+      const find = (action: TradeSignal['action'], leaderOrderId: string, leg?: OrderLeg) =>
+        signals.filter(
+          (s) =>
+            s.action === action &&
+            'leaderOrderId' in s &&
+            s.leaderOrderId === leaderOrderId &&
+            (leg === undefined || ('leg' in s && s.leg === leg)),
+        );
+      /** A leg's price as followers were told: on the `new`'s bracket, then moved by `modify`s of the leg. */
+      const legPrice = (entryId: string, leg: 'stop-loss' | 'take-profit'): string | undefined => {
+        const entry = find('new', entryId)[0] as NewOrderSignal | undefined;
+        let p = leg === 'stop-loss' ? entry?.bracket?.stopLoss?.price : entry?.bracket?.takeProfit?.price;
+        for (const m of find('modify', entryId, leg)) {
+          if (m.action === 'modify') p = m.stopPrice ?? m.limitPrice ?? p;
+        }
+        return p;
+      };
+      try {
+        // Another account's order on the same connection is never the leader's.
+        if (leader !== h.accountId) await c.placeOrder(order({ side: 'buy', orderType: 'market' }));
+
+        // A market order: `new` on the broker's fill, with its price, ahead of the fill itself.
+        const market = await place({ side: 'buy', orderType: 'market' });
+        await log.until('the market order `new`', () => find('new', market.orderId).length === 1);
+        expect(find('new', market.orderId)[0]).toMatchObject({
+          leaderAccount: leader,
+          instrument: contractKey(contract),
+          side: 'buy',
+          qty: 1,
+          orderType: 'market',
+          fillPrice: price(80_001),
+        });
+        await log.until('the leader fill', () => sent.includes(`fill ${market.orderId}`));
+        expect(sent.indexOf(`new ${market.orderId}`)).toBeLessThan(sent.indexOf(`fill ${market.orderId}`));
+
+        // A limit order: `new` when working, `modify` when moved, `cancel` when cancelled.
+        const limit = await place({ side: 'buy', orderType: 'limit', limitTicks: 79_990 });
+        await log.until('the limit order `new`', () => find('new', limit.orderId).length === 1);
+        expect(find('new', limit.orderId)[0]).toMatchObject({
+          orderType: 'limit',
+          limitPrice: price(79_990),
+        });
+        await c.modifyOrder({ accountId: leader, orderId: limit.orderId, limitTicks: 79_980 });
+        await log.until('the `modify`', () => find('modify', limit.orderId).length === 1);
+        expect(find('modify', limit.orderId)[0]).toMatchObject({ leg: 'entry', limitPrice: price(79_980) });
+        await c.cancelOrder({ accountId: leader, orderId: limit.orderId });
+        await log.until('the `cancel`', () => find('cancel', limit.orderId).length === 1);
+
+        // A bracket: its prices reach followers, a stop move is a stop-loss `modify`, the OCO cancel nothing.
+        const bracket = await place({
+          side: 'buy',
+          orderType: 'market',
+          bracket: { stopLossTicks: 79_960, takeProfitTicks: 80_040 },
+        });
+        const stopLoss = bracket.childOrderIds?.stopLoss;
+        expect(stopLoss).toBeTruthy();
+        await log.until(
+          'the bracket `new` with both leg prices',
+          () =>
+            find('new', bracket.orderId).length === 1 &&
+            legPrice(bracket.orderId, 'stop-loss') === price(79_960) &&
+            legPrice(bracket.orderId, 'take-profit') === price(80_040),
+        );
+        expect(find('new', bracket.orderId)[0]).toMatchObject({
+          orderType: 'market',
+          fillPrice: price(80_001),
+        });
+        await log.until('the stop-loss working', () => log.statuses(stopLoss!).includes('working'));
+        await c.modifyOrder({ accountId: leader, orderId: stopLoss!, stopTicks: 79_970 });
+        await log.until(
+          'the stop-loss `modify`',
+          () => legPrice(bracket.orderId, 'stop-loss') === price(79_970),
+        );
+        await h.setMarket(contract, { bidTicks: 80_040, askTicks: 80_041, lastTicks: 80_040 });
+        await log.until('the OCO cancel of the stop-loss', () =>
+          log.statuses(stopLoss!).includes('cancelled'),
+        );
+        await source.settled();
+        expect(find('cancel', bracket.orderId)).toEqual([]);
+
+        // Every signal is valid as it is, stamped, and unique; every leader fill went to the engine once.
+        for (const s of signals) {
+          expect(parseSignal(s, { leaderAccount: leader, now: 0 })).toEqual(s);
+          expect(s.leaderAccount).toBe(leader);
+          expect(s.receivedAt).toBeGreaterThanOrEqual(startedAt);
+          expect(s.receivedAt).toBeLessThanOrEqual(Date.now());
+          expect(Number.isFinite(s.detectedAt)).toBe(true);
+        }
+        expect(new Set(signals.map((s) => s.signalId)).size).toBe(signals.length);
+        expect(signals.map((s) => s.action).sort()).toEqual([
+          'cancel',
+          'modify',
+          'modify',
+          'new',
+          'new',
+          'new',
+        ]);
+        const leaderFills = log.fills().filter((f) => f.accountId === leader);
+        expect([...fillIds].sort()).toEqual(leaderFills.map((f) => f.fillId).sort());
+      } finally {
+        await source.stop();
+      }
+    });
   });
 }

@@ -8,10 +8,12 @@ runConformanceSuite({
   name: 'paper (reference)',
   start: async () => {
     const exchange = new SimulatedExchange({ clock: systemClock, partialFills: true, seed: 7 });
-    const connection = new PaperBroker(exchange, ['paper-1']);
+    const connection = new PaperBroker(exchange, ['paper-1', 'paper-leader']);
     return {
       connection,
       accountId: 'paper-1',
+      // A second account as the leader: the leader case also checks paper-1's events are ignored.
+      leaderAccountId: 'paper-leader',
       setMarket: (contract, market) => {
         exchange.updateQuote(contract, { bidTicks: market.bidTicks, askTicks: market.askTicks });
         if (market.lastTicks !== undefined) exchange.updateTrade(contract, market.lastTicks);

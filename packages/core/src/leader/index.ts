@@ -1,0 +1,5 @@
+export {
+  type LeaderActivity,
+  LeaderSignalSource,
+  type LeaderSignalSourceOptions,
+} from './leader-source.js';
