@@ -117,8 +117,11 @@ kafka_fetch() {
   say "kafka: fetching Apache Kafka $kafka_version from Maven Central into $lib"
   local started=$SECONDS tmp="$lib.partial.$$"
   rm -rf "$tmp"
-  mvn -q -B -Dstyle.color=never -f "$root/tools/kafka/pom.xml" dependency:copy-dependencies \
-    "-Dkafka.version=$kafka_version" "-DoutputDirectory=$tmp" >&2 || { rm -rf "$tmp"; die "kafka: Maven fetch failed"; }
+  # Maven's output goes to a file and is shown only when the fetch fails.
+  mkdir -p "$cache"
+  mvn -q -B -f "$root/tools/kafka/pom.xml" dependency:copy-dependencies \
+    "-Dkafka.version=$kafka_version" "-DoutputDirectory=$tmp" >"$cache/fetch.log" 2>&1 ||
+    { cat "$cache/fetch.log" >&2; rm -rf "$tmp"; die "kafka: Maven fetch failed"; }
   # Renamed into place only when complete, so an interrupted fetch is never mistaken for a cache.
   rm -rf "$lib"
   mv "$tmp" "$lib"

@@ -12,7 +12,6 @@ import { errorMessage, ServiceUnavailableError } from '../errors.js';
 import type {
   ConsumeOptions,
   DeliveryReport,
-  IncomingMessage,
   KafkaClient,
   KafkaConsumer,
   KafkaProducer,
@@ -112,14 +111,35 @@ class KafkajsClient implements KafkaClient {
     // Another process may create the same topics at the same moment; kafkajs treats
     // "already exists" as success, which is what we want.
     await this.#admin.createTopics({
-      waitForLeaders: true,
+      // kafkajs's own wait gives up on UNKNOWN_TOPIC_OR_PARTITION, which a broker answers
+      // for a moment after creating a topic; #waitForLeaders retries through it.
+      waitForLeaders: false,
       topics: missing.map((t) => ({
         topic: t.name,
         numPartitions: t.partitions,
         replicationFactor: t.replicationFactor ?? -1,
       })),
     });
+    await this.#waitForLeaders(missing.map((t) => t.name));
     return missing.map((t) => t.name);
+  }
+
+  async #waitForLeaders(topics: string[], timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let last: unknown = 'no leaders yet';
+    while (Date.now() < deadline) {
+      try {
+        const metadata = await this.#admin.fetchTopicMetadata({ topics });
+        if (metadata.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)))
+          return;
+      } catch (error) {
+        last = error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`kafka: topics have no leaders after ${timeoutMs} ms: ${errorMessage(last)}`, {
+      cause: last,
+    });
   }
 
   async deleteTopics(names: readonly string[]): Promise<void> {
@@ -136,9 +156,25 @@ class KafkajsClient implements KafkaClient {
       retry: { retries: this.#retries },
     });
     await producer.connect();
-    const handle = new KafkajsProducer(producer, () => this.#open.delete(handle));
+    const handle = new KafkajsProducer(
+      producer,
+      (topic) => this.#partitionCount(topic),
+      () => this.#open.delete(handle),
+    );
     this.#open.add(handle);
     return handle;
+  }
+
+  readonly #partitions = new Map<string, number>();
+
+  async #partitionCount(topic: string): Promise<number> {
+    let count = this.#partitions.get(topic);
+    if (count === undefined) {
+      const { topics } = await this.#admin.fetchTopicMetadata({ topics: [topic] });
+      count = topics[0]?.partitions.length ?? 1;
+      this.#partitions.set(topic, count);
+    }
+    return count;
   }
 
   async consume(options: ConsumeOptions): Promise<KafkaConsumer> {
@@ -166,26 +202,44 @@ class KafkajsClient implements KafkaClient {
 
 class KafkajsProducer implements KafkaProducer {
   readonly #producer: Producer;
+  readonly #partitionCount: (topic: string) => Promise<number>;
   readonly #onClose: () => void;
+  readonly #next = new Map<string, number>();
 
-  constructor(producer: Producer, onClose: () => void) {
+  constructor(producer: Producer, partitionCount: (topic: string) => Promise<number>, onClose: () => void) {
     this.#producer = producer;
+    this.#partitionCount = partitionCount;
     this.#onClose = onClose;
   }
 
   async send(batch: readonly TopicMessages[]): Promise<DeliveryReport[]> {
-    const results = await this.#producer.sendBatch({
-      acks: -1,
-      topicMessages: batch.map((t) => ({
-        topic: t.topic,
-        messages: t.messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
-      })),
-    });
+    const topicMessages = [];
+    for (const t of batch) {
+      const messages = [];
+      for (const m of t.messages) {
+        // kafkajs picks a keyless message's partition anew on each retry, so a retried
+        // request regroups its batches and the broker rejects the idempotent producer's
+        // sequence numbers (OUT_OF_ORDER_SEQUENCE_NUMBER, seen on 3.9 and 4.x after a
+        // NOT_LEADER right after topic creation). A partition fixed here, before the
+        // first attempt, makes every retry send the same batches.
+        const partition = m.key === null ? await this.#roundRobin(t.topic) : undefined;
+        messages.push({ key: m.key, value: m.value, headers: m.headers, partition });
+      }
+      topicMessages.push({ topic: t.topic, messages });
+    }
+    const results = await this.#producer.sendBatch({ acks: -1, topicMessages });
     return results.map((r) => ({
       topic: r.topicName,
       partition: r.partition,
       baseOffset: r.baseOffset ?? '',
     }));
+  }
+
+  async #roundRobin(topic: string): Promise<number> {
+    const count = await this.#partitionCount(topic);
+    const next = this.#next.get(topic) ?? Math.floor(Math.random() * count);
+    this.#next.set(topic, (next + 1) % count);
+    return next % count;
   }
 
   async close(): Promise<void> {
@@ -217,6 +271,9 @@ class KafkajsConsumer implements KafkaConsumer {
       joined();
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
+      // A retriable crash (e.g. the group coordinator still loading on a fresh broker) is
+      // followed by kafkajs restarting the member; only a final one is the caller's problem.
+      if (payload.restart) return;
       failed(payload.error);
       options.onError?.(payload.error);
     });

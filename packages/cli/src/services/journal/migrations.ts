@@ -1,0 +1,185 @@
+import { type Kysely, sql } from 'kysely';
+import { type Migration, type MigrationProvider, Migrator } from 'kysely/migration';
+
+// Migrations are code in the package (not files found at run time), so a bundled CLI
+// carries them. Append only: a released migration is never edited.
+// biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists, as kysely recommends.
+type AnyDb = Kysely<any>;
+
+const initial: Migration = {
+  async up(db: AnyDb) {
+    const now = sql`now()`;
+    await db.schema
+      .createTable('signals')
+      .addColumn('signal_id', 'text', (c) => c.primaryKey())
+      .addColumn('leader_account', 'text')
+      .addColumn('action', 'text')
+      .addColumn('instrument', 'text')
+      .addColumn('detected_at', 'bigint')
+      .addColumn('received_at', 'bigint')
+      .addColumn('completed_at', 'bigint')
+      .addColumn('outcomes', 'jsonb')
+      .addColumn('payload', 'jsonb')
+      .addColumn('recorded_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
+      .execute();
+    await db.schema
+      .createTable('intents')
+      .addColumn('intent_id', 'text', (c) => c.primaryKey())
+      .addColumn('signal_id', 'text', (c) => c.notNull())
+      .addColumn('follower', 'text', (c) => c.notNull())
+      .addColumn('broker', 'text', (c) => c.notNull())
+      .addColumn('account_id', 'text', (c) => c.notNull())
+      .addColumn('leg', 'text', (c) => c.notNull())
+      .addColumn('action', 'text', (c) => c.notNull())
+      .addColumn('instrument', 'text', (c) => c.notNull())
+      .addColumn('side', 'text', (c) => c.notNull())
+      .addColumn('qty', 'integer', (c) => c.notNull())
+      .addColumn('order_type', 'text', (c) => c.notNull())
+      .addColumn('reducing', 'boolean', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('payload', 'jsonb', (c) => c.notNull())
+      .addColumn('recorded_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
+      .execute();
+    await db.schema
+      .createIndex('intents_account_time')
+      .on('intents')
+      .columns(['account_id', 'created_at'])
+      .execute();
+    await db.schema
+      .createTable('orders')
+      .addColumn('id', 'bigint', (c) => c.primaryKey().generatedAlwaysAsIdentity())
+      .addColumn('intent_id', 'text')
+      .addColumn('follower', 'text', (c) => c.notNull())
+      .addColumn('account_id', 'text', (c) => c.notNull())
+      .addColumn('order_id', 'text')
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('code', 'text')
+      .addColumn('reason', 'text')
+      .addColumn('latency_ms', 'integer')
+      .addColumn('time', 'bigint', (c) => c.notNull())
+      .addColumn('payload', 'jsonb', (c) => c.notNull())
+      .addColumn('recorded_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
+      .execute();
+    await db.schema.createIndex('orders_account_time').on('orders').columns(['account_id', 'time']).execute();
+    await db.schema.createIndex('orders_intent').on('orders').column('intent_id').execute();
+    await db.schema
+      .createTable('executions')
+      .addColumn('broker', 'text', (c) => c.notNull())
+      .addColumn('execution_id', 'text', (c) => c.notNull())
+      .addColumn('order_id', 'text', (c) => c.notNull())
+      .addColumn('intent_id', 'text')
+      .addColumn('follower', 'text', (c) => c.notNull())
+      .addColumn('account_id', 'text', (c) => c.notNull())
+      .addColumn('instrument', 'text', (c) => c.notNull())
+      .addColumn('side', 'text', (c) => c.notNull())
+      .addColumn('qty', 'integer', (c) => c.notNull())
+      .addColumn('price_ticks', 'bigint', (c) => c.notNull())
+      .addColumn('time', 'bigint', (c) => c.notNull())
+      .addColumn('payload', 'jsonb', (c) => c.notNull())
+      .addColumn('recorded_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
+      .addPrimaryKeyConstraint('executions_pk', ['broker', 'execution_id'])
+      .execute();
+    await db.schema
+      .createIndex('executions_account_time')
+      .on('executions')
+      .columns(['account_id', 'time'])
+      .execute();
+    await db.schema
+      .createTable('positions')
+      .addColumn('id', 'bigint', (c) => c.primaryKey().generatedAlwaysAsIdentity())
+      .addColumn('follower', 'text', (c) => c.notNull())
+      .addColumn('account_id', 'text', (c) => c.notNull())
+      .addColumn('instrument', 'text', (c) => c.notNull())
+      .addColumn('net_qty', 'integer', (c) => c.notNull())
+      .addColumn('avg_price', 'numeric', (c) => c.notNull())
+      .addColumn('realized_pnl', 'bigint', (c) => c.notNull())
+      .addColumn('unrealized_pnl', 'bigint', (c) => c.notNull())
+      .addColumn('time', 'bigint', (c) => c.notNull())
+      .addColumn('recorded_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
+      .execute();
+    await db.schema
+      .createIndex('positions_account_time')
+      .on('positions')
+      .columns(['account_id', 'time'])
+      .execute();
+    await db.schema
+      .createTable('account_status')
+      .addColumn('id', 'bigint', (c) => c.primaryKey().generatedAlwaysAsIdentity())
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('follower', 'text')
+      .addColumn('account_id', 'text')
+      .addColumn('broker', 'text')
+      .addColumn('connection', 'text')
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('reason', 'text')
+      .addColumn('pnl', 'bigint')
+      .addColumn('time', 'bigint', (c) => c.notNull())
+      .addColumn('recorded_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
+      .execute();
+    await db.schema
+      .createTable('errors')
+      .addColumn('id', 'bigint', (c) => c.primaryKey().generatedAlwaysAsIdentity())
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('signal_id', 'text')
+      .addColumn('intent_id', 'text')
+      .addColumn('follower', 'text')
+      .addColumn('account_id', 'text')
+      .addColumn('code', 'text', (c) => c.notNull())
+      .addColumn('field', 'text')
+      .addColumn('message', 'text', (c) => c.notNull())
+      .addColumn('time', 'bigint', (c) => c.notNull())
+      .addColumn('payload', 'jsonb', (c) => c.notNull())
+      .addColumn('recorded_at', 'timestamptz', (c) => c.notNull().defaultTo(now))
+      .execute();
+    await db.schema.createIndex('errors_account_time').on('errors').columns(['account_id', 'time']).execute();
+  },
+  async down(db: AnyDb) {
+    for (const table of [
+      'errors',
+      'account_status',
+      'positions',
+      'executions',
+      'orders',
+      'intents',
+      'signals',
+    ]) {
+      await db.schema.dropTable(table).ifExists().execute();
+    }
+  },
+};
+
+/** Every migration of the journal, by name; names sort in the order they run. */
+export const JOURNAL_MIGRATIONS: Readonly<Record<string, Migration>> = {
+  '0001-initial': initial,
+};
+
+const provider: MigrationProvider = { getMigrations: async () => ({ ...JOURNAL_MIGRATIONS }) };
+
+// With a schema the bookkeeping tables are looked up there; without one kysely would find
+// another schema's tables of the same name in the database and skip creating its own.
+function migrator(db: AnyDb, schema?: string): Migrator {
+  return new Migrator({
+    db,
+    provider,
+    migrationTableName: 'tn_migration',
+    migrationLockTableName: 'tn_migration_lock',
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
+}
+
+/** Runs the migrations not yet applied (what `tradenova migrate` does); returns their names. */
+export async function migrateToLatest(db: AnyDb, schema?: string): Promise<string[]> {
+  const { error, results } = await migrator(db, schema).migrateToLatest();
+  if (error) {
+    throw new Error(`journal migration failed: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** Names of the migrations not yet applied to this database. */
+export async function pendingMigrations(db: AnyDb, schema?: string): Promise<string[]> {
+  const all = await migrator(db, schema).getMigrations();
+  return all.filter((m) => m.executedAt === undefined).map((m) => m.name);
+}
