@@ -10,6 +10,7 @@ export * from './engine/index.js';
 export * from './errors.js';
 export * from './instruments/index.js';
 export * from './leader/index.js';
+export * from './market-data/index.js';
 export * from './model/index.js';
 export * from './money/index.js';
 export * from './paper/index.js';

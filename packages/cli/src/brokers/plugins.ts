@@ -18,6 +18,8 @@ const BUILTIN: Record<string, () => Promise<unknown>> = {
   rithmic: async () => (await import('@tradenova/adapter-rithmic')).default,
   ninjatrader: async () => (await import('@tradenova/adapter-others/ninjatrader')).default,
   sierrachart: async () => (await import('@tradenova/adapter-others/sierrachart')).default,
+  fix: async () => (await import('@tradenova/adapter-others/fix')).default,
+  quantower: async () => (await import('@tradenova/adapter-others/quantower')).default,
 };
 
 /** Broker names that resolve without `module:`. */

@@ -1,0 +1,683 @@
+import {
+  type AdapterCapabilities,
+  type AdapterContext,
+  type BrokerAccount,
+  type BrokerConnection,
+  BrokerDisconnectedError,
+  type BrokerEvent,
+  type BrokerFill,
+  type BrokerOrder,
+  type BrokerPosition,
+  BrokerRejectedError,
+  BrokerTimeoutError,
+  BrokerUnknownOrderError,
+  type CancelOrderRequest,
+  type ConnectionHealth,
+  type ConnectionState,
+  type Contract,
+  contractKey,
+  type FlattenRequest,
+  type ModifyOrderRequest,
+  type OrderAck,
+  type PlaceOrderRequest,
+  priceToTicks,
+  sameContract,
+  ticksToPrice,
+} from '@tradenova/core';
+import type { ISessionDescription } from 'jspurefix';
+import type { FixFields, FixSessionHandle, RunningLauncher, SharedSessionStore } from './client/session.js';
+import type { FixConfig } from './config.js';
+import { BROKER, cancelRejectError, rejectError } from './errors.js';
+import { type ExecReport, type FixVersion, ORD_TYPE_CODE, parseExecReport } from './parse.js';
+import { toFixInstrument } from './symbols.js';
+
+/**
+ * What a FIX 4.2/4.4 order-entry session offers: no native brackets or OCO (the
+ * engine manages them), cancel/replace as modify, ClOrdID as our client order
+ * id, positions kept from fills (FIX 4.x has no standard position query).
+ */
+export const FIX_CAPABILITIES: AdapterCapabilities = {
+  brackets: false,
+  nativeOco: false,
+  modify: true,
+  clientOrderIds: true,
+  positionQuery: false,
+  leaderFillStream: false,
+  netReversal: true,
+};
+
+interface OrderState {
+  order: BrokerOrder;
+  /** The ClOrdID of the order's current version (41 of the next cancel/replace). */
+  currentClOrdId: string;
+}
+
+interface Pending {
+  kind: 'new' | 'cancel' | 'replace';
+  resolve: (report: ExecReport | undefined) => void;
+  reject: (error: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
+  request?: PlaceOrderRequest;
+}
+
+interface PositionState {
+  accountId: string;
+  contract: Contract;
+  netQty: number;
+  /** Sum of signed qty × price of the open lots, in ticks (average = cost / net). */
+  costTicks: number;
+}
+
+/** One FIX initiator session to one gateway, serving the configured accounts. */
+export class FixConnection implements BrokerConnection {
+  readonly broker: string;
+  readonly capabilities = FIX_CAPABILITIES;
+  readonly #config: FixConfig;
+  readonly #context: AdapterContext;
+  readonly #listeners = new Set<(event: BrokerEvent) => void>();
+  readonly #orders = new Map<string, OrderState>();
+  readonly #byClOrdId = new Map<string, string>();
+  readonly #pending = new Map<string, Pending>();
+  readonly #seenExecIds = new Set<string>();
+  readonly #positions = new Map<string, PositionState>();
+  #state: ConnectionState = 'disconnected';
+  #session: FixSessionHandle | undefined;
+  #launcher: RunningLauncher | undefined;
+  #store: SharedSessionStore | undefined;
+  #wanted = false;
+  #attempt = 0;
+  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  #lastError: string | undefined;
+  /** Resolves when the current session has stopped (set per session). */
+  #sessionStopped: Promise<void> = Promise.resolve();
+  #markStopped: () => void = () => {};
+  #requestSeq = 0;
+  #duplicatesIgnored = 0;
+
+  constructor(config: FixConfig, context: AdapterContext, broker = BROKER) {
+    this.#config = config;
+    this.#context = context;
+    this.broker = broker;
+  }
+
+  /** The FIX version of this session. */
+  get version(): FixVersion {
+    return this.#config.version;
+  }
+
+  /** Execution reports dropped as already processed (PossDup resends, duplicate ExecIDs). */
+  get duplicatesIgnored(): number {
+    return this.#duplicatesIgnored;
+  }
+
+  /** The session's last outbound and inbound sequence numbers (0 when not logged on). */
+  sequence(): { sent: number; received: number } {
+    return this.#session?.sequence() ?? { sent: 0, received: 0 };
+  }
+
+  async connect(): Promise<void> {
+    this.#wanted = true;
+    this.#setState('connecting');
+    await this.#open();
+  }
+
+  async disconnect(): Promise<void> {
+    this.#wanted = false;
+    if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
+    const session = this.#session;
+    const launcher = this.#launcher;
+    this.#session = undefined;
+    this.#launcher = undefined;
+    if (session?.ready) {
+      const stopped = this.#sessionStopped;
+      session.logout();
+      // Logout waits for the peer's Logout; do not hang on a peer that never answers.
+      await Promise.race([stopped, new Promise((r) => setTimeout(r, 500).unref())]);
+      // Close the socket too, so the gateway frees the session for the next logon at once.
+      session.drop();
+    }
+    launcher?.stop();
+    this.#failPending(new BrokerDisconnectedError(this.broker, 'disconnected by the client'));
+    this.#setState('disconnected');
+  }
+
+  async listAccounts(): Promise<BrokerAccount[]> {
+    return this.#config.accounts.map((accountId) => ({ accountId, name: accountId, canTrade: true }));
+  }
+
+  async placeOrder(request: PlaceOrderRequest): Promise<OrderAck> {
+    const existing = this.#byClOrdId.get(request.clientOrderId);
+    if (existing !== undefined) {
+      const state = this.#orders.get(existing)!;
+      if (state.order.status === 'rejected') {
+        throw new BrokerRejectedError(this.broker, state.order.reason ?? 'rejected');
+      }
+      return this.#ack(state);
+    }
+    const inflight = this.#pending.get(request.clientOrderId);
+    if (inflight?.kind === 'new') {
+      // The same intent id twice before the first answer: wait for that one order.
+      const report = await new Promise<ExecReport | undefined>((resolve, reject) => {
+        const prevResolve = inflight.resolve;
+        const prevReject = inflight.reject;
+        inflight.resolve = (r) => {
+          prevResolve(r);
+          resolve(r);
+        };
+        inflight.reject = (e) => {
+          prevReject(e);
+          reject(e);
+        };
+      });
+      return this.#ack(this.#orders.get(report!.orderId)!);
+    }
+    const session = await this.#readySoon();
+    const spec = this.#context.instruments.get(request.contract.root);
+    const body: FixFields = {
+      ClOrdID: request.clientOrderId,
+      Account: request.accountId,
+      ...this.#handlInst(),
+      ...this.#instrument(request.contract),
+      Side: request.side === 'buy' ? '1' : '2',
+      TransactTime: new Date(this.#context.clock.now()),
+      ...this.#qty(request.qty),
+      OrdType: ORD_TYPE_CODE[request.orderType],
+      TimeInForce: request.timeInForce === 'gtc' ? '1' : '0',
+      ...(this.#config.orderFields ?? {}),
+    };
+    if (request.limitTicks !== undefined)
+      body.Price = Number(ticksToPrice(request.limitTicks, spec.tickSize));
+    if (request.stopTicks !== undefined) body.StopPx = Number(ticksToPrice(request.stopTicks, spec.tickSize));
+    const report = await this.#request(request.clientOrderId, 'new', () => session.send('D', body), request);
+    return this.#ack(this.#orders.get(report!.orderId)!);
+  }
+
+  async modifyOrder(request: ModifyOrderRequest): Promise<void> {
+    const state = this.#working(request.orderId);
+    const session = this.#ready();
+    const o = state.order;
+    const spec = this.#context.instruments.get(o.contract.root);
+    const clOrdId = this.#nextClOrdId(state, 'r');
+    const limit = request.limitTicks ?? o.limitTicks;
+    const stop = request.stopTicks ?? o.stopTicks;
+    // A replace restates the whole order, not only what changed (FIX rule).
+    const body: FixFields = {
+      OrderID: o.orderId,
+      OrigClOrdID: state.currentClOrdId,
+      ClOrdID: clOrdId,
+      Account: o.accountId,
+      ...this.#handlInst(),
+      ...this.#instrument(o.contract),
+      Side: o.side === 'buy' ? '1' : '2',
+      TransactTime: new Date(this.#context.clock.now()),
+      ...this.#qty(request.qty ?? o.qty),
+      OrdType: ORD_TYPE_CODE[o.orderType],
+      ...(this.#config.orderFields ?? {}),
+    };
+    if (limit !== undefined) body.Price = Number(ticksToPrice(limit, spec.tickSize));
+    if (stop !== undefined) body.StopPx = Number(ticksToPrice(stop, spec.tickSize));
+    await this.#request(clOrdId, 'replace', () => session.send('G', body));
+  }
+
+  async cancelOrder(request: CancelOrderRequest): Promise<void> {
+    const state = this.#working(request.orderId);
+    const session = this.#ready();
+    const o = state.order;
+    const clOrdId = this.#nextClOrdId(state, 'c');
+    const body: FixFields = {
+      OrderID: o.orderId,
+      OrigClOrdID: state.currentClOrdId,
+      ClOrdID: clOrdId,
+      Account: o.accountId,
+      ...this.#instrument(o.contract),
+      Side: o.side === 'buy' ? '1' : '2',
+      TransactTime: new Date(this.#context.clock.now()),
+      // OrderQtyData is required on F in the 4.4 QuickFIX dictionary; 38 is optional in 4.2 but harmless.
+      ...this.#qty(o.qty),
+      ...(this.#config.orderFields ?? {}),
+    };
+    await this.#request(clOrdId, 'cancel', () => session.send('F', body));
+  }
+
+  /** FIX has no flatten message: cancel the working orders, then close the position at market. */
+  async flatten(request: FlattenRequest): Promise<void> {
+    const matches = (c: Contract) => request.contract === undefined || sameContract(c, request.contract);
+    const working = [...this.#orders.values()].filter(
+      (s) => s.order.accountId === request.accountId && isLive(s.order) && matches(s.order.contract),
+    );
+    await Promise.all(
+      working.map((s) => this.cancelOrder({ accountId: request.accountId, orderId: s.order.orderId })),
+    );
+    for (const p of this.#positions.values()) {
+      if (p.accountId !== request.accountId || p.netQty === 0 || !matches(p.contract)) continue;
+      await this.placeOrder({
+        accountId: request.accountId,
+        clientOrderId: `flat-${this.#context.clock.now().toString(36)}-${(++this.#requestSeq).toString(36)}`,
+        contract: p.contract,
+        side: p.netQty > 0 ? 'sell' : 'buy',
+        qty: Math.abs(p.netQty),
+        orderType: 'market',
+      });
+    }
+  }
+
+  async getPositions(accountId: string): Promise<BrokerPosition[]> {
+    return [...this.#positions.values()]
+      .filter((p) => p.accountId === accountId && p.netQty !== 0)
+      .map((p) => this.#position(p));
+  }
+
+  async getOpenOrders(accountId: string): Promise<BrokerOrder[]> {
+    return [...this.#orders.values()]
+      .filter((s) => s.order.accountId === accountId && isLive(s.order))
+      .map((s) => ({ ...s.order }));
+  }
+
+  async findOrderByClientId(accountId: string, clientOrderId: string): Promise<BrokerOrder | undefined> {
+    const id = this.#byClOrdId.get(clientOrderId);
+    const state = id === undefined ? undefined : this.#orders.get(id);
+    return state && state.order.accountId === accountId ? { ...state.order } : undefined;
+  }
+
+  onEvent(listener: (event: BrokerEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  health(): ConnectionHealth {
+    const h: ConnectionHealth = { state: this.#state };
+    if (this.#lastError !== undefined) h.lastError = this.#lastError;
+    return h;
+  }
+
+  // ── session ─────────────────────────────────────────────────────────────
+
+  #description(): ISessionDescription {
+    const c = this.#config;
+    const description: Record<string, unknown> = {
+      application: {
+        type: 'initiator',
+        name: `tradenova-${c.senderCompId}`,
+        protocol: 'ascii',
+        dictionary: c.dictionary ?? (c.version === '4.2' ? 'qf42' : 'qf44'),
+        tcp: { host: c.host, port: c.port },
+        reconnectSeconds: Math.ceil(c.reconnect.initialDelayMs / 1000),
+        connectTimeoutSeconds: c.connectTimeoutSeconds,
+      },
+      BeginString: c.version === '4.2' ? 'FIX.4.2' : 'FIX.4.4',
+      SenderCompId: c.senderCompId,
+      TargetCompID: c.targetCompId,
+      HeartBtInt: c.heartbeatSeconds,
+      EncryptMethod: 0,
+      ResetSeqNumFlag: c.resetSeqNumOnLogon,
+      // Never replay an old order after a reconnect: gap-fill and reconcile instead (copier rule).
+      store: c.storeDirectory
+        ? { type: 'file', directory: c.storeDirectory, resendGapFillOnly: true }
+        : { type: 'memory', resendGapFillOnly: true },
+    };
+    if (c.senderSubId) description.SenderSubID = c.senderSubId;
+    if (c.targetSubId) description.TargetSubID = c.targetSubId;
+    // The stock 4.2 dictionary has no 553/554 on Logon; only a custom dictionary may carry them.
+    if (c.version === '4.4' || c.dictionary) {
+      if (c.username !== undefined) description.Username = c.username;
+      if (c.password !== undefined) description.Password = c.password;
+    }
+    if (c.logonFields) description.Logon = { ...c.logonFields };
+    return description as unknown as ISessionDescription;
+  }
+
+  async #open(): Promise<void> {
+    const { launchFix, sharedMemoryStore } = await import('./client/session.js');
+    if (!this.#config.storeDirectory) this.#store ??= await sharedMemoryStore();
+    await new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const settle = (error?: Error) => {
+        if (settled) return;
+        settled = true;
+        if (error) reject(error);
+        else resolve();
+      };
+      launchFix(
+        this.#description(),
+        () => ({
+          onReady: (session) => {
+            this.#sessionStopped = new Promise<void>((r) => {
+              this.#markStopped = r;
+            });
+            this.#session = session;
+            this.#attempt = 0;
+            this.#lastError = undefined;
+            this.#setState('connected');
+            settle();
+          },
+          onMessage: (msgType, fields) => this.#onMessage(msgType, fields),
+          onStopped: (error, session) => {
+            if (this.#session === session) {
+              this.#session = undefined;
+              this.#markStopped();
+            }
+            const reason = error?.message ?? 'session ended';
+            this.#lastError = reason;
+            settle(new BrokerDisconnectedError(this.broker, `logon failed: ${reason}`));
+            this.#onDropped(reason);
+          },
+        }),
+        this.#store,
+      ).then(
+        (launcher) => {
+          this.#launcher = launcher;
+          launcher.done.then(
+            () => settle(new BrokerDisconnectedError(this.broker, 'session ended before logon')),
+            (e: unknown) => {
+              const message = e instanceof Error ? e.message : String(e);
+              this.#lastError = message;
+              settle(
+                new BrokerDisconnectedError(
+                  this.broker,
+                  `cannot reach ${this.#config.host}:${this.#config.port}: ${message}`,
+                ),
+              );
+              this.#onDropped(message);
+            },
+          );
+        },
+        (e: unknown) => settle(e instanceof Error ? e : new Error(String(e))),
+      );
+    });
+  }
+
+  #onDropped(reason: string): void {
+    this.#failPending(new BrokerDisconnectedError(this.broker, `session lost: ${reason}`));
+    if (!this.#wanted || this.#state === 'reconnecting' || this.#state === 'connecting') return;
+    this.#launcher?.stop();
+    this.#launcher = undefined;
+    this.#setState('reconnecting', reason);
+    this.#scheduleReconnect();
+  }
+
+  #scheduleReconnect(): void {
+    const { initialDelayMs, maxDelayMs } = this.#config.reconnect;
+    const delay = Math.min(maxDelayMs, initialDelayMs * 2 ** this.#attempt++);
+    this.#reconnectTimer = setTimeout(() => {
+      if (!this.#wanted) return;
+      this.#open().catch(() => {
+        this.#launcher?.stop();
+        this.#launcher = undefined;
+        if (this.#wanted) this.#scheduleReconnect();
+      });
+    }, delay);
+    this.#reconnectTimer.unref?.();
+  }
+
+  // ── inbound ─────────────────────────────────────────────────────────────
+
+  #onMessage(msgType: string, fields: FixFields): void {
+    try {
+      if (msgType === '8') this.#onExecReport(parseExecReport(this.#config.version, fields));
+      else if (msgType === '9') this.#onCancelReject(fields);
+      else if (msgType === 'j') this.#onBusinessReject(fields);
+    } catch (error) {
+      this.#context.logger.warn({ err: error, msgType }, 'fix: message not understood');
+    }
+  }
+
+  #onExecReport(r: ExecReport): void {
+    // Nothing twice: a PossDup resend or a repeated ExecID was already applied.
+    if (r.execId && this.#seenExecIds.has(r.execId)) {
+      this.#duplicatesIgnored++;
+      return;
+    }
+    if (r.execId) this.#seenExecIds.add(r.execId);
+    const pendingNew = r.clOrdId === undefined ? undefined : this.#pending.get(r.clOrdId);
+    let state = this.#stateOf(r);
+    if (!state) {
+      if (r.orderId === 'NONE' || !pendingNew?.request) {
+        if (r.kind === 'rejected' && pendingNew)
+          this.#settle(r.clOrdId!, undefined, rejectError(r.text ?? 'rejected', this.broker));
+        return;
+      }
+      state = this.#track(r, pendingNew.request);
+    }
+    const o = state.order;
+    const spec = this.#context.instruments.get(o.contract.root);
+    if (r.clOrdId !== undefined && r.kind === 'replaced') {
+      state.currentClOrdId = r.clOrdId;
+      this.#byClOrdId.set(r.clOrdId, o.orderId);
+    }
+    if (r.orderQty !== undefined && r.orderQty > 0) o.qty = r.orderQty;
+    if (r.price !== undefined && r.kind !== 'trade')
+      o.limitTicks = priceToTicks(r.price, spec.tickSize, '44');
+    if (r.stopPx !== undefined && r.kind !== 'trade')
+      o.stopTicks = priceToTicks(r.stopPx, spec.tickSize, '99');
+    o.filledQty = Math.max(o.filledQty, r.cumQty);
+    o.status = r.status;
+    if (r.text !== undefined && (r.kind === 'rejected' || r.kind === 'cancelled')) o.reason = r.text;
+    o.updatedAt = r.time ?? this.#context.clock.now();
+
+    if (r.kind === 'trade' && r.lastQty > 0 && r.lastPx !== undefined) {
+      const fill: BrokerFill = {
+        fillId: r.execId,
+        orderId: o.orderId,
+        accountId: o.accountId,
+        contract: o.contract,
+        side: o.side,
+        qty: r.lastQty,
+        priceTicks: priceToTicks(r.lastPx, spec.tickSize, '31'),
+        time: o.updatedAt,
+      };
+      if (o.clientOrderId !== undefined) fill.clientOrderId = o.clientOrderId;
+      this.#emit({ type: 'order-updated', order: { ...o } });
+      this.#emit({ type: 'order-filled', fill });
+      this.#emit({ type: 'position-updated', position: this.#applyFill(fill) });
+    } else {
+      this.#emit({ type: 'order-updated', order: { ...o } });
+    }
+
+    if (r.clOrdId === undefined) return;
+    const pending = this.#pending.get(r.clOrdId);
+    if (!pending) return;
+    if (r.kind === 'rejected')
+      this.#settle(r.clOrdId, undefined, rejectError(r.text ?? 'rejected', this.broker));
+    else if (pending.kind === 'new') this.#settle(r.clOrdId, r);
+    else if (pending.kind === 'cancel' && (r.kind === 'cancelled' || o.status === 'cancelled'))
+      this.#settle(r.clOrdId, r);
+    else if (pending.kind === 'replace' && r.kind === 'replaced') this.#settle(r.clOrdId, r);
+  }
+
+  #onCancelReject(f: FixFields): void {
+    const clOrdId = String(f.ClOrdID ?? '');
+    const orderId = String(f.OrderID ?? 'NONE');
+    this.#settle(
+      clOrdId,
+      undefined,
+      cancelRejectError(
+        orderId,
+        f.CxlRejReason === undefined ? undefined : String(f.CxlRejReason),
+        String(f.Text ?? ''),
+        this.broker,
+      ),
+    );
+  }
+
+  #onBusinessReject(f: FixFields): void {
+    const ref = String(f.BusinessRejectRefID ?? '');
+    this.#settle(
+      ref,
+      undefined,
+      rejectError(String(f.Text ?? `business reject 380=${String(f.BusinessRejectReason)}`), this.broker),
+    );
+  }
+
+  // ── helpers ─────────────────────────────────────────────────────────────
+
+  #stateOf(r: ExecReport): OrderState | undefined {
+    for (const id of [r.clOrdId, r.origClOrdId]) {
+      if (id === undefined) continue;
+      const orderId = this.#byClOrdId.get(id);
+      if (orderId !== undefined) return this.#orders.get(orderId);
+    }
+    return this.#orders.get(r.orderId);
+  }
+
+  #track(r: ExecReport, request: PlaceOrderRequest): OrderState {
+    const order: BrokerOrder = {
+      orderId: r.orderId,
+      clientOrderId: request.clientOrderId,
+      accountId: request.accountId,
+      contract: request.contract,
+      side: request.side,
+      qty: request.qty,
+      filledQty: 0,
+      orderType: request.orderType,
+      status: 'pending',
+      updatedAt: this.#context.clock.now(),
+    };
+    if (request.limitTicks !== undefined) order.limitTicks = request.limitTicks;
+    if (request.stopTicks !== undefined) order.stopTicks = request.stopTicks;
+    const state: OrderState = { order, currentClOrdId: request.clientOrderId };
+    this.#orders.set(order.orderId, state);
+    this.#byClOrdId.set(request.clientOrderId, order.orderId);
+    return state;
+  }
+
+  #applyFill(fill: BrokerFill): BrokerPosition {
+    const key = `${fill.accountId}\u0000${contractKey(fill.contract)}`;
+    let p = this.#positions.get(key);
+    if (!p) {
+      p = { accountId: fill.accountId, contract: fill.contract, netQty: 0, costTicks: 0 };
+      this.#positions.set(key, p);
+    }
+    const signed = fill.side === 'buy' ? fill.qty : -fill.qty;
+    const before = p.netQty;
+    const after = before + signed;
+    if (before === 0 || Math.sign(before) === Math.sign(signed)) {
+      p.costTicks += signed * fill.priceTicks;
+    } else if (Math.sign(after) === Math.sign(before) || after === 0) {
+      // Reducing: the open lots keep their average.
+      p.costTicks = after === 0 ? 0 : (p.costTicks / before) * after;
+    } else {
+      // Reversal: the remainder opens at the fill price.
+      p.costTicks = after * fill.priceTicks;
+    }
+    p.netQty = after;
+    return this.#position(p);
+  }
+
+  #position(p: PositionState): BrokerPosition {
+    return {
+      accountId: p.accountId,
+      contract: p.contract,
+      netQty: p.netQty,
+      avgPriceTicks: p.netQty === 0 ? 0 : p.costTicks / p.netQty,
+    };
+  }
+
+  #request(clOrdId: string, kind: Pending['kind'], send: () => void, request?: PlaceOrderRequest) {
+    return new Promise<ExecReport | undefined>((resolve, reject) => {
+      const timeoutMs = this.#config.requestTimeoutMs;
+      const timer = setTimeout(() => {
+        this.#pending.delete(clOrdId);
+        reject(new BrokerTimeoutError(this.broker, timeoutMs));
+      }, timeoutMs);
+      timer.unref?.();
+      const pending: Pending = { kind, resolve, reject, timer };
+      if (request) pending.request = request;
+      this.#pending.set(clOrdId, pending);
+      try {
+        send();
+      } catch (error) {
+        clearTimeout(timer);
+        this.#pending.delete(clOrdId);
+        reject(new BrokerDisconnectedError(this.broker, 'send failed', { cause: error }));
+      }
+    });
+  }
+
+  #settle(clOrdId: string, report: ExecReport | undefined, error?: Error): void {
+    const pending = this.#pending.get(clOrdId);
+    if (!pending) return;
+    this.#pending.delete(clOrdId);
+    clearTimeout(pending.timer);
+    if (error) pending.reject(error);
+    else pending.resolve(report);
+  }
+
+  #failPending(error: Error): void {
+    for (const id of [...this.#pending.keys()]) this.#settle(id, undefined, error);
+  }
+
+  #ready(): FixSessionHandle {
+    const session = this.#session;
+    if (!session?.ready) throw new BrokerDisconnectedError(this.broker, 'FIX session not logged on');
+    return session;
+  }
+
+  /**
+   * The session, waiting up to the request timeout while a reconnect is under way:
+   * a retry right after a dropped answer should reach the gateway, not fail at once.
+   */
+  async #readySoon(): Promise<FixSessionHandle> {
+    const deadline = Date.now() + this.#config.requestTimeoutMs;
+    while (!this.#session?.ready && this.#wanted && Date.now() < deadline) {
+      if (this.#state !== 'reconnecting' && this.#state !== 'connecting') break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return this.#ready();
+  }
+
+  #working(orderId: string): OrderState {
+    const state = this.#orders.get(orderId);
+    if (!state || !isLive(state.order)) throw new BrokerUnknownOrderError(this.broker, orderId);
+    return state;
+  }
+
+  #nextClOrdId(state: OrderState, kind: 'c' | 'r'): string {
+    // ClOrdIDs must be unique per session day: derive from the intent id so logs read back to it.
+    return `${state.order.clientOrderId ?? state.order.orderId}.${kind}${(++this.#requestSeq).toString(36)}`;
+  }
+
+  #handlInst(): FixFields {
+    // 21 is required in 4.2 and optional in 4.4; "1" = automated, no broker intervention.
+    return { HandlInst: '1' };
+  }
+
+  #instrument(contract: Contract): FixFields {
+    const fields = toFixInstrument(contract, this.#config.symbology, this.#context.instruments);
+    return this.#config.version === '4.4' ? { Instrument: { ...fields } } : { ...fields };
+  }
+
+  #qty(qty: number): FixFields {
+    return this.#config.version === '4.4' ? { OrderQtyData: { OrderQty: qty } } : { OrderQty: qty };
+  }
+
+  #ack(state: OrderState): OrderAck {
+    return {
+      orderId: state.order.orderId,
+      clientOrderId: state.order.clientOrderId ?? '',
+      status: state.order.status,
+      time: state.order.updatedAt,
+    };
+  }
+
+  #setState(state: ConnectionState, reason?: string): void {
+    if (state === this.#state) return;
+    this.#state = state;
+    const event: BrokerEvent = { type: 'connection-changed', state };
+    if (reason !== undefined) event.reason = reason;
+    this.#emit(event);
+  }
+
+  #emit(event: BrokerEvent): void {
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.#context.logger.error({ err: error, event: event.type }, 'fix: event listener threw');
+      }
+    }
+  }
+}
+
+function isLive(order: BrokerOrder): boolean {
+  return order.status === 'pending' || order.status === 'working' || order.status === 'partially-filled';
+}

@@ -1,0 +1,147 @@
+import type { BrokerOrderStatus, OrderType, Side } from '@tradenova/core';
+import type { FixFields } from './client/session.js';
+
+/** A FIX version this adapter speaks. */
+export type FixVersion = '4.2' | '4.4';
+
+/** What an ExecutionReport says happened, the same for 4.2 and 4.4. */
+export type ExecKind =
+  | 'new'
+  | 'pending'
+  | 'trade'
+  | 'cancelled'
+  | 'replaced'
+  | 'rejected'
+  | 'expired'
+  | 'status'
+  | 'trade-bust'
+  | 'other';
+
+/** An ExecutionReport normalized across versions. */
+export interface ExecReport {
+  kind: ExecKind;
+  orderId: string;
+  clOrdId?: string;
+  origClOrdId?: string;
+  execId: string;
+  status: BrokerOrderStatus;
+  account?: string;
+  side?: Side;
+  orderQty?: number;
+  orderType?: OrderType;
+  price?: string;
+  stopPx?: string;
+  lastQty: number;
+  lastPx?: string;
+  cumQty: number;
+  leavesQty: number;
+  text?: string;
+  possDup: boolean;
+  time?: number;
+}
+
+/** 39 OrdStatus → the contract's order status. */
+export function orderStatus(ordStatus: string): BrokerOrderStatus {
+  switch (ordStatus) {
+    case '0':
+    case '5':
+    case '6':
+    case 'E':
+      return 'working';
+    case '1':
+      return 'partially-filled';
+    case '2':
+      return 'filled';
+    case '3':
+    case '4':
+    case 'C':
+      return 'cancelled';
+    case '8':
+      return 'rejected';
+    default:
+      return 'pending';
+  }
+}
+
+/**
+ * The kind of an ExecutionReport. FIX 4.2 says "fill" with 150=1/2 and marks
+ * busts/corrections/status in 20 ExecTransType; FIX 4.4 dropped 20 and says
+ * "trade" with 150=F, status with 150=I and busts/corrections with 150=H/G.
+ */
+export function execKind(version: FixVersion, execType: string, execTransType?: string): ExecKind {
+  if (version === '4.2') {
+    if (execTransType === '1' || execTransType === '2') return 'trade-bust';
+    if (execTransType === '3') return 'status';
+    if (execType === '1' || execType === '2') return 'trade';
+  } else {
+    if (execType === 'F') return 'trade';
+    if (execType === 'I') return 'status';
+    if (execType === 'G' || execType === 'H') return 'trade-bust';
+  }
+  switch (execType) {
+    case '0':
+      return 'new';
+    case 'A':
+    case '6':
+    case 'E':
+      return 'pending';
+    case '4':
+      return 'cancelled';
+    case '5':
+      return 'replaced';
+    case '8':
+      return 'rejected';
+    case 'C':
+      return 'expired';
+    case 'D':
+      return 'status';
+    default:
+      return 'other';
+  }
+}
+
+const ORD_TYPES: Record<string, OrderType> = { '1': 'market', '2': 'limit', '3': 'stop', '4': 'stop-limit' };
+/** The contract's order type → 40 OrdType. */
+export const ORD_TYPE_CODE: Record<OrderType, string> = {
+  market: '1',
+  limit: '2',
+  stop: '3',
+  'stop-limit': '4',
+};
+
+const str = (v: unknown): string | undefined =>
+  v === undefined || v === null || v === '' ? undefined : v instanceof Date ? v.toISOString() : String(v);
+const num = (v: unknown): number => {
+  const n = Number(v);
+  return Number.isFinite(n) ? n : 0;
+};
+
+/** Reads an ExecutionReport (`8`) decoded by jspurefix. */
+export function parseExecReport(version: FixVersion, f: FixFields): ExecReport {
+  const report: ExecReport = {
+    kind: execKind(version, String(f.ExecType ?? ''), str(f.ExecTransType)),
+    orderId: str(f.OrderID) ?? 'NONE',
+    execId: str(f.ExecID) ?? '',
+    status: orderStatus(String(f.OrdStatus ?? '')),
+    // 32 is LastShares in 4.2 and LastQty in 4.4: the same tag under two names.
+    lastQty: num(f.LastQty ?? f.LastShares),
+    cumQty: num(f.CumQty),
+    leavesQty: num(f.LeavesQty),
+    possDup: f.PossDupFlag === true || f.PossDupFlag === 'Y',
+  };
+  const set = <K extends keyof ExecReport>(key: K, value: ExecReport[K] | undefined) => {
+    if (value !== undefined) report[key] = value;
+  };
+  set('clOrdId', str(f.ClOrdID));
+  set('origClOrdId', str(f.OrigClOrdID));
+  set('account', str(f.Account));
+  set('side', f.Side === '1' ? 'buy' : f.Side === '2' ? 'sell' : undefined);
+  set('orderQty', f.OrderQty === undefined ? undefined : num(f.OrderQty));
+  set('orderType', ORD_TYPES[String(f.OrdType ?? '')]);
+  set('price', str(f.Price));
+  set('stopPx', str(f.StopPx));
+  set('lastPx', str(f.LastPx));
+  set('text', str(f.Text));
+  if (f.TransactTime instanceof Date) report.time = f.TransactTime.getTime();
+  return report;
+}
