@@ -1,5 +1,4 @@
-import type { EngineEvent, Sink } from '@tradenova/core';
-import type { LeaderActivity } from './leader-source.js';
+import type { EngineEvent, LeaderActivity, Sink } from '@tradenova/core';
 
 /**
  * The `--json` / no-TTY output: one engine event per line, exactly as the

@@ -7,6 +7,8 @@ import {
   defaultInstruments,
   type Engine,
   type EngineConfig,
+  type LeaderActivity,
+  LeaderSignalSource,
   type Logger,
   PaperBroker,
   parseMoney,
@@ -19,7 +21,6 @@ import { resolvePlugin } from '../brokers/plugins.js';
 import { type RunningSimulator, startSimulator } from '../brokers/simulators.js';
 import { CliError } from '../errors.js';
 import { IntentLedger } from './accounting.js';
-import { BrokerLeaderSource, type LeaderActivity } from './leader-source.js';
 
 /**
  * Connection options the CLI reads itself and never hands to an adapter:
@@ -151,9 +152,11 @@ export async function openSession(config: EngineConfig, options: SessionOptions 
   const leaderConnection = connections[leaderKey]!;
   const listeners = new Set<(a: LeaderActivity) => void>();
   engine.addSource(
-    new BrokerLeaderSource({
+    new LeaderSignalSource({
       connection: leaderConnection,
       accountId: config.leader.account,
+      clock: systemClock,
+      instruments: defaultInstruments,
       onLeaderFill: (fill: BrokerFill) => engine.applyLeaderFill(fill),
       onActivity: (a) => {
         for (const l of listeners) l(a);

@@ -1,4 +1,4 @@
-import type { BrokerConnection, BrokerEvent, BrokerFill } from '../adapter/contract.js';
+import type { BrokerConnection, BrokerEvent, BrokerFill, BrokerOrderStatus } from '../adapter/contract.js';
 import { type EventBus, InMemoryBus } from '../bus/bus.js';
 import type { EngineEvent, IntentOutcome } from '../bus/events.js';
 import { type Clock, systemClock, type Timer } from '../clock/clock.js';
@@ -448,6 +448,8 @@ class CopyEngine implements Engine {
         ? await f.connection.findOrderByClientId(f.accountId, id)
         : (await f.connection.getOpenOrders(f.accountId)).find((o) => o.clientOrderId === id);
       f.unknown.delete(id);
+      // Only a working order is still on its way; anything else no longer counts for the firm rule.
+      if (!found || (found.status !== 'working' && found.status !== 'partially-filled')) f.endInFlight(id);
       if (found && found.status !== 'rejected') {
         if (leaderOrderId !== undefined && intent.leg !== 'close' && !f.orders.has(leaderOrderId)) {
           f.orders.set(leaderOrderId, {
@@ -780,8 +782,11 @@ class CopyEngine implements Engine {
     for (const other of this.#followers.values()) {
       if (other === f || other.config.firm !== firm) continue;
       for (const p of this.#tracker.netPositions(other.name)) {
-        if (!other.closing.has(contractKey(p.contract))) out.push({ accountId: other.name, ...p });
+        if (!other.isClosing(contractKey(p.contract))) out.push({ accountId: other.name, ...p });
       }
+      // Entries sent but not yet reported filled are exposure too: two accounts opening
+      // opposite ways at once would otherwise both pass.
+      for (const p of other.openingExposure()) out.push({ accountId: other.name, ...p });
     }
     return out;
   }
@@ -796,8 +801,8 @@ class CopyEngine implements Engine {
     if (block) return this.#block(f, intent, block);
     this.#emit({ type: 'intent-created', time: this.#clock.now(), intent });
     f.risk.recordOrder(this.#clock.now());
-    const closingKey = intent.reducing ? contractKey(intent.contract) : undefined;
-    if (closingKey) f.closing.add(closingKey);
+    const signedQty = intent.side === 'buy' ? intent.qty : -intent.qty;
+    f.startInFlight(intent.intentId, intent.contract, signedQty, intent.reducing);
     const outcome = (o: IntentOutcome, extra?: Partial<SignalOutcome>) => outcomeOf(intent, o, extra);
     // A broker without native brackets gets the entry alone; the engine places the children as it fills.
     const managed = intent.bracket !== undefined && !f.connection.capabilities.brackets;
@@ -848,9 +853,10 @@ class CopyEngine implements Engine {
       const filled = ack.status === 'filled' || this.#filledIntents.has(intent.intentId);
       return outcome(filled ? 'filled' : 'placed', { latencyMs });
     } catch (error) {
-      return this.#placeFailed(f, intent, error, leaderOrderId);
-    } finally {
-      if (closingKey) f.closing.delete(closingKey);
+      const failed = this.#placeFailed(f, intent, error, leaderOrderId);
+      // A timed-out close may still fill: it keeps counting until reconciliation or a flat position.
+      if (failed.outcome !== 'timed-out') f.endInFlight(intent.intentId);
+      return failed;
     }
   }
 
@@ -1066,6 +1072,8 @@ class CopyEngine implements Engine {
         break;
       case 'order-updated': {
         const f = this.#byAccount.get(`${connectionKey}\u0000${event.order.accountId}`);
+        if (f && event.order.clientOrderId !== undefined && isEnded(event.order.status))
+          f.endInFlight(event.order.clientOrderId);
         if (f && event.order.status === 'cancelled') {
           this.#emit({
             type: 'order-cancelled',
@@ -1123,7 +1131,11 @@ class CopyEngine implements Engine {
     if (!tracked) return;
     // The tracker keys by follower name; the event names the broker account.
     const position = { ...tracked, accountId: f.accountId };
-    if (fill.clientOrderId !== undefined) this.#filledIntents.add(fill.clientOrderId);
+    if (fill.clientOrderId !== undefined) {
+      this.#filledIntents.add(fill.clientOrderId);
+      f.inFlightFilled(fill.clientOrderId, fill.qty);
+    }
+    if (tracked.netQty === 0) f.endClosing(contractKey(fill.contract));
     const now = this.#clock.now();
     this.#emit({ type: 'order-filled', time: now, follower: f.name, execution });
     this.#emit({ type: 'position-updated', time: now, follower: f.name, position });
@@ -1323,4 +1335,9 @@ function scaleModifiedQty(
     tickValue,
   });
   return result.ok ? result.qty : 0;
+}
+
+/** An order that will not fill any further. */
+function isEnded(status: BrokerOrderStatus): boolean {
+  return status === 'cancelled' || status === 'rejected';
 }

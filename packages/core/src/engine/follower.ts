@@ -1,6 +1,6 @@
 import type { BrokerConnection } from '../adapter/contract.js';
 import type { FollowerConfig } from '../config/schema.js';
-import type { Contract } from '../instruments/contract.js';
+import { type Contract, contractKey } from '../instruments/contract.js';
 import type { OrderType, Side } from '../model/common.js';
 import type { OrderIntent } from '../model/intent.js';
 import type { Money } from '../money/money.js';
@@ -21,6 +21,16 @@ export interface FollowerOrderRef {
   orderType: OrderType;
 }
 
+interface InFlightOrder {
+  key: string;
+  contract: Contract;
+  /** +1 for a buy, -1 for a sell. */
+  sign: number;
+  /** Quantity still to fill. */
+  remaining: number;
+  reducing: boolean;
+}
+
 /** Everything the engine keeps for one follower at run time. */
 export class FollowerRuntime {
   readonly queue = new SerialQueue();
@@ -30,10 +40,12 @@ export class FollowerRuntime {
   /** An automatic flatten is queued or running; further triggers wait for it. */
   flattening = false;
   /**
-   * Contracts with a reducing order in flight: for the firm rule this account is
-   * already leaving them, so another account's reversal may open the other way.
+   * Orders sent and not yet filled, by intent id, for the firm rule: a reducing one means
+   * this account is already leaving its contract, so another account's reversal may open
+   * the other way; an opening one counts as exposure before its fill is reported. Held
+   * until the fill report, not the ack: on a wire the ack comes first.
    */
-  readonly closing = new Set<string>();
+  readonly #inFlight = new Map<string, InFlightOrder>();
   /** Intents sent whose outcome is unknown (timeout, dropped socket) until reconciliation settles them. */
   readonly unknown = new Map<string, { intent: OrderIntent; leaderOrderId?: string }>();
   /**
@@ -53,6 +65,53 @@ export class FollowerRuntime {
     readonly risk: AccountRiskState,
     readonly startingBalance: Money,
   ) {}
+
+  /** An order was sent; `signedQty` is positive for a buy. */
+  startInFlight(intentId: string, contract: Contract, signedQty: number, reducing: boolean): void {
+    this.#inFlight.set(intentId, {
+      key: contractKey(contract),
+      contract,
+      sign: Math.sign(signedQty),
+      remaining: Math.abs(signedQty),
+      reducing,
+    });
+  }
+
+  /** `qty` of an order filled; it stops counting once all of it has. */
+  inFlightFilled(intentId: string, qty: number): void {
+    const o = this.#inFlight.get(intentId);
+    if (!o) return;
+    o.remaining -= qty;
+    if (o.remaining <= 0) this.#inFlight.delete(intentId);
+  }
+
+  /** The order ended some other way (rejected, failed, cancelled). */
+  endInFlight(intentId: string): void {
+    this.#inFlight.delete(intentId);
+  }
+
+  /** The position on `key` went flat: nothing is leaving it any more. */
+  endClosing(key: string): void {
+    for (const [id, o] of this.#inFlight) if (o.reducing && o.key === key) this.#inFlight.delete(id);
+  }
+
+  /** Whether a reducing order on the contract `key` is still on its way. */
+  isClosing(key: string): boolean {
+    for (const o of this.#inFlight.values()) if (o.reducing && o.key === key) return true;
+    return false;
+  }
+
+  /** Signed quantity of opening orders sent and not yet filled, per contract. */
+  openingExposure(): { contract: Contract; netQty: number }[] {
+    const byKey = new Map<string, { contract: Contract; netQty: number }>();
+    for (const o of this.#inFlight.values()) {
+      if (o.reducing) continue;
+      const e = byKey.get(o.key) ?? { contract: o.contract, netQty: 0 };
+      e.netQty += o.sign * o.remaining;
+      byKey.set(o.key, e);
+    }
+    return [...byKey.values()];
+  }
 
   get name(): string {
     return this.config.name;

@@ -6,6 +6,11 @@
 export class ExchangeFaults {
   /** Added to every request's latency, in ms. */
   extraLatencyMs = 0;
+  /**
+   * Delay, in ms, before order, fill and position reports reach listeners. A request's own
+   * answer is not delayed, so an ack can arrive before the fill report, as on a real wire.
+   */
+  reportDelayMs = 0;
   /** Set by a test; simulators answer requests with their protocol's token-expired error while it is true. */
   tokenExpired = false;
   #rejects: string[] = [];
@@ -24,6 +29,7 @@ export class ExchangeFaults {
   /** Clears every pending fault. */
   reset(): void {
     this.extraLatencyMs = 0;
+    this.reportDelayMs = 0;
     this.tokenExpired = false;
     this.#rejects = [];
     this.#rateLimits = [];

@@ -621,6 +621,15 @@ export class SimulatedExchange {
   }
 
   #emit(event: BrokerEvent): void {
+    const delay = this.faults.reportDelayMs;
+    if (delay > 0) {
+      this.clock.setTimer(delay, () => this.#deliver(event));
+      return;
+    }
+    this.#deliver(event);
+  }
+
+  #deliver(event: BrokerEvent): void {
     for (const listener of [...this.#listeners]) {
       try {
         listener(event);

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import type { EngineEvent } from '../../src/index.js';
+import { paperEngine } from './harness.js';
+
+const blocked = (events: EngineEvent[]) =>
+  events.filter((e) => e.type === 'order-blocked').map((e) => (e.type === 'order-blocked' ? e.reason : ''));
+
+describe('the firm rule during a reversal', () => {
+  it('lets every account of a firm reverse when the close legs are acknowledged before they fill', async () => {
+    const { leaderMarket, net, events, exchange, clock } = await paperEngine(
+      [
+        { name: 'a', account: 'A', firm: 'apex' },
+        { name: 'b', account: 'B', firm: 'apex' },
+        { name: 'c', account: 'C', firm: 'apex' },
+      ],
+      { latencyMs: 5 },
+    );
+    // Fill reports lag the acks, as on a wire: each account is between "close acked" and "close filled".
+    exchange.faults.reportDelayMs = 30;
+    await leaderMarket('s1', 'buy', 2, '21000.25');
+    expect([net('a'), net('b'), net('c')]).toEqual([2, 2, 2]);
+    await leaderMarket('s2', 'sell', 4, '21000.00');
+    await clock.advanceBy(100);
+    expect(blocked(events)).toEqual([]);
+    expect([net('a'), net('b'), net('c')]).toEqual([-2, -2, -2]);
+  });
+
+  it('still blocks an opposite position when no account of the firm is leaving its own', async () => {
+    const { leaderMarket, net, events, exchange } = await paperEngine(
+      [
+        { name: 'a', account: 'A', firm: 'apex' },
+        { name: 'inv', account: 'B', firm: 'apex', inverse: true },
+      ],
+      { latencyMs: 5 },
+    );
+    exchange.faults.reportDelayMs = 30;
+    await leaderMarket('s1', 'buy', 2, '21000.25');
+    // Whichever account fills first, the other would be opposite it: exactly one is blocked.
+    expect(blocked(events)).toEqual(['OPPOSITE_POSITION']);
+    expect(Math.abs(net('a')) + Math.abs(net('inv'))).toBe(2);
+  });
+});
