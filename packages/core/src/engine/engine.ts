@@ -36,7 +36,7 @@ import {
 import { RiskReason } from '../risk/reasons.js';
 import { scaleEntryQty } from '../scaling/scale.js';
 import { type Logger, silentLogger } from '../util/logger.js';
-import { FollowerRuntime } from './follower.js';
+import { type FollowerOrderRef, FollowerRuntime } from './follower.js';
 import { followerTicks, mapContract, planNewOrderIntents, prepareNewOrder } from './intents.js';
 import { type ManagedBracket, planChildren } from './managed-bracket.js';
 import { planReconciliation, type ReconcileLine, type ReconcilePolicy } from './reconcile.js';
@@ -913,21 +913,19 @@ class CopyEngine implements Engine {
       return [outcomeOf(intent, 'skipped', { reason: 'no copied order' })];
     }
     const leg = signal.leg ?? 'entry';
-    const orderId =
-      leg === 'entry' ? ref.orderId : leg === 'stop-loss' ? ref.stopLossOrderId : ref.takeProfitOrderId;
-    if (orderId === undefined) {
-      return [outcomeOf(intent, 'skipped', { reason: `no ${leg} order` })];
-    }
     const spec = this.#instruments.get(ref.contract.root);
     const inverse = f.config.inverse;
     // An inverse follower's stop-loss copies the leader's take-profit.
+    const child: 'stop-loss' | 'take-profit' | undefined =
+      leg === 'entry' ? undefined : inverse ? (leg === 'stop-loss' ? 'take-profit' : 'stop-loss') : leg;
     const targetOrderId =
-      inverse && leg === 'stop-loss'
-        ? ref.takeProfitOrderId
-        : inverse && leg === 'take-profit'
-          ? ref.stopLossOrderId
-          : orderId;
+      child === undefined ? ref.orderId : child === 'stop-loss' ? ref.stopLossOrderId : ref.takeProfitOrderId;
     if (targetOrderId === undefined) {
+      const price = signal.stopPrice ?? signal.limitPrice;
+      if (child !== undefined && price !== undefined) {
+        // The leader added a protective order after its entry: the follower gets its own.
+        return [await this.#addChildLater(f, ref, signal, intent, child, followerTicks(price, spec))];
+      }
       return [outcomeOf(intent, 'skipped', { reason: `no ${leg} order` })];
     }
     Object.assign(intent, { side: ref.side, targetIntentId: ref.intentId, reducing: leg !== 'entry' });
@@ -951,7 +949,6 @@ class CopyEngine implements Engine {
       if (limit !== undefined) request.limitTicks = followerTicks(limit, spec);
       if (stop !== undefined) request.stopTicks = followerTicks(stop, spec);
     } else if (price !== undefined) {
-      const child = inverse ? (leg === 'stop-loss' ? 'take-profit' : 'stop-loss') : leg;
       if (child === 'stop-loss') request.stopTicks = followerTicks(price, spec);
       else request.limitTicks = followerTicks(price, spec);
     }
@@ -983,6 +980,67 @@ class CopyEngine implements Engine {
     } catch (error) {
       return [this.#placeFailed(f, intent, error)];
     }
+  }
+
+  /**
+   * A stop-loss or take-profit the leader attached after its entry. The follower's copy is
+   * engine-managed (placed, resized and cancelled with the other child as a pair), sized to
+   * the follower's position in the entry's direction.
+   */
+  async #addChildLater(
+    f: FollowerRuntime,
+    ref: FollowerOrderRef,
+    signal: ModifyOrderSignal,
+    intent: OrderIntent,
+    which: 'stop-loss' | 'take-profit',
+    ticks: Ticks,
+  ): Promise<SignalOutcome> {
+    const existing = f.brackets.get(ref.intentId);
+    const sibling = which === 'stop-loss' ? ref.takeProfitOrderId : ref.stopLossOrderId;
+    if (!existing && sibling !== undefined) {
+      // The other child is the broker's own bracket leg: a separate order would not be
+      // one-cancels-other with it, and a lone fill of either could open a new position.
+      return outcomeOf(intent, 'skipped', {
+        reason: `cannot add a ${which} beside the broker-held bracket; ${f.name} keeps its ${which === 'stop-loss' ? 'take-profit' : 'stop-loss'} only`,
+      });
+    }
+    const net = this.#tracker.netQty(f.name, ref.contract);
+    // An entry still working gets its child as it fills (the managed pair follows each fill).
+    const entryFilled = this.#filledIntents.has(ref.intentId);
+    const open = entryFilled ? (ref.side === 'buy' ? Math.max(0, net) : Math.max(0, -net)) : 0;
+    if (!existing && entryFilled && open === 0) {
+      return outcomeOf(intent, 'skipped', {
+        reason: `no ${ref.side === 'buy' ? 'long' : 'short'} position to protect`,
+      });
+    }
+    const b: ManagedBracket = existing ?? {
+      entry: {
+        ...intent,
+        intentId: ref.intentId,
+        contract: ref.contract,
+        side: ref.side,
+        leg: 'entry',
+        qty: open,
+      },
+      leaderOrderId: signal.leaderOrderId,
+      filled: open,
+    };
+    if (!existing) f.brackets.set(ref.intentId, b);
+    const slot = which === 'stop-loss' ? 'stopLoss' : 'takeProfit';
+    const current = b[slot];
+    if (current) current.ticks = ticks;
+    else {
+      const c = { intentId: intentId(signal.signalId, f.name, which), qty: 0, filled: 0, ticks };
+      b[slot] = c;
+      f.brackets.set(c.intentId, b);
+    }
+    await this.#syncBracket(f, b);
+    const placed = b[slot]?.orderId !== undefined;
+    return outcomeOf(intent, placed ? 'placed' : 'skipped', {
+      ...(placed
+        ? { latencyMs: this.#clock.now() - signal.receivedAt }
+        : { reason: `${which} waits for the entry to fill` }),
+    });
   }
 
   async #copyCancel(f: FollowerRuntime, signal: CancelOrderSignal): Promise<SignalOutcome[]> {
