@@ -158,6 +158,9 @@ export async function openSession(config: EngineConfig, options: SessionOptions 
       clock: systemClock,
       instruments: defaultInstruments,
       onLeaderFill: (fill: BrokerFill) => engine.applyLeaderFill(fill),
+      onLeaderPositions: (held) => {
+        for (const p of held) engine.seedLeaderPosition(p.contract, p.netQty);
+      },
       onActivity: (a) => {
         for (const l of listeners) l(a);
       },

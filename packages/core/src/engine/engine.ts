@@ -1,4 +1,10 @@
-import type { BrokerConnection, BrokerEvent, BrokerFill, BrokerOrderStatus } from '../adapter/contract.js';
+import type {
+  BrokerConnection,
+  BrokerEvent,
+  BrokerFill,
+  BrokerOrderStatus,
+  BrokerPosition,
+} from '../adapter/contract.js';
 import { type EventBus, InMemoryBus } from '../bus/bus.js';
 import type { EngineEvent, IntentOutcome } from '../bus/events.js';
 import { type Clock, systemClock, type Timer } from '../clock/clock.js';
@@ -134,6 +140,11 @@ export interface Engine {
   submit(signal: TradeSignal | unknown, meta?: { line?: number }): Promise<SignalResult>;
   /** Records a leader fill: the leader position that exits and reversals are scaled against. */
   applyLeaderFill(fill: { contract: Contract; side: Side; qty: number; priceTicks: Ticks }): void;
+  /**
+   * Sets the leader's position in one contract, as its broker reports it: what a run
+   * started with the leader already in a trade scales exits against.
+   */
+  seedLeaderPosition(contract: Contract, netQty: number): void;
   /** Records a market price (marks unrealized P&L, resolves tick brackets, runs loss checks). */
   mark(contract: Contract, price: { last?: Ticks; bid?: Ticks; ask?: Ticks }): void;
   /** Runs time-based rules (flat-by, session rollover) at the clock's now. */
@@ -283,6 +294,7 @@ class CopyEngine implements Engine {
       this.#unsubscribe.push(connection.onEvent((event) => this.#onBrokerEvent(key, event)));
     }
     await Promise.all(Object.values(this.#connections).map((c) => c.connect()));
+    await Promise.all([...this.#followers.values()].map((f) => this.#seedFollower(f)));
     for (const source of this.#sources) await source.start((s) => this.submit(s));
     if (this.#useTimers) this.#armTimer();
   }
@@ -1293,6 +1305,48 @@ class CopyEngine implements Engine {
     const ref = f.orders.get(key);
     f.orders.delete(key);
     return ref?.orderId;
+  }
+
+  seedLeaderPosition(contract: Contract, netQty: number): void {
+    this.#leader.set(contractKey(contract), netQty);
+  }
+
+  /**
+   * Books what a follower already holds at its broker when the run starts, so exits and
+   * risk rules see it. The average price is rounded to a whole tick (a baseline's P&L can
+   * be off by at most half a tick per contract); a broker that cannot answer leaves the
+   * account as tracked, logged, for reconciliation to settle.
+   */
+  async #seedFollower(f: FollowerRuntime): Promise<void> {
+    let held: BrokerPosition[];
+    try {
+      held = await f.connection.getPositions(f.accountId);
+    } catch (error) {
+      this.#log.warn({ err: error, follower: f.name }, 'could not read positions at start');
+      return;
+    }
+    for (const p of held) {
+      if (p.netQty === 0 || this.#tracker.netQty(f.name, p.contract) !== 0) continue;
+      const execution: Execution = {
+        executionId: `baseline:${f.accountId}:${contractKey(p.contract)}`,
+        orderId: 'baseline',
+        broker: f.connection.broker,
+        accountId: f.accountId,
+        contract: p.contract,
+        side: p.netQty > 0 ? 'buy' : 'sell',
+        qty: Math.abs(p.netQty),
+        priceTicks: Math.round(p.avgPriceTicks) as Ticks,
+        time: this.#clock.now(),
+      };
+      const tracked = this.#tracker.applyExecution(execution, f.name);
+      if (tracked)
+        this.#emit({
+          type: 'position-updated',
+          time: this.#clock.now(),
+          follower: f.name,
+          position: { ...tracked, accountId: f.accountId },
+        });
+    }
   }
 
   applyLeaderFill(fill: { contract: Contract; side: Side; qty: number; priceTicks: Ticks }): void {

@@ -44,7 +44,13 @@
  * - A leader flatten arrives as cancels and a market order; it is copied as those (a
  *   `flatten` signal is never produced: a broker does not say why an order was cancelled).
  */
-import type { BrokerConnection, BrokerEvent, BrokerFill, BrokerOrder } from '../adapter/contract.js';
+import type {
+  BrokerConnection,
+  BrokerEvent,
+  BrokerFill,
+  BrokerOrder,
+  BrokerPosition,
+} from '../adapter/contract.js';
 import type { Clock } from '../clock/clock.js';
 import type { SignalResult, Source } from '../engine/engine.js';
 import { contractKey } from '../instruments/contract.js';
@@ -74,6 +80,11 @@ export interface LeaderSignalSourceOptions {
   onLeaderFill: (fill: BrokerFill) => void;
   /** What the leader did, as text, for a dashboard. */
   onActivity?: (activity: LeaderActivity) => void;
+  /**
+   * The leader's positions as its broker reports them when the source starts (the
+   * engine's `seedLeaderPosition`), so a run started mid-trade scales exits right.
+   */
+  onLeaderPositions?: (positions: BrokerPosition[]) => void;
   logger?: Logger;
   /** Finished orders remembered for de-duplication (default 10 000); older ones are forgotten. */
   rememberOrders?: number;
@@ -180,6 +191,14 @@ export class LeaderSignalSource implements Source {
       }
     } catch (error) {
       this.#log.warn({ err: error }, 'could not read the leader open orders at start');
+    }
+    const onPositions = this.#options.onLeaderPositions;
+    if (onPositions) {
+      try {
+        onPositions(await this.#options.connection.getPositions(this.#options.accountId));
+      } catch (error) {
+        this.#log.warn({ err: error }, 'could not read the leader positions at start');
+      }
     }
   }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { SignalOutcome, SignalResult } from '../../src/index.js';
 import { MNQ, paperEngine } from './harness.js';
 
 /** A leader modify of one bracket leg, as the leader source sends when a child appears after the entry. */
@@ -10,6 +11,12 @@ function addLeg(leg: 'stop-loss' | 'take-profit', price: string, id: string, lea
     leg,
     ...(leg === 'stop-loss' ? { stopPrice: price } : { limitPrice: price }),
   };
+}
+
+/** The per-follower outcomes of a signal that was accepted. */
+function outcomes(r: SignalResult): SignalOutcome[] {
+  if (!r.ok) throw new Error(`signal refused: ${r.error.message}`);
+  return r.outcomes;
 }
 
 describe('a protective order the leader adds after its entry', () => {
@@ -28,7 +35,7 @@ describe('a protective order the leader adds after its entry', () => {
 
     const r1 = engine.submit({ ...addLeg('stop-loss', '20990.00', 's2'), time: clock.now() });
     await clock.runUntilIdle();
-    expect((await r1).outcomes.map((o) => o.outcome)).toEqual(['placed', 'placed']);
+    expect(outcomes(await r1).map((o) => o.outcome)).toEqual(['placed', 'placed']);
     expect(open('A')).toEqual(['stop:sell1@83960']);
     expect(open('B')).toEqual(['stop:sell6@83960']);
 
@@ -78,7 +85,7 @@ describe('a protective order the leader adds after its entry', () => {
     await clock.runUntilIdle();
     const r = await engine.submit({ ...addLeg('stop-loss', '20990.00', 's2'), time: clock.now() });
     await clock.runUntilIdle();
-    expect(r.outcomes[0]).toMatchObject({
+    expect(outcomes(r)[0]).toMatchObject({
       outcome: 'skipped',
       reason: 'stop-loss waits for the entry to fill',
     });
@@ -95,12 +102,19 @@ describe('a protective order the leader adds after its entry', () => {
     const { leaderMarket, engine, exchange, clock, net } = await paperEngine([{ name: 'a', account: 'A' }]);
     await leaderMarket('s1', 'buy', 1, '21000.25');
     // The follower's own position was closed at its broker, outside the copy.
-    await exchange.placeOrder({ accountId: 'A', contract: MNQ, side: 'sell', qty: 1, orderType: 'market' });
+    await exchange.placeOrder({
+      accountId: 'A',
+      clientOrderId: 'by-hand',
+      contract: MNQ,
+      side: 'sell',
+      qty: 1,
+      orderType: 'market',
+    });
     await clock.runUntilIdle();
     expect(net('a')).toBe(0);
     const r = await engine.submit({ ...addLeg('stop-loss', '20990.00', 's2'), time: clock.now() });
     await clock.runUntilIdle();
-    expect(r.outcomes[0]).toMatchObject({ outcome: 'skipped', reason: 'no long position to protect' });
+    expect(outcomes(r)[0]).toMatchObject({ outcome: 'skipped', reason: 'no long position to protect' });
     expect(exchange.getOpenOrders('A')).toEqual([]);
   });
 });
