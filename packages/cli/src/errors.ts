@@ -1,4 +1,5 @@
 import { ConfigError, TradeNovaError } from '@tradenova/core';
+import { ServiceUnavailableError } from './services/errors.js';
 
 /** Documented exit codes (docs/cli.md). */
 export const ExitCode = {
@@ -26,6 +27,9 @@ export class CliError extends Error {
 /** Turns any thrown value into the message and exit code the user sees. */
 export function describeFailure(error: unknown): { message: string; exitCode: number } {
   if (error instanceof CliError) return { message: error.message, exitCode: error.exitCode };
+  // Kafka, PostgreSQL or Redis not answering (services/errors.ts): the message names which and where.
+  if (error instanceof ServiceUnavailableError)
+    return { message: `${error.code}: ${error.message}`, exitCode: error.exitCode };
   if (error instanceof ConfigError) return { message: error.message, exitCode: ExitCode.BadInput };
   if (error instanceof TradeNovaError)
     return { message: `${error.code}: ${error.message}`, exitCode: ExitCode.BadInput };

@@ -81,6 +81,19 @@ export function buildProgram(io: CommandIo, result: { exitCode: number }): Comma
       result.exitCode = 0;
     });
 
+  program
+    .command('init')
+    .description('write a commented config: asks on a terminal, or takes the accounts as flags')
+    .option('--broker <name...>', 'broker(s) in use; with one, accounts may leave out "broker:"')
+    .option('--leader <account>', 'the leader: [broker:]account')
+    .option('--follower <account...>', 'a follower: [name=][broker:]account (repeatable)')
+    .option('--out <file>', 'where to write it', 'tradenova.yaml')
+    .option('--force', 'replace the file if it exists')
+    .action(async (opts) => {
+      const { initCommand } = await import('./commands/init.js');
+      result.exitCode = await initCommand(opts, { ...io, stdin: process.stdin });
+    });
+
   registerLiveCommands(program, io, result);
   return program;
 }

@@ -74,6 +74,17 @@ describe('replay --brokers simulated', () => {
     expect(wire.report.accounts.every((a: { broker: string }) => a.broker === 'projectx')).toBe(true);
     expect(outcome(wire.report)).toEqual(outcome(paper.report));
   });
+
+  it('copies through the FIX 4.4 simulator (jspurefix acceptor over TCP) with the same outcome as the paper broker', async () => {
+    const config = join(root, 'examples/fix.yaml');
+    const paper = await replayJson(['--brokers', 'paper'], config);
+    const wire = await replayJson(['--brokers', 'simulated'], config);
+    expect(wire.err).toBe('');
+    expect(wire.code).toBe(0);
+    expect(wire.report.accounts.every((a: { broker: string }) => a.broker === 'fix')).toBe(true);
+    expect(outcome(wire.report)).toEqual(outcome(paper.report));
+    expect(wire.report.accounts[0].fills.length).toBeGreaterThan(5);
+  });
 });
 
 describe('adapter resolution', () => {
@@ -109,6 +120,48 @@ describe('tradenova sim', () => {
     });
     expect(res.status).toBe(200);
     expect(out()).toMatch(/accounts\s+SIM1, SIM2/);
+    stop();
+    expect(await run).toBe(0);
+  });
+
+  it('serves FIX 4.4 on the given port until stopped: a raw Logon is answered', async () => {
+    const c = captureIo();
+    let stop!: () => void;
+    const stopped = new Promise<void>((r) => {
+      stop = r;
+    });
+    const run = simCommand('fix', { port: 0 }, c.io, stopped);
+    await expect.poll(() => c.stdout(), { timeout: 10_000 }).toMatch(/fix\s+127\.0\.0\.1:\d+/);
+    const port = Number(/fix\s+127\.0\.0\.1:(\d+)/.exec(c.stdout())![1]);
+    const { RawFixClient } = await import('../../adapter-others/test/fix/raw-client.js');
+    const client = await RawFixClient.open(port, { beginString: 'FIX.4.4', sender: 'CLI', target: 'FIXSIM' });
+    client.logon(1);
+    expect((await client.next('A')).get(56)).toBe('CLI');
+    client.close();
+    expect(c.stdout()).toMatch(/accounts\s+FIX1, FIX2/);
+    stop();
+    expect(await run).toBe(0);
+  });
+
+  it('serves dxLink quotes that random-walk once a symbol is subscribed', async () => {
+    const c = captureIo();
+    let stop!: () => void;
+    const stopped = new Promise<void>((r) => {
+      stop = r;
+    });
+    const run = simCommand('dxfeed', { port: 0 }, c.io, stopped);
+    await expect.poll(() => c.stdout(), { timeout: 10_000 }).toMatch(/dxlink\s+ws:\/\/127\.0\.0\.1:\d+/);
+    const url = /dxlink\s+(\S+)/.exec(c.stdout())![1]!;
+    const { DxFeedMarketData } = await import('@tradenova/adapter-others/dxfeed');
+    const { defaultInstruments } = await import('@tradenova/core');
+    const source = new DxFeedMarketData({ url }, { instruments: defaultInstruments });
+    const contract = { root: 'MNQ', month: 'Z' as const, year: 2026 };
+    source.subscribe([contract]);
+    await source.start();
+    const prices = new Set<number>();
+    source.onTrade((t) => prices.add(t.priceTicks));
+    await expect.poll(() => prices.size, { timeout: 10_000 }).toBeGreaterThan(1);
+    await source.stop();
     stop();
     expect(await run).toBe(0);
   });

@@ -17,6 +17,10 @@ export const ErrorCode = {
   AdapterUnknown: 'TN_ERR_ADAPTER_UNKNOWN',
   AdapterIncompatible: 'TN_ERR_ADAPTER_INCOMPATIBLE',
   EngineStopped: 'TN_ERR_ENGINE_STOPPED',
+  VaultKeyMissing: 'TN_ERR_VAULT_KEY_MISSING',
+  VaultLocked: 'TN_ERR_VAULT_LOCKED',
+  VaultInvalid: 'TN_ERR_VAULT_INVALID',
+  WebhookRejected: 'TN_ERR_WEBHOOK_REJECTED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -43,6 +43,8 @@ export const fixConfigSchema = z.object({
   /** How long to wait for the gateway's answer to an order request. */
   requestTimeoutMs: z.number().int().positive().default(5_000),
   connectTimeoutSeconds: z.number().int().positive().default(10),
+  /** How long `disconnect()` waits for the gateway to answer our Logout before closing the socket. */
+  logoutTimeoutMs: z.number().int().positive().default(2_000),
   reconnect: z
     .object({
       initialDelayMs: z.number().int().positive().default(1_000),

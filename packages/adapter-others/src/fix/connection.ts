@@ -88,9 +88,8 @@ export class FixConnection implements BrokerConnection {
   #attempt = 0;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #lastError: string | undefined;
-  /** Resolves when the current session has stopped (set per session). */
-  #sessionStopped: Promise<void> = Promise.resolve();
-  #markStopped: () => void = () => {};
+  /** Per live session: resolves when that session has stopped (Logout answered or socket gone). */
+  readonly #stopped = new WeakMap<FixSessionHandle, { promise: Promise<void>; mark: () => void }>();
   #requestSeq = 0;
   #duplicatesIgnored = 0;
 
@@ -129,14 +128,23 @@ export class FixConnection implements BrokerConnection {
     this.#session = undefined;
     this.#launcher = undefined;
     if (session?.ready) {
-      const stopped = this.#sessionStopped;
+      const stopped = this.#stopped.get(session)?.promise ?? Promise.resolve();
       session.logout();
       // Logout waits for the peer's Logout; do not hang on a peer that never answers.
-      await Promise.race([stopped, new Promise((r) => setTimeout(r, 500).unref())]);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        stopped,
+        new Promise((r) => {
+          timer = setTimeout(r, this.#config.logoutTimeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
       // Close the socket too, so the gateway frees the session for the next logon at once.
       session.drop();
     }
     launcher?.stop();
+    // The next process (or connect) reads the sequence numbers back: they must be on disk first.
+    await this.#store?.settled();
     this.#failPending(new BrokerDisconnectedError(this.broker, 'disconnected by the client'));
     this.#setState('disconnected');
   }
@@ -327,8 +335,9 @@ export class FixConnection implements BrokerConnection {
   }
 
   async #open(): Promise<void> {
-    const { launchFix, sharedMemoryStore } = await import('./client/session.js');
-    if (!this.#config.storeDirectory) this.#store ??= await sharedMemoryStore();
+    const { durableFileStore, launchFix, sharedMemoryStore } = await import('./client/session.js');
+    const directory = this.#config.storeDirectory;
+    this.#store ??= directory ? await durableFileStore(directory) : await sharedMemoryStore();
     await new Promise<void>((resolve, reject) => {
       let settled = false;
       const settle = (error?: Error) => {
@@ -340,10 +349,14 @@ export class FixConnection implements BrokerConnection {
       launchFix(
         this.#description(),
         () => ({
-          onReady: (session) => {
-            this.#sessionStopped = new Promise<void>((r) => {
-              this.#markStopped = r;
+          onCreated: (session) => {
+            let mark: () => void = () => {};
+            const promise = new Promise<void>((r) => {
+              mark = r;
             });
+            this.#stopped.set(session, { promise, mark });
+          },
+          onReady: (session) => {
             this.#session = session;
             this.#attempt = 0;
             this.#lastError = undefined;
@@ -352,10 +365,8 @@ export class FixConnection implements BrokerConnection {
           },
           onMessage: (msgType, fields) => this.#onMessage(msgType, fields),
           onStopped: (error, session) => {
-            if (this.#session === session) {
-              this.#session = undefined;
-              this.#markStopped();
-            }
+            this.#stopped.get(session)?.mark();
+            if (this.#session === session) this.#session = undefined;
             const reason = error?.message ?? 'session ended';
             this.#lastError = reason;
             settle(new BrokerDisconnectedError(this.broker, `logon failed: ${reason}`));

@@ -4,6 +4,7 @@ import {
   BrokerRejectedError,
   BrokerUnknownOrderError,
   ErrorCode,
+  TradeNovaError,
 } from '@tradenova/core';
 
 /** The broker name in errors and events. */
@@ -46,4 +47,11 @@ export function isOutcomeUnknown(error: unknown): boolean {
     error instanceof BrokerError &&
     (error.code === ErrorCode.BrokerTimeout || error.code === ErrorCode.BrokerDisconnected)
   );
+}
+
+/** The FIX simulator could not start (its port is taken, most often): nothing to retry automatically. */
+export class FixSimulatorError extends TradeNovaError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.BrokerUnavailable, message, { ...options, disposition: 'fatal' });
+  }
 }

@@ -1,9 +1,13 @@
 import {
   type Contract,
   defaultInstruments,
+  type EngineEvent,
   type FeedFreshness,
+  feedHealth,
   markPositionsFrom,
   PositionTracker,
+  publishFeedStatus,
+  VirtualClock,
 } from '@tradenova/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type DxLinkSimulator, startDxLinkSimulator } from '../../src/dxfeed/simulator/index.js';
@@ -96,22 +100,41 @@ describe('dxfeed over the dxLink simulator', () => {
     expect(tracker.pnl('A').unrealized).toBe((lastTrade.priceTicks - 84_000) * 2 * 500);
   });
 
-  it('a silent feed is reported stale, and fresh again when prices return', async () => {
-    const { sim, source } = await start({ staleAfterMs: 150 });
+  it('a silent feed is reported stale on the bus (market-data service-status), and ok again when prices return', async () => {
+    // Staleness runs on the source's clock: a virtual one makes "no price for 150 ms" exact, whatever the load.
+    const clock = new VirtualClock(Date.now());
+    const sim = await startDxLinkSimulator();
+    const source = new DxFeedMarketData(
+      { url: sim.url, staleAfterMs: 150 },
+      { instruments: defaultInstruments, clock },
+    );
+    cleanup.push(
+      () => sim.close(),
+      () => source.stop(),
+    );
     const changes: FeedFreshness[] = [];
+    const bus: EngineEvent[] = [];
     source.onFreshness((f) => changes.push(f));
+    publishFeedStatus(source, (e) => bus.push(e), { where: sim.url, now: () => clock.now() });
     source.subscribe([MNQ]);
     await source.start();
     await until('subscribed', () => sim.subscriptions().length === 2);
     sim.publish('/MNQZ25:XCME', { bid: 21000, ask: 21000.25, last: 21000 });
     await until('first quote', () => source.lastQuote(MNQ) !== undefined);
+    await clock.advanceBy(100);
     expect(source.freshness()[0]!.stale).toBe(false);
     sim.faults.silence(true);
-    await until('stale', () => changes.some((c) => c.stale));
+    await clock.advanceBy(100);
+    expect(changes.at(-1)).toMatchObject({ stale: true });
     expect(source.freshness()[0]).toMatchObject({ stale: true });
+    expect(bus).toEqual([
+      expect.objectContaining({ type: 'service-status', service: 'market-data', state: 'degraded' }),
+    ]);
+    expect(feedHealth(source).stale).toEqual(['MNQZ25']);
     sim.faults.silence(false);
     sim.publish('/MNQZ25:XCME', { last: 21001 });
     await until('fresh again', () => changes.at(-1)?.stale === false);
+    expect(bus.at(-1)).toMatchObject({ service: 'market-data', state: 'ok' });
   });
 
   it('reconnects after the server drops it and resubscribes', async () => {

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { type BrokerEvent, type Contract, systemClock } from '@tradenova/core';
 import { SimulatedExchange } from '@tradenova/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import { durableFileStore } from '../../src/fix/client/session.js';
 import type { FixConnection } from '../../src/fix/connection.js';
+import { FixSimulatorError } from '../../src/fix/errors.js';
 import { execKind, parseExecReport } from '../../src/fix/parse.js';
 import { type FixSimulator, startFixSimulator } from '../../src/fix/simulator/index.js';
 import { fromFixInstrument, toFixInstrument } from '../../src/fix/symbols.js';
@@ -134,11 +136,11 @@ describe('fix sequence handling', () => {
     });
     await until('fill', () => fills(events).length === 1);
     await until('the resend request', () => sim.wire.some((w) => w.direction === 'in' && w.msgType === '2'));
-    // Resent reports carry 43=Y; give them time to arrive, then check nothing was applied twice.
-    await until('a PossDup resend', () =>
-      sim.wire.some((w) => w.direction === 'out' && w.text.includes('|43=Y|')),
-    );
-    await new Promise((r) => setTimeout(r, 200));
+    // The gateway resends its execution reports with 43=Y; the connection must see them and drop them.
+    await until('the resent reports dropped as duplicates', () => connection.duplicatesIgnored >= 2);
+    expect(
+      sim.wire.some((w) => w.direction === 'out' && w.msgType === '8' && w.text.includes('|43=Y|')),
+    ).toBe(true);
     expect(fills(events)).toHaveLength(1);
     expect(await connection.getPositions('FIX1')).toMatchObject([{ netQty: 1 }]);
     // The session goes on: the next order is answered normally.
@@ -167,9 +169,9 @@ describe('fix sequence handling', () => {
       orderType: 'market',
     });
     await until('fill', () => fills(events).length === 1);
-    await new Promise((r) => setTimeout(r, 150));
+    // Both the ack and the fill come twice: wait for both copies, then nothing may have been applied twice.
+    await until('both repeats dropped', () => connection.duplicatesIgnored >= 2);
     expect(fills(events)).toHaveLength(1);
-    expect(connection.duplicatesIgnored).toBeGreaterThan(0);
     expect(await connection.getPositions('FIX1')).toMatchObject([{ netQty: -3 }]);
   });
 
@@ -204,6 +206,119 @@ describe('fix sequence handling', () => {
     expect(seq).toBeGreaterThan(before.sent);
     expect(logons[1]!.text).not.toContain('|141=Y|');
     expect(second.health().state).toBe('connected');
+  });
+
+  it('a restart that logs on again at once, before the gateway has closed the old socket, continues the sequence', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tn-fix-'));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    const exchange = new SimulatedExchange({ clock: systemClock });
+    const sim = await startFixSimulator({ version: '4.4', exchange });
+    cleanup.push(() => sim.close());
+    exchange.updateQuote(MNQ, { bidTicks: 80_000, askTicks: 80_001 });
+    // Several restarts in a row: each must find the sequence numbers the last one left on disk.
+    let previous = 0;
+    for (let round = 1; round <= 5; round++) {
+      const connection = connectionTo(sim, { storeDirectory: dir });
+      await connection.connect();
+      await connection.placeOrder({
+        accountId: 'FIX1',
+        clientOrderId: `again-${round}`,
+        contract: MNQ,
+        side: 'buy',
+        qty: 1,
+        orderType: 'limit',
+        limitTicks: 79_000,
+      });
+      const { sent } = connection.sequence();
+      expect(sent).toBeGreaterThan(previous);
+      previous = sent;
+      await connection.disconnect();
+    }
+    const logons = sim.wire.filter((w) => w.direction === 'in' && w.msgType === 'A');
+    expect(logons).toHaveLength(5);
+    expect(sim.wire.some((w) => w.text.includes('MsgSeqNum too low'))).toBe(false);
+  });
+
+  it('a logon for a session that is still logged on is refused, and the first session carries on', async () => {
+    const { sim, connection, events } = await pair('4.4');
+    await connection.connect();
+    const intruder = connectionTo(sim, { connectTimeoutSeconds: 2 });
+    cleanup.push(() => intruder.disconnect());
+    await expect(intruder.connect()).rejects.toThrow();
+    await intruder.disconnect();
+    await connection.placeOrder({
+      accountId: 'FIX1',
+      clientOrderId: 'still-mine',
+      contract: MNQ,
+      side: 'buy',
+      qty: 1,
+      orderType: 'market',
+    });
+    await until('fill', () => fills(events).length === 1);
+    expect(connection.health().state).toBe('connected');
+  });
+
+  it('two initiators with their own CompIDs trade at once, each getting only its own reports', async () => {
+    const exchange = new SimulatedExchange({ clock: systemClock });
+    const sim = await startFixSimulator({ version: '4.4', exchange, accounts: ['FIX1', 'FIX2'] });
+    cleanup.push(() => sim.close());
+    exchange.updateQuote(MNQ, { bidTicks: 80_000, askTicks: 80_001 });
+    const a = connectionTo(sim, { senderCompId: 'DESK-A', accounts: ['FIX1'] });
+    const b = connectionTo(sim, { senderCompId: 'DESK-B', accounts: ['FIX2'] });
+    cleanup.push(
+      () => a.disconnect(),
+      () => b.disconnect(),
+    );
+    const eventsA: BrokerEvent[] = [];
+    const eventsB: BrokerEvent[] = [];
+    a.onEvent((e) => eventsA.push(e));
+    b.onEvent((e) => eventsB.push(e));
+    await Promise.all([a.connect(), b.connect()]);
+    const order = (accountId: string, id: string, qty: number) => ({
+      accountId,
+      clientOrderId: id,
+      contract: MNQ,
+      side: 'buy' as const,
+      qty,
+      orderType: 'market' as const,
+    });
+    await Promise.all([a.placeOrder(order('FIX1', 'a-1', 1)), b.placeOrder(order('FIX2', 'b-1', 3))]);
+    await until('both fills', () => fills(eventsA).length === 1 && fills(eventsB).length === 1);
+    expect(await a.getPositions('FIX1')).toMatchObject([{ netQty: 1 }]);
+    expect(await b.getPositions('FIX2')).toMatchObject([{ netQty: 3 }]);
+    expect(fills(eventsA).every((e) => e.type === 'order-filled' && e.fill.accountId === 'FIX1')).toBe(true);
+    expect(fills(eventsB).every((e) => e.type === 'order-filled' && e.fill.accountId === 'FIX2')).toBe(true);
+  });
+
+  it('a simulator on a port in use fails with a typed error instead of crashing the process', async () => {
+    const sim = await startFixSimulator({ version: '4.4' });
+    cleanup.push(() => sim.close());
+    const error = await startFixSimulator({ version: '4.4', port: sim.port }).then(
+      (s) => {
+        cleanup.push(() => s.close());
+        return undefined;
+      },
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(FixSimulatorError);
+    expect((error as FixSimulatorError).code).toBe('TN_ERR_BROKER_UNAVAILABLE');
+  });
+
+  it('the file store lands every sequence-number write in order, so a reader finds the last one', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tn-fix-store-'));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    const { loadJsFix } = await import('../../src/fix/client/jspurefix.js');
+    const lib = await loadJsFix();
+    const id = new lib.SessionId('FIX.4.4', 'ME', 'THEM');
+    const store = await durableFileStore(dir);
+    const writer = store.factory.create(id) as InstanceType<typeof lib.FileSessionStore>;
+    await writer.initialize();
+    // Fire-and-forget, as the engine does for every message it sends.
+    for (let n = 2; n <= 300; n++) void writer.setSenderSeqNum(n);
+    await store.settled();
+    const reader = lib.FileSessionStore.createWithFiles(id, dir);
+    await reader.initialize();
+    expect(reader.senderSeqNum).toBe(300);
   });
 
   it('never writes the password to the wire log of the simulator in clear outside Logon, nor into errors', async () => {

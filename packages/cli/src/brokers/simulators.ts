@@ -143,7 +143,61 @@ const STARTERS: Record<string, Starter> = {
       close: () => sim.close(),
     };
   },
+  async fix(options) {
+    const { startFixSimulator } = await import('@tradenova/adapter-others/fix/simulator');
+    const sim = await startFixSimulator({
+      version: '4.4',
+      ...(options.port !== undefined ? { port: options.port } : {}),
+      ...(options.exchange ? { exchange: options.exchange } : {}),
+      ...(options.accounts ? { accounts: [...options.accounts] } : {}),
+    });
+    const accounts = options.accounts ? [...options.accounts] : ['FIX1', 'FIX2'];
+    return {
+      broker: 'fix',
+      endpoints: { fix: `127.0.0.1:${sim.port} (FIX.4.4, TargetCompID FIXSIM, any SenderCompID)` },
+      accounts,
+      exchange: sim.exchange,
+      adapterOptions: (planAccounts) => ({
+        host: '127.0.0.1',
+        port: sim.port,
+        version: '4.4',
+        senderCompId: 'TRADENOVA',
+        targetCompId: 'FIXSIM',
+        username: 'simulator',
+        password: 'simulator',
+        // A fresh simulator starts its sequence at 1: a store kept by an earlier run would not match it.
+        storeDirectory: undefined,
+        accounts: [...planAccounts],
+      }),
+      close: () => sim.close(),
+    };
+  },
 };
+
+/** Market-data simulators (`tradenova sim dxfeed`): prices only, so not in the broker lists below. */
+export async function startMarketDataSimulator(
+  name: string,
+  options: { port?: number } = {},
+): Promise<{ endpoints: Record<string, string>; close: () => Promise<void> }> {
+  if (name !== 'dxfeed') throw new CliError(`no market-data simulator "${name}" (known: dxfeed)`);
+  const [{ startDxLinkSimulator }, { fromDxFeedSymbol }] = await Promise.all([
+    import('@tradenova/adapter-others/dxfeed/simulator'),
+    import('@tradenova/adapter-others/dxfeed'),
+  ]);
+  const tickOf = (symbol: string) => {
+    try {
+      return Number(defaultInstruments.get(fromDxFeedSymbol(symbol, defaultInstruments).root).tickSize);
+    } catch {
+      return 0.01;
+    }
+  };
+  const sim = await startDxLinkSimulator({
+    ...(options.port !== undefined ? { port: options.port } : {}),
+    // Every subscribed symbol walks from 80,000 ticks, where the paper broker's synthetic prices start.
+    walkOnSubscribe: { start: (symbol) => 80_000 * tickOf(symbol), tick: tickOf, intervalMs: 250 },
+  });
+  return { endpoints: { dxlink: sim.url }, close: () => sim.close() };
+}
 
 /**
  * Brokers the live demo spreads its followers over. NinjaTrader sits out: a
@@ -151,7 +205,9 @@ const STARTERS: Record<string, Starter> = {
  * flatten until reconciliation (see docs/adapters/ninjatrader.md).
  */
 export function demoBrokers(): string[] {
-  return simulatedBrokers().filter((b) => b !== 'ninjatrader');
+  // FIX sits out of the demo for now: its followers would all share one CompID per simulator,
+  // which works, but the demo's expectations were written before FIX existed.
+  return simulatedBrokers().filter((b) => b !== 'ninjatrader' && b !== 'fix');
 }
 
 /** Broker names that have a simulator. */

@@ -2,26 +2,34 @@ import { parseEngineConfig } from '@tradenova/core';
 import { demoBrokers } from '../brokers/simulators.js';
 import { demoConfig, demoConfigYaml } from '../run/demo-config.js';
 import { type LiveOptions, runLive } from '../run/live.js';
+import { makeRedactor } from '../run/redact.js';
 import { openSession } from '../run/session.js';
+import { stderrLogger } from '../scale-out/run-role.js';
+import { prepareLiveServices } from '../services/live-services.js';
+import { type ServiceFlags, servicePasswords } from '../services/runtime.js';
 import type { CommandIo } from './replay.js';
 
 /** Flags of `tradenova demo`. */
-export interface DemoCommandOptions {
+export interface DemoCommandOptions extends ServiceFlags {
   json?: boolean;
   duration?: number;
   seed?: number;
   printConfig?: boolean;
+  /** Serve Prometheus metrics at this address (`:9464`); off when absent. */
+  metrics?: string;
 }
 
 /**
  * `tradenova demo`: the zero-account demo. Starts every broker simulator this
  * build has on loopback, a scripted leader on the paper broker, and 20
- * followers spread over the brokers, and copies live.
+ * followers spread over the brokers, and copies live. Journaled like a run
+ * (embedded database under `.tradenova/` unless `--journal` / `--no-journal`);
+ * `--kafka` and `--redis` wire those in too.
  */
 export async function demoCommand(
   options: DemoCommandOptions,
   io: CommandIo,
-  live: Pick<LiveOptions, 'stop' | 'stdin'> = {},
+  live: Pick<LiveOptions, 'stop' | 'stdin' | 'onMetrics'> = {},
 ): Promise<number> {
   const brokers = demoBrokers();
   if (options.printConfig) {
@@ -29,10 +37,28 @@ export async function demoCommand(
     return 0;
   }
   const config = parseEngineConfig(demoConfig(brokers, options.seed));
-  const session = await openSession(config);
-  return runLive(session, io, {
-    ...live,
-    ...(options.json ? { json: true } : {}),
-    ...(options.duration !== undefined ? { durationS: options.duration } : {}),
+  const secrets = servicePasswords(config.services, options);
+  const redact = makeRedactor(secrets);
+  const prepared = await prepareLiveServices(config, options, {
+    role: 'all',
+    logger: stderrLogger(io.stderr, redact),
   });
+  try {
+    const session = await openSession(prepared.config, { bus: prepared.bus });
+    try {
+      await prepared.attach(session);
+    } catch (error) {
+      await session.close().catch(() => undefined);
+      throw error;
+    }
+    return await runLive(session, io, {
+      ...live,
+      ...(options.json ? { json: true } : {}),
+      ...(options.duration !== undefined ? { durationS: options.duration } : {}),
+      ...(options.metrics !== undefined ? { metrics: options.metrics } : {}),
+      secrets,
+    });
+  } finally {
+    await prepared.close();
+  }
 }

@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import type { CommandIo } from './replay.js';
+import { registerServiceCommands } from './service-commands.js';
 
 function seconds(value: string): number {
   const n = Number(value);
@@ -26,8 +27,12 @@ export function registerLiveCommands(program: Command, io: CommandIo, result: { 
     .option('-c, --config <file>', 'config YAML')
     .option('--json', 'print one JSON event per line instead of the dashboard')
     .option('--duration <seconds>', 'stop by itself after this long (graceful shutdown)', seconds)
+    .option('--metrics <address>', 'serve Prometheus metrics at [host]:port/metrics, e.g. :9464')
     .action(
-      async (file: string | undefined, opts: { config?: string; json?: boolean; duration?: number }) => {
+      async (
+        file: string | undefined,
+        opts: { config?: string; json?: boolean; duration?: number; metrics?: string },
+      ) => {
         const { runCommand } = await import('./run.js');
         result.exitCode = await runCommand(file, opts, io);
       },
@@ -40,10 +45,19 @@ export function registerLiveCommands(program: Command, io: CommandIo, result: { 
     .option('--duration <seconds>', 'stop by itself after this long (graceful shutdown)', seconds)
     .option('--seed <n>', 'seed of the price walk and the paper broker', integer, 7)
     .option('--print-config', 'print the demo config as YAML (what examples/demo.yaml holds) and exit')
-    .action(async (opts: { json?: boolean; duration?: number; seed?: number; printConfig?: boolean }) => {
-      const { demoCommand } = await import('./demo.js');
-      result.exitCode = await demoCommand(opts, io);
-    });
+    .option('--metrics <address>', 'serve Prometheus metrics at [host]:port/metrics, e.g. :9464')
+    .action(
+      async (opts: {
+        json?: boolean;
+        duration?: number;
+        seed?: number;
+        printConfig?: boolean;
+        metrics?: string;
+      }) => {
+        const { demoCommand } = await import('./demo.js');
+        result.exitCode = await demoCommand(opts, io);
+      },
+    );
 
   program
     .command('flatten')
@@ -57,15 +71,38 @@ export function registerLiveCommands(program: Command, io: CommandIo, result: { 
       result.exitCode = await flattenCommand(opts, io);
     });
 
-  program
-    .command('accounts')
-    .description(
-      "check every configured account: connectivity, the broker's account list, trading permission",
-    )
-    .requiredOption('-c, --config <file>', 'config YAML')
-    .option('--json', 'print the report as JSON')
-    .action(async (opts: { config: string; json?: boolean }) => {
-      const { accountsCommand } = await import('./accounts.js');
-      result.exitCode = await accountsCommand(opts, io);
+  const secrets = program
+    .command('secrets')
+    .description(`the encrypted vault of credentials that configs refer to as \${secret:name}`);
+  const secretsIo = () => ({ ...io, stdin: process.stdin, env: process.env });
+  secrets
+    .command('set')
+    .description('store a secret: the value is read from stdin or a hidden prompt, never from arguments')
+    .argument('<name>', `secret name, as in \${secret:name}`)
+    .option('--vault <file>', 'vault file (default $TRADENOVA_VAULT, else .tradenova/secrets.vault)')
+    .action(async (name: string, opts: { vault?: string }) => {
+      const { secretsSetCommand } = await import('./secrets.js');
+      result.exitCode = await secretsSetCommand(name, opts, secretsIo());
     });
+  secrets
+    .command('list')
+    .description('the names of the stored secrets (never their values)')
+    .option('--vault <file>', 'vault file (default $TRADENOVA_VAULT, else .tradenova/secrets.vault)')
+    .option('--json', 'print a JSON array of names')
+    .action(async (opts: { vault?: string; json?: boolean }) => {
+      const { secretsListCommand } = await import('./secrets.js');
+      result.exitCode = await secretsListCommand(opts, secretsIo());
+    });
+  secrets
+    .command('rm')
+    .description('remove a secret')
+    .argument('<name>', 'secret name')
+    .option('--vault <file>', 'vault file (default $TRADENOVA_VAULT, else .tradenova/secrets.vault)')
+    .action(async (name: string, opts: { vault?: string }) => {
+      const { secretsRmCommand } = await import('./secrets.js');
+      result.exitCode = await secretsRmCommand(name, opts, secretsIo());
+    });
+
+  // accounts (list, pause, resume, set, kill), migrate, report; and the service flags of run and demo.
+  registerServiceCommands(program, io, result);
 }

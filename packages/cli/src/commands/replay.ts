@@ -2,6 +2,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import {
   type BrokerConnection,
   type ConnectionPlan,
+  type EngineConfig,
+  type EngineEvent,
   parseReplay,
   type ReplayReport,
   replayFormatOf,
@@ -21,6 +23,8 @@ export interface ReplayCommandOptions {
   expect?: string;
   strict?: boolean;
   brokers?: 'paper' | 'simulated';
+  /** `--journal [location]`: record the replay's events (true: the config's `services.journal`). */
+  journal?: string | boolean;
 }
 
 /** Something that can start broker simulators for `--brokers simulated`. */
@@ -71,8 +75,10 @@ export async function replayCommand(
   }
   const progress = io.stderr.isTTY && !options.json ? makeProgress(io.stderr) : undefined;
   let report: ReplayReport;
+  const journal = options.journal ? await openReplayJournal(loaded.config, options.journal) : undefined;
   try {
     report = await runReplay({
+      ...(journal ? { onEvent: (event) => journal.append(event) } : {}),
       config,
       records: parsed.records,
       inputErrors: parsed.errors,
@@ -85,6 +91,7 @@ export async function replayCommand(
   } finally {
     if (progress) io.stderr.write('\r\u001b[K');
     await simulated?.close();
+    await journal?.close();
   }
   const json = `${JSON.stringify(report, null, 2)}\n`;
   if (options.out) writeFileSync(options.out, json);
@@ -123,4 +130,35 @@ function makeProgress(stderr: NodeJS.WritableStream): (done: number, total: numb
       `\rreplaying ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} records (${pct}%)`,
     );
   };
+}
+
+/** The journal a `replay --journal` records to (opened like a run's, migrated when embedded). */
+async function openReplayJournal(config: EngineConfig, flag: string | boolean) {
+  const { resolve } = await import('node:path');
+  const { Journal, lockJournalDir, parseJournalLocation } = await import('../services/journal/index.js');
+  const location = parseJournalLocation(typeof flag === 'string' ? flag : config.services.journal.url);
+  const release = 'dir' in location ? lockJournalDir(resolve(location.dir)) : () => {};
+  try {
+    const journal = await Journal.open(
+      'url' in location
+        ? {
+            url: location.url,
+            ...(config.services.journal.schema ? { schema: config.services.journal.schema } : {}),
+          }
+        : location,
+    );
+    return {
+      append: (event: EngineEvent) => journal.append(event),
+      close: async () => {
+        try {
+          await journal.close();
+        } finally {
+          release();
+        }
+      },
+    };
+  } catch (error) {
+    release();
+    throw error;
+  }
 }

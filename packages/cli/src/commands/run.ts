@@ -1,36 +1,87 @@
 import { loadConfig } from '../config/load-config.js';
 import { CliError } from '../errors.js';
 import { type LiveOptions, runLive } from '../run/live.js';
+import { makeRedactor } from '../run/redact.js';
 import { openSession } from '../run/session.js';
+import { attachExecutor, runRouter, stderrLogger } from '../scale-out/run-role.js';
+import { secretsForConfig } from '../secrets/resolver.js';
+import { prepareLiveServices, type RunRole } from '../services/live-services.js';
+import { type ServiceFlags, servicePasswords } from '../services/runtime.js';
 import type { CommandIo } from './replay.js';
 
 /** Flags of `tradenova run`. */
-export interface RunCommandOptions {
+export interface RunCommandOptions extends ServiceFlags {
   config?: string;
   json?: boolean;
   duration?: number;
+  /** `all` (default): one process does everything; `router` / `executor`: one scale-out role. */
+  role?: RunRole;
+  /** Serve Prometheus metrics at this address (`:9464`); off when absent. */
+  metrics?: string;
 }
 
 /**
  * `tradenova run -c config.yaml`: connects the leader and every follower
  * through their adapters and copies live until Ctrl-C / SIGTERM (or `--duration`).
- * Every credential reference must resolve: a live run never guesses.
+ * Every credential reference must resolve: a live run never guesses. The
+ * configured services (journal, Kafka, Redis) are opened and checked first, so an
+ * unreachable one stops the run before any broker is touched (exit 2).
  */
 export async function runCommand(
   file: string | undefined,
   options: RunCommandOptions,
   io: CommandIo,
-  live: Pick<LiveOptions, 'stop' | 'stdin'> = {},
+  live: Pick<LiveOptions, 'stop' | 'stdin' | 'onMetrics'> & { env?: NodeJS.ProcessEnv } = {},
 ): Promise<number> {
   const path = file ?? options.config;
   if (!path)
     throw new CliError('give the config: tradenova run -c config.yaml (or tradenova run config.yaml)');
-  const loaded = loadConfig(path, { env: process.env }, { lenientReferences: false });
-  const session = await openSession(loaded.config, { configFile: path });
-  return runLive(session, io, {
-    ...live,
-    ...(options.json ? { json: true } : {}),
-    ...(options.duration !== undefined ? { durationS: options.duration } : {}),
-    secrets: loaded.secrets,
-  });
+  const { env: liveEnv, ...liveRest } = live;
+  const env = liveEnv ?? process.env;
+  // On a terminal, a vault with no key in the environment asks for its passphrase here, before the dashboard.
+  const secret = await secretsForConfig(path, env, { stdin: live.stdin ?? process.stdin, stderr: io.stderr });
+  const loaded = loadConfig(path, { env, secret }, { lenientReferences: false });
+  const role = options.role ?? 'all';
+  const secrets = [...loaded.secrets, ...servicePasswords(loaded.config.services, options)];
+  const redact = makeRedactor(secrets);
+  const logger = stderrLogger(io.stderr, redact);
+  const prepared = await prepareLiveServices(loaded.config, options, { role, logger });
+  try {
+    if (role === 'router') {
+      return await runRouter(prepared, io, {
+        ...(options.duration !== undefined ? { durationS: options.duration } : {}),
+        ...(live.stop ? { stop: live.stop } : {}),
+        redact,
+        logger,
+      });
+    }
+    const session = await openSession(prepared.config, {
+      configFile: path,
+      bus: prepared.bus,
+      noLeaderSource: role === 'executor',
+    });
+    let executor: ReturnType<typeof attachExecutor> | undefined;
+    try {
+      await prepared.attach(session);
+      if (role === 'executor') executor = attachExecutor(session, prepared, logger);
+    } catch (error) {
+      await session.close().catch(() => undefined);
+      throw error;
+    }
+    const exit = await runLive(session, io, {
+      ...liveRest,
+      ...(options.json ? { json: true } : {}),
+      ...(options.duration !== undefined ? { durationS: options.duration } : {}),
+      ...(options.metrics !== undefined ? { metrics: options.metrics } : {}),
+      secrets,
+    });
+    if (executor) {
+      io.stdout.write(
+        `${JSON.stringify({ type: 'executor-stopped', time: Date.now(), ...executor.stats })}\n`,
+      );
+    }
+    return exit;
+  } finally {
+    await prepared.close();
+  }
 }

@@ -10,6 +10,20 @@ export async function simCommand(
   io: CommandIo,
   stop: Promise<unknown> = Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]),
 ): Promise<number> {
+  if (broker === 'dxfeed') {
+    // Market data only: a dxLink server whose symbols random-walk once subscribed.
+    const { startMarketDataSimulator } = await import('../brokers/simulators.js');
+    const feed = await startMarketDataSimulator('dxfeed', { port: options.port });
+    io.stdout.write('dxfeed (dxLink) simulator running (any token is accepted)\n');
+    for (const [name, where] of Object.entries(feed.endpoints))
+      io.stdout.write(`  ${name.padEnd(10)} ${where}\n`);
+    io.stdout.write('  prices     a random walk per subscribed symbol, e.g. /MNQZ25:XCME\n');
+    io.stdout.write('Press Ctrl-C to stop.\n');
+    await stop;
+    await feed.close();
+    io.stdout.write('dxfeed simulator stopped\n');
+    return ExitCode.Ok;
+  }
   const accounts = options.accounts
     ?.split(',')
     .map((a) => a.trim())

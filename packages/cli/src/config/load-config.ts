@@ -8,13 +8,19 @@ import {
 } from '@tradenova/core';
 import { isScalar, LineCounter, parseDocument, visit } from 'yaml';
 import { CliError } from '../errors.js';
+import { type SecretLookup, vaultSecrets } from '../secrets/resolver.js';
+import { VaultError } from '../secrets/vault.js';
 import { locate } from './locate.js';
 
 /** Where `${...}` references get their values. */
 export interface ReferenceResolver {
   env: NodeJS.ProcessEnv;
-  /** Resolves `${secret:name}`; absent until the vault lands. */
-  secret?: (name: string) => string | undefined;
+  /**
+   * Resolves `${secret:name}`. Absent: the vault that `env` points to
+   * (`TRADENOVA_VAULT`, else `.tradenova/secrets.vault`), opened with the key
+   * from `env` on the first secret reference (see secrets/resolver.ts).
+   */
+  secret?: SecretLookup | ((name: string) => string | undefined);
 }
 
 const REFERENCE = /\$\{(env|secret):([A-Za-z_][A-Za-z0-9_.-]*)\}/g;
@@ -81,23 +87,38 @@ export function parseConfigText(
 
   const secrets: string[] = [];
   const unresolved: string[] = [];
+  const lookup: SecretLookup =
+    typeof resolver.secret === 'function'
+      ? { secret: resolver.secret, source: 'the vault', missingHint: () => '' }
+      : (resolver.secret ?? vaultSecrets(resolver.env));
   visit(doc, {
     Scalar(_key, node, path) {
       if (typeof node.value !== 'string' || !node.value.includes('${')) return;
       node.value = node.value.replace(REFERENCE, (whole, kind: string, name: string) => {
-        const value = kind === 'env' ? resolver.env[name] : resolver.secret?.(name);
+        let value: string | undefined;
+        let vaultProblem: string | undefined;
+        try {
+          value = kind === 'env' ? resolver.env[name] : lookup.secret(name);
+        } catch (error) {
+          // A locked or damaged vault is reported at the reference that needed it; its message never holds a value.
+          if (!(error instanceof VaultError)) throw error;
+          vaultProblem = `${error.code}: ${error.message}`;
+        }
         if (value === undefined && options.lenientReferences) {
           unresolved.push(whole);
           return whole;
         }
         if (value === undefined) {
           const pos = lineCounter.linePos(node.range?.[0] ?? 0);
+          const hint = kind === 'secret' && !vaultProblem ? lookup.missingHint(name) : '';
           issues.push({
             path: pathOf(path),
             message:
               kind === 'env'
                 ? `environment variable ${name} is not set (referenced as ${whole})`
-                : `secret "${name}" is not in the vault (referenced as ${whole})`,
+                : vaultProblem
+                  ? `cannot read secret "${name}" (referenced as ${whole}): ${vaultProblem}`
+                  : `secret "${name}" is not in the ${lookup.source} (referenced as ${whole})${hint ? `; ${hint}` : ''}`,
             file,
             line: pos.line,
             column: pos.col,
@@ -126,6 +147,10 @@ export function parseConfigText(
         }));
       }),
     );
+  }
+  // A webhook token written in clear in the file is as secret as one from the vault.
+  for (const source of result.data.sources ?? []) {
+    if (source.kind === 'webhook') secrets.push(source.token);
   }
   return { config: result.data, file, secrets, unresolved };
 }

@@ -1,5 +1,7 @@
 import type { CommandIo } from '../commands/replay.js';
 import { CliError, ExitCode } from '../errors.js';
+import { type MetricsServer, startRunMetrics } from '../metrics/index.js';
+import type { RunMetrics } from '../metrics/metrics.js';
 import { startDemoLeader } from './demo-leader.js';
 import { jsonLinesSink } from './headless.js';
 import { makeRedactor } from './redact.js';
@@ -17,6 +19,10 @@ export interface LiveOptions {
   stop?: Promise<unknown>;
   /** Where the dashboard reads keys (process.stdin by default). */
   stdin?: NodeJS.ReadStream;
+  /** Serve Prometheus metrics at this address (`:9464`, `127.0.0.1:9464`); off when absent. */
+  metrics?: string;
+  /** Called with the metrics endpoint once it listens (tests scrape it; the lag hooks live on it). */
+  onMetrics?: (endpoint: { url: string; metrics: RunMetrics }) => void;
 }
 
 /** Resolves on SIGINT or SIGTERM; `dispose` removes the handlers. */
@@ -59,7 +65,14 @@ export async function runLive(session: Session, io: CommandIo, options: LiveOpti
     stopTriggers.push(new Promise((resolve) => (timer = setTimeout(resolve, options.durationS! * 1000))));
   }
   const started = Date.now();
+  let metricsServer: MetricsServer | undefined;
   try {
+    if (options.metrics !== undefined) {
+      const endpoint = await startRunMetrics(session, options.metrics);
+      metricsServer = endpoint.server;
+      io.stderr.write(`tradenova: metrics at ${endpoint.server.url}\n`);
+      options.onMetrics?.({ url: endpoint.server.url, metrics: endpoint.metrics });
+    }
     try {
       await session.engine.start();
     } catch (error) {
@@ -94,6 +107,7 @@ export async function runLive(session: Session, io: CommandIo, options: LiveOpti
   } finally {
     if (timer) clearTimeout(timer);
     signals?.dispose();
+    await metricsServer?.close();
   }
   const summary = session.ledger.summary();
   if (sink) {

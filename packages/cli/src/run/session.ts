@@ -7,19 +7,25 @@ import {
   defaultInstruments,
   type Engine,
   type EngineConfig,
+  type EventBus,
+  InMemoryBus,
   type LeaderActivity,
+  LeaderMirror,
   LeaderSignalSource,
   type Logger,
   PaperBroker,
   parseMoney,
   planConnections,
   SimulatedExchange,
+  type Source,
   silentLogger,
   systemClock,
+  withLeaderMirror,
 } from '@tradenova/core';
 import { resolvePlugin } from '../brokers/plugins.js';
 import { type RunningSimulator, startSimulator } from '../brokers/simulators.js';
 import { CliError } from '../errors.js';
+import { createSources } from '../sources/index.js';
 import { IntentLedger } from './accounting.js';
 
 /**
@@ -44,6 +50,11 @@ export interface Session {
   readonly simulators: readonly RunningSimulator[];
   /** Options of the leader's connection the CLI reads (`script`, `seed`). */
   readonly leaderScript?: { script: string; seed: number };
+  /**
+   * Wraps a source whose signals come without the leader's broker fills (Kafka, a
+   * webhook) so the session's leader mirror follows them and exits scale right.
+   */
+  mirrored(source: Source): Source;
   /** Subscribes to the leader's own orders and fills, for the dashboard. */
   onLeaderActivity(listener: (activity: LeaderActivity) => void): () => void;
   /** Every follower intent of the session and its outcome. */
@@ -61,6 +72,10 @@ export interface SessionOptions {
   /** The config file, for `module:` adapters relative to it. */
   configFile?: string;
   logger?: Logger;
+  /** The engine's event bus (services publish their state on it); a new in-memory one by default. */
+  bus?: EventBus;
+  /** Start no leader source: the process copies signals from elsewhere only (a scale-out executor). */
+  noLeaderSource?: boolean;
 }
 
 /**
@@ -146,27 +161,43 @@ export async function openSession(config: EngineConfig, options: SessionOptions 
     await Promise.allSettled(simulators.map((s) => s.close()));
     throw error;
   }
-  const engine = createEngine(config, { connections, clock: systemClock, logger, timers: true });
+  // The session holds the bus so sources outside the engine (a webhook) can record their own rejections on it.
+  const bus =
+    options.bus ?? new InMemoryBus({ onListenerError: (e) => logger.error({ err: e }, 'listener failed') });
+  const engine = createEngine(config, { connections, clock: systemClock, logger, timers: true, bus });
+  const leaderMirror = new LeaderMirror({
+    accountId: config.leader.account,
+    clock: systemClock,
+    instruments: defaultInstruments,
+    onLeaderFill: (fill) => engine.applyLeaderFill(fill),
+    logger,
+  });
+  const mirrored = (source: Source) =>
+    withLeaderMirror(source, leaderMirror, { leaderAccount: config.leader.account, clock: systemClock });
+  for (const source of createSources(config, { record: (e) => bus.publish(e), logger })) {
+    engine.addSource(mirrored(source));
+  }
   const ledger = new IntentLedger();
   engine.on(ledger.onEvent);
   const leaderConnection = connections[leaderKey]!;
   const listeners = new Set<(a: LeaderActivity) => void>();
-  engine.addSource(
-    new LeaderSignalSource({
-      connection: leaderConnection,
-      accountId: config.leader.account,
-      clock: systemClock,
-      instruments: defaultInstruments,
-      onLeaderFill: (fill: BrokerFill) => engine.applyLeaderFill(fill),
-      onLeaderPositions: (held) => {
-        for (const p of held) engine.seedLeaderPosition(p.contract, p.netQty);
-      },
-      onActivity: (a) => {
-        for (const l of listeners) l(a);
-      },
-      logger,
-    }),
-  );
+  if (!options.noLeaderSource)
+    engine.addSource(
+      new LeaderSignalSource({
+        connection: leaderConnection,
+        accountId: config.leader.account,
+        clock: systemClock,
+        instruments: defaultInstruments,
+        onLeaderFill: (fill: BrokerFill) => engine.applyLeaderFill(fill),
+        onLeaderPositions: (held) => {
+          for (const p of held) engine.seedLeaderPosition(p.contract, p.netQty);
+        },
+        onActivity: (a) => {
+          for (const l of listeners) l(a);
+        },
+        logger,
+      }),
+    );
   let closing: Promise<void> | undefined;
   const stops: (() => Promise<void>)[] = [];
   return {
@@ -179,6 +210,7 @@ export async function openSession(config: EngineConfig, options: SessionOptions 
     simulators,
     ...(leaderScript ? { leaderScript } : {}),
     ledger,
+    mirrored,
     async flatten(follower) {
       await engine.flatten(follower, 'requested');
       // A flatten that went through emits no order event of its own: record it here.

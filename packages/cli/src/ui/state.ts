@@ -422,6 +422,15 @@ function onEngineEvent(state: DashboardState, event: EngineEvent): DashboardStat
         'cancelled',
         `flattened ${event.contract} (${event.reason})`,
       );
+    case 'service-status':
+      // A service outage does not stop copying; the notice line says what is being retried.
+      return {
+        ...state,
+        notice:
+          event.state === 'ok'
+            ? `${event.service} is back (${event.where})`
+            : `${event.service} degraded at ${event.where}: ${event.reason ?? 'failing'}${event.pending ? ` — ${event.pending} records kept, retrying` : ', retrying'}`,
+      };
     case 'signal-rejected':
     case 'intent-created':
     case 'signal-completed':

@@ -153,6 +153,15 @@ export function everyEvent(accountId = 'ACC-7'): { [T in EngineEventType]: Event
       contract: '*',
       reason: 'requested',
     },
+    'service-status': {
+      type: 'service-status',
+      time,
+      service: 'postgres',
+      state: 'degraded',
+      where: 'postgres://tn:***@127.0.0.1:5432/tn',
+      reason: 'connection refused',
+      pending: 12,
+    },
     'signal-completed': {
       type: 'signal-completed',
       time,

@@ -110,6 +110,19 @@ export type EngineEvent =
       reason: string;
     }
   | {
+      /** An external service (Kafka, PostgreSQL, Redis, a market-data feed) changed state. Published by the CLI, never by the engine itself. */
+      type: 'service-status';
+      time: number;
+      service: 'kafka' | 'postgres' | 'redis' | 'market-data';
+      /** ok: working; degraded: failing and retried with backoff while copying goes on. */
+      state: 'ok' | 'degraded';
+      /** Where the service is (no password). */
+      where: string;
+      reason?: string;
+      /** Records kept in memory until the service is back (the journal's queue). */
+      pending?: number;
+    }
+  | {
       type: 'signal-completed';
       time: number;
       signalId: string;

@@ -52,5 +52,7 @@ export function routeEvent(event: EngineEvent): { topic: TopicName; key: string 
       return { topic: TOPICS.orderErrors.name, key: null };
     case 'signal-completed':
       return { topic: TOPICS.signals.name, key: null };
+    case 'service-status':
+      return { topic: TOPICS.heartbeat.name, key: null };
   }
 }

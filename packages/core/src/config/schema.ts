@@ -174,6 +174,84 @@ export const engineOptionsSchema = z
     reconcileOnReconnect: true,
   });
 
+/**
+ * External services (see docs/operations.md). Plain settings only: core never talks to
+ * Kafka, PostgreSQL or Redis; the CLI reads this section and wires them in.
+ */
+export const servicesSchema = z
+  .object({
+    /** The journal of record: every signal, intent, order, execution, position, status and error. */
+    journal: z
+      .object({
+        /** Off: nothing is journaled (e.g. a throwaway demo). */
+        enabled: z.boolean().default(true),
+        /** `postgres://…` for a PostgreSQL server, otherwise a directory for the embedded database (PGlite). */
+        url: z.string().min(1).default('.tradenova/journal'),
+        /** PostgreSQL schema to use (default the connection's search path). */
+        schema: z
+          .string()
+          .regex(/^[a-z_][a-z0-9_]*$/, 'a plain lower-case identifier')
+          .optional(),
+      })
+      .strict()
+      .default({ enabled: true, url: '.tradenova/journal' }),
+    /** Kafka: publish every event to the design's topics and/or read signals from `trade.signals`. */
+    kafka: z
+      .object({
+        /** `host:port` of one or more brokers. */
+        brokers: z.array(z.string().min(1)).min(1, 'at least one broker'),
+        /** Prepended to every topic name (several deployments on one cluster). */
+        prefix: z.string().default(''),
+        clientId: z.string().default('tradenova'),
+        /** Publish engine events (the Kafka sink). */
+        publish: z.boolean().default(true),
+        /** Copy the signals published on `trade.signals` (the Kafka source). */
+        consumeSignals: z.boolean().default(true),
+        /** Consumer group prefix: groups are `<group>-router` and `<group>-executor`. */
+        group: z.string().default('tradenova'),
+      })
+      .strict()
+      .optional(),
+    /** Redis: live follower settings, the kill switch, intent dedupe and broker tokens, shared by every process. */
+    redis: z
+      .object({
+        /** `redis://[user:password@]host:port[/db]`. */
+        url: z.string().min(1),
+        /** Prefix of every key and channel. */
+        prefix: z.string().default('tn:'),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .default({ journal: { enabled: true, url: '.tradenova/journal' } });
+
+/**
+ * An HTTP endpoint that takes TradingView-style JSON alerts and turns them into
+ * leader signals (the CLI serves it; see docs/webhook.md).
+ */
+export const webhookSourceSchema = z
+  .object({
+    kind: z.literal('webhook'),
+    /** TCP port to listen on (0 picks a free one). */
+    port: z.number().int().min(0).max(65_535),
+    /** Address to bind; loopback by default, behind a TLS reverse proxy. */
+    host: z.string().min(1).default('127.0.0.1'),
+    /** The one path alerts are posted to. */
+    path: z
+      .string()
+      .regex(/^\/[A-Za-z0-9/_.~-]*$/, 'a URL path such as /tradingview')
+      .default('/webhook'),
+    /** Shared token every alert must carry (in its body or a header); use a `${secret:name}` reference. */
+    token: z.string().min(16, 'at least 16 characters (make one: openssl rand -hex 24)'),
+    /** Largest body accepted, in bytes; a larger one is refused with 413. */
+    maxBodyBytes: positiveInt.max(1_048_576).default(65_536),
+  })
+  .strict();
+
+/** Where signals come from besides the leader's broker account. */
+export const sourceSchema = z.discriminatedUnion('kind', [webhookSourceSchema]);
+
 export const engineConfigSchema = z
   .object({
     /** Config file format version. */
@@ -183,6 +261,9 @@ export const engineConfigSchema = z
     connections: z.record(z.string(), connectionSchema).default({}),
     paper: paperSchema,
     engine: engineOptionsSchema,
+    services: servicesSchema,
+    /** Extra signal sources (a webhook); the leader's broker account is always one. */
+    sources: z.array(sourceSchema).optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -220,3 +301,6 @@ export type ScalingConfig = FollowerConfig['scaling'];
 export type RiskConfig = FollowerConfig['risk'];
 export type SymbolMap = FollowerConfig['symbolMap'];
 export type PaperConfig = EngineConfig['paper'];
+export type SourceConfig = NonNullable<EngineConfig['sources']>[number];
+export type WebhookSourceConfig = Extract<SourceConfig, { kind: 'webhook' }>;
+export type ServicesConfig = EngineConfig['services'];

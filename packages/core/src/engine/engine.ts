@@ -133,11 +133,23 @@ export function planConnections(config: EngineConfig, options: { leader?: boolea
   return [...plans.values()];
 }
 
+/** Where a submitted signal came from and whom it is for. */
+export interface SubmitMeta {
+  /** Input line, for errors. */
+  line?: number;
+  /** Copy to these followers only (the duplicate guard then counts each signal once per set). */
+  followers?: readonly string[];
+}
+
 /** The copy engine: signals in, follower orders out, every outcome an event. */
 export interface Engine {
   readonly config: EngineConfig;
-  /** Copies one leader signal to every follower. Invalid input resolves `{ ok: false }` and emits `signal-rejected`. */
-  submit(signal: TradeSignal | unknown, meta?: { line?: number }): Promise<SignalResult>;
+  /**
+   * Copies one leader signal to every follower (or only to `meta.followers`, for a
+   * scale-out executor that owns some accounts; see split-roles.ts). Invalid input
+   * resolves `{ ok: false }` and emits `signal-rejected`.
+   */
+  submit(signal: TradeSignal | unknown, meta?: SubmitMeta): Promise<SignalResult>;
   /** Records a leader fill: the leader position that exits and reversals are scaled against. */
   applyLeaderFill(fill: { contract: Contract; side: Side; qty: number; priceTicks: Ticks }): void;
   /**
@@ -523,7 +535,7 @@ class CopyEngine implements Engine {
 
   // ---- signals ------------------------------------------------------------
 
-  async submit(input: TradeSignal | unknown, meta: { line?: number } = {}): Promise<SignalResult> {
+  async submit(input: TradeSignal | unknown, meta: SubmitMeta = {}): Promise<SignalResult> {
     const now = this.#clock.now();
     let signal: TradeSignal;
     try {
@@ -538,7 +550,8 @@ class CopyEngine implements Engine {
         signal.signalId,
       );
     }
-    if (this.#dupes.seen(signal.signalId)) {
+    const dupeKey = meta.followers ? [signal.signalId, ...meta.followers].join('\u0000') : signal.signalId;
+    if (this.#dupes.seen(dupeKey)) {
       return this.#rejectSignal(
         new SignalError('signalId', `duplicate signal ${signal.signalId} ignored`, meta.line),
         meta.line,
@@ -547,7 +560,7 @@ class CopyEngine implements Engine {
       );
     }
     try {
-      return await this.#route(signal, meta.line);
+      return await this.#route(signal, meta.line, meta.followers);
     } catch (error) {
       return this.#rejectSignal(error, meta.line, signal.signalId);
     }
@@ -574,7 +587,11 @@ class CopyEngine implements Engine {
     };
   }
 
-  async #route(signal: TradeSignal, line: number | undefined): Promise<SignalResult> {
+  async #route(
+    signal: TradeSignal,
+    line: number | undefined,
+    only?: readonly string[],
+  ): Promise<SignalResult> {
     // Work out everything that does not depend on the follower once, synchronously,
     // so the leader position used is the one at arrival, whatever runs later.
     let perFollower: (f: FollowerRuntime) => Promise<SignalOutcome[]>;
@@ -644,7 +661,7 @@ class CopyEngine implements Engine {
     this.#emit({ type: 'signal-received', time: this.#clock.now(), signal });
     const results = await Promise.all(
       [...this.#followers.values()]
-        .filter((f) => f.config.enabled)
+        .filter((f) => f.config.enabled && (only === undefined || only.includes(f.name)))
         .map((f) => {
           prepare?.(f);
           return f.queue.push(() => perFollower(f).catch((e) => this.#taskFailed(f, signal, e)));

@@ -6,3 +6,4 @@ export * from './reconcile.js';
 export * from './request-budget.js';
 export * from './resilience.js';
 export * from './serial-queue.js';
+export * from './split-roles.js';

@@ -3,3 +3,4 @@ export {
   LeaderSignalSource,
   type LeaderSignalSourceOptions,
 } from './leader-source.js';
+export { LeaderMirror, type LeaderMirrorOptions, withLeaderMirror } from './mirror.js';

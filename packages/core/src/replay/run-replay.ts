@@ -1,4 +1,5 @@
 import type { BrokerConnection } from '../adapter/contract.js';
+import type { EngineEvent } from '../bus/events.js';
 import { systemClock } from '../clock/clock.js';
 import { VirtualClock } from '../clock/virtual-clock.js';
 import type { EngineConfig } from '../config/schema.js';
@@ -7,6 +8,7 @@ import { prepareNewOrder } from '../engine/intents.js';
 import { ErrorCode, SignalError, TradeNovaError } from '../errors.js';
 import { type Contract, contractKey, parseContract } from '../instruments/contract.js';
 import { defaultInstruments, type InstrumentRegistry } from '../instruments/registry.js';
+import { LeaderMirror } from '../leader/mirror.js';
 import { parseSignal } from '../model/parse-signal.js';
 import { parseMoney } from '../money/money.js';
 import { priceToTicksRounded, type Ticks, ticksToPrice } from '../money/price.js';
@@ -32,6 +34,8 @@ export interface ReplayOptions {
   connect?: (plan: ConnectionPlan) => Promise<{ connection: BrokerConnection; exchange: SimulatedExchange }>;
   /** How long to wait for external connections to settle after a record (wall ms). */
   settleTimeoutMs?: number;
+  /** Sees every engine event as it happens (e.g. the journal, with `tradenova replay --journal`). */
+  onEvent?: (event: EngineEvent) => void;
   /** Progress callback, called every `progressEvery` records. */
   onProgress?: (done: number, total: number) => void;
   progressEvery?: number;
@@ -41,10 +45,9 @@ export interface ReplayOptions {
  * Replays a recorded session through the copy engine on paper brokers with a
  * virtual clock. The same records and config always give the same report.
  *
- * The leader is mirrored in its own zero-latency simulated exchange: its market
- * orders fill at the price its broker reported, its resting orders fill when the
- * recorded prices reach them, and those fills move the leader position that
- * exits and reversals are scaled against.
+ * The leader is mirrored (`LeaderMirror`): its market orders fill at the price its
+ * broker reported, its resting orders when the recorded prices reach them, and
+ * those fills move the leader position that exits and reversals scale against.
  */
 export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
   const { config, records } = options;
@@ -63,9 +66,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
     seed: paper.seed,
     idPrefix: 'P',
   });
-  const leaderExchange = new SimulatedExchange({ clock, instruments, idPrefix: 'L' });
   const leaderAccount = config.leader.account;
-  leaderExchange.openAccount(leaderAccount, 0);
 
   const connections: Record<string, BrokerConnection> = {};
   const external: {
@@ -110,8 +111,12 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
   const collector = new ReportCollector(config, instruments);
   collector.addInputErrors(options.inputErrors ?? []);
   engine.on(collector.onEvent);
-  leaderExchange.onEvent((event) => {
-    if (event.type === 'order-filled') engine.applyLeaderFill(event.fill);
+  if (options.onEvent) engine.on(options.onEvent);
+  const leader = new LeaderMirror({
+    accountId: leaderAccount,
+    clock,
+    instruments,
+    onLeaderFill: (fill) => engine.applyLeaderFill(fill),
   });
   await engine.start();
 
@@ -137,7 +142,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
       for (const x of exchanges) x.updateQuote(target, q);
       engine.mark(target, { bid: q.bidTicks, ask: q.askTicks });
     }
-    leaderExchange.updateQuote(c, { bidTicks: ticksOf(c, bid), askTicks: ticksOf(c, ask) });
+    leader.quote(c, ticksOf(c, bid), ticksOf(c, ask));
   };
   const applyTrade = (c: Contract, price: string) => {
     for (const target of priceContracts(c)) {
@@ -145,10 +150,9 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
       for (const x of exchanges) x.updateTrade(target, t);
       engine.mark(target, { last: t });
     }
-    leaderExchange.updateTrade(c, ticksOf(c, price));
+    leader.trade(c, ticksOf(c, price));
   };
 
-  const leaderOrderIds = new Map<string, MirrorIds>();
   const pending: Promise<SignalResult>[] = [];
   const counts = { records: records.length, signals: 0, quotes: 0, trades: 0 };
   const every = options.progressEvery ?? 1000;
@@ -187,7 +191,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
           }
           // Submit first: the engine reads the leader position before the leader's own fill lands.
           pending.push(engine.submit(record.raw, { line: record.line }));
-          await mirrorLeader(leaderExchange, leaderAccount, signal, contract, leaderOrderIds, instruments);
+          await leader.apply(signal);
           break;
         }
       }
@@ -273,111 +277,5 @@ async function settleExternal(
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
-
-/** Exchange ids of the leader's mirrored order and its bracket children. */
-interface MirrorIds {
-  entry: string;
-  stopLoss?: string;
-  takeProfit?: string;
-}
-
-/** Applies a leader signal to the leader's own mirror account. */
-async function mirrorLeader(
-  leader: SimulatedExchange,
-  accountId: string,
-  signal: ReturnType<typeof parseSignal>,
-  contract: Contract | undefined,
-  ids: Map<string, MirrorIds>,
-  instruments: InstrumentRegistry,
-): Promise<void> {
-  try {
-    switch (signal.action) {
-      case 'new': {
-        if (!contract) return;
-        const spec = instruments.get(contract.root);
-        const t = (p: string) => priceToTicksRounded(p, spec.tickSize);
-        const last = leader.marketState(contract).lastTicks;
-        const prepared = prepareNewOrder(
-          signal,
-          contract,
-          spec,
-          0,
-          last === undefined ? undefined : ticksToPrice(last, spec.tickSize),
-        );
-        const ack = await leader.placeOrder({
-          accountId,
-          clientOrderId: signal.leaderOrderId,
-          contract,
-          side: signal.side,
-          qty: signal.qty,
-          orderType: signal.orderType,
-          ...(signal.limitPrice !== undefined ? { limitTicks: t(signal.limitPrice) } : {}),
-          ...(signal.stopPrice !== undefined ? { stopTicks: t(signal.stopPrice) } : {}),
-          ...(prepared.stopLossPrice !== undefined || prepared.takeProfitPrice !== undefined
-            ? {
-                bracket: {
-                  ...(prepared.stopLossPrice !== undefined
-                    ? { stopLossTicks: t(prepared.stopLossPrice) }
-                    : {}),
-                  ...(prepared.takeProfitPrice !== undefined
-                    ? { takeProfitTicks: t(prepared.takeProfitPrice) }
-                    : {}),
-                },
-              }
-            : {}),
-        });
-        ids.set(signal.leaderOrderId, {
-          entry: ack.orderId,
-          ...(ack.childOrderIds?.stopLoss ? { stopLoss: ack.childOrderIds.stopLoss } : {}),
-          ...(ack.childOrderIds?.takeProfit ? { takeProfit: ack.childOrderIds.takeProfit } : {}),
-        });
-        break;
-      }
-      case 'modify': {
-        const mirror = ids.get(signal.leaderOrderId);
-        const leg = signal.leg ?? 'entry';
-        const orderId =
-          leg === 'entry' ? mirror?.entry : leg === 'stop-loss' ? mirror?.stopLoss : mirror?.takeProfit;
-        if (!orderId) return;
-        const order = leader.getOrder(orderId);
-        if (!order) return;
-        const tick = instruments.get(order.contract.root).tickSize;
-        const price = signal.limitPrice ?? signal.stopPrice;
-        await leader.modifyOrder({
-          accountId,
-          orderId,
-          ...(signal.qty !== undefined && leg === 'entry' ? { qty: signal.qty } : {}),
-          ...(leg === 'entry' && signal.limitPrice !== undefined
-            ? { limitTicks: priceToTicksRounded(signal.limitPrice, tick) }
-            : {}),
-          ...(leg === 'entry' && signal.stopPrice !== undefined
-            ? { stopTicks: priceToTicksRounded(signal.stopPrice, tick) }
-            : {}),
-          ...(leg === 'stop-loss' && price !== undefined
-            ? { stopTicks: priceToTicksRounded(price, tick) }
-            : {}),
-          ...(leg === 'take-profit' && price !== undefined
-            ? { limitTicks: priceToTicksRounded(price, tick) }
-            : {}),
-        });
-        break;
-      }
-      case 'cancel': {
-        const mirror = ids.get(signal.leaderOrderId);
-        const leg = signal.leg ?? 'entry';
-        const orderId =
-          leg === 'entry' ? mirror?.entry : leg === 'stop-loss' ? mirror?.stopLoss : mirror?.takeProfit;
-        if (orderId) await leader.cancelOrder({ accountId, orderId });
-        break;
-      }
-      case 'flatten':
-        await leader.flatten({ accountId, ...(contract ? { contract } : {}) });
-        break;
-    }
-  } catch {
-    // The leader's broker already did this; a mirror that cannot follow (an order
-    // already filled, say) must not stop the replay.
   }
 }

@@ -18,6 +18,17 @@ export interface DxLinkSimulatorOptions {
   token?: string;
   /** The server's keepalive timeout in seconds, announced in SETUP and enforced (default 60). */
   keepaliveTimeoutSeconds?: number;
+  /**
+   * Starts a random walk for every symbol the first time a client subscribes to it
+   * (`tradenova sim dxfeed`), from `start(symbol)` in steps of `tick(symbol)`.
+   * Without it, prices move only on `publish` / `randomWalk`.
+   */
+  walkOnSubscribe?: {
+    start: (symbol: string) => number;
+    tick: (symbol: string) => number;
+    intervalMs?: number;
+    seed?: number;
+  };
 }
 
 /** One price update for a symbol; absent fields keep their last value. */
@@ -122,6 +133,25 @@ export async function startDxLinkSimulator(options: DxLinkSimulatorOptions = {})
     }
     if (price.last !== undefined) emit('Trade', symbol, { price: p.last, size: p.size, time: Date.now() });
   };
+
+  /** Symbols that already have an automatic walk. */
+  const walking = new Set<string>();
+  function walk(symbol: string, o: { start: number; tick: number; intervalMs?: number; seed?: number }) {
+    const rng = createRng(o.seed ?? 1);
+    // The walk counts in whole ticks, so the published price is an exact multiple of the tick.
+    const startTicks = Math.round(o.start / o.tick);
+    let ticks = startTicks;
+    const timer = setInterval(() => {
+      ticks += Math.floor(rng() * 5) - 2;
+      const price = ticks * o.tick;
+      publish(symbol, { bid: price, ask: (ticks + 1) * o.tick, last: price });
+    }, o.intervalMs ?? 100);
+    walks.add(timer);
+    return () => {
+      clearInterval(timer);
+      walks.delete(timer);
+    };
+  }
 
   server.on('connection', (ws) => {
     const client = {
@@ -241,6 +271,18 @@ export async function startDxLinkSimulator(options: DxLinkSimulatorOptions = {})
             c.subs.delete(`${s.type}\u0000${s.symbol}`);
           for (const s of (m.add ?? []) as { type: string; symbol: string }[]) {
             c.subs.add(`${s.type}\u0000${s.symbol}`);
+            const auto = options.walkOnSubscribe;
+            if (auto && !walking.has(s.symbol)) {
+              walking.add(s.symbol);
+              const start = auto.start(s.symbol);
+              publish(s.symbol, { bid: start, ask: start + auto.tick(s.symbol), last: start });
+              walk(s.symbol, {
+                start,
+                tick: auto.tick(s.symbol),
+                ...(auto.intervalMs !== undefined ? { intervalMs: auto.intervalMs } : {}),
+                seed: (auto.seed ?? 1) + walking.size,
+              });
+            }
             // A TICKER subscription starts with the latest value, as the real service sends one.
             const p = last.get(s.symbol);
             if (p && s.type === 'Quote' && Number.isFinite(p.bid))
@@ -265,19 +307,7 @@ export async function startDxLinkSimulator(options: DxLinkSimulatorOptions = {})
     port,
     url: `ws://127.0.0.1:${port}${path}`,
     publish,
-    randomWalk: (symbol, o) => {
-      const rng = createRng(o.seed ?? 1);
-      let price = o.start;
-      const timer = setInterval(() => {
-        price = Math.round((price + (Math.floor(rng() * 5) - 2) * o.tick) / o.tick) * o.tick;
-        publish(symbol, { bid: price, ask: price + o.tick, last: price });
-      }, o.intervalMs ?? 100);
-      walks.add(timer);
-      return () => {
-        clearInterval(timer);
-        walks.delete(timer);
-      };
-    },
+    randomWalk: walk,
     subscriptions: () => {
       const out: { type: string; symbol: string }[] = [];
       for (const client of clients.values())

@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto';
+import { rename, writeFile } from 'node:fs/promises';
+import type { AddressInfo, Server } from 'node:net';
 import type { AsciiSession, IJsFixConfig, ISessionDescription, MsgView } from 'jspurefix';
 import { type JsFixModule, loadJsFix } from './jspurefix.js';
 
@@ -6,12 +9,19 @@ export type FixFields = Record<string, unknown>;
 
 /** What a running session reports to its owner (the adapter connection or the simulator). */
 export interface FixSessionHandlers {
+  /** A session object exists for a new TCP connection (not logged on yet). */
+  onCreated?(session: FixSessionHandle): void;
   /** Logged on: application messages may be sent. */
   onReady(session: FixSessionHandle): void;
   /** An application message (after the session layer's sequence checks). */
   onMessage(msgType: string, fields: FixFields, session: FixSessionHandle): void;
   /** The session ended (logout, dropped socket, refused logon). */
   onStopped(error: Error | undefined, session: FixSessionHandle): void;
+  /**
+   * Acceptor only, before anything of a new connection's first message is processed:
+   * false refuses a Logon from `peer` (the socket is closed, nothing is answered).
+   */
+  admit?(peer: string): boolean;
   /** Acceptor only: decides the peer's logon (CompIDs already matched by the engine). */
   onLogon?(fields: FixFields, username: string | undefined, password: string | undefined): boolean;
   /** Every decoded / encoded raw message, for debug logs and tests (SOH shown as `|`). */
@@ -34,7 +44,34 @@ export interface FixSessionHandle {
   sequence(): { sent: number; received: number };
   /** True once logged on and until stopped. */
   readonly ready: boolean;
+  /** Logged on and not logging out: a second logon for this peer would be a duplicate. */
+  readonly active: boolean;
+  /** The peer's CompID (on a wildcard acceptor, known once its Logon arrived). */
+  readonly peer: string;
 }
+
+const LOGON = 'A';
+const SEQUENCE_RESET = '4';
+const TAG_MSG_SEQ_NUM = 34;
+const TAG_POSS_DUP = 43;
+const TAG_SENDER_COMP_ID = 49;
+const TAG_TEXT = 58;
+const TAG_RESET_SEQ_NUM = 141;
+/** Session-level message types: never retransmitted, a gap fill stands for them. */
+const ADMIN_TYPES = new Set(['0', '1', '2', '3', '4', '5', 'A']);
+
+/** Application messages sent per session store (one per session id and owner), by MsgSeqNum. */
+const SENT = new WeakMap<object, Map<number, { msgType: string; body: FixFields; time: Date }>>();
+/** How many sent messages a session keeps for resends; older ones are gap-filled. */
+const MAX_KEPT = 10_000;
+
+/** Session states in which a logged-on session is on its way out. */
+const ENDING_STATES = new Set([
+  'WaitingLogoutConfirm',
+  'ConfirmingLogout',
+  'Stopped',
+  'DetectBrokenNetworkConnection',
+]);
 
 /** Flattens a `MsgView.toObject()` tree: component fields are lifted to the top, repeating groups kept. */
 export function flattenFields(tree: Record<string, unknown>, out: FixFields = {}): FixFields {
@@ -61,6 +98,10 @@ function sessionClass(lib: JsFixModule) {
   ) => AsciiSession) {
     readonly #handlers: FixSessionHandlers;
     #ready = false;
+    /** Acceptor: the first message of the connection has been through `admit`. */
+    #admitted = false;
+    /** The Text of the peer's Logout, which says why a gateway ended the session. */
+    #peerLogoutText: string | undefined;
     readonly handle: FixSessionHandle;
 
     constructor(config: IJsFixConfig, handlers: FixSessionHandlers) {
@@ -70,7 +111,7 @@ function sessionClass(lib: JsFixModule) {
       this.logReceivedMsgs = false;
       const self = this;
       this.handle = {
-        send: (msgType, body) => self.send(msgType, body),
+        send: (msgType, body) => self.#sendAndKeep(msgType, body),
         // done() moves the engine to WaitingLogoutConfirm before sending, so the peer's reply ends the session.
         logout: () => self.done(),
         drop: () => {
@@ -89,7 +130,117 @@ function sessionClass(lib: JsFixModule) {
         get ready() {
           return self.#ready;
         },
+        get active() {
+          return self.#ready && !ENDING_STATES.has(self.stateString());
+        },
+        get peer() {
+          return String(self.config.description.TargetCompID ?? '');
+        },
       };
+      this.#guardSequence();
+      this.#resendFromSent(config);
+      handlers.onCreated?.(this.handle);
+    }
+
+    /**
+     * jspurefix 5.11 answers a ResendRequest from a message store that nothing fills,
+     * so every resend came out as one gap fill and no execution report was ever
+     * retransmitted. Answer it from the application messages this owner sent, kept
+     * by sequence number beside the session store (so they outlive a reconnect, as
+     * the sequence numbers do). Admin messages are not kept: a gap fill stands for
+     * them, as FIX requires. An initiator configured with `resendGapFillOnly` still
+     * gap-fills everything (the resender checks that flag first).
+     */
+    #resendFromSent(config: IJsFixConfig): void {
+      const engine = this as unknown as { store: unknown; resender: unknown; sessionStore: object };
+      engine.store = {
+        getSeqNumRange: async (from: number, to?: number) => {
+          const sent = SENT.get(engine.sessionStore);
+          const out: unknown[] = [];
+          if (!sent) return out;
+          const last = to === undefined || to === 0 ? this.lastSentSeqNum() : to;
+          for (let seq = from; seq <= last; seq++) {
+            const message = sent.get(seq);
+            if (message)
+              out.push(
+                new lib.FixMsgStoreRecord(message.msgType, message.time, seq, { ...message.body }, null),
+              );
+          }
+          return out;
+        },
+        clear: async () => {
+          SENT.get(engine.sessionStore)?.clear();
+          return {};
+        },
+      };
+      // The constructor already built a resender on the old store; later resets rebuild it on ours.
+      engine.resender = new lib.FixMsgAsciiStoreResend(engine.store as never, config);
+    }
+
+    /** Sends, and keeps an application message for a later ResendRequest. */
+    #sendAndKeep(msgType: string, body: FixFields): void {
+      this.send(msgType, body);
+      if (ADMIN_TYPES.has(msgType)) return;
+      const key = (this as unknown as { sessionStore: object }).sessionStore;
+      let sent = SENT.get(key);
+      if (!sent) {
+        sent = new Map();
+        SENT.set(key, sent);
+      }
+      // Encoding is synchronous, so the number just used is the last sent.
+      sent.set(this.lastSentSeqNum(), { msgType, body, time: new Date() });
+      if (sent.size > MAX_KEPT) sent.delete(sent.keys().next().value as number);
+    }
+
+    /**
+     * A MsgSeqNum below the expected one without PossDupFlag cannot be recovered. The
+     * stock engine closes the socket without a word; the FIX rule (and QuickFIX) first
+     * sends a Logout whose Text says which number was expected, so the other side can
+     * tell a stale sequence store from a network fault. The engine's check is a private
+     * method, so it is wrapped on this instance rather than overridden.
+     */
+    #guardSequence(): void {
+      const engine = this as unknown as {
+        checkSeqNo(msgType: string, view: MsgView): boolean;
+        coordinator: { pendingResendRequests: readonly { begin: number; end: number }[] };
+      };
+      const check = engine.checkSeqNo.bind(this);
+      engine.checkSeqNo = (msgType, view) => {
+        if (msgType !== SEQUENCE_RESET) {
+          const received = Number(view.getTyped(TAG_MSG_SEQ_NUM));
+          const expected = this.lastPeerSeqNum() + 1;
+          const possDup = view.getTyped(TAG_POSS_DUP) === true;
+          const reset = msgType === LOGON && view.getTyped(TAG_RESET_SEQ_NUM) === true;
+          // A message the peer resends for our ResendRequest may come without PossDupFlag.
+          const requested = engine.coordinator.pendingResendRequests.some(
+            (r) => received >= r.begin && received <= r.end,
+          );
+          if (!possDup && !reset && !requested && received < expected) {
+            const text = `MsgSeqNum too low, expecting ${expected} but received ${received}`;
+            this.sendLogout(text);
+            this.stop(new Error(text));
+            return false;
+          }
+        }
+        return check(msgType, view);
+      };
+    }
+
+    protected override onMsg(msgType: string, view: MsgView): void {
+      if (this.acceptor && !this.#admitted) {
+        this.#admitted = true;
+        const peer = view.getString(TAG_SENDER_COMP_ID) ?? '';
+        if (msgType === LOGON && this.#handlers.admit && !this.#handlers.admit(peer)) {
+          this.stop(new Error(`a session for ${peer} is already logged on`));
+          return;
+        }
+      }
+      super.onMsg(msgType, view);
+    }
+
+    protected override peerLogout(view: MsgView): void {
+      this.#peerLogoutText = view.getString(TAG_TEXT) ?? undefined;
+      super.peerLogout(view);
     }
 
     protected override onApplicationMsg(msgType: string, view: MsgView): void {
@@ -117,8 +268,11 @@ function sessionClass(lib: JsFixModule) {
     protected override onStopped(error?: Error): void {
       const wasReady = this.#ready;
       this.#ready = false;
+      // The peer's Logout text explains an ending better than the socket state does.
+      const told = this.#peerLogoutText;
+      const reason = told && (error || !wasReady) ? new Error(`peer logged out: ${told}`) : error;
       this.#handlers.onStopped(
-        error ?? (wasReady ? undefined : new Error('session ended before logon')),
+        reason ?? (wasReady ? undefined : new Error('session ended before logon')),
         this.handle,
       );
     }
@@ -134,10 +288,12 @@ function sessionClass(lib: JsFixModule) {
   return TradeNovaFixSession;
 }
 
-/** Sequence numbers that outlive one TCP connection when no store directory is configured. */
+/** Sequence numbers that outlive one TCP connection (memory) or one process (files). */
 export interface SharedSessionStore {
   /** Passed to jspurefix as `sessionStoreFactory`. */
   readonly factory: { create: (sessionId: unknown) => unknown };
+  /** Resolves once every write issued so far has landed (at once for memory). */
+  settled(): Promise<void>;
 }
 
 /** A memory session store reused by every session of one owner, so a reconnect continues the sequence. */
@@ -158,12 +314,109 @@ export async function sharedMemoryStore(): Promise<SharedSessionStore> {
         return store;
       },
     },
+    settled: async () => {},
+  };
+}
+
+type StreamProvider = InstanceType<JsFixModule['FileSessionStreamProvider']>;
+
+/**
+ * jspurefix's file stream provider, with its small-file writes put in order and
+ * made atomic. The stock provider starts one `fs.promises.writeFile` per message
+ * without waiting for the last, so two writes of the sequence-number file can land
+ * in either order (or a reader can meet it truncated): after a restart the session
+ * then logs on with a MsgSeqNum it already used, and the gateway drops it as "too
+ * low". Here every write and read of those files joins one queue, and the
+ * sequence-number and session-time files are replaced by rename, never truncated.
+ */
+class OrderedFileProvider {
+  readonly #inner: StreamProvider;
+  readonly #seqNumsPath: string;
+  readonly #sessionPath: string;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(inner: StreamProvider, seqNumsPath: string, sessionPath: string) {
+    this.#inner = inner;
+    this.#seqNumsPath = seqNumsPath;
+    this.#sessionPath = sessionPath;
+  }
+
+  /** Resolves once every queued write has landed. */
+  settled(): Promise<void> {
+    return this.#queue.then(
+      () => {},
+      () => {},
+    );
+  }
+
+  #enqueue<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.#queue.then(work, work);
+    this.#queue = next.catch(() => {});
+    return next;
+  }
+
+  static async #replace(path: string, content: string): Promise<void> {
+    const temporary = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+    await writeFile(temporary, content, 'utf8');
+    await rename(temporary, path);
+  }
+
+  openBody = () => this.#inner.openBody();
+  // The body is written synchronously by the stock provider, so its order already holds.
+  appendBody = (data: Buffer) => this.#inner.appendBody(data);
+  readBody = (offset: number, length: number) => this.#inner.readBody(offset, length);
+  getBodySize = () => this.#inner.getBodySize();
+  appendHeaderLine = (line: string) => this.#enqueue(() => this.#inner.appendHeaderLine(line));
+  readHeaderLines = () => this.#enqueue(() => this.#inner.readHeaderLines());
+  readSeqNums = () => this.#enqueue(() => this.#inner.readSeqNums());
+  writeSeqNums = (content: string) =>
+    this.#enqueue(() => OrderedFileProvider.#replace(this.#seqNumsPath, content));
+  readSessionTime = () => this.#enqueue(() => this.#inner.readSessionTime());
+  writeSessionTime = (content: string) =>
+    this.#enqueue(() => OrderedFileProvider.#replace(this.#sessionPath, content));
+  reset = () => this.#enqueue(() => this.#inner.reset());
+  flush = () => this.#enqueue(() => this.#inner.flush());
+  dispose = () => this.#enqueue(() => this.#inner.dispose());
+}
+
+/**
+ * A file session store in `directory` (jspurefix's file layout) whose writes land
+ * in order, shared by every session of one owner: a reconnect or a restart
+ * continues the sequence. `settled()` lets `disconnect()` return only once the
+ * last sequence numbers are on disk.
+ */
+export async function durableFileStore(directory: string): Promise<SharedSessionStore> {
+  const lib = await loadJsFix();
+  const providers = new Map<string, OrderedFileProvider>();
+  return {
+    factory: {
+      create: (sessionId: unknown) => {
+        const id = sessionId as InstanceType<JsFixModule['SessionId']>;
+        const key = id.toString();
+        let provider = providers.get(key);
+        if (!provider) {
+          provider = new OrderedFileProvider(
+            new lib.FileSessionStreamProvider(id, directory),
+            id.getFilePath(directory, 'seqnums'),
+            id.getFilePath(directory, 'session'),
+          );
+          providers.set(key, provider);
+        }
+        // One provider per session id, so every session of this owner queues its writes behind the last.
+        return new lib.FileSessionStore(id, provider, false);
+      },
+    },
+    settled: async () => {
+      await Promise.all([...providers.values()].map((p) => p.settled()));
+    },
   };
 }
 
 /** A started jspurefix launcher: `done` settles when it ends, `stop()` ends it. */
 export interface RunningLauncher {
   done: Promise<unknown>;
+  /** Acceptor only: the bound port once the listener accepts connections (rejects if it cannot bind). */
+  listening: Promise<number>;
   stop(): void;
 }
 
@@ -180,6 +433,14 @@ export async function launchFix(
   const Session = sessionClass(lib);
   const initiator = description.application?.type === 'initiator';
   const logs = silentLogFactory(lib);
+  let markListening: (port: number) => void = () => {};
+  let failListening: (error: Error) => void = () => {};
+  const listening = new Promise<number>((resolve, reject) => {
+    markListening = resolve;
+    failListening = reject;
+  });
+  // Observed by the acceptor's owner only; an initiator never settles it.
+  listening.catch(() => {});
   class Launcher extends lib.SessionLauncher {
     constructor() {
       super(initiator ? description : null, initiator ? null : description, logs as never);
@@ -193,10 +454,30 @@ export async function launchFix(
         },
       } as never;
     }
+    protected override getAcceptor(container: unknown) {
+      const started = super.getAcceptor(container as never);
+      // The listener entity creates its net.Server and calls listen() synchronously inside
+      // start(), so the server exists now and its 'listening' / 'error' events are still to
+      // come. jspurefix throws from its own 'error' handler (an uncaught EADDRINUSE); replace
+      // it so a port in use rejects `listening` instead of killing the process.
+      const entity = (this as unknown as { acceptorEntity?: { acceptor?: { server?: Server } } })
+        .acceptorEntity;
+      const server = entity?.acceptor?.server;
+      if (!server) {
+        failListening(new Error('the FIX acceptor did not start a listener'));
+      } else {
+        server.removeAllListeners('error');
+        server.on('error', (error) => failListening(error));
+        const report = () => markListening((server.address() as AddressInfo).port);
+        if (server.listening) report();
+        else server.once('listening', report);
+      }
+      return started;
+    }
   }
   const launcher = new Launcher();
   const done = launcher.run();
   // The caller observes `done`; an unobserved rejection must not crash the process.
   done.catch(() => {});
-  return { done, stop: () => launcher.stop() };
+  return { done, listening, stop: () => launcher.stop() };
 }

@@ -2,8 +2,14 @@
  * `@tradenova/adapter-others/fix/simulator`: a FIX 4.2 / 4.4 acceptor on loopback
  * (jspurefix) in front of the shared simulated exchange, with sequence gaps,
  * resend requests, duplicate reports and dropped connections on demand.
+ *
+ * Like a broker's gateway it serves many initiators at once, one FIX session per
+ * initiator CompID, each with its own sequence numbers kept across connections.
+ * A session's identity (and so its sequence numbers) is bound when its Logon
+ * arrives, not when the socket opens: a restarted initiator may log on again
+ * while its previous socket is still being torn down, and the new logon replaces
+ * the old session instead of racing it.
  */
-import { createServer } from 'node:net';
 import {
   type BrokerEvent,
   type BrokerOrder,
@@ -22,6 +28,7 @@ import { SimulatedExchange } from '@tradenova/core/testing';
 import type { ISessionDescription } from 'jspurefix';
 import type { FixFields, FixSessionHandle, RunningLauncher } from '../client/session.js';
 import type { FixSymbology } from '../config.js';
+import { FixSimulatorError } from '../errors.js';
 import type { FixVersion } from '../parse.js';
 import { fromFixInstrument, toFixInstrument } from '../symbols.js';
 
@@ -34,7 +41,7 @@ export interface FixSimulatorOptions {
   exchange?: SimulatedExchange;
   /** Our CompID (the initiator's TargetCompID), `FIXSIM` by default. */
   senderCompId?: string;
-  /** The initiator's SenderCompID, `TRADENOVA` by default. */
+  /** When set, only an initiator with this SenderCompID may log on; any CompID by default. */
   targetCompId?: string;
   /** Accounts opened at the exchange when missing (default `FIX1`, `FIX2`). */
   accounts?: string[];
@@ -50,7 +57,7 @@ export interface FixSimulatorFaults {
   sequenceGapNext(n?: number): void;
   /** Sends a ResendRequest to the initiator from `begin` (default: its first message). */
   requestResend(begin?: number): void;
-  /** Drops every TCP connection at once (no Logout). */
+  /** Drops every TCP connection at once (no Logout); reports wait for each initiator's next logon. */
   dropConnections(): void;
   /** The next `n` placements are rejected (ExecutionReport 150=8). */
   rejectNext(n?: number, reason?: string): void;
@@ -68,7 +75,7 @@ export interface FixSimulator {
   readonly version: FixVersion;
   readonly exchange: SimulatedExchange;
   readonly faults: FixSimulatorFaults;
-  /** Counters for tests: logons served, messages received by type, reports sent. */
+  /** Counters for tests: logons served, messages received by type, reports sent; sequence of the latest session. */
   stats(): {
     logons: number;
     received: Record<string, number>;
@@ -81,6 +88,8 @@ export interface FixSimulator {
 }
 
 interface SimOrder {
+  /** CompID of the initiator that placed the order: its reports go to that session. */
+  peer: string;
   orderId: string;
   clOrdId: string;
   accountId: string;
@@ -101,19 +110,6 @@ const ORD_STATUS: Record<BrokerOrder['status'], string> = {
   rejected: '8',
 };
 
-/** A free loopback port (jspurefix's acceptor cannot report the one it got for port 0). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** Starts a FIX acceptor on loopback backed by a simulated exchange. */
 export async function startFixSimulator(options: FixSimulatorOptions): Promise<FixSimulator> {
   const { launchFix, sharedMemoryStore } = await import('../client/session.js');
@@ -129,18 +125,20 @@ export async function startFixSimulator(options: FixSimulatorOptions): Promise<F
     securityType: 'FUT',
     ...options.symbology,
   };
-  const port = options.port ?? (await freePort());
   const senderCompId = options.senderCompId ?? 'FIXSIM';
-  const targetCompId = options.targetCompId ?? 'TRADENOVA';
 
-  const sessions = new Set<FixSessionHandle>();
-  let current: FixSessionHandle | undefined;
-  /** Reports produced while no session was logged on; a real gateway stores and delivers them on logon. */
-  let backlog: [string, FixFields][] = [];
+  /** Every session with a live socket, logged on or not (so a drop reaches them all). */
+  const live = new Set<FixSessionHandle>();
+  /** The logged-on session of each initiator CompID. */
+  const byPeer = new Map<string, FixSessionHandle>();
+  /** The session that logged on last: the target of fault injections aimed at "the" session. */
+  let latest: FixSessionHandle | undefined;
+  /** Per initiator: reports produced while it was not logged on; a gateway stores and delivers them on logon. */
+  const backlog = new Map<string, [string, FixFields][]>();
   const orders = new Map<string, SimOrder>();
   const byClOrdId = new Map<string, string>();
   /** Orders placed before the exchange told us their id: keyed by account + ClOrdID. */
-  const placing = new Map<string, string>();
+  const placing = new Map<string, { clOrdId: string; peer: string }>();
   const received: Record<string, number> = {};
   const wire: FixSimulator['wire'] = [];
   let logons = 0;
@@ -160,24 +158,32 @@ export async function startFixSimulator(options: FixSimulatorOptions): Promise<F
     return version === '4.4' ? { Instrument: { ...fields } } : { ...fields };
   };
 
-  const send = (msgType: string, body: FixFields) => {
+  const keep = (peer: string, msgType: string, body: FixFields) => {
+    const queue = backlog.get(peer) ?? [];
+    queue.push([msgType, body]);
+    backlog.set(peer, queue);
+  };
+
+  /** Sends to the initiator `peer`, or keeps the message until it logs on again. */
+  const send = (peer: string, msgType: string, body: FixFields) => {
     if (losing) return;
-    if (!current?.ready) {
-      backlog.push([msgType, body]);
+    const session = byPeer.get(peer);
+    if (!session?.ready) {
+      keep(peer, msgType, body);
       return;
     }
     if (gapNext > 0) {
-      current.skipSequence(gapNext);
+      session.skipSequence(gapNext);
       gapNext = 0;
     }
     try {
-      current.send(msgType, body);
+      session.send(msgType, body);
     } catch {
-      backlog.push([msgType, body]);
+      keep(peer, msgType, body);
       return;
     }
     if (msgType === '8') reportsSent++;
-    if (duplicate && msgType === '8') current.send(msgType, { ...body });
+    if (duplicate && msgType === '8') session.send(msgType, { ...body });
   };
 
   /** An ExecutionReport in the session's dialect: 4.2 carries 20 and fills as 150=1/2; 4.4 says 150=F. */
@@ -243,7 +249,7 @@ export async function startFixSimulator(options: FixSimulatorOptions): Promise<F
       body.LastPx = price(order.contract, extra.lastTicks);
     }
     if (extra.text) body.Text = extra.text;
-    send('8', body);
+    send(sim.peer, '8', body);
   };
 
   const onExchange = (event: BrokerEvent) => {
@@ -251,9 +257,17 @@ export async function startFixSimulator(options: FixSimulatorOptions): Promise<F
       const o = event.order;
       let sim = orders.get(o.orderId);
       if (!sim) {
-        const clOrdId = placing.get(`${o.accountId}\u0000${o.clientOrderId ?? ''}`);
-        if (clOrdId === undefined) return;
-        sim = { orderId: o.orderId, clOrdId, accountId: o.accountId, contract: o.contract, announced: false };
+        const placed = placing.get(`${o.accountId}\u0000${o.clientOrderId ?? ''}`);
+        if (placed === undefined) return;
+        const { clOrdId, peer } = placed;
+        sim = {
+          peer,
+          orderId: o.orderId,
+          clOrdId,
+          accountId: o.accountId,
+          contract: o.contract,
+          announced: false,
+        };
         orders.set(o.orderId, sim);
         byClOrdId.set(clOrdId, o.orderId);
       }
@@ -299,13 +313,18 @@ export async function startFixSimulator(options: FixSimulatorOptions): Promise<F
   };
   const offExchange = exchange.onEvent(onExchange);
 
-  const businessReject = (ref: string, msgType: string, text: string, reason = '0') =>
-    send('j', { RefMsgType: msgType, BusinessRejectRefID: ref, BusinessRejectReason: reason, Text: text });
+  const businessReject = (peer: string, ref: string, msgType: string, text: string, reason = '0') =>
+    send(peer, 'j', {
+      RefMsgType: msgType,
+      BusinessRejectRefID: ref,
+      BusinessRejectReason: reason,
+      Text: text,
+    });
 
-  const cancelReject = (f: FixFields, responseTo: '1' | '2', reason: string, text: string) => {
+  const cancelReject = (peer: string, f: FixFields, responseTo: '1' | '2', reason: string, text: string) => {
     const orderId = byClOrdId.get(String(f.OrigClOrdID ?? '')) ?? 'NONE';
     const order = orderId === 'NONE' ? undefined : exchange.getOrder(orderId);
-    send('9', {
+    send(peer, '9', {
       OrderID: orderId,
       ClOrdID: f.ClOrdID,
       OrigClOrdID: f.OrigClOrdID,
@@ -321,12 +340,13 @@ export async function startFixSimulator(options: FixSimulatorOptions): Promise<F
       ? undefined
       : priceToTicks(String(value), instruments.get(contract.root).tickSize);
 
-  const onMessage = (msgType: string, f: FixFields) => {
+  const onMessage = (msgType: string, f: FixFields, session: FixSessionHandle) => {
+    const peer = session.peer;
     received[msgType] = (received[msgType] ?? 0) + 1;
     const clOrdId = String(f.ClOrdID ?? '');
     const throttle = rateLimits.shift();
     if (throttle !== undefined && (msgType === 'D' || msgType === 'F' || msgType === 'G')) {
-      businessReject(clOrdId, msgType, `Throttle limit exceeded, retry after ${throttle} ms`);
+      businessReject(peer, clOrdId, msgType, `Throttle limit exceeded, retry after ${throttle} ms`);
       return;
     }
     if (msgType === 'D' && byClOrdId.has(clOrdId)) {
@@ -342,12 +362,12 @@ export async function startFixSimulator(options: FixSimulatorOptions): Promise<F
       try {
         contract = fromFixInstrument(f, instruments);
       } catch (e) {
-        businessReject(clOrdId, msgType, (e as Error).message, '2');
+        businessReject(peer, clOrdId, msgType, (e as Error).message, '2');
         return;
       }
       const accountId = String(f.Account ?? '');
       const orderType = ORD_TYPES[String(f.OrdType)] ?? 'market';
-      placing.set(`${accountId}\u0000${clOrdId}`, clOrdId);
+      placing.set(`${accountId}\u0000${clOrdId}`, { clOrdId, peer });
       const request = {
         accountId,
         clientOrderId: clOrdId,
@@ -362,10 +382,10 @@ export async function startFixSimulator(options: FixSimulatorOptions): Promise<F
         if (byClOrdId.has(clOrdId)) return; // the exchange already reported the reject as an order event
         const text = e instanceof Error ? e.message : String(e);
         if (e instanceof BrokerRateLimitedError) {
-          businessReject(clOrdId, msgType, `Throttle limit exceeded, retry after ${e.retryAfterMs} ms`);
+          businessReject(peer, clOrdId, msgType, `Throttle limit exceeded, retry after ${e.retryAfterMs} ms`);
           return;
         }
-        send('8', {
+        send(peer, '8', {
           OrderID: 'NONE',
           ClOrdID: clOrdId,
           ExecID: `E${++execSeq}`,
@@ -387,7 +407,7 @@ export async function startFixSimulator(options: FixSimulatorOptions): Promise<F
       const sim = orderId === undefined ? undefined : orders.get(orderId);
       const responseTo = msgType === 'F' ? '1' : '2';
       if (!sim || orderId === undefined) {
-        cancelReject(f, responseTo, '1', `unknown order ${orig}`);
+        cancelReject(peer, f, responseTo, '1', `unknown order ${orig}`);
         return;
       }
       let work: Promise<void>;
@@ -407,16 +427,16 @@ export async function startFixSimulator(options: FixSimulatorOptions): Promise<F
       work.catch((e: unknown) => {
         sim.pendingCancel = undefined;
         sim.pendingReplace = undefined;
-        cancelReject(f, responseTo, '0', e instanceof Error ? e.message : String(e));
+        cancelReject(peer, f, responseTo, '0', e instanceof Error ? e.message : String(e));
       });
     } else if (msgType === 'H') {
       const orderId = byClOrdId.get(clOrdId);
       const sim = orderId === undefined ? undefined : orders.get(orderId);
       const order = orderId === undefined ? undefined : exchange.getOrder(orderId);
       if (sim && order) report(order, sim, 'status');
-      else businessReject(clOrdId, msgType, `unknown order ${clOrdId}`, '1');
+      else businessReject(peer, clOrdId, msgType, `unknown order ${clOrdId}`, '1');
     } else {
-      businessReject(clOrdId, msgType, `unsupported message type ${msgType}`, '3');
+      businessReject(peer, clOrdId, msgType, `unsupported message type ${msgType}`, '3');
     }
   };
 
@@ -426,11 +446,13 @@ export async function startFixSimulator(options: FixSimulatorOptions): Promise<F
       name: 'tradenova-fix-simulator',
       protocol: 'ascii',
       dictionary: version === '4.2' ? 'qf42' : 'qf44',
-      tcp: { host: '127.0.0.1', port },
+      tcp: { host: '127.0.0.1', port: options.port ?? 0 },
     },
     BeginString: version === '4.2' ? 'FIX.4.2' : 'FIX.4.4',
     SenderCompId: senderCompId,
-    TargetCompID: targetCompId,
+    // The wildcard makes jspurefix bind each connection to the initiator named in its Logon:
+    // the session's store is read, and any older session of that initiator stopped, at logon.
+    TargetCompID: '*',
     HeartBtInt: 30,
     EncryptMethod: 0,
     ResetSeqNumFlag: false,
@@ -441,19 +463,30 @@ export async function startFixSimulator(options: FixSimulatorOptions): Promise<F
   const launcher: RunningLauncher = await launchFix(
     description,
     () => ({
+      onCreated: (session) => {
+        live.add(session);
+      },
+      // QuickFIX "1b DuplicateIdentity": a logon for an initiator whose session is logged on
+      // is refused and the first session carries on. One whose session is logging out or whose
+      // socket is closing (a restart that reconnects at once) is let in and replaces it.
+      admit: (peer) => !byPeer.get(peer)?.active,
       onReady: (session) => {
         logons++;
-        current = session;
-        const queued = backlog;
-        backlog = [];
-        for (const [t, b] of queued) send(t, b);
+        const peer = session.peer;
+        byPeer.set(peer, session);
+        latest = session;
+        const queued = backlog.get(peer) ?? [];
+        backlog.delete(peer);
+        for (const [t, b] of queued) send(peer, t, b);
       },
       onMessage,
       onStopped: (_error, session) => {
-        sessions.delete(session);
-        if (current === session) current = undefined;
+        live.delete(session);
+        if (byPeer.get(session.peer) === session) byPeer.delete(session.peer);
+        if (latest === session) latest = undefined;
       },
       onLogon: (fields, username, password) => {
+        if (options.targetCompId !== undefined && fields.SenderCompID !== options.targetCompId) return false;
         const c = options.credentials;
         const user = username ?? (fields.Username as string | undefined);
         const pass = password ?? (fields.Password as string | undefined);
@@ -466,24 +499,28 @@ export async function startFixSimulator(options: FixSimulatorOptions): Promise<F
     }),
     store,
   );
-  // Track every session handle so drops reach connections not yet logged on, too.
-  const trackReady = setInterval(() => {
-    if (current) sessions.add(current);
-  }, 20);
-  trackReady.unref();
-  // Give the listener a moment to bind before the first initiator connects.
-  await new Promise((r) => setTimeout(r, 30));
+  let port: number;
+  try {
+    port = await launcher.listening;
+  } catch (error) {
+    launcher.stop();
+    offExchange();
+    throw new FixSimulatorError(
+      `FIX simulator cannot listen on 127.0.0.1:${options.port ?? 0}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
 
   const faults: FixSimulatorFaults = {
     sequenceGapNext: (n = 1) => {
       gapNext = n;
     },
-    requestResend: (begin = 1) => current?.requestResend(begin),
+    requestResend: (begin = 1) => latest?.requestResend(begin),
     dropConnections: () => {
-      const live = [...sessions, ...(current ? [current] : [])];
-      // From now on reports wait in the backlog for the next logon, as a gateway's store would keep them.
-      current = undefined;
-      for (const s of live) s.drop();
+      // From now on reports wait in each initiator's backlog for its next logon, as a gateway's store would keep them.
+      byPeer.clear();
+      latest = undefined;
+      for (const s of [...live]) s.drop();
     },
     rejectNext: (n = 1, reason) => exchange.faults.rejectNext(n, reason),
     rateLimitNext: (n = 1, retryAfterMs = 1_000) => {
@@ -507,14 +544,12 @@ export async function startFixSimulator(options: FixSimulatorOptions): Promise<F
       logons,
       received: { ...received },
       reportsSent,
-      sequence: current?.sequence() ?? { sent: 0, received: 0 },
+      sequence: latest?.sequence() ?? { sent: 0, received: 0 },
     }),
     close: async () => {
-      clearInterval(trackReady);
       offExchange();
       rateLimits = [];
-      for (const s of sessions) s.drop();
-      current?.drop();
+      for (const s of [...live]) s.drop();
       launcher.stop();
       await Promise.race([launcher.done, new Promise((r) => setTimeout(r, 500))]);
     },

@@ -148,6 +148,11 @@ export class Journal {
     }
   }
 
+  /** Sequence number of the last event appended (0 before the first): `whenDurable(lastSeq)` covers everything so far. */
+  get lastSeq(): number {
+    return this.#queueStart + this.#queue.length - 1;
+  }
+
   /** Events appended and not yet committed. */
   get pending(): number {
     return this.#queue.length;
@@ -167,8 +172,36 @@ export class Journal {
     await this.#db.destroy();
   }
 
+  /**
+   * Closes within about `timeoutMs` even when the database is away: writes what it can
+   * and hands back, in order, the events it could not commit, so the caller can keep
+   * them (a spill file) instead of losing them. Returns `[]` when everything was written.
+   */
+  async closeWithin(timeoutMs: number): Promise<EngineEvent[]> {
+    if (this.#closed) return [];
+    let timer: NodeJS.Timeout | undefined;
+    const flushed = await Promise.race([
+      this.flush().then(
+        () => true,
+        () => false,
+      ),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    // A write in flight either commits (its events leave the queue) or fails (they stay).
+    while (this.#writing) await this.#writing;
+    const left = flushed ? [] : this.#queue.splice(0);
+    await this.#db.destroy().catch(() => {});
+    return left;
+  }
+
   #schedule(delayMs: number): void {
-    if (this.#writing || this.#queue.length === 0) return;
+    if (this.#closed || this.#writing || this.#queue.length === 0) return;
     if (this.#timer && delayMs > 0) return;
     clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
@@ -182,7 +215,8 @@ export class Journal {
   #write(): Promise<void> {
     this.#writing = this.#writeBatch().finally(() => {
       this.#writing = undefined;
-      if (this.#queue.length > 0) this.#schedule(this.#degraded ? this.#retryMs : this.#lingerMs);
+      if (this.#queue.length > 0 && !this.#closed)
+        this.#schedule(this.#degraded ? this.#retryMs : this.#lingerMs);
     });
     return this.#writing;
   }

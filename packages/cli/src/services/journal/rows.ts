@@ -40,6 +40,7 @@ export function emptyRows(): JournalRows {
 
 /** Adds the row(s) one engine event becomes. Every event type lands in exactly one table. */
 export function addEventRows(rows: JournalRows, event: EngineEvent): void {
+  // A new event type fails to compile at `exhaustive` until it has a table.
   const json = JSON.stringify;
   switch (event.type) {
     case 'signal-received': {
@@ -165,6 +166,58 @@ export function addEventRows(rows: JournalRows, event: EngineEvent): void {
         time: event.time,
       });
       return;
+    case 'order-reconciled': {
+      // The broker's answer about an order whose outcome was unknown: the order's next step.
+      const i = event.intent;
+      rows.orders.push({
+        intent_id: i.intentId,
+        follower: i.follower,
+        account_id: i.accountId,
+        order_id: event.orderId ?? null,
+        status: event.outcome === 'placed' ? 'reconciled-placed' : 'reconciled-not-placed',
+        time: event.time,
+        payload: json(event),
+      });
+      return;
+    }
+    case 'account-flattened':
+      rows.orders.push({
+        follower: event.follower,
+        account_id: event.accountId,
+        status: 'flattened',
+        reason: `${event.contract}: ${event.reason}`,
+        time: event.time,
+        payload: json(event),
+      });
+      return;
+    case 'position-reconciled':
+      rows.accountStatus.push({
+        kind: 'reconcile',
+        follower: event.follower,
+        account_id: event.accountId,
+        status: event.policy,
+        reason: `${event.contract}: broker ${event.broker}, tracked ${event.tracked}, target ${event.target}, ordered ${event.ordered}`,
+        time: event.time,
+      });
+      return;
+    case 'breaker-changed':
+      rows.accountStatus.push({
+        kind: 'breaker',
+        broker: event.broker,
+        connection: event.connection,
+        status: event.state,
+        time: event.time,
+      });
+      return;
+    case 'service-status':
+      rows.accountStatus.push({
+        kind: 'service',
+        connection: event.service,
+        status: event.state,
+        reason: event.reason ?? null,
+        time: event.time,
+      });
+      return;
     case 'order-blocked':
     case 'order-failed': {
       const i = event.intent;
@@ -192,5 +245,11 @@ export function addEventRows(rows: JournalRows, event: EngineEvent): void {
         payload: json(event),
       });
       return;
+    default:
+      exhaustive(event);
   }
+}
+
+function exhaustive(event: never): never {
+  throw new Error(`journal: no table for event ${JSON.stringify(event)}`);
 }

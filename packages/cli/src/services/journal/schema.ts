@@ -91,10 +91,10 @@ export interface PositionsTable {
   recorded_at: Generated<Date>;
 }
 
-/** Account states (enabled, paused, locked-out, …) and broker connection states. */
+/** Account states (enabled, paused, locked-out, …), broker connection and breaker states, position reconciliations and service states. */
 export interface AccountStatusTable {
   id: Generated<Int8>;
-  kind: 'account' | 'connection';
+  kind: 'account' | 'connection' | 'breaker' | 'reconcile' | 'service';
   follower: Maybe<string>;
   account_id: Maybe<string>;
   broker: Maybe<string>;

@@ -63,6 +63,10 @@ export interface ConsumeOptions {
   handle(message: IncomingMessage): Promise<void>;
   /** The consumer stopped on an error it could not recover from by itself. */
   onError?(error: unknown): void;
+  /** Partitions handled at the same time (default 1); each partition stays in order. */
+  concurrency?: number;
+  /** How long the group waits for a silent member before its partitions move (default 30 s; the broker's minimum is 6 s). */
+  sessionTimeoutMs?: number;
 }
 
 /** A running group member. */

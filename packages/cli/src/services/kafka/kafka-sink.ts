@@ -35,6 +35,16 @@ export interface KafkaSinkOptions {
   createTopics?: boolean;
   /** Most events per produce request (default 500). */
   maxBatch?: number;
+  /**
+   * Keep a batch Kafka refused and send it again with backoff (first wait `minMs`,
+   * doubled up to `maxMs`) instead of failing it, while the sink is open: a broker
+   * outage then delays events without losing them. After `close()` a failure fails.
+   */
+  retry?: { minMs?: number; maxMs?: number };
+  /** Told when delivery starts failing (and is being retried) and when it works again. */
+  onStatus?(
+    status: { state: 'ok' } | { state: 'degraded'; error: string; pending: number; retryInMs: number },
+  ): void;
   /** Called once per failed batch, as soon as it failed. `flush()` rejects with the same errors. */
   onDeliveryError?(error: KafkaDeliveryError): void;
   logger?: Logger;
@@ -67,10 +77,13 @@ export class KafkaSink {
   readonly #maxBatch: number;
   readonly #onDeliveryError: ((error: KafkaDeliveryError) => void) | undefined;
   readonly #logger: Logger;
+  readonly #options: KafkaSinkOptions;
   #queue: EngineEvent[] = [];
   #draining: Promise<void> | undefined;
   #errors: KafkaDeliveryError[] = [];
   #closed = false;
+  #retryMs = 0;
+  #degraded = false;
   readonly #stats: KafkaSinkStats = { delivered: 0, failed: 0, pending: 0 };
 
   private constructor(producer: KafkaProducer, options: KafkaSinkOptions) {
@@ -80,6 +93,7 @@ export class KafkaSink {
     this.#maxBatch = options.maxBatch ?? 500;
     this.#onDeliveryError = options.onDeliveryError;
     this.#logger = options.logger ?? silentLogger;
+    this.#options = options;
   }
 
   /** Creates the topics that are missing (unless told not to) and opens the producer. */
@@ -141,19 +155,51 @@ export class KafkaSink {
   async #drain(): Promise<void> {
     // Let the current turn's writes (a signal's whole fan-out) join the first batch.
     await new Promise<void>((resolve) => setImmediate(resolve));
+    const retry = this.#options.retry;
     while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, this.#maxBatch);
       try {
         await this.#producer.send(this.#group(batch));
         this.#stats.delivered += batch.length;
-      } catch (error) {
-        this.#stats.failed += batch.length;
-        this.#fail(new KafkaDeliveryError(batch, error));
-      } finally {
         this.#stats.pending -= batch.length;
+        this.#retryMs = 0;
+        if (this.#degraded) {
+          this.#degraded = false;
+          this.#status({ state: 'ok' });
+        }
+      } catch (error) {
+        if (retry && !this.#closed) {
+          // Back at the head of the queue: events of one key still go out in write order.
+          this.#queue.unshift(...batch);
+          this.#retryMs = Math.min(retry.maxMs ?? 5000, Math.max(retry.minMs ?? 100, this.#retryMs * 2));
+          this.#degraded = true;
+          this.#logger.warn(
+            { err: error, pending: this.#queue.length },
+            'kafka: delivery failed; will retry',
+          );
+          this.#status({
+            state: 'degraded',
+            error: errorMessage(error),
+            pending: this.#queue.length,
+            retryInMs: this.#retryMs,
+          });
+          await new Promise<void>((resolve) => setTimeout(resolve, this.#retryMs));
+          continue;
+        }
+        this.#stats.failed += batch.length;
+        this.#stats.pending -= batch.length;
+        this.#fail(new KafkaDeliveryError(batch, error));
       }
     }
     this.#draining = undefined;
+  }
+
+  #status(status: Parameters<NonNullable<KafkaSinkOptions['onStatus']>>[0]): void {
+    try {
+      this.#options.onStatus?.(status);
+    } catch (error) {
+      this.#logger.error({ err: error }, 'kafka: onStatus threw');
+    }
   }
 
   #group(batch: readonly EngineEvent[]): TopicMessages[] {

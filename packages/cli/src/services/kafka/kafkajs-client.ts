@@ -180,6 +180,13 @@ class KafkajsClient implements KafkaClient {
   async consume(options: ConsumeOptions): Promise<KafkaConsumer> {
     const consumer = this.#kafka.consumer({
       groupId: options.groupId,
+      ...(options.sessionTimeoutMs !== undefined
+        ? {
+            sessionTimeout: options.sessionTimeoutMs,
+            // kafkajs wants the heartbeat well inside the session timeout.
+            heartbeatInterval: Math.max(500, Math.floor(options.sessionTimeoutMs / 6)),
+          }
+        : {}),
       maxWaitTimeInMs: this.#maxWaitTimeMs,
       retry: { retries: this.#retries },
     });
@@ -281,6 +288,7 @@ class KafkajsConsumer implements KafkaConsumer {
     await consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning ?? false });
     await consumer.run({
       autoCommit: false,
+      partitionsConsumedConcurrently: options.concurrency ?? 1,
       eachMessage: async ({ topic, partition, message }) => {
         await options.handle({
           topic,

@@ -21,10 +21,18 @@ export interface KafkaSignalSourceOptions {
   prefix?: string;
   /** Consumer group (default `tradenova-router`): members share the partitions of `trade.signals`. */
   groupId?: string;
+  /** Partitions handled at the same time (default 1); signals of one partition stay in order. */
+  concurrency?: number;
   /** Where a new group starts (default: only signals published after it joined). */
   fromBeginning?: boolean;
   /** The leader account for signals that name none. */
   leaderAccount?: string;
+  /**
+   * Records a malformed message's `signal-rejected` event instead of the source sending
+   * it to `order.errors` itself (a process with a Kafka sink and a journal publishes it
+   * on its bus, which reaches both). The offset is committed after this resolves.
+   */
+  report?: (event: EngineEvent) => Promise<void> | void;
   /** Clock for signals without a time (default `Date.now`). */
   now?: () => number;
   logger?: Logger;
@@ -71,6 +79,7 @@ export class KafkaSignalSource {
       groupId: this.#options.groupId ?? 'tradenova-router',
       topics: [prefixed(prefix, TOPICS.signals.name)],
       fromBeginning: this.#options.fromBeginning ?? false,
+      ...(this.#options.concurrency ? { concurrency: this.#options.concurrency } : {}),
       handle: (message) => this.#handle(message, handler),
       onError: (error) => this.#logger.error({ err: error }, 'kafka signal source: consumer stopped'),
     });
@@ -122,6 +131,10 @@ export class KafkaSignalSource {
   }
 
   async #report(event: EngineEvent, origin: SignalOrigin): Promise<void> {
+    if (this.#options.report) {
+      await this.#options.report(event);
+      return;
+    }
     const producer = this.#producer;
     if (!producer) throw new Error('kafka signal source: not started');
     const { value, headers } = encodeEvent(event);

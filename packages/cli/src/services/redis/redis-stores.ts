@@ -22,6 +22,12 @@ export interface RedisStoresOptions {
   tokenKey?: Buffer;
   /** How long to wait for Redis at start (default 5 s). */
   connectTimeoutMs?: number;
+  /**
+   * Told when the connection is lost (ioredis reconnects by itself, with backoff) and when
+   * it is back. Pub/sub messages sent while it was away are not delivered again, so a
+   * listener re-reads the state on `ok`.
+   */
+  onStatus?(status: { state: 'ok' } | { state: 'degraded'; error: string }): void;
 }
 
 // Patch, record and announce in one step, so every listener sees a state that was
@@ -65,6 +71,25 @@ export async function connectRedisStores(options: RedisStoresOptions): Promise<S
     subscriber.disconnect();
     throw new ServiceUnavailableError('redis', options.url, { cause: error });
   }
+  let closing = false;
+  if (options.onStatus) {
+    const onStatus = options.onStatus;
+    let degraded = false;
+    const lost = (error: unknown) => {
+      if (degraded || closing) return;
+      degraded = true;
+      onStatus({ state: 'degraded', error: error instanceof Error ? error.message : String(error) });
+    };
+    redis.on('error', lost);
+    subscriber.on('error', lost);
+    redis.on('close', () => lost(new Error('connection closed')));
+    // The subscriber is ready last after a reconnect (it re-subscribes first): then nothing is missed from here on.
+    subscriber.on('ready', () => {
+      if (!degraded) return;
+      degraded = false;
+      onStatus({ state: 'ok' });
+    });
+  }
   const prefix = options.prefix ?? 'tn:';
   const control = new RedisControlStore(redis, subscriber, prefix);
   await control.listen();
@@ -74,6 +99,7 @@ export async function connectRedisStores(options: RedisStoresOptions): Promise<S
     tokens: new RedisTokens(redis, prefix, options.tokenKey),
     backend: options.url.replace(/\/\/[^@/]*@/, '//***@'),
     close: async () => {
+      closing = true;
       await Promise.allSettled([redis.quit(), subscriber.quit()]);
     },
   };

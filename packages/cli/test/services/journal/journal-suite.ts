@@ -68,7 +68,15 @@ export function journalSuite(location: () => Promise<OpenJournalOptions>): void 
       .select(['status', 'order_id', 'code'])
       .orderBy('id')
       .execute();
-    expect(orders.map((o) => o.status)).toEqual(['placed', 'modified', 'cancelled', 'rejected', 'timed-out']);
+    expect(orders.map((o) => o.status)).toEqual([
+      'placed',
+      'modified',
+      'cancelled',
+      'rejected',
+      'timed-out',
+      'reconciled-placed',
+      'flattened',
+    ]);
     const fill = await db.selectFrom('executions').selectAll().executeTakeFirstOrThrow();
     expect(fill).toMatchObject({ execution_id: 'x-ACC-1-1', side: 'buy', qty: 1, instrument: 'MNQZ25' });
     expect(Number(fill.price_ticks)).toBe(84_001);
@@ -78,8 +86,11 @@ export function journalSuite(location: () => Promise<OpenJournalOptions>): void 
     expect(Number(position.avg_price)).toBe(21000.25);
     const statuses = await db.selectFrom('account_status').select(['kind', 'status']).orderBy('id').execute();
     expect(statuses).toEqual([
+      { kind: 'reconcile', status: 'alert' },
       { kind: 'account', status: 'paused' },
       { kind: 'connection', status: 'connected' },
+      { kind: 'breaker', status: 'open' },
+      { kind: 'service', status: 'degraded' },
     ]);
     const errors = await db.selectFrom('errors').select(['kind', 'code', 'field']).orderBy('id').execute();
     expect(errors.map((e) => e.kind).sort()).toEqual(['order-blocked', 'order-failed', 'signal-rejected']);
@@ -135,7 +146,7 @@ export function journalSuite(location: () => Promise<OpenJournalOptions>): void 
     expect(statuses.at(-1)).toEqual({ state: 'ok' });
     expect(journal.pending).toBe(0);
     const orders = await journal.db.selectFrom('orders').select('status').execute();
-    expect(orders).toHaveLength(5);
+    expect(orders).toHaveLength(7);
   });
 
   it('has what was flushed after it is closed and opened again', async () => {

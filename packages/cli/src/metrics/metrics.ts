@@ -1,0 +1,162 @@
+import type { ConnectionState, EngineConfig, EngineEvent } from '@tradenova/core';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** States of a breaker, one series each (a Prometheus state set: the current one is 1). */
+const BREAKER_STATES = ['closed', 'half-open', 'open', 'isolated'] as const;
+const CONNECTION_STATES: readonly ConnectionState[] = [
+  'connecting',
+  'connected',
+  'reconnecting',
+  'disconnected',
+];
+
+/** Outcomes counted by `tradenova_orders_total`. */
+export type OrderOutcome = 'placed' | 'filled' | 'rejected' | 'blocked' | 'timed_out' | 'failed';
+
+/**
+ * The run's Prometheus metrics (prom-client), in a registry of their own so
+ * several sessions in one process (tests) never share counters. Names follow
+ * the Prometheus rules: `tradenova_` prefix, base units (`_seconds`), `_total`
+ * on counters, and labels of low cardinality (broker, connection, outcome;
+ * never an account, an order or a signal id).
+ *
+ * `observe` is an engine listener. The lag gauges are hooks: the journal and the
+ * Kafka consumer set them (`setJournalLag`, `setKafkaLag`) where they run.
+ */
+export class RunMetrics {
+  readonly registry = new Registry();
+  readonly #brokerOf = new Map<string, string>();
+  readonly #latency: Histogram<'broker'>;
+  readonly #orders: Counter<'broker' | 'outcome'>;
+  readonly #signals: Counter<'outcome'>;
+  readonly #breaker: Gauge<'broker' | 'connection' | 'state'>;
+  readonly #connection: Gauge<'broker' | 'connection' | 'state'>;
+  readonly #journalLag: Gauge;
+  readonly #kafkaLag: Gauge<'group' | 'topic' | 'partition'>;
+  #watched: (() => { broker: string; connection: string; state: ConnectionState }[]) | undefined;
+
+  constructor(config: EngineConfig, options: { processMetrics?: boolean } = {}) {
+    for (const f of config.followers) this.#brokerOf.set(f.name, f.broker);
+    const registers = [this.registry];
+    this.#latency = new Histogram({
+      name: 'tradenova_copy_latency_seconds',
+      help: 'From the leader signal reaching TradeNova to the follower broker acknowledging the order.',
+      labelNames: ['broker'],
+      // Copies are meant to take well under a second; the top buckets catch the 2.5 s deadline.
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+    this.#orders = new Counter({
+      name: 'tradenova_orders_total',
+      help: 'Follower orders by broker and outcome (placed, filled, rejected, blocked, timed_out, failed).',
+      labelNames: ['broker', 'outcome'],
+      registers,
+    });
+    this.#signals = new Counter({
+      name: 'tradenova_signals_total',
+      help: 'Leader signals received, and signals refused (bad input, a webhook refusal, a duplicate).',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.#breaker = new Gauge({
+      name: 'tradenova_breaker_state',
+      help: 'Circuit breaker state per broker connection: 1 for the current state (closed, half-open, open, isolated).',
+      labelNames: ['broker', 'connection', 'state'],
+      registers,
+    });
+    this.#connection = new Gauge({
+      name: 'tradenova_connection_state',
+      help: 'Broker connection state: 1 for the current state (connecting, connected, reconnecting, disconnected).',
+      labelNames: ['broker', 'connection', 'state'],
+      registers,
+      // Read from the connections at scrape time when they are watched: a connection that never reported a change still shows.
+      collect: () => {
+        for (const c of this.#watched?.() ?? []) this.setConnection(c.broker, c.connection, c.state);
+      },
+    });
+    this.#journalLag = new Gauge({
+      name: 'tradenova_journal_lag_events',
+      help: 'Engine events not yet written to the journal (set by the journal when one runs).',
+      registers,
+    });
+    this.#kafkaLag = new Gauge({
+      name: 'tradenova_kafka_consumer_lag_messages',
+      help: 'Messages behind the end of a partition, per consumer group (set by the Kafka consumer when one runs).',
+      labelNames: ['group', 'topic', 'partition'],
+      registers,
+    });
+    for (const outcome of ['received', 'rejected']) this.#signals.inc({ outcome }, 0);
+    if (options.processMetrics ?? true)
+      collectDefaultMetrics({ register: this.registry, prefix: 'tradenova_' });
+  }
+
+  /** Engine listener: pass to `engine.on`. */
+  readonly observe = (event: EngineEvent): void => {
+    switch (event.type) {
+      case 'order-placed':
+        this.#latency.observe({ broker: event.intent.broker }, event.latencyMs / 1000);
+        this.#orders.inc({ broker: event.intent.broker, outcome: 'placed' });
+        return;
+      case 'order-filled':
+        this.#orders.inc({ broker: this.#brokerOf.get(event.follower) ?? 'unknown', outcome: 'filled' });
+        return;
+      case 'order-rejected':
+        this.#orders.inc({ broker: event.intent.broker, outcome: 'rejected' });
+        return;
+      case 'order-blocked':
+        this.#orders.inc({ broker: event.intent.broker, outcome: 'blocked' });
+        return;
+      case 'order-timed-out':
+        this.#orders.inc({ broker: event.intent.broker, outcome: 'timed_out' });
+        return;
+      case 'order-failed':
+        this.#orders.inc({ broker: event.intent.broker, outcome: 'failed' });
+        return;
+      case 'signal-received':
+        this.#signals.inc({ outcome: 'received' });
+        return;
+      case 'signal-rejected':
+        this.#signals.inc({ outcome: 'rejected' });
+        return;
+      case 'breaker-changed':
+        this.setBreaker(event.broker, event.connection, event.state);
+        return;
+      case 'connection-status':
+        this.setConnection(event.broker, event.connection, event.state);
+        return;
+      default:
+        return;
+    }
+  };
+
+  /** Sets a connection's breaker state (every connection starts closed). */
+  setBreaker(broker: string, connection: string, state: (typeof BREAKER_STATES)[number]): void {
+    for (const s of BREAKER_STATES) this.#breaker.set({ broker, connection, state: s }, s === state ? 1 : 0);
+  }
+
+  /** Sets a connection's state. */
+  setConnection(broker: string, connection: string, state: ConnectionState): void {
+    for (const s of CONNECTION_STATES)
+      this.#connection.set({ broker, connection, state: s }, s === state ? 1 : 0);
+  }
+
+  /** Reads every connection's state at each scrape (besides the engine's connection-status events). */
+  watchConnections(read: () => { broker: string; connection: string; state: ConnectionState }[]): void {
+    this.#watched = read;
+  }
+
+  /** Hook for the journal: events waiting to be written. */
+  setJournalLag(events: number): void {
+    this.#journalLag.set(events);
+  }
+
+  /** Hook for a Kafka consumer: messages behind the end of one partition. */
+  setKafkaLag(group: string, topic: string, partition: number, lag: number): void {
+    this.#kafkaLag.set({ group, topic, partition: String(partition) }, lag);
+  }
+
+  /** The exposition text, as `/metrics` serves it. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

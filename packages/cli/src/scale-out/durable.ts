@@ -1,0 +1,23 @@
+import type { Journal } from '../services/journal/journal.js';
+
+/**
+ * Waits until everything appended to the journal so far is committed, for at most
+ * `maxMs`. Returns whether it is. A consumer commits its offset after this: with the
+ * database up that is after the record is durable; while it is away the copy path goes
+ * on after `maxMs` (an outage must not stop orders), the records stay queued and are
+ * written, or spilled at shutdown, later.
+ */
+export async function journaled(journal: Journal | undefined, maxMs: number): Promise<boolean> {
+  if (!journal) return true;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      journal.whenDurable(journal.lastSeq).then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), maxMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

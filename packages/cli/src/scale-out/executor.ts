@@ -1,0 +1,262 @@
+import {
+  type BrokerConnection,
+  type Contract,
+  type Engine,
+  type EngineConfig,
+  type EngineEvent,
+  type EventBus,
+  executeRouted,
+  type IntentLeg,
+  intentId,
+  type Logger,
+  type OrderIntent,
+  parseContract,
+  RiskReason,
+  type RoutedIntent,
+  routedIntentIds,
+  silentLogger,
+  TOPICS,
+} from '@tradenova/core';
+import type { Journal } from '../services/journal/journal.js';
+import type { IncomingMessage, KafkaClient, KafkaConsumer } from '../services/kafka/client.js';
+import { prefixed } from '../services/kafka/topics.js';
+import type { DedupeStore } from '../services/redis/stores.js';
+import { decodeRouted } from './codec.js';
+import { journaled } from './durable.js';
+
+/** How long a routed intent's claim is kept: longer than any redelivery can come late. */
+const CLAIM_TTL_MS = 7 * 24 * 3600 * 1000;
+
+/** Settings of an executor. */
+export interface ExecutorOptions {
+  config: EngineConfig;
+  /** The engine with every configured follower; it executes only what this member owns. */
+  engine: Engine;
+  /** Broker connections by key, to ask a broker about an earlier attempt. */
+  connections: Readonly<Record<string, BrokerConnection>>;
+  client: KafkaClient;
+  prefix: string;
+  /** Consumer group prefix: executors join `<group>-executor`. */
+  group: string;
+  /** Shared across executors (Redis): the first claim of a routed intent is the fast path. */
+  dedupe: DedupeStore;
+  bus: EventBus;
+  journal?: Journal;
+  /** Longest wait for the journal before an offset is committed anyway (default 2 s). */
+  journalWaitMs?: number;
+  /** How long the group waits for a silent (killed) executor before its accounts move (default 10 s). */
+  sessionTimeoutMs?: number;
+  logger?: Logger;
+}
+
+/** What an executor did. */
+export interface ExecutorStats {
+  /** Routed intents executed here (each ends in orders or recorded errors). */
+  executed: number;
+  /** Redelivered intents an earlier owner had already finished (found in the journal). */
+  alreadyDone: number;
+  /** Redelivered intents whose order an earlier owner had placed (found at the broker by client order id). */
+  foundAtBroker: number;
+  /** Routed intents that could not be executed, recorded as `order-failed`. */
+  failed: number;
+}
+
+/**
+ * The executor role: a member of the `<group>-executor` consumer group on
+ * `trade.intents`. Kafka gives each member some partitions, so each account has one
+ * executor at a time, and a partition's intents are handled one after another: an
+ * account's orders stay in order. For each routed intent it claims the intent in the
+ * shared dedupe store; the first claim executes it on the engine (scaling, risk,
+ * per-account queue, broker). A claim that is already taken means an earlier owner got
+ * the intent (it was killed, or the group rebalanced before its offset was committed):
+ * then the journal is asked for the outcome, then the broker by the intent's client
+ * order id, and only when neither has it is it executed. The offset is committed once
+ * the outcome is journaled, so a crash at any point means redelivery, never loss.
+ */
+export class Executor {
+  readonly #options: ExecutorOptions;
+  readonly #logger: Logger;
+  readonly #followers: Map<string, EngineConfig['followers'][number]>;
+  #consumer: KafkaConsumer | undefined;
+  readonly #stats: ExecutorStats = { executed: 0, alreadyDone: 0, foundAtBroker: 0, failed: 0 };
+
+  constructor(options: ExecutorOptions) {
+    this.#options = options;
+    this.#logger = options.logger ?? silentLogger;
+    this.#followers = new Map(options.config.followers.map((f) => [f.name, f]));
+  }
+
+  /** Joins the group; resolves once this member owns its partitions. */
+  async start(): Promise<void> {
+    if (this.#consumer) throw new Error('executor: already started');
+    const { client, prefix, group } = this.#options;
+    this.#consumer = await client.consume({
+      groupId: `${group}-executor`,
+      topics: [prefixed(prefix, TOPICS.intents.name)],
+      // Intents routed before this executor first joined are still owed to their accounts.
+      fromBeginning: true,
+      concurrency: TOPICS.intents.partitions,
+      sessionTimeoutMs: this.#options.sessionTimeoutMs ?? 10_000,
+      handle: (message) => this.#handle(message),
+      onError: (error) => this.#logger.error({ err: error }, 'executor: consumer stopped'),
+    });
+    this.#logger.info({ assignment: this.#consumer.assignment() }, 'executor: joined');
+  }
+
+  /** Leaves the group after the intents in hand are executed and journaled. */
+  async stop(): Promise<void> {
+    const consumer = this.#consumer;
+    this.#consumer = undefined;
+    await consumer?.close();
+  }
+
+  get stats(): Readonly<ExecutorStats> {
+    return { ...this.#stats };
+  }
+
+  /** Partitions of `trade.intents` this member owns now. */
+  assignment(): number[] {
+    return Object.values(this.#consumer?.assignment() ?? {}).flat();
+  }
+
+  async #handle(message: IncomingMessage): Promise<void> {
+    const decoded = decodeRouted(message.headers, message.value);
+    if (decoded.kind === 'other') return;
+    if (decoded.kind === 'invalid') {
+      await this.#record({
+        type: 'signal-rejected',
+        time: Date.now(),
+        field: `(${message.topic}#${message.partition}@${message.offset})`,
+        code: 'TN_ERR_SIGNAL_INVALID',
+        message: decoded.reason,
+      });
+      return;
+    }
+    const routed = decoded.routed;
+    const follower = this.#followers.get(routed.follower);
+    if (!follower || follower.account !== routed.accountId) {
+      this.#stats.failed++;
+      await this.#record({
+        type: 'order-failed',
+        time: Date.now(),
+        intent: syntheticIntent(routed, 'entry'),
+        code: 'TN_ERR_CONFIG_INVALID',
+        message: `follower ${routed.follower} (account ${routed.accountId}) is not in this executor's config`,
+      });
+      return;
+    }
+    const claimKey = `routed:${routed.signal.signalId}:${routed.follower}`;
+    const first = await this.#options.dedupe.claim(claimKey, CLAIM_TTL_MS);
+    if (!first && (await this.#settledEarlier(routed))) {
+      await this.#durable();
+      return;
+    }
+    const result = await executeRouted(this.#options.engine, routed);
+    this.#stats.executed++;
+    // This engine already executed it (a redelivery to the same member): its outcome is recorded.
+    if (!result.ok && result.error.code !== RiskReason.DuplicateSignal) {
+      this.#stats.failed++;
+      // The engine recorded why (signal-rejected); this ties the failure to the account.
+      this.#options.bus.publish({
+        type: 'order-failed',
+        time: Date.now(),
+        intent: syntheticIntent(routed, 'entry'),
+        code: result.error.code,
+        message: `${result.error.field}: ${result.error.message}`,
+      });
+    }
+    await this.#durable();
+  }
+
+  /** Whether an earlier owner already finished this routed intent (journal) or placed its order (broker). */
+  async #settledEarlier(routed: RoutedIntent): Promise<boolean> {
+    const ids = routedIntentIds(routed);
+    const journal = this.#options.journal;
+    if (journal) {
+      // A database error propagates: the message is delivered again rather than risk a second order.
+      const all = [...ids.values()];
+      const order = await journal.db
+        .selectFrom('orders')
+        .select('intent_id')
+        .where('intent_id', 'in', all)
+        .limit(1)
+        .executeTakeFirst();
+      const error =
+        order ??
+        (await journal.db
+          .selectFrom('errors')
+          .select('intent_id')
+          .where('intent_id', 'in', all)
+          .limit(1)
+          .executeTakeFirst());
+      if (error) {
+        this.#stats.alreadyDone++;
+        this.#logger.info(
+          { signalId: routed.signal.signalId, follower: routed.follower },
+          'executor: already done',
+        );
+        return true;
+      }
+    }
+    const connection = this.#options.connections[routed.connection];
+    if (connection?.findOrderByClientId) {
+      for (const [leg, id] of ids) {
+        const order = await connection.findOrderByClientId(routed.accountId, id);
+        if (!order) continue;
+        this.#stats.foundAtBroker++;
+        this.#logger.warn(
+          { intentId: id, orderId: order.orderId },
+          'executor: order found at the broker; not placed again',
+        );
+        this.#options.bus.publish({
+          type: 'order-reconciled',
+          time: Date.now(),
+          intent: syntheticIntent(routed, leg),
+          outcome: 'placed',
+          orderId: order.orderId,
+        });
+        return true;
+      }
+    }
+    return false;
+  }
+
+  async #record(event: EngineEvent): Promise<void> {
+    this.#options.bus.publish(event);
+    await this.#durable();
+  }
+
+  async #durable(): Promise<void> {
+    if (!(await journaled(this.#options.journal, this.#options.journalWaitMs ?? 2000))) {
+      this.#logger.warn({}, 'executor: journal not durable in time; going on');
+    }
+  }
+}
+
+/** An intent standing for a routed intent in an error or reconciliation record. */
+function syntheticIntent(routed: RoutedIntent, leg: IntentLeg): OrderIntent {
+  const s = routed.signal;
+  let contract: Contract = { root: '?', month: 'Z', year: 0 };
+  if ('instrument' in s && s.instrument) {
+    try {
+      contract = parseContract(s.instrument, { at: s.detectedAt });
+    } catch {
+      // Unknown instrument: the placeholder says so in the record.
+    }
+  }
+  return {
+    intentId: intentId(s.signalId, routed.follower, leg),
+    signalId: s.signalId,
+    follower: routed.follower,
+    broker: routed.broker,
+    accountId: routed.accountId,
+    leg,
+    action: s.action === 'new' ? 'place' : s.action === 'flatten' ? 'flatten' : s.action,
+    contract,
+    side: 'side' in s ? s.side : 'buy',
+    qty: 0,
+    orderType: 'market',
+    reducing: s.action !== 'new',
+    createdAt: Date.now(),
+  };
+}

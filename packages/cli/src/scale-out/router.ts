@@ -1,0 +1,154 @@
+import {
+  defaultInstruments,
+  type EngineConfig,
+  type EngineEvent,
+  type EventBus,
+  LeaderMirror,
+  type Logger,
+  routeSignal,
+  SignalError,
+  silentLogger,
+  systemClock,
+  TOPICS,
+  type TradeSignal,
+} from '@tradenova/core';
+import type { Journal } from '../services/journal/journal.js';
+import type { KafkaClient, KafkaProducer } from '../services/kafka/client.js';
+import { KafkaSignalSource } from '../services/kafka/signal-source.js';
+import { prefixed } from '../services/kafka/topics.js';
+import { encodeRouted } from './codec.js';
+import { journaled } from './durable.js';
+
+/** Settings of a router. */
+export interface RouterOptions {
+  config: EngineConfig;
+  client: KafkaClient;
+  /** Topic prefix. */
+  prefix: string;
+  /** Consumer group prefix: the router joins `<group>-router`. */
+  group: string;
+  /** Where the router's events go (the journal and the Kafka sink listen on it). */
+  bus: EventBus;
+  journal?: Journal;
+  /** Longest wait for the journal before an offset is committed anyway (default 2 s). */
+  journalWaitMs?: number;
+  logger?: Logger;
+}
+
+/** What a router did. */
+export interface RouterStats {
+  signals: number;
+  /** Routed intents published on `trade.intents`. */
+  routed: number;
+  /** Signals refused (malformed, or an instrument no follower can trade). */
+  rejected: number;
+}
+
+/**
+ * The router role: reads `trade.signals` in the `<group>-router` consumer group and
+ * publishes one routed intent per enabled follower on `trade.intents`, keyed by account
+ * id, so each account's work lands on one partition and one executor, in order. A
+ * signal's offset is committed only after its intents are acknowledged by Kafka and the
+ * signal is journaled (or the journal wait ran out during an outage). A malformed signal
+ * is a `signal-rejected` event (journal and `order.errors`) and the router goes on.
+ */
+export class Router {
+  readonly #options: RouterOptions;
+  readonly #logger: Logger;
+  #producer: KafkaProducer | undefined;
+  #source: KafkaSignalSource | undefined;
+  readonly #stats: RouterStats = { signals: 0, routed: 0, rejected: 0 };
+  /**
+   * The leader position the signals build (they come without the leader's fills): each
+   * routed intent carries it, so an executor scales exits right whichever signals it saw.
+   * Signals are keyed by instrument, so one partition holds one contract's history.
+   */
+  readonly #leader: LeaderMirror;
+
+  constructor(options: RouterOptions) {
+    this.#options = options;
+    this.#logger = options.logger ?? silentLogger;
+    this.#leader = new LeaderMirror({
+      accountId: options.config.leader.account,
+      clock: systemClock,
+      instruments: defaultInstruments,
+      onLeaderFill: () => {},
+      logger: this.#logger,
+    });
+  }
+
+  /** Joins the group; resolves once this member owns its partitions. */
+  async start(): Promise<void> {
+    const { client, prefix, group, config } = this.#options;
+    this.#producer = await client.producer();
+    this.#source = new KafkaSignalSource({
+      client,
+      prefix,
+      groupId: `${group}-router`,
+      leaderAccount: config.leader.account,
+      concurrency: TOPICS.signals.partitions,
+      report: (event) => this.#record(event, true),
+      logger: this.#logger,
+    });
+    await this.#source.start((signal) => this.#route(signal));
+  }
+
+  /** Leaves the group after the signal in hand is routed. */
+  async stop(): Promise<void> {
+    const source = this.#source;
+    const producer = this.#producer;
+    this.#source = undefined;
+    this.#producer = undefined;
+    await source?.stop();
+    await producer?.close();
+  }
+
+  get stats(): Readonly<RouterStats> {
+    return { ...this.#stats };
+  }
+
+  async #route(signal: TradeSignal): Promise<void> {
+    const producer = this.#producer;
+    if (!producer) throw new Error('router: not started');
+    this.#stats.signals++;
+    let routed: ReturnType<typeof routeSignal>;
+    try {
+      routed = routeSignal(this.#options.config, signal, Date.now(), defaultInstruments, (c) =>
+        this.#leader.netQty(c),
+      );
+    } catch (error) {
+      if (!(error instanceof SignalError)) throw error;
+      await this.#record(
+        {
+          type: 'signal-rejected',
+          time: Date.now(),
+          signalId: signal.signalId,
+          field: error.field,
+          code: error.code,
+          message: error.reason,
+        },
+        true,
+      );
+      return;
+    }
+    if (routed.length > 0) {
+      await producer.send([
+        {
+          topic: prefixed(this.#options.prefix, TOPICS.intents.name),
+          messages: routed.map(encodeRouted),
+        },
+      ]);
+    }
+    this.#stats.routed += routed.length;
+    await this.#leader.apply(signal);
+    await this.#record({ type: 'signal-received', time: Date.now(), signal }, false);
+  }
+
+  async #record(event: EngineEvent, rejected: boolean): Promise<void> {
+    if (rejected) this.#stats.rejected++;
+    this.#options.bus.publish(event);
+    if (!(await journaled(this.#options.journal, this.#options.journalWaitMs ?? 2000))) {
+      this.#logger.warn({ type: event.type }, 'router: journal not durable in time; going on');
+    }
+  }
+}

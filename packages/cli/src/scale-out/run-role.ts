@@ -1,0 +1,121 @@
+import type { Logger } from '@tradenova/core';
+import type { CommandIo } from '../commands/replay.js';
+import { ExitCode } from '../errors.js';
+import { shutdownSignal } from '../run/live.js';
+import type { Session } from '../run/session.js';
+import type { PreparedServices } from '../services/live-services.js';
+import { Executor } from './executor.js';
+import { Router } from './router.js';
+
+/**
+ * A logger for the scale-out roles: warnings and errors as JSON lines on stderr (stdout
+ * carries the events), secrets redacted. Info and debug are dropped.
+ */
+export function stderrLogger(stderr: NodeJS.WritableStream, redact: (text: string) => string): Logger {
+  const write = (level: string) => (obj: object, msg?: string) => {
+    const err = (obj as { err?: unknown }).err;
+    const body = {
+      level,
+      time: Date.now(),
+      ...(msg ? { msg } : {}),
+      ...obj,
+      ...(err instanceof Error ? { err: err.message } : {}),
+    };
+    stderr.write(`${redact(JSON.stringify(body))}\n`);
+  };
+  const logger: Logger = {
+    debug() {},
+    info() {},
+    warn: write('warn'),
+    error: write('error'),
+    child: () => logger,
+  };
+  return logger;
+}
+
+/** How the router runs and ends. */
+export interface RouterRunOptions {
+  durationS?: number;
+  stop?: Promise<unknown>;
+  redact: (text: string) => string;
+  logger: Logger;
+}
+
+/**
+ * `tradenova run --role router`: no broker connections, no engine; routes
+ * `trade.signals` to `trade.intents` until stopped, printing its events as JSON lines
+ * and a closing `router-stopped` line with its counts.
+ */
+export async function runRouter(
+  prepared: PreparedServices,
+  io: CommandIo,
+  options: RouterRunOptions,
+): Promise<number> {
+  const { services, bus, config } = prepared;
+  const kafka = services.kafka;
+  const kafkaConfig = prepared.settings.kafka;
+  if (!kafka || !kafkaConfig) throw new Error('router: Kafka is not open');
+  // The router has no engine: its sinks listen on the bus directly.
+  for (const sink of services.sinks) bus.subscribe((event) => sink.write(event));
+  bus.subscribe((event) => io.stdout.write(`${options.redact(JSON.stringify(event))}\n`));
+  const router = new Router({
+    config,
+    client: kafka,
+    prefix: services.kafkaPrefix,
+    group: kafkaConfig.group,
+    bus,
+    ...(services.journal ? { journal: services.journal } : {}),
+    logger: options.logger,
+  });
+  const signals = options.stop ? undefined : shutdownSignal();
+  const triggers: Promise<unknown>[] = [options.stop ?? signals!.promise];
+  let timer: NodeJS.Timeout | undefined;
+  if (options.durationS !== undefined) {
+    triggers.push(new Promise((resolve) => (timer = setTimeout(resolve, options.durationS! * 1000))));
+  }
+  const started = Date.now();
+  try {
+    await router.start();
+    io.stdout.write(`${JSON.stringify({ type: 'router-started', time: Date.now() })}\n`);
+    await Promise.race(triggers);
+    await router.stop();
+  } finally {
+    if (timer) clearTimeout(timer);
+    signals?.dispose();
+  }
+  io.stdout.write(
+    `${JSON.stringify({ type: 'router-stopped', time: Date.now(), ranMs: Date.now() - started, ...router.stats })}\n`,
+  );
+  return ExitCode.Ok;
+}
+
+/**
+ * Makes the session an executor: its engine copies nothing by itself and executes the
+ * routed intents of the accounts in its partitions of `trade.intents`. Returns the
+ * executor (for its counts).
+ */
+export function attachExecutor(session: Session, prepared: PreparedServices, logger: Logger): Executor {
+  const { services, bus } = prepared;
+  const kafka = services.kafka;
+  const kafkaConfig = prepared.settings.kafka;
+  if (!kafka || !kafkaConfig) throw new Error('executor: Kafka is not open');
+  const executor = new Executor({
+    config: session.config,
+    engine: session.engine,
+    connections: session.connections,
+    client: kafka,
+    prefix: services.kafkaPrefix,
+    group: kafkaConfig.group,
+    dedupe: services.stores.dedupe,
+    bus,
+    ...(services.journal ? { journal: services.journal } : {}),
+    logger,
+  });
+  // A source of the engine: started after the broker connections are up, stopped first at shutdown.
+  session.engine.addSource({
+    name: 'kafka-intents',
+    start: () => executor.start(),
+    stop: () => executor.stop(),
+  });
+  return executor;
+}

@@ -1,0 +1,109 @@
+import { type EngineConfig, type Logger, parseEngineConfig, silentLogger } from '@tradenova/core';
+import type { ControlChange, ControlStore, FollowerSettings, KillSwitch } from '../redis/stores.js';
+
+/** What the control applier drives: the engine's pause and resume. */
+export interface Pausable {
+  pause(follower: string): void;
+  resume(follower: string): void;
+  readonly followers: readonly string[];
+}
+
+/**
+ * Applies the shared control state to a running engine, at once: a follower is paused
+ * while its settings say `paused` or `enabled: false`, or while the global kill switch
+ * is engaged (no new entries anywhere; exits and protective orders still go, so
+ * positions can be closed). The YAML is the starting point: a follower with no stored
+ * settings keeps the state the YAML and the dashboard gave it. After a Redis outage the
+ * whole state is read again, since pub/sub messages sent meanwhile are not replayed.
+ */
+export class ControlApplier {
+  readonly #engine: Pausable;
+  readonly #control: ControlStore;
+  readonly #logger: Logger;
+  readonly #settings = new Map<string, FollowerSettings>();
+  #kill: KillSwitch = { engaged: false };
+  /** What this applier last set, so an unrelated change does not undo a dashboard pause. */
+  readonly #applied = new Map<string, boolean>();
+  #unsubscribe: (() => void) | undefined;
+
+  constructor(engine: Pausable, control: ControlStore, logger: Logger = silentLogger) {
+    this.#engine = engine;
+    this.#control = control;
+    this.#logger = logger;
+  }
+
+  /** Reads the stored state, applies it, and follows changes until `stop()`. */
+  async start(): Promise<void> {
+    this.#unsubscribe = this.#control.onChange((change) => this.#onChange(change));
+    await this.resync();
+  }
+
+  /** Reads everything again and applies it (after a reconnect). */
+  async resync(): Promise<void> {
+    const [followers, kill] = await Promise.all([
+      this.#control.listFollowers(),
+      this.#control.getKillSwitch(),
+    ]);
+    this.#settings.clear();
+    for (const [name, settings] of Object.entries(followers)) this.#settings.set(name, settings);
+    this.#kill = kill;
+    for (const name of this.#engine.followers) this.#apply(name, true);
+  }
+
+  stop(): void {
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+  }
+
+  /** Whether the kill switch is engaged, as last heard. */
+  get killSwitch(): KillSwitch {
+    return { ...this.#kill };
+  }
+
+  #onChange(change: ControlChange): void {
+    if (change.kind === 'kill-switch') {
+      this.#kill = change.killSwitch;
+      this.#logger.warn({ killSwitch: change.killSwitch }, 'control: kill switch changed');
+      for (const name of this.#engine.followers) this.#apply(name, false);
+      return;
+    }
+    if (!this.#engine.followers.includes(change.name)) return;
+    this.#settings.set(change.name, change.settings);
+    this.#apply(change.name, false);
+  }
+
+  #apply(name: string, initial: boolean): void {
+    const settings = this.#settings.get(name) ?? {};
+    const stored = settings.paused !== undefined || settings.enabled !== undefined;
+    const paused = this.#kill.engaged || settings.paused === true || settings.enabled === false;
+    // At start, a follower nobody set stays as the YAML made it.
+    if (initial && !stored && !this.#kill.engaged) return;
+    if (this.#applied.get(name) === paused) return;
+    this.#applied.set(name, paused);
+    if (paused) this.#engine.pause(name);
+    else this.#engine.resume(name);
+  }
+}
+
+/**
+ * The config with the stored follower settings laid over the YAML: `enabled`, `scaling`
+ * and `risk` as stored (validated again, so a bad stored value fails here, naming the
+ * follower). Used at start; while running, pause, resume, enable and disable apply at
+ * once and scaling and risk changes apply at the next start.
+ */
+export function withStoredSettings(
+  config: EngineConfig,
+  stored: Readonly<Record<string, FollowerSettings>>,
+): EngineConfig {
+  const followers = config.followers.map((f) => {
+    const s = stored[f.name];
+    if (!s) return f;
+    return {
+      ...f,
+      ...(s.enabled !== undefined ? { enabled: s.enabled } : {}),
+      ...(s.scaling !== undefined ? { scaling: s.scaling as typeof f.scaling } : {}),
+      ...(s.risk !== undefined ? { risk: { ...f.risk, ...s.risk } as typeof f.risk } : {}),
+    };
+  });
+  return parseEngineConfig({ ...config, followers });
+}

@@ -1,0 +1,141 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import type { ConfigError } from '@tradenova/core';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { initCommand } from '../src/commands/init.js';
+import { loadConfig } from '../src/config/load-config.js';
+import { main } from '../src/main.js';
+import { Vault } from '../src/secrets/vault.js';
+import { captureIo } from './capture-io.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tn-init-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const noTty = () => Readable.from([]);
+
+describe('tradenova init', () => {
+  it('writes a commented config from flags that the loader accepts once its secrets are in the vault', async () => {
+    const out = join(dir, 'tn.yaml');
+    const c = captureIo();
+    const code = await main(
+      [
+        'init',
+        '--leader',
+        'tradovate:DEMO100',
+        '--follower',
+        'DEMO101',
+        '--follower',
+        'big=tradovate:DEMO102',
+        '--follower',
+        'rithmic:APEX-1',
+        '--broker',
+        'tradovate',
+        'rithmic',
+        '--out',
+        out,
+      ],
+      c.io,
+    );
+    // Two brokers declared: an account without "broker:" is ambiguous and refused, nothing written.
+    expect(code).toBe(2);
+    expect(c.stderr()).toMatch(/say which broker/);
+
+    const ok = captureIo();
+    expect(
+      await initCommand(
+        {
+          leader: 'tradovate:DEMO100',
+          follower: ['tradovate:DEMO101', 'big=tradovate:DEMO102', 'rithmic:APEX-1'],
+          out,
+        },
+        { ...ok.io, stdin: noTty() },
+      ),
+    ).toBe(0);
+    const text = readFileSync(out, 'utf8');
+    expect(text).toMatch(/^# TradeNova config/);
+    expect(text).toContain(`password: \${secret:tradovate_password}`);
+    expect(ok.stderr()).toContain('tradenova secrets set rithmic_password');
+
+    // A dry run loads it as written (references unresolved) ...
+    const lenient = loadConfig(out, { env: {} }, { lenientReferences: true });
+    expect(lenient.config.followers.map((f) => [f.name, f.broker, f.account, f.connection])).toEqual([
+      ['tradovate-DEMO101', 'tradovate', 'DEMO101', 'tradovate'],
+      ['big', 'tradovate', 'DEMO102', 'tradovate'],
+      ['rithmic-APEX-1', 'rithmic', 'APEX-1', 'rithmic'],
+    ]);
+    expect(lenient.config.connections.rithmic?.options).toMatchObject({
+      systemName: 'Rithmic Paper Trading',
+    });
+    // ... a live load names each missing secret ...
+    const vaultFile = join(dir, 'v.vault');
+    const key = randomBytes(32);
+    Vault.create(vaultFile, { raw: key }).save();
+    const env = { TRADENOVA_VAULT: vaultFile, TRADENOVA_SECRETS_KEY: key.toString('hex') };
+    try {
+      loadConfig(out, { env });
+      expect.unreachable();
+    } catch (error) {
+      expect((error as ConfigError).issues.map((i) => i.message.match(/secret "([^"]+)"/)?.[1])).toEqual([
+        'tradovate_username',
+        'tradovate_password',
+        'rithmic_user',
+        'rithmic_password',
+      ]);
+    }
+    // ... and validates fully once the secrets init listed are stored.
+    const v = Vault.open(vaultFile, { raw: key });
+    for (const name of ok.stderr().matchAll(/secrets set (\S+)/g)) v.set(name[1]!, `value-of-${name[1]}`);
+    v.save();
+    expect(loadConfig(out, { env }).config.connections.tradovate?.options.password).toBe(
+      'value-of-tradovate_password',
+    );
+  });
+
+  it('never overwrites a file without --force', async () => {
+    const out = join(dir, 'tn.yaml');
+    writeFileSync(out, 'mine\n');
+    const c = captureIo();
+    const flags = { leader: 'paper:L1', follower: ['paper:F1'], out };
+    await expect(initCommand(flags, { ...c.io, stdin: noTty() })).rejects.toThrow(
+      /exists; not overwritten \(use --force/,
+    );
+    expect(readFileSync(out, 'utf8')).toBe('mine\n');
+    expect(await initCommand({ ...flags, force: true }, { ...c.io, stdin: noTty() })).toBe(0);
+    expect(loadConfig(out, { env: {} }).config.followers[0]?.account).toBe('F1');
+  });
+
+  it('asks on a terminal', async () => {
+    const stdin = Object.assign(new PassThrough(), { isTTY: true });
+    const out = join(dir, 'asked.yaml');
+    // A real stream for the prompts: readline on a terminal listens on its output.
+    const stderr = new PassThrough();
+    let asked = '';
+    stderr.on('data', (d: Buffer) => {
+      asked += d.toString();
+    });
+    const done = initCommand({ out }, { stdout: new PassThrough(), stderr, stdin });
+    for (const line of ['projectx', 'PRAC-L', 'PRAC-1', 'slow=PRAC-2', '']) {
+      await new Promise((r) => setTimeout(r, 10));
+      stdin.write(`${line}\n`);
+    }
+    expect(await done).toBe(0);
+    expect(asked).toContain('Leader account id: ');
+    const cfg = loadConfig(out, { env: {} }, { lenientReferences: true }).config;
+    expect(cfg.leader).toMatchObject({ broker: 'projectx', account: 'PRAC-L', connection: 'projectx' });
+    expect(cfg.followers.map((f) => f.name)).toEqual(['projectx-PRAC-1', 'slow']);
+  });
+
+  it('refuses without flags and without a terminal', async () => {
+    await expect(
+      initCommand({ out: join(dir, 'x.yaml') }, { ...captureIo().io, stdin: noTty() }),
+    ).rejects.toThrow(/give --leader and --follower/);
+  });
+});

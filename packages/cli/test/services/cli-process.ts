@@ -1,0 +1,80 @@
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** The built CLI; the process tests run the real binary (npm run build -w tradenova). */
+export const BIN = fileURLToPath(new URL('../../dist/bin.js', import.meta.url));
+export const BUILT = existsSync(BIN);
+
+/** A running `tradenova …` child with its output collected as JSON lines. */
+export interface CliProcess {
+  readonly child: ChildProcessWithoutNullStreams;
+  /** Every stdout line parsed as JSON (non-JSON lines are skipped). */
+  readonly lines: Record<string, unknown>[];
+  stderr(): string;
+  /** Resolves with the exit code (or the signal name). */
+  readonly exited: Promise<number | string>;
+}
+
+/** Starts the CLI with `args` in `cwd`. */
+export function startCli(
+  args: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = process.env,
+): CliProcess {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...env, NO_COLOR: '1' } });
+  const lines: Record<string, unknown>[] = [];
+  let buffered = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    buffered += chunk;
+    let nl = buffered.indexOf('\n');
+    while (nl >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      try {
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        // Not a JSON line.
+      }
+      nl = buffered.indexOf('\n');
+    }
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    err += chunk;
+  });
+  const exited = new Promise<number | string>((resolve) =>
+    child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)),
+  );
+  return { child, lines, stderr: () => err, exited };
+}
+
+/** Runs the CLI to the end; returns exit code and output. */
+export function runCli(
+  args: readonly string[],
+  cwd: string,
+): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Polls until `find` returns something; fails after `timeoutMs` with `show()` for context. */
+export async function waitFor<T>(
+  what: string,
+  find: () => T | undefined,
+  timeoutMs: number,
+  show: () => string = () => '',
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = find();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${show()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,225 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { intentId } from '@tradenova/core';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createPgPool } from '../../../src/services/journal/pg-pool.js';
+import type { JournalDatabase } from '../../../src/services/journal/schema.js';
+import { connectKafkajs, designTopics, type KafkaClient } from '../../../src/services/kafka/index.js';
+import { BUILT, type CliProcess, runCli, startCli, waitFor } from '../cli-process.js';
+import { uniquePrefix } from '../kafka/helpers.js';
+import { describeWithService } from '../require-service.js';
+
+const FOLLOWERS = 200;
+const SIGNALS = 12;
+
+/** A resting buy limit far below the market: placed and never filled, so each intent has one clear outcome. */
+function signal(i: number): Record<string, unknown> {
+  return {
+    signalId: `s${String(i).padStart(3, '0')}`,
+    action: 'new',
+    leaderOrderId: `lo-${i}`,
+    instrument: 'MNQH7',
+    side: 'buy',
+    qty: 1,
+    orderType: 'limit',
+    limitPrice: '15000.00',
+  };
+}
+
+describeWithService('kafka', 'scale-out: router and executors as separate processes', (brokers) => {
+  describeWithService('redis', 'with Redis dedupe', (redisUrl) => {
+    describeWithService('postgres', 'and a PostgreSQL journal', (pgUrl) => {
+      const prefix = uniquePrefix('scale');
+      const schema = `tn_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+      let dir: string;
+      let kafka: KafkaClient;
+      let db: Kysely<JournalDatabase>;
+      const processes: CliProcess[] = [];
+
+      beforeAll(async () => {
+        dir = mkdtempSync(join(tmpdir(), 'tn-scale-'));
+        const followers = Array.from(
+          { length: FOLLOWERS },
+          (_, i) =>
+            `  - { name: f${String(i).padStart(3, '0')}, broker: paper, account: ACC-${String(i).padStart(3, '0')} }`,
+        );
+        writeFileSync(
+          join(dir, 'config.yaml'),
+          [
+            'leader: { broker: paper, account: LEADER1 }',
+            'followers:',
+            ...followers,
+            'services:',
+            `  journal: { url: "${pgUrl}", schema: ${schema} }`,
+            `  kafka: { brokers: [${brokers}], prefix: "${prefix}", group: ${prefix}g }`,
+            `  redis: { url: "${redisUrl}", prefix: "${prefix}tn:" }`,
+            '',
+          ].join('\n'),
+        );
+        kafka = await connectKafkajs({ brokers: brokers.split(',') });
+        await kafka.createTopics(designTopics(prefix));
+        db = new Kysely<JournalDatabase>({
+          dialect: new PostgresDialect({ pool: createPgPool(pgUrl, { schema }) }),
+        });
+      });
+
+      afterAll(async () => {
+        for (const p of processes) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+        await kafka?.close();
+        await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db).catch(() => {});
+        await db?.destroy();
+        rmSync(dir, { recursive: true, force: true });
+      });
+
+      const start = (role: string) => {
+        const p = startCli(['run', '-c', 'config.yaml', '--json', '--role', role], dir);
+        processes.push(p);
+        return p;
+      };
+      const show = () =>
+        processes
+          .map((p, i) => `#${i} exit=${p.child.exitCode} stderr:\n${p.stderr().slice(-1500)}`)
+          .join('\n');
+      const outcomes = (p: CliProcess) =>
+        p.lines.filter(
+          (l) => l.type === 'order-placed' || l.type === 'order-blocked' || l.type === 'order-failed',
+        ).length;
+
+      it.skipIf(!BUILT)(
+        '2 executors, 200 followers, one executor SIGKILLed mid-stream and started again: every intent ends in exactly one order or one recorded error, none twice, each account in order',
+        async () => {
+          const migrated = runCli(['migrate', '-c', 'config.yaml'], dir);
+          expect(migrated.status, migrated.stderr).toBe(0);
+          const router = start('router');
+          const a = start('executor');
+          const b = start('executor');
+          await waitFor(
+            'the router to join',
+            () => router.lines.find((l) => l.type === 'router-started'),
+            30_000,
+            show,
+          );
+          const producer = await kafka.producer();
+          try {
+            for (let i = 0; i < SIGNALS; i++) {
+              await producer.send([
+                {
+                  topic: `${prefix}trade.signals`,
+                  messages: [{ key: 'MNQ', value: JSON.stringify(signal(i)) }],
+                },
+              ]);
+            }
+            // Executor A dies mid-stream: with part of its share done and intents of several partitions in hand.
+            await waitFor(
+              'executor A to place some orders',
+              () => (outcomes(a) > 250 ? true : undefined),
+              30_000,
+              show,
+            );
+            a.child.kill('SIGKILL');
+            // A malformed signal goes to order.errors (and the journal) and the stream goes on.
+            await producer.send([
+              { topic: `${prefix}trade.signals`, messages: [{ key: null, value: '{"action":"new"' }] },
+            ]);
+          } finally {
+            await producer.close();
+          }
+          expect(await a.exited).toBe('SIGKILL');
+          const a2 = start('executor');
+
+          const expected = FOLLOWERS * SIGNALS;
+          const counted = async () => {
+            const orders = await db
+              .selectFrom('orders')
+              .select((eb) => eb.fn.countAll<string>().as('n'))
+              .where('status', 'in', ['placed', 'rejected', 'timed-out', 'reconciled-placed'])
+              .executeTakeFirstOrThrow();
+            const errors = await db
+              .selectFrom('errors')
+              .select((eb) => eb.fn.countAll<string>().as('n'))
+              .where('kind', 'in', ['order-blocked', 'order-failed'])
+              .executeTakeFirstOrThrow();
+            return Number(orders.n) + Number(errors.n);
+          };
+          const deadline = Date.now() + 60_000;
+          while ((await counted()) < expected) {
+            if (Date.now() > deadline)
+              throw new Error(`only ${await counted()} of ${expected} outcomes\n${show()}`);
+            await new Promise((r) => setTimeout(r, 250));
+          }
+          for (const p of [router, b, a2]) p.child.kill('SIGTERM');
+          for (const p of [router, b, a2]) expect(await p.exited, show()).toBe(0);
+
+          // Exactly one outcome per intent: an order (placed / rejected / timed out / found at the
+          // broker after the move) or a recorded error, never two, never none.
+          const orderRows = await db
+            .selectFrom('orders')
+            .select(['id', 'intent_id', 'account_id', 'status'])
+            .where('status', 'in', ['placed', 'rejected', 'timed-out', 'reconciled-placed'])
+            .orderBy('id')
+            .execute();
+          const errorRows = await db
+            .selectFrom('errors')
+            .select(['intent_id', 'kind', 'message'])
+            .where('kind', 'in', ['order-blocked', 'order-failed'])
+            .execute();
+          const perIntent = new Map<string, number>();
+          for (const r of [...orderRows, ...errorRows])
+            perIntent.set(r.intent_id!, (perIntent.get(r.intent_id!) ?? 0) + 1);
+          const bySignalIndex = new Map<string, number>();
+          const missing: string[] = [];
+          const twice: string[] = [];
+          for (let f = 0; f < FOLLOWERS; f++) {
+            for (let s = 0; s < SIGNALS; s++) {
+              const id = intentId(signal(s).signalId as string, `f${String(f).padStart(3, '0')}`, 'entry');
+              bySignalIndex.set(id, s);
+              const n = perIntent.get(id) ?? 0;
+              if (n === 0) missing.push(id);
+              if (n > 1) twice.push(id);
+            }
+          }
+          expect(missing).toEqual([]);
+          expect(twice).toEqual([]);
+          expect(perIntent.size).toBe(expected);
+          expect(errorRows, JSON.stringify(errorRows.slice(0, 3))).toEqual([]);
+          // Each account's orders were journaled in signal order.
+          const lastByAccount = new Map<string, number>();
+          for (const r of orderRows) {
+            const s = bySignalIndex.get(r.intent_id!)!;
+            expect(
+              s,
+              `${r.account_id} order for signal ${s} after ${lastByAccount.get(r.account_id)}`,
+            ).toBeGreaterThan(lastByAccount.get(r.account_id) ?? -1);
+            lastByAccount.set(r.account_id, s);
+          }
+          // The malformed signal is a recorded error with the reason.
+          const rejected = await db
+            .selectFrom('errors')
+            .selectAll()
+            .where('kind', '=', 'signal-rejected')
+            .execute();
+          expect(rejected.length).toBe(1);
+          expect(rejected[0]?.message).toMatch(/JSON/);
+          // The router routed each signal once (it must not read back its own events) and refused the bad one.
+          expect(router.lines.find((l) => l.type === 'router-stopped')).toMatchObject({
+            signals: SIGNALS,
+            routed: FOLLOWERS * SIGNALS,
+            rejected: 1,
+          });
+          // The second executor and the restarted one shared the work; the restarted one
+          // met intents the killed one had claimed.
+          const stats = [b, a2].map((p) => p.lines.find((l) => l.type === 'executor-stopped')!);
+          expect(
+            stats.every((s) => (s.executed as number) > 0),
+            JSON.stringify(stats),
+          ).toBe(true);
+          if (process.env.TN_SCALE_STATS) writeFileSync(process.env.TN_SCALE_STATS, JSON.stringify(stats));
+        },
+        120_000,
+      );
+    });
+  });
+});

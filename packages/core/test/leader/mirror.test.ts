@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import {
+  createEngine,
+  defaultInstruments,
+  LeaderMirror,
+  PaperBroker,
+  parseEngineConfig,
+  type SignalResult,
+  SimulatedExchange,
+  type Source,
+  VirtualClock,
+  withLeaderMirror,
+} from '../../src/index.js';
+import { MNQ, T0 } from '../engine/harness.js';
+
+/** A source that hands the engine whatever the test pushes, as Kafka or a webhook would. */
+function pushSource() {
+  let submit: ((raw: unknown) => Promise<SignalResult>) | undefined;
+  const source: Source = {
+    name: 'push',
+    start: async (s) => {
+      submit = s;
+    },
+    stop: async () => {},
+  };
+  return { source, push: (raw: unknown) => submit!(raw) };
+}
+
+async function setup() {
+  const clock = new VirtualClock(T0);
+  const exchange = new SimulatedExchange({ clock });
+  const paper = new PaperBroker(exchange, ['A', 'B'], { startingBalance: 50_000_000 });
+  exchange.updateQuote(MNQ, { bidTicks: 84_000, askTicks: 84_001 });
+  const config = parseEngineConfig({
+    leader: { account: 'LEAD' },
+    followers: [
+      { name: 'a', account: 'A', scaling: { mode: 'fixed', qty: 1 } },
+      { name: 'b', account: 'B', scaling: { mode: 'multiplier', factor: 3 } },
+    ],
+  });
+  const engine = createEngine(config, { clock, connections: { paper } });
+  const mirror = new LeaderMirror({
+    accountId: 'LEAD',
+    clock,
+    instruments: defaultInstruments,
+    onLeaderFill: (fill) => engine.applyLeaderFill(fill),
+  });
+  const { source, push } = pushSource();
+  engine.addSource(withLeaderMirror(source, mirror, { leaderAccount: 'LEAD', clock }));
+  await engine.start();
+  const net = (name: string) => engine.positions(name).find((p) => p.contract.root === 'MNQ')?.netQty ?? 0;
+  const send = async (raw: object) => {
+    const r = push({ time: clock.now(), instrument: 'MNQZ5', orderType: 'market', ...raw });
+    await clock.runUntilIdle();
+    await engine.idle();
+    return r;
+  };
+  return { engine, mirror, net, send };
+}
+
+describe('signals without the leader broker behind them (Kafka, webhook)', () => {
+  it('a sell that reverses the leader long reverses followers by their own rules', async () => {
+    const { net, send, mirror } = await setup();
+    await send({
+      signalId: 's1',
+      action: 'new',
+      leaderOrderId: 'L1',
+      side: 'buy',
+      qty: 2,
+      fillPrice: '21000.25',
+    });
+    expect([net('a'), net('b')]).toEqual([1, 6]);
+    expect(mirror.netQty(MNQ)).toBe(2);
+    // Leader 2 → -1: the fixed-size follower closes its 1 and opens 1 short. Read as a fresh
+    // entry (no leader position known) it would only sell 1 and end flat.
+    await send({
+      signalId: 's2',
+      action: 'new',
+      leaderOrderId: 'L2',
+      side: 'sell',
+      qty: 3,
+      fillPrice: '21001.00',
+    });
+    expect([net('a'), net('b')]).toEqual([-1, -3]);
+    expect(mirror.netQty(MNQ)).toBe(-1);
+  });
+
+  it('a redelivered signal moves neither the leader nor the followers again', async () => {
+    const { net, send, mirror } = await setup();
+    const entry = {
+      signalId: 's1',
+      action: 'new',
+      leaderOrderId: 'L1',
+      side: 'buy',
+      qty: 1,
+      fillPrice: '21000.25',
+    };
+    await send(entry);
+    const again = await send(entry);
+    expect(again.ok).toBe(false);
+    expect(mirror.netQty(MNQ)).toBe(1);
+    expect([net('a'), net('b')]).toEqual([1, 3]);
+  });
+
+  it('a signal that does not parse is refused by the engine and leaves the mirror alone', async () => {
+    const { send, mirror } = await setup();
+    const r = await send({ signalId: 's1', action: 'new', leaderOrderId: 'L1', side: 'up', qty: 1 });
+    expect(r).toMatchObject({ ok: false, error: { field: 'side' } });
+    expect(mirror.netQty(MNQ)).toBe(0);
+  });
+});
