@@ -13,6 +13,8 @@ for (const framing of ['prefixed', 'raw'] as const) {
       return {
         connection,
         accountId,
+        // A second demo account as the leader: the leader case also checks the first one's events are ignored.
+        leaderAccountId: sim.accounts[1]!.id,
         setMarket: (contract, market) => {
           sim.exchange.updateQuote(contract, { bidTicks: market.bidTicks, askTicks: market.askTicks });
           if (market.lastTicks !== undefined) sim.exchange.updateTrade(contract, market.lastTicks);

@@ -20,6 +20,7 @@ import {
   type ModifyOrderRequest,
   type OrderAck,
   type PlaceOrderRequest,
+  PositionLedger,
   priceToTicks,
   sameContract,
   ticksToPrice,
@@ -63,9 +64,8 @@ interface Pending {
 interface PositionState {
   accountId: string;
   contract: Contract;
-  netQty: number;
-  /** Sum of signed qty × price of the open lots, in ticks (average = cost / net). */
-  costTicks: number;
+  /** FIFO lots in integer ticks: the average is exact, never a float carried from fill to fill. */
+  ledger: PositionLedger;
 }
 
 /** One FIX initiator session to one gateway, serving the configured accounts. */
@@ -257,13 +257,14 @@ export class FixConnection implements BrokerConnection {
       working.map((s) => this.cancelOrder({ accountId: request.accountId, orderId: s.order.orderId })),
     );
     for (const p of this.#positions.values()) {
-      if (p.accountId !== request.accountId || p.netQty === 0 || !matches(p.contract)) continue;
+      const netQty = p.ledger.netQty;
+      if (p.accountId !== request.accountId || netQty === 0 || !matches(p.contract)) continue;
       await this.placeOrder({
         accountId: request.accountId,
         clientOrderId: `flat-${this.#context.clock.now().toString(36)}-${(++this.#requestSeq).toString(36)}`,
         contract: p.contract,
-        side: p.netQty > 0 ? 'sell' : 'buy',
-        qty: Math.abs(p.netQty),
+        side: netQty > 0 ? 'sell' : 'buy',
+        qty: Math.abs(netQty),
         orderType: 'market',
       });
     }
@@ -271,7 +272,7 @@ export class FixConnection implements BrokerConnection {
 
   async getPositions(accountId: string): Promise<BrokerPosition[]> {
     return [...this.#positions.values()]
-      .filter((p) => p.accountId === accountId && p.netQty !== 0)
+      .filter((p) => p.accountId === accountId && p.ledger.netQty !== 0)
       .map((p) => this.#position(p));
   }
 
@@ -555,31 +556,22 @@ export class FixConnection implements BrokerConnection {
     const key = `${fill.accountId}\u0000${contractKey(fill.contract)}`;
     let p = this.#positions.get(key);
     if (!p) {
-      p = { accountId: fill.accountId, contract: fill.contract, netQty: 0, costTicks: 0 };
+      const tickValue = this.#context.instruments.get(fill.contract.root).tickValue;
+      p = { accountId: fill.accountId, contract: fill.contract, ledger: new PositionLedger(tickValue) };
       this.#positions.set(key, p);
     }
-    const signed = fill.side === 'buy' ? fill.qty : -fill.qty;
-    const before = p.netQty;
-    const after = before + signed;
-    if (before === 0 || Math.sign(before) === Math.sign(signed)) {
-      p.costTicks += signed * fill.priceTicks;
-    } else if (Math.sign(after) === Math.sign(before) || after === 0) {
-      // Reducing: the open lots keep their average.
-      p.costTicks = after === 0 ? 0 : (p.costTicks / before) * after;
-    } else {
-      // Reversal: the remainder opens at the fill price.
-      p.costTicks = after * fill.priceTicks;
-    }
-    p.netQty = after;
+    p.ledger.apply(fill.side === 'buy' ? fill.qty : -fill.qty, fill.priceTicks);
     return this.#position(p);
   }
 
   #position(p: PositionState): BrokerPosition {
+    const netQty = p.ledger.netQty;
     return {
       accountId: p.accountId,
       contract: p.contract,
-      netQty: p.netQty,
-      avgPriceTicks: p.netQty === 0 ? 0 : p.costTicks / p.netQty,
+      netQty,
+      // The contract's average may be fractional; it is derived from exact integers, once.
+      avgPriceTicks: netQty === 0 ? 0 : p.ledger.costTicks / Math.abs(netQty),
     };
   }
 

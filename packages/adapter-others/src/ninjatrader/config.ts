@@ -40,11 +40,47 @@ export const ninjaTraderConfigSchema = z
     rescanMs: positiveMs.default(1_000),
     /** Requests per second the engine should stay under (NinjaTrader publishes no limit; file I/O sets one). */
     requestsPerSecond: positiveMs.default(20),
+    /**
+     * How commands and state travel: `files` (the documented Order Instruction Files, the
+     * default) or `socket` — EXPERIMENTAL: the ATI socket NinjaTrader's own client DLL uses,
+     * which NinjaTrader does not document (see docs/adapters/ninjatrader.md).
+     */
+    transport: z.enum(['files', 'socket']).default('files'),
+    /** The ATI socket, when `transport` is `socket`. */
+    socket: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1'),
+        /** NinjaTrader's ATI port (Tools → Options → Automated trading interface). */
+        port: z.number().int().min(1).max(65_535).default(36_973),
+        /** Give up on one connection attempt after this long without NinjaTrader's `ATI` = `True`. */
+        openTimeoutMs: positiveMs.default(5_000),
+        /** Reconnect backoff after the socket is lost: first delay and cap. */
+        reconnect: z
+          .object({ initialDelayMs: positiveMs.default(250), maxDelayMs: positiveMs.default(10_000) })
+          .strict()
+          .default({ initialDelayMs: 250, maxDelayMs: 10_000 }),
+      })
+      .strict()
+      .default({
+        host: '127.0.0.1',
+        port: 36_973,
+        openTimeoutMs: 5_000,
+        reconnect: { initialDelayMs: 250, maxDelayMs: 10_000 },
+      }),
   })
   .strict()
   .superRefine((config, ctx) => {
     // Fail at config time, naming the setting, instead of watching a folder that was never meant.
-    if (
+    if (config.transport === 'socket') {
+      // The socket needs no folders, but the journal of placed orders still lives on disk.
+      if (config.folder === undefined && config.journalDir === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['journalDir'],
+          message: 'with transport socket, set journalDir (or folder) for the journal of placed orders',
+        });
+      }
+    } else if (
       config.folder === undefined &&
       (config.incomingDir === undefined || config.outgoingDir === undefined)
     ) {
@@ -73,8 +109,9 @@ export interface NinjaTraderFolders {
 export function resolveFolders(
   config: Pick<NinjaTraderConfig, 'folder' | 'incomingDir' | 'outgoingDir' | 'journalDir'>,
 ): NinjaTraderFolders {
-  const incoming = config.incomingDir ?? join(config.folder!, 'incoming');
-  const outgoing = config.outgoingDir ?? join(config.folder!, 'outgoing');
+  // With the socket transport and no folder, the folders are unused and left empty.
+  const incoming = config.incomingDir ?? (config.folder === undefined ? '' : join(config.folder, 'incoming'));
+  const outgoing = config.outgoingDir ?? (config.folder === undefined ? '' : join(config.folder, 'outgoing'));
   const journal = config.journalDir ?? join(config.folder ?? join(incoming, '..'), 'tradenova');
   return { incoming, outgoing, journal };
 }

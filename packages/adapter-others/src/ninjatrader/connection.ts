@@ -25,6 +25,7 @@ import {
   type Timer,
   ticksToPrice,
 } from '@tradenova/core';
+import { AtiSocketFeed } from './client/ati-socket.js';
 import { OifWriter } from './client/oif-writer.js';
 import { type OutgoingFile, OutgoingWatcher } from './client/outgoing-watcher.js';
 import { type NinjaTraderConfig, type NinjaTraderFolders, resolveFolders } from './config.js';
@@ -88,15 +89,29 @@ export class NinjaTraderConnection implements BrokerConnection {
   readonly folders: NinjaTraderFolders;
   readonly #config: NinjaTraderConfig;
   readonly #context: AdapterContext;
-  readonly #writer: OifWriter;
+  readonly #writer: Pick<OifWriter, 'write'>;
   readonly #journal: OrderJournal;
-  readonly #watcher: OutgoingWatcher;
+  readonly #watcher: Pick<OutgoingWatcher, 'start' | 'stop' | 'scan'>;
+  /** Where commands go, for error messages: the incoming folder or the ATI socket. */
+  readonly #target: string;
+  /** False while the ATI socket (transport `socket`) is down; always true for files. */
+  #transportUp = true;
   readonly #listeners = new Set<(event: BrokerEvent) => void>();
   readonly #orders = new Map<string, TrackedOrder>();
   readonly #positions = new Map<string, BrokerPosition>();
   readonly #connections = new Map<string, boolean>();
   readonly #waiters = new Map<string, Set<() => void>>();
   readonly #inflight = new Map<string, Promise<OrderAck>>();
+  /**
+   * Net quantity per `account\0contract` that this connection's events have told (the position
+   * files at connect, then every fill emitted): what a listener counting fills believes is held.
+   */
+  readonly #told = new Map<string, number>();
+  /** Latest fill price seen per contract key, any account: the estimate for a CLOSEPOSITION's fill. */
+  readonly #lastFillTicks = new Map<string, Ticks>();
+  /** CLOSEPOSITION lines written and not yet seen through, by `account\0contract`: their number. */
+  readonly #closing = new Map<string, number>();
+  #closeSeq = 0;
   /** False while the first scan builds the starting point: history is not news. */
   #live = false;
   #state: ConnectionState = 'disconnected';
@@ -107,16 +122,34 @@ export class NinjaTraderConnection implements BrokerConnection {
     this.#context = context;
     this.budget = { requests: config.requestsPerSecond, perMs: 1_000 };
     this.folders = resolveFolders(config);
-    this.#writer = new OifWriter(this.folders.incoming);
     this.#journal = new OrderJournal(this.folders.journal);
-    this.#watcher = new OutgoingWatcher({
-      dir: this.folders.outgoing,
-      clock: context.clock,
-      logger: context.logger,
-      debounceMs: config.debounceMs,
-      rescanMs: config.rescanMs,
-      onChange: (file) => this.#onFile(file),
-    });
+    if (config.transport === 'socket') {
+      // EXPERIMENTAL: the undocumented ATI socket; its pushed values arrive as the files the file route reads.
+      const feed = new AtiSocketFeed({
+        host: config.socket.host,
+        port: config.socket.port,
+        clock: context.clock,
+        logger: context.logger,
+        openTimeoutMs: config.socket.openTimeoutMs,
+        reconnect: config.socket.reconnect,
+        onChange: (file) => this.#onFile(file),
+        onTransport: (up, reason) => this.#onTransport(up, reason),
+      });
+      this.#writer = feed;
+      this.#watcher = feed;
+      this.#target = `the ATI socket ${config.socket.host}:${config.socket.port}`;
+    } else {
+      this.#writer = new OifWriter(this.folders.incoming);
+      this.#watcher = new OutgoingWatcher({
+        dir: this.folders.outgoing,
+        clock: context.clock,
+        logger: context.logger,
+        debounceMs: config.debounceMs,
+        rescanMs: config.rescanMs,
+        onChange: (file) => this.#onFile(file),
+      });
+      this.#target = this.folders.incoming;
+    }
   }
 
   // ── lifecycle ─────────────────────────────────────────────────────────────
@@ -125,10 +158,13 @@ export class NinjaTraderConnection implements BrokerConnection {
   async connect(): Promise<void> {
     this.#setState('connecting');
     try {
-      for (const [setting, path] of [
-        ['incoming', this.folders.incoming],
-        ['outgoing', this.folders.outgoing],
-      ] as const) {
+      const socket = this.#config.transport === 'socket';
+      for (const [setting, path] of socket
+        ? []
+        : ([
+            ['incoming', this.folders.incoming],
+            ['outgoing', this.folders.outgoing],
+          ] as const)) {
         const info = await stat(path).catch((error: unknown) => {
           throw folderError(setting, path, error);
         });
@@ -137,9 +173,15 @@ export class NinjaTraderConnection implements BrokerConnection {
       for (const order of (await this.#journal.load()).values()) this.#track(order);
       this.#live = false;
       await this.#watcher.start().catch((error: unknown) => {
-        throw folderError('outgoing', this.folders.outgoing, error);
+        throw socket
+          ? new BrokerDisconnectedError(BROKER, error instanceof Error ? error.message : String(error), {
+              cause: error,
+            })
+          : folderError('outgoing', this.folders.outgoing, error);
       });
       this.#live = true;
+      this.#told.clear();
+      for (const [key, p] of this.#positions) this.#told.set(key, p.netQty);
     } catch (error) {
       this.#watcher.stop();
       this.#remember(error);
@@ -278,7 +320,7 @@ export class NinjaTraderConnection implements BrokerConnection {
       } catch (error) {
         // The rename never happened, so NinjaTrader has nothing: forget it so a retry writes again.
         this.#orders.delete(id);
-        throw new BrokerDisconnectedError(BROKER, `cannot write to ${this.folders.incoming}`, {
+        throw new BrokerDisconnectedError(BROKER, `cannot write to ${this.#target}`, {
           cause: error,
         });
       }
@@ -341,11 +383,34 @@ export class NinjaTraderConnection implements BrokerConnection {
         }
       }
       if (instruments.size === 0) return;
-      await this.#writeOrThrow(
-        [...instruments].map((instrument) =>
-          encodeOifLine('CLOSEPOSITION', { account: request.accountId, instrument }),
-        ),
-      );
+      // NinjaTrader closes the position with an order of its own that has no ORDER ID, so no
+      // order-state file tells of it: only the position file moves. Remember the close, so that
+      // move becomes the fill a listener counting fills needs (see #settleClose).
+      const closing: string[] = [];
+      for (const instrument of instruments) {
+        let contract: Contract;
+        try {
+          contract = fromNinjaSymbol(instrument, this.#context.instruments);
+        } catch {
+          continue;
+        }
+        const key = `${request.accountId}\u0000${contractKey(contract)}`;
+        if ((this.#positions.get(key)?.netQty ?? 0) !== 0) {
+          this.#closing.set(key, ++this.#closeSeq);
+          closing.push(key);
+        }
+      }
+      try {
+        await this.#writeOrThrow(
+          [...instruments].map((instrument) =>
+            encodeOifLine('CLOSEPOSITION', { account: request.accountId, instrument }),
+          ),
+        );
+      } catch (error) {
+        // Nothing reached NinjaTrader: no close to wait for.
+        for (const key of closing) this.#closing.delete(key);
+        throw error;
+      }
     });
   }
 
@@ -441,8 +506,52 @@ export class NinjaTraderConnection implements BrokerConnection {
     this.#positions.set(key, position);
     if (previous && previous.netQty === position.netQty && previous.avgPriceTicks === position.avgPriceTicks)
       return;
-    if (this.#live)
-      this.#emit({ type: 'position-updated', position: { ...position, contract: { ...contract } } });
+    if (!this.#live) return;
+    if (position.netQty === 0 && this.#closing.has(key)) {
+      void this.#settleClose(key, previous).catch((error: unknown) => this.#remember(error));
+      return;
+    }
+    this.#emit({ type: 'position-updated', position: { ...position, contract: { ...contract } } });
+  }
+
+  /**
+   * A position closed by our CLOSEPOSITION is flat in its file. Fills of our own orders that
+   * NinjaTrader reported before the close may still be unread (files are read as they are
+   * noticed, not in the order written), so the folder is read first; then whatever the events
+   * still leave open is reported as one fill of the close, and the position after it.
+   *
+   * The outgoing files carry no price for that fill (the position file has only the average
+   * entry price, FLAT reads 0): its price is the latest fill price seen on the contract, or the
+   * position's average entry when none was. The quantity and the position are exact; P&L
+   * realized by the close is an estimate.
+   */
+  async #settleClose(key: string, before: BrokerPosition | undefined): Promise<void> {
+    await this.#watcher.scan();
+    const seq = this.#closing.get(key);
+    const position = this.#positions.get(key);
+    if (seq === undefined || !position || position.netQty !== 0 || !this.#live) return;
+    this.#closing.delete(key);
+    const { accountId, contract } = position;
+    const open = this.#told.get(key) ?? 0;
+    if (open !== 0) {
+      const priceTicks =
+        this.#lastFillTicks.get(contractKey(contract)) ?? Math.round(before?.avgPriceTicks ?? 0);
+      const orderId = `CLOSEPOSITION-${seq}`;
+      this.#emit({
+        type: 'order-filled',
+        fill: {
+          fillId: `${orderId}#${accountId}#${contractKey(contract)}`,
+          orderId,
+          accountId,
+          contract: { ...contract },
+          side: open > 0 ? 'sell' : 'buy',
+          qty: Math.abs(open),
+          priceTicks,
+          time: this.#context.clock.now(),
+        },
+      });
+    }
+    this.#emit({ type: 'position-updated', position: { ...position, contract: { ...contract } } });
   }
 
   #onConnection(name: string, connected: boolean): void {
@@ -459,7 +568,16 @@ export class NinjaTraderConnection implements BrokerConnection {
     }
   }
 
+  /** The ATI socket came up or was lost (transport `socket` only). */
+  #onTransport(up: boolean, reason?: string): void {
+    this.#transportUp = up;
+    if (!this.#live) return;
+    if (!up && this.#state === 'connected') this.#setState('reconnecting', reason ?? 'ATI socket lost');
+    else if (up && this.#state === 'reconnecting' && this.#platformConnected()) this.#setState('connected');
+  }
+
   #platformConnected(): boolean {
+    if (!this.#transportUp) return false;
     const wanted = this.#config.connectionName;
     if (wanted !== undefined) return this.#connections.get(wanted) ?? true;
     return [...this.#connections.values()].every(Boolean);
@@ -545,7 +663,7 @@ export class NinjaTraderConnection implements BrokerConnection {
     try {
       await this.#writer.write(lines);
     } catch (error) {
-      throw new BrokerDisconnectedError(BROKER, `cannot write to ${this.folders.incoming}`, { cause: error });
+      throw new BrokerDisconnectedError(BROKER, `cannot write to ${this.#target}`, { cause: error });
     }
   }
 
@@ -576,6 +694,12 @@ export class NinjaTraderConnection implements BrokerConnection {
   }
 
   #emit(event: BrokerEvent): void {
+    if (event.type === 'order-filled') {
+      const { fill } = event;
+      const key = `${fill.accountId}\u0000${contractKey(fill.contract)}`;
+      this.#told.set(key, (this.#told.get(key) ?? 0) + (fill.side === 'buy' ? fill.qty : -fill.qty));
+      this.#lastFillTicks.set(contractKey(fill.contract), fill.priceTicks);
+    }
     for (const listener of [...this.#listeners]) {
       try {
         listener(event);

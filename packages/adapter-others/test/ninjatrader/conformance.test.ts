@@ -9,6 +9,10 @@ runConformanceSuite({
     return {
       connection,
       accountId: 'Sim101',
+      // A second simulation account as the leader. This checks the events of orders placed through
+      // this adapter; real NinjaTrader writes no order-state file for an order placed in its own UI
+      // (only for orders with an ORDER ID), so capabilities.leaderFillStream stays false.
+      leaderAccountId: 'Sim102',
       setMarket: (contract, market) => {
         sim.exchange.updateQuote(contract, { bidTicks: market.bidTicks, askTicks: market.askTicks });
         if (market.lastTicks !== undefined) sim.exchange.updateTrade(contract, market.lastTicks);

@@ -9,6 +9,8 @@ runConformanceSuite({
     return {
       connection,
       accountId: 'Sim1',
+      // A second trade account as the leader: the leader case also checks Sim1's events are ignored.
+      leaderAccountId: 'Sim2',
       setMarket: (contract, market) => {
         sim.exchange.updateQuote(contract, { bidTicks: market.bidTicks, askTicks: market.askTicks });
         if (market.lastTicks !== undefined) sim.exchange.updateTrade(contract, market.lastTicks);

@@ -2,10 +2,12 @@
  * @tradenova/adapter-others/ninjatrader/simulator: a stand-in for NinjaTrader 8's file
  * interface. It watches an `incoming` folder for `oif*.txt` files and writes the
  * `outgoing` order-state, position and connection files as NinjaTrader does, in front
- * of the shared simulated exchange.
+ * of the shared simulated exchange. With `atiPort` it also serves the ATI socket
+ * (EXPERIMENTAL: NUL-terminated tokens, reverse-engineered, protocol notes §6.2).
  */
 import { type FSWatcher, watch } from 'node:fs';
 import { mkdir, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import {
   averageTicksToPrice,
@@ -23,6 +25,7 @@ import {
   type Ticks,
   type Timer,
 } from '@tradenova/core';
+import { AtiCode, AtiTokenizer, encodeAtiMessage } from '../client/ati-socket.js';
 import { type OifLine, parseOifLine } from '../oif.js';
 import { orderTypeOfOif } from '../parse.js';
 import { fromNinjaSymbol, toNinjaSymbol } from '../symbols.js';
@@ -54,6 +57,11 @@ export interface NinjaTraderSimulatorOptions {
   rescanMs?: number;
   /** Empty `outgoing` on start, as NinjaTrader 8 does when it starts (default true). */
   clearOutgoing?: boolean;
+  /**
+   * Also serve the ATI socket on this loopback port (0 picks a free one; NinjaTrader's is
+   * 36973). EXPERIMENTAL: the protocol is reverse-engineered. Off when absent.
+   */
+  atiPort?: number;
   logger?: Logger;
 }
 
@@ -78,6 +86,10 @@ export interface NinjaTraderSimulator {
   faults: NinjaTraderSimulatorFaults;
   accounts: readonly string[];
   connectionName: string;
+  /** The ATI socket's port, when `atiPort` was given. */
+  atiPort: number | undefined;
+  /** Cuts every ATI socket client (a network failure or NinjaTrader restarting). */
+  dropAtiClients(): void;
   stats(): NinjaTraderSimStats;
   close(): Promise<void>;
 }
@@ -105,6 +117,8 @@ export async function startNinjaTraderSimulator(
     faults: sim.faults,
     accounts: sim.accounts,
     connectionName: sim.connectionName,
+    atiPort: sim.atiPort,
+    dropAtiClients: () => sim.dropAtiClients(),
     stats: () => sim.stats(),
     close: () => sim.close(),
   };
@@ -144,6 +158,12 @@ class NinjaTraderSim {
   #pumpQueued = false;
   /** Outgoing writes are chained so a file's later state never lands before an earlier one. */
   #writes: Promise<void> = Promise.resolve();
+  #ati: Server | undefined;
+  readonly #atiClients = new Set<Socket>();
+  /** The latest position values per `instrument|account`, flat ones too: what a (re)connecting client is told. */
+  readonly #atiPositions = new Map<string, string[][]>();
+  /** The ATI socket's port once listening. */
+  atiPort: number | undefined;
 
   constructor(options: NinjaTraderSimulatorOptions, exchange: SimulatedExchange, clock: Clock) {
     this.#options = options;
@@ -173,6 +193,7 @@ class NinjaTraderSim {
     this.#armRescan();
     this.#schedule();
     await this.#writes;
+    if (this.#options.atiPort !== undefined) await this.#listenAti(this.#options.atiPort);
   }
 
   stats(): NinjaTraderSimStats {
@@ -181,6 +202,8 @@ class NinjaTraderSim {
 
   async close(): Promise<void> {
     this.#running = false;
+    this.dropAtiClients();
+    if (this.#ati) await new Promise<void>((r) => this.#ati!.close(() => r()));
     this.#watcher?.close();
     this.#rescan?.cancel();
     this.#reconnectTimer?.cancel();
@@ -235,20 +258,102 @@ class NinjaTraderSim {
       await unlink(join(this.incoming, name)).catch(() => {});
       for (const raw of text.split(/\r?\n/)) {
         if (raw.trim() === '') continue;
-        const line = parseOifLine(raw);
-        if (!line) {
-          this.#stats.malformed++;
-          continue;
-        }
-        this.#stats.commands[line.command] = (this.#stats.commands[line.command] ?? 0) + 1;
-        try {
-          await this.#run(line);
-        } catch (error) {
-          // NinjaTrader logs a failed command and carries on with the next line.
-          this.#logger.debug({ err: String(error), line: raw }, 'ninjatrader simulator command failed');
-        }
+        await this.#runLine(raw);
       }
     }
+  }
+
+  /** One command line, from a file or the socket. */
+  async #runLine(raw: string): Promise<void> {
+    const line = parseOifLine(raw);
+    if (!line) {
+      this.#stats.malformed++;
+      return;
+    }
+    this.#stats.commands[line.command] = (this.#stats.commands[line.command] ?? 0) + 1;
+    try {
+      await this.#run(line);
+    } catch (error) {
+      // NinjaTrader logs a failed command and carries on with the next line.
+      this.#logger.debug({ err: String(error), line: raw }, 'ninjatrader simulator command failed');
+    }
+  }
+
+  // ── ATI socket (EXPERIMENTAL) ────────────────────────────────────────────
+
+  async #listenAti(port: number): Promise<void> {
+    const server = createServer((socket) => this.#onAtiClient(socket));
+    this.#ati = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve());
+    });
+    const address = server.address();
+    this.atiPort = typeof address === 'object' && address ? address.port : port;
+  }
+
+  #onAtiClient(socket: Socket): void {
+    socket.setNoDelay(true);
+    this.#atiClients.add(socket);
+    socket.on('close', () => this.#atiClients.delete(socket));
+    socket.on('error', () => socket.destroy());
+    // What a client waits for first, then the state it would otherwise have to ask for.
+    const snapshot: string[][] = [['ATI', 'True']];
+    for (const member of this.#named) {
+      const id = member.split('\u0000')[1]!;
+      const order = this.#orderOf(id);
+      if (order) snapshot.push(...this.#orderValues(id, order));
+    }
+    for (const values of this.#atiPositions.values()) snapshot.push(...values);
+    socket.write(Buffer.concat(snapshot.map(([k, v]) => encodeAtiMessage([AtiCode.Value, k!, v!]))));
+    const tokenizer = new AtiTokenizer();
+    socket.on('data', (data: Buffer) => {
+      for (const message of tokenizer.push(data)) {
+        if (message[0] !== AtiCode.Command) continue;
+        const raw = message[1] ?? '';
+        // In order with each other and with the file route, as NinjaTrader runs them.
+        this.#pump = this.#pump.then(() => (this.#running ? this.#runLine(raw) : undefined));
+      }
+    });
+  }
+
+  dropAtiClients(): void {
+    for (const socket of this.#atiClients) socket.destroy();
+    this.#atiClients.clear();
+  }
+
+  /** Pushes key/value pairs to every ATI client, in one write so they arrive together. */
+  #pushAti(values: string[][]): void {
+    if (this.#atiClients.size === 0 || values.length === 0) return;
+    const bytes = Buffer.concat(values.map(([k, v]) => encodeAtiMessage([AtiCode.Value, k!, v!])));
+    for (const socket of this.#atiClients) socket.write(bytes);
+  }
+
+  /** An order's pushed values: filled quantity and average first, the state last. */
+  #orderValues(orderId: string, order: BrokerOrder): string[][] {
+    const [state, filled, avg] = this.#stateLine(order).split(';') as [string, string, string];
+    return [
+      [`Filled|${orderId}`, filled],
+      [`AvgFillPrice|${orderId}`, avg],
+      [`OrderStatus|${orderId}`, ORDER_STATE_NAMES[state] ?? state],
+    ];
+  }
+
+  #positionValues(p: {
+    accountId: string;
+    contract: Contract;
+    netQty: number;
+    avgPriceTicks: number;
+  }): string[][] {
+    const tickSize = this.#exchange.instruments.get(p.contract.root).tickSize;
+    const instrument = toNinjaSymbol(p.contract);
+    const avg = p.netQty === 0 ? '0' : averageTicksToPrice(p.avgPriceTicks, 1, tickSize);
+    const values = [
+      [`AvgEntryPrice|${instrument}|${p.accountId}`, avg],
+      [`MarketPosition|${instrument}|${p.accountId}`, String(p.netQty)],
+    ];
+    this.#atiPositions.set(`${instrument}|${p.accountId}`, values);
+    return values;
   }
 
   async #run(line: OifLine): Promise<void> {
@@ -381,6 +486,7 @@ class NinjaTraderSim {
       if (o.clientOrderId === undefined || !this.#named.has(`${o.accountId}\u0000${o.clientOrderId}`)) return;
       this.#exchangeIds.set(o.clientOrderId, o.orderId);
       this.#write(`${o.clientOrderId}.txt`, this.#stateLine(o));
+      this.#pushAti(this.#orderValues(o.clientOrderId, o));
       return;
     }
     if (event.type === 'position-updated') {
@@ -391,6 +497,7 @@ class NinjaTraderSim {
       const avg = p.netQty === 0 ? '0' : averageTicksToPrice(p.avgPriceTicks, 1, tickSize);
       const name = `${toNinjaSymbol(p.contract)} ${this.#options.exchangeToken ?? 'Globex'}_${p.accountId}_Position.txt`;
       this.#write(name, `${side};${Math.abs(p.netQty)};${avg}`);
+      this.#pushAti(this.#positionValues(p));
     }
   }
 
@@ -439,6 +546,17 @@ class NinjaTraderSim {
     });
   }
 }
+
+/** NT8 `OrderState` member names, as the ATI socket's `OrderStatus|<id>` values carry them. */
+const ORDER_STATE_NAMES: Record<string, string> = {
+  SUBMITTED: 'Submitted',
+  ACCEPTED: 'Accepted',
+  WORKING: 'Working',
+  PARTFILLED: 'PartFilled',
+  FILLED: 'Filled',
+  CANCELLED: 'Cancelled',
+  REJECTED: 'Rejected',
+};
 
 /** The NT8 OrderState token NinjaTrader writes for an order. */
 function stateToken(order: BrokerOrder): string {
