@@ -548,6 +548,7 @@ export class NinjaTraderConnection implements BrokerConnection {
           qty: Math.abs(open),
           priceTicks,
           time: this.#context.clock.now(),
+          priceEstimated: true,
         },
       });
     }

@@ -68,6 +68,23 @@ async function engineOnNinjaTrader() {
 }
 
 describe('NinjaTrader flatten through the engine', () => {
+  it('books the close, which NinjaTrader reports without a price, at the market the engine last saw', async () => {
+    const { sim, engine, events, net, buy } = await engineOnNinjaTrader();
+    await buy('s1', 1);
+    await until('follower a long 2', () => net('a') === 2);
+    // The market moved 10 points up before the flatten; the adapter's guess is its last fill (21000).
+    const up = priceToTicks('21010', '0.25');
+    sim.exchange.updateQuote(MNQ, { bidTicks: up, askTicks: up + 1 });
+    sim.exchange.updateTrade(MNQ, up);
+    engine.mark(MNQ, { last: up });
+    await engine.flatten('a');
+    await until('follower a flat in the engine', () => net('a') === 0);
+    const close = events.find((e) => e.type === 'order-filled' && e.fill.orderId.startsWith('CLOSEPOSITION'));
+    expect(close).toMatchObject({ fill: { priceEstimated: true } });
+    // 2 MNQ × 10 points × 2 USD = 40 USD, in integer mils.
+    expect(engine.pnl('a').realized).toBe(40_000);
+  });
+
   it('a per-account flatten (CLOSEPOSITION) leaves the follower flat in engine.positions', async () => {
     const { sim, engine, events, net, buy } = await engineOnNinjaTrader();
     await buy('s1', 1);

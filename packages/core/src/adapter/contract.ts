@@ -116,6 +116,12 @@ export interface BrokerFill {
   qty: number;
   priceTicks: Ticks;
   time: number;
+  /**
+   * The broker reported this fill without a price (NinjaTrader's close of a position):
+   * `priceTicks` is the adapter's best guess, and the engine books it at its own latest
+   * market price for the contract when it has one.
+   */
+  priceEstimated?: boolean;
 }
 
 export interface BrokerPosition {

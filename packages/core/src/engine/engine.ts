@@ -1211,7 +1211,8 @@ class CopyEngine implements Engine {
       contract: fill.contract,
       side: fill.side,
       qty: fill.qty,
-      priceTicks: fill.priceTicks,
+      // A fill the broker gave no price for is booked at the market the engine last saw.
+      priceTicks: (fill.priceEstimated && this.#lastPrice.get(contractKey(fill.contract))) || fill.priceTicks,
       time: fill.time,
     };
     const tracked = this.#tracker.applyExecution(execution, f.name);
