@@ -27,6 +27,7 @@ import { type RunningSimulator, startSimulator } from '../brokers/simulators.js'
 import { CliError } from '../errors.js';
 import { createSources } from '../sources/index.js';
 import { IntentLedger } from './accounting.js';
+import { type AttachedMarketData, attachMarketData } from './market-data.js';
 
 /**
  * Connection options the CLI reads itself and never hands to an adapter:
@@ -46,6 +47,8 @@ export interface Session {
   readonly leaderConnection: BrokerConnection;
   /** Simulated exchanges in this process (paper and loopback simulators): where demo prices go. */
   readonly exchanges: readonly SimulatedExchange[];
+  /** The live price feed, when the config has `marketData`. */
+  readonly marketData?: AttachedMarketData;
   /** Simulators started for `simulator: loopback` connections. */
   readonly simulators: readonly RunningSimulator[];
   /** Options of the leader's connection the CLI reads (`script`, `seed`). */
@@ -198,6 +201,13 @@ export async function openSession(config: EngineConfig, options: SessionOptions 
         logger,
       }),
     );
+  let marketData: AttachedMarketData | undefined;
+  try {
+    marketData = await attachMarketData(config, { engine, bus, logger });
+  } catch (error) {
+    await Promise.allSettled(simulators.map((s) => s.close()));
+    throw error;
+  }
   let closing: Promise<void> | undefined;
   const stops: (() => Promise<void>)[] = [];
   return {
@@ -211,6 +221,7 @@ export async function openSession(config: EngineConfig, options: SessionOptions 
     ...(leaderScript ? { leaderScript } : {}),
     ledger,
     mirrored,
+    ...(marketData ? { marketData } : {}),
     async flatten(follower) {
       await engine.flatten(follower, 'requested');
       // A flatten that went through emits no order event of its own: record it here.
@@ -235,6 +246,7 @@ export async function openSession(config: EngineConfig, options: SessionOptions 
           for (const stop of stops) await stop();
           await engine.stop();
         } finally {
+          await marketData?.close();
           await Promise.allSettled(simulators.map((s) => s.close()));
         }
       })();

@@ -2,7 +2,7 @@
 export const SERVICE_UNAVAILABLE = 'TN_ERR_SERVICE_UNAVAILABLE';
 
 /** Which external service an error is about. */
-export type ServiceName = 'kafka' | 'postgres' | 'redis';
+export type ServiceName = 'kafka' | 'postgres' | 'redis' | 'market-data';
 
 /**
  * Kafka, PostgreSQL or Redis did not answer. Names which service and where, so the

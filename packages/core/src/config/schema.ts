@@ -249,6 +249,21 @@ export const webhookSourceSchema = z
   })
   .strict();
 
+/**
+ * A live price feed (dxFeed over dxLink): marks unrealized P&L, feeds the loss checks
+ * that need a price, and reports a stale or dropped feed as a `service-status` event.
+ */
+export const marketDataSchema = z
+  .object({
+    /** The feed: `dxfeed`. */
+    source: z.literal('dxfeed'),
+    /** The feed's own options (for dxfeed: `url`, `token`, `staleAfterMs`; see docs/adapters/dxfeed.md). */
+    options: z.record(z.string(), z.unknown()).default({}),
+    /** `loopback` starts the feed's simulator in this process (a random walk per subscribed contract). */
+    simulator: z.literal('loopback').optional(),
+  })
+  .strict();
+
 /** Where signals come from besides the leader's broker account. */
 export const sourceSchema = z.discriminatedUnion('kind', [webhookSourceSchema]);
 
@@ -264,6 +279,8 @@ export const engineConfigSchema = z
     services: servicesSchema,
     /** Extra signal sources (a webhook); the leader's broker account is always one. */
     sources: z.array(sourceSchema).optional(),
+    /** Live prices for P&L and price-based risk checks (dxFeed). */
+    marketData: marketDataSchema.optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {
