@@ -1,3 +1,5 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolvePlugin } from '../src/brokers/plugins.js';
@@ -82,8 +84,69 @@ describe('replay --brokers simulated', () => {
     expect(wire.err).toBe('');
     expect(wire.code).toBe(0);
     expect(wire.report.accounts.every((a: { broker: string }) => a.broker === 'fix')).toBe(true);
+    // Positions include unrealized P&L: marked here by prices that went out through the dxLink
+    // simulator and back through the dxFeed client, and they equal the paper run's direct marks.
     expect(outcome(wire.report)).toEqual(outcome(paper.report));
     expect(wire.report.accounts[0].fills.length).toBeGreaterThan(5);
+    expect(wire.report.marketData).toMatchObject({ source: 'dxfeed' });
+    expect(wire.report.marketData.prices).toBeGreaterThan(wire.report.input.quotes);
+    expect(paper.report.marketData).toBeUndefined();
+  });
+
+  it('marks open positions from the dxLink feed exactly as the paper run marks them directly', async () => {
+    // A session that ends in a trade: the final unrealized P&L comes from the last price.
+    const dir = mkdtempSync(join(tmpdir(), 'tn-feed-'));
+    const file = join(dir, 'open.jsonl');
+    writeFileSync(
+      file,
+      [
+        {
+          time: '2025-11-24T14:30:00.000Z',
+          type: 'quote',
+          instrument: 'MNQZ5',
+          bid: '21000.00',
+          ask: '21000.25',
+        },
+        {
+          time: '2025-11-24T14:30:05.000Z',
+          signalId: 'o-1',
+          action: 'new',
+          leaderOrderId: 'L-1',
+          instrument: 'MNQZ5',
+          side: 'buy',
+          qty: 2,
+          orderType: 'market',
+          fillPrice: '21000.25',
+        },
+        {
+          time: '2025-11-24T14:31:00.000Z',
+          type: 'quote',
+          instrument: 'MNQZ5',
+          bid: '21010.00',
+          ask: '21010.25',
+        },
+        { time: '2025-11-24T14:31:00.500Z', type: 'trade', instrument: 'MNQZ5', price: '21010.00' },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n'),
+    );
+    const config = join(root, 'examples/fix.yaml');
+    const run = async (brokers: string) => {
+      const c = captureIo();
+      const code = await main(['replay', file, '-c', config, '--json', '--brokers', brokers], c.io);
+      expect(c.stderr()).toBe('');
+      return { code, report: JSON.parse(c.stdout()) };
+    };
+    const paper = await run('paper');
+    const wire = await run('simulated');
+    expect(wire.code).toBe(0);
+    // Two quotes, the entry's fill price and the last trade.
+    expect(wire.report.marketData).toEqual({ source: 'dxfeed', prices: 4 });
+    const unrealized = (r: { accounts: { name: string; unrealizedPnl: string }[] }) =>
+      r.accounts.map((a) => `${a.name} ${a.unrealizedPnl}`);
+    expect(unrealized(wire.report)).toEqual(unrealized(paper.report));
+    // Long 1 bought at 21000.25, marked at the last trade, 21010.00: 39 ticks × 0.50 USD.
+    expect(unrealized(wire.report)[0]).toBe('fix-fixed-1 19.50');
   });
 });
 

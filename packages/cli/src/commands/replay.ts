@@ -15,6 +15,7 @@ import { loadConfig } from '../config/load-config.js';
 import { CliError, ExitCode } from '../errors.js';
 import { diffJson, formatDifferences } from '../replay/expect.js';
 import { formatSummary } from '../replay/summary.js';
+import { openReplayPriceFeed } from '../run/market-data.js';
 
 export interface ReplayCommandOptions {
   config: string;
@@ -76,8 +77,11 @@ export async function replayCommand(
   const progress = io.stderr.isTTY && !options.json ? makeProgress(io.stderr) : undefined;
   let report: ReplayReport;
   const journal = options.journal ? await openReplayJournal(loaded.config, options.journal) : undefined;
+  // Through the simulators, a loopback price feed carries the recorded prices too.
+  const priceFeed = simulated ? await openReplayPriceFeed(config) : undefined;
   try {
     report = await runReplay({
+      ...(priceFeed ? { priceFeed } : {}),
       ...(journal ? { onEvent: (event) => journal.append(event) } : {}),
       config,
       records: parsed.records,
@@ -91,6 +95,7 @@ export async function replayCommand(
   } finally {
     if (progress) io.stderr.write('\r\u001b[K');
     await simulated?.close();
+    await priceFeed?.close();
     await journal?.close();
   }
   const json = `${JSON.stringify(report, null, 2)}\n`;

@@ -1,5 +1,6 @@
 import {
   type Contract,
+  contractKey,
   defaultInstruments,
   type Engine,
   type EngineConfig,
@@ -9,6 +10,7 @@ import {
   markPositionsFrom,
   parseContract,
   publishFeedStatus,
+  type ReplayPriceFeed,
   systemClock,
 } from '@tradenova/core';
 import { startMarketDataSimulator } from '../brokers/simulators.js';
@@ -103,4 +105,105 @@ function contractsOf(event: EngineEvent, config: EngineConfig): Contract[] {
     if (to) roots.add(to);
   }
   return [...roots].map((root) => ({ ...contract, root }));
+}
+
+/**
+ * For `replay --brokers simulated` with `marketData: { simulator: loopback }`: the
+ * recorded prices go out through the dxLink simulator and come back through the
+ * dxFeed client, which marks the engine, so the replay exercises the feed end to end.
+ */
+export async function openReplayPriceFeed(
+  config: EngineConfig,
+): Promise<(ReplayPriceFeed & { close(): Promise<void> }) | undefined> {
+  const spec = config.marketData;
+  if (!spec || spec.simulator !== 'loopback') return undefined;
+  const [{ startDxLinkSimulator }, { DxFeedMarketData, dxFeedConfigSchema, toDxFeedSymbol }] =
+    await Promise.all([
+      import('@tradenova/adapter-others/dxfeed/simulator'),
+      import('@tradenova/adapter-others/dxfeed'),
+    ]);
+  const sim = await startDxLinkSimulator();
+  const options = dxFeedConfigSchema.parse({ ...spec.options, url: sim.url });
+  // A replay may pause between records for longer than a live feed would: no stale alarms.
+  const feed = new DxFeedMarketData(
+    { ...options, staleAfterMs: 86_400_000 },
+    { instruments: defaultInstruments },
+  );
+  /** What the feed delivered last, per contract key: a publish waits for its own price to arrive. */
+  const seen = new Map<string, { bid?: number; ask?: number; last?: number }>();
+  const waiting = new Set<() => void>();
+  const note = (key: string, update: { bid?: number; ask?: number; last?: number }) => {
+    seen.set(key, { ...seen.get(key), ...update });
+    for (const check of [...waiting]) check();
+  };
+  const offQuote = feed.onQuote((q) =>
+    note(contractKey(q.contract), {
+      ...(q.bidTicks !== undefined ? { bid: q.bidTicks } : {}),
+      ...(q.askTicks !== undefined ? { ask: q.askTicks } : {}),
+    }),
+  );
+  const offTrade = feed.onTrade((t) => note(contractKey(t.contract), { last: t.priceTicks }));
+  try {
+    await feed.start();
+  } catch (error) {
+    await sim.close();
+    throw error;
+  }
+  const until = (what: string, check: () => boolean) =>
+    new Promise<void>((resolve, reject) => {
+      if (check()) return resolve();
+      const timer = setTimeout(() => {
+        waiting.delete(poll);
+        reject(new CliError(`market data: the dxLink simulator did not deliver ${what} within 5 s`));
+      }, 5_000);
+      const poll = () => {
+        if (!check()) return;
+        clearTimeout(timer);
+        waiting.delete(poll);
+        resolve();
+      };
+      waiting.add(poll);
+    });
+  const subscribed = new Set<string>();
+  return {
+    name: 'dxfeed',
+    attach: (target) => markPositionsFrom(feed, target),
+    async publish(contract, price) {
+      const key = contractKey(contract);
+      const symbol = toDxFeedSymbol(contract, defaultInstruments);
+      if (!subscribed.has(key)) {
+        subscribed.add(key);
+        feed.subscribe([contract]);
+        // The simulator drops prices for a symbol nobody subscribed to yet.
+        const deadline = Date.now() + 5_000;
+        while (!sim.subscriptions().some((s) => s.symbol === symbol)) {
+          if (Date.now() > deadline)
+            throw new CliError(`market data: no subscription to ${symbol} within 5 s`);
+          await new Promise((r) => setTimeout(r, 2));
+        }
+      }
+      const tick = Number(defaultInstruments.get(contract.root).tickSize);
+      // dxLink carries doubles; the client rounds them back to whole ticks.
+      sim.publish(symbol, {
+        ...(price.bid !== undefined ? { bid: price.bid * tick } : {}),
+        ...(price.ask !== undefined ? { ask: price.ask * tick } : {}),
+        ...(price.last !== undefined ? { last: price.last * tick } : {}),
+      });
+      await until(`${symbol} ${JSON.stringify(price)}`, () => {
+        const got = seen.get(key);
+        return (
+          got !== undefined &&
+          (price.bid === undefined || got.bid === price.bid) &&
+          (price.ask === undefined || got.ask === price.ask) &&
+          (price.last === undefined || got.last === price.last)
+        );
+      });
+    },
+    async close() {
+      offQuote();
+      offTrade();
+      await feed.stop();
+      await sim.close();
+    },
+  };
 }

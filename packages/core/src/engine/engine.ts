@@ -1281,7 +1281,8 @@ class CopyEngine implements Engine {
       if (plan.which === 'stop-loss') intent.stopTicks = child.ticks;
       else intent.limitTicks = child.ticks;
       if (plan.action === 'place') {
-        const result = await this.#place(f, intent, b.entry.createdAt, `${b.leaderOrderId}#${plan.which}`);
+        // Its latency runs from the fill that called for it, not from the entry signal minutes before.
+        const result = await this.#place(f, intent, this.#clock.now(), `${b.leaderOrderId}#${plan.which}`);
         const orderId = this.#orderIdOf(f, `${b.leaderOrderId}#${plan.which}`);
         if (result.outcome === 'placed' || result.outcome === 'filled') {
           child.orderId = orderId;

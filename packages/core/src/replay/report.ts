@@ -17,6 +17,8 @@ export interface ReplayReport {
   latency: LatencyReport;
   /** Orders blocked by a risk rule, over all accounts. */
   violations: number;
+  /** Present when the recorded prices reached the engine through a live feed (`marketData`). */
+  marketData?: { source: string; prices: number };
 }
 
 export interface AccountReport {

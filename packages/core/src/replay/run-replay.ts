@@ -9,6 +9,7 @@ import { ErrorCode, SignalError, TradeNovaError } from '../errors.js';
 import { type Contract, contractKey, parseContract } from '../instruments/contract.js';
 import { defaultInstruments, type InstrumentRegistry } from '../instruments/registry.js';
 import { LeaderMirror } from '../leader/mirror.js';
+import type { PriceMarkable } from '../market-data/mark.js';
 import { parseSignal } from '../model/parse-signal.js';
 import { parseMoney } from '../money/money.js';
 import { priceToTicksRounded, type Ticks, ticksToPrice } from '../money/price.js';
@@ -34,11 +35,27 @@ export interface ReplayOptions {
   connect?: (plan: ConnectionPlan) => Promise<{ connection: BrokerConnection; exchange: SimulatedExchange }>;
   /** How long to wait for external connections to settle after a record (wall ms). */
   settleTimeoutMs?: number;
+  /**
+   * Routes every recorded price to the engine through a live price feed (the dxLink
+   * simulator and the dxFeed client) instead of marking it directly: `publish`
+   * resolves once the feed has delivered the price, so the outcome stays deterministic.
+   */
+  priceFeed?: ReplayPriceFeed;
   /** Sees every engine event as it happens (e.g. the journal, with `tradenova replay --journal`). */
   onEvent?: (event: EngineEvent) => void;
   /** Progress callback, called every `progressEvery` records. */
   onProgress?: (done: number, total: number) => void;
   progressEvery?: number;
+}
+
+/** A price feed a replay sends its recorded prices through (see `ReplayOptions.priceFeed`). */
+export interface ReplayPriceFeed {
+  /** Name for the report, e.g. `dxfeed`. */
+  readonly name: string;
+  /** Starts marking `target` from the feed; returns the function that stops it. */
+  attach(target: PriceMarkable): () => void;
+  /** Sends one price through the feed; resolves once the feed delivered it. */
+  publish(contract: Contract, price: { bid?: Ticks; ask?: Ticks; last?: Ticks }): Promise<void>;
 }
 
 /**
@@ -136,19 +153,28 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
   const ticksOf = (c: Contract, price: string): Ticks =>
     priceToTicksRounded(price, instruments.get(c.root).tickSize, 'nearest');
   const exchanges = [exchange, ...external.map((e) => e.exchange)];
-  const applyQuote = (c: Contract, bid: string, ask: string) => {
+  const feed = options.priceFeed;
+  const detachFeed = feed?.attach(engine);
+  let fedPrices = 0;
+  // With a feed the engine is marked by what the feed delivers, never directly.
+  const mark = async (target: Contract, price: { bid?: Ticks; ask?: Ticks; last?: Ticks }) => {
+    if (!feed) return engine.mark(target, price);
+    await feed.publish(target, price);
+    fedPrices++;
+  };
+  const applyQuote = async (c: Contract, bid: string, ask: string) => {
     for (const target of priceContracts(c)) {
       const q = { bidTicks: ticksOf(target, bid), askTicks: ticksOf(target, ask) };
       for (const x of exchanges) x.updateQuote(target, q);
-      engine.mark(target, { bid: q.bidTicks, ask: q.askTicks });
+      await mark(target, { bid: q.bidTicks, ask: q.askTicks });
     }
     leader.quote(c, ticksOf(c, bid), ticksOf(c, ask));
   };
-  const applyTrade = (c: Contract, price: string) => {
+  const applyTrade = async (c: Contract, price: string) => {
     for (const target of priceContracts(c)) {
       const t = ticksOf(target, price);
       for (const x of exchanges) x.updateTrade(target, t);
-      engine.mark(target, { last: t });
+      await mark(target, { last: t });
     }
     leader.trade(c, ticksOf(c, price));
   };
@@ -164,7 +190,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
       switch (record.kind) {
         case 'quote': {
           counts.quotes++;
-          applyQuote(
+          await applyQuote(
             parseContract(record.instrument, { at: record.time, registry: instruments }),
             record.bid,
             record.ask,
@@ -173,7 +199,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
         }
         case 'trade': {
           counts.trades++;
-          applyTrade(
+          await applyTrade(
             parseContract(record.instrument, { at: record.time, registry: instruments }),
             record.price,
           );
@@ -187,7 +213,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
               ? parseContract(signal.instrument, { at: signal.detectedAt, registry: instruments })
               : undefined;
           if (signal.action === 'new' && signal.fillPrice !== undefined && contract) {
-            applyTrade(contract, signal.fillPrice);
+            await applyTrade(contract, signal.fillPrice);
           }
           // Submit first: the engine reads the leader position before the leader's own fill lands.
           pending.push(engine.submit(record.raw, { line: record.line }));
@@ -222,8 +248,9 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
     targets: (name) => engine.targets(name),
     clock: 'virtual',
   });
+  detachFeed?.();
   await engine.stop();
-  return report;
+  return feed ? { ...report, marketData: { source: feed.name, prices: fedPrices } } : report;
 }
 
 /**
