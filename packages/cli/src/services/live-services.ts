@@ -102,7 +102,7 @@ export async function prepareLiveServices(
           }),
         );
       }
-      applier = new ControlApplier(session.engine, opened.stores.control, logger);
+      applier = new ControlApplier(session.engine, opened.stores.control, logger, config);
       await applier.start();
       const control = applier;
       // Pub/sub messages sent while Redis was away are not replayed: read the state again.

@@ -169,6 +169,13 @@ export interface Engine {
   stop(): Promise<void>;
   pause(follower: string): void;
   resume(follower: string): void;
+  /**
+   * Replaces one follower's settings (scaling, rounding, risk limits, symbol map…) while
+   * running, as `tradenova accounts set` does. Its identity (name, broker, account,
+   * connection) must stay the same. Takes effect after the orders already in the
+   * follower's queue; its risk state (session P&L, drawdown high-water) is kept.
+   */
+  reconfigure(follower: FollowerConfig): Promise<void>;
   /** Cancels working orders and closes positions of one follower (or all). */
   flatten(follower?: string, reason?: string): Promise<void>;
   positions(follower: string): Position[];
@@ -348,6 +355,24 @@ class CopyEngine implements Engine {
     const f = this.#follower(name);
     f.paused = false;
     this.#status(f, 'enabled');
+  }
+
+  reconfigure(next: FollowerConfig): Promise<void> {
+    const f = this.#follower(next.name);
+    for (const key of ['broker', 'account', 'connection'] as const) {
+      if (f.config[key] !== next[key]) {
+        throw new TradeNovaError(
+          ErrorCode.ConfigInvalid,
+          `followers.${next.name}.${key} cannot change while running (restart to move an account)`,
+        );
+      }
+    }
+    const rules = compileRiskRules(next.risk);
+    return f.queue.push(async () => {
+      f.config = next;
+      f.rules = rules;
+      this.#log.info({ follower: next.name }, 'follower settings changed');
+    });
   }
 
   positions(name: string): Position[] {

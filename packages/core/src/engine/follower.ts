@@ -57,11 +57,11 @@ export class FollowerRuntime {
   readonly pendingModify = new Map<string, { qty?: number; limitPrice?: string; stopPrice?: string }>();
 
   constructor(
-    readonly config: FollowerConfig,
+    public config: FollowerConfig,
     readonly connectionKey: string,
     readonly connection: BrokerConnection,
     readonly guard: ConnectionGuard,
-    readonly rules: CompiledRiskRules,
+    public rules: CompiledRiskRules,
     readonly risk: AccountRiskState,
     readonly startingBalance: Money,
   ) {}

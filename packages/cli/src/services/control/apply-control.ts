@@ -1,10 +1,17 @@
-import { type EngineConfig, type Logger, parseEngineConfig, silentLogger } from '@tradenova/core';
+import {
+  type EngineConfig,
+  type FollowerConfig,
+  type Logger,
+  parseEngineConfig,
+  silentLogger,
+} from '@tradenova/core';
 import type { ControlChange, ControlStore, FollowerSettings, KillSwitch } from '../redis/stores.js';
 
-/** What the control applier drives: the engine's pause and resume. */
+/** What the control applier drives: the engine's pause, resume and settings. */
 export interface Pausable {
   pause(follower: string): void;
   resume(follower: string): void;
+  reconfigure?(follower: FollowerConfig): Promise<void>;
   readonly followers: readonly string[];
 }
 
@@ -26,10 +33,16 @@ export class ControlApplier {
   readonly #applied = new Map<string, boolean>();
   #unsubscribe: (() => void) | undefined;
 
-  constructor(engine: Pausable, control: ControlStore, logger: Logger = silentLogger) {
+  /** The YAML's config: stored scaling and risk are laid over it, never over an earlier change. */
+  readonly #base: EngineConfig | undefined;
+  /** The scaling and risk last applied per follower (JSON), so a pause alone re-applies nothing. */
+  readonly #appliedSettings = new Map<string, string>();
+
+  constructor(engine: Pausable, control: ControlStore, logger: Logger = silentLogger, base?: EngineConfig) {
     this.#engine = engine;
     this.#control = control;
     this.#logger = logger;
+    this.#base = base;
   }
 
   /** Reads the stored state, applies it, and follows changes until `stop()`. */
@@ -47,7 +60,10 @@ export class ControlApplier {
     this.#settings.clear();
     for (const [name, settings] of Object.entries(followers)) this.#settings.set(name, settings);
     this.#kill = kill;
-    for (const name of this.#engine.followers) this.#apply(name, true);
+    for (const name of this.#engine.followers) {
+      this.#apply(name, true);
+      this.#applySettings(name);
+    }
   }
 
   stop(): void {
@@ -70,6 +86,33 @@ export class ControlApplier {
     if (!this.#engine.followers.includes(change.name)) return;
     this.#settings.set(change.name, change.settings);
     this.#apply(change.name, false);
+    this.#applySettings(change.name);
+  }
+
+  /** Scaling and risk changes reach the running engine between two of the follower's orders. */
+  #applySettings(name: string): void {
+    const base = this.#base;
+    const reconfigure = this.#engine.reconfigure?.bind(this.#engine);
+    if (!base || !reconfigure) return;
+    const settings = this.#settings.get(name) ?? {};
+    const wanted = JSON.stringify({ scaling: settings.scaling, risk: settings.risk });
+    if ((this.#appliedSettings.get(name) ?? JSON.stringify({})) === wanted) return;
+    let next: FollowerConfig | undefined;
+    try {
+      next = withStoredSettings(base, {
+        [name]: { scaling: settings.scaling, risk: settings.risk },
+      }).followers.find((f) => f.name === name);
+    } catch (error) {
+      // `accounts set` validates before storing; a bad value written some other way is refused here.
+      this.#logger.error({ err: error, follower: name }, 'control: stored settings refused');
+      return;
+    }
+    if (!next) return;
+    this.#appliedSettings.set(name, wanted);
+    reconfigure(next).catch((error) =>
+      this.#logger.error({ err: error, follower: name }, 'control: settings not applied'),
+    );
+    this.#logger.info({ follower: name }, 'control: scaling and risk applied');
   }
 
   #apply(name: string, initial: boolean): void {
@@ -88,8 +131,8 @@ export class ControlApplier {
 /**
  * The config with the stored follower settings laid over the YAML: `enabled`, `scaling`
  * and `risk` as stored (validated again, so a bad stored value fails here, naming the
- * follower). Used at start; while running, pause, resume, enable and disable apply at
- * once and scaling and risk changes apply at the next start.
+ * follower). Used at start, and by the applier for a follower whose scaling or risk
+ * changed while running.
  */
 export function withStoredSettings(
   config: EngineConfig,

@@ -149,9 +149,28 @@ describeWithService('kafka', 'live control through Redis, applied by a running p
           expect(f1).toMatchObject({ type: 'order-placed' });
           expect(f2).toMatchObject({ type: 'order-placed' });
 
+          // Scaling and risk set from another process reach the running engine too.
+          control('set', 'f1', 'scaling.mode=multiplier', 'scaling.factor=3');
+          const qtyOf = (line: unknown) => (line as { intent: { qty: number } }).intent.qty;
+          const tripled = Date.now() + 15_000;
+          for (;;) {
+            [f1, f2] = await copy('f1');
+            if (f1?.type === 'order-placed' && qtyOf(f1) === 3) break;
+            if (Date.now() > tripled) throw new Error(`f1 never copied 3 contracts\n${show()}`);
+          }
+          expect(qtyOf(f2)).toBe(1);
+          control('set', 'f1', 'risk.maxOrderQty=2');
+          const capped = Date.now() + 15_000;
+          for (;;) {
+            [f1] = await copy('f1');
+            if (f1?.type === 'order-blocked') break;
+            if (Date.now() > capped) throw new Error(`f1 never blocked by maxOrderQty\n${show()}`);
+          }
+          expect(f1).toMatchObject({ type: 'order-blocked', reason: 'MAX_ORDER_QTY' });
+
           run.child.kill('SIGTERM');
           expect(await run.exited).toBe(0);
-          // The journal of record saw the same: two blocked entries for f1, one for f2.
+          // The journal of record saw the same: three blocked entries for f1 (two paused, one over its cap), one for f2.
           const report = runCli(
             ['report', '--from', '0', '--to', String(Date.now() + 60_000), '-c', 'config.yaml', '--json'],
             dir,
@@ -162,7 +181,7 @@ describeWithService('kafka', 'live control through Redis, applied by a running p
               accounts: { accountId: string; blocked: number; ordersPlaced: number }[];
             }
           ).accounts;
-          expect(accounts.find((a) => a.accountId === 'PAPER-1')?.blocked).toBe(2);
+          expect(accounts.find((a) => a.accountId === 'PAPER-1')?.blocked).toBe(3);
           expect(accounts.find((a) => a.accountId === 'PAPER-2')?.blocked).toBe(1);
           expect(accounts.find((a) => a.accountId === 'PAPER-2')!.ordersPlaced).toBeGreaterThanOrEqual(3);
         },
