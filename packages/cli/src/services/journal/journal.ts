@@ -1,5 +1,6 @@
 import { type EngineEvent, type Logger, silentLogger } from '@tradenova/core';
 import type { Kysely, Transaction } from 'kysely';
+import { CliError } from '../../errors.js';
 import { errorMessage } from '../errors.js';
 import { migrateToLatest, pendingMigrations } from './migrations.js';
 import { type JournalLocation, openJournalDb } from './open-database.js';
@@ -92,8 +93,9 @@ export class Journal {
       } else {
         const pending = await pendingMigrations(db, schema);
         if (pending.length > 0) {
-          throw new Error(
-            `journal database needs migrations (${pending.join(', ')}); run: tradenova migrate`,
+          // Bad setup, not a bug: exit 2 with the command that fixes it.
+          throw new CliError(
+            `journal database needs migrations (${pending.join(', ')}); run: tradenova migrate -c <config>`,
           );
         }
       }

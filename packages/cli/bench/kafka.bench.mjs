@@ -1,0 +1,179 @@
+// Signal published to Kafka → follower orders handed to the paper broker, through the real CLI
+// on loopback: one process (`run --role all`), then a router and two executors. Needs the
+// services of scripts/services.sh (Kafka; Redis and PostgreSQL for the scale-out journal):
+//   bash scripts/services.sh start && eval "$(bash scripts/services.sh env)" && \
+//     TRADENOVA_KAFKA_BROKERS=… node packages/cli/bench/kafka.bench.mjs [--signals 150] [--followers 20]
+// Each signal is a resting limit order (placed, never filled) sent after the previous one was
+// copied, so the figure is the path's latency, not queueing. Times are the wall clock of one
+// machine: the publisher's send time and the `order-placed` event's time in the JSON lines.
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const BIN = join(here, '..', 'dist', 'bin.js');
+const { values } = parseArgs({
+  options: { signals: { type: 'string', default: '150' }, followers: { type: 'string', default: '20' } },
+});
+const SIGNALS = Number(values.signals);
+const FOLLOWERS = Number(values.followers);
+const brokers = process.env.TRADENOVA_KAFKA_BROKERS;
+const pgUrl = process.env.TRADENOVA_PG_URL;
+const redisUrl = process.env.TRADENOVA_REDIS_URL;
+if (!brokers) {
+  console.log(
+    'Kafka bench SKIPPED: no Kafka. Run: bash scripts/services.sh start && eval "$(bash scripts/services.sh env)" && export TRADENOVA_KAFKA_BROKERS TRADENOVA_PG_URL TRADENOVA_REDIS_URL',
+  );
+  process.exit(0);
+}
+
+const pct = (s, p) => s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+const fmt = (x) => x.toFixed(2);
+
+function start(args, cwd) {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } });
+  const placed = new Map(); // signalId → [order-placed time…]
+  let buffered = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk) => {
+    buffered += chunk;
+    for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      if (!line.includes('"order-placed"')) continue;
+      try {
+        const e = JSON.parse(line);
+        if (e.type !== 'order-placed') continue;
+        const list = placed.get(e.intent.signalId) ?? [];
+        list.push(e.time);
+        placed.set(e.intent.signalId, list);
+      } catch {}
+    }
+  });
+  child.stderr.setEncoding('utf8').on('data', (c) => {
+    err += c;
+  });
+  return { child, placed, stderr: () => err };
+}
+
+async function scenario(label, roles) {
+  const prefix = `bench${randomUUID().slice(0, 8)}.`;
+  const schema = `tn_bench_${randomUUID().replaceAll('-', '').slice(0, 10)}`;
+  const dir = mkdtempSync(join(tmpdir(), 'tn-kbench-'));
+  const followers = Array.from(
+    { length: FOLLOWERS },
+    (_, i) => `  - { name: f${i}, broker: paper, account: ACC-${i} }`,
+  );
+  // Separate processes cannot share one embedded journal: PostgreSQL when there is one.
+  const journal = pgUrl ? `  journal: { url: "${pgUrl}", schema: ${schema} }` : '  journal: { enabled: false }';
+  writeFileSync(
+    join(dir, 'config.yaml'),
+    [
+      'leader: { broker: paper, account: LEADER1 }',
+      'followers:',
+      ...followers,
+      'services:',
+      journal,
+      `  kafka: { brokers: [${brokers}], prefix: "${prefix}", group: ${prefix}g }`,
+      ...(redisUrl ? [`  redis: { url: "${redisUrl}", prefix: "${prefix}tn:" }`] : []),
+      '',
+    ].join('\n'),
+  );
+  if (pgUrl) {
+    // A fresh schema: migrate it as an operator would before starting the processes.
+    const migrate = spawn(process.execPath, [BIN, 'migrate', '-c', 'config.yaml'], { cwd: dir, stdio: 'ignore' });
+    const code = await new Promise((r) => migrate.on('exit', r));
+    if (code !== 0) throw new Error(`${label}: tradenova migrate failed (${code})`);
+  }
+  const kafka = new Kafka({ brokers: brokers.split(','), clientId: 'bench', logLevel: logLevel.NOTHING });
+  const producer = kafka.producer();
+  await producer.connect();
+  const procs = roles.map((role) => start(['run', '-c', 'config.yaml', '--json', '--role', role], dir));
+  const placedFor = (id) => procs.reduce((all, p) => all.concat(p.placed.get(id) ?? []), []);
+  let n = 0;
+  const publish = async () => {
+    const signalId = `b${++n}`;
+    const sentAt = Date.now();
+    await producer.send({
+      topic: `${prefix}trade.signals`,
+      messages: [
+        {
+          key: 'MNQ',
+          value: JSON.stringify({
+            signalId,
+            action: 'new',
+            leaderOrderId: `lo-${n}`,
+            instrument: 'MNQH7',
+            side: 'buy',
+            qty: 1,
+            orderType: 'limit',
+            limitPrice: '15000.00',
+          }),
+        },
+      ],
+    });
+    return { signalId, sentAt };
+  };
+  const copied = async (id, timeoutMs) => {
+    const deadline = Date.now() + timeoutMs;
+    while (placedFor(id).length < FOLLOWERS) {
+      if (Date.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    return true;
+  };
+  try {
+    // Consumers join at the end of the topic: publish until a signal is copied to everyone.
+    const joinBy = Date.now() + 60_000;
+    for (;;) {
+      const { signalId } = await publish();
+      if (await copied(signalId, 2_000)) break;
+      if (Date.now() > joinBy || procs.some((p) => p.child.exitCode !== null)) {
+        throw new Error(`${label}: never copied\n${procs.map((p) => p.stderr()).join('\n')}`);
+      }
+    }
+    const last = [];
+    const each = [];
+    for (let i = 0; i < SIGNALS; i++) {
+      const { signalId, sentAt } = await publish();
+      if (!(await copied(signalId, 10_000))) throw new Error(`${label}: ${signalId} not copied to every follower`);
+      const times = placedFor(signalId);
+      last.push(Math.max(...times) - sentAt);
+      for (const t of times) each.push(t - sentAt);
+    }
+    const warm = (xs) => xs.slice(Math.floor(xs.length / 10)).sort((a, b) => a - b);
+    const l = warm(last);
+    const e = warm(each);
+    console.log(
+      `   ${label.padEnd(26)} last follower: p50 ${fmt(pct(l, 50))} ms, p99 ${fmt(pct(l, 99))} ms;  each order: p50 ${fmt(pct(e, 50))} ms, p99 ${fmt(pct(e, 99))} ms  (${l.length} signals × ${FOLLOWERS} followers)`,
+    );
+  } finally {
+    for (const p of procs) p.child.kill('SIGTERM');
+    await Promise.all(procs.map((p) => new Promise((r) => (p.child.exitCode !== null ? r() : p.child.once('exit', r)))));
+    await producer.disconnect();
+    const admin = kafka.admin();
+    await admin.connect();
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+    await admin.deleteTopics({ topics }).catch(() => {});
+    await admin.disconnect();
+    if (pgUrl) {
+      const { default: pg } = await import('pg');
+      const client = new pg.Client({ connectionString: pgUrl });
+      await client.connect();
+      await client.query(`drop schema if exists ${schema} cascade`).catch(() => {});
+      await client.end();
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+console.log(
+  `\nKafka: signal published to trade.signals → follower orders handed to the paper broker (loopback, wall clock, ms; first 10% dropped)`,
+);
+await scenario('one process (--role all)', ['all']);
+await scenario('router + 2 executors', ['router', 'executor', 'executor']);
