@@ -361,6 +361,8 @@ export class RithmicConnection implements BrokerConnection {
           : this.#state.onExchangeNotification(message);
     } else if (templateId === TEMPLATE_ID.InstrumentPnLPositionUpdate) {
       events = this.#state.onPositionUpdate(message);
+    } else if (templateId === TEMPLATE_ID.AccountPnLPositionUpdate) {
+      events = this.#state.onAccountUpdate(message, this.#context.clock.now());
     }
     for (const event of events) this.#emit(event);
   }

@@ -10,6 +10,7 @@ import {
   type Contract,
   contractKey,
   type InstrumentRegistry,
+  parseMoney,
 } from '@tradenova/core';
 import {
   isTerminalStatus,
@@ -189,6 +190,39 @@ export class RithmicState {
     if (previous && previous.netQty === netQty && previous.avgPriceTicks === position.avgPriceTicks)
       return [];
     return [{ type: 'position-updated', position: { ...position, contract: { ...contract } } }];
+  }
+
+  /**
+   * Applies an `AccountPnLPositionUpdate` (451): the account's balance and P&L, sent as
+   * decimal strings and kept exact in mils. A field that does not parse is left out.
+   */
+  onAccountUpdate(message: RithmicMessage, now: number): BrokerEvent[] {
+    const accountId = str(message, 'account_id');
+    if (accountId === undefined) return [];
+    const money = (field: string): number | undefined => {
+      const text = str(message, field);
+      if (text === undefined || text === '') return undefined;
+      try {
+        return parseMoney(text, field);
+      } catch {
+        return undefined;
+      }
+    };
+    const balance = money('account_balance');
+    const realizedPnl = money('closed_position_pnl');
+    const unrealizedPnl = money('open_position_pnl');
+    return [
+      {
+        type: 'account-updated',
+        account: {
+          accountId,
+          ...(balance !== undefined ? { balance } : {}),
+          ...(realizedPnl !== undefined ? { realizedPnl } : {}),
+          ...(unrealizedPnl !== undefined ? { unrealizedPnl } : {}),
+          time: messageTime(message, now),
+        },
+      },
+    ];
   }
 
   /** Finds or creates the order a notification is about; undefined when it cannot be read. */

@@ -249,6 +249,37 @@ describe('rithmic adapter', () => {
     expect(positions.map((p) => [contractKey(p.contract), p.netQty])).toEqual([[contractKey(contract), 3]]);
     expect(sim.exchange.getPositions(accountId)[0]!.netQty).toBe(3);
   });
+
+  it('the PnL plant reports the account balance and realized P&L exactly, in mils', async () => {
+    const { sim, connection, accountId } = await startPair();
+    cleanups.push(
+      () => sim.close(),
+      () => connection.disconnect(),
+    );
+    const contract = { root: 'MNQ', month: 'Z' as const, year: new Date().getUTCFullYear() + 1 };
+    sim.exchange.updateQuote(contract, { bidTicks: 80_000, askTicks: 80_001 });
+    const events: BrokerEvent[] = [];
+    connection.onEvent((e) => events.push(e));
+    await connection.connect();
+    const trade = (id: string, side: 'buy' | 'sell') =>
+      connection.placeOrder({ accountId, clientOrderId: id, contract, side, qty: 2, orderType: 'market' });
+    await trade('a1', 'buy');
+    sim.exchange.updateQuote(contract, { bidTicks: 80_041, askTicks: 80_042 });
+    await trade('a2', 'sell');
+    const expected = sim.exchange.account(accountId);
+    // 2 MNQ bought at 80,001 ticks and sold at 80,041: 40 ticks × 0.50 USD × 2 = 40 USD.
+    expect(expected.realizedPnl).toBe(40_000);
+    const last = () => events.filter((e) => e.type === 'account-updated').at(-1);
+    const deadline = Date.now() + 3_000;
+    while ((last() as { account: { realizedPnl?: number } } | undefined)?.account.realizedPnl !== 40_000) {
+      if (Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(last()).toMatchObject({
+      type: 'account-updated',
+      account: { accountId, realizedPnl: 40_000, balance: expected.balance },
+    });
+  });
 });
 
 describe('rithmic symbols', () => {

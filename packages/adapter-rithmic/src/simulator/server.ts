@@ -13,6 +13,7 @@ import {
   type Clock,
   type Contract,
   contractKey,
+  formatMoney,
   type InstrumentRegistry,
   type PlaceOrderRequest,
   type SimulatedExchange,
@@ -374,6 +375,11 @@ export class RithmicSimServer {
               is_snapshot: true,
             });
         }
+        if (account !== undefined && this.#o.exchange.hasAccount(account))
+          this.#send(client, 'AccountPnLPositionUpdate', {
+            ...this.#accountFields(account),
+            is_snapshot: true,
+          });
         this.#send(client, 'ResponsePnLPositionSnapshot', ok);
         return;
     }
@@ -583,6 +589,8 @@ export class RithmicSimServer {
       const p = event.position;
       this.#positions.set(`${p.accountId}\u0000${contractKey(p.contract)}`, { ...p });
       this.#queuePush(p.accountId, 'pnl', 'InstrumentPnLPositionUpdate', this.#positionFields(p));
+      // The account line follows every position change, as the PnL plant does.
+      this.#queuePush(p.accountId, 'pnl', 'AccountPnLPositionUpdate', this.#accountFields(p.accountId));
     }
   }
 
@@ -715,6 +723,20 @@ export class RithmicSimServer {
         ? { trigger_price: ticksToWire(order.stopTicks, order.contract, this.#o.instruments) }
         : {}),
       manual_or_auto: 2,
+      ...wireTime(this.#o.clock.now()),
+    };
+  }
+
+  /** The 451 fields of an account: money as decimal strings, as Rithmic sends it. */
+  #accountFields(accountId: string): Record<string, unknown> {
+    const a = this.#o.exchange.account(accountId);
+    return {
+      fcm_id: this.#o.fcmId,
+      ib_id: this.#o.ibId,
+      account_id: accountId,
+      account_balance: formatMoney(a.balance),
+      closed_position_pnl: formatMoney(a.realizedPnl),
+      day_pnl: formatMoney(a.realizedPnl),
       ...wireTime(this.#o.clock.now()),
     };
   }

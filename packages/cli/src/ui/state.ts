@@ -414,6 +414,9 @@ function onEngineEvent(state: DashboardState, event: EngineEvent): DashboardStat
           },
         },
       };
+    case 'account-pnl':
+      // The table's P&L columns are the engine's own; what the broker reports goes to the journal and JSON lines.
+      return state;
     case 'account-flattened':
       return log(
         state,

@@ -97,6 +97,14 @@ export function everyEvent(accountId = 'ACC-7'): { [T in EngineEventType]: Event
     },
     'order-timed-out': { type: 'order-timed-out', time, intent, afterMs: 2500 },
     'order-reconciled': { type: 'order-reconciled', time, intent, outcome: 'placed', orderId: 'o-1' },
+    'account-pnl': {
+      type: 'account-pnl',
+      time,
+      follower: intent.follower,
+      accountId,
+      broker: { balance: 50_125_500, realizedPnl: 125_500, unrealizedPnl: -4_000 },
+      tracked: { realizedPnl: 125_500, unrealizedPnl: -4_000 },
+    },
     'position-reconciled': {
       type: 'position-reconciled',
       time,

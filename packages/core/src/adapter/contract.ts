@@ -146,10 +146,27 @@ export interface OrderAck {
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
 
 /** What a connection reports as it happens. */
+/**
+ * What a broker reports of an account's money (Rithmic's PnL plant), in integer mils;
+ * a field the broker did not send is absent.
+ */
+export interface BrokerAccountUpdate {
+  accountId: string;
+  /** Account balance. */
+  balance?: Money;
+  /** P&L of closed positions, today. */
+  realizedPnl?: Money;
+  /** P&L of open positions at the broker's marks. */
+  unrealizedPnl?: Money;
+  /** Broker time (ms). */
+  time: number;
+}
+
 export type BrokerEvent =
   | { type: 'order-updated'; order: BrokerOrder }
   | { type: 'order-filled'; fill: BrokerFill }
   | { type: 'position-updated'; position: BrokerPosition }
+  | { type: 'account-updated'; account: BrokerAccountUpdate }
   | { type: 'connection-changed'; state: ConnectionState; reason?: string };
 
 export interface ConnectionHealth {

@@ -100,6 +100,18 @@ export type EngineEvent =
       state: 'closed' | 'open' | 'half-open' | 'isolated';
     }
   | {
+      /**
+       * An account's money as its broker reports it (Rithmic's PnL plant), beside what the
+       * engine tracks from fills: a difference points at fills the engine did not see.
+       */
+      type: 'account-pnl';
+      time: number;
+      follower: string;
+      accountId: string;
+      broker: { balance?: Money; realizedPnl?: Money; unrealizedPnl?: Money };
+      tracked: { realizedPnl: Money; unrealizedPnl: Money };
+    }
+  | {
       type: 'account-flattened';
       time: number;
       follower: string;

@@ -45,6 +45,8 @@ export function routeEvent(event: EngineEvent): { topic: TopicName; key: string 
       return { topic: TOPICS.accountStatus.name, key: event.connection };
     case 'account-flattened':
       return { topic: TOPICS.executions.name, key: event.accountId };
+    case 'account-pnl':
+      return { topic: TOPICS.accountStatus.name, key: event.accountId };
     case 'order-blocked':
     case 'order-failed':
       return { topic: TOPICS.orderErrors.name, key: event.intent.accountId };

@@ -1221,6 +1221,25 @@ class CopyEngine implements Engine {
         break;
       case 'position-updated':
         break;
+      case 'account-updated': {
+        const f = this.#byAccount.get(`${connectionKey}\u0000${event.account.accountId}`);
+        if (!f) break;
+        const a = event.account;
+        const tracked = this.#tracker.pnl(f.name);
+        this.#emit({
+          type: 'account-pnl',
+          time: this.#clock.now(),
+          follower: f.name,
+          accountId: f.accountId,
+          broker: {
+            ...(a.balance !== undefined ? { balance: a.balance } : {}),
+            ...(a.realizedPnl !== undefined ? { realizedPnl: a.realizedPnl } : {}),
+            ...(a.unrealizedPnl !== undefined ? { unrealizedPnl: a.unrealizedPnl } : {}),
+          },
+          tracked: { realizedPnl: tracked.realized, unrealizedPnl: tracked.unrealized },
+        });
+        break;
+      }
     }
   }
 

@@ -143,6 +143,8 @@ export class PaperBroker implements BrokerConnection {
         return this.#accountIds.has(event.fill.accountId);
       case 'position-updated':
         return this.#accountIds.has(event.position.accountId);
+      case 'account-updated':
+        return this.#accountIds.has(event.account.accountId);
       case 'connection-changed':
         // The exchange has no connection; only this connection reports its own.
         return false;

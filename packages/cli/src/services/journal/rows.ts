@@ -1,4 +1,4 @@
-import { contractKey, type EngineEvent } from '@tradenova/core';
+import { contractKey, type EngineEvent, formatMoney } from '@tradenova/core';
 import type { Insertable } from 'kysely';
 import type {
   AccountStatusTable,
@@ -190,6 +190,26 @@ export function addEventRows(rows: JournalRows, event: EngineEvent): void {
         payload: json(event),
       });
       return;
+    case 'account-pnl': {
+      const b = event.broker;
+      const part = (name: string, v: number | undefined) =>
+        v === undefined ? [] : [`${name} ${formatMoney(v)}`];
+      rows.accountStatus.push({
+        kind: 'broker-pnl',
+        follower: event.follower,
+        account_id: event.accountId,
+        status: 'reported',
+        reason: [
+          ...part('balance', b.balance),
+          ...part('realized', b.realizedPnl),
+          ...part('unrealized', b.unrealizedPnl),
+          `tracked realized ${formatMoney(event.tracked.realizedPnl)}`,
+        ].join(', '),
+        ...(b.realizedPnl !== undefined ? { pnl: b.realizedPnl } : {}),
+        time: event.time,
+      });
+      return;
+    }
     case 'position-reconciled':
       rows.accountStatus.push({
         kind: 'reconcile',
