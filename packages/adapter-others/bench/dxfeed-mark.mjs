@@ -6,14 +6,10 @@ import { performance } from 'node:perf_hooks';
 import { DxFeedMarketData } from '@tradenova/adapter-others/dxfeed';
 import { startDxLinkSimulator } from '@tradenova/adapter-others/dxfeed/simulator';
 import { defaultInstruments, markPositionsFrom, PositionTracker, parseContract } from '@tradenova/core';
+import { stats } from '../../core/bench/kit.mjs';
 
 const N = Number(process.env.BENCH_QUOTES ?? 400);
 const contract = parseContract('MNQZ25');
-const pct = (s, p) => s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
-const stats = (xs) => {
-  const s = xs.slice(Math.floor(xs.length / 10)).sort((a, b) => a - b);
-  return { p50: pct(s, 50), p99: pct(s, 99) };
-};
 
 const sim = await startDxLinkSimulator();
 // Aggregation 0: the bench measures the path, not a batching window.

@@ -5,17 +5,13 @@ import { performance } from 'node:perf_hooks';
 import sierrachart from '@tradenova/adapter-others/sierrachart';
 import { startSierraChartSimulator } from '@tradenova/adapter-others/sierrachart/simulator';
 import { defaultInstruments, silentLogger, systemClock } from '@tradenova/core';
+import { adapterRoundTrip, BENCH_ORDERS, stats } from '../../core/bench/kit.mjs';
 
-const N = Number(process.env.BENCH_ORDERS ?? 400);
+const N = BENCH_ORDERS;
 // December of next year: an active contract whatever the date.
 const year = new Date().getUTCFullYear() + 1;
 const contract = { root: 'MNQ', month: 'Z', year };
 const symbol = `MNQZ${String(year % 100).padStart(2, '0')}-CME`;
-const pct = (s, p) => s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
-const stats = (xs) => {
-  const s = xs.slice(Math.floor(xs.length / 10)).sort((a, b) => a - b);
-  return { p50: pct(s, 50), p99: pct(s, 99) };
-};
 
 const sim = await startSierraChartSimulator();
 sim.exchange.updateQuote(contract, { bidTicks: 84000, askTicks: 84001 });
@@ -28,29 +24,7 @@ async function throughAdapter() {
     logger: silentLogger,
     instruments: defaultInstruments,
   });
-  const waiting = new Map();
-  connection.onEvent((e) => {
-    if (e.type === 'order-filled' && e.fill.clientOrderId) waiting.get(e.fill.clientOrderId)?.();
-  });
-  await connection.connect();
-  const samples = [];
-  for (let i = 0; i < N; i++) {
-    const id = `bench-a-${i}`;
-    const filled = new Promise((r) => waiting.set(id, r));
-    const t0 = performance.now();
-    await connection.placeOrder({
-      accountId: account,
-      clientOrderId: id,
-      contract,
-      side: i % 2 ? 'sell' : 'buy',
-      qty: 1,
-      orderType: 'market',
-    });
-    await filled;
-    samples.push(performance.now() - t0);
-  }
-  await connection.disconnect();
-  return stats(samples);
+  return adapterRoundTrip(connection, { accountId: account, contract });
 }
 
 async function bareClient() {

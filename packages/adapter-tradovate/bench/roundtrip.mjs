@@ -5,14 +5,10 @@ import tradovate from '@tradenova/adapter-tradovate';
 import { startTradovateSimulator } from '@tradenova/adapter-tradovate/simulator';
 import { defaultInstruments, parseContract, silentLogger, systemClock } from '@tradenova/core';
 import WebSocket from 'ws';
+import { adapterRoundTrip, BENCH_ORDERS, stats } from '../../core/bench/kit.mjs';
 
-const N = Number(process.env.BENCH_ORDERS ?? 400);
+const N = BENCH_ORDERS;
 const contract = parseContract('MNQZ25');
-const pct = (s, p) => s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
-const stats = (xs) => {
-  const s = xs.slice(Math.floor(xs.length / 10)).sort((a, b) => a - b);
-  return { p50: pct(s, 50), p99: pct(s, 99) };
-};
 
 const sim = await startTradovateSimulator({ penaltyRequestsPerSecond: 0 });
 sim.exchange.updateQuote(contract, { bidTicks: 84000, askTicks: 84001 });
@@ -31,29 +27,7 @@ async function throughAdapter() {
     logger: silentLogger,
     instruments: defaultInstruments,
   });
-  const waiting = new Map();
-  connection.onEvent((e) => {
-    if (e.type === 'order-filled' && e.fill.clientOrderId) waiting.get(e.fill.clientOrderId)?.();
-  });
-  await connection.connect();
-  const samples = [];
-  for (let i = 0; i < N; i++) {
-    const id = `bench-a-${i}`;
-    const filled = new Promise((r) => waiting.set(id, r));
-    const t0 = performance.now();
-    await connection.placeOrder({
-      accountId: account.name,
-      clientOrderId: id,
-      contract,
-      side: i % 2 ? 'sell' : 'buy',
-      qty: 1,
-      orderType: 'market',
-    });
-    await filled;
-    samples.push(performance.now() - t0);
-  }
-  await connection.disconnect();
-  return stats(samples);
+  return adapterRoundTrip(connection, { accountId: account.name, contract });
 }
 
 async function bareClient() {

@@ -70,7 +70,9 @@ async function scenario(label, roles) {
     (_, i) => `  - { name: f${i}, broker: paper, account: ACC-${i} }`,
   );
   // Separate processes cannot share one embedded journal: PostgreSQL when there is one.
-  const journal = pgUrl ? `  journal: { url: "${pgUrl}", schema: ${schema} }` : '  journal: { enabled: false }';
+  const journal = pgUrl
+    ? `  journal: { url: "${pgUrl}", schema: ${schema} }`
+    : '  journal: { enabled: false }';
   writeFileSync(
     join(dir, 'config.yaml'),
     [
@@ -86,7 +88,10 @@ async function scenario(label, roles) {
   );
   if (pgUrl) {
     // A fresh schema: migrate it as an operator would before starting the processes.
-    const migrate = spawn(process.execPath, [BIN, 'migrate', '-c', 'config.yaml'], { cwd: dir, stdio: 'ignore' });
+    const migrate = spawn(process.execPath, [BIN, 'migrate', '-c', 'config.yaml'], {
+      cwd: dir,
+      stdio: 'ignore',
+    });
     const code = await new Promise((r) => migrate.on('exit', r));
     if (code !== 0) throw new Error(`${label}: tradenova migrate failed (${code})`);
   }
@@ -141,7 +146,8 @@ async function scenario(label, roles) {
     const each = [];
     for (let i = 0; i < SIGNALS; i++) {
       const { signalId, sentAt } = await publish();
-      if (!(await copied(signalId, 10_000))) throw new Error(`${label}: ${signalId} not copied to every follower`);
+      if (!(await copied(signalId, 10_000)))
+        throw new Error(`${label}: ${signalId} not copied to every follower`);
       const times = placedFor(signalId);
       last.push(Math.max(...times) - sentAt);
       for (const t of times) each.push(t - sentAt);
@@ -154,7 +160,9 @@ async function scenario(label, roles) {
     );
   } finally {
     for (const p of procs) p.child.kill('SIGTERM');
-    await Promise.all(procs.map((p) => new Promise((r) => (p.child.exitCode !== null ? r() : p.child.once('exit', r)))));
+    await Promise.all(
+      procs.map((p) => new Promise((r) => (p.child.exitCode !== null ? r() : p.child.once('exit', r)))),
+    );
     await producer.disconnect();
     const admin = kafka.admin();
     await admin.connect();
