@@ -395,7 +395,9 @@ export class NinjaTraderConnection implements BrokerConnection {
           continue;
         }
         const key = `${request.accountId}\u0000${contractKey(contract)}`;
-        if ((this.#positions.get(key)?.netQty ?? 0) !== 0) {
+        // What listeners were told counts, not only the position file: that file may not have
+        // been read since the last fill (reads are debounced).
+        if ((this.#positions.get(key)?.netQty ?? 0) !== 0 || (this.#told.get(key) ?? 0) !== 0) {
           this.#closing.set(key, ++this.#closeSeq);
           closing.push(key);
         }
@@ -504,13 +506,15 @@ export class NinjaTraderConnection implements BrokerConnection {
     };
     const previous = this.#positions.get(key);
     this.#positions.set(key, position);
-    if (previous && previous.netQty === position.netQty && previous.avgPriceTicks === position.avgPriceTicks)
-      return;
-    if (!this.#live) return;
-    if (position.netQty === 0 && this.#closing.has(key)) {
+    // A close we asked for settles on FLAT even when the file looks unchanged: files are read
+    // after a short debounce, so FLAT → long → FLAT can be seen as FLAT twice.
+    if (this.#live && position.netQty === 0 && this.#closing.has(key)) {
       void this.#settleClose(key, previous).catch((error: unknown) => this.#remember(error));
       return;
     }
+    if (previous && previous.netQty === position.netQty && previous.avgPriceTicks === position.avgPriceTicks)
+      return;
+    if (!this.#live) return;
     this.#emit({ type: 'position-updated', position: { ...position, contract: { ...contract } } });
   }
 
