@@ -200,13 +200,12 @@ export async function startMarketDataSimulator(
 }
 
 /**
- * Brokers the live demo spreads its followers over. NinjaTrader sits out: a
- * CLOSEPOSITION in its files reports no fill, so the engine's positions lag a
- * flatten until reconciliation (see docs/adapters/ninjatrader.md).
+ * Brokers the live demo spreads its followers over. NinjaTrader sits out: its files give
+ * no price for the close of a flatten (booked at the engine's last price, an estimate),
+ * and the demo's P&L should be exact. FIX sits out too: the demo's expectations (20
+ * followers over the brokers, time to the first fill) were set before it existed.
  */
 export function demoBrokers(): string[] {
-  // FIX sits out of the demo for now: its followers would all share one CompID per simulator,
-  // which works, but the demo's expectations were written before FIX existed.
   return simulatedBrokers().filter((b) => b !== 'ninjatrader' && b !== 'fix');
 }
 
