@@ -116,7 +116,7 @@ export async function openReplayPriceFeed(
   config: EngineConfig,
 ): Promise<(ReplayPriceFeed & { close(): Promise<void> }) | undefined> {
   const spec = config.marketData;
-  if (!spec || spec.simulator !== 'loopback') return undefined;
+  if (spec?.simulator !== 'loopback') return undefined;
   const [{ startDxLinkSimulator }, { DxFeedMarketData, dxFeedConfigSchema, toDxFeedSymbol }] =
     await Promise.all([
       import('@tradenova/adapter-others/dxfeed/simulator'),

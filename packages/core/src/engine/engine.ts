@@ -9,7 +9,7 @@ import { type EventBus, InMemoryBus } from '../bus/bus.js';
 import type { EngineEvent, IntentOutcome } from '../bus/events.js';
 import { type Clock, systemClock, type Timer } from '../clock/clock.js';
 import { parseEngineConfig } from '../config/parse.js';
-import type { EngineConfig, EngineConfigInput, FollowerConfig, LeaderConfig } from '../config/schema.js';
+import type { EngineConfig, EngineConfigInput, FollowerConfig } from '../config/schema.js';
 import {
   BrokerDisconnectedError,
   BrokerRateLimitedError,
@@ -42,6 +42,8 @@ import {
 import { RiskReason } from '../risk/reasons.js';
 import { scaleEntryQty } from '../scaling/scale.js';
 import { type Logger, silentLogger } from '../util/logger.js';
+import type { Engine, EngineOptions, SignalOutcome, SignalResult, Sink, Source, SubmitMeta } from './api.js';
+import { connectionKeyOf } from './connections.js';
 import { type FollowerOrderRef, FollowerRuntime } from './follower.js';
 import { followerTicks, mapContract, planNewOrderIntents, prepareNewOrder } from './intents.js';
 import { type ManagedBracket, planChildren } from './managed-bracket.js';
@@ -54,151 +56,6 @@ interface LeaderOrder {
   side: Side;
   qty: number;
   orderType: OrderType;
-}
-
-/** Where engine events go besides the bus: a file, Kafka, a database, the dashboard. */
-export interface Sink {
-  name: string;
-  write(event: EngineEvent): void;
-  /** Waits until everything written has been stored. */
-  flush?(): Promise<void>;
-  close?(): Promise<void>;
-}
-
-/** Where signals come from: a leader adapter, Kafka, a webhook, a file. */
-export interface Source {
-  name: string;
-  start(submit: (signal: unknown) => Promise<SignalResult>): Promise<void>;
-  stop(): Promise<void>;
-}
-
-/** The per-intent outcome of one signal. */
-export interface SignalOutcome {
-  follower: string;
-  intentId: string;
-  leg: string;
-  outcome: IntentOutcome;
-  latencyMs?: number;
-  reason?: string;
-}
-
-export type SignalResult =
-  | { ok: true; signalId: string; outcomes: SignalOutcome[] }
-  | { ok: false; signalId?: string; error: { code: string; field: string; message: string } };
-
-export interface EngineOptions {
-  /** Broker connections by connection key (see `planConnections`). */
-  connections: Record<string, BrokerConnection>;
-  clock?: Clock;
-  logger?: Logger;
-  instruments?: InstrumentRegistry;
-  bus?: EventBus;
-  /** Arm the engine's own timers (flat-by checks) on `start()`. Off for replays, which call `tick()`. */
-  timers?: boolean;
-  /**
-   * The clock of a connection's deadline and request budget, by connection key,
-   * when it is not the engine's: a replay on the virtual clock that talks to a
-   * simulator over real sockets must time those on the wall clock.
-   */
-  connectionClocks?: Record<string, Clock>;
-}
-
-/** One connection the config needs: which adapter, which settings, which accounts. */
-export interface ConnectionPlan {
-  key: string;
-  broker: string;
-  options: Record<string, unknown>;
-  accounts: string[];
-}
-
-/** The connection a follower or the leader uses: its named `connection`, else one shared per broker. */
-export function connectionKeyOf(account: FollowerConfig | LeaderConfig): string {
-  return account.connection ?? account.broker;
-}
-
-/** The broker connections a config needs, with the accounts each serves (the leader's too unless told not). */
-export function planConnections(config: EngineConfig, options: { leader?: boolean } = {}): ConnectionPlan[] {
-  const plans = new Map<string, ConnectionPlan>();
-  const accounts = options.leader === false ? config.followers : [config.leader, ...config.followers];
-  for (const acct of accounts) {
-    const key = connectionKeyOf(acct);
-    let plan = plans.get(key);
-    if (!plan) {
-      const named = acct.connection ? config.connections[acct.connection] : undefined;
-      plan = { key, broker: named?.broker ?? acct.broker, options: named?.options ?? {}, accounts: [] };
-      plans.set(key, plan);
-    }
-    if (!plan.accounts.includes(acct.account)) plan.accounts.push(acct.account);
-  }
-  return [...plans.values()];
-}
-
-/** Where a submitted signal came from and whom it is for. */
-export interface SubmitMeta {
-  /** Input line, for errors. */
-  line?: number;
-  /** Copy to these followers only (the duplicate guard then counts each signal once per set). */
-  followers?: readonly string[];
-}
-
-/** The copy engine: signals in, follower orders out, every outcome an event. */
-export interface Engine {
-  readonly config: EngineConfig;
-  /**
-   * Copies one leader signal to every follower (or only to `meta.followers`, for a
-   * scale-out executor that owns some accounts; see split-roles.ts). Invalid input
-   * resolves `{ ok: false }` and emits `signal-rejected`.
-   */
-  submit(signal: TradeSignal | unknown, meta?: SubmitMeta): Promise<SignalResult>;
-  /** Records a leader fill: the leader position that exits and reversals are scaled against. */
-  applyLeaderFill(fill: { contract: Contract; side: Side; qty: number; priceTicks: Ticks }): void;
-  /**
-   * Sets the leader's position in one contract, as its broker reports it: what a run
-   * started with the leader already in a trade scales exits against.
-   */
-  seedLeaderPosition(contract: Contract, netQty: number): void;
-  /** Records a market price (marks unrealized P&L, resolves tick brackets, runs loss checks). */
-  mark(contract: Contract, price: { last?: Ticks; bid?: Ticks; ask?: Ticks }): void;
-  /** Runs time-based rules (flat-by, session rollover) at the clock's now. */
-  tick(): void;
-  on(listener: (event: EngineEvent) => void): () => void;
-  addSink(sink: Sink): void;
-  addSource(source: Source): void;
-  start(): Promise<void>;
-  /** Stops sources, waits for in-flight orders, flushes sinks, disconnects. */
-  stop(): Promise<void>;
-  pause(follower: string): void;
-  resume(follower: string): void;
-  /**
-   * Replaces one follower's settings (scaling, rounding, risk limits, symbol map…) while
-   * running, as `tradenova accounts set` does. Its identity (name, broker, account,
-   * connection) must stay the same. Takes effect after the orders already in the
-   * follower's queue; its risk state (session P&L, drawdown high-water) is kept.
-   */
-  reconfigure(follower: FollowerConfig): Promise<void>;
-  /** Cancels working orders and closes positions of one follower (or all). */
-  flatten(follower?: string, reason?: string): Promise<void>;
-  positions(follower: string): Position[];
-  pnl(follower: string): { realized: Money; unrealized: Money };
-  /** Signed leader position per contract key. */
-  leaderPositions(): Map<string, number>;
-  /**
-   * The follower's scaled share of the leader's open positions, per follower
-   * contract key (what drift is measured against). A contract whose share
-   * cannot be sized (risk sizing without a stop) is left out.
-   */
-  targets(follower: string): Map<string, number>;
-  /**
-   * Asks each follower's broker (or one follower's) what it holds: settles every
-   * order whose outcome was unknown, then compares positions with the scaled
-   * leader and applies the policy (the config's by default). Idempotent: a
-   * second run finds nothing to do. Runs in each follower's queue, after the
-   * orders already there.
-   */
-  reconcile(follower?: string, policy?: ReconcilePolicy): Promise<Map<string, ReconcileLine[]>>;
-  /** Resolves when every follower queue (or those of the named followers) is empty. */
-  idle(followers?: readonly string[]): Promise<void>;
-  readonly followers: readonly string[];
 }
 
 /** Creates an engine from a config object (validated here) and the broker connections it needs. */

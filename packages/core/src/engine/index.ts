@@ -1,3 +1,5 @@
+export * from './api.js';
+export * from './connections.js';
 export * from './engine.js';
 export * from './follower.js';
 export * from './intents.js';

@@ -4,7 +4,8 @@ import { type Contract, parseContract } from '../instruments/contract.js';
 import { defaultInstruments, type InstrumentRegistry } from '../instruments/registry.js';
 import { type IntentLeg, intentId } from '../model/intent.js';
 import type { TradeSignal } from '../model/signal.js';
-import { connectionKeyOf, type Engine, type SignalResult } from './engine.js';
+import type { Engine, SignalResult } from './api.js';
+import { connectionKeyOf } from './connections.js';
 
 /**
  * Scale-out in two roles. A router turns each leader signal into one routed intent per

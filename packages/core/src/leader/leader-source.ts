@@ -52,7 +52,7 @@ import type {
   BrokerPosition,
 } from '../adapter/contract.js';
 import type { Clock } from '../clock/clock.js';
-import type { SignalResult, Source } from '../engine/engine.js';
+import type { SignalResult, Source } from '../engine/api.js';
 import { contractKey } from '../instruments/contract.js';
 import type { InstrumentRegistry } from '../instruments/registry.js';
 import type { OrderLeg, TradeSignal } from '../model/signal.js';

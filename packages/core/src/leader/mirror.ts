@@ -1,6 +1,6 @@
 import type { BrokerFill } from '../adapter/contract.js';
 import type { Clock } from '../clock/clock.js';
-import type { SignalResult, Source } from '../engine/engine.js';
+import type { SignalResult, Source } from '../engine/api.js';
 import { prepareNewOrder } from '../engine/intents.js';
 import { type Contract, contractKey, parseContract } from '../instruments/contract.js';
 import type { InstrumentRegistry } from '../instruments/registry.js';

@@ -1,5 +1,5 @@
 import type { EngineConfig } from '../config/schema.js';
-import { type ConnectionPlan, planConnections } from '../engine/engine.js';
+import { type ConnectionPlan, planConnections } from '../engine/connections.js';
 
 /** The connections the followers need (the leader is mirrored separately in a replay). */
 export function planFollowerConnections(config: EngineConfig): ConnectionPlan[] {

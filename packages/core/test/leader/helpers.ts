@@ -5,7 +5,7 @@ import type {
   PlaceOrderRequest,
 } from '../../src/adapter/contract.js';
 import { VirtualClock } from '../../src/clock/virtual-clock.js';
-import type { SignalResult } from '../../src/engine/engine.js';
+import type { SignalResult } from '../../src/engine/api.js';
 import { parseContract } from '../../src/instruments/contract.js';
 import { defaultInstruments } from '../../src/instruments/registry.js';
 import { LeaderSignalSource } from '../../src/leader/index.js';

@@ -1,0 +1,134 @@
+/**
+ * The engine's public shape: what goes in (signals from sources), what comes out
+ * (outcomes, events to sinks), and the options it is built with. The behaviour is in
+ * engine.ts.
+ */
+import type { BrokerConnection } from '../adapter/contract.js';
+import type { EventBus } from '../bus/bus.js';
+import type { EngineEvent, IntentOutcome } from '../bus/events.js';
+import type { Clock } from '../clock/clock.js';
+import type { EngineConfig, FollowerConfig } from '../config/schema.js';
+import type { Contract } from '../instruments/contract.js';
+import type { InstrumentRegistry } from '../instruments/registry.js';
+import type { Side } from '../model/common.js';
+import type { Position } from '../model/position.js';
+import type { TradeSignal } from '../model/signal.js';
+import type { Money } from '../money/money.js';
+import type { Ticks } from '../money/price.js';
+import type { Logger } from '../util/logger.js';
+import type { ReconcileLine, ReconcilePolicy } from './reconcile.js';
+
+/** Where engine events go besides the bus: a file, Kafka, a database, the dashboard. */
+export interface Sink {
+  name: string;
+  write(event: EngineEvent): void;
+  /** Waits until everything written has been stored. */
+  flush?(): Promise<void>;
+  close?(): Promise<void>;
+}
+
+/** Where signals come from: a leader adapter, Kafka, a webhook, a file. */
+export interface Source {
+  name: string;
+  start(submit: (signal: unknown) => Promise<SignalResult>): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The per-intent outcome of one signal. */
+export interface SignalOutcome {
+  follower: string;
+  intentId: string;
+  leg: string;
+  outcome: IntentOutcome;
+  latencyMs?: number;
+  reason?: string;
+}
+
+export type SignalResult =
+  | { ok: true; signalId: string; outcomes: SignalOutcome[] }
+  | { ok: false; signalId?: string; error: { code: string; field: string; message: string } };
+
+export interface EngineOptions {
+  /** Broker connections by connection key (see `planConnections`). */
+  connections: Record<string, BrokerConnection>;
+  clock?: Clock;
+  logger?: Logger;
+  instruments?: InstrumentRegistry;
+  bus?: EventBus;
+  /** Arm the engine's own timers (flat-by checks) on `start()`. Off for replays, which call `tick()`. */
+  timers?: boolean;
+  /**
+   * The clock of a connection's deadline and request budget, by connection key,
+   * when it is not the engine's: a replay on the virtual clock that talks to a
+   * simulator over real sockets must time those on the wall clock.
+   */
+  connectionClocks?: Record<string, Clock>;
+}
+
+/** Where a submitted signal came from and whom it is for. */
+export interface SubmitMeta {
+  /** Input line, for errors. */
+  line?: number;
+  /** Copy to these followers only (the duplicate guard then counts each signal once per set). */
+  followers?: readonly string[];
+}
+
+/** The copy engine: signals in, follower orders out, every outcome an event. */
+export interface Engine {
+  readonly config: EngineConfig;
+  /**
+   * Copies one leader signal to every follower (or only to `meta.followers`, for a
+   * scale-out executor that owns some accounts; see split-roles.ts). Invalid input
+   * resolves `{ ok: false }` and emits `signal-rejected`.
+   */
+  submit(signal: TradeSignal | unknown, meta?: SubmitMeta): Promise<SignalResult>;
+  /** Records a leader fill: the leader position that exits and reversals are scaled against. */
+  applyLeaderFill(fill: { contract: Contract; side: Side; qty: number; priceTicks: Ticks }): void;
+  /**
+   * Sets the leader's position in one contract, as its broker reports it: what a run
+   * started with the leader already in a trade scales exits against.
+   */
+  seedLeaderPosition(contract: Contract, netQty: number): void;
+  /** Records a market price (marks unrealized P&L, resolves tick brackets, runs loss checks). */
+  mark(contract: Contract, price: { last?: Ticks; bid?: Ticks; ask?: Ticks }): void;
+  /** Runs time-based rules (flat-by, session rollover) at the clock's now. */
+  tick(): void;
+  on(listener: (event: EngineEvent) => void): () => void;
+  addSink(sink: Sink): void;
+  addSource(source: Source): void;
+  start(): Promise<void>;
+  /** Stops sources, waits for in-flight orders, flushes sinks, disconnects. */
+  stop(): Promise<void>;
+  pause(follower: string): void;
+  resume(follower: string): void;
+  /**
+   * Replaces one follower's settings (scaling, rounding, risk limits, symbol map…) while
+   * running, as `tradenova accounts set` does. Its identity (name, broker, account,
+   * connection) must stay the same. Takes effect after the orders already in the
+   * follower's queue; its risk state (session P&L, drawdown high-water) is kept.
+   */
+  reconfigure(follower: FollowerConfig): Promise<void>;
+  /** Cancels working orders and closes positions of one follower (or all). */
+  flatten(follower?: string, reason?: string): Promise<void>;
+  positions(follower: string): Position[];
+  pnl(follower: string): { realized: Money; unrealized: Money };
+  /** Signed leader position per contract key. */
+  leaderPositions(): Map<string, number>;
+  /**
+   * The follower's scaled share of the leader's open positions, per follower
+   * contract key (what drift is measured against). A contract whose share
+   * cannot be sized (risk sizing without a stop) is left out.
+   */
+  targets(follower: string): Map<string, number>;
+  /**
+   * Asks each follower's broker (or one follower's) what it holds: settles every
+   * order whose outcome was unknown, then compares positions with the scaled
+   * leader and applies the policy (the config's by default). Idempotent: a
+   * second run finds nothing to do. Runs in each follower's queue, after the
+   * orders already there.
+   */
+  reconcile(follower?: string, policy?: ReconcilePolicy): Promise<Map<string, ReconcileLine[]>>;
+  /** Resolves when every follower queue (or those of the named followers) is empty. */
+  idle(followers?: readonly string[]): Promise<void>;
+  readonly followers: readonly string[];
+}
