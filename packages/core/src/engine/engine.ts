@@ -43,10 +43,11 @@ import { RiskReason } from '../risk/reasons.js';
 import { scaleEntryQty } from '../scaling/scale.js';
 import { type Logger, silentLogger } from '../util/logger.js';
 import type { Engine, EngineOptions, SignalOutcome, SignalResult, Sink, Source, SubmitMeta } from './api.js';
+import { BracketDesk } from './bracket-desk.js';
 import { connectionKeyOf } from './connections.js';
-import { type FollowerOrderRef, FollowerRuntime } from './follower.js';
+import { FollowerRuntime } from './follower.js';
 import { followerTicks, mapContract, planNewOrderIntents, prepareNewOrder } from './intents.js';
-import { type ManagedBracket, planChildren } from './managed-bracket.js';
+import { outcomeOf } from './outcome.js';
 import { planReconciliation, type ReconcileLine, type ReconcilePolicy } from './reconcile.js';
 import { ConnectionGuard } from './resilience.js';
 
@@ -83,6 +84,7 @@ class CopyEngine implements Engine {
   readonly #sources: Source[] = [];
   readonly #unsubscribe: (() => void)[] = [];
   readonly #filledIntents = new Set<string>();
+  readonly #brackets: BracketDesk;
   /** Connections that dropped since they last connected: their followers reconcile on return. */
   readonly #wasDown = new Set<string>();
   #timer: Timer | undefined;
@@ -93,6 +95,15 @@ class CopyEngine implements Engine {
     this.config = config;
     this.#clock = options.clock ?? systemClock;
     this.#log = options.logger ?? silentLogger;
+    this.#brackets = new BracketDesk({
+      place: (f, intent, receivedAt, refKey) => this.#place(f, intent, receivedAt, refKey),
+      placeFailed: (f, intent, error) => this.#placeFailed(f, intent, error),
+      emit: (event) => this.#emit(event),
+      now: () => this.#clock.now(),
+      netQty: (follower, contract) => this.#tracker.netQty(follower, contract),
+      entryFilled: (id) => this.#filledIntents.has(id),
+      log: this.#log,
+    });
     this.#instruments = options.instruments ?? defaultInstruments;
     this.#bus =
       options.bus ??
@@ -717,7 +728,7 @@ class CopyEngine implements Engine {
     const outcome = (o: IntentOutcome, extra?: Partial<SignalOutcome>) => outcomeOf(intent, o, extra);
     // A broker without native brackets gets the entry alone; the engine places the children as it fills.
     const managed = intent.bracket !== undefined && !f.connection.capabilities.brackets;
-    if (managed && intent.bracket) this.#manageBracket(f, intent, leaderOrderId);
+    if (managed && intent.bracket) this.#brackets.manage(f, intent, leaderOrderId);
     try {
       const ack = await f.guard.run(
         () =>
@@ -835,7 +846,9 @@ class CopyEngine implements Engine {
       const price = signal.stopPrice ?? signal.limitPrice;
       if (child !== undefined && price !== undefined) {
         // The leader added a protective order after its entry: the follower gets its own.
-        return [await this.#addChildLater(f, ref, signal, intent, child, followerTicks(price, spec))];
+        return [
+          await this.#brackets.addChildLater(f, ref, signal, intent, child, followerTicks(price, spec)),
+        ];
       }
       return [outcomeOf(intent, 'skipped', { reason: `no ${leg} order` })];
     }
@@ -891,67 +904,6 @@ class CopyEngine implements Engine {
     } catch (error) {
       return [this.#placeFailed(f, intent, error)];
     }
-  }
-
-  /**
-   * A stop-loss or take-profit the leader attached after its entry. The follower's copy is
-   * engine-managed (placed, resized and cancelled with the other child as a pair), sized to
-   * the follower's position in the entry's direction.
-   */
-  async #addChildLater(
-    f: FollowerRuntime,
-    ref: FollowerOrderRef,
-    signal: ModifyOrderSignal,
-    intent: OrderIntent,
-    which: 'stop-loss' | 'take-profit',
-    ticks: Ticks,
-  ): Promise<SignalOutcome> {
-    const existing = f.brackets.get(ref.intentId);
-    const sibling = which === 'stop-loss' ? ref.takeProfitOrderId : ref.stopLossOrderId;
-    if (!existing && sibling !== undefined) {
-      // The other child is the broker's own bracket leg: a separate order would not be
-      // one-cancels-other with it, and a lone fill of either could open a new position.
-      return outcomeOf(intent, 'skipped', {
-        reason: `cannot add a ${which} beside the broker-held bracket; ${f.name} keeps its ${which === 'stop-loss' ? 'take-profit' : 'stop-loss'} only`,
-      });
-    }
-    const net = this.#tracker.netQty(f.name, ref.contract);
-    // An entry still working gets its child as it fills (the managed pair follows each fill).
-    const entryFilled = this.#filledIntents.has(ref.intentId);
-    const open = entryFilled ? (ref.side === 'buy' ? Math.max(0, net) : Math.max(0, -net)) : 0;
-    if (!existing && entryFilled && open === 0) {
-      return outcomeOf(intent, 'skipped', {
-        reason: `no ${ref.side === 'buy' ? 'long' : 'short'} position to protect`,
-      });
-    }
-    const b: ManagedBracket = existing ?? {
-      entry: {
-        ...intent,
-        intentId: ref.intentId,
-        contract: ref.contract,
-        side: ref.side,
-        leg: 'entry',
-        qty: open,
-      },
-      leaderOrderId: signal.leaderOrderId,
-      filled: open,
-    };
-    if (!existing) f.brackets.set(ref.intentId, b);
-    const slot = which === 'stop-loss' ? 'stopLoss' : 'takeProfit';
-    const current = b[slot];
-    if (current) current.ticks = ticks;
-    else {
-      const c = { intentId: intentId(signal.signalId, f.name, which), qty: 0, filled: 0, ticks };
-      b[slot] = c;
-      f.brackets.set(c.intentId, b);
-    }
-    await this.#syncBracket(f, b);
-    const placed = b[slot]?.orderId !== undefined;
-    return outcomeOf(intent, placed ? 'placed' : 'skipped', {
-      ...(placed
-        ? { latencyMs: this.#clock.now() - signal.receivedAt }
-        : { reason: `${which} waits for the entry to fill` }),
-    });
   }
 
   async #copyCancel(f: FollowerRuntime, signal: CancelOrderSignal): Promise<SignalOutcome[]> {
@@ -1129,102 +1081,8 @@ class CopyEngine implements Engine {
     this.#emit({ type: 'order-filled', time: now, follower: f.name, execution });
     this.#emit({ type: 'position-updated', time: now, follower: f.name, position });
     const bracket = fill.clientOrderId === undefined ? undefined : f.brackets.get(fill.clientOrderId);
-    if (bracket) this.#onBracketFill(f, bracket, fill.clientOrderId!, fill.qty);
+    if (bracket) this.#brackets.onFill(f, bracket, fill.clientOrderId!, fill.qty);
     this.#checkAutoFlatten(f);
-  }
-
-  #manageBracket(f: FollowerRuntime, entry: OrderIntent, leaderOrderId: string): void {
-    const b: ManagedBracket = { entry, leaderOrderId, filled: 0 };
-    const child = (leg: 'stop-loss' | 'take-profit', ticks: Ticks) => ({
-      intentId: intentId(entry.signalId, f.name, leg),
-      qty: 0,
-      filled: 0,
-      ticks,
-    });
-    if (entry.bracket?.stopLossTicks !== undefined)
-      b.stopLoss = child('stop-loss', entry.bracket.stopLossTicks);
-    if (entry.bracket?.takeProfitTicks !== undefined)
-      b.takeProfit = child('take-profit', entry.bracket.takeProfitTicks);
-    f.brackets.set(entry.intentId, b);
-    if (b.stopLoss) f.brackets.set(b.stopLoss.intentId, b);
-    if (b.takeProfit) f.brackets.set(b.takeProfit.intentId, b);
-  }
-
-  #onBracketFill(f: FollowerRuntime, b: ManagedBracket, intentIdOfFill: string, qty: number): void {
-    if (intentIdOfFill === b.entry.intentId) b.filled += qty;
-    else if (intentIdOfFill === b.stopLoss?.intentId) b.stopLoss.filled += qty;
-    else if (b.takeProfit) b.takeProfit.filled += qty;
-    void f.queue
-      .push(() => this.#syncBracket(f, b))
-      .catch((e) => this.#log.error({ err: e }, 'bracket sync failed'));
-  }
-
-  /** Places, resizes or cancels the children so they protect what is open (runs in the follower's queue). */
-  async #syncBracket(f: FollowerRuntime, b: ManagedBracket): Promise<void> {
-    for (const plan of planChildren(b)) {
-      const child = plan.which === 'stop-loss' ? b.stopLoss! : b.takeProfit!;
-      if (plan.action === 'none') continue;
-      const exitSide = b.entry.side === 'buy' ? 'sell' : 'buy';
-      const intent: OrderIntent = {
-        ...b.entry,
-        intentId: child.intentId,
-        leg: plan.which,
-        action: plan.action === 'place' ? 'place' : plan.action === 'resize' ? 'modify' : 'cancel',
-        side: exitSide,
-        qty: plan.qty,
-        orderType: plan.which === 'stop-loss' ? 'stop' : 'limit',
-        reducing: true,
-        createdAt: this.#clock.now(),
-      };
-      delete intent.bracket;
-      delete intent.limitTicks;
-      delete intent.stopTicks;
-      if (plan.which === 'stop-loss') intent.stopTicks = child.ticks;
-      else intent.limitTicks = child.ticks;
-      if (plan.action === 'place') {
-        // Its latency runs from the fill that called for it, not from the entry signal minutes before.
-        const result = await this.#place(f, intent, this.#clock.now(), `${b.leaderOrderId}#${plan.which}`);
-        const orderId = this.#orderIdOf(f, `${b.leaderOrderId}#${plan.which}`);
-        if (result.outcome === 'placed' || result.outcome === 'filled') {
-          child.orderId = orderId;
-          child.qty = plan.qty;
-          const ref = f.orders.get(b.leaderOrderId);
-          if (ref && orderId) {
-            if (plan.which === 'stop-loss') ref.stopLossOrderId = orderId;
-            else ref.takeProfitOrderId = orderId;
-          }
-        }
-      } else if (child.orderId !== undefined) {
-        const orderId = child.orderId;
-        this.#emit({ type: 'intent-created', time: this.#clock.now(), intent });
-        try {
-          if (plan.action === 'resize') {
-            await f.guard.run(
-              () => f.connection.modifyOrder({ accountId: f.accountId, orderId, qty: plan.qty }),
-              undefined,
-              'exit',
-            );
-            child.qty = plan.qty;
-          } else {
-            await f.guard.run(
-              () => f.connection.cancelOrder({ accountId: f.accountId, orderId }),
-              undefined,
-              'cancel',
-            );
-            child.qty = child.filled;
-          }
-        } catch (error) {
-          this.#placeFailed(f, intent, error);
-        }
-      }
-    }
-  }
-
-  /** The broker order id #place recorded under a reference key. */
-  #orderIdOf(f: FollowerRuntime, key: string): string | undefined {
-    const ref = f.orders.get(key);
-    f.orders.delete(key);
-    return ref?.orderId;
   }
 
   seedLeaderPosition(contract: Contract, netQty: number): void {
@@ -1323,14 +1181,6 @@ class CopyEngine implements Engine {
 }
 
 /** The outcome of one intent, as `signal-completed` and `submit` report it. */
-function outcomeOf(
-  intent: OrderIntent,
-  outcome: IntentOutcome,
-  extra: Partial<SignalOutcome> = {},
-): SignalOutcome {
-  return { follower: intent.follower, intentId: intent.intentId, leg: intent.leg, outcome, ...extra };
-}
-
 function prepareCheck(price: string, tickSize: string, field: string, line: number | undefined): void {
   try {
     priceToTicks(price, tickSize, field);
