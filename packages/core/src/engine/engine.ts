@@ -48,7 +48,7 @@ import { connectionKeyOf } from './connections.js';
 import { FollowerRuntime } from './follower.js';
 import { followerTicks, mapContract, planNewOrderIntents, prepareNewOrder } from './intents.js';
 import { outcomeOf } from './outcome.js';
-import { planReconciliation, type ReconcileLine, type ReconcilePolicy } from './reconcile.js';
+import { planReconciliation, type ReconcileLine, type ReconcilePolicy, scaledTargets } from './reconcile.js';
 import { ConnectionGuard } from './resilience.js';
 
 /** What the engine remembers of a leader order, to route its modify and cancel. */
@@ -257,29 +257,8 @@ class CopyEngine implements Engine {
 
   targets(name: string): Map<string, number> {
     const f = this.#follower(name);
-    const out = new Map<string, number>();
     const pnl = this.#tracker.pnl(f.name);
-    for (const [key, qty] of this.#leader) {
-      if (qty === 0) continue;
-      const contract = parseContract(key, { registry: this.#instruments });
-      const mapped = mapContract(contract, f.config);
-      const spec = this.#instruments.get(mapped.contract.root);
-      const scaled = scaleEntryQty({
-        leaderQty: Math.abs(qty),
-        scaling: f.config.scaling,
-        ratio: mapped.ratio,
-        rounding: f.config.rounding,
-        whenZero: f.config.whenZero,
-        ...(f.config.minQty !== undefined ? { minQty: f.config.minQty } : {}),
-        ...(f.config.maxQty !== undefined ? { maxQty: f.config.maxQty } : {}),
-        followerEquity: f.startingBalance + pnl.realized,
-        tickValue: spec.tickValue,
-      });
-      if (!scaled.ok && scaled.reason !== RiskReason.ScaledToZero) continue;
-      const sign = (qty > 0 ? 1 : -1) * (f.config.inverse ? -1 : 1);
-      out.set(contractKey(mapped.contract), scaled.ok ? sign * scaled.qty : 0);
-    }
-    return out;
+    return scaledTargets(this.#leader, f.config, f.startingBalance + pnl.realized, this.#instruments);
   }
 
   async reconcile(name?: string, policy?: ReconcilePolicy): Promise<Map<string, ReconcileLine[]>> {

@@ -1,6 +1,11 @@
 import type { BrokerPosition } from '../adapter/contract.js';
+import type { FollowerConfig } from '../config/schema.js';
 import { type Contract, contractKey, parseContract } from '../instruments/contract.js';
 import type { InstrumentRegistry } from '../instruments/registry.js';
+import type { Money } from '../money/money.js';
+import { RiskReason } from '../risk/reasons.js';
+import { scaleEntryQty } from '../scaling/scale.js';
+import { mapContract } from './intents.js';
 
 /** What reconciliation does when a follower is out of line. */
 export type ReconcilePolicy =
@@ -54,4 +59,39 @@ export function planReconciliation(args: {
     lines.push({ contract, broker: b, tracked, target, order });
   }
   return lines;
+}
+
+/**
+ * Pure: a follower's scaled share of the leader's open positions, per follower contract
+ * key (what drift is measured against and reconciliation aligns to). A contract whose
+ * share cannot be sized (risk sizing without a stop) is left out.
+ */
+export function scaledTargets(
+  leader: ReadonlyMap<string, number>,
+  follower: FollowerConfig,
+  equity: Money,
+  instruments: InstrumentRegistry,
+): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [key, qty] of leader) {
+    if (qty === 0) continue;
+    const contract = parseContract(key, { registry: instruments });
+    const mapped = mapContract(contract, follower);
+    const spec = instruments.get(mapped.contract.root);
+    const scaled = scaleEntryQty({
+      leaderQty: Math.abs(qty),
+      scaling: follower.scaling,
+      ratio: mapped.ratio,
+      rounding: follower.rounding,
+      whenZero: follower.whenZero,
+      ...(follower.minQty !== undefined ? { minQty: follower.minQty } : {}),
+      ...(follower.maxQty !== undefined ? { maxQty: follower.maxQty } : {}),
+      followerEquity: equity,
+      tickValue: spec.tickValue,
+    });
+    if (!scaled.ok && scaled.reason !== RiskReason.ScaledToZero) continue;
+    const sign = (qty > 0 ? 1 : -1) * (follower.inverse ? -1 : 1);
+    out.set(contractKey(mapped.contract), scaled.ok ? sign * scaled.qty : 0);
+  }
+  return out;
 }
