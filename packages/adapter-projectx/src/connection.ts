@@ -5,6 +5,7 @@ import {
   type BrokerConnection,
   BrokerError,
   type BrokerEvent,
+  BrokerEventFanout,
   type BrokerOrder,
   type BrokerPosition,
   BrokerRejectedError,
@@ -92,7 +93,7 @@ export class ProjectXConnection implements BrokerConnection {
   readonly #context: AdapterContext;
   readonly #hub: ProjectXUserHub;
   readonly #state: ProjectXState;
-  readonly #listeners = new Set<(event: BrokerEvent) => void>();
+  readonly #events: BrokerEventFanout;
   /** Contract name (`MNQZ5`) → ProjectX contract id; a promise so a burst of placements searches once. */
   readonly #contractIds = new Map<string, Promise<string>>();
   readonly #acks = new Map<string, OrderAck>();
@@ -114,6 +115,7 @@ export class ProjectXConnection implements BrokerConnection {
   constructor(config: ProjectXConfig, context: AdapterContext) {
     this.#config = config;
     this.#context = context;
+    this.#events = new BrokerEventFanout(context.logger, 'projectx');
     this.budget = {
       requests: config.rateLimit.requests - config.reservedRequests,
       perMs: config.rateLimit.perMs,
@@ -207,10 +209,7 @@ export class ProjectXConnection implements BrokerConnection {
   }
 
   onEvent(listener: (event: BrokerEvent) => void): () => void {
-    this.#listeners.add(listener);
-    return () => {
-      this.#listeners.delete(listener);
-    };
+    return this.#events.subscribe(listener);
   }
 
   health(): ConnectionHealth {
@@ -676,16 +675,7 @@ export class ProjectXConnection implements BrokerConnection {
   }
 
   #emit(event: BrokerEvent): void {
-    for (const listener of [...this.#listeners]) {
-      try {
-        listener(event);
-      } catch (error) {
-        this.#context.logger.error(
-          { err: error instanceof Error ? error.message : String(error) },
-          'event listener threw',
-        );
-      }
-    }
+    this.#events.emit(event);
   }
 
   async #call<T>(work: () => Promise<T>): Promise<T> {

@@ -11,6 +11,7 @@ import {
   type BrokerConnection,
   BrokerDisconnectedError,
   type BrokerEvent,
+  BrokerEventFanout,
   type BrokerOrder,
   type BrokerPosition,
   BrokerRejectedError,
@@ -54,7 +55,7 @@ export class RithmicConnection implements BrokerConnection {
   readonly #config: RithmicConfig;
   readonly #context: AdapterContext;
   readonly #state: RithmicState;
-  readonly #listeners = new Set<(event: BrokerEvent) => void>();
+  readonly #events: BrokerEventFanout;
   #order: RithmicPlant | undefined;
   #pnl: RithmicPlant | undefined;
   #connectionState: ConnectionState = 'disconnected';
@@ -76,6 +77,7 @@ export class RithmicConnection implements BrokerConnection {
   constructor(config: RithmicConfig, context: AdapterContext) {
     this.#config = config;
     this.#context = context;
+    this.#events = new BrokerEventFanout(context.logger, 'rithmic');
     this.#state = new RithmicState(context.instruments, () => context.clock.now());
   }
 
@@ -248,8 +250,7 @@ export class RithmicConnection implements BrokerConnection {
   }
 
   onEvent(listener: (event: BrokerEvent) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#events.subscribe(listener);
   }
 
   health(): ConnectionHealth {
@@ -461,13 +462,7 @@ export class RithmicConnection implements BrokerConnection {
   }
 
   #emit(event: BrokerEvent): void {
-    for (const listener of [...this.#listeners]) {
-      try {
-        listener(event);
-      } catch (error) {
-        this.#context.logger.error({ err: String(error), event: event.type }, 'rithmic event listener threw');
-      }
-    }
+    this.#events.emit(event);
   }
 }
 

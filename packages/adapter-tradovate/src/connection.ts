@@ -5,6 +5,7 @@ import {
   type BrokerConnection,
   BrokerError,
   type BrokerEvent,
+  BrokerEventFanout,
   type BrokerOrder,
   type BrokerPosition,
   BrokerRejectedError,
@@ -88,7 +89,7 @@ export class TradovateConnection implements BrokerConnection {
   readonly #context: AdapterContext;
   readonly #socket: TradovateUserSocket;
   readonly #state: TradovateState;
-  readonly #listeners = new Set<(event: BrokerEvent) => void>();
+  readonly #events: BrokerEventFanout;
   readonly #contractIds = new Map<string, number>();
   readonly #acks = new Map<string, OrderAck>();
   readonly #inflight = new Map<string, Promise<OrderAck>>();
@@ -101,6 +102,7 @@ export class TradovateConnection implements BrokerConnection {
   constructor(config: TradovateConfig, context: AdapterContext) {
     this.#config = config;
     this.#context = context;
+    this.#events = new BrokerEventFanout(context.logger, 'tradovate');
     this.budget = { requests: config.requestsPerSecond, perMs: 1_000 };
     const { baseUrl, wsUrl } = resolveEndpoints(config);
     this.rest = new TradovateRestClient({
@@ -181,10 +183,7 @@ export class TradovateConnection implements BrokerConnection {
   }
 
   onEvent(listener: (event: BrokerEvent) => void): () => void {
-    this.#listeners.add(listener);
-    return () => {
-      this.#listeners.delete(listener);
-    };
+    return this.#events.subscribe(listener);
   }
 
   health(): ConnectionHealth {
@@ -608,16 +607,7 @@ export class TradovateConnection implements BrokerConnection {
   }
 
   #emit(event: BrokerEvent): void {
-    for (const listener of [...this.#listeners]) {
-      try {
-        listener(event);
-      } catch (error) {
-        this.#context.logger.error(
-          { err: error instanceof Error ? error.message : String(error) },
-          'event listener threw',
-        );
-      }
-    }
+    this.#events.emit(event);
   }
 
   async #call<T>(work: () => Promise<T>): Promise<T> {

@@ -5,6 +5,7 @@ import {
   type BrokerConnection,
   BrokerDisconnectedError,
   type BrokerEvent,
+  BrokerEventFanout,
   type BrokerFill,
   type BrokerOrder,
   type BrokerPosition,
@@ -74,7 +75,7 @@ export class FixConnection implements BrokerConnection {
   readonly capabilities = FIX_CAPABILITIES;
   readonly #config: FixConfig;
   readonly #context: AdapterContext;
-  readonly #listeners = new Set<(event: BrokerEvent) => void>();
+  readonly #events: BrokerEventFanout;
   readonly #orders = new Map<string, OrderState>();
   readonly #byClOrdId = new Map<string, string>();
   readonly #pending = new Map<string, Pending>();
@@ -96,6 +97,7 @@ export class FixConnection implements BrokerConnection {
   constructor(config: FixConfig, context: AdapterContext, broker = BROKER) {
     this.#config = config;
     this.#context = context;
+    this.#events = new BrokerEventFanout(context.logger, 'fix');
     this.broker = broker;
   }
 
@@ -289,8 +291,7 @@ export class FixConnection implements BrokerConnection {
   }
 
   onEvent(listener: (event: BrokerEvent) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#events.subscribe(listener);
   }
 
   health(): ConnectionHealth {
@@ -671,13 +672,7 @@ export class FixConnection implements BrokerConnection {
   }
 
   #emit(event: BrokerEvent): void {
-    for (const listener of [...this.#listeners]) {
-      try {
-        listener(event);
-      } catch (error) {
-        this.#context.logger.error({ err: error, event: event.type }, 'fix: event listener threw');
-      }
-    }
+    this.#events.emit(event);
   }
 }
 

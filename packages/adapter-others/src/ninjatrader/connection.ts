@@ -6,6 +6,7 @@ import {
   type BrokerConnection,
   BrokerDisconnectedError,
   type BrokerEvent,
+  BrokerEventFanout,
   type BrokerOrder,
   type BrokerOrderStatus,
   type BrokerPosition,
@@ -96,7 +97,7 @@ export class NinjaTraderConnection implements BrokerConnection {
   readonly #target: string;
   /** False while the ATI socket (transport `socket`) is down; always true for files. */
   #transportUp = true;
-  readonly #listeners = new Set<(event: BrokerEvent) => void>();
+  readonly #events: BrokerEventFanout;
   readonly #orders = new Map<string, TrackedOrder>();
   readonly #positions = new Map<string, BrokerPosition>();
   readonly #connections = new Map<string, boolean>();
@@ -120,6 +121,7 @@ export class NinjaTraderConnection implements BrokerConnection {
   constructor(config: NinjaTraderConfig, context: AdapterContext) {
     this.#config = config;
     this.#context = context;
+    this.#events = new BrokerEventFanout(context.logger, 'ninjatrader');
     this.budget = { requests: config.requestsPerSecond, perMs: 1_000 };
     this.folders = resolveFolders(config);
     this.#journal = new OrderJournal(this.folders.journal);
@@ -201,10 +203,7 @@ export class NinjaTraderConnection implements BrokerConnection {
   }
 
   onEvent(listener: (event: BrokerEvent) => void): () => void {
-    this.#listeners.add(listener);
-    return () => {
-      this.#listeners.delete(listener);
-    };
+    return this.#events.subscribe(listener);
   }
 
   health(): ConnectionHealth {
@@ -705,13 +704,7 @@ export class NinjaTraderConnection implements BrokerConnection {
       this.#told.set(key, (this.#told.get(key) ?? 0) + (fill.side === 'buy' ? fill.qty : -fill.qty));
       this.#lastFillTicks.set(contractKey(fill.contract), fill.priceTicks);
     }
-    for (const listener of [...this.#listeners]) {
-      try {
-        listener(event);
-      } catch (error) {
-        this.#context.logger.error({ err: String(error) }, 'event listener threw');
-      }
-    }
+    this.#events.emit(event);
   }
 
   async #call<T>(work: () => Promise<T>): Promise<T> {

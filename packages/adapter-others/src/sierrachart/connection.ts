@@ -5,6 +5,7 @@ import {
   type BrokerConnection,
   BrokerError,
   type BrokerEvent,
+  BrokerEventFanout,
   type BrokerFill,
   type BrokerOrder,
   type BrokerPosition,
@@ -99,7 +100,7 @@ export class SierraChartConnection implements BrokerConnection {
   readonly symbols: SierraSymbols;
   readonly #config: SierraChartConfig;
   readonly #context: AdapterContext;
-  readonly #listeners = new Set<(event: BrokerEvent) => void>();
+  readonly #events: BrokerEventFanout;
   readonly #requests = new Map<number, OpenRequest>();
   readonly #waiters = new Set<UpdateWaiter>();
   /** Every order seen this session, by ServerOrderID. */
@@ -125,6 +126,7 @@ export class SierraChartConnection implements BrokerConnection {
   constructor(config: SierraChartConfig, context: AdapterContext) {
     this.#config = config;
     this.#context = context;
+    this.#events = new BrokerEventFanout(context.logger, 'sierrachart');
     this.budget = { requests: config.requestsPerSecond, perMs: 1_000 };
     this.symbols = sierraSymbols(config.symbolFormat, context.instruments);
   }
@@ -160,10 +162,7 @@ export class SierraChartConnection implements BrokerConnection {
   }
 
   onEvent(listener: (event: BrokerEvent) => void): () => void {
-    this.#listeners.add(listener);
-    return () => {
-      this.#listeners.delete(listener);
-    };
+    return this.#events.subscribe(listener);
   }
 
   health(): ConnectionHealth {
@@ -858,13 +857,7 @@ export class SierraChartConnection implements BrokerConnection {
   }
 
   #emit(event: BrokerEvent): void {
-    for (const listener of [...this.#listeners]) {
-      try {
-        listener(event);
-      } catch (error) {
-        this.#context.logger.error({ err: String(error) }, 'event listener threw');
-      }
-    }
+    this.#events.emit(event);
   }
 
   async #call<T>(work: () => Promise<T>): Promise<T> {
