@@ -79,6 +79,7 @@ export async function runLive(session: Session, io: CommandIo, options: LiveOpti
       await session.close().catch(() => undefined);
       throw error;
     }
+    for (const url of session.webhookUrls()) io.stderr.write(`tradenova: webhook at ${url}\n`);
     const script = session.leaderScript;
     if (script) {
       if (script.script !== 'demo') {

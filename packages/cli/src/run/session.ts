@@ -58,6 +58,8 @@ export interface Session {
    * webhook) so the session's leader mirror follows them and exits scale right.
    */
   mirrored(source: Source): Source;
+  /** Where the config's webhook sources listen, once the engine started them (the path, never the token). */
+  webhookUrls(): string[];
   /** Subscribes to the leader's own orders and fills, for the dashboard. */
   onLeaderActivity(listener: (activity: LeaderActivity) => void): () => void;
   /** Every follower intent of the session and its outcome. */
@@ -177,9 +179,8 @@ export async function openSession(config: EngineConfig, options: SessionOptions 
   });
   const mirrored = (source: Source) =>
     withLeaderMirror(source, leaderMirror, { leaderAccount: config.leader.account, clock: systemClock });
-  for (const source of createSources(config, { record: (e) => bus.publish(e), logger })) {
-    engine.addSource(mirrored(source));
-  }
+  const webhooks = createSources(config, { record: (e) => bus.publish(e), logger });
+  for (const source of webhooks) engine.addSource(mirrored(source));
   const ledger = new IntentLedger();
   engine.on(ledger.onEvent);
   const leaderConnection = connections[leaderKey]!;
@@ -221,6 +222,7 @@ export async function openSession(config: EngineConfig, options: SessionOptions 
     ...(leaderScript ? { leaderScript } : {}),
     ledger,
     mirrored,
+    webhookUrls: () => webhooks.map((w) => w.address.url),
     ...(marketData ? { marketData } : {}),
     async flatten(follower) {
       await engine.flatten(follower, 'requested');

@@ -269,6 +269,8 @@ describe('a webhook in a live session', () => {
     const mnq = frontMonth(defaultInstruments.get('MNQ'), Date.now());
     session.exchanges[0]!.updateQuote(mnq, { bidTicks: 84_000, askTicks: 84_001 });
     const url = `http://127.0.0.1:${port}/tv`;
+    // What `run` prints at start so the user knows where to point TradingView (no token in it).
+    expect(session.webhookUrls()).toEqual([url]);
     expect((await send(url, { body: alert({ contracts: 1 }), headers: json })).status).toBe(202);
     expect((await send(url, { body: alert({ contracts: 0 }), headers: json })).status).toBe(400);
     await waitFor(() => events.filter((e) => e.type === 'order-filled').length >= 2);
