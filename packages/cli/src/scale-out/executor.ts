@@ -70,8 +70,9 @@ export interface ExecutorStats {
  * per-account queue, broker). A claim that is already taken means an earlier owner got
  * the intent (it was killed, or the group rebalanced before its offset was committed):
  * then the journal is asked for the outcome, then the broker by the intent's client
- * order id, and only when neither has it is it executed. The offset is committed once
- * the outcome is journaled, so a crash at any point means redelivery, never loss.
+ * order id, and only when neither has it is it executed. A fetched batch's offsets are
+ * committed once its outcomes are journaled, so a crash at any point means redelivery,
+ * never loss.
  */
 export class Executor {
   readonly #options: ExecutorOptions;
@@ -98,6 +99,9 @@ export class Executor {
       concurrency: TOPICS.intents.partitions,
       sessionTimeoutMs: this.#options.sessionTimeoutMs ?? 10_000,
       handle: (message) => this.#handle(message),
+      // The journal is waited for once per fetched batch, before its offsets are committed,
+      // not once per intent: later intents of a partition do not queue behind a flush.
+      beforeCommit: () => this.#flush(),
       onError: (error) => this.#logger.error({ err: error }, 'executor: consumer stopped'),
     });
     this.#logger.info({ assignment: this.#consumer.assignment() }, 'executor: joined');
@@ -123,7 +127,7 @@ export class Executor {
     const decoded = decodeRouted(message.headers, message.value);
     if (decoded.kind === 'other') return;
     if (decoded.kind === 'invalid') {
-      await this.#record({
+      this.#record({
         type: 'signal-rejected',
         time: Date.now(),
         field: `(${message.topic}#${message.partition}@${message.offset})`,
@@ -136,7 +140,7 @@ export class Executor {
     const follower = this.#followers.get(routed.follower);
     if (!follower || follower.account !== routed.accountId) {
       this.#stats.failed++;
-      await this.#record({
+      this.#record({
         type: 'order-failed',
         time: Date.now(),
         intent: syntheticIntent(routed, 'entry'),
@@ -148,7 +152,6 @@ export class Executor {
     const claimKey = `routed:${routed.signal.signalId}:${routed.follower}`;
     const first = await this.#options.dedupe.claim(claimKey, CLAIM_TTL_MS);
     if (!first && (await this.#settledEarlier(routed))) {
-      await this.#durable();
       return;
     }
     const result = await executeRouted(this.#options.engine, routed);
@@ -165,7 +168,6 @@ export class Executor {
         message: `${result.error.field}: ${result.error.message}`,
       });
     }
-    await this.#durable();
   }
 
   /** Whether an earlier owner already finished this routed intent (journal) or placed its order (broker). */
@@ -221,12 +223,11 @@ export class Executor {
     return false;
   }
 
-  async #record(event: EngineEvent): Promise<void> {
+  #record(event: EngineEvent): void {
     this.#options.bus.publish(event);
-    await this.#durable();
   }
 
-  async #durable(): Promise<void> {
+  async #flush(): Promise<void> {
     if (!(await journaled(this.#options.journal, this.#options.journalWaitMs ?? 2000))) {
       this.#logger.warn({}, 'executor: journal not durable in time; going on');
     }

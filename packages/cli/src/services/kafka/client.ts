@@ -61,6 +61,13 @@ export interface ConsumeOptions {
    * partition are handled one at a time, in order.
    */
   handle(message: IncomingMessage): Promise<void>;
+  /**
+   * When set, the messages of one fetched batch are handled one after another with no
+   * commit between them; this runs once after the batch (the executor waits for its
+   * journal here) and only then is the batch's last handled offset committed. A crash
+   * before it means the whole batch is delivered again.
+   */
+  beforeCommit?(): Promise<void>;
   /** The consumer stopped on an error it could not recover from by itself. */
   onError?(error: unknown): void;
   /** Partitions handled at the same time (default 1); each partition stays in order. */

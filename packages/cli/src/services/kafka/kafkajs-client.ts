@@ -3,6 +3,7 @@ import {
   type Consumer,
   type IHeaders,
   Kafka,
+  type KafkaMessage,
   type LogEntry,
   logLevel,
   Partitioners,
@@ -12,6 +13,7 @@ import { errorMessage, ServiceUnavailableError } from '../errors.js';
 import type {
   ConsumeOptions,
   DeliveryReport,
+  IncomingMessage,
   KafkaClient,
   KafkaConsumer,
   KafkaProducer,
@@ -286,25 +288,51 @@ class KafkajsConsumer implements KafkaConsumer {
     });
     await consumer.connect();
     await consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning ?? false });
-    await consumer.run({
-      autoCommit: false,
-      partitionsConsumedConcurrently: options.concurrency ?? 1,
-      eachMessage: async ({ topic, partition, message }) => {
-        await options.handle({
-          topic,
-          partition,
-          offset: message.offset,
-          key: message.key === null ? null : message.key.toString('utf8'),
-          value: message.value === null ? null : message.value.toString('utf8'),
-          headers: decodeHeaders(message.headers),
-          timestamp: Number(message.timestamp),
-        });
-        // Only now: a message whose handling threw or was cut off is delivered again.
-        await consumer.commitOffsets([
-          { topic, partition, offset: (BigInt(message.offset) + 1n).toString() },
-        ]);
-      },
+    const incoming = (topic: string, partition: number, message: KafkaMessage): IncomingMessage => ({
+      topic,
+      partition,
+      offset: message.offset,
+      key: message.key === null ? null : message.key.toString('utf8'),
+      value: message.value === null ? null : message.value.toString('utf8'),
+      headers: decodeHeaders(message.headers),
+      timestamp: Number(message.timestamp),
     });
+    const beforeCommit = options.beforeCommit;
+    if (beforeCommit) {
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: options.concurrency ?? 1,
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+          let last: string | undefined;
+          for (const message of batch.messages) {
+            // A rebalance took the partition away: what is left goes to its new owner.
+            if (!isRunning() || isStale()) break;
+            await options.handle(incoming(batch.topic, batch.partition, message));
+            resolveOffset(message.offset);
+            last = message.offset;
+            await heartbeat();
+          }
+          if (last === undefined) return;
+          await beforeCommit();
+          await consumer.commitOffsets([
+            { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
+          ]);
+        },
+      });
+    } else {
+      await consumer.run({
+        autoCommit: false,
+        partitionsConsumedConcurrently: options.concurrency ?? 1,
+        eachMessage: async ({ topic, partition, message }) => {
+          await options.handle(incoming(topic, partition, message));
+          // Only now: a message whose handling threw or was cut off is delivered again.
+          await consumer.commitOffsets([
+            { topic, partition, offset: (BigInt(message.offset) + 1n).toString() },
+          ]);
+        },
+      });
+    }
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(

@@ -220,13 +220,17 @@ describeWithService('kafka', 'scale-out: router and executors as separate proces
             routed: FOLLOWERS * SIGNALS,
             rejected: 1,
           });
-          // The second executor and the restarted one shared the work; the restarted one
-          // met intents the killed one had claimed.
+          // Every intent was handled by someone: the killed executor before it died, or the
+          // survivors (executed, or found already done in the journal or at the broker). Which
+          // survivor took the killed one's partitions depends on when the restarted one joined,
+          // so the split between them is not asserted; both ran and stopped cleanly.
           const stats = [b, a2].map((p) => p.lines.find((l) => l.type === 'executor-stopped')!);
-          expect(
-            stats.every((s) => (s.executed as number) > 0),
-            JSON.stringify(stats),
-          ).toBe(true);
+          expect(stats.every(Boolean), show()).toBe(true);
+          const handled = stats.reduce(
+            (n, s) => n + (s.executed as number) + (s.alreadyDone as number) + (s.foundAtBroker as number),
+            0,
+          );
+          expect(handled + outcomes(a), JSON.stringify(stats)).toBeGreaterThanOrEqual(expected);
           if (process.env.TN_SCALE_STATS) writeFileSync(process.env.TN_SCALE_STATS, JSON.stringify(stats));
         },
         150_000,
