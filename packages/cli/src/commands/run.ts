@@ -63,7 +63,11 @@ export async function runCommand(
     let executor: ReturnType<typeof attachExecutor> | undefined;
     try {
       await prepared.attach(session);
-      if (role === 'executor') executor = attachExecutor(session, prepared, logger);
+      if (role === 'executor')
+        executor = attachExecutor(session, prepared, logger, (partitions) =>
+          // A line like `router-started`: scripts and tests know the member is in the group.
+          io.stdout.write(`${JSON.stringify({ type: 'executor-started', time: Date.now(), partitions })}\n`),
+        );
     } catch (error) {
       await session.close().catch(() => undefined);
       throw error;

@@ -94,7 +94,12 @@ export async function runRouter(
  * routed intents of the accounts in its partitions of `trade.intents`. Returns the
  * executor (for its counts).
  */
-export function attachExecutor(session: Session, prepared: PreparedServices, logger: Logger): Executor {
+export function attachExecutor(
+  session: Session,
+  prepared: PreparedServices,
+  logger: Logger,
+  onJoined?: (partitions: number[]) => void,
+): Executor {
   const { services, bus } = prepared;
   const kafka = services.kafka;
   const kafkaConfig = prepared.settings.kafka;
@@ -114,7 +119,10 @@ export function attachExecutor(session: Session, prepared: PreparedServices, log
   // A source of the engine: started after the broker connections are up, stopped first at shutdown.
   session.engine.addSource({
     name: 'kafka-intents',
-    start: () => executor.start(),
+    start: async () => {
+      await executor.start();
+      onJoined?.(executor.assignment());
+    },
     stop: () => executor.stop(),
   });
   return executor;

@@ -102,6 +102,19 @@ describeWithService('kafka', 'scale-out: router and executors as separate proces
             30_000,
             show,
           );
+          // Both executors in the group before the stream starts: the second one's join ends the
+          // rebalance that splits the partitions between them, so each owns intents to execute.
+          for (const [name, p] of [
+            ['A', a],
+            ['B', b],
+          ] as const) {
+            await waitFor(
+              `executor ${name} to join`,
+              () => p.lines.find((l) => l.type === 'executor-started'),
+              30_000,
+              show,
+            );
+          }
           const producer = await kafka.producer();
           try {
             for (let i = 0; i < SIGNALS; i++) {
