@@ -1,5 +1,6 @@
 import { parseEngineConfig } from '@tradenova/core';
 import { demoBrokers } from '../brokers/simulators.js';
+import { watchServices } from '../metrics/index.js';
 import { demoConfig, demoConfigYaml } from '../run/demo-config.js';
 import { type LiveOptions, runLive } from '../run/live.js';
 import { makeRedactor } from '../run/redact.js';
@@ -53,6 +54,10 @@ export async function demoCommand(
     }
     return await runLive(session, io, {
       ...live,
+      onMetrics: (endpoint) => {
+        watchServices(endpoint.metrics, prepared, 'all');
+        live.onMetrics?.(endpoint);
+      },
       ...(options.json ? { json: true } : {}),
       ...(options.duration !== undefined ? { durationS: options.duration } : {}),
       ...(options.metrics !== undefined ? { metrics: options.metrics } : {}),

@@ -1,5 +1,6 @@
 import { loadConfig } from '../config/load-config.js';
 import { CliError } from '../errors.js';
+import { watchServices } from '../metrics/index.js';
 import { type LiveOptions, runLive } from '../run/live.js';
 import { makeRedactor } from '../run/redact.js';
 import { openSession } from '../run/session.js';
@@ -74,6 +75,10 @@ export async function runCommand(
     }
     const exit = await runLive(session, io, {
       ...liveRest,
+      onMetrics: (endpoint) => {
+        watchServices(endpoint.metrics, prepared, role === 'executor' ? 'executor' : 'all');
+        liveRest.onMetrics?.(endpoint);
+      },
       ...(options.json ? { json: true } : {}),
       ...(options.duration !== undefined ? { durationS: options.duration } : {}),
       ...(options.metrics !== undefined ? { metrics: options.metrics } : {}),

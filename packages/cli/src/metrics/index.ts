@@ -1,4 +1,7 @@
+import { TOPICS } from '@tradenova/core';
 import type { Session } from '../run/session.js';
+import { prefixed } from '../services/kafka/topics.js';
+import type { PreparedServices } from '../services/live-services.js';
 import { RunMetrics } from './metrics.js';
 import { type MetricsServer, serveMetrics } from './server.js';
 
@@ -31,4 +34,32 @@ export async function startRunMetrics(
     }),
   );
   return { metrics, server };
+}
+
+/**
+ * Points the lag gauges at the services a process runs: the journal's unwritten events,
+ * and the consumer lag of the group this process reads in (`<group>-router` on
+ * `trade.signals` when it copies Kafka signals, `<group>-executor` on `trade.intents`
+ * for an executor), asked of the cluster at each scrape.
+ */
+export function watchServices(
+  metrics: RunMetrics,
+  prepared: PreparedServices,
+  role: 'all' | 'executor',
+): void {
+  const { journal, kafka, kafkaPrefix } = prepared.services;
+  if (journal) metrics.watchJournal(() => journal.pending);
+  const settings = prepared.settings.kafka;
+  if (!kafka || !settings) return;
+  const reads =
+    role === 'executor'
+      ? { group: `${settings.group}-executor`, topic: TOPICS.intents.name }
+      : settings.consumeSignals
+        ? { group: `${settings.group}-router`, topic: TOPICS.signals.name }
+        : undefined;
+  if (!reads) return;
+  const topic = prefixed(kafkaPrefix, reads.topic);
+  metrics.watchKafkaLag(async () =>
+    (await kafka.consumerLag(reads.group, topic)).map((p) => ({ group: reads.group, topic, ...p })),
+  );
 }

@@ -34,6 +34,10 @@ export class RunMetrics {
   readonly #journalLag: Gauge;
   readonly #kafkaLag: Gauge<'group' | 'topic' | 'partition'>;
   #watched: (() => { broker: string; connection: string; state: ConnectionState }[]) | undefined;
+  #journalWatch: (() => number) | undefined;
+  #kafkaWatch:
+    | (() => Promise<{ group: string; topic: string; partition: number; lag: number }[]>)
+    | undefined;
 
   constructor(config: EngineConfig, options: { processMetrics?: boolean } = {}) {
     for (const f of config.followers) this.#brokerOf.set(f.name, f.broker);
@@ -76,14 +80,22 @@ export class RunMetrics {
     });
     this.#journalLag = new Gauge({
       name: 'tradenova_journal_lag_events',
-      help: 'Engine events not yet written to the journal (set by the journal when one runs).',
+      help: 'Engine events not yet written to the journal (read from the journal at scrape time when one runs).',
       registers,
+      collect: () => {
+        if (this.#journalWatch) this.#journalLag.set(this.#journalWatch());
+      },
     });
     this.#kafkaLag = new Gauge({
       name: 'tradenova_kafka_consumer_lag_messages',
-      help: 'Messages behind the end of a partition, per consumer group (set by the Kafka consumer when one runs).',
+      help: 'Messages behind the end of a partition, per consumer group (asked of the cluster at scrape time when a consumer runs).',
       labelNames: ['group', 'topic', 'partition'],
       registers,
+      collect: async () => {
+        // A cluster that does not answer leaves the last figures: the scrape still succeeds.
+        const rows = await this.#kafkaWatch?.().catch(() => undefined);
+        for (const r of rows ?? []) this.setKafkaLag(r.group, r.topic, r.partition, r.lag);
+      },
     });
     for (const outcome of ['received', 'rejected']) this.#signals.inc({ outcome }, 0);
     if (options.processMetrics ?? true)
@@ -143,6 +155,18 @@ export class RunMetrics {
   /** Reads every connection's state at each scrape (besides the engine's connection-status events). */
   watchConnections(read: () => { broker: string; connection: string; state: ConnectionState }[]): void {
     this.#watched = read;
+  }
+
+  /** Reads the journal's unwritten events at each scrape. */
+  watchJournal(read: () => number): void {
+    this.#journalWatch = read;
+  }
+
+  /** Asks for the consumer groups' lag at each scrape. */
+  watchKafkaLag(
+    read: () => Promise<{ group: string; topic: string; partition: number; lag: number }[]>,
+  ): void {
+    this.#kafkaWatch = read;
   }
 
   /** Hook for the journal: events waiting to be written. */

@@ -91,6 +91,8 @@ export interface KafkaClient {
   /** Creates the topics that do not exist yet; returns the names it created. */
   createTopics(topics: readonly TopicSpec[]): Promise<string[]>;
   deleteTopics(names: readonly string[]): Promise<void>;
+  /** How many messages a consumer group is behind the end of each partition of a topic (its committed offsets). */
+  consumerLag(groupId: string, topic: string): Promise<{ partition: number; lag: number }[]>;
   /** An idempotent producer (acks from all in-sync replicas, no duplicates on retry). */
   producer(): Promise<KafkaProducer>;
   /** Joins a consumer group; resolves once this member has joined and owns its partitions. */

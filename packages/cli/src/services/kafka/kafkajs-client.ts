@@ -148,6 +148,26 @@ class KafkajsClient implements KafkaClient {
     if (names.length > 0) await this.#admin.deleteTopics({ topics: [...names] });
   }
 
+  async consumerLag(groupId: string, topic: string): Promise<{ partition: number; lag: number }[]> {
+    const [ends, committed] = await Promise.all([
+      this.#admin.fetchTopicOffsets(topic),
+      this.#admin.fetchOffsets({ groupId, topics: [topic] }),
+    ]);
+    const done = new Map(
+      (committed.find((t) => t.topic === topic)?.partitions ?? []).map((p) => [
+        p.partition,
+        BigInt(p.offset),
+      ]),
+    );
+    return ends.map((end) => {
+      const high = BigInt(end.high);
+      const at = done.get(end.partition) ?? -1n;
+      // -1: the group never committed here; everything from the start of the retained log is owed.
+      const from = at < 0n ? BigInt(end.low) : at;
+      return { partition: end.partition, lag: Number(high > from ? high - from : 0n) };
+    });
+  }
+
   async producer(): Promise<KafkaProducer> {
     const producer = this.#kafka.producer({
       idempotent: true,

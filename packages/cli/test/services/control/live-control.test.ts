@@ -111,7 +111,7 @@ describeWithService('kafka', 'live control through Redis, applied by a running p
       it.skipIf(!BUILT)(
         'a pause, a resume and the kill switch from another process change what the running engine does at once',
         async () => {
-          run = startCli(['run', '-c', 'config.yaml', '--json'], dir);
+          run = startCli(['run', '-c', 'config.yaml', '--json', '--metrics', '127.0.0.1:0'], dir);
           // The consumer joins at the end of trade.signals: publish until the run copies one.
           const deadline = Date.now() + 30_000;
           for (;;) {
@@ -167,6 +167,18 @@ describeWithService('kafka', 'live control through Redis, applied by a running p
             if (Date.now() > capped) throw new Error(`f1 never blocked by maxOrderQty\n${show()}`);
           }
           expect(f1).toMatchObject({ type: 'order-blocked', reason: 'MAX_ORDER_QTY' });
+
+          // The lag gauges of the services this process runs, read at scrape time: its consumer
+          // group on trade.signals caught up, and the journal's unwritten events.
+          const metricsUrl = /metrics at (\S+)/.exec(run.stderr())?.[1];
+          expect(metricsUrl, run.stderr()).toBeDefined();
+          const scraped = await (await fetch(metricsUrl!)).text();
+          expect(scraped).toMatch(
+            new RegExp(
+              `tradenova_kafka_consumer_lag_messages\\{group="${prefix}g-router",topic="${prefix}trade\\.signals",partition="\\d+"\\} \\d+`,
+            ),
+          );
+          expect(scraped).toMatch(/tradenova_journal_lag_events \d+/);
 
           run.child.kill('SIGTERM');
           expect(await run.exited).toBe(0);
