@@ -18,6 +18,7 @@ import {
   InstrumentError,
   type ModifyOrderRequest,
   type OrderAck,
+  PlacementGuard,
   type PlaceOrderRequest,
   parseMoney,
   type RequestBudget,
@@ -58,7 +59,6 @@ export const PROJECTX_CAPABILITIES: AdapterCapabilities = Object.freeze({
 });
 
 /** How many acknowledged placements to remember for in-process retries. */
-const ACK_MEMORY = 10_000;
 
 /** Trades and orders this close before the hub was lost are polled again, for clock skew. */
 const POLL_OVERLAP_MS = 5_000;
@@ -96,9 +96,7 @@ export class ProjectXConnection implements BrokerConnection {
   readonly #events: BrokerEventFanout;
   /** Contract name (`MNQZ5`) → ProjectX contract id; a promise so a burst of placements searches once. */
   readonly #contractIds = new Map<string, Promise<string>>();
-  readonly #acks = new Map<string, OrderAck>();
-  readonly #inflight = new Map<string, Promise<OrderAck>>();
-  readonly #unknownOutcome = new Set<string>();
+  readonly #placements: PlacementGuard;
   #connectionState: ConnectionState = 'disconnected';
   #lastError: string | undefined;
   #connectedAt = 0;
@@ -116,6 +114,10 @@ export class ProjectXConnection implements BrokerConnection {
     this.#config = config;
     this.#context = context;
     this.#events = new BrokerEventFanout(context.logger, 'projectx');
+    this.#placements = new PlacementGuard({
+      find: (accountId, clientOrderId) => this.findOrderByClientId(accountId, clientOrderId),
+      now: () => context.clock.now(),
+    });
     this.budget = {
       requests: config.rateLimit.requests - config.reservedRequests,
       perMs: config.rateLimit.perMs,
@@ -289,25 +291,11 @@ export class ProjectXConnection implements BrokerConnection {
   // ── orders ────────────────────────────────────────────────────────────────
 
   placeOrder(request: PlaceOrderRequest): Promise<OrderAck> {
-    const key = ackKey(request.accountId, request.clientOrderId);
-    // The same intent already in flight: answer both callers with the one placement.
-    const inflight = this.#inflight.get(key);
-    if (inflight) return inflight;
-    const placing = this.#call(() => this.#place(request, key)).finally(() => this.#inflight.delete(key));
-    this.#inflight.set(key, placing);
-    return placing;
+    // One order per intent: joins one in flight, repeats an ack, looks up after an unknown outcome.
+    return this.#call(() => this.#placements.place(request, () => this.#place(request)));
   }
 
-  async #place(request: PlaceOrderRequest, key: string): Promise<OrderAck> {
-    const known = this.#acks.get(key);
-    if (known) return { ...known };
-    if (this.#unknownOutcome.has(key)) {
-      const found = await this.findOrderByClientId(request.accountId, request.clientOrderId);
-      if (found) {
-        this.#unknownOutcome.delete(key);
-        return this.#ackOf(key, found);
-      }
-    }
+  async #place(request: PlaceOrderRequest): Promise<OrderAck> {
     if (request.bracket) {
       // Refused before sending: dropping the bracket silently would leave the follower unprotected.
       throw new BrokerRejectedError(
@@ -332,19 +320,12 @@ export class ProjectXConnection implements BrokerConnection {
       errorCode: number;
       errorMessage: string | null;
     };
-    try {
-      answer = await this.rest.call<{ orderId?: number | null }>('Order/place', body, { lane: 'order' });
-    } catch (error) {
-      // A timeout or a dropped connection may still have placed the order: look it up before resending.
-      if (isUnknownOutcome(error)) this.#unknownOutcome.add(key);
-      throw error;
-    }
-    this.#unknownOutcome.delete(key);
+    answer = await this.rest.call<{ orderId?: number | null }>('Order/place', body, { lane: 'order' });
     if (!answer.success) {
       // A tag already used on this account: the order exists (a restart, another process). Return it.
       if (answer.errorCode === 2 && /tag/i.test(answer.errorMessage ?? '')) {
         const found = await this.findOrderByClientId(request.accountId, request.clientOrderId);
-        if (found) return this.#ackOf(key, found);
+        if (found) return this.#placements.ackOf(request, found);
       }
       // A rejected placement may still carry an orderId (§5.1): it is a reject all the same.
       const error = errorFromEnvelope(answer, { endpoint: 'Order/place' });
@@ -362,7 +343,7 @@ export class ProjectXConnection implements BrokerConnection {
       status: this.#state.order(answer.orderId)?.status ?? 'pending',
       time: this.#context.clock.now(),
     };
-    return this.#rememberAck(key, ack);
+    return ack;
   }
 
   /** `Order/modify` with only the fields that change (whether omitted fields are kept is UNCONFIRMED). */
@@ -645,21 +626,6 @@ export class ProjectXConnection implements BrokerConnection {
     return out;
   }
 
-  #ackOf(key: string, order: BrokerOrder): OrderAck {
-    return this.#rememberAck(key, {
-      orderId: order.orderId,
-      clientOrderId: order.clientOrderId ?? '',
-      status: order.status,
-      time: this.#context.clock.now(),
-    });
-  }
-
-  #rememberAck(key: string, ack: OrderAck): OrderAck {
-    this.#acks.set(key, ack);
-    if (this.#acks.size > ACK_MEMORY) this.#acks.delete(this.#acks.keys().next().value!);
-    return { ...ack };
-  }
-
   #setState(state: ConnectionState, reason?: string): void {
     if (state === this.#connectionState) return;
     this.#connectionState = state;
@@ -711,16 +677,4 @@ function accountInfo(a: PxAccount): ProjectXAccountInfo {
 
 function isTerminalOrder(order: BrokerOrder): boolean {
   return order.status === 'filled' || order.status === 'cancelled' || order.status === 'rejected';
-}
-
-function ackKey(accountId: string, clientOrderId: string): string {
-  return `${accountId}\u0000${clientOrderId}`;
-}
-
-/** Errors after which the placement may or may not exist at the broker. */
-function isUnknownOutcome(error: unknown): boolean {
-  return (
-    error instanceof BrokerError &&
-    (error.code === ErrorCode.BrokerTimeout || error.code === ErrorCode.BrokerDisconnected)
-  );
 }

@@ -18,6 +18,7 @@ import {
   type ModifyOrderRequest,
   type OrderAck,
   oppositeSide,
+  PlacementGuard,
   type PlaceOrderRequest,
   type RequestBudget,
   type Ticks,
@@ -65,7 +66,6 @@ export const TRADOVATE_CAPABILITIES: AdapterCapabilities = Object.freeze({
 });
 
 /** How many acknowledged placements to remember for in-process retries. */
-const ACK_MEMORY = 10_000;
 
 /** The suffixes of bracket children's tags: the entry's intent id plus one of these. */
 const CHILD_TAG = { takeProfit: ':tp', stopLoss: ':sl' } as const;
@@ -91,9 +91,7 @@ export class TradovateConnection implements BrokerConnection {
   readonly #state: TradovateState;
   readonly #events: BrokerEventFanout;
   readonly #contractIds = new Map<string, number>();
-  readonly #acks = new Map<string, OrderAck>();
-  readonly #inflight = new Map<string, Promise<OrderAck>>();
-  readonly #unknownOutcome = new Set<string>();
+  readonly #placements: PlacementGuard;
   /** Entity changes are applied one after another, waiting for contract lookups, so events keep their order. */
   #ingest: Promise<void> = Promise.resolve();
   #connectionState: ConnectionState = 'disconnected';
@@ -103,6 +101,10 @@ export class TradovateConnection implements BrokerConnection {
     this.#config = config;
     this.#context = context;
     this.#events = new BrokerEventFanout(context.logger, 'tradovate');
+    this.#placements = new PlacementGuard({
+      find: (accountId, clientOrderId) => this.findOrderByClientId(accountId, clientOrderId),
+      now: () => context.clock.now(),
+    });
     this.budget = { requests: config.requestsPerSecond, perMs: 1_000 };
     const { baseUrl, wsUrl } = resolveEndpoints(config);
     this.rest = new TradovateRestClient({
@@ -243,30 +245,11 @@ export class TradovateConnection implements BrokerConnection {
   // ── orders ────────────────────────────────────────────────────────────────
 
   placeOrder(request: PlaceOrderRequest): Promise<OrderAck> {
-    const key = ackKey(request.accountId, request.clientOrderId);
-    // The same intent already in flight: answer both callers with the one placement.
-    const inflight = this.#inflight.get(key);
-    if (inflight) return inflight;
-    const placing = this.#call(() => this.#place(request, key)).finally(() => this.#inflight.delete(key));
-    this.#inflight.set(key, placing);
-    return placing;
+    // One order per intent: joins one in flight, repeats an ack, looks up after an unknown outcome.
+    return this.#call(() => this.#placements.place(request, () => this.#place(request)));
   }
 
-  async #place(request: PlaceOrderRequest, key: string): Promise<OrderAck> {
-    const known = this.#acks.get(key);
-    if (known) return { ...known };
-    if (this.#unknownOutcome.has(key)) {
-      const found = await this.findOrderByClientId(request.accountId, request.clientOrderId);
-      if (found) {
-        this.#unknownOutcome.delete(key);
-        return this.#rememberAck(key, {
-          orderId: found.orderId,
-          clientOrderId: request.clientOrderId,
-          status: found.status,
-          time: this.#context.clock.now(),
-        });
-      }
-    }
+  async #place(request: PlaceOrderRequest): Promise<OrderAck> {
     const account = this.#account(request.accountId);
     const tickSize = this.#tickSize(request.contract);
     const body: Record<string, unknown> = {
@@ -291,21 +274,13 @@ export class TradovateConnection implements BrokerConnection {
       body.bracket1 = children[0]!.body;
       if (children[1]) body.bracket2 = children[1].body;
     }
-    let result: TvPlaceResult;
-    try {
-      result = await this.rest.request<TvPlaceResult>({
-        method: 'POST',
-        endpoint: children.length > 0 ? 'order/placeoso' : 'order/placeorder',
-        body,
-      });
-    } catch (error) {
-      // A timeout or a dropped connection may still have placed the order: look it up before resending.
-      if (isUnknownOutcome(error)) this.#unknownOutcome.add(key);
-      throw error;
-    }
+    const result = await this.rest.request<TvPlaceResult>({
+      method: 'POST',
+      endpoint: children.length > 0 ? 'order/placeoso' : 'order/placeorder',
+      body,
+    });
     if (result.orderId === undefined)
       throw new BrokerRejectedError(BROKER, 'placement answered without an orderId');
-    this.#unknownOutcome.delete(key);
     const orderId = String(result.orderId);
     const ack: OrderAck = {
       orderId,
@@ -322,7 +297,7 @@ export class TradovateConnection implements BrokerConnection {
       });
       ack.childOrderIds = childOrderIds;
     }
-    return this.#rememberAck(key, ack);
+    return ack;
   }
 
   /** The `bracket1` / `bracket2` bodies: take-profit first (a limit), then stop-loss (a stop). */
@@ -544,12 +519,6 @@ export class TradovateConnection implements BrokerConnection {
     return contract;
   }
 
-  #rememberAck(key: string, ack: OrderAck): OrderAck {
-    this.#acks.set(key, ack);
-    if (this.#acks.size > ACK_MEMORY) this.#acks.delete(this.#acks.keys().next().value!);
-    return { ...ack };
-  }
-
   async #onSnapshot(snapshot: TvSyncSnapshot, resync: boolean): Promise<void> {
     for (const c of snapshot.contracts ?? []) this.#learnContract(c);
     const ids = new Set<number>();
@@ -622,16 +591,4 @@ export class TradovateConnection implements BrokerConnection {
   #remember(error: unknown): void {
     this.#lastError = error instanceof Error ? error.message : String(error);
   }
-}
-
-function ackKey(accountId: string, clientOrderId: string): string {
-  return `${accountId}\u0000${clientOrderId}`;
-}
-
-/** Errors after which the placement may or may not exist at the broker. */
-function isUnknownOutcome(error: unknown): boolean {
-  return (
-    error instanceof BrokerError &&
-    (error.code === ErrorCode.BrokerTimeout || error.code === ErrorCode.BrokerDisconnected)
-  );
 }

@@ -16,11 +16,11 @@ import {
   type ConnectionState,
   type Contract,
   contractKey,
-  ErrorCode,
   type FlattenRequest,
   type ModifyOrderRequest,
   type OrderAck,
   oppositeSide,
+  PlacementGuard,
   type PlaceOrderRequest,
   type RequestBudget,
   sameContract,
@@ -108,9 +108,7 @@ export class SierraChartConnection implements BrokerConnection {
   readonly #byClientId = new Map<string, string>();
   readonly #fillIds = new Set<string>();
   readonly #positions = new Map<string, BrokerPosition>();
-  readonly #acks = new Map<string, OrderAck>();
-  readonly #inflight = new Map<string, Promise<OrderAck>>();
-  readonly #unknownOutcome = new Set<string>();
+  readonly #placements: PlacementGuard;
   readonly #readyWaiters = new Set<() => void>();
   #accounts: string[] = [];
   #session: DtcSession | undefined;
@@ -127,6 +125,10 @@ export class SierraChartConnection implements BrokerConnection {
     this.#config = config;
     this.#context = context;
     this.#events = new BrokerEventFanout(context.logger, 'sierrachart');
+    this.#placements = new PlacementGuard({
+      find: (accountId, clientOrderId) => this.findOrderByClientId(accountId, clientOrderId),
+      now: () => context.clock.now(),
+    });
     this.budget = { requests: config.requestsPerSecond, perMs: 1_000 };
     this.symbols = sierraSymbols(config.symbolFormat, context.instruments);
   }
@@ -213,34 +215,22 @@ export class SierraChartConnection implements BrokerConnection {
   // ── orders ────────────────────────────────────────────────────────────────
 
   placeOrder(request: PlaceOrderRequest): Promise<OrderAck> {
-    const key = `${request.accountId}\u0000${request.clientOrderId}`;
-    const inflight = this.#inflight.get(key);
-    if (inflight) return inflight;
-    const placing = this.#call(() => this.#place(request, key)).finally(() => this.#inflight.delete(key));
-    this.#inflight.set(key, placing);
-    return placing;
+    return this.#call(async () => {
+      this.#served(request.accountId);
+      await this.#ready();
+      // One order per intent: joins one in flight, repeats an ack, looks up after an unknown outcome.
+      return this.#placements.place(
+        request,
+        () => this.#place(request),
+        (found) => {
+          if (found.status === 'rejected') throw orderRejected(found.reason);
+          return { ...this.#placements.ackOf(request, found), ...this.#childIdsOf(request.clientOrderId) };
+        },
+      );
+    });
   }
 
-  async #place(request: PlaceOrderRequest, key: string): Promise<OrderAck> {
-    const known = this.#acks.get(key);
-    if (known) return { ...known };
-    this.#served(request.accountId);
-    await this.#ready();
-    if (this.#unknownOutcome.has(key)) {
-      // The first attempt may have reached the server: look before sending again.
-      const found = await this.findOrderByClientId(request.accountId, request.clientOrderId);
-      if (found) {
-        this.#unknownOutcome.delete(key);
-        if (found.status === 'rejected') throw orderRejected(found.reason);
-        return this.#rememberAck(key, {
-          orderId: found.orderId,
-          clientOrderId: request.clientOrderId,
-          status: found.status,
-          time: this.#context.clock.now(),
-          ...this.#childIdsOf(request.clientOrderId),
-        });
-      }
-    }
+  async #place(request: PlaceOrderRequest): Promise<OrderAck> {
     const bracket = request.bracket;
     if (bracket && (bracket.stopLossTicks === undefined || bracket.takeProfitTicks === undefined)) {
       throw new BrokerRejectedError(
@@ -301,22 +291,16 @@ export class SierraChartConnection implements BrokerConnection {
         PartialFillHandling: 1,
       });
     }
-    try {
-      await outcome;
-    } catch (error) {
-      if (isUnknownOutcome(error)) this.#unknownOutcome.add(key);
-      throw error;
-    }
+    await outcome;
     this.#latencyMs = Math.round((performance.now() - sentAt) * 100) / 100;
-    this.#unknownOutcome.delete(key);
     const entry = seen.get(request.clientOrderId)!;
-    return this.#rememberAck(key, {
+    return {
       orderId: entry.orderId,
       clientOrderId: request.clientOrderId,
       status: entry.status,
       time: this.#context.clock.now(),
       ...this.#childIdsOf(request.clientOrderId),
-    });
+    };
   }
 
   /** CANCEL_REPLACE_ORDER with the order's full prices; resolves on CANCEL_REPLACE_COMPLETE. */
@@ -804,12 +788,6 @@ export class SierraChartConnection implements BrokerConnection {
     if (order.clientOrderId !== undefined) this.#byClientId.set(order.clientOrderId, order.orderId);
   }
 
-  #rememberAck(key: string, ack: OrderAck): OrderAck {
-    this.#acks.set(key, ack);
-    if (this.#acks.size > 10_000) this.#acks.delete(this.#acks.keys().next().value!);
-    return { ...ack };
-  }
-
   #parseContext(): ParseContext {
     const at = this.#context.clock.now();
     return {
@@ -885,13 +863,5 @@ function sameOrder(a: BrokerOrder, b: BrokerOrder): boolean {
     a.qty === b.qty &&
     a.limitTicks === b.limitTicks &&
     a.stopTicks === b.stopTicks
-  );
-}
-
-/** Errors after which the placement may or may not exist at the server. */
-function isUnknownOutcome(error: unknown): boolean {
-  return (
-    error instanceof BrokerError &&
-    (error.code === ErrorCode.BrokerTimeout || error.code === ErrorCode.BrokerDisconnected)
   );
 }

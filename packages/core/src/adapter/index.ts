@@ -1,2 +1,3 @@
 export * from './contract.js';
 export * from './fanout.js';
+export * from './placements.js';
