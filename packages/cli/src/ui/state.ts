@@ -263,7 +263,7 @@ export function reduce(state: DashboardState, action: DashboardAction): Dashboar
 function onEngineEvent(state: DashboardState, event: EngineEvent): DashboardState {
   switch (event.type) {
     case 'signal-received':
-      return { ...state, counts: { ...state.counts, signals: state.counts.signals + 1 } };
+      return counted('signals', state);
     case 'order-placed': {
       const i = event.intent;
       const next = log(
@@ -277,9 +277,8 @@ function onEngineEvent(state: DashboardState, event: EngineEvent): DashboardStat
       const counts = state.latency.counts.slice();
       counts[bucket] = (counts[bucket] ?? 0) + 1;
       return {
-        ...next,
+        ...counted('placed', next),
         latency: { counts, total: state.latency.total + 1 },
-        counts: { ...next.counts, placed: next.counts.placed + 1 },
         accounts: updateRow(next.accounts, i.follower, (r) => ({ ...r, lastLatencyMs: event.latencyMs })),
       };
     }
@@ -292,7 +291,7 @@ function onEngineEvent(state: DashboardState, event: EngineEvent): DashboardStat
         'filled',
         `${x.side} ${x.qty} ${contractKey(x.contract)} @ ${formatPrice(x.contract, x.priceTicks)} (${x.orderId})`,
       );
-      return { ...next, counts: { ...next.counts, filled: next.counts.filled + 1 } };
+      return counted('filled', next);
     }
     case 'position-updated': {
       const p = event.position;
@@ -307,39 +306,33 @@ function onEngineEvent(state: DashboardState, event: EngineEvent): DashboardStat
         }),
       };
     }
-    case 'order-rejected': {
-      const i = event.intent;
-      const next = log(
-        state,
-        event.time,
-        i.follower,
+    case 'order-rejected':
+      return counted(
         'rejected',
-        `${i.leg} ${contractKey(i.contract)}: ${event.reason}`,
+        log(state, event.time, event.intent.follower, 'rejected', `${what(event.intent)}: ${event.reason}`),
       );
-      return { ...next, counts: { ...next.counts, rejected: next.counts.rejected + 1 } };
-    }
-    case 'order-blocked': {
-      const i = event.intent;
-      const next = log(
-        state,
-        event.time,
-        i.follower,
+    case 'order-blocked':
+      return counted(
         'blocked',
-        `${i.leg} ${contractKey(i.contract)}: ${event.reason} — ${event.message}`,
+        log(
+          state,
+          event.time,
+          event.intent.follower,
+          'blocked',
+          `${what(event.intent)}: ${event.reason} — ${event.message}`,
+        ),
       );
-      return { ...next, counts: { ...next.counts, blocked: next.counts.blocked + 1 } };
-    }
-    case 'order-timed-out': {
-      const i = event.intent;
-      const next = log(
-        state,
-        event.time,
-        i.follower,
-        'timed-out',
-        `${i.leg} ${contractKey(i.contract)}: no answer in ${event.afterMs} ms (outcome unknown until reconciled)`,
+    case 'order-timed-out':
+      return counted(
+        'timedOut',
+        log(
+          state,
+          event.time,
+          event.intent.follower,
+          'timed-out',
+          `${what(event.intent)}: no answer in ${event.afterMs} ms (outcome unknown until reconciled)`,
+        ),
       );
-      return { ...next, counts: { ...next.counts, timedOut: next.counts.timedOut + 1 } };
-    }
     case 'order-failed':
       return log(
         state,
@@ -463,6 +456,16 @@ function log(
 ): DashboardState {
   const entry: LogEntry = { id: state.nextId, time, follower, kind, text };
   return { ...state, nextId: state.nextId + 1, log: capped(state.log, entry, LOG_LIMIT) };
+}
+
+/** `next` with one more of `key` in the header's counts. */
+function counted(key: keyof DashboardState['counts'], next: DashboardState): DashboardState {
+  return { ...next, counts: { ...next.counts, [key]: next.counts[key] + 1 } };
+}
+
+/** An intent's leg and contract, as the order log names it. */
+function what(intent: { leg: string; contract: Contract }): string {
+  return `${intent.leg} ${contractKey(intent.contract)}`;
 }
 
 function capped<T>(list: readonly T[], item: T, limit: number): T[] {
