@@ -73,9 +73,11 @@ class KafkajsClient implements KafkaClient {
   readonly #joinTimeoutMs: number;
   readonly #maxWaitTimeMs: number;
   readonly #open = new Set<{ close(): Promise<void> }>();
+  readonly #logger: Logger | undefined;
 
   constructor(options: KafkajsClientOptions) {
     const logger = options.logger;
+    this.#logger = logger;
     this.#retries = options.retries ?? 5;
     this.#joinTimeoutMs = options.joinTimeoutMs ?? 30_000;
     this.#maxWaitTimeMs = options.maxWaitTimeMs ?? 500;
@@ -200,6 +202,7 @@ class KafkajsClient implements KafkaClient {
   }
 
   async consume(options: ConsumeOptions): Promise<KafkaConsumer> {
+    if (!options.fromBeginning) await this.#pinStart(options.groupId, options.topics);
     const consumer = this.#kafka.consumer({
       groupId: options.groupId,
       ...(options.sessionTimeoutMs !== undefined
@@ -221,6 +224,32 @@ class KafkajsClient implements KafkaClient {
       throw error;
     }
     return handle;
+  }
+
+  /**
+   * A new group that starts "at the end" must own that position before it first joins:
+   * kafkajs would otherwise resolve "the end" again on every restart of the member until
+   * its first commit, and a restart in between (a coordinator still loading on a fresh
+   * broker, a rebalance) silently skipped whatever was published meanwhile. So the
+   * current end of each partition without a committed offset is committed for the group
+   * here. A group already running refuses `setOffsets`; it has positions anyway.
+   */
+  async #pinStart(groupId: string, topics: readonly string[]): Promise<void> {
+    for (const topic of topics) {
+      try {
+        const [committed] = await this.#admin.fetchOffsets({ groupId, topics: [topic] });
+        const unset = (committed?.partitions ?? []).filter((p) => p.offset === '-1');
+        if (unset.length === 0) continue;
+        const ends = new Map((await this.#admin.fetchTopicOffsets(topic)).map((e) => [e.partition, e.high]));
+        await this.#admin.setOffsets({
+          groupId,
+          topic,
+          partitions: unset.map((p) => ({ partition: p.partition, offset: ends.get(p.partition) ?? '0' })),
+        });
+      } catch (error) {
+        this.#logger?.debug({ err: error, groupId, topic }, 'kafka: start position not pinned');
+      }
+    }
   }
 
   async close(): Promise<void> {
