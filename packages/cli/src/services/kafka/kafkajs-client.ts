@@ -20,6 +20,7 @@ import type {
   TopicMessages,
   TopicSpec,
 } from './client.js';
+import { skipIdleRequestChecks } from './kafkajs-idle-timer.js';
 
 /** How to reach the cluster. */
 export interface KafkajsClientOptions {
@@ -81,6 +82,7 @@ class KafkajsClient implements KafkaClient {
     this.#retries = options.retries ?? 5;
     this.#joinTimeoutMs = options.joinTimeoutMs ?? 30_000;
     this.#maxWaitTimeMs = options.maxWaitTimeMs ?? 500;
+    skipIdleRequestChecks();
     this.#kafka = new Kafka({
       clientId: options.clientId ?? 'tradenova',
       brokers: [...options.brokers],
