@@ -65,10 +65,14 @@ async function scenario(label, roles) {
   const prefix = `bench${randomUUID().slice(0, 8)}.`;
   const schema = `tn_bench_${randomUUID().replaceAll('-', '').slice(0, 10)}`;
   const dir = mkdtempSync(join(tmpdir(), 'tn-kbench-'));
+  // Four logins of five accounts each (for 20 followers): an executor holds whole logins, so
+  // the accounts of one login run side by side in one process and the logins spread over executors.
+  const LOGINS = 4;
   const followers = Array.from(
     { length: FOLLOWERS },
-    (_, i) => `  - { name: f${i}, broker: paper, account: ACC-${i} }`,
+    (_, i) => `  - { name: f${i}, broker: paper, connection: login${i % LOGINS}, account: ACC-${i} }`,
   );
+  const logins = Array.from({ length: LOGINS }, (_, i) => `  login${i}: { broker: paper }`);
   // Separate processes cannot share one embedded journal: PostgreSQL when there is one.
   const journal = pgUrl
     ? `  journal: { url: "${pgUrl}", schema: ${schema} }`
@@ -77,6 +81,8 @@ async function scenario(label, roles) {
     join(dir, 'config.yaml'),
     [
       'leader: { broker: paper, account: LEADER1 }',
+      'connections:',
+      ...logins,
       'followers:',
       ...followers,
       'services:',

@@ -60,15 +60,24 @@ export async function runCommand(
       configFile: path,
       bus: prepared.bus,
       noLeaderSource: role === 'executor',
+      connectOnStart: role !== 'executor',
     });
     let executor: ReturnType<typeof attachExecutor> | undefined;
     try {
       await prepared.attach(session);
       if (role === 'executor')
-        executor = attachExecutor(session, prepared, logger, (partitions) =>
-          // A line like `router-started`: scripts and tests know the member is in the group.
-          io.stdout.write(`${JSON.stringify({ type: 'executor-started', time: Date.now(), partitions })}\n`),
-        );
+        executor = attachExecutor(session, prepared, logger, {
+          // Lines like `router-started`: scripts and tests know the member is in the group,
+          // and which partitions and broker connections it holds after each rebalance.
+          onJoined: (partitions, connections) =>
+            io.stdout.write(
+              `${JSON.stringify({ type: 'executor-started', time: Date.now(), partitions, connections })}\n`,
+            ),
+          onAssignment: (partitions, connections) =>
+            io.stdout.write(
+              `${JSON.stringify({ type: 'executor-assigned', time: Date.now(), partitions, connections })}\n`,
+            ),
+        });
     } catch (error) {
       await session.close().catch(() => undefined);
       throw error;

@@ -81,6 +81,8 @@ export interface SessionOptions {
   bus?: EventBus;
   /** Start no leader source: the process copies signals from elsewhere only (a scale-out executor). */
   noLeaderSource?: boolean;
+  /** Connect every broker at start (default); a scale-out executor opens only the connections it owns. */
+  connectOnStart?: boolean;
 }
 
 /**
@@ -169,7 +171,14 @@ export async function openSession(config: EngineConfig, options: SessionOptions 
   // The session holds the bus so sources outside the engine (a webhook) can record their own rejections on it.
   const bus =
     options.bus ?? new InMemoryBus({ onListenerError: (e) => logger.error({ err: e }, 'listener failed') });
-  const engine = createEngine(config, { connections, clock: systemClock, logger, timers: true, bus });
+  const engine = createEngine(config, {
+    connections,
+    clock: systemClock,
+    logger,
+    timers: true,
+    bus,
+    ...(options.connectOnStart === false ? { connectOnStart: false } : {}),
+  });
   const leaderMirror = new LeaderMirror({
     accountId: config.leader.account,
     clock: systemClock,

@@ -1,17 +1,27 @@
-import { ROUTED_INTENT_VERSION, type RoutedIntent } from '@tradenova/core';
+import { ROUTED_INTENT_VERSION, type RoutedIntent, routedPartition, TOPICS } from '@tradenova/core';
+import type { KafkaClient } from '../services/kafka/client.js';
 import { EVENT_TYPE_HEADER, SCHEMA_ID_HEADER } from '../services/kafka/envelope.js';
+import { prefixed } from '../services/kafka/topics.js';
 
 /** Schema id of a routed intent on `trade.intents` (the engine's own `intent-created` events share the topic). */
 export const ROUTED_INTENT_SCHEMA_ID = `tradenova.routed-intent.v${ROUTED_INTENT_VERSION}`;
 
-/** The JSON body and headers of one routed intent. */
-export function encodeRouted(routed: RoutedIntent): {
+/**
+ * The JSON body, key, headers and partition of one routed intent: keyed by account (the
+ * design's key), on its connection's partition (see `routedPartition`).
+ */
+export function encodeRouted(
+  routed: RoutedIntent,
+  partitions: number,
+): {
   key: string;
   value: string;
   headers: Record<string, string>;
+  partition: number;
 } {
   return {
     key: routed.accountId,
+    partition: routedPartition(routed.connection, partitions),
     value: JSON.stringify(routed),
     headers: { [SCHEMA_ID_HEADER]: ROUTED_INTENT_SCHEMA_ID, [EVENT_TYPE_HEADER]: 'intent-routed' },
   };
@@ -48,4 +58,9 @@ export function decodeRouted(headers: Record<string, string>, value: string | nu
     return { kind: 'invalid', reason: 'not a routed intent (v, follower, accountId, signal.signalId)' };
   }
   return { kind: 'routed', routed: r as RoutedIntent };
+}
+
+/** Partitions of `trade.intents` as the cluster has them (the design's count when the topic is not there yet). */
+export async function intentPartitions(client: KafkaClient, prefix: string): Promise<number> {
+  return (await client.listTopics()).get(prefixed(prefix, TOPICS.intents.name)) ?? TOPICS.intents.partitions;
 }

@@ -1,9 +1,11 @@
 import {
   type BrokerConnection,
   type Contract,
+  connectionsOfPartitions,
   type Engine,
   type EngineConfig,
   type EngineEvent,
+  ErrorCode,
   type EventBus,
   executeRouted,
   type IntentLeg,
@@ -16,12 +18,13 @@ import {
   routedIntentIds,
   silentLogger,
   TOPICS,
+  TradeNovaError,
 } from '@tradenova/core';
 import type { Journal } from '../services/journal/journal.js';
 import type { IncomingMessage, KafkaClient, KafkaConsumer } from '../services/kafka/client.js';
 import { prefixed } from '../services/kafka/topics.js';
 import type { DedupeStore } from '../services/redis/stores.js';
-import { decodeRouted } from './codec.js';
+import { decodeRouted, intentPartitions } from './codec.js';
 import { journaled } from './durable.js';
 
 /** How long a routed intent's claim is kept: longer than any redelivery can come late. */
@@ -30,7 +33,11 @@ const CLAIM_TTL_MS = 7 * 24 * 3600 * 1000;
 /** Settings of an executor. */
 export interface ExecutorOptions {
   config: EngineConfig;
-  /** The engine with every configured follower; it executes only what this member owns. */
+  /**
+   * The engine with every configured follower, started with `connectOnStart: false`: it
+   * executes only what this member owns, and the executor opens the connections of the
+   * accounts in its partitions (and closes those it loses in a rebalance).
+   */
   engine: Engine;
   /** Broker connections by key, to ask a broker about an earlier attempt. */
   connections: Readonly<Record<string, BrokerConnection>>;
@@ -46,6 +53,8 @@ export interface ExecutorOptions {
   journalWaitMs?: number;
   /** How long the group waits for a silent (killed) executor before its accounts move (default 10 s). */
   sessionTimeoutMs?: number;
+  /** Each new assignment: the partitions of `trade.intents` and the connections they bring. */
+  onAssignment?: (partitions: number[], connections: string[]) => void;
   logger?: Logger;
 }
 
@@ -79,6 +88,11 @@ export class Executor {
   readonly #logger: Logger;
   readonly #followers: Map<string, EngineConfig['followers'][number]>;
   #consumer: KafkaConsumer | undefined;
+  #partitions = 0;
+  /** Per connection, the last open or close asked of the engine: they run one after another. */
+  readonly #ownership = new Map<string, Promise<void>>();
+  /** Connections this member should hold for its partitions now. */
+  #wanted = new Set<string>();
   readonly #stats: ExecutorStats = { executed: 0, alreadyDone: 0, foundAtBroker: 0, failed: 0 };
 
   constructor(options: ExecutorOptions) {
@@ -91,12 +105,17 @@ export class Executor {
   async start(): Promise<void> {
     if (this.#consumer) throw new Error('executor: already started');
     const { client, prefix, group } = this.#options;
+    this.#partitions = await intentPartitions(client, prefix);
     this.#consumer = await client.consume({
       groupId: `${group}-executor`,
       topics: [prefixed(prefix, TOPICS.intents.name)],
       // Intents routed before this executor first joined are still owed to their accounts.
       fromBeginning: true,
       concurrency: TOPICS.intents.partitions,
+      // Accounts of one connection share a partition; each account stays in order, and
+      // one account's order round trip does not hold up the others.
+      orderBy: 'key',
+      onAssignment: (assignment) => this.#own(assignment[prefixed(prefix, TOPICS.intents.name)] ?? []),
       sessionTimeoutMs: this.#options.sessionTimeoutMs ?? 10_000,
       handle: (message) => this.#handle(message),
       // The journal is waited for once per fetched batch, before its offsets are committed,
@@ -104,7 +123,38 @@ export class Executor {
       beforeCommit: () => this.#flush(),
       onError: (error) => this.#logger.error({ err: error }, 'executor: consumer stopped'),
     });
+    // Joined means connected too: the first intent does not wait for a login.
+    await Promise.all([...this.#ownership.values()]);
     this.#logger.info({ assignment: this.#consumer.assignment() }, 'executor: joined');
+  }
+
+  /** Connections this member holds for its partitions (opening or open). */
+  connections(): string[] {
+    return [...this.#wanted].sort();
+  }
+
+  /** A new assignment: opens the connections of the accounts it brings, closes those it took away. */
+  #own(partitions: readonly number[]): void {
+    const next = new Set(connectionsOfPartitions(this.#options.config, partitions, this.#partitions));
+    for (const key of next) if (!this.#wanted.has(key)) this.#change(key, 'open');
+    for (const key of this.#wanted) if (!next.has(key)) this.#change(key, 'close');
+    this.#wanted = next;
+    this.#options.onAssignment?.(
+      [...partitions].sort((a, b) => a - b),
+      this.connections(),
+    );
+  }
+
+  #change(key: string, to: 'open' | 'close'): void {
+    const engine = this.#options.engine;
+    const previous = this.#ownership.get(key) ?? Promise.resolve();
+    const step = previous.then(() =>
+      (to === 'open' ? engine.openConnection(key) : engine.closeConnection(key)).catch((error: unknown) => {
+        // Logged here; an intent for the connection tries to open it again and records the failure.
+        this.#logger.error({ err: error, connection: key }, `executor: could not ${to} the connection`);
+      }),
+    );
+    this.#ownership.set(key, step);
   }
 
   /** Leaves the group after the intents in hand are executed and journaled. */
@@ -146,6 +196,22 @@ export class Executor {
         intent: syntheticIntent(routed, 'entry'),
         code: 'TN_ERR_CONFIG_INVALID',
         message: `follower ${routed.follower} (account ${routed.accountId}) is not in this executor's config`,
+      });
+      return;
+    }
+    try {
+      // Normally opened with the assignment; an intent on another partition (a router with
+      // another partition count) or after a failed login opens it here.
+      await this.#ownership.get(routed.connection);
+      await this.#options.engine.openConnection(routed.connection);
+    } catch (error) {
+      this.#stats.failed++;
+      this.#record({
+        type: 'order-failed',
+        time: Date.now(),
+        intent: syntheticIntent(routed, 'entry'),
+        code: error instanceof TradeNovaError ? error.code : ErrorCode.BrokerDisconnected,
+        message: `connection ${routed.connection} could not be opened: ${error instanceof Error ? error.message : String(error)}`,
       });
       return;
     }

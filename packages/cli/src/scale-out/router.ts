@@ -16,7 +16,7 @@ import type { Journal } from '../services/journal/journal.js';
 import type { KafkaClient, KafkaProducer } from '../services/kafka/client.js';
 import { KafkaSignalSource } from '../services/kafka/signal-source.js';
 import { prefixed } from '../services/kafka/topics.js';
-import { encodeRouted } from './codec.js';
+import { encodeRouted, intentPartitions } from './codec.js';
 import { journaled } from './durable.js';
 
 /** Settings of a router. */
@@ -47,7 +47,8 @@ export interface RouterStats {
 /**
  * The router role: reads `trade.signals` in the `<group>-router` consumer group and
  * publishes one routed intent per enabled follower on `trade.intents`, keyed by account
- * id, so each account's work lands on one partition and one executor, in order. A
+ * id, on the partition of the account's connection, so each account's work (and each
+ * broker login) lands on one partition and one executor, in order. A
  * signal's offset is committed only after its intents are acknowledged by Kafka and the
  * signal is journaled (or the journal wait ran out during an outage). A malformed signal
  * is a `signal-rejected` event (journal and `order.errors`) and the router goes on.
@@ -56,6 +57,7 @@ export class Router {
   readonly #options: RouterOptions;
   readonly #logger: Logger;
   #producer: KafkaProducer | undefined;
+  #partitions: number = TOPICS.intents.partitions;
   #source: KafkaSignalSource | undefined;
   readonly #stats: RouterStats = { signals: 0, routed: 0, rejected: 0 };
   /**
@@ -81,6 +83,7 @@ export class Router {
   async start(): Promise<void> {
     const { client, prefix, group, config } = this.#options;
     this.#producer = await client.producer();
+    this.#partitions = await intentPartitions(client, prefix);
     this.#source = new KafkaSignalSource({
       client,
       prefix,
@@ -135,7 +138,7 @@ export class Router {
       await producer.send([
         {
           topic: prefixed(this.#options.prefix, TOPICS.intents.name),
-          messages: routed.map(encodeRouted),
+          messages: routed.map((r) => encodeRouted(r, this.#partitions)),
         },
       ]);
     }

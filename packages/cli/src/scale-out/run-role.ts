@@ -98,7 +98,10 @@ export function attachExecutor(
   session: Session,
   prepared: PreparedServices,
   logger: Logger,
-  onJoined?: (partitions: number[]) => void,
+  hooks: {
+    onJoined?: (partitions: number[], connections: string[]) => void;
+    onAssignment?: (partitions: number[], connections: string[]) => void;
+  } = {},
 ): Executor {
   const { services, bus } = prepared;
   const kafka = services.kafka;
@@ -114,6 +117,7 @@ export function attachExecutor(
     dedupe: services.stores.dedupe,
     bus,
     ...(services.journal ? { journal: services.journal } : {}),
+    ...(hooks.onAssignment ? { onAssignment: hooks.onAssignment } : {}),
     logger,
   });
   // A source of the engine: started after the broker connections are up, stopped first at shutdown.
@@ -121,7 +125,7 @@ export function attachExecutor(
     name: 'kafka-intents',
     start: async () => {
       await executor.start();
-      onJoined?.(executor.assignment());
+      hooks.onJoined?.(executor.assignment(), executor.connections());
     },
     stop: () => executor.stop(),
   });

@@ -63,6 +63,12 @@ export interface EngineOptions {
    * simulator over real sockets must time those on the wall clock.
    */
   connectionClocks?: Record<string, Clock>;
+  /**
+   * Connect every broker connection in `start()` (the default). A scale-out executor
+   * turns this off and opens only the connections of the accounts it owns
+   * (`openConnection`), so one broker login is held by one process.
+   */
+  connectOnStart?: boolean;
 }
 
 /** Where a submitted signal came from and whom it is for. */
@@ -97,6 +103,16 @@ export interface Engine {
   addSink(sink: Sink): void;
   addSource(source: Source): void;
   start(): Promise<void>;
+  /**
+   * Connects one connection (once; later calls share the first) and books what its
+   * followers hold. Needed only with `connectOnStart: false`: until then its followers
+   * are left out of `flatten` and `reconcile`.
+   */
+  openConnection(key: string): Promise<void>;
+  /** Finishes the queued work of one connection's followers, then disconnects it (an executor that lost its accounts). */
+  closeConnection(key: string): Promise<void>;
+  /** Connection keys connected now, or being connected. */
+  openConnections(): string[];
   /** Stops sources, waits for in-flight orders, flushes sinks, disconnects. */
   stop(): Promise<void>;
   pause(follower: string): void;

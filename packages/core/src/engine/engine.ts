@@ -74,6 +74,9 @@ class CopyEngine implements Engine {
   readonly #followers = new Map<string, FollowerRuntime>();
   readonly #byAccount = new Map<string, FollowerRuntime>();
   readonly #connections: Record<string, BrokerConnection>;
+  readonly #connectOnStart: boolean;
+  /** Connections connected, or being connected, with the work of opening each. */
+  readonly #opened = new Map<string, Promise<void>>();
   readonly #guards = new Map<string, ConnectionGuard>();
   readonly #leader = new Map<string, number>();
   /** leaderOrderId → contract and side, so modify/cancel can be routed. */
@@ -111,6 +114,7 @@ class CopyEngine implements Engine {
     this.#tracker = new PositionTracker(this.#instruments);
     this.#connections = options.connections;
     this.#useTimers = options.timers ?? false;
+    this.#connectOnStart = options.connectOnStart ?? true;
     for (const f of config.followers) {
       const key = connectionKeyOf(f);
       const connection = options.connections[key];
@@ -180,8 +184,9 @@ class CopyEngine implements Engine {
     for (const [key, connection] of Object.entries(this.#connections)) {
       this.#unsubscribe.push(connection.onEvent((event) => this.#onBrokerEvent(key, event)));
     }
-    await Promise.all(Object.values(this.#connections).map((c) => c.connect()));
-    await Promise.all([...this.#followers.values()].map((f) => this.#seedFollower(f)));
+    if (this.#connectOnStart) {
+      await Promise.all(Object.keys(this.#connections).map((key) => this.openConnection(key)));
+    }
     for (const source of this.#sources) await source.start((s) => this.submit(s));
     if (this.#useTimers) this.#armTimer();
   }
@@ -195,7 +200,50 @@ class CopyEngine implements Engine {
     for (const sink of this.#sinks) await sink.flush?.();
     for (const sink of this.#sinks) await sink.close?.();
     for (const off of this.#unsubscribe) off();
-    await Promise.all(Object.values(this.#connections).map((c) => c.disconnect()));
+    const opened = [...this.#opened.keys()];
+    this.#opened.clear();
+    await Promise.all(opened.map((key) => this.#connections[key]?.disconnect()));
+  }
+
+  openConnection(key: string): Promise<void> {
+    const connection = this.#connections[key];
+    if (!connection) {
+      return Promise.reject(new TradeNovaError(ErrorCode.ConfigInvalid, `no broker connection "${key}"`));
+    }
+    let opening = this.#opened.get(key);
+    if (!opening) {
+      opening = (async () => {
+        await connection.connect();
+        const followers = [...this.#followers.values()].filter((f) => f.connectionKey === key);
+        await Promise.all(followers.map((f) => this.#seedFollower(f)));
+      })();
+      this.#opened.set(key, opening);
+      // A failed connect is tried again by the next call, not remembered.
+      opening.catch(() => {
+        if (this.#opened.get(key) === opening) this.#opened.delete(key);
+      });
+    }
+    return opening;
+  }
+
+  async closeConnection(key: string): Promise<void> {
+    const opening = this.#opened.get(key);
+    if (!opening) return;
+    const followers = [...this.#followers.values()].filter((f) => f.connectionKey === key);
+    await this.idle(followers.map((f) => f.name));
+    if (this.#opened.get(key) !== opening) return;
+    this.#opened.delete(key);
+    await opening.catch(() => undefined);
+    await this.#connections[key]?.disconnect();
+  }
+
+  openConnections(): string[] {
+    return [...this.#opened.keys()];
+  }
+
+  /** Followers whose connection this process holds: the others belong to another executor. */
+  #held(followers: FollowerRuntime[]): FollowerRuntime[] {
+    return followers.filter((f) => this.#opened.has(f.connectionKey));
   }
 
   #armTimer(): void {
@@ -262,7 +310,7 @@ class CopyEngine implements Engine {
   }
 
   async reconcile(name?: string, policy?: ReconcilePolicy): Promise<Map<string, ReconcileLine[]>> {
-    const targets = name === undefined ? [...this.#followers.values()] : [this.#follower(name)];
+    const targets = this.#held(name === undefined ? [...this.#followers.values()] : [this.#follower(name)]);
     const chosen = policy ?? this.config.engine.reconcile;
     const results = await Promise.all(
       targets.map((f) =>
@@ -370,7 +418,7 @@ class CopyEngine implements Engine {
   }
 
   async flatten(name?: string, reason = 'requested'): Promise<void> {
-    const targets = name === undefined ? [...this.#followers.values()] : [this.#follower(name)];
+    const targets = this.#held(name === undefined ? [...this.#followers.values()] : [this.#follower(name)]);
     await Promise.all(
       targets.map((f) =>
         f.queue.push(() => this.#flattenFollower(f, `manual-${this.#clock.now()}`, undefined, reason)),

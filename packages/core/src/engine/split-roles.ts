@@ -9,14 +9,19 @@ import { connectionKeyOf } from './connections.js';
 
 /**
  * Scale-out in two roles. A router turns each leader signal into one routed intent per
- * enabled follower (`routeSignal`) and publishes them keyed by account, so each
- * account has one owner at a time and its work stays in order. The executor that owns
+ * enabled follower (`routeSignal`) and publishes them keyed by account, on the partition
+ * of the account's broker connection (`routedPartition`): each account has one owner at
+ * a time and its work stays in order, and each broker login has one owner too, so no two
+ * executors hold one login (a broker allowing one session per user would log one of
+ * them out, and a login's request budget is only honest in one process). The executor that owns
  * the account plans and places that follower's orders (`executeRouted`): the quantity
  * is worked out there, because exits follow the follower's live position, which only
  * the owner of the account knows. Intent ids stay a pure function of (signal id,
  * follower, leg), so the owner after a rebalance finds an earlier attempt at the broker
  * by client order id (`routedIntentIds`).
  */
+
+const utf8 = new TextEncoder();
 
 /** Version of the routed intent body. */
 export const ROUTED_INTENT_VERSION = 1;
@@ -87,6 +92,42 @@ export function routeSignal(
       routedAt: now,
       ...(leaderQty !== undefined ? { leaderQty } : {}),
     }));
+}
+
+/**
+ * The `trade.intents` partition of a routed intent: a pure function of its connection
+ * key (32-bit FNV-1a, so the router and every executor agree without asking Kafka's
+ * partitioner), and the same for every account of that connection.
+ */
+export function routedPartition(connection: string, partitions: number): number {
+  if (!Number.isInteger(partitions) || partitions < 1) {
+    throw new RangeError(`routedPartition: partitions must be a positive integer, got ${partitions}`);
+  }
+  let hash = 0x811c9dc5;
+  for (const byte of utf8.encode(connection)) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % partitions;
+}
+
+/**
+ * The connections whose followers' intents land on the given partitions: what an
+ * executor holding those partitions connects. The leader's own connection is not
+ * included unless a follower shares it.
+ */
+export function connectionsOfPartitions(
+  config: EngineConfig,
+  owned: readonly number[],
+  partitions: number,
+): string[] {
+  const mine = new Set(owned);
+  const keys = new Set<string>();
+  for (const f of config.followers) {
+    const key = connectionKeyOf(f);
+    if (mine.has(routedPartition(key, partitions))) keys.add(key);
+  }
+  return [...keys];
 }
 
 /** Every client order id `executeRouted` may have sent for this routed intent, leg by leg. */

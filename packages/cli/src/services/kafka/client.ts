@@ -11,11 +11,15 @@ export interface TopicSpec {
   replicationFactor?: number;
 }
 
-/** One message to send. A null key spreads messages over partitions. */
+/**
+ * One message to send. Its partition is `partition` when given, else the key's (the
+ * client's partitioner); a null key with no partition spreads messages over partitions.
+ */
 export interface OutgoingMessage {
   key: string | null;
   value: string;
   headers?: Record<string, string>;
+  partition?: number;
 }
 
 /** Messages for one topic. */
@@ -72,6 +76,15 @@ export interface ConsumeOptions {
   onError?(error: unknown): void;
   /** Partitions handled at the same time (default 1); each partition stays in order. */
   concurrency?: number;
+  /**
+   * With `beforeCommit`: `'key'` handles the messages of one fetched batch with different
+   * keys at the same time, each key's in order (an executor's accounts sharing a
+   * partition do not wait for each other); a handler that throws makes the whole batch
+   * be delivered again. Default `'partition'`: one message at a time.
+   */
+  orderBy?: 'partition' | 'key';
+  /** Called with this member's partitions, by topic, each time the group gives it an assignment. */
+  onAssignment?(assignment: Record<string, number[]>): void;
   /** How long the group waits for a silent member before its partitions move (default 30 s; the broker's minimum is 6 s). */
   sessionTimeoutMs?: number;
 }

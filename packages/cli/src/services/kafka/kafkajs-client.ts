@@ -282,7 +282,7 @@ class KafkajsProducer implements KafkaProducer {
         // sequence numbers (OUT_OF_ORDER_SEQUENCE_NUMBER, seen on 3.9 and 4.x after a
         // NOT_LEADER right after topic creation). A partition fixed here, before the
         // first attempt, makes every retry send the same batches.
-        const partition = m.key === null ? await this.#roundRobin(t.topic) : undefined;
+        const partition = m.partition ?? (m.key === null ? await this.#roundRobin(t.topic) : undefined);
         messages.push({ key: m.key, value: m.value, headers: m.headers, partition });
       }
       topicMessages.push({ topic: t.topic, messages });
@@ -328,6 +328,7 @@ class KafkajsConsumer implements KafkaConsumer {
     });
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.#assignment = payload.memberAssignment;
+      options.onAssignment?.(payload.memberAssignment);
       joined();
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
@@ -356,6 +357,32 @@ class KafkajsConsumer implements KafkaConsumer {
         partitionsConsumedConcurrently: options.concurrency ?? 1,
         eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
           let last: string | undefined;
+          if (options.orderBy === 'key') {
+            // One chain per key: a key's messages in order, different keys side by side.
+            const chains = new Map<string, Promise<void>>();
+            for (const message of batch.messages) {
+              if (!isRunning() || isStale()) break;
+              const m = incoming(batch.topic, batch.partition, message);
+              const key = m.key ?? '';
+              const previous = chains.get(key) ?? Promise.resolve();
+              chains.set(
+                key,
+                previous.then(() => options.handle(m)).then(() => heartbeat().catch(() => undefined)),
+              );
+              last = message.offset;
+            }
+            const settled = await Promise.allSettled(chains.values());
+            const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+            // Nothing of the batch is committed: it comes again, and handlers skip what they finished.
+            if (failure) throw failure.reason;
+            if (last === undefined) return;
+            resolveOffset(last);
+            await beforeCommit();
+            await consumer.commitOffsets([
+              { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
+            ]);
+            return;
+          }
           for (const message of batch.messages) {
             // A rebalance took the partition away: what is left goes to its new owner.
             if (!isRunning() || isStale()) break;

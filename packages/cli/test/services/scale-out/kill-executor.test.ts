@@ -14,6 +14,9 @@ import { describeWithService } from '../require-service.js';
 
 const FOLLOWERS = 200;
 const SIGNALS = 12;
+/** Broker logins the followers share, ten accounts each: an executor holds a whole login or none of it. */
+const CONNECTIONS = 20;
+const connectionOf = (i: number) => `p${String(i % CONNECTIONS).padStart(2, '0')}`;
 
 /** A resting buy limit far below the market: placed and never filled, so each intent has one clear outcome. */
 function signal(i: number): Record<string, unknown> {
@@ -44,12 +47,18 @@ describeWithService('kafka', 'scale-out: router and executors as separate proces
         const followers = Array.from(
           { length: FOLLOWERS },
           (_, i) =>
-            `  - { name: f${String(i).padStart(3, '0')}, broker: paper, account: ACC-${String(i).padStart(3, '0')} }`,
+            `  - { name: f${String(i).padStart(3, '0')}, broker: paper, connection: ${connectionOf(i)}, account: ACC-${String(i).padStart(3, '0')} }`,
+        );
+        const connections = Array.from(
+          { length: CONNECTIONS },
+          (_, i) => `  ${connectionOf(i)}: { broker: paper }`,
         );
         writeFileSync(
           join(dir, 'config.yaml'),
           [
             'leader: { broker: paper, account: LEADER1 }',
+            'connections:',
+            ...connections,
             'followers:',
             ...followers,
             'services:',
@@ -174,6 +183,27 @@ describeWithService('kafka', 'scale-out: router and executors as separate proces
               );
             await new Promise((r) => setTimeout(r, 250));
           }
+          // Once the group has settled on the survivors, each broker login is held by exactly one of them.
+          const lastAssigned = (p: CliProcess) =>
+            p.lines.filter((l) => l.type === 'executor-assigned').at(-1) as
+              | { partitions: number[]; connections: string[] }
+              | undefined;
+          const settled = await waitFor(
+            'the survivors to share every partition',
+            () => {
+              const [x, y] = [lastAssigned(b), lastAssigned(a2)];
+              if (!x || !y) return undefined;
+              const partitions = [...x.partitions, ...y.partitions].sort((m, n) => m - n);
+              return partitions.join() === [...Array(10).keys()].join() ? [x, y] : undefined;
+            },
+            30_000,
+            show,
+          );
+          const [heldB, heldA2] = settled.map((l) => l.connections);
+          expect(heldB!.filter((c) => heldA2!.includes(c))).toEqual([]);
+          expect([...heldB!, ...heldA2!].sort()).toEqual(
+            Array.from({ length: CONNECTIONS }, (_, i) => connectionOf(i)).sort(),
+          );
           for (const p of [router, b, a2]) p.child.kill('SIGTERM');
           for (const p of [router, b, a2]) expect(await p.exited, show()).toBe(0);
 
