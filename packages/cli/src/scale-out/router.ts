@@ -18,6 +18,7 @@ import { KafkaSignalSource } from '../services/kafka/signal-source.js';
 import { prefixed } from '../services/kafka/topics.js';
 import { encodeRouted, intentPartitions } from './codec.js';
 import { journaled } from './durable.js';
+import { journaledLeaderSignals, LEADER_HISTORY_MS } from './leader-history.js';
 
 /** Settings of a router. */
 export interface RouterOptions {
@@ -42,6 +43,8 @@ export interface RouterStats {
   routed: number;
   /** Signals refused (malformed, or an instrument no follower can trade). */
   rejected: number;
+  /** Journaled leader signals re-applied at the last rebuild of the leader position. */
+  leaderSignalsReplayed: number;
 }
 
 /**
@@ -59,24 +62,63 @@ export class Router {
   #producer: KafkaProducer | undefined;
   #partitions: number = TOPICS.intents.partitions;
   #source: KafkaSignalSource | undefined;
-  readonly #stats: RouterStats = { signals: 0, routed: 0, rejected: 0 };
+  readonly #stats: RouterStats = { signals: 0, routed: 0, rejected: 0, leaderSignalsReplayed: 0 };
   /**
    * The leader position the signals build (they come without the leader's fills): each
    * routed intent carries it, so an executor scales exits right whichever signals it saw.
    * Signals are keyed by instrument, so one partition holds one contract's history.
    */
-  readonly #leader: LeaderMirror;
+  #leader: LeaderMirror;
+  /** The leader mirror being rebuilt from the journal; routing waits for it. */
+  #ready: Promise<void> = Promise.resolve();
 
   constructor(options: RouterOptions) {
     this.#options = options;
     this.#logger = options.logger ?? silentLogger;
-    this.#leader = new LeaderMirror({
-      accountId: options.config.leader.account,
+    this.#leader = this.#newMirror();
+  }
+
+  #newMirror(): LeaderMirror {
+    return new LeaderMirror({
+      accountId: this.#options.config.leader.account,
       clock: systemClock,
       instruments: defaultInstruments,
       onLeaderFill: () => {},
       logger: this.#logger,
     });
+  }
+
+  /**
+   * A fresh leader mirror from the journaled signals: at start, and whenever this
+   * router's share of `trade.signals` changes, since the signals that built the leader's
+   * position may have been routed by another router (or by this one before a restart).
+   * A signal routed but not yet committed is journaled before its offset, so nothing is
+   * missed; one delivered again afterwards is known to the mirror and moves nothing.
+   * Without a journal, or when it cannot answer, the mirror the router has is kept.
+   */
+  async #rebuildLeader(): Promise<void> {
+    const journal = this.#options.journal;
+    if (!journal) return;
+    const mirror = this.#newMirror();
+    let signals = 0;
+    try {
+      for await (const signal of journaledLeaderSignals(
+        journal,
+        this.#options.config.leader.account,
+        Date.now() - LEADER_HISTORY_MS,
+      )) {
+        await mirror.apply(signal);
+        signals++;
+      }
+    } catch (error) {
+      this.#logger.warn(
+        { err: error },
+        'router: leader position not rebuilt from the journal; keeping the one in hand',
+      );
+      return;
+    }
+    this.#leader = mirror;
+    this.#stats.leaderSignalsReplayed = signals;
   }
 
   /** Joins the group; resolves once this member owns its partitions. */
@@ -91,9 +133,13 @@ export class Router {
       leaderAccount: config.leader.account,
       concurrency: TOPICS.signals.partitions,
       report: (event) => this.#record(event, true),
+      onAssignment: () => {
+        this.#ready = this.#ready.then(() => this.#rebuildLeader());
+      },
       logger: this.#logger,
     });
     await this.#source.start((signal) => this.#route(signal));
+    await this.#ready;
   }
 
   /** Leaves the group after the signal in hand is routed. */
@@ -113,6 +159,7 @@ export class Router {
   async #route(signal: TradeSignal): Promise<void> {
     const producer = this.#producer;
     if (!producer) throw new Error('router: not started');
+    await this.#ready;
     this.#stats.signals++;
     let routed: ReturnType<typeof routeSignal>;
     try {

@@ -35,6 +35,8 @@ export interface KafkaSignalSourceOptions {
   report?: (event: EngineEvent) => Promise<void> | void;
   /** Clock for signals without a time (default `Date.now`). */
   now?: () => number;
+  /** Called with this member's partitions of `trade.signals` each time the group gives it an assignment. */
+  onAssignment?: (partitions: number[]) => void;
   logger?: Logger;
 }
 
@@ -81,6 +83,12 @@ export class KafkaSignalSource {
       fromBeginning: this.#options.fromBeginning ?? false,
       ...(this.#options.concurrency ? { concurrency: this.#options.concurrency } : {}),
       handle: (message) => this.#handle(message, handler),
+      ...(this.#options.onAssignment
+        ? {
+            onAssignment: (assignment: Record<string, number[]>) =>
+              this.#options.onAssignment?.(assignment[prefixed(prefix, TOPICS.signals.name)] ?? []),
+          }
+        : {}),
       onError: (error) => this.#logger.error({ err: error }, 'kafka signal source: consumer stopped'),
     });
   }
