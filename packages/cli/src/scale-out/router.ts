@@ -162,6 +162,8 @@ export class Router {
     await this.#ready;
     this.#stats.signals++;
     let routed: ReturnType<typeof routeSignal>;
+    // A signal that states the leader's position corrects the mirror before it is read.
+    await this.#leader.alignBefore(signal);
     try {
       routed = routeSignal(this.#options.config, signal, Date.now(), defaultInstruments, (c) =>
         this.#leader.netQty(c),

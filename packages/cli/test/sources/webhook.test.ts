@@ -237,6 +237,17 @@ describe('turning alerts into signals', () => {
     });
   });
 
+  it('reads position as the signed leader position after a market order, and refuses it elsewhere by name', () => {
+    const base = { ticker: 'MNQ1!', action: 'sell', contracts: 3, price: '21000.25' };
+    expect(alertToSignal({ ...base, position: '-1' }, ctx)).toMatchObject({ leaderPosition: -1 });
+    expect(alertToSignal({ ...base, position: 0 }, ctx)).toMatchObject({ leaderPosition: 0 });
+    expect(alertToSignal(base, ctx)).not.toHaveProperty('leaderPosition');
+    expect(() => alertToSignal({ ...base, position: '1.5' }, ctx)).toThrow(/position.*whole, signed number/);
+    expect(() => alertToSignal({ ...base, orderType: 'limit', position: 1 }, ctx)).toThrow(
+      /position.*only on a market alert/,
+    );
+  });
+
   it('gives the same alert with a time the same id (a repeat is a duplicate) and alerts without a time distinct ids', () => {
     const a = { ticker: 'MNQ1!', action: 'buy', contracts: 1, time: '2025-11-24T14:30:05Z' };
     expect(alertToSignal(a, ctx).signalId).toBe(alertToSignal(a, { ...ctx, sequence: 2 }).signalId);
@@ -320,6 +331,49 @@ describe('webhook alerts and the leader position', () => {
     expect((await send(url, { body: reverse, headers: json })).status).toBe(202);
     await waitFor(() => net('b') === -2);
     await session.engine.idle();
+    expect([net('a'), net('b')]).toEqual([-1, -2]);
+    expect([...session.engine.leaderPositions().values()]).toEqual([-1]);
+  });
+
+  it('after a restart mid-trade, an alert with the strategy position reverses from the real leader position', async () => {
+    const port = await freePort();
+    const config = parseEngineConfig({
+      leader: { account: 'L1' },
+      followers: [
+        { name: 'a', account: 'A1' },
+        { name: 'b', account: 'B1', scaling: { mode: 'multiplier', factor: 2 } },
+      ],
+      sources: [{ kind: 'webhook', port, path: '/tv', token: TOKEN }],
+    });
+    config.followers[0]!.scaling = { mode: 'fixed', qty: 1 };
+    session = await openSession(config);
+    const mnq = frontMonth(defaultInstruments.get('MNQ'), Date.now());
+    const exchange = session.exchanges[0]!;
+    exchange.updateQuote(mnq, { bidTicks: 84_000, askTicks: 84_001 });
+    // What the earlier run left: the strategy long 2, the followers long 1 and 4.
+    for (const [accountId, qty] of [
+      ['A1', 1],
+      ['B1', 4],
+    ] as const) {
+      await exchange.placeOrder({
+        accountId,
+        clientOrderId: `before-${accountId}`,
+        contract: mnq,
+        side: 'buy',
+        qty,
+        orderType: 'market',
+      });
+    }
+    await session.engine.start();
+    const url = `http://127.0.0.1:${port}/tv`;
+    const net = (name: string) =>
+      session!.engine.positions(name).find((p) => p.contract.root === 'MNQ')?.netQty ?? 0;
+    expect([net('a'), net('b')]).toEqual([1, 4]);
+    const reverse = alert({ action: 'sell', contracts: 3, id: 'reverse', position: '-1' });
+    expect((await send(url, { body: reverse, headers: json })).status).toBe(202);
+    await waitFor(() => net('b') === -2);
+    await session.engine.idle();
+    // Without the position the new run would read a fresh short 3: the fixed follower ends flat.
     expect([net('a'), net('b')]).toEqual([-1, -2]);
     expect([...session.engine.leaderPositions().values()]).toEqual([-1]);
   });

@@ -76,6 +76,57 @@ export class LeaderMirror {
   }
 
   /**
+   * Corrects the mirrored leader position from a signal that states it
+   * (`leaderPosition`, the position once the order filled): the position before the
+   * order must be that minus the order's own quantity, and a difference (the copier
+   * restarted, missed an alert, the leader traded by hand) is booked as a fill at the
+   * signal's price, which reaches `onLeaderFill` like any other. Call it before the
+   * engine takes the signal. Without a price to book at, the difference is logged and
+   * left.
+   */
+  async alignBefore(signal: TradeSignal): Promise<void> {
+    if (signal.action !== 'new' || signal.leaderPosition === undefined || signal.orderType !== 'market')
+      return;
+    const { instruments, accountId } = this.#options;
+    let contract: Contract;
+    try {
+      contract = parseContract(signal.instrument, { at: signal.detectedAt, registry: instruments });
+    } catch {
+      return; // The engine refuses the signal and says why.
+    }
+    const before = signal.leaderPosition - (signal.side === 'buy' ? signal.qty : -signal.qty);
+    const diff = before - this.netQty(contract);
+    if (diff === 0) return;
+    const spec = instruments.get(contract.root);
+    if (signal.fillPrice !== undefined) {
+      this.#exchange.updateTrade(contract, priceToTicksRounded(signal.fillPrice, spec.tickSize));
+    }
+    if (this.#exchange.marketState(contract).lastTicks === undefined) {
+      this.#log.warn(
+        { signalId: signal.signalId, instrument: signal.instrument, stated: before, mirrored: before - diff },
+        'leader position differs from the signal and there is no price to correct it at',
+      );
+      return;
+    }
+    this.#log.info(
+      { signalId: signal.signalId, instrument: signal.instrument, from: before - diff, to: before },
+      'leader position corrected from the signal',
+    );
+    try {
+      await this.#exchange.placeOrder({
+        accountId,
+        clientOrderId: `align:${signal.signalId}`,
+        contract,
+        side: diff > 0 ? 'buy' : 'sell',
+        qty: Math.abs(diff),
+        orderType: 'market',
+      });
+    } catch (error) {
+      this.#log.warn({ err: error, signalId: signal.signalId }, 'leader position could not be corrected');
+    }
+  }
+
+  /**
    * Applies one leader signal to the mirror account. Call it after the engine took
    * the signal: the engine reads the leader position from before the leader's fill.
    * The leader's broker already did this, so a mirror that cannot follow (an order
@@ -193,14 +244,21 @@ export function withLeaderMirror(
   return {
     name: source.name,
     start(submit) {
+      // Corrections run in arrival order, and every signal waits for those before it.
+      let aligned: Promise<void> = Promise.resolve();
       return source.start(async (raw): Promise<SignalResult> => {
-        const result = submit(raw);
         let signal: TradeSignal | undefined;
         try {
           signal = parseSignal(raw, { leaderAccount: options.leaderAccount, now: options.clock.now() });
         } catch {
           signal = undefined;
         }
+        if (signal?.action === 'new' && signal.leaderPosition !== undefined) {
+          const stated = signal;
+          aligned = aligned.then(() => mirror.alignBefore(stated));
+        }
+        await aligned;
+        const result = submit(raw);
         if (signal) await mirror.apply(signal);
         return result;
       });

@@ -46,9 +46,16 @@ const rawSignal = z.discriminatedUnion('action', [
       fillPrice: decimal.optional(),
       timeInForce: z.enum(['day', 'gtc']).optional(),
       bracket: z.object({ stopLoss: level.optional(), takeProfit: level.optional() }).strict().optional(),
+      leaderPosition: z.number().int('a whole, signed number of contracts').optional(),
     })
     .strict()
     .superRefine((s, ctx) => {
+      if (s.leaderPosition !== undefined && s.orderType !== 'market')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['leaderPosition'],
+          message: `only on a market order (the position once it filled), not on a ${s.orderType} order`,
+        });
       const needsLimit = s.orderType === 'limit' || s.orderType === 'stop-limit';
       const needsStop = s.orderType === 'stop' || s.orderType === 'stop-limit';
       if (needsLimit && s.limitPrice === undefined)

@@ -36,6 +36,14 @@ export interface NewOrderSignal extends SignalBase {
   fillPrice?: string;
   timeInForce?: TimeInForce;
   bracket?: Bracket;
+  /**
+   * The leader's signed net position in the instrument once this market order filled
+   * (TradingView's `{{strategy.position_size}}`). When the signals come without the
+   * leader's broker behind them, the copier's picture of the leader is corrected from
+   * it before this order is scaled: a restart, a missed alert or a manual trade no
+   * longer turns an exit into a reversal.
+   */
+  leaderPosition?: number;
 }
 
 /** Which order of a bracket a modify addresses. */

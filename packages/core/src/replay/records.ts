@@ -86,7 +86,7 @@ function jsonRows(text: string): Row[] {
 }
 
 /** CSV columns that hold numbers; bracket columns fold into the `bracket` object. */
-const NUMERIC = new Set(['qty', 'time', 'detectedAt', 'receivedAt']);
+const NUMERIC = new Set(['qty', 'time', 'detectedAt', 'receivedAt', 'leaderPosition']);
 
 function csvRows(text: string): Row[] {
   const table = parseCsv(text, {
@@ -105,7 +105,7 @@ function csvRows(text: string): Row[] {
     header.forEach((name, col) => {
       const cell = (cells[col] ?? '').trim();
       if (cell === '') return;
-      const v = NUMERIC.has(name) && /^\d+$/.test(cell) ? Number(cell) : cell;
+      const v = NUMERIC.has(name) && /^-?\d+$/.test(cell) ? Number(cell) : cell;
       if (name === 'stopLossTicks') bracket.stopLoss = { ticks: Number(cell) };
       else if (name === 'stopLossPrice') bracket.stopLoss = { price: cell };
       else if (name === 'takeProfitTicks') bracket.takeProfit = { ticks: Number(cell) };

@@ -26,11 +26,15 @@ function pushSource() {
   return { source, push: (raw: unknown) => submit!(raw) };
 }
 
-async function setup() {
+async function setup(before?: (exchange: SimulatedExchange) => Promise<void>) {
   const clock = new VirtualClock(T0);
   const exchange = new SimulatedExchange({ clock });
   const paper = new PaperBroker(exchange, ['A', 'B'], { startingBalance: 50_000_000 });
   exchange.updateQuote(MNQ, { bidTicks: 84_000, askTicks: 84_001 });
+  if (before) {
+    await before(exchange);
+    await clock.runUntilIdle();
+  }
   const config = parseEngineConfig({
     leader: { account: 'LEAD' },
     followers: [
@@ -107,5 +111,76 @@ describe('signals without the leader broker behind them (Kafka, webhook)', () =>
     const r = await send({ signalId: 's1', action: 'new', leaderOrderId: 'L1', side: 'up', qty: 1 });
     expect(r).toMatchObject({ ok: false, error: { field: 'side' } });
     expect(mirror.netQty(MNQ)).toBe(0);
+  });
+
+  describe('a copier restarted while the leader is long 2 (followers hold 1 and 6, the mirror knows nothing)', () => {
+    const holding = async (exchange: SimulatedExchange) => {
+      for (const [accountId, qty] of [
+        ['A', 1],
+        ['B', 6],
+      ] as const) {
+        await exchange.placeOrder({
+          accountId,
+          clientOrderId: `before-${accountId}`,
+          contract: MNQ,
+          side: 'buy',
+          qty,
+          orderType: 'market',
+        });
+      }
+    };
+    const exit = {
+      signalId: 'x1',
+      action: 'new',
+      leaderOrderId: 'LX',
+      side: 'sell',
+      qty: 1,
+      fillPrice: '21001.00',
+    };
+
+    it('a partial exit that states the leader position after it (long 1) is scaled as an exit', async () => {
+      const { net, send, mirror } = await setup(holding);
+      expect([net('a'), net('b')]).toEqual([1, 6]);
+      const r = await send({ ...exit, leaderPosition: 1 });
+      expect(r.ok).toBe(true);
+      expect(mirror.netQty(MNQ)).toBe(1);
+      // The fixed-size follower keeps its 1 while the leader is still long; ×3 goes to 3.
+      expect([net('a'), net('b')]).toEqual([1, 3]);
+    });
+
+    it('without it, the same exit reads as a new short entry (what the position field is for)', async () => {
+      const { net, send, mirror } = await setup(holding);
+      await send(exit);
+      expect(mirror.netQty(MNQ)).toBe(-1);
+      // The fixed-size follower sells its entry size and is flat while the leader is still long.
+      expect([net('a'), net('b')]).toEqual([0, 3]);
+    });
+  });
+
+  it('a stated position agreeing with the mirror changes nothing; one on a limit order is refused by name', async () => {
+    const { net, send, mirror } = await setup();
+    await send({
+      signalId: 's1',
+      action: 'new',
+      leaderOrderId: 'L1',
+      side: 'buy',
+      qty: 2,
+      fillPrice: '21000.25',
+      leaderPosition: 2,
+    });
+    expect(mirror.netQty(MNQ)).toBe(2);
+    expect([net('a'), net('b')]).toEqual([1, 6]);
+    const r = await send({
+      signalId: 's2',
+      action: 'new',
+      leaderOrderId: 'L2',
+      side: 'sell',
+      qty: 1,
+      orderType: 'limit',
+      limitPrice: '21010.00',
+      leaderPosition: 1,
+    });
+    expect(r).toMatchObject({ ok: false, error: { field: 'leaderPosition' } });
+    expect(mirror.netQty(MNQ)).toBe(2);
   });
 });

@@ -29,7 +29,7 @@ export interface AlertContext {
  *   cancel or flatten), passed through, with a `signalId` made up if absent;
  * - a TradingView-style alert (docs/webhook.md): `ticker`, `action` buy / sell
  *   (or flat / close / exit), `contracts`, optional `orderType`, `price`,
- *   `limitPrice`, `stopPrice`, `stopLoss`, `takeProfit`, `id`, `time`.
+ *   `limitPrice`, `stopPrice`, `stopLoss`, `takeProfit`, `id`, `time`, `position`.
  *
  * Throws `SignalError` naming the alert's own field (`contracts`, `ticker`, ...).
  */
@@ -63,6 +63,7 @@ export function alertToSignal(body: Record<string, unknown>, context: AlertConte
   const price = priceField(body, 'price');
   const limitPrice = priceField(body, 'limitPrice') ?? (orderType === 'limit' ? price : undefined);
   const stopPrice = priceField(body, 'stopPrice') ?? (orderType === 'stop' ? price : undefined);
+  const position = positionOf(body, orderType);
   const bracket = {
     ...(body.stopLoss !== undefined ? { stopLoss: levelOf(body.stopLoss, 'stopLoss') } : {}),
     ...(body.takeProfit !== undefined ? { takeProfit: levelOf(body.takeProfit, 'takeProfit') } : {}),
@@ -80,7 +81,31 @@ export function alertToSignal(body: Record<string, unknown>, context: AlertConte
     // A market alert's price is what the leader strategy filled at: followers meet it.
     ...(orderType === 'market' && price !== undefined ? { fillPrice: price } : {}),
     ...(Object.keys(bracket).length > 0 ? { bracket } : {}),
+    ...(position !== undefined ? { leaderPosition: position } : {}),
   };
+}
+
+/**
+ * `position`: the strategy's signed position once the alert's order filled
+ * (`{{strategy.position_size}}`), so a restarted copier scales an exit as an exit.
+ */
+function positionOf(body: Record<string, unknown>, orderType: string): number | undefined {
+  const raw = body.position;
+  if (raw === undefined || raw === '') return undefined;
+  const n = typeof raw === 'string' && /^\s*-?\d+(\.0+)?\s*$/.test(raw) ? Number(raw) : raw;
+  if (typeof n !== 'number' || !Number.isInteger(n)) {
+    throw new SignalError(
+      'position',
+      `must be a whole, signed number of contracts, e.g. "{{strategy.position_size}}" (got ${JSON.stringify(raw)})`,
+    );
+  }
+  if (orderType !== 'market') {
+    throw new SignalError(
+      'position',
+      `only on a market alert (the position once it filled), not a ${orderType} one`,
+    );
+  }
+  return n;
 }
 
 /**
