@@ -48,7 +48,8 @@ import { connectionKeyOf } from './connections.js';
 import { FollowerRuntime } from './follower.js';
 import { followerTicks, mapContract, planNewOrderIntents, prepareNewOrder } from './intents.js';
 import { outcomeOf } from './outcome.js';
-import { planReconciliation, type ReconcileLine, type ReconcilePolicy, scaledTargets } from './reconcile.js';
+import { type ReconcileLine, type ReconcilePolicy, scaledTargets } from './reconcile.js';
+import { ReconcileDesk } from './reconcile-desk.js';
 import { ConnectionGuard } from './resilience.js';
 
 /** What the engine remembers of a leader order, to route its modify and cancel. */
@@ -88,6 +89,7 @@ class CopyEngine implements Engine {
   readonly #unsubscribe: (() => void)[] = [];
   readonly #filledIntents = new Set<string>();
   readonly #brackets: BracketDesk;
+  readonly #reconciler: ReconcileDesk;
   /** Connections that dropped since they last connected: their followers reconcile on return. */
   readonly #wasDown = new Set<string>();
   #timer: Timer | undefined;
@@ -112,6 +114,15 @@ class CopyEngine implements Engine {
       options.bus ??
       new InMemoryBus({ onListenerError: (e) => this.#log.error({ err: e }, 'listener failed') });
     this.#tracker = new PositionTracker(this.#instruments);
+    this.#reconciler = new ReconcileDesk({
+      netPositions: (follower) => this.#tracker.netPositions(follower),
+      targets: (follower) => this.targets(follower),
+      instruments: this.#instruments,
+      place: (f, intent, receivedAt, refKey) => this.#place(f, intent, receivedAt, refKey),
+      flatten: (f, signalId, reason) => this.#flattenFollower(f, signalId, undefined, reason),
+      emit: (event) => this.#emit(event),
+      now: () => this.#clock.now(),
+    });
     this.#connections = options.connections;
     this.#useTimers = options.timers ?? false;
     this.#connectOnStart = options.connectOnStart ?? true;
@@ -314,107 +325,10 @@ class CopyEngine implements Engine {
     const chosen = policy ?? this.config.engine.reconcile;
     const results = await Promise.all(
       targets.map((f) =>
-        f.queue.push(() => this.#reconcileFollower(f, chosen)).then((lines) => [f.name, lines] as const),
+        f.queue.push(() => this.#reconciler.follower(f, chosen)).then((lines) => [f.name, lines] as const),
       ),
     );
     return new Map(results);
-  }
-
-  async #reconcileFollower(f: FollowerRuntime, policy: ReconcilePolicy): Promise<ReconcileLine[]> {
-    await this.#settleUnknown(f);
-    const brokerPositions = await f.guard.run(
-      () => f.connection.getPositions(f.accountId),
-      undefined,
-      'exit',
-    );
-    const tracked = new Map(
-      this.#tracker.netPositions(f.name).map((p) => [contractKey(p.contract), p.netQty]),
-    );
-    const lines = planReconciliation({
-      brokerPositions,
-      tracked,
-      targets: this.targets(f.name),
-      policy,
-      instruments: this.#instruments,
-    });
-    const now = this.#clock.now();
-    for (const line of lines) {
-      this.#emit({
-        type: 'position-reconciled',
-        time: now,
-        follower: f.name,
-        accountId: f.accountId,
-        contract: contractKey(line.contract),
-        broker: line.broker,
-        tracked: line.tracked,
-        target: line.target,
-        ordered: line.order,
-        policy,
-      });
-    }
-    if (policy === 'flatten' && lines.some((l) => l.broker !== 0)) {
-      await this.#flattenFollower(f, `reconcile-${f.name}-${now}`, undefined, 'reconciliation');
-      return lines;
-    }
-    for (const line of lines) {
-      if (line.order === 0) continue;
-      const key = contractKey(line.contract);
-      // The id comes from the state being fixed, so repeating the same reconciliation cannot double it.
-      const signalId = `reconcile:${key}:${line.broker}->${line.target}`;
-      const reducing =
-        Math.sign(line.broker) !== 0 &&
-        Math.abs(line.target) < Math.abs(line.broker) &&
-        Math.sign(line.target) !== -Math.sign(line.broker);
-      const intent: OrderIntent = {
-        intentId: intentId(signalId, f.name, 'reconcile'),
-        signalId,
-        follower: f.name,
-        broker: f.config.broker,
-        accountId: f.accountId,
-        leg: 'reconcile',
-        action: 'place',
-        contract: line.contract,
-        side: line.order > 0 ? 'buy' : 'sell',
-        qty: Math.abs(line.order),
-        orderType: 'market',
-        reducing,
-        createdAt: now,
-      };
-      await this.#place(f, intent, now, signalId);
-    }
-    return lines;
-  }
-
-  /** Asks the broker about every order sent with no answer, by its client order id. */
-  async #settleUnknown(f: FollowerRuntime): Promise<void> {
-    for (const [id, { intent, leaderOrderId }] of [...f.unknown]) {
-      const found = f.connection.findOrderByClientId
-        ? await f.connection.findOrderByClientId(f.accountId, id)
-        : (await f.connection.getOpenOrders(f.accountId)).find((o) => o.clientOrderId === id);
-      f.unknown.delete(id);
-      // Only a working order is still on its way; anything else no longer counts for the firm rule.
-      if (!found || (found.status !== 'working' && found.status !== 'partially-filled')) f.endInFlight(id);
-      if (found && found.status !== 'rejected') {
-        if (leaderOrderId !== undefined && intent.leg !== 'close' && !f.orders.has(leaderOrderId)) {
-          f.orders.set(leaderOrderId, {
-            intentId: id,
-            orderId: found.orderId,
-            contract: intent.contract,
-            side: intent.side,
-            orderType: intent.orderType,
-          });
-        }
-        this.#emit({
-          type: 'order-reconciled',
-          time: this.#clock.now(),
-          intent,
-          outcome: 'placed',
-          orderId: found.orderId,
-        });
-      } else {
-        this.#emit({ type: 'order-reconciled', time: this.#clock.now(), intent, outcome: 'not-placed' });
-      }
-    }
   }
 
   async flatten(name?: string, reason = 'requested'): Promise<void> {

@@ -1,0 +1,137 @@
+import type { EngineEvent } from '../bus/events.js';
+import { type Contract, contractKey } from '../instruments/contract.js';
+import type { InstrumentRegistry } from '../instruments/registry.js';
+import { intentId, type OrderIntent } from '../model/intent.js';
+import type { SignalOutcome } from './api.js';
+import type { FollowerRuntime } from './follower.js';
+import { planReconciliation, type ReconcileLine, type ReconcilePolicy } from './reconcile.js';
+
+/** What reconciliation needs from the engine. */
+export interface ReconcileDeskPort {
+  /** The follower's open positions as the engine tracks them from the fills it saw. */
+  netPositions(follower: string): readonly { contract: Contract; netQty: number }[];
+  /** The follower's scaled share of the leader's open positions, by contract key. */
+  targets(follower: string): Map<string, number>;
+  instruments: InstrumentRegistry;
+  /** Places one order through the follower's guard, with risk checks and events. */
+  place(f: FollowerRuntime, intent: OrderIntent, receivedAt: number, refKey: string): Promise<SignalOutcome>;
+  /** Cancels the follower's working orders and closes its positions. */
+  flatten(f: FollowerRuntime, signalId: string, reason: string): Promise<SignalOutcome[]>;
+  emit(event: EngineEvent): void;
+  now(): number;
+}
+
+/**
+ * Reconciliation against the broker, the truth (planReconciliation in reconcile.ts is
+ * the pure plan): orders whose outcome was unknown are settled by client order id, then
+ * each contract's broker position is compared with the scaled leader and the policy
+ * applied. Idempotent: an order's id comes from the state it fixes.
+ */
+export class ReconcileDesk {
+  readonly #port: ReconcileDeskPort;
+
+  constructor(port: ReconcileDeskPort) {
+    this.#port = port;
+  }
+
+  /**
+   * One follower: settles its unknown outcomes, reads its broker positions, compares them
+   * with the scaled leader and applies the policy. Runs in the follower's queue.
+   */
+  async follower(f: FollowerRuntime, policy: ReconcilePolicy): Promise<ReconcileLine[]> {
+    const port = this.#port;
+    await this.settleUnknown(f);
+    const brokerPositions = await f.guard.run(
+      () => f.connection.getPositions(f.accountId),
+      undefined,
+      'exit',
+    );
+    const tracked = new Map(port.netPositions(f.name).map((p) => [contractKey(p.contract), p.netQty]));
+    const lines = planReconciliation({
+      brokerPositions,
+      tracked,
+      targets: port.targets(f.name),
+      policy,
+      instruments: port.instruments,
+    });
+    const now = port.now();
+    for (const line of lines) {
+      port.emit({
+        type: 'position-reconciled',
+        time: now,
+        follower: f.name,
+        accountId: f.accountId,
+        contract: contractKey(line.contract),
+        broker: line.broker,
+        tracked: line.tracked,
+        target: line.target,
+        ordered: line.order,
+        policy,
+      });
+    }
+    if (policy === 'flatten' && lines.some((l) => l.broker !== 0)) {
+      await port.flatten(f, `reconcile-${f.name}-${now}`, 'reconciliation');
+      return lines;
+    }
+    for (const line of lines) {
+      if (line.order === 0) continue;
+      const key = contractKey(line.contract);
+      // The id comes from the state being fixed, so repeating the same reconciliation cannot double it.
+      const signalId = `reconcile:${key}:${line.broker}->${line.target}`;
+      const reducing =
+        Math.sign(line.broker) !== 0 &&
+        Math.abs(line.target) < Math.abs(line.broker) &&
+        Math.sign(line.target) !== -Math.sign(line.broker);
+      const intent: OrderIntent = {
+        intentId: intentId(signalId, f.name, 'reconcile'),
+        signalId,
+        follower: f.name,
+        broker: f.config.broker,
+        accountId: f.accountId,
+        leg: 'reconcile',
+        action: 'place',
+        contract: line.contract,
+        side: line.order > 0 ? 'buy' : 'sell',
+        qty: Math.abs(line.order),
+        orderType: 'market',
+        reducing,
+        createdAt: now,
+      };
+      await port.place(f, intent, now, signalId);
+    }
+    return lines;
+  }
+
+  /** Asks the broker about every order sent with no answer, by its client order id. */
+  async settleUnknown(f: FollowerRuntime): Promise<void> {
+    const port = this.#port;
+    for (const [id, { intent, leaderOrderId }] of [...f.unknown]) {
+      const found = f.connection.findOrderByClientId
+        ? await f.connection.findOrderByClientId(f.accountId, id)
+        : (await f.connection.getOpenOrders(f.accountId)).find((o) => o.clientOrderId === id);
+      f.unknown.delete(id);
+      // Only a working order is still on its way; anything else no longer counts for the firm rule.
+      if (!found || (found.status !== 'working' && found.status !== 'partially-filled')) f.endInFlight(id);
+      if (found && found.status !== 'rejected') {
+        if (leaderOrderId !== undefined && intent.leg !== 'close' && !f.orders.has(leaderOrderId)) {
+          f.orders.set(leaderOrderId, {
+            intentId: id,
+            orderId: found.orderId,
+            contract: intent.contract,
+            side: intent.side,
+            orderType: intent.orderType,
+          });
+        }
+        port.emit({
+          type: 'order-reconciled',
+          time: port.now(),
+          intent,
+          outcome: 'placed',
+          orderId: found.orderId,
+        });
+      } else {
+        port.emit({ type: 'order-reconciled', time: port.now(), intent, outcome: 'not-placed' });
+      }
+    }
+  }
+}
