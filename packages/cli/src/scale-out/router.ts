@@ -33,6 +33,8 @@ export interface RouterOptions {
   journal?: Journal;
   /** Longest wait for the journal before an offset is committed anyway (default 2 s). */
   journalWaitMs?: number;
+  /** Longest a rebuild of the leader position from the journal may take before routing goes on without it (default 10 s). */
+  rebuildTimeoutMs?: number;
   logger?: Logger;
 }
 
@@ -101,21 +103,38 @@ export class Router {
     if (!journal) return;
     const mirror = this.#newMirror();
     let signals = 0;
-    try {
+    let abandoned = false;
+    const replay = (async () => {
       for await (const signal of journaledLeaderSignals(
         journal,
         this.#options.config.leader.account,
         Date.now() - LEADER_HISTORY_MS,
       )) {
+        if (abandoned) return;
         await mirror.apply(signal);
         signals++;
       }
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const limitMs = this.#options.rebuildTimeoutMs ?? 10_000;
+    try {
+      // A slow or unreachable journal must not hold up routing for long.
+      await Promise.race([
+        replay,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${limitMs} ms`)), limitMs);
+        }),
+      ]);
     } catch (error) {
+      abandoned = true;
+      replay.catch(() => undefined);
       this.#logger.warn(
         { err: error },
         'router: leader position not rebuilt from the journal; keeping the one in hand',
       );
       return;
+    } finally {
+      clearTimeout(timer);
     }
     this.#leader = mirror;
     this.#stats.leaderSignalsReplayed = signals;

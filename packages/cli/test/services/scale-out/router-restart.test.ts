@@ -78,10 +78,22 @@ describeWithService('kafka', 'a router restarted mid-trade', (brokers) => {
         { topic: `${prefix}trade.signals`, messages: [{ key: 'MNQ', value: JSON.stringify(signal) }] },
       ]);
 
-    it('scales the exit against the position the journaled signals built, not against flat', async () => {
+    it('scales the exit against the position the journaled signals built, not against flat', {
+      timeout: 180_000,
+    }, async () => {
       const first = await startRouter();
       await publish(market('s1', 'buy', 2, '21000.00'));
-      await until(() => routed.filter((r) => r.signal.signalId === 's1').length === 2, 'the entry routed');
+      // Generous: on a fresh broker under CI load, group joins and fetches can take seconds.
+      await until(
+        () => first.stats.routed === 2,
+        `the router to route the entry (${JSON.stringify(first.stats)})`,
+        60_000,
+      );
+      await until(
+        () => routed.filter((r) => r.signal.signalId === 's1').length === 2,
+        'the routed entry on trade.intents',
+        60_000,
+      );
       await first.stop();
       expect(routed.find((r) => r.signal.signalId === 's1')?.leaderQty).toBe(0);
 
@@ -89,7 +101,12 @@ describeWithService('kafka', 'a router restarted mid-trade', (brokers) => {
       const second = await startRouter();
       expect(second.stats.leaderSignalsReplayed).toBe(1);
       await publish(market('s2', 'sell', 2, '21010.00'));
-      await until(() => routed.filter((r) => r.signal.signalId === 's2').length === 2, 'the exit routed');
+      await until(() => second.stats.routed === 2, 'the new router to route the exit', 60_000);
+      await until(
+        () => routed.filter((r) => r.signal.signalId === 's2').length === 2,
+        'the routed exit on trade.intents',
+        60_000,
+      );
       await second.stop();
       // The leader was long 2 before the sell: executors close the followers instead of opening them short.
       expect(routed.filter((r) => r.signal.signalId === 's2').map((r) => r.leaderQty)).toEqual([2, 2]);
