@@ -204,7 +204,7 @@ class KafkajsClient implements KafkaClient {
   }
 
   async consume(options: ConsumeOptions): Promise<KafkaConsumer> {
-    if (!options.fromBeginning) await this.#pinStart(options.groupId, options.topics);
+    const starts = options.fromBeginning ? new Map() : await this.#pinStart(options.groupId, options.topics);
     const consumer = this.#kafka.consumer({
       groupId: options.groupId,
       ...(options.sessionTimeoutMs !== undefined
@@ -220,7 +220,7 @@ class KafkajsClient implements KafkaClient {
     const handle = new KafkajsConsumer(consumer, () => this.#open.delete(handle));
     this.#open.add(handle);
     try {
-      await handle.start(options, this.#joinTimeoutMs);
+      await handle.start(options, this.#joinTimeoutMs, starts);
     } catch (error) {
       await handle.close().catch(() => {});
       throw error;
@@ -234,24 +234,41 @@ class KafkajsClient implements KafkaClient {
    * its first commit, and a restart in between (a coordinator still loading on a fresh
    * broker, a rebalance) silently skipped whatever was published meanwhile. So the
    * current end of each partition without a committed offset is committed for the group
-   * here. A group already running refuses `setOffsets`; it has positions anyway.
+   * here. Where that cannot be done (a group already running refuses it; a coordinator
+   * still loading fails it), the ends read now are returned, and the member seeks to
+   * them whenever it is given such a partition before it committed one itself.
    */
-  async #pinStart(groupId: string, topics: readonly string[]): Promise<void> {
+  async #pinStart(groupId: string, topics: readonly string[]): Promise<StartOffsets> {
+    const unpinned: StartOffsets = new Map();
     for (const topic of topics) {
+      let unset: number[];
+      let ends: Map<number, string>;
       try {
         const [committed] = await this.#admin.fetchOffsets({ groupId, topics: [topic] });
-        const unset = (committed?.partitions ?? []).filter((p) => p.offset === '-1');
+        unset = (committed?.partitions ?? []).filter((p) => p.offset === '-1').map((p) => p.partition);
         if (unset.length === 0) continue;
-        const ends = new Map((await this.#admin.fetchTopicOffsets(topic)).map((e) => [e.partition, e.high]));
+        ends = new Map((await this.#admin.fetchTopicOffsets(topic)).map((e) => [e.partition, e.high]));
+      } catch (error) {
+        // Which partitions lack an offset is unknown: seeking could skip messages, so kafkajs decides.
+        this.#logger?.warn({ err: error, groupId, topic }, 'kafka: start position not read');
+        continue;
+      }
+      const starts = new Map(unset.map((p) => [p, ends.get(p) ?? '0']));
+      try {
         await this.#admin.setOffsets({
           groupId,
           topic,
-          partitions: unset.map((p) => ({ partition: p.partition, offset: ends.get(p.partition) ?? '0' })),
+          partitions: [...starts].map(([partition, offset]) => ({ partition, offset })),
         });
       } catch (error) {
-        this.#logger?.debug({ err: error, groupId, topic }, 'kafka: start position not pinned');
+        this.#logger?.debug(
+          { err: error, groupId, topic },
+          'kafka: start position not committed; seeking to it',
+        );
+        unpinned.set(topic, starts);
       }
     }
+    return unpinned;
   }
 
   async close(): Promise<void> {
@@ -308,6 +325,9 @@ class KafkajsProducer implements KafkaProducer {
   }
 }
 
+/** Start offsets by topic and partition, for partitions with no committed offset. */
+type StartOffsets = Map<string, Map<number, string>>;
+
 class KafkajsConsumer implements KafkaConsumer {
   readonly #consumer: Consumer;
   readonly #onClose: () => void;
@@ -318,8 +338,13 @@ class KafkajsConsumer implements KafkaConsumer {
     this.#onClose = onClose;
   }
 
-  async start(options: ConsumeOptions, joinTimeoutMs: number): Promise<void> {
+  /** `starts`: where partitions with no committed offset begin, until this member commits one. */
+  async start(options: ConsumeOptions, joinTimeoutMs: number, starts: StartOffsets): Promise<void> {
     const consumer = this.#consumer;
+    const commit = async (topic: string, partition: number, offset: string) => {
+      await consumer.commitOffsets([{ topic, partition, offset }]);
+      starts.get(topic)?.delete(partition);
+    };
     let joined: () => void = () => {};
     let failed: (error: unknown) => void = () => {};
     const join = new Promise<void>((resolve, reject) => {
@@ -328,6 +353,13 @@ class KafkajsConsumer implements KafkaConsumer {
     });
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.#assignment = payload.memberAssignment;
+      // Before the first fetch of the new assignment: the start position read before joining.
+      for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
+        for (const partition of partitions) {
+          const offset = starts.get(topic)?.get(partition);
+          if (offset !== undefined) consumer.seek({ topic, partition, offset });
+        }
+      }
       options.onAssignment?.(payload.memberAssignment);
       joined();
     });
@@ -378,9 +410,7 @@ class KafkajsConsumer implements KafkaConsumer {
             if (last === undefined) return;
             resolveOffset(last);
             await beforeCommit();
-            await consumer.commitOffsets([
-              { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
-            ]);
+            await commit(batch.topic, batch.partition, (BigInt(last) + 1n).toString());
             return;
           }
           for (const message of batch.messages) {
@@ -393,9 +423,7 @@ class KafkajsConsumer implements KafkaConsumer {
           }
           if (last === undefined) return;
           await beforeCommit();
-          await consumer.commitOffsets([
-            { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
-          ]);
+          await commit(batch.topic, batch.partition, (BigInt(last) + 1n).toString());
         },
       });
     } else {
@@ -405,9 +433,7 @@ class KafkajsConsumer implements KafkaConsumer {
         eachMessage: async ({ topic, partition, message }) => {
           await options.handle(incoming(topic, partition, message));
           // Only now: a message whose handling threw or was cut off is delivered again.
-          await consumer.commitOffsets([
-            { topic, partition, offset: (BigInt(message.offset) + 1n).toString() },
-          ]);
+          await commit(topic, partition, (BigInt(message.offset) + 1n).toString());
         },
       });
     }
