@@ -16,6 +16,7 @@ import {
   ErrorCode,
   type FlattenRequest,
   InstrumentError,
+  LastError,
   type ModifyOrderRequest,
   type OrderAck,
   PlacementGuard,
@@ -98,7 +99,7 @@ export class ProjectXConnection implements BrokerConnection {
   readonly #contractIds = new Map<string, Promise<string>>();
   readonly #placements: PlacementGuard;
   #connectionState: ConnectionState = 'disconnected';
-  #lastError: string | undefined;
+  readonly #errors = new LastError();
   #connectedAt = 0;
   /** When the hub was lost; undefined while it is up. */
   #hubLostAt: number | undefined;
@@ -185,7 +186,7 @@ export class ProjectXConnection implements BrokerConnection {
     } catch (error) {
       this.rest.close();
       this.#closed = true;
-      this.#remember(error);
+      this.#errors.remember(error);
       this.#setState('disconnected', error instanceof Error ? error.message : String(error));
       throw error;
     }
@@ -194,7 +195,7 @@ export class ProjectXConnection implements BrokerConnection {
       this.#setState('connected');
     } catch (error) {
       // REST works: trade on, poll for events, and keep trying the hub (ProjectXUserHub retries).
-      this.#remember(error);
+      this.#errors.remember(error);
       this.#hubLost(error instanceof Error ? error.message : String(error));
     }
   }
@@ -218,7 +219,7 @@ export class ProjectXConnection implements BrokerConnection {
     const health: ConnectionHealth = { state: this.#connectionState };
     if (this.rest.lastLatencyMs !== undefined)
       health.latencyMs = Math.round(this.rest.lastLatencyMs * 100) / 100;
-    if (this.#lastError !== undefined) health.lastError = this.#lastError;
+    if (this.#errors.message !== undefined) health.lastError = this.#errors.message;
     return health;
   }
 
@@ -237,13 +238,13 @@ export class ProjectXConnection implements BrokerConnection {
 
   /** The served accounts with ProjectX's id and `simulated` flag (what `tradenova accounts` shows). */
   async listAccountDetails(): Promise<ProjectXAccountInfo[]> {
-    const accounts = await this.#call(() => this.#loadAccounts());
+    const accounts = await this.#errors.around(() => this.#loadAccounts());
     const served = this.#config.accounts;
     return accounts.filter((a) => served === undefined || served.includes(a.name)).map((a) => accountInfo(a));
   }
 
   async getPositions(accountId: string): Promise<BrokerPosition[]> {
-    return this.#call(async () => {
+    return this.#errors.around(async () => {
       const account = this.#account(accountId);
       const answer = await this.rest.request<{ positions: PxPosition[] }>('Position/searchOpen', {
         accountId: account.id,
@@ -258,7 +259,7 @@ export class ProjectXConnection implements BrokerConnection {
   }
 
   async getOpenOrders(accountId: string): Promise<BrokerOrder[]> {
-    return this.#call(async () => {
+    return this.#errors.around(async () => {
       const account = this.#account(accountId);
       const answer = await this.rest.request<{ orders: PxOrder[] }>('Order/searchOpen', {
         accountId: account.id,
@@ -273,7 +274,7 @@ export class ProjectXConnection implements BrokerConnection {
    * unknown outcome, or a restart, avoids placing a second order.
    */
   async findOrderByClientId(accountId: string, clientOrderId: string): Promise<BrokerOrder | undefined> {
-    return this.#call(async () => {
+    return this.#errors.around(async () => {
       const account = this.#account(accountId);
       const startTimestamp = new Date(
         this.#context.clock.now() - this.#config.historyLookbackMs,
@@ -292,7 +293,7 @@ export class ProjectXConnection implements BrokerConnection {
 
   placeOrder(request: PlaceOrderRequest): Promise<OrderAck> {
     // One order per intent: joins one in flight, repeats an ack, looks up after an unknown outcome.
-    return this.#call(() => this.#placements.place(request, () => this.#place(request)));
+    return this.#errors.around(() => this.#placements.place(request, () => this.#place(request)));
   }
 
   async #place(request: PlaceOrderRequest): Promise<OrderAck> {
@@ -348,7 +349,7 @@ export class ProjectXConnection implements BrokerConnection {
 
   /** `Order/modify` with only the fields that change (whether omitted fields are kept is UNCONFIRMED). */
   async modifyOrder(request: ModifyOrderRequest): Promise<void> {
-    await this.#call(async () => {
+    await this.#errors.around(async () => {
       const account = this.#account(request.accountId);
       const contract = await this.#orderContract(account, request.orderId);
       const tickSize = this.#tickSize(contract);
@@ -366,7 +367,7 @@ export class ProjectXConnection implements BrokerConnection {
    * the broker's reason verbatim, never retried.
    */
   async cancelOrder(request: CancelOrderRequest): Promise<void> {
-    await this.#call(async () => {
+    await this.#errors.around(async () => {
       const account = this.#account(request.accountId);
       await this.rest.request(
         'Order/cancel',
@@ -381,7 +382,7 @@ export class ProjectXConnection implements BrokerConnection {
    * for each open position. Orders or positions that finished meanwhile are skipped.
    */
   async flatten(request: FlattenRequest): Promise<void> {
-    await this.#call(async () => {
+    await this.#errors.around(async () => {
       const account = this.#account(request.accountId);
       const wanted = (contractId: string) => {
         if (!request.contract) return true;
@@ -511,7 +512,7 @@ export class ProjectXConnection implements BrokerConnection {
         events.push(...this.#state.applyPositionList(account.id, positions.positions ?? []));
         this.#emitAll(events);
       } catch (error) {
-        this.#remember(error);
+        this.#errors.remember(error);
         this.#context.logger.warn(
           { err: error instanceof Error ? error.message : String(error), account: account.name },
           'projectx poll failed',
@@ -642,19 +643,6 @@ export class ProjectXConnection implements BrokerConnection {
 
   #emit(event: BrokerEvent): void {
     this.#events.emit(event);
-  }
-
-  async #call<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      this.#remember(error);
-      throw error;
-    }
-  }
-
-  #remember(error: unknown): void {
-    this.#lastError = error instanceof Error ? error.message : String(error);
   }
 }
 

@@ -1,6 +1,7 @@
 import {
   type AdapterCapabilities,
   type AdapterContext,
+  accountOfEvent,
   type BrokerAccount,
   type BrokerConnection,
   BrokerError,
@@ -15,6 +16,7 @@ import {
   type Contract,
   ErrorCode,
   type FlattenRequest,
+  LastError,
   type ModifyOrderRequest,
   type OrderAck,
   oppositeSide,
@@ -95,7 +97,7 @@ export class TradovateConnection implements BrokerConnection {
   /** Entity changes are applied one after another, waiting for contract lookups, so events keep their order. */
   #ingest: Promise<void> = Promise.resolve();
   #connectionState: ConnectionState = 'disconnected';
-  #lastError: string | undefined;
+  readonly #errors = new LastError();
 
   constructor(config: TradovateConfig, context: AdapterContext) {
     this.#config = config;
@@ -170,7 +172,7 @@ export class TradovateConnection implements BrokerConnection {
     } catch (error) {
       this.rest.close();
       await this.#socket.stop().catch(() => {});
-      this.#remember(error);
+      this.#errors.remember(error);
       this.#setState('disconnected', error instanceof Error ? error.message : String(error));
       throw error;
     }
@@ -192,14 +194,14 @@ export class TradovateConnection implements BrokerConnection {
     const health: ConnectionHealth = { state: this.#connectionState };
     if (this.rest.lastLatencyMs !== undefined)
       health.latencyMs = Math.round(this.rest.lastLatencyMs * 100) / 100;
-    if (this.#lastError !== undefined) health.lastError = this.#lastError;
+    if (this.#errors.message !== undefined) health.lastError = this.#errors.message;
     return health;
   }
 
   // ── queries ───────────────────────────────────────────────────────────────
 
   async listAccounts(): Promise<BrokerAccount[]> {
-    const accounts = await this.#call(() =>
+    const accounts = await this.#errors.around(() =>
       this.rest.request<TvAccount[]>({ method: 'GET', endpoint: 'account/list' }),
     );
     for (const a of accounts) this.#state.accounts.set(a.id, a);
@@ -211,7 +213,7 @@ export class TradovateConnection implements BrokerConnection {
 
   async getPositions(accountId: string): Promise<BrokerPosition[]> {
     const account = this.#account(accountId);
-    const positions = await this.#call(() =>
+    const positions = await this.#errors.around(() =>
       this.rest.request<TvPosition[]>({
         method: 'GET',
         endpoint: 'position/deps',
@@ -228,7 +230,7 @@ export class TradovateConnection implements BrokerConnection {
   }
 
   async getOpenOrders(accountId: string): Promise<BrokerOrder[]> {
-    return this.#call(() =>
+    return this.#errors.around(() =>
       this.#loadOrders(this.#account(accountId), (o) => !isTerminalStatus(o.ordStatus)),
     );
   }
@@ -238,7 +240,7 @@ export class TradovateConnection implements BrokerConnection {
    * tag is in the order version's `text`). How a retry or a restart avoids a second order.
    */
   async findOrderByClientId(accountId: string, clientOrderId: string): Promise<BrokerOrder | undefined> {
-    const orders = await this.#call(() => this.#loadOrders(this.#account(accountId), () => true));
+    const orders = await this.#errors.around(() => this.#loadOrders(this.#account(accountId), () => true));
     return orders.find((o) => o.clientOrderId === clientOrderId);
   }
 
@@ -246,7 +248,7 @@ export class TradovateConnection implements BrokerConnection {
 
   placeOrder(request: PlaceOrderRequest): Promise<OrderAck> {
     // One order per intent: joins one in flight, repeats an ack, looks up after an unknown outcome.
-    return this.#call(() => this.#placements.place(request, () => this.#place(request)));
+    return this.#errors.around(() => this.#placements.place(request, () => this.#place(request)));
   }
 
   async #place(request: PlaceOrderRequest): Promise<OrderAck> {
@@ -336,7 +338,7 @@ export class TradovateConnection implements BrokerConnection {
 
   /** Tradovate wants the full order back (`orderQty`, `orderType`) with the change applied. */
   async modifyOrder(request: ModifyOrderRequest): Promise<void> {
-    await this.#call(async () => {
+    await this.#errors.around(async () => {
       const account = this.#account(request.accountId);
       const current = await this.#currentOrder(account, request.orderId);
       const tickSize = this.#tickSize(current.contract);
@@ -362,7 +364,7 @@ export class TradovateConnection implements BrokerConnection {
   }
 
   async cancelOrder(request: CancelOrderRequest): Promise<void> {
-    await this.#call(async () => {
+    await this.#errors.around(async () => {
       this.#account(request.accountId);
       await this.rest.request<TvCommandResult>({
         method: 'POST',
@@ -379,7 +381,7 @@ export class TradovateConnection implements BrokerConnection {
    * position or a working order is liquidated.
    */
   async flatten(request: FlattenRequest): Promise<void> {
-    await this.#call(async () => {
+    await this.#errors.around(async () => {
       const account = this.#account(request.accountId);
       let contractIds: number[];
       if (request.contract) {
@@ -525,7 +527,8 @@ export class TradovateConnection implements BrokerConnection {
     for (const list of [snapshot.orders, snapshot.fills, snapshot.positions]) {
       for (const e of list ?? []) ids.add(e.contractId);
     }
-    for (const id of ids) await this.#contractById(id).catch((error: unknown) => this.#remember(error));
+    for (const id of ids)
+      await this.#contractById(id).catch((error: unknown) => this.#errors.remember(error));
     const events = this.#state.applySnapshot(snapshot);
     // The first snapshot is the starting point; after a reconnect, what changed is news.
     if (resync) this.#emitAll(events);
@@ -535,13 +538,13 @@ export class TradovateConnection implements BrokerConnection {
     const entity = event.entity as { contractId?: number };
     const missing = this.#state.missingContract(entity);
     if (missing !== undefined)
-      await this.#contractById(missing).catch((error: unknown) => this.#remember(error));
+      await this.#contractById(missing).catch((error: unknown) => this.#errors.remember(error));
     this.#emitAll(this.#state.apply(event.entityType, event.entity));
   }
 
   #enqueue(step: () => Promise<void>): void {
     this.#ingest = this.#ingest.then(step).catch((error: unknown) => {
-      this.#remember(error);
+      this.#errors.remember(error);
       this.#context.logger.warn(
         { err: error instanceof Error ? error.message : String(error) },
         'tradovate event not applied',
@@ -562,14 +565,7 @@ export class TradovateConnection implements BrokerConnection {
   #emitAll(events: BrokerEvent[]): void {
     const served = this.#config.accounts;
     for (const event of events) {
-      const accountId =
-        event.type === 'order-updated'
-          ? event.order.accountId
-          : event.type === 'order-filled'
-            ? event.fill.accountId
-            : event.type === 'position-updated'
-              ? event.position.accountId
-              : undefined;
+      const accountId = accountOfEvent(event);
       if (served !== undefined && accountId !== undefined && !served.includes(accountId)) continue;
       this.#emit(event);
     }
@@ -577,18 +573,5 @@ export class TradovateConnection implements BrokerConnection {
 
   #emit(event: BrokerEvent): void {
     this.#events.emit(event);
-  }
-
-  async #call<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      this.#remember(error);
-      throw error;
-    }
-  }
-
-  #remember(error: unknown): void {
-    this.#lastError = error instanceof Error ? error.message : String(error);
   }
 }

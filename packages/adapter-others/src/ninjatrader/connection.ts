@@ -18,6 +18,7 @@ import {
   type Contract,
   contractKey,
   type FlattenRequest,
+  LastError,
   type ModifyOrderRequest,
   type OrderAck,
   type PlaceOrderRequest,
@@ -116,7 +117,7 @@ export class NinjaTraderConnection implements BrokerConnection {
   /** False while the first scan builds the starting point: history is not news. */
   #live = false;
   #state: ConnectionState = 'disconnected';
-  #lastError: string | undefined;
+  readonly #errors = new LastError();
 
   constructor(config: NinjaTraderConfig, context: AdapterContext) {
     this.#config = config;
@@ -186,7 +187,7 @@ export class NinjaTraderConnection implements BrokerConnection {
       for (const [key, p] of this.#positions) this.#told.set(key, p.netQty);
     } catch (error) {
       this.#watcher.stop();
-      this.#remember(error);
+      this.#errors.remember(error);
       this.#setState('disconnected', error instanceof Error ? error.message : String(error));
       throw error;
     }
@@ -208,7 +209,7 @@ export class NinjaTraderConnection implements BrokerConnection {
 
   health(): ConnectionHealth {
     const health: ConnectionHealth = { state: this.#state };
-    if (this.#lastError !== undefined) health.lastError = this.#lastError;
+    if (this.#errors.message !== undefined) health.lastError = this.#errors.message;
     return health;
   }
 
@@ -258,9 +259,9 @@ export class NinjaTraderConnection implements BrokerConnection {
   placeOrder(request: PlaceOrderRequest): Promise<OrderAck> {
     const inflight = this.#inflight.get(request.clientOrderId);
     if (inflight) return inflight;
-    const placing = this.#call(() => this.#place(request)).finally(() =>
-      this.#inflight.delete(request.clientOrderId),
-    );
+    const placing = this.#errors
+      .around(() => this.#place(request))
+      .finally(() => this.#inflight.delete(request.clientOrderId));
     this.#inflight.set(request.clientOrderId, placing);
     return placing;
   }
@@ -333,7 +334,7 @@ export class NinjaTraderConnection implements BrokerConnection {
 
   /** Writes a CHANGE (0 = unchanged); the new values show once NinjaTrader rewrites the order's state. */
   async modifyOrder(request: ModifyOrderRequest): Promise<void> {
-    await this.#call(async () => {
+    await this.#errors.around(async () => {
       const tracked = this.#workingOrder(request.accountId, request.orderId);
       const tickSize = this.#tickSize(tracked.contract);
       const change: NonNullable<TrackedOrder['pendingChange']> = {};
@@ -353,7 +354,7 @@ export class NinjaTraderConnection implements BrokerConnection {
 
   /** Writes a CANCEL for one order (never CANCELALLORDERS, which hits every account). */
   async cancelOrder(request: CancelOrderRequest): Promise<void> {
-    await this.#call(async () => {
+    await this.#errors.around(async () => {
       this.#workingOrder(request.accountId, request.orderId);
       await this.#writeOrThrow([encodeOifLine('CANCEL', { orderId: request.orderId })]);
     });
@@ -365,7 +366,7 @@ export class NinjaTraderConnection implements BrokerConnection {
    * or a working order of ours. Never FLATTENEVERYTHING, which hits every account.
    */
   async flatten(request: FlattenRequest): Promise<void> {
-    await this.#call(async () => {
+    await this.#errors.around(async () => {
       this.#served(request.accountId);
       this.#requireRunning();
       const instruments = new Set<string>();
@@ -450,7 +451,7 @@ export class NinjaTraderConnection implements BrokerConnection {
       if (change.stopTicks !== undefined) order.stopTicks = change.stopTicks;
       void this.#journal
         .append({ kind: 'change', orderId: order.orderId, ...change })
-        .catch((error: unknown) => this.#remember(error));
+        .catch((error: unknown) => this.#errors.remember(error));
       changed = true;
     }
     const fills: BrokerEvent[] = [];
@@ -508,7 +509,7 @@ export class NinjaTraderConnection implements BrokerConnection {
     // A close we asked for settles on FLAT even when the file looks unchanged: files are read
     // after a short debounce, so FLAT → long → FLAT can be seen as FLAT twice.
     if (this.#live && position.netQty === 0 && this.#closing.has(key)) {
-      void this.#settleClose(key, previous).catch((error: unknown) => this.#remember(error));
+      void this.#settleClose(key, previous).catch((error: unknown) => this.#errors.remember(error));
       return;
     }
     if (previous && previous.netQty === position.netQty && previous.avgPriceTicks === position.avgPriceTicks)
@@ -705,18 +706,5 @@ export class NinjaTraderConnection implements BrokerConnection {
       this.#lastFillTicks.set(contractKey(fill.contract), fill.priceTicks);
     }
     this.#events.emit(event);
-  }
-
-  async #call<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      this.#remember(error);
-      throw error;
-    }
-  }
-
-  #remember(error: unknown): void {
-    this.#lastError = error instanceof Error ? error.message : String(error);
   }
 }

@@ -1,6 +1,7 @@
 import {
   type AdapterCapabilities,
   type AdapterContext,
+  accountOfEvent,
   type BrokerAccount,
   type BrokerConnection,
   BrokerError,
@@ -17,6 +18,7 @@ import {
   type Contract,
   contractKey,
   type FlattenRequest,
+  LastError,
   type ModifyOrderRequest,
   type OrderAck,
   oppositeSide,
@@ -113,7 +115,7 @@ export class SierraChartConnection implements BrokerConnection {
   #accounts: string[] = [];
   #session: DtcSession | undefined;
   #state: ConnectionState = 'disconnected';
-  #lastError: string | undefined;
+  readonly #errors = new LastError();
   #requestId = 0;
   #clientSeq = 0;
   #stopped = true;
@@ -144,7 +146,7 @@ export class SierraChartConnection implements BrokerConnection {
     } catch (error) {
       this.#stopped = true;
       this.#session?.close('connect failed');
-      this.#remember(error);
+      this.#errors.remember(error);
       this.#setState('disconnected', error instanceof Error ? error.message : String(error));
       throw error;
     }
@@ -170,7 +172,7 @@ export class SierraChartConnection implements BrokerConnection {
   health(): ConnectionHealth {
     const health: ConnectionHealth = { state: this.#state };
     if (this.#latencyMs !== undefined) health.latencyMs = this.#latencyMs;
-    if (this.#lastError !== undefined) health.lastError = this.#lastError;
+    if (this.#errors.message !== undefined) health.lastError = this.#errors.message;
     return health;
   }
 
@@ -183,7 +185,7 @@ export class SierraChartConnection implements BrokerConnection {
 
   /** CURRENT_POSITIONS_REQUEST for the account; non-flat positions. */
   async getPositions(accountId: string): Promise<BrokerPosition[]> {
-    return this.#call(async () => {
+    return this.#errors.around(async () => {
       this.#served(accountId);
       await this.#ready();
       const positions = await this.#loadPositions(accountId);
@@ -193,7 +195,7 @@ export class SierraChartConnection implements BrokerConnection {
 
   /** OPEN_ORDERS_REQUEST for the account. */
   async getOpenOrders(accountId: string): Promise<BrokerOrder[]> {
-    return this.#call(async () => {
+    return this.#errors.around(async () => {
       this.#served(accountId);
       await this.#ready();
       return (await this.#loadOpenOrders(accountId)).filter((o) => !isTerminal(o.status));
@@ -202,7 +204,7 @@ export class SierraChartConnection implements BrokerConnection {
 
   /** The order with this ClientOrderID: this session's view first (terminal ones too), then the server's open orders. */
   async findOrderByClientId(accountId: string, clientOrderId: string): Promise<BrokerOrder | undefined> {
-    return this.#call(async () => {
+    return this.#errors.around(async () => {
       this.#served(accountId);
       const known = this.#byClientId.get(clientOrderId);
       const order = known === undefined ? undefined : this.#orders.get(known);
@@ -215,7 +217,7 @@ export class SierraChartConnection implements BrokerConnection {
   // ── orders ────────────────────────────────────────────────────────────────
 
   placeOrder(request: PlaceOrderRequest): Promise<OrderAck> {
-    return this.#call(async () => {
+    return this.#errors.around(async () => {
       this.#served(request.accountId);
       await this.#ready();
       // One order per intent: joins one in flight, repeats an ack, looks up after an unknown outcome.
@@ -305,7 +307,7 @@ export class SierraChartConnection implements BrokerConnection {
 
   /** CANCEL_REPLACE_ORDER with the order's full prices; resolves on CANCEL_REPLACE_COMPLETE. */
   async modifyOrder(request: ModifyOrderRequest): Promise<void> {
-    await this.#call(async () => {
+    await this.#errors.around(async () => {
       const order = await this.#workingOrder(request.accountId, request.orderId);
       const tickSize = this.#tickSize(order.contract);
       const prices = pricesOf(
@@ -337,7 +339,7 @@ export class SierraChartConnection implements BrokerConnection {
 
   /** CANCEL_ORDER; resolves on ORDER_CANCELED. */
   async cancelOrder(request: CancelOrderRequest): Promise<void> {
-    await this.#call(async () => {
+    await this.#errors.around(async () => {
       const order = await this.#workingOrder(request.accountId, request.orderId);
       await this.#cancel(order);
     });
@@ -348,7 +350,7 @@ export class SierraChartConnection implements BrokerConnection {
    * position with SUBMIT_FLATTEN_POSITION_ORDER, which only closes the position.
    */
   async flatten(request: FlattenRequest): Promise<void> {
-    await this.#call(async () => {
+    await this.#errors.around(async () => {
       this.#served(request.accountId);
       await this.#ready();
       const wanted = (c: Contract) => request.contract === undefined || sameContract(c, request.contract);
@@ -503,7 +505,7 @@ export class SierraChartConnection implements BrokerConnection {
     }
     for (const waiter of [...this.#waiters]) waiter({ Type: -1 }, undefined);
     if (session !== this.#session || this.#stopped) return;
-    this.#remember(new Error(reason));
+    this.#errors.remember(new Error(reason));
     this.#setState('reconnecting', reason);
     this.#scheduleReconnect();
   }
@@ -523,7 +525,7 @@ export class SierraChartConnection implements BrokerConnection {
           for (const wake of [...this.#readyWaiters]) wake();
         },
         (error: unknown) => {
-          this.#remember(error);
+          this.#errors.remember(error);
           this.#session?.close('reconnect failed');
           if (error instanceof BrokerError && error.disposition === 'fatal') {
             this.#stopped = true;
@@ -822,33 +824,13 @@ export class SierraChartConnection implements BrokerConnection {
   }
 
   #emitServed(event: BrokerEvent): void {
-    const accountId =
-      event.type === 'order-updated'
-        ? event.order.accountId
-        : event.type === 'order-filled'
-          ? event.fill.accountId
-          : event.type === 'position-updated'
-            ? event.position.accountId
-            : undefined;
+    const accountId = accountOfEvent(event);
     if (accountId !== undefined && !this.#served_(accountId)) return;
     this.#emit(event);
   }
 
   #emit(event: BrokerEvent): void {
     this.#events.emit(event);
-  }
-
-  async #call<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      this.#remember(error);
-      throw error;
-    }
-  }
-
-  #remember(error: unknown): void {
-    this.#lastError = error instanceof Error ? error.message : String(error);
   }
 }
 
