@@ -221,7 +221,7 @@ export function LeaderPanel({
         <Text key={e.id} wrap="truncate">
           <Text dimColor>{clock(e.time)}</Text>{' '}
           <Text {...tint(theme, e.kind === 'fill' ? 'green' : e.kind === 'cancel' ? 'yellow' : 'cyan')}>
-            {pad(e.kind, 6)}
+            {pad(e.kind, 7)}
           </Text>
           {e.text}
         </Text>
@@ -252,7 +252,9 @@ export function OrderLog({
 }) {
   const shown = entries.slice(Math.max(0, entries.length - rows));
   return (
-    <Box flexDirection="column" width="60%">
+    // The rest of the row, not 60%: 40% + the leader panel's margin + 60% is one column too
+    // wide, and a terminal wraps the last character of every line onto a line of its own.
+    <Box flexDirection="column" flexGrow={1} flexBasis={0}>
       <Text bold>{`follower orders (last ${entries.length})`}</Text>
       {shown.map((e) => (
         <Text key={e.id} wrap="truncate">

@@ -53,13 +53,32 @@ function state(): DashboardState {
 }
 
 describe('Dashboard frame', () => {
+  it('never draws a line wider than the terminal (a terminal would wrap it onto a line of its own)', () => {
+    let s = state();
+    for (let i = 0; i < 30; i++) {
+      s = reduce(s, {
+        type: 'leader',
+        kind: 'modify',
+        time: 10 + i,
+        text: `move stop-loss of P${i} to 20990.25 and a long tail that cannot fit the panel`,
+      });
+    }
+    const { lastFrame } = render(<Dashboard state={s} rows={45} theme={plain} />);
+    const lines = (lastFrame() ?? '').split('\n');
+    // ink-testing-library lays out 100 columns.
+    const wide = lines.filter((l) => [...l].length > 100);
+    expect(wide).toEqual([]);
+    expect(lines.length).toBeLessThanOrEqual(45);
+    expect(lines.filter((l) => /modify +move stop-loss/.test(l)).length, lines.join('\n')).toBeGreaterThan(0);
+  });
+
   it('shows accounts, positions, the copied fill, the leader and the keys', () => {
     const { lastFrame } = render(<Dashboard state={state()} rows={40} theme={plain} />);
     const frame = lastFrame() ?? '';
     expect(frame).toMatch(/alpha\s+paper\s+—\s+paused\s+flat/);
     expect(frame).toMatch(/beta\s+tradovate\s+up\s+enabled\s+MNQZ25\+2/);
     expect(frame).toMatch(/beta\s+filled\s+buy 2 MNQZ25 @/);
-    expect(frame).toMatch(/order buy 2 MNQZ25 market/);
+    expect(frame).toMatch(/order +buy 2 MNQZ25 market/);
     expect(frame).toContain('tradovate ● 1/1 connected');
     expect(frame).toContain('p pause/resume');
     expect(frame).toContain('q quit');
