@@ -204,7 +204,9 @@ class KafkajsClient implements KafkaClient {
   }
 
   async consume(options: ConsumeOptions): Promise<KafkaConsumer> {
-    const starts = options.fromBeginning ? new Map() : await this.#pinStart(options.groupId, options.topics);
+    const starts = options.fromBeginning
+      ? new Map()
+      : await this.#startOffsets(options.groupId, options.topics);
     const consumer = this.#kafka.consumer({
       groupId: options.groupId,
       ...(options.sessionTimeoutMs !== undefined
@@ -229,46 +231,29 @@ class KafkajsClient implements KafkaClient {
   }
 
   /**
-   * A new group that starts "at the end" must own that position before it first joins:
-   * kafkajs would otherwise resolve "the end" again on every restart of the member until
-   * its first commit, and a restart in between (a coordinator still loading on a fresh
-   * broker, a rebalance) silently skipped whatever was published meanwhile. So the
-   * current end of each partition without a committed offset is committed for the group
-   * here. Where that cannot be done (a group already running refuses it; a coordinator
-   * still loading fails it), the ends read now are returned, and the member seeks to
-   * them whenever it is given such a partition before it committed one itself.
+   * Where a group that starts "at the end" starts: the current end of each partition
+   * with no committed offset, read before the member joins. kafkajs would otherwise
+   * resolve "the end" lazily at the first fetch, and again on every restart of the
+   * member until its first commit, so a message published in between (right after the
+   * join, or while a coordinator still loading on a fresh broker restarted the member)
+   * was silently skipped. The member seeks to these offsets when it is given such a
+   * partition and commits them at once, so the group owns that position from then on.
+   * When the committed offsets cannot be read, kafkajs decides (seeking could skip).
    */
-  async #pinStart(groupId: string, topics: readonly string[]): Promise<StartOffsets> {
-    const unpinned: StartOffsets = new Map();
+  async #startOffsets(groupId: string, topics: readonly string[]): Promise<StartOffsets> {
+    const starts: StartOffsets = new Map();
     for (const topic of topics) {
-      let unset: number[];
-      let ends: Map<number, string>;
       try {
         const [committed] = await this.#admin.fetchOffsets({ groupId, topics: [topic] });
-        unset = (committed?.partitions ?? []).filter((p) => p.offset === '-1').map((p) => p.partition);
+        const unset = (committed?.partitions ?? []).filter((p) => p.offset === '-1').map((p) => p.partition);
         if (unset.length === 0) continue;
-        ends = new Map((await this.#admin.fetchTopicOffsets(topic)).map((e) => [e.partition, e.high]));
+        const ends = new Map((await this.#admin.fetchTopicOffsets(topic)).map((e) => [e.partition, e.high]));
+        starts.set(topic, new Map(unset.map((p) => [p, ends.get(p) ?? '0'])));
       } catch (error) {
-        // Which partitions lack an offset is unknown: seeking could skip messages, so kafkajs decides.
         this.#logger?.warn({ err: error, groupId, topic }, 'kafka: start position not read');
-        continue;
-      }
-      const starts = new Map(unset.map((p) => [p, ends.get(p) ?? '0']));
-      try {
-        await this.#admin.setOffsets({
-          groupId,
-          topic,
-          partitions: [...starts].map(([partition, offset]) => ({ partition, offset })),
-        });
-      } catch (error) {
-        this.#logger?.debug(
-          { err: error, groupId, topic },
-          'kafka: start position not committed; seeking to it',
-        );
-        unpinned.set(topic, starts);
       }
     }
-    return unpinned;
+    return starts;
   }
 
   async close(): Promise<void> {
@@ -353,15 +338,38 @@ class KafkajsConsumer implements KafkaConsumer {
     });
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.#assignment = payload.memberAssignment;
-      // Before the first fetch of the new assignment: the start position read before joining.
+      // Before the first fetch of the new assignment: the start position read before
+      // joining, committed right away so a restarted member starts there too.
+      const pinned: { topic: string; partition: number; offset: string }[] = [];
       for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
         for (const partition of partitions) {
           const offset = starts.get(topic)?.get(partition);
-          if (offset !== undefined) consumer.seek({ topic, partition, offset });
+          if (offset === undefined) continue;
+          consumer.seek({ topic, partition, offset });
+          pinned.push({ topic, partition, offset });
         }
       }
       options.onAssignment?.(payload.memberAssignment);
-      joined();
+      // `consume` resolves once the group owns the start position (or the commit failed:
+      // the seek still holds for this member). Committed on the next turn: kafkajs marks
+      // the member running only after this event, and drops a commit made before that.
+      const commitAll = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+        if (pinned.length === 0) return;
+        await consumer.commitOffsets(pinned);
+        for (const p of pinned) starts.get(p.topic)?.delete(p.partition);
+      });
+      void commitAll
+        .catch(() => undefined)
+        .then(() => {
+          // Partitions another member was given may be committed by it by now: seeking
+          // them later could go back. Kept only: this member's whose commit failed.
+          for (const [topic, offsets] of starts) {
+            for (const partition of offsets.keys()) {
+              if (!payload.memberAssignment[topic]?.includes(partition)) offsets.delete(partition);
+            }
+          }
+          joined();
+        });
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       // A retriable crash (e.g. the group coordinator still loading on a fresh broker) is
