@@ -9,8 +9,8 @@ export { type OrderOutcome, RunMetrics } from './metrics.js';
 export { type MetricsServer, parseMetricsAddress, serveMetrics } from './server.js';
 
 /**
- * Metrics for a live session: listens to the engine, reads connection states
- * at scrape time, starts every follower connection's breaker as closed, and
+ * Metrics for a live session: listens to the engine, reads the states of the
+ * connections it holds at scrape time, starts every follower connection's breaker as closed, and
  * serves `/metrics` at `address`. Call before `engine.start()` so the first
  * events are counted.
  */
@@ -25,14 +25,17 @@ export async function startRunMetrics(
   for (const plan of session.plans) {
     if (followerConnections.has(plan.key)) metrics.setBreaker(plan.broker, plan.key, 'closed');
   }
-  metrics.watchConnections(() =>
-    session.plans.flatMap((plan) => {
+  // Only the connections this process holds: an executor leaves other executors' logins
+  // alone, and they must not show as disconnected here.
+  metrics.watchConnections(() => {
+    const held = new Set(session.engine.openConnections());
+    return session.plans.flatMap((plan) => {
       const connection = session.connections[plan.key];
-      return connection
+      return connection && held.has(plan.key)
         ? [{ broker: plan.broker, connection: plan.key, state: connection.health().state }]
         : [];
-    }),
-  );
+    });
+  });
   return { metrics, server };
 }
 

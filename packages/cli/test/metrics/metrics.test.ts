@@ -1,5 +1,14 @@
+import {
+  createEngine,
+  PaperBroker,
+  parseEngineConfig,
+  planConnections,
+  SimulatedExchange,
+  systemClock,
+} from '@tradenova/core';
 import { describe, expect, it } from 'vitest';
 import { demoCommand } from '../../src/commands/demo.js';
+import { startRunMetrics } from '../../src/metrics/index.js';
 import type { RunMetrics } from '../../src/metrics/metrics.js';
 import { parseMetricsAddress } from '../../src/metrics/server.js';
 import { captureIo } from '../capture-io.js';
@@ -98,5 +107,36 @@ describe('--metrics', () => {
     expect(await running).toBe(0);
     // The endpoint closes with the run.
     await expect(fetch(endpoint!.url)).rejects.toThrow();
+  });
+
+  it('shows the state of the connections this process holds only (an executor leaves the other logins alone)', async () => {
+    const config = parseEngineConfig({
+      leader: { account: 'LEAD', connection: 'x' },
+      connections: { x: { broker: 'paper' }, y: { broker: 'paper' } },
+      followers: [
+        { name: 'fx', account: 'X1', connection: 'x' },
+        { name: 'fy', account: 'Y1', connection: 'y' },
+      ],
+    });
+    const exchange = new SimulatedExchange({ clock: systemClock });
+    const connections = {
+      x: new PaperBroker(exchange, ['LEAD', 'X1']),
+      y: new PaperBroker(exchange, ['Y1']),
+    };
+    const engine = createEngine(config, { connections, connectOnStart: false });
+    const { server } = await startRunMetrics(
+      { config, engine, plans: planConnections(config), connections },
+      '127.0.0.1:0',
+    );
+    try {
+      await engine.start();
+      await engine.openConnection('x');
+      const text = (await scrape(server.url)).text;
+      expect(sample(text, 'tradenova_connection_state', { connection: 'x', state: 'connected' })).toBe(1);
+      expect(sample(text, 'tradenova_connection_state', { connection: 'y' })).toBeUndefined();
+    } finally {
+      await engine.stop();
+      await server.close();
+    }
   });
 });
