@@ -1,5 +1,11 @@
 import { Decimal } from 'decimal.js';
 import { ErrorCode, TradeNovaError } from '../errors.js';
+import {
+  exactAverageTicksToPrice,
+  exactPriceToTicks,
+  exactPriceToTicksRounded,
+  exactTicksToPrice,
+} from './exact-ticks.js';
 
 /** A price as a whole number of ticks (price = ticks × tick size). */
 export type Ticks = number;
@@ -19,6 +25,10 @@ function tickDecimal(tickSize: string): Decimal {
  * ticks is an error, not a silent rounding: the leader's broker never reports one.
  */
 export function priceToTicks(price: string | number, tickSize: string, field = 'price'): Ticks {
+  if (typeof price === 'string') {
+    const fast = exactPriceToTicks(price.trim(), tickSize);
+    if (fast !== undefined && !Number.isNaN(fast)) return fast;
+  }
   let d: Decimal;
   try {
     d = new Decimal(typeof price === 'number' ? String(price) : price.trim());
@@ -38,7 +48,7 @@ export function priceToTicks(price: string | number, tickSize: string, field = '
 
 /** Converts ticks back to the exact decimal price string. */
 export function ticksToPrice(ticks: Ticks, tickSize: string): string {
-  return tickDecimal(tickSize).times(ticks).toFixed();
+  return exactTicksToPrice(ticks, tickSize) ?? tickDecimal(tickSize).times(ticks).toFixed();
 }
 
 /** Formats an average in ticks (possibly fractional: total ticks ÷ qty) as a price with up to `decimals` places. */
@@ -49,6 +59,8 @@ export function averageTicksToPrice(
   decimals = 10,
 ): string {
   if (qty === 0) return '0';
+  const fast = exactAverageTicksToPrice(totalTicks, qty, tickSize, decimals);
+  if (fast !== undefined) return fast;
   return tickDecimal(tickSize).times(totalTicks).dividedBy(qty).toDecimalPlaces(decimals).toFixed();
 }
 
@@ -61,6 +73,8 @@ export function priceToTicksRounded(
   tickSize: string,
   mode: 'floor' | 'ceil' | 'nearest' = 'nearest',
 ): Ticks {
+  const fast = exactPriceToTicksRounded(price, tickSize, mode);
+  if (fast !== undefined) return fast;
   const q = new Decimal(price).dividedBy(tickDecimal(tickSize));
   const r =
     mode === 'floor' ? q.floor() : mode === 'ceil' ? q.ceil() : q.toDecimalPlaces(0, Decimal.ROUND_HALF_UP);
