@@ -155,6 +155,11 @@ export class Journal {
     return this.#queueStart + this.#queue.length - 1;
   }
 
+  /** Whether the last write failed and the journal is retrying (the database is away). */
+  get degraded(): boolean {
+    return this.#degraded;
+  }
+
   /** Events appended and not yet committed. */
   get pending(): number {
     return this.#queue.length;
