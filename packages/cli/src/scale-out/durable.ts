@@ -11,7 +11,7 @@ import type { Journal } from '../services/journal/journal.js';
  */
 export async function journaled(journal: Journal | undefined, maxMs: number): Promise<boolean> {
   if (!journal) return true;
-  if (journal.degraded) return journal.pending === 0;
+  if (journal.degraded) return false;
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([

@@ -306,7 +306,11 @@ describe('webhook alerts and the leader position', () => {
     session = undefined;
   });
 
-  it('a sell alert that reverses the strategy long reverses a fixed-size follower (it knows the leader position)', async () => {
+  /**
+   * A live session with a webhook: follower a fixed 1, b ×2, on a paper market at 21000.
+   * `holding` is what the accounts hold before it starts (an earlier run's positions).
+   */
+  async function webhookSession(holding: Record<string, number> = {}) {
     const port = await freePort();
     const config = parseEngineConfig({
       leader: { account: 'L1' },
@@ -317,44 +321,12 @@ describe('webhook alerts and the leader position', () => {
       sources: [{ kind: 'webhook', port, path: '/tv', token: TOKEN }],
     });
     config.followers[0]!.scaling = { mode: 'fixed', qty: 1 };
-    session = await openSession(config);
-    await session.engine.start();
+    const opened = await openSession(config);
+    session = opened;
     const mnq = frontMonth(defaultInstruments.get('MNQ'), Date.now());
-    session.exchanges[0]!.updateQuote(mnq, { bidTicks: 84_000, askTicks: 84_001 });
-    const url = `http://127.0.0.1:${port}/tv`;
-    const net = (name: string) =>
-      session!.engine.positions(name).find((p) => p.contract.root === 'MNQ')?.netQty ?? 0;
-    expect((await send(url, { body: alert({ contracts: 2, id: 'long' }), headers: json })).status).toBe(202);
-    await waitFor(() => net('a') === 1 && net('b') === 4);
-    // Leader 2 → -1. Read as a fresh entry (no leader position known) the fixed follower would sell 1 and end flat.
-    const reverse = alert({ action: 'sell', contracts: 3, id: 'reverse' });
-    expect((await send(url, { body: reverse, headers: json })).status).toBe(202);
-    await waitFor(() => net('b') === -2);
-    await session.engine.idle();
-    expect([net('a'), net('b')]).toEqual([-1, -2]);
-    expect([...session.engine.leaderPositions().values()]).toEqual([-1]);
-  });
-
-  it('after a restart mid-trade, an alert with the strategy position reverses from the real leader position', async () => {
-    const port = await freePort();
-    const config = parseEngineConfig({
-      leader: { account: 'L1' },
-      followers: [
-        { name: 'a', account: 'A1' },
-        { name: 'b', account: 'B1', scaling: { mode: 'multiplier', factor: 2 } },
-      ],
-      sources: [{ kind: 'webhook', port, path: '/tv', token: TOKEN }],
-    });
-    config.followers[0]!.scaling = { mode: 'fixed', qty: 1 };
-    session = await openSession(config);
-    const mnq = frontMonth(defaultInstruments.get('MNQ'), Date.now());
-    const exchange = session.exchanges[0]!;
+    const exchange = opened.exchanges[0]!;
     exchange.updateQuote(mnq, { bidTicks: 84_000, askTicks: 84_001 });
-    // What the earlier run left: the strategy long 2, the followers long 1 and 4.
-    for (const [accountId, qty] of [
-      ['A1', 1],
-      ['B1', 4],
-    ] as const) {
+    for (const [accountId, qty] of Object.entries(holding)) {
       await exchange.placeOrder({
         accountId,
         clientOrderId: `before-${accountId}`,
@@ -364,18 +336,36 @@ describe('webhook alerts and the leader position', () => {
         orderType: 'market',
       });
     }
-    await session.engine.start();
+    await opened.engine.start();
     const url = `http://127.0.0.1:${port}/tv`;
     const net = (name: string) =>
-      session!.engine.positions(name).find((p) => p.contract.root === 'MNQ')?.netQty ?? 0;
-    expect([net('a'), net('b')]).toEqual([1, 4]);
-    const reverse = alert({ action: 'sell', contracts: 3, id: 'reverse', position: '-1' });
-    expect((await send(url, { body: reverse, headers: json })).status).toBe(202);
+      opened.engine.positions(name).find((p) => p.contract.root === 'MNQ')?.netQty ?? 0;
+    const post = async (body: string) => expect((await send(url, { body, headers: json })).status).toBe(202);
+    return { engine: opened.engine, net, post };
+  }
+
+  it('a sell alert that reverses the strategy long reverses a fixed-size follower (it knows the leader position)', async () => {
+    const { engine, net, post } = await webhookSession();
+    await post(alert({ contracts: 2, id: 'long' }));
+    await waitFor(() => net('a') === 1 && net('b') === 4);
+    // Leader 2 → -1. Read as a fresh entry (no leader position known) the fixed follower would sell 1 and end flat.
+    await post(alert({ action: 'sell', contracts: 3, id: 'reverse' }));
     await waitFor(() => net('b') === -2);
-    await session.engine.idle();
+    await engine.idle();
+    expect([net('a'), net('b')]).toEqual([-1, -2]);
+    expect([...engine.leaderPositions().values()]).toEqual([-1]);
+  });
+
+  it('after a restart mid-trade, an alert with the strategy position reverses from the real leader position', async () => {
+    // What the earlier run left: the strategy long 2, the followers long 1 and 4.
+    const { engine, net, post } = await webhookSession({ A1: 1, B1: 4 });
+    expect([net('a'), net('b')]).toEqual([1, 4]);
+    await post(alert({ action: 'sell', contracts: 3, id: 'reverse', position: '-1' }));
+    await waitFor(() => net('b') === -2);
+    await engine.idle();
     // Without the position the new run would read a fresh short 3: the fixed follower ends flat.
     expect([net('a'), net('b')]).toEqual([-1, -2]);
-    expect([...session.engine.leaderPositions().values()]).toEqual([-1]);
+    expect([...engine.leaderPositions().values()]).toEqual([-1]);
   });
 });
 

@@ -16,6 +16,24 @@ export const T0 = Date.parse('2025-11-24T14:30:00.000Z');
 export const MNQ = parseContract('MNQZ25');
 export const NQ = parseContract('NQZ25');
 
+/** Long positions the accounts already hold before a run starts (market buys on the exchange). */
+export async function holdBefore(
+  exchange: SimulatedExchange,
+  contract: typeof MNQ,
+  holdings: Record<string, number>,
+): Promise<void> {
+  for (const [accountId, qty] of Object.entries(holdings)) {
+    await exchange.placeOrder({
+      accountId,
+      clientOrderId: `before-${accountId}`,
+      contract,
+      side: 'buy',
+      qty,
+      orderType: 'market',
+    });
+  }
+}
+
 /** An engine on one paper exchange with a virtual clock, and everything it emitted. */
 export async function paperEngine(
   followers: EngineConfigInput['followers'],

@@ -10,7 +10,7 @@ import {
   SimulatedExchange,
   VirtualClock,
 } from '../../src/index.js';
-import { MNQ, T0 } from './harness.js';
+import { holdBefore, MNQ, T0 } from './harness.js';
 
 describe('routedPartition', () => {
   it('is a pure function of the connection key, within the partition count', () => {
@@ -58,11 +58,12 @@ describe('connectionsOfPartitions', () => {
     expect([...first, ...second]).not.toContain('lead');
   });
 
-  it('puts every routed intent of a connection on that connection partition', () => {
+  it("stamps each routed intent with its follower's login, the key of its partition", () => {
     const routed = routeSignal(
       config,
       {
         signalId: 's1',
+        leaderAccount: 'LEAD',
         action: 'new',
         leaderOrderId: 'L1',
         instrument: 'MNQZ5',
@@ -71,15 +72,10 @@ describe('connectionsOfPartitions', () => {
         orderType: 'market',
         detectedAt: T0,
         receivedAt: T0,
-        source: 'test',
-      } as never,
+      },
       T0,
     );
-    expect(routed).toHaveLength(18);
-    for (const r of routed) {
-      const mine = connectionsOfPartitions(config, [routedPartition(r.connection, 10)], 10);
-      expect(mine).toContain(r.connection);
-    }
+    expect(routed.map((r) => r.connection)).toEqual(config.followers.map((_, i) => `c${i % 6}`));
   });
 });
 
@@ -92,16 +88,7 @@ describe('an engine that opens only the connections it is given', () => {
     const ticks = priceToTicks('21000.25', '0.25');
     exchange.updateQuote(MNQ, { bidTicks: ticks - 1, askTicks: ticks });
     // Both accounts hold a position before the run.
-    for (const accountId of ['X1', 'Y1']) {
-      await exchange.placeOrder({
-        accountId,
-        clientOrderId: `before-${accountId}`,
-        contract: MNQ,
-        side: 'buy',
-        qty: 1,
-        orderType: 'market',
-      });
-    }
+    await holdBefore(exchange, MNQ, { X1: 1, Y1: 1 });
     await clock.runUntilIdle();
     const config = parseEngineConfig({
       leader: { account: 'LEAD', connection: 'x' },

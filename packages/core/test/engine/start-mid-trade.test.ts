@@ -9,7 +9,7 @@ import {
   SimulatedExchange,
   VirtualClock,
 } from '../../src/index.js';
-import { MNQ, T0 } from './harness.js';
+import { holdBefore, MNQ, T0 } from './harness.js';
 
 describe('a run started while the leader and followers are already in a trade', () => {
   it('books what each holds at its broker, and the leader exit takes every follower flat', async () => {
@@ -19,20 +19,7 @@ describe('a run started while the leader and followers are already in a trade', 
     const ticks = priceToTicks('21000.25', '0.25');
     exchange.updateQuote(MNQ, { bidTicks: ticks - 1, askTicks: ticks });
     // Before TradeNova starts: the leader is long 2, the followers long 2 and 4 (their own earlier copies).
-    for (const [accountId, qty] of [
-      ['LEAD', 2],
-      ['A', 2],
-      ['B', 4],
-    ] as const) {
-      await exchange.placeOrder({
-        accountId,
-        clientOrderId: `before-${accountId}`,
-        contract: MNQ,
-        side: 'buy',
-        qty,
-        orderType: 'market',
-      });
-    }
+    await holdBefore(exchange, MNQ, { LEAD: 2, A: 2, B: 4 });
     const config = parseEngineConfig({
       leader: { account: 'LEAD' },
       followers: [

@@ -11,7 +11,7 @@ import {
   VirtualClock,
   withLeaderMirror,
 } from '../../src/index.js';
-import { MNQ, T0 } from '../engine/harness.js';
+import { holdBefore, MNQ, T0 } from '../engine/harness.js';
 
 /** A source that hands the engine whatever the test pushes, as Kafka or a webhook would. */
 function pushSource() {
@@ -114,21 +114,7 @@ describe('signals without the leader broker behind them (Kafka, webhook)', () =>
   });
 
   describe('a copier restarted while the leader is long 2 (followers hold 1 and 6, the mirror knows nothing)', () => {
-    const holding = async (exchange: SimulatedExchange) => {
-      for (const [accountId, qty] of [
-        ['A', 1],
-        ['B', 6],
-      ] as const) {
-        await exchange.placeOrder({
-          accountId,
-          clientOrderId: `before-${accountId}`,
-          contract: MNQ,
-          side: 'buy',
-          qty,
-          orderType: 'market',
-        });
-      }
-    };
+    const holding = (exchange: SimulatedExchange) => holdBefore(exchange, MNQ, { A: 1, B: 6 });
     const exit = {
       signalId: 'x1',
       action: 'new',

@@ -326,9 +326,10 @@ class KafkajsConsumer implements KafkaConsumer {
   /** `starts`: where partitions with no committed offset begin, until this member commits one. */
   async start(options: ConsumeOptions, joinTimeoutMs: number, starts: StartOffsets): Promise<void> {
     const consumer = this.#consumer;
-    const commit = async (topic: string, partition: number, offset: string) => {
-      await consumer.commitOffsets([{ topic, partition, offset }]);
-      starts.get(topic)?.delete(partition);
+    /** Commits, and forgets the start of each partition committed: the group holds its position now. */
+    const commit = async (offsets: { topic: string; partition: number; offset: string }[]) => {
+      await consumer.commitOffsets(offsets);
+      for (const o of offsets) starts.get(o.topic)?.delete(o.partition);
     };
     let joined: () => void = () => {};
     let failed: (error: unknown) => void = () => {};
@@ -353,11 +354,9 @@ class KafkajsConsumer implements KafkaConsumer {
       // `consume` resolves once the group owns the start position (or the commit failed:
       // the seek still holds for this member). Committed on the next turn: kafkajs marks
       // the member running only after this event, and drops a commit made before that.
-      const commitAll = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
-        if (pinned.length === 0) return;
-        await consumer.commitOffsets(pinned);
-        for (const p of pinned) starts.get(p.topic)?.delete(p.partition);
-      });
+      const commitAll = new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
+        pinned.length === 0 ? undefined : commit(pinned),
+      );
       void commitAll
         .catch(() => undefined)
         .then(() => {
@@ -418,7 +417,9 @@ class KafkajsConsumer implements KafkaConsumer {
             if (last === undefined) return;
             resolveOffset(last);
             await beforeCommit();
-            await commit(batch.topic, batch.partition, (BigInt(last) + 1n).toString());
+            await commit([
+              { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
+            ]);
             return;
           }
           for (const message of batch.messages) {
@@ -431,7 +432,9 @@ class KafkajsConsumer implements KafkaConsumer {
           }
           if (last === undefined) return;
           await beforeCommit();
-          await commit(batch.topic, batch.partition, (BigInt(last) + 1n).toString());
+          await commit([
+            { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
+          ]);
         },
       });
     } else {
@@ -441,7 +444,7 @@ class KafkajsConsumer implements KafkaConsumer {
         eachMessage: async ({ topic, partition, message }) => {
           await options.handle(incoming(topic, partition, message));
           // Only now: a message whose handling threw or was cut off is delivered again.
-          await commit(topic, partition, (BigInt(message.offset) + 1n).toString());
+          await commit([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
         },
       });
     }
