@@ -171,6 +171,11 @@ export class Router {
     await producer?.close();
   }
 
+  /** Partitions of `trade.signals` this router owns now. */
+  assignment(): number[] {
+    return this.#source?.assignment() ?? [];
+  }
+
   get stats(): Readonly<RouterStats> {
     return { ...this.#stats };
   }

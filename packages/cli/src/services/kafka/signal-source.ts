@@ -104,6 +104,11 @@ export class KafkaSignalSource {
   }
 
   /** What the source did so far. */
+  /** Partitions of `trade.signals` this member owns now. */
+  assignment(): number[] {
+    return Object.values(this.#consumer?.assignment() ?? {}).flat();
+  }
+
   get stats(): Readonly<KafkaSignalSourceStats> {
     return { ...this.#stats };
   }

@@ -45,6 +45,11 @@ describeWithService('kafka', 'a router restarted mid-trade', (brokers) => {
     beforeAll(async () => {
       kafka = await connectKafkajs({ brokers: brokers.split(',') });
       await kafka.createTopics(designTopics(prefix));
+      // Right after a topic is created, consumer groups on it rejoin again and again while the
+      // broker's metadata settles (seen in the broker log: six generations in 300 ms), and a
+      // router that joined in that window once routed nothing for a minute (cause not pinned down; the failure message now says which partitions it owned). An operator's
+      // topics exist long before; give these a moment, as the kill test's process start does.
+      await new Promise((resolve) => setTimeout(resolve, 2000));
       producer = await kafka.producer();
       journal = await Journal.open({ url: pgUrl, schema, migrate: true });
       // What executors would read: every routed intent, in order.
@@ -84,11 +89,11 @@ describeWithService('kafka', 'a router restarted mid-trade', (brokers) => {
       const first = await startRouter();
       await publish(market('s1', 'buy', 2, '21000.00'));
       // Generous: on a fresh broker under CI load, group joins and fetches can take seconds.
-      await until(
-        () => first.stats.routed === 2,
-        `the router to route the entry (${JSON.stringify(first.stats)})`,
-        60_000,
-      );
+      await until(() => first.stats.routed === 2, 'the router to route the entry', 60_000).catch((error) => {
+        throw new Error(
+          `${error.message}: stats ${JSON.stringify(first.stats)}, owns signal partitions [${first.assignment()}]`,
+        );
+      });
       await until(
         () => routed.filter((r) => r.signal.signalId === 's1').length === 2,
         'the routed entry on trade.intents',
