@@ -88,8 +88,19 @@ export interface Engine {
    * resolves `{ ok: false }` and emits `signal-rejected`.
    */
   submit(signal: TradeSignal | unknown, meta?: SubmitMeta): Promise<SignalResult>;
-  /** Records a leader fill: the leader position that exits and reversals are scaled against. */
-  applyLeaderFill(fill: { contract: Contract; side: Side; qty: number; priceTicks: Ticks }): void;
+  /**
+   * Records a leader fill: the leader position that exits and reversals are scaled against.
+   * Its `clientOrderId` (the leader mirror's) or `orderId` (the leader's broker's) names the
+   * leader order it fills, so each follower's expected position follows that order's plan.
+   */
+  applyLeaderFill(fill: {
+    contract: Contract;
+    side: Side;
+    qty: number;
+    priceTicks: Ticks;
+    orderId?: string;
+    clientOrderId?: string;
+  }): void;
   /**
    * Sets the leader's position in one contract, as its broker reports it: what a run
    * started with the leader already in a trade scales exits against.

@@ -26,7 +26,7 @@ import type { Execution } from '../model/execution.js';
 import { intentId, type OrderIntent } from '../model/intent.js';
 import { parseSignal } from '../model/parse-signal.js';
 import type { Position } from '../model/position.js';
-import type { CancelOrderSignal, ModifyOrderSignal, TradeSignal } from '../model/signal.js';
+import type { CancelOrderSignal, ModifyOrderSignal, NewOrderSignal, TradeSignal } from '../model/signal.js';
 import { type Money, parseMoney } from '../money/money.js';
 import { priceToTicks, type Ticks, ticksToPrice } from '../money/price.js';
 import { PositionTracker } from '../positions/tracker.js';
@@ -40,25 +40,43 @@ import {
   type RiskBlock,
 } from '../risk/index.js';
 import { RiskReason } from '../risk/reasons.js';
+import { legDelta, planFollowerOrder } from '../scaling/plan.js';
 import { scaleEntryQty } from '../scaling/scale.js';
 import { type Logger, silentLogger } from '../util/logger.js';
 import type { Engine, EngineOptions, SignalOutcome, SignalResult, Sink, Source, SubmitMeta } from './api.js';
 import { BracketDesk } from './bracket-desk.js';
 import { connectionKeyOf } from './connections.js';
-import { FollowerRuntime } from './follower.js';
-import { followerTicks, mapContract, planNewOrderIntents, prepareNewOrder } from './intents.js';
+import { FollowerRuntime, type LegCopy, type OrderCopy } from './follower.js';
+import {
+  followerTicks,
+  mapContract,
+  type PreparedNewOrder,
+  planNewOrderIntents,
+  prepareNewOrder,
+} from './intents.js';
 import { outcomeOf } from './outcome.js';
 import { type ReconcileLine, type ReconcilePolicy, scaledTargets } from './reconcile.js';
 import { ReconcileDesk } from './reconcile-desk.js';
 import { ConnectionGuard } from './resilience.js';
 
-/** What the engine remembers of a leader order, to route its modify and cancel. */
+/** What the engine remembers of a leader order, to route its modify and cancel and re-plan its copies. */
 interface LeaderOrder {
+  id: string;
   contract: Contract;
   side: Side;
+  /** Total quantity, as last modified. */
   qty: number;
+  /** Quantity the leader's fills reported so far. */
+  filled: number;
   orderType: OrderType;
+  /** The `new` signal, with the prices of the latest modify: a modify re-plans every follower from it. */
+  signal: NewOrderSignal;
+  /** Filled, cancelled or flattened: no fill or re-plan is expected any more. */
+  done: boolean;
 }
+
+/** A leader fill; its order ids tie it to the leader order the followers copy. */
+type LeaderFill = Parameters<Engine['applyLeaderFill']>[0];
 
 /** Creates an engine from a config object (validated here) and the broker connections it needs. */
 export function createEngine(config: EngineConfig | EngineConfigInput, options: EngineOptions): Engine {
@@ -94,6 +112,12 @@ class CopyEngine implements Engine {
   readonly #wasDown = new Set<string>();
   #timer: Timer | undefined;
   #stopped = false;
+  /**
+   * Whether the leader's fills reach this engine (a replay, a run with the leader's broker
+   * or mirror). Only then is each follower's expected position known, and drift and
+   * alignment measure against it; else (a scale-out executor) against the scaled leader.
+   */
+  #leaderFillsSeen = false;
   readonly #useTimers: boolean;
 
   constructor(config: EngineConfig, options: EngineOptions) {
@@ -316,8 +340,20 @@ class CopyEngine implements Engine {
 
   targets(name: string): Map<string, number> {
     const f = this.#follower(name);
-    const pnl = this.#tracker.pnl(f.name);
-    return scaledTargets(this.#leader, f.config, f.startingBalance + pnl.realized, this.#instruments);
+    if (!this.#leaderFillsSeen) {
+      const pnl = this.#tracker.pnl(f.name);
+      return scaledTargets(this.#leader, f.config, f.startingBalance + pnl.realized, this.#instruments);
+    }
+    // What the follower's own rules made of the leader's fills, summed per follower contract
+    // (a contract fed by several leader instruments carries each one's share).
+    const out = new Map<string, number>();
+    const sources = new Set([...f.expectedBase.keys(), ...[...f.copies.values()].map((c) => c.source)]);
+    for (const source of sources) {
+      const contract = parseContract(source, { registry: this.#instruments });
+      const key = contractKey(mapContract(contract, f.config).contract);
+      out.set(key, (out.get(key) ?? 0) + f.expected(source));
+    }
+    return out;
   }
 
   async reconcile(name?: string, policy?: ReconcilePolicy): Promise<Map<string, ReconcileLine[]>> {
@@ -444,10 +480,14 @@ class CopyEngine implements Engine {
           last === undefined ? undefined : ticksToPrice(last, spec.tickSize),
         );
         this.#leaderOrders.set(signal.leaderOrderId, {
+          id: signal.leaderOrderId,
           contract,
           side: signal.side,
           qty: signal.qty,
+          filled: 0,
           orderType: signal.orderType,
+          signal,
+          done: false,
         });
         perFollower = (f) => this.#copyNew(f, prepared);
         break;
@@ -467,14 +507,26 @@ class CopyEngine implements Engine {
           ...(signal.limitPrice !== undefined ? { limitPrice: signal.limitPrice } : {}),
           ...(signal.stopPrice !== undefined ? { stopPrice: signal.stopPrice } : {}),
         };
+        if ((signal.leg ?? 'entry') === 'entry') {
+          // The leader order as it is now: every follower re-plans its copy from it.
+          if (signal.qty !== undefined) leaderOrder.qty = signal.qty;
+          leaderOrder.signal = {
+            ...leaderOrder.signal,
+            ...(signal.limitPrice !== undefined ? { limitPrice: signal.limitPrice } : {}),
+            ...(signal.stopPrice !== undefined ? { stopPrice: signal.stopPrice } : {}),
+          };
+        }
+        const leaderNow = this.#leader.get(contractKey(leaderOrder.contract)) ?? 0;
         prepare = (f) => f.pendingModify.set(foldKey, { ...f.pendingModify.get(foldKey), ...fields });
-        perFollower = (f) => this.#copyModify(f, signal, leaderOrder, foldKey);
+        perFollower = (f) => this.#copyModify(f, signal, leaderOrder, foldKey, leaderNow);
         break;
       }
       case 'cancel': {
-        if (!this.#leaderOrders.has(signal.leaderOrderId)) {
+        const leaderOrder = this.#leaderOrders.get(signal.leaderOrderId);
+        if (!leaderOrder) {
           throw new SignalError('leaderOrderId', `unknown leader order ${signal.leaderOrderId}`, line);
         }
+        if ((signal.leg ?? 'entry') === 'entry') leaderOrder.done = true;
         perFollower = (f) => this.#copyCancel(f, signal);
         break;
       }
@@ -483,12 +535,11 @@ class CopyEngine implements Engine {
           signal.instrument === undefined
             ? undefined
             : this.#contract(signal.instrument, signal.detectedAt, 'instrument', line);
-        perFollower = (f) =>
-          this.#flattenFollower(
-            f,
-            signal.signalId,
-            contract === undefined ? undefined : mapContract(contract, f.config).contract,
-          );
+        // The leader's working orders in the contract (or all) go with its position.
+        for (const order of this.#leaderOrders.values()) {
+          if (!contract || contractKey(order.contract) === contractKey(contract)) order.done = true;
+        }
+        perFollower = (f) => this.#copyFlatten(f, signal.signalId, contract);
         break;
       }
     }
@@ -563,16 +614,7 @@ class CopyEngine implements Engine {
   async #copyNew(f: FollowerRuntime, order: ReturnType<typeof prepareNewOrder>): Promise<SignalOutcome[]> {
     const now = this.#clock.now();
     f.risk.onTime(now, f.rules.timezone);
-    const mapped = mapContract(order.contract, f.config).contract;
-    const pnl = this.#tracker.pnl(f.name);
-    const plan = planNewOrderIntents(order, {
-      follower: f.config,
-      accountId: f.accountId,
-      instruments: this.#instruments,
-      followerPosition: this.#tracker.netQty(f.name, mapped),
-      followerEquity: f.startingBalance + pnl.realized + pnl.unrealized,
-      now,
-    });
+    const plan = this.#planFor(f, order);
     const outcomes: SignalOutcome[] = [];
     if (plan.skipped) {
       this.#emit({
@@ -590,10 +632,93 @@ class CopyEngine implements Engine {
         reason: plan.skipped.reason,
       });
     }
+    const leaderOrderId = order.signal.leaderOrderId;
+    const leaderOrder = this.#leaderOrders.get(leaderOrderId);
+    const previous = f.copies.get(leaderOrderId);
+    if (previous) this.#endCopy(f, previous);
+    const copy: OrderCopy = {
+      leaderOrderId,
+      source: contractKey(order.contract),
+      contract: mapContract(order.contract, f.config).contract,
+      legs: new Map(),
+      planned: 0,
+      leaderQty: order.signal.qty,
+      leaderFilled: leaderOrder?.filled ?? 0,
+      booked: 0,
+      leaderDone: false,
+    };
+    f.copies.set(leaderOrderId, copy);
+    for (const intent of plan.intents) this.#addLeg(f, copy, intent);
     for (const intent of plan.intents) {
-      outcomes.push(await this.#place(f, intent, order.signal.receivedAt, order.signal.leaderOrderId));
+      const result = await this.#place(f, intent, order.signal.receivedAt, leaderOrderId);
+      this.#legPlaced(f, copy, intent, result);
+      outcomes.push(result);
     }
+    this.#bookCopy(f, copy, leaderOrder);
     return outcomes;
+  }
+
+  /** Scales, maps and plans one follower's legs for a leader order, against the follower's share of its source. */
+  #planFor(f: FollowerRuntime, order: PreparedNewOrder) {
+    const mapped = mapContract(order.contract, f.config).contract;
+    const source = contractKey(order.contract);
+    const key = contractKey(mapped);
+    f.claimLoose(key, source);
+    const pnl = this.#tracker.pnl(f.name);
+    return planNewOrderIntents(order, {
+      follower: f.config,
+      accountId: f.accountId,
+      instruments: this.#instruments,
+      followerPosition: f.share(key, source),
+      followerEquity: f.startingBalance + pnl.realized + pnl.unrealized,
+      now: this.#clock.now(),
+    });
+  }
+
+  /** Registers a planned leg before it is sent, so fills that race the ack find it. */
+  #addLeg(f: FollowerRuntime, copy: OrderCopy, intent: OrderIntent): void {
+    if (intent.leg !== 'entry' && intent.leg !== 'close' && intent.leg !== 'open') return;
+    const leg: LegCopy = {
+      leg: intent.leg,
+      intentId: intent.intentId,
+      side: intent.side,
+      qty: intent.qty,
+      filled: 0,
+      orderType: intent.orderType,
+      ...(intent.limitTicks !== undefined ? { limitTicks: intent.limitTicks } : {}),
+      ...(intent.stopTicks !== undefined ? { stopTicks: intent.stopTicks } : {}),
+    };
+    const old = copy.legs.get(leg.leg);
+    if (old) f.legOf.delete(old.intentId);
+    copy.legs.set(leg.leg, leg);
+    f.legOf.set(intent.intentId, { copy, leg });
+    f.sourceOf.set(intent.intentId, copy.source);
+  }
+
+  /**
+   * After a leg was sent: its broker id, or its end when nothing works at the broker. The
+   * plan counts what the follower's rules asked for, except what a risk rule blocked: a
+   * failed or rejected leg is drift, to be seen and aligned, while a blocked one is the rule.
+   */
+  #legPlaced(f: FollowerRuntime, copy: OrderCopy, intent: OrderIntent, result: SignalOutcome): void {
+    const at = f.legOf.get(intent.intentId);
+    if (result.outcome !== 'blocked') copy.planned += sideSign(intent.side) * intent.qty;
+    if (!at) return;
+    if (result.outcome === 'blocked' || result.outcome === 'rejected' || result.outcome === 'failed')
+      f.endLeg(intent.intentId);
+  }
+
+  /** Counts what the leader has filled of a copy's order so far. */
+  #bookCopy(f: FollowerRuntime, copy: OrderCopy, leaderOrder: LeaderOrder | undefined): void {
+    if (leaderOrder?.done && leaderOrder.filled < leaderOrder.qty) copy.leaderDone = true;
+    f.book(copy);
+  }
+
+  /** Forgets a copy: its legs no longer count as working for the leader order (cancelled or replaced). */
+  #endCopy(f: FollowerRuntime, copy: OrderCopy): void {
+    copy.leaderDone = true;
+    for (const leg of [...copy.legs.values()]) f.endLeg(leg.intentId);
+    f.settle(copy);
   }
 
   #block(f: FollowerRuntime, intent: OrderIntent, block: RiskBlock): SignalOutcome {
@@ -700,6 +825,8 @@ class CopyEngine implements Engine {
         intent.reducing ? 'exit' : 'entry',
       );
       const latencyMs = this.#clock.now() - receivedAt;
+      const leg = f.legOf.get(intent.intentId)?.leg;
+      if (leg) leg.orderId = ack.orderId;
       if (intent.leg !== 'close') {
         // The order modify and cancel signals will refer to (a reversal's open leg carries the bracket).
         f.orders.set(leaderOrderId, {
@@ -760,6 +887,7 @@ class CopyEngine implements Engine {
     signal: ModifyOrderSignal,
     leaderOrder: LeaderOrder,
     foldKey: string,
+    leaderNow: number,
   ): Promise<SignalOutcome[]> {
     const ref = f.orders.get(signal.leaderOrderId);
     const intent = this.#syntheticIntent(f, signal, 'modify');
@@ -770,22 +898,26 @@ class CopyEngine implements Engine {
       return [outcomeOf(intent, 'skipped', { reason: 'folded into the previous modify of this order' })];
     }
     signal = { ...signal, ...merged };
+    if ((signal.leg ?? 'entry') === 'entry') return this.#replan(f, signal, leaderOrder, leaderNow);
     intent.contract = ref?.contract ?? mapContract(leaderOrder.contract, f.config).contract;
     if (!ref) {
       // The follower never got a copy (blocked, skipped, rejected): nothing to change.
       return [outcomeOf(intent, 'skipped', { reason: 'no copied order' })];
     }
-    const leg = signal.leg ?? 'entry';
+    const leg = signal.leg ?? 'stop-loss';
     const spec = this.#instruments.get(ref.contract.root);
-    const inverse = f.config.inverse;
     // An inverse follower's stop-loss copies the leader's take-profit.
-    const child: 'stop-loss' | 'take-profit' | undefined =
-      leg === 'entry' ? undefined : inverse ? (leg === 'stop-loss' ? 'take-profit' : 'stop-loss') : leg;
-    const targetOrderId =
-      child === undefined ? ref.orderId : child === 'stop-loss' ? ref.stopLossOrderId : ref.takeProfitOrderId;
+    const child: 'stop-loss' | 'take-profit' = f.config.inverse
+      ? leg === 'stop-loss'
+        ? 'take-profit'
+        : 'stop-loss'
+      : leg === 'take-profit'
+        ? 'take-profit'
+        : 'stop-loss';
+    const targetOrderId = child === 'stop-loss' ? ref.stopLossOrderId : ref.takeProfitOrderId;
+    const price = signal.stopPrice ?? signal.limitPrice;
     if (targetOrderId === undefined) {
-      const price = signal.stopPrice ?? signal.limitPrice;
-      if (child !== undefined && price !== undefined) {
+      if (price !== undefined) {
         // The leader added a protective order after its entry: the follower gets its own.
         return [
           await this.#brackets.addChildLater(f, ref, signal, intent, child, followerTicks(price, spec)),
@@ -793,53 +925,21 @@ class CopyEngine implements Engine {
       }
       return [outcomeOf(intent, 'skipped', { reason: `no ${leg} order` })];
     }
-    Object.assign(intent, { side: ref.side, targetIntentId: ref.intentId, reducing: leg !== 'entry' });
-    const request: {
-      accountId: string;
-      orderId: string;
-      qty?: number;
-      limitTicks?: Ticks;
-      stopTicks?: Ticks;
-    } = {
+    Object.assign(intent, { side: ref.side, targetIntentId: ref.intentId, reducing: true });
+    // Bracket children of an inverse copy sit on the other side: a leader stop becomes a limit and back.
+    const request: { accountId: string; orderId: string; limitTicks?: Ticks; stopTicks?: Ticks } = {
       accountId: f.accountId,
       orderId: targetOrderId,
     };
-    // Bracket children of an inverse copy sit on the other side: a leader stop becomes a limit and back.
-    const price = signal.limitPrice ?? signal.stopPrice;
-    if (leg === 'entry') {
-      // An inverse copy placed a limit as a stop and back: move the price it actually has.
-      const swapped = inverse && ref.orderType !== leaderOrder.orderType;
-      const limit = swapped ? signal.stopPrice : signal.limitPrice;
-      const stop = swapped ? signal.limitPrice : signal.stopPrice;
-      if (limit !== undefined) request.limitTicks = followerTicks(limit, spec);
-      if (stop !== undefined) request.stopTicks = followerTicks(stop, spec);
-    } else if (price !== undefined) {
+    if (price !== undefined) {
       if (child === 'stop-loss') request.stopTicks = followerTicks(price, spec);
       else request.limitTicks = followerTicks(price, spec);
     }
-    if (signal.qty !== undefined && leg === 'entry') {
-      const mapped = mapContract(leaderOrder.contract, f.config);
-      const pnl = this.#tracker.pnl(f.name);
-      const equity = f.startingBalance + pnl.realized + pnl.unrealized;
-      const qty = scaleModifiedQty(f.config, signal.qty, mapped.ratio, equity, spec.tickValue);
-      if (qty > 0) request.qty = qty;
-    }
-    intent.qty = request.qty ?? 0;
     if (request.limitTicks !== undefined) intent.limitTicks = request.limitTicks;
     if (request.stopTicks !== undefined) intent.stopTicks = request.stopTicks;
-    if (request.qty !== undefined) {
-      const block = this.#checkRisk(f, { ...intent, reducing: false });
-      if (block) return [this.#block(f, intent, block)];
-    } else if (f.paused) {
-      return [this.#block(f, intent, { reason: RiskReason.FollowerPaused, message: `${f.name} is paused` })];
-    }
     this.#emit({ type: 'intent-created', time: this.#clock.now(), intent });
     try {
-      await f.guard.run(
-        () => f.connection.modifyOrder(request),
-        undefined,
-        leg === 'entry' ? 'entry' : 'exit',
-      );
+      await f.guard.run(() => f.connection.modifyOrder(request), undefined, 'exit');
       this.#emit({ type: 'order-modified', time: this.#clock.now(), intent, orderId: targetOrderId });
       return [outcomeOf(intent, 'placed', { latencyMs: this.#clock.now() - signal.receivedAt })];
     } catch (error) {
@@ -847,20 +947,230 @@ class CopyEngine implements Engine {
     }
   }
 
+  /**
+   * A modify of a working leader order: the follower's copy is re-planned from the leader
+   * order as it is now (its remaining quantity and prices) against the leader's and the
+   * follower's current positions, and each leg is moved, cancelled or placed to match. A
+   * reversal modified into a pure exit loses its open leg; an exit grown into a reversal
+   * gains one; an exit or entry changes size by the follower's own rules.
+   */
+  async #replan(
+    f: FollowerRuntime,
+    signal: ModifyOrderSignal,
+    leaderOrder: LeaderOrder,
+    leaderNow: number,
+  ): Promise<SignalOutcome[]> {
+    const copy = f.copies.get(signal.leaderOrderId);
+    const intent = this.#syntheticIntent(f, signal, 'modify');
+    intent.contract = mapContract(leaderOrder.contract, f.config).contract;
+    if (!copy) return [outcomeOf(intent, 'skipped', { reason: 'no copied order' })];
+    if (leaderOrder.done) return [outcomeOf(intent, 'skipped', { reason: 'the leader order has ended' })];
+    const remaining = leaderOrder.qty - leaderOrder.filled;
+    // What has filled so far stays booked; the plan now covers the rest of the leader order.
+    f.expectedBase.set(copy.source, (f.expectedBase.get(copy.source) ?? 0) + copy.booked);
+    Object.assign(copy, { booked: 0, planned: 0, leaderQty: Math.max(remaining, 1), leaderFilled: 0 });
+    const outcomes: SignalOutcome[] = [];
+    let desired: OrderIntent[] = [];
+    if (remaining > 0) {
+      const spec = this.#instruments.get(leaderOrder.contract.root);
+      const last = this.#lastPrice.get(copy.source);
+      const prepared = prepareNewOrder(
+        { ...leaderOrder.signal, signalId: signal.signalId, qty: remaining, receivedAt: signal.receivedAt },
+        leaderOrder.contract,
+        spec,
+        leaderNow,
+        last === undefined ? undefined : ticksToPrice(last, spec.tickSize),
+      );
+      const plan = this.#planFor(f, prepared);
+      desired = plan.intents;
+      if (plan.skipped) outcomes.push(this.#skipped(f, plan.skipped));
+    }
+    // Exits first: a close never waits behind an entry's risk check.
+    for (const name of ['close', 'entry', 'open'] as const) {
+      const have = copy.legs.get(name);
+      const want = desired.find((d) => d.leg === name);
+      if (have && want && have.side === want.side && have.orderType === want.orderType) {
+        outcomes.push(await this.#moveLeg(f, copy, have, want, signal));
+        continue;
+      }
+      if (have) outcomes.push(await this.#cancelLeg(f, have, signal, `modify:${name}`));
+      if (want) {
+        this.#addLeg(f, copy, want);
+        const result = await this.#place(f, want, signal.receivedAt, signal.leaderOrderId);
+        this.#legPlaced(f, copy, want, result);
+        outcomes.push(result);
+      }
+    }
+    f.book(copy);
+    if (outcomes.length === 0) {
+      outcomes.push(outcomeOf(intent, 'skipped', { reason: 'nothing to change for this follower' }));
+    }
+    return outcomes;
+  }
+
+  #skipped(
+    f: FollowerRuntime,
+    skip: { reason: RiskReason; message: string; intent: OrderIntent },
+  ): SignalOutcome {
+    this.#emit({
+      type: 'order-blocked',
+      time: this.#clock.now(),
+      intent: skip.intent,
+      reason: skip.reason,
+      message: skip.message,
+    });
+    return {
+      follower: f.name,
+      intentId: skip.intent.intentId,
+      leg: skip.intent.leg,
+      outcome: 'skipped',
+      reason: skip.reason,
+    };
+  }
+
+  /** Moves one working leg to the re-planned quantity (what is left of it) and prices. */
+  async #moveLeg(
+    f: FollowerRuntime,
+    copy: OrderCopy,
+    have: LegCopy,
+    want: OrderIntent,
+    signal: ModifyOrderSignal,
+  ): Promise<SignalOutcome> {
+    const working = have.qty - have.filled;
+    const total = have.filled + want.qty;
+    const intent: OrderIntent = {
+      ...want,
+      intentId: intentId(signal.signalId, f.name, `modify:${have.leg}`),
+      action: 'modify',
+      leg: 'modify',
+      targetIntentId: have.intentId,
+    };
+    const sign = sideSign(have.side);
+    if (total === have.qty && want.limitTicks === have.limitTicks && want.stopTicks === have.stopTicks) {
+      copy.planned += sign * working;
+      return outcomeOf(intent, 'skipped', { reason: 'the copy already matches the leader order' });
+    }
+    if (want.qty > working) {
+      const block = this.#checkRisk(f, { ...want, qty: want.qty - working });
+      if (block) {
+        copy.planned += sign * working;
+        return this.#block(f, intent, block);
+      }
+    }
+    if (have.orderId === undefined) {
+      copy.planned += sign * working;
+      return outcomeOf(intent, 'skipped', { reason: 'the copy has no broker id yet (outcome unknown)' });
+    }
+    const orderId = have.orderId;
+    this.#emit({ type: 'intent-created', time: this.#clock.now(), intent });
+    try {
+      await f.guard.run(
+        () =>
+          f.connection.modifyOrder({
+            accountId: f.accountId,
+            orderId,
+            ...(total !== have.qty ? { qty: total } : {}),
+            ...(want.limitTicks !== undefined ? { limitTicks: want.limitTicks } : {}),
+            ...(want.stopTicks !== undefined ? { stopTicks: want.stopTicks } : {}),
+          }),
+        undefined,
+        want.reducing ? 'exit' : 'entry',
+      );
+      have.qty = total;
+      if (want.limitTicks !== undefined) have.limitTicks = want.limitTicks;
+      if (want.stopTicks !== undefined) have.stopTicks = want.stopTicks;
+      copy.planned += sign * want.qty;
+      this.#emit({ type: 'order-modified', time: this.#clock.now(), intent, orderId });
+      return outcomeOf(intent, 'placed', { latencyMs: this.#clock.now() - signal.receivedAt });
+    } catch (error) {
+      copy.planned += sign * working;
+      return this.#placeFailed(f, intent, error);
+    }
+  }
+
+  /** Cancels one working leg of a copy at the broker. */
+  async #cancelLeg(
+    f: FollowerRuntime,
+    have: LegCopy,
+    signal: ModifyOrderSignal | CancelOrderSignal,
+    idLeg: string,
+  ): Promise<SignalOutcome> {
+    const at = f.legOf.get(have.intentId);
+    const intent: OrderIntent = {
+      ...this.#syntheticIntent(f, signal, 'cancel'),
+      intentId: intentId(signal.signalId, f.name, idLeg),
+      contract: at?.copy.contract ?? { root: '?', month: 'Z', year: 0 },
+      side: have.side,
+      qty: have.qty - have.filled,
+      orderType: have.orderType,
+      targetIntentId: have.intentId,
+    };
+    if (have.orderId === undefined) {
+      return outcomeOf(intent, 'skipped', { reason: 'the copy has no broker id yet (outcome unknown)' });
+    }
+    const orderId = have.orderId;
+    this.#emit({ type: 'intent-created', time: this.#clock.now(), intent });
+    try {
+      await f.guard.run(
+        () => f.connection.cancelOrder({ accountId: f.accountId, orderId }),
+        undefined,
+        'cancel',
+      );
+      f.endLeg(have.intentId);
+      return outcomeOf(intent, 'placed', { latencyMs: this.#clock.now() - signal.receivedAt });
+    } catch (error) {
+      return this.#placeFailed(f, intent, error);
+    }
+  }
+
+  /**
+   * The leader cancelled a working order: every leg of the follower's copy that still
+   * works is cancelled (an exit and a reversal's close too, not only the entry), and what
+   * had filled stays booked.
+   */
+  async #cancelCopy(f: FollowerRuntime, signal: CancelOrderSignal): Promise<SignalOutcome[]> {
+    const copy = f.copies.get(signal.leaderOrderId);
+    const intent = this.#syntheticIntent(f, signal, 'cancel');
+    if (!copy) {
+      const ref = f.orders.get(signal.leaderOrderId);
+      if (!ref?.orderId) return [outcomeOf(intent, 'skipped', { reason: 'no copied order' })];
+      // A copy found at the broker by reconciliation after an unknown outcome.
+      f.orders.delete(signal.leaderOrderId);
+      const legacy: LegCopy = {
+        leg: 'entry',
+        intentId: ref.intentId,
+        orderId: ref.orderId,
+        side: ref.side,
+        qty: 0,
+        filled: 0,
+        orderType: ref.orderType,
+      };
+      return [await this.#cancelLeg(f, legacy, signal, 'cancel')];
+    }
+    copy.leaderDone = true;
+    const outcomes: SignalOutcome[] = [];
+    for (const name of ['close', 'entry', 'open'] as const) {
+      const have = copy.legs.get(name);
+      if (have)
+        outcomes.push(await this.#cancelLeg(f, have, signal, name === 'close' ? 'cancel:close' : 'cancel'));
+    }
+    f.orders.delete(signal.leaderOrderId);
+    f.settle(copy);
+    if (outcomes.length === 0) {
+      outcomes.push(outcomeOf(intent, 'skipped', { reason: 'nothing of the copy is working' }));
+    }
+    return outcomes;
+  }
+
   async #copyCancel(f: FollowerRuntime, signal: CancelOrderSignal): Promise<SignalOutcome[]> {
+    const leg = signal.leg ?? 'entry';
+    if (leg === 'entry') return this.#cancelCopy(f, signal);
     const ref = f.orders.get(signal.leaderOrderId);
     const intent = this.#syntheticIntent(f, signal, 'cancel');
     if (!ref) {
       return [outcomeOf(intent, 'skipped', { reason: 'no copied order' })];
     }
-    const leg = signal.leg ?? 'entry';
-    const inverse = f.config.inverse;
-    const orderId =
-      leg === 'entry'
-        ? ref.orderId
-        : (leg === 'stop-loss') !== inverse
-          ? ref.stopLossOrderId
-          : ref.takeProfitOrderId;
+    const orderId = (leg === 'stop-loss') !== f.config.inverse ? ref.stopLossOrderId : ref.takeProfitOrderId;
     Object.assign(intent, { contract: ref.contract, side: ref.side, targetIntentId: ref.intentId });
     if (orderId === undefined) {
       return [outcomeOf(intent, 'skipped', { reason: `no ${leg} order` })];
@@ -872,11 +1182,87 @@ class CopyEngine implements Engine {
         undefined,
         'cancel',
       );
-      if (leg === 'entry') f.orders.delete(signal.leaderOrderId);
       return [outcomeOf(intent, 'placed', { latencyMs: this.#clock.now() - signal.receivedAt })];
     } catch (error) {
       return [this.#placeFailed(f, intent, error)];
     }
+  }
+
+  /**
+   * The leader flattened one instrument (or all). The follower's copies of that source are
+   * over. Where its contract also carries another source's share (NQ → MNQ beside the
+   * leader's own MNQ), only this source's legs are cancelled and its share closed; else the
+   * broker flattens the contract (or the account) in one request.
+   */
+  async #copyFlatten(
+    f: FollowerRuntime,
+    signalId: string,
+    leaderContract: Contract | undefined,
+  ): Promise<SignalOutcome[]> {
+    const source = leaderContract === undefined ? undefined : contractKey(leaderContract);
+    const contract =
+      leaderContract === undefined ? undefined : mapContract(leaderContract, f.config).contract;
+    const copies = [...f.copies.values()].filter((c) => source === undefined || c.source === source);
+    if (source === undefined || contract === undefined || !f.otherSources(contractKey(contract), source)) {
+      for (const copy of copies) this.#forgetCopy(f, copy);
+      if (source === undefined) f.expectedBase.clear();
+      else f.expectedBase.set(source, 0);
+      return this.#flattenFollower(f, signalId, contract);
+    }
+    const key = contractKey(contract);
+    f.claimLoose(key, source);
+    const outcomes: SignalOutcome[] = [];
+    const cancel: CancelOrderSignal = {
+      action: 'cancel',
+      signalId,
+      leaderOrderId: '',
+      leaderAccount: this.config.leader.account,
+      detectedAt: this.#clock.now(),
+      receivedAt: this.#clock.now(),
+    };
+    for (const copy of copies) {
+      copy.leaderDone = true;
+      for (const have of [...copy.legs.values()]) {
+        outcomes.push(await this.#cancelLeg(f, have, cancel, `flatten:${copy.leaderOrderId}:${have.leg}`));
+      }
+      this.#forgetCopy(f, copy);
+    }
+    f.expectedBase.set(source, 0);
+    const share = f.share(key, source);
+    if (share !== 0) {
+      const intent: OrderIntent = {
+        intentId: intentId(signalId, f.name, 'flatten'),
+        signalId,
+        follower: f.name,
+        broker: f.config.broker,
+        accountId: f.accountId,
+        leg: 'flatten',
+        action: 'place',
+        contract,
+        side: share > 0 ? 'sell' : 'buy',
+        qty: Math.abs(share),
+        orderType: 'market',
+        reducing: true,
+        createdAt: this.#clock.now(),
+      };
+      f.sourceOf.set(intent.intentId, source);
+      outcomes.push(await this.#place(f, intent, this.#clock.now(), `flatten:${signalId}`));
+      f.orders.delete(`flatten:${signalId}`);
+    }
+    if (outcomes.length === 0) {
+      outcomes.push(
+        outcomeOf(this.#syntheticIntent(f, cancel, 'flatten'), 'skipped', { reason: 'nothing to flatten' }),
+      );
+    }
+    return outcomes;
+  }
+
+  /** Drops a copy whose leader order is gone: its legs stop counting and nothing of it stays expected. */
+  #forgetCopy(f: FollowerRuntime, copy: OrderCopy): void {
+    for (const leg of [...copy.legs.values()]) f.legOf.delete(leg.intentId);
+    copy.legs.clear();
+    f.copies.delete(copy.leaderOrderId);
+    f.orders.delete(copy.leaderOrderId);
   }
 
   async #flattenFollower(
@@ -934,8 +1320,10 @@ class CopyEngine implements Engine {
         break;
       case 'order-updated': {
         const f = this.#byAccount.get(`${connectionKey}\u0000${event.order.accountId}`);
-        if (f && event.order.clientOrderId !== undefined && isEnded(event.order.status))
+        if (f && event.order.clientOrderId !== undefined && isEnded(event.order.status)) {
           f.endInFlight(event.order.clientOrderId);
+          f.endLeg(event.order.clientOrderId);
+        }
         if (f && event.order.status === 'cancelled') {
           this.#emit({
             type: 'order-cancelled',
@@ -1013,6 +1401,7 @@ class CopyEngine implements Engine {
     if (!tracked) return;
     // The tracker keys by follower name; the event names the broker account.
     const position = { ...tracked, accountId: f.accountId };
+    this.#bookShare(f, fill);
     if (fill.clientOrderId !== undefined) {
       this.#filledIntents.add(fill.clientOrderId);
       f.inFlightFilled(fill.clientOrderId, fill.qty);
@@ -1026,8 +1415,41 @@ class CopyEngine implements Engine {
     this.#checkAutoFlatten(f);
   }
 
+  /** Books a follower fill to the share of the leader contract it copies, and to its leg. */
+  #bookShare(f: FollowerRuntime, fill: BrokerFill): void {
+    const key = contractKey(fill.contract);
+    const delta = sideSign(fill.side) * fill.qty;
+    const id = fill.clientOrderId;
+    const at = id === undefined ? undefined : f.legOf.get(id);
+    const bracket = id === undefined ? undefined : f.brackets.get(id);
+    const source =
+      at?.copy.source ??
+      (id === undefined ? undefined : f.sourceOf.get(id)) ??
+      (bracket ? f.sourceOf.get(bracket.entry.intentId) : undefined);
+    if (source === undefined) f.addUnattributed(key, delta);
+    else f.addShare(key, source, delta);
+    if (at) {
+      at.leg.filled += fill.qty;
+      if (at.leg.filled >= at.leg.qty) f.endLeg(at.leg.intentId);
+    }
+  }
+
   seedLeaderPosition(contract: Contract, netQty: number): void {
-    this.#leader.set(contractKey(contract), netQty);
+    const key = contractKey(contract);
+    this.#leader.set(key, netQty);
+    // A run that starts with the leader in a trade expects each follower at its scaled share.
+    for (const f of this.#followers.values()) {
+      if (f.expectedBase.has(key) || [...f.copies.values()].some((c) => c.source === key)) continue;
+      const pnl = this.#tracker.pnl(f.name);
+      const scaled = scaledTargets(
+        new Map([[key, netQty]]),
+        f.config,
+        f.startingBalance + pnl.realized,
+        this.#instruments,
+      );
+      const target = [...scaled.values()][0];
+      if (target !== undefined) f.expectedBase.set(key, target);
+    }
   }
 
   /**
@@ -1058,6 +1480,8 @@ class CopyEngine implements Engine {
         time: this.#clock.now(),
       };
       const tracked = this.#tracker.applyExecution(execution, f.name);
+      // No source claims a baseline yet: the first leader order in the contract does.
+      if (tracked) f.addUnattributed(contractKey(p.contract), p.netQty);
       if (tracked)
         this.#emit({
           type: 'position-updated',
@@ -1068,10 +1492,77 @@ class CopyEngine implements Engine {
     }
   }
 
-  applyLeaderFill(fill: { contract: Contract; side: Side; qty: number; priceTicks: Ticks }): void {
+  applyLeaderFill(fill: LeaderFill): void {
     const key = contractKey(fill.contract);
-    this.#leader.set(key, (this.#leader.get(key) ?? 0) + sideSign(fill.side) * fill.qty);
+    const before = this.#leader.get(key) ?? 0;
+    const delta = sideSign(fill.side) * fill.qty;
+    this.#leaderFillsSeen = true;
+    const order = this.#leaderOrderOf(fill, key);
+    if (order) {
+      order.filled += fill.qty;
+      if (order.filled >= order.qty) order.done = true;
+      for (const f of this.#followers.values()) {
+        const copy = f.copies.get(order.id);
+        if (!copy) continue; // Its copy is planned later in its queue and counts this fill then.
+        copy.leaderFilled += fill.qty;
+        if (order.done) copy.leaderDone = true;
+        f.book(copy);
+      }
+    } else {
+      // A fill of no order the followers were told of (a flatten's close, a bracket child,
+      // a correction): each follower's expected share follows it by the follower's own rules.
+      for (const f of this.#followers.values()) {
+        const expected = f.expected(key);
+        const change = this.#ruleChange(f, fill.contract, before, delta, expected);
+        if (change !== 0) f.expectedBase.set(key, (f.expectedBase.get(key) ?? 0) + change);
+      }
+    }
+    this.#leader.set(key, before + delta);
     this.#lastPrice.set(key, fill.priceTicks);
+  }
+
+  /** The leader order a fill belongs to: by the client order id the mirror gives it, or the broker's id. */
+  #leaderOrderOf(fill: LeaderFill, key: string): LeaderOrder | undefined {
+    for (const id of [fill.clientOrderId, fill.orderId]) {
+      const order = id === undefined ? undefined : this.#leaderOrders.get(id);
+      if (order && contractKey(order.contract) === key) return order;
+    }
+    return undefined;
+  }
+
+  /** The signed change a follower's rules make of a leader move from `before` by `delta`, from `position`. */
+  #ruleChange(
+    f: FollowerRuntime,
+    contract: Contract,
+    before: number,
+    delta: number,
+    position: number,
+  ): number {
+    const mapped = mapContract(contract, f.config);
+    const spec = this.#instruments.get(mapped.contract.root);
+    const pnl = this.#tracker.pnl(f.name);
+    const equity = f.startingBalance + pnl.realized + pnl.unrealized;
+    const plan = planFollowerOrder({
+      leaderBefore: before,
+      leaderDelta: delta,
+      followerPosition: position,
+      inverse: f.config.inverse,
+      reversal: f.config.reversal,
+      rounding: f.config.rounding,
+      scaleEntry: (leaderQty) =>
+        scaleEntryQty({
+          leaderQty,
+          scaling: f.config.scaling,
+          ratio: mapped.ratio,
+          rounding: f.config.rounding,
+          whenZero: f.config.whenZero,
+          ...(f.config.minQty !== undefined ? { minQty: f.config.minQty } : {}),
+          ...(f.config.maxQty !== undefined ? { maxQty: f.config.maxQty } : {}),
+          followerEquity: equity,
+          tickValue: spec.tickValue,
+        }),
+    });
+    return plan.legs.reduce((sum, leg) => sum + legDelta(leg), 0);
   }
 
   mark(contract: Contract, price: { last?: Ticks; bid?: Ticks; ask?: Ticks }): void {
@@ -1136,28 +1627,6 @@ function safeContract(text: string, at: number, registry: InstrumentRegistry): C
   } catch {
     return undefined;
   }
-}
-
-/** A modified leader quantity, scaled the way the follower's entry was (fixed stays fixed). */
-function scaleModifiedQty(
-  f: FollowerConfig,
-  leaderQty: number,
-  ratio: number,
-  equity: Money,
-  tickValue: Money,
-): number {
-  const result = scaleEntryQty({
-    leaderQty,
-    scaling: f.scaling,
-    ratio,
-    rounding: f.rounding,
-    whenZero: f.whenZero,
-    ...(f.minQty !== undefined ? { minQty: f.minQty } : {}),
-    ...(f.maxQty !== undefined ? { maxQty: f.maxQty } : {}),
-    followerEquity: equity,
-    tickValue,
-  });
-  return result.ok ? result.qty : 0;
 }
 
 /** An order that will not fill any further. */

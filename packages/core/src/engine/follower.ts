@@ -4,6 +4,7 @@ import { type Contract, contractKey } from '../instruments/contract.js';
 import type { OrderType, Side } from '../model/common.js';
 import type { OrderIntent } from '../model/intent.js';
 import type { Money } from '../money/money.js';
+import type { Ticks } from '../money/price.js';
 import type { AccountRiskState, CompiledRiskRules } from '../risk/index.js';
 import type { ManagedBracket } from './managed-bracket.js';
 import type { ConnectionGuard } from './resilience.js';
@@ -20,6 +21,50 @@ export interface FollowerOrderRef {
   /** The type the follower order was placed as (an inverse copy swaps limit and stop). */
   orderType: OrderType;
 }
+
+/** A follower order planned for one leader order: the leg of the plan it carries. */
+export interface LegCopy {
+  leg: 'entry' | 'close' | 'open';
+  intentId: string;
+  /** Broker id once acknowledged. */
+  orderId?: string;
+  side: Side;
+  /** Total quantity the order was placed or last modified with. */
+  qty: number;
+  filled: number;
+  orderType: OrderType;
+  limitTicks?: Ticks;
+  stopTicks?: Ticks;
+}
+
+/**
+ * What one follower did for one leader order: the legs still working at its broker and
+ * the follower position change the plan stands for. Kept while the leader order works
+ * or one of its legs does, so a cancel or modify of the leader order reaches every leg
+ * (an exit and a reversal's close are legs too), and so drift is measured against what
+ * the follower's own rules made of the leader's fills.
+ */
+export interface OrderCopy {
+  leaderOrderId: string;
+  /** The leader contract key the order trades: the follower's share is kept per source. */
+  source: string;
+  /** The follower's contract. */
+  contract: Contract;
+  /** Working legs by role. */
+  legs: Map<LegCopy['leg'], LegCopy>;
+  /** Signed follower change the plan stands for once the leader's `leaderQty` has filled. */
+  planned: number;
+  /** Leader quantity the plan covers, and how much of it has filled since. */
+  leaderQty: number;
+  leaderFilled: number;
+  /** Part of `planned` already counted in the expected position. */
+  booked: number;
+  /** The leader order ended (filled, cancelled, flattened): `booked` is final. */
+  leaderDone: boolean;
+}
+
+/** The share key of a quantity no source has claimed yet. */
+const LOOSE = '';
 
 interface InFlightOrder {
   key: string;
@@ -55,6 +100,20 @@ export class FollowerRuntime {
   /** Brackets the engine holds for a broker without native ones, by the intent id of the entry and of each child. */
   readonly brackets = new Map<string, ManagedBracket>();
   readonly pendingModify = new Map<string, { qty?: number; limitPrice?: string; stopPrice?: string }>();
+  /** leaderOrderId → what this follower did for it (see `OrderCopy`). */
+  readonly copies = new Map<string, OrderCopy>();
+  /** intentId → the copy and leg it places, to book fills and end legs. */
+  readonly legOf = new Map<string, { copy: OrderCopy; leg: LegCopy }>();
+  /** intentId → source leader contract key, for orders outside a copy (bracket children, flattens). */
+  readonly sourceOf = new Map<string, string>();
+  /**
+   * The follower's position per follower contract key, split by the leader contract it
+   * copies: a follower mapping NQ → MNQ ×10 while the leader also trades MNQ holds two
+   * shares of one contract, and an exit of one must not close the other.
+   */
+  readonly shares = new Map<string, Map<string, number>>();
+  /** The expected position per source, besides what live copies have booked. */
+  readonly expectedBase = new Map<string, number>();
 
   constructor(
     public config: FollowerConfig,
@@ -111,6 +170,92 @@ export class FollowerRuntime {
       byKey.set(o.key, e);
     }
     return [...byKey.values()];
+  }
+
+  /** The follower's share of the contract `key` that copies `source`. */
+  share(key: string, source: string): number {
+    return this.shares.get(key)?.get(source) ?? 0;
+  }
+
+  /** Books a signed change of the share of `source` in the contract `key`. */
+  addShare(key: string, source: string, delta: number): void {
+    let bySource = this.shares.get(key);
+    if (!bySource) {
+      bySource = new Map();
+      this.shares.set(key, bySource);
+    }
+    const next = (bySource.get(source) ?? 0) + delta;
+    if (next === 0) bySource.delete(source);
+    else bySource.set(source, next);
+  }
+
+  /**
+   * Books a fill no copy claims (a flatten, a reconciliation, a baseline, a manual trade).
+   * A reduction comes out of the named shares toward zero, so a flatten empties them all;
+   * the rest is loose until a source claims it (`claimLoose`).
+   */
+  addUnattributed(key: string, delta: number): void {
+    let left = delta;
+    for (const [source, qty] of [...(this.shares.get(key) ?? [])]) {
+      if (left === 0) break;
+      if (source === LOOSE || Math.sign(qty) === Math.sign(left)) continue;
+      const take = Math.sign(left) * Math.min(Math.abs(qty), Math.abs(left));
+      this.addShare(key, source, take);
+      left -= take;
+    }
+    if (left !== 0) this.addShare(key, LOOSE, left);
+  }
+
+  /** Gives a loose quantity in `key` to `source` when no other source holds part of the contract. */
+  claimLoose(key: string, source: string): void {
+    const loose = this.share(key, LOOSE);
+    if (loose === 0) return;
+    for (const [s, qty] of this.shares.get(key) ?? []) if (s !== LOOSE && s !== source && qty !== 0) return;
+    this.addShare(key, LOOSE, -loose);
+    this.addShare(key, source, loose);
+  }
+
+  /** Sources other than `source` with a share or a working leg in the contract `key`. */
+  otherSources(key: string, source: string): boolean {
+    for (const [s, qty] of this.shares.get(key) ?? [])
+      if (s !== source && s !== LOOSE && qty !== 0) return true;
+    for (const copy of this.copies.values()) {
+      if (copy.source !== source && contractKey(copy.contract) === key && copy.legs.size > 0) return true;
+    }
+    return false;
+  }
+
+  /** The expected position that copies `source`: the base plus what each copy has booked. */
+  expected(source: string): number {
+    let total = this.expectedBase.get(source) ?? 0;
+    for (const copy of this.copies.values()) if (copy.source === source) total += copy.booked;
+    return total;
+  }
+
+  /** Re-counts what a copy has booked after the leader filled more of it; folds it when done. */
+  book(copy: OrderCopy): void {
+    const full = copy.leaderFilled >= copy.leaderQty;
+    copy.booked = full ? copy.planned : Math.trunc((copy.planned * copy.leaderFilled) / copy.leaderQty);
+    if (full) copy.leaderDone = true;
+    this.settle(copy);
+  }
+
+  /** Moves a finished copy's booked change into the base and forgets it once no leg works. */
+  settle(copy: OrderCopy): void {
+    if (!copy.leaderDone || copy.legs.size > 0) return;
+    if (this.copies.get(copy.leaderOrderId) !== copy) return;
+    this.expectedBase.set(copy.source, (this.expectedBase.get(copy.source) ?? 0) + copy.booked);
+    copy.booked = 0;
+    this.copies.delete(copy.leaderOrderId);
+  }
+
+  /** A leg will not fill any further (filled, cancelled, rejected). */
+  endLeg(intentId: string): void {
+    const at = this.legOf.get(intentId);
+    if (!at) return;
+    this.legOf.delete(intentId);
+    if (at.copy.legs.get(at.leg.leg) === at.leg) at.copy.legs.delete(at.leg.leg);
+    this.settle(at.copy);
   }
 
   get name(): string {
