@@ -75,6 +75,9 @@ interface LeaderOrder {
   done: boolean;
 }
 
+/** How often a follower with a failed order is recovered while its connection is up. */
+const RECOVERY_INTERVAL_MS = 5000;
+
 /** A leader fill; its order ids tie it to the leader order the followers copy. */
 type LeaderFill = Parameters<Engine['applyLeaderFill']>[0];
 
@@ -862,6 +865,8 @@ class CopyEngine implements Engine {
       this.#emit({ type: 'order-rejected', time: now, intent, code: error.code, reason: error.message });
       return outcome('rejected', { reason: error.message });
     }
+    // Nothing or not known to be at the broker: recovery tries again once the connection is up.
+    if (intent.action === 'place') f.needsRecovery = true;
     if (error instanceof BrokerTimeoutError || error instanceof BrokerDisconnectedError) {
       // Sent, answer lost: the order may exist. Never a reject; reconciliation asks the broker.
       if (intent.action === 'place') {
@@ -1340,9 +1345,9 @@ class CopyEngine implements Engine {
         if (event.state === 'connected' && this.#wasDown.has(connectionKey)) {
           this.#wasDown.delete(connectionKey);
           if (this.config.engine.reconcileOnReconnect) {
-            for (const f of this.#followers.values()) {
+            for (const f of this.#held([...this.#followers.values()])) {
               if (f.connectionKey === connectionKey)
-                void this.reconcile(f.name).catch((e) => this.#log.error({ err: e }, 'reconcile failed'));
+                void this.#recover(f).catch((e) => this.#log.error({ err: e }, 'recovery failed'));
             }
           }
         }
@@ -1581,7 +1586,48 @@ class CopyEngine implements Engine {
     for (const f of this.#followers.values()) {
       f.risk.onTime(now, f.rules.timezone);
       if (this.#tracker.netPositions(f.name).length > 0) this.#checkAutoFlatten(f);
+      // An order lost to a failure is tried again while its connection is up, not forgotten.
+      if (
+        f.needsRecovery &&
+        now - f.recoveredAt >= RECOVERY_INTERVAL_MS &&
+        this.#opened.has(f.connectionKey) &&
+        !this.#wasDown.has(f.connectionKey)
+      ) {
+        void this.#recover(f).catch((e) => this.#log.error({ err: e, follower: f.name }, 'recovery failed'));
+      }
     }
+  }
+
+  /**
+   * After an outage or a failed order: settles orders whose outcome was unknown (by client
+   * order id) and reconciles positions, then re-plans the copy of every leader order still
+   * working against the leader's current state (placing the legs that failed or were never
+   * placed). Positions are aligned when a failure of this engine explains the difference
+   * and the follower's expected position is known; otherwise the configured policy applies.
+   */
+  #recover(f: FollowerRuntime): Promise<void> {
+    const aligned = f.needsRecovery && this.#leaderFillsSeen;
+    f.needsRecovery = false;
+    f.recoveredAt = this.#clock.now();
+    return f.queue.push(async () => {
+      // Positions first, so the working copies are planned against what the follower holds.
+      await this.#reconciler.follower(f, aligned ? 'align' : this.config.engine.reconcile);
+      for (const copy of [...f.copies.values()]) {
+        const order = this.#leaderOrders.get(copy.leaderOrderId);
+        // A market order is never working: what it missed, alignment has placed.
+        if (!order || order.done || copy.leaderDone || order.orderType === 'market') continue;
+        const signal: ModifyOrderSignal = {
+          action: 'modify',
+          signalId: `${order.signal.signalId}~recover-${++f.recoveries}`,
+          leaderOrderId: order.id,
+          leaderAccount: order.signal.leaderAccount,
+          detectedAt: this.#clock.now(),
+          receivedAt: this.#clock.now(),
+        };
+        // Each leg it places or moves is an event of its own (intent-created, order-placed).
+        await this.#replan(f, signal, order, this.#leader.get(contractKey(order.contract)) ?? 0);
+      }
+    });
   }
 
   #checkAutoFlatten(f: FollowerRuntime): void {

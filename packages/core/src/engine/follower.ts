@@ -82,6 +82,11 @@ export class FollowerRuntime {
   /** leaderOrderId → the follower's order copying it. */
   readonly orders = new Map<string, FollowerOrderRef>();
   paused = false;
+  /** An order failed or its outcome is unknown: recovery re-plans and aligns (see the engine's `#recover`). */
+  needsRecovery = false;
+  /** When recovery last ran (clock ms), and how many recoveries re-planned copies (for fresh intent ids). */
+  recoveredAt = Number.NEGATIVE_INFINITY;
+  recoveries = 0;
   /** An automatic flatten is queued or running; further triggers wait for it. */
   flattening = false;
   /**

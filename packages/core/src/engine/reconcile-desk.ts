@@ -111,7 +111,14 @@ export class ReconcileDesk {
         : (await f.connection.getOpenOrders(f.accountId)).find((o) => o.clientOrderId === id);
       f.unknown.delete(id);
       // Only a working order is still on its way; anything else no longer counts for the firm rule.
-      if (!found || (found.status !== 'working' && found.status !== 'partially-filled')) f.endInFlight(id);
+      const working =
+        found !== undefined && (found.status === 'working' || found.status === 'partially-filled');
+      if (!working) {
+        f.endInFlight(id);
+        f.endLeg(id);
+      }
+      const leg = f.legOf.get(id)?.leg;
+      if (leg && found) leg.orderId = found.orderId;
       if (found && found.status !== 'rejected') {
         if (leaderOrderId !== undefined && intent.leg !== 'close' && !f.orders.has(leaderOrderId)) {
           f.orders.set(leaderOrderId, {

@@ -254,3 +254,53 @@ describe('drift: a follower against what its own rules make of the leader', () =
     }
   });
 });
+
+describe('a broker outage', () => {
+  it('places what failed while the broker was away once it is back: working copies and missed entries', async () => {
+    const { paperEngine, disconnectPaper, reconnectPaper, MNQ } = await import('./harness.js');
+    const h = await paperEngine([
+      { name: 'one', account: 'F1', scaling: { mode: 'multiplier', factor: 1 } },
+      { name: 'two', account: 'F2', scaling: { mode: 'multiplier', factor: 2 } },
+    ]);
+    h.price(MNQ, '21000.00');
+    await h.leaderMarket('1', 'buy', 1, '21000.00');
+    expect([h.net('one'), h.net('two')]).toEqual([1, 2]);
+    await disconnectPaper(h.engine);
+    // While the broker is away: a market add (filled at the leader) and a working exit limit.
+    await h.leaderMarket('2', 'buy', 1, '21000.00');
+    const exit = await h.engine.submit({
+      signalId: 's-exit',
+      action: 'new',
+      leaderOrderId: 'L-exit',
+      instrument: 'MNQZ5',
+      side: 'sell',
+      qty: 2,
+      orderType: 'limit',
+      limitPrice: '21010.00',
+      time: h.clock.now(),
+    });
+    expect(exit.ok && exit.outcomes.every((o) => o.outcome !== 'placed')).toBe(true);
+    await reconnectPaper(h.engine);
+    await h.engine.idle();
+    await h.clock.runUntilIdle();
+    // The missed add is aligned, and the exit copies work at the broker now.
+    expect([h.net('one'), h.net('two')]).toEqual([2, 4]);
+    const working = (account: string) =>
+      h.exchange.getOpenOrders(account).map((o) => ({ side: o.side, qty: o.qty, limit: o.limitTicks }));
+    expect(working('F1')).toEqual([{ side: 'sell', qty: 2, limit: 84040 }]);
+    expect(working('F2')).toEqual([{ side: 'sell', qty: 4, limit: 84040 }]);
+    // The leader's exit fills: so do the followers' copies, and everyone is flat.
+    h.price(MNQ, '21010.25');
+    h.engine.applyLeaderFill({
+      contract: MNQ,
+      side: 'sell',
+      qty: 2,
+      priceTicks: 84040 as never,
+      clientOrderId: 'L-exit',
+    });
+    await h.clock.runUntilIdle();
+    await h.engine.idle();
+    expect([h.net('one'), h.net('two')]).toEqual([0, 0]);
+    await h.engine.stop();
+  });
+});
