@@ -163,7 +163,7 @@ describe('no secret in any output', () => {
           expect(res.status).toBe(202);
           break;
         }
-        if (Date.now() - begin > 10_000) throw new Error(`webhook never listened\n${run.stderr()}`);
+        if (Date.now() - begin > 60_000) throw new Error(`webhook never listened\n${run.stderr()}`);
         await new Promise((r) => setTimeout(r, 50));
       }
       // Refused requests that carry the token (or a near miss) in places an error might quote.

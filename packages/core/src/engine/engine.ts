@@ -649,12 +649,15 @@ class CopyEngine implements Engine {
       leaderFilled: leaderOrder?.filled ?? 0,
       booked: 0,
       leaderDone: false,
+      legFilled: new Map(),
+      filledDelta: 0,
     };
     f.copies.set(leaderOrderId, copy);
     for (const intent of plan.intents) this.#addLeg(f, copy, intent);
     for (const intent of plan.intents) {
       const result = await this.#place(f, intent, order.signal.receivedAt, leaderOrderId);
-      this.#legPlaced(f, copy, intent, result);
+      this.#legPlaced(f, intent, result);
+      if (result.outcome !== 'blocked') copy.planned += sideSign(intent.side) * intent.qty;
       outcomes.push(result);
     }
     this.#bookCopy(f, copy, leaderOrder);
@@ -662,7 +665,7 @@ class CopyEngine implements Engine {
   }
 
   /** Scales, maps and plans one follower's legs for a leader order, against the follower's share of its source. */
-  #planFor(f: FollowerRuntime, order: PreparedNewOrder) {
+  #planFor(f: FollowerRuntime, order: PreparedNewOrder, shareOffset = 0) {
     const mapped = mapContract(order.contract, f.config).contract;
     const source = contractKey(order.contract);
     const key = contractKey(mapped);
@@ -672,7 +675,7 @@ class CopyEngine implements Engine {
       follower: f.config,
       accountId: f.accountId,
       instruments: this.#instruments,
-      followerPosition: f.share(key, source),
+      followerPosition: f.share(key, source) + shareOffset,
       followerEquity: f.startingBalance + pnl.realized + pnl.unrealized,
       now: this.#clock.now(),
     });
@@ -703,9 +706,8 @@ class CopyEngine implements Engine {
    * plan counts what the follower's rules asked for, except what a risk rule blocked: a
    * failed or rejected leg is drift, to be seen and aligned, while a blocked one is the rule.
    */
-  #legPlaced(f: FollowerRuntime, copy: OrderCopy, intent: OrderIntent, result: SignalOutcome): void {
+  #legPlaced(f: FollowerRuntime, intent: OrderIntent, result: SignalOutcome): void {
     const at = f.legOf.get(intent.intentId);
-    if (result.outcome !== 'blocked') copy.planned += sideSign(intent.side) * intent.qty;
     if (!at) return;
     if (result.outcome === 'blocked' || result.outcome === 'rejected' || result.outcome === 'failed')
       f.endLeg(intent.intentId);
@@ -954,10 +956,11 @@ class CopyEngine implements Engine {
 
   /**
    * A modify of a working leader order: the follower's copy is re-planned from the leader
-   * order as it is now (its remaining quantity and prices) against the leader's and the
-   * follower's current positions, and each leg is moved, cancelled or placed to match. A
-   * reversal modified into a pure exit loses its open leg; an exit grown into a reversal
-   * gains one; an exit or entry changes size by the follower's own rules.
+   * order as it is now (its total quantity and prices), as if it were placed now from the
+   * positions before any of it filled, and each leg is moved, cancelled or placed to match,
+   * less what that leg already filled. A reversal modified into a pure exit loses its open
+   * leg; an exit grown into a reversal gains one; an exit or entry changes size by the
+   * follower's own rules; a copy that already filled is never placed again.
    */
   async #replan(
     f: FollowerRuntime,
@@ -970,45 +973,53 @@ class CopyEngine implements Engine {
     intent.contract = mapContract(leaderOrder.contract, f.config).contract;
     if (!copy) return [outcomeOf(intent, 'skipped', { reason: 'no copied order' })];
     if (leaderOrder.done) return [outcomeOf(intent, 'skipped', { reason: 'the leader order has ended' })];
-    const remaining = leaderOrder.qty - leaderOrder.filled;
-    // What has filled so far stays booked; the plan now covers the rest of the leader order.
-    f.expectedBase.set(copy.source, (f.expectedBase.get(copy.source) ?? 0) + copy.booked);
-    Object.assign(copy, { booked: 0, planned: 0, leaderQty: Math.max(remaining, 1), leaderFilled: 0 });
     const outcomes: SignalOutcome[] = [];
-    let desired: OrderIntent[] = [];
-    if (remaining > 0) {
-      const spec = this.#instruments.get(leaderOrder.contract.root);
-      const last = this.#lastPrice.get(copy.source);
-      const prepared = prepareNewOrder(
-        { ...leaderOrder.signal, signalId: signal.signalId, qty: remaining, receivedAt: signal.receivedAt },
-        leaderOrder.contract,
-        spec,
-        leaderNow,
-        last === undefined ? undefined : ticksToPrice(last, spec.tickSize),
-      );
-      const plan = this.#planFor(f, prepared);
-      desired = plan.intents;
-      if (plan.skipped) outcomes.push(this.#skipped(f, plan.skipped));
-    }
+    const spec = this.#instruments.get(leaderOrder.contract.root);
+    const last = this.#lastPrice.get(copy.source);
+    const prepared = prepareNewOrder(
+      {
+        ...leaderOrder.signal,
+        signalId: signal.signalId,
+        qty: leaderOrder.qty,
+        receivedAt: signal.receivedAt,
+      },
+      leaderOrder.contract,
+      spec,
+      leaderNow - sideSign(leaderOrder.side) * leaderOrder.filled,
+      last === undefined ? undefined : ticksToPrice(last, spec.tickSize),
+    );
+    const plan = this.#planFor(f, prepared, -copy.filledDelta);
+    if (plan.skipped) outcomes.push(this.#skipped(f, plan.skipped));
+    let planned = 0;
     // Exits first: a close never waits behind an entry's risk check.
     for (const name of ['close', 'entry', 'open'] as const) {
       const have = copy.legs.get(name);
-      const want = desired.find((d) => d.leg === name);
-      if (have && want && have.side === want.side && have.orderType === want.orderType) {
-        outcomes.push(await this.#moveLeg(f, copy, have, want, signal));
+      const want = plan.intents.find((d) => d.leg === name);
+      const done = copy.legFilled.get(name) ?? 0;
+      const left = want ? Math.max(0, want.qty - done) : 0;
+      if (have && want && left > 0 && have.side === want.side && have.orderType === want.orderType) {
+        const moved = await this.#moveLeg(f, have, { ...want, qty: left }, signal);
+        outcomes.push(moved.outcome);
+        planned += sideSign(want.side) * (done + moved.left);
         continue;
       }
       if (have) outcomes.push(await this.#cancelLeg(f, have, signal, `modify:${name}`));
-      if (want) {
-        this.#addLeg(f, copy, want);
-        const result = await this.#place(f, want, signal.receivedAt, signal.leaderOrderId);
-        this.#legPlaced(f, copy, want, result);
+      if (!want) continue;
+      let placed = 0;
+      if (left > 0) {
+        const leg = { ...want, qty: left };
+        this.#addLeg(f, copy, leg);
+        const result = await this.#place(f, leg, signal.receivedAt, signal.leaderOrderId);
+        this.#legPlaced(f, leg, result);
+        if (result.outcome !== 'blocked') placed = left;
         outcomes.push(result);
       }
+      planned += sideSign(want.side) * (done + placed);
     }
+    Object.assign(copy, { planned, leaderQty: leaderOrder.qty, leaderFilled: leaderOrder.filled });
     f.book(copy);
     if (outcomes.length === 0) {
-      outcomes.push(outcomeOf(intent, 'skipped', { reason: 'nothing to change for this follower' }));
+      outcomes.push(outcomeOf(intent, 'skipped', { reason: 'the copy already matches the leader order' }));
     }
     return outcomes;
   }
@@ -1033,14 +1044,13 @@ class CopyEngine implements Engine {
     };
   }
 
-  /** Moves one working leg to the re-planned quantity (what is left of it) and prices. */
+  /** Moves one working leg to `want.qty` still to fill and to its prices; says how much is left to fill after. */
   async #moveLeg(
     f: FollowerRuntime,
-    copy: OrderCopy,
     have: LegCopy,
     want: OrderIntent,
     signal: ModifyOrderSignal,
-  ): Promise<SignalOutcome> {
+  ): Promise<{ outcome: SignalOutcome; left: number }> {
     const working = have.qty - have.filled;
     const total = have.filled + want.qty;
     const intent: OrderIntent = {
@@ -1050,21 +1060,18 @@ class CopyEngine implements Engine {
       leg: 'modify',
       targetIntentId: have.intentId,
     };
-    const sign = sideSign(have.side);
+    const keep = (outcome: SignalOutcome) => ({ outcome, left: working });
     if (total === have.qty && want.limitTicks === have.limitTicks && want.stopTicks === have.stopTicks) {
-      copy.planned += sign * working;
-      return outcomeOf(intent, 'skipped', { reason: 'the copy already matches the leader order' });
+      return keep(outcomeOf(intent, 'skipped', { reason: 'the copy already matches the leader order' }));
     }
     if (want.qty > working) {
       const block = this.#checkRisk(f, { ...want, qty: want.qty - working });
-      if (block) {
-        copy.planned += sign * working;
-        return this.#block(f, intent, block);
-      }
+      if (block) return keep(this.#block(f, intent, block));
     }
     if (have.orderId === undefined) {
-      copy.planned += sign * working;
-      return outcomeOf(intent, 'skipped', { reason: 'the copy has no broker id yet (outcome unknown)' });
+      return keep(
+        outcomeOf(intent, 'skipped', { reason: 'the copy has no broker id yet (outcome unknown)' }),
+      );
     }
     const orderId = have.orderId;
     this.#emit({ type: 'intent-created', time: this.#clock.now(), intent });
@@ -1084,12 +1091,13 @@ class CopyEngine implements Engine {
       have.qty = total;
       if (want.limitTicks !== undefined) have.limitTicks = want.limitTicks;
       if (want.stopTicks !== undefined) have.stopTicks = want.stopTicks;
-      copy.planned += sign * want.qty;
       this.#emit({ type: 'order-modified', time: this.#clock.now(), intent, orderId });
-      return outcomeOf(intent, 'placed', { latencyMs: this.#clock.now() - signal.receivedAt });
+      return {
+        outcome: outcomeOf(intent, 'placed', { latencyMs: this.#clock.now() - signal.receivedAt }),
+        left: want.qty,
+      };
     } catch (error) {
-      copy.planned += sign * working;
-      return this.#placeFailed(f, intent, error);
+      return keep(this.#placeFailed(f, intent, error));
     }
   }
 
@@ -1434,6 +1442,8 @@ class CopyEngine implements Engine {
     if (source === undefined) f.addUnattributed(key, delta);
     else f.addShare(key, source, delta);
     if (at) {
+      at.copy.legFilled.set(at.leg.leg, (at.copy.legFilled.get(at.leg.leg) ?? 0) + fill.qty);
+      at.copy.filledDelta += delta;
       at.leg.filled += fill.qty;
       if (at.leg.filled >= at.leg.qty) f.endLeg(at.leg.intentId);
     }

@@ -61,6 +61,10 @@ export interface OrderCopy {
   booked: number;
   /** The leader order ended (filled, cancelled, flattened): `booked` is final. */
   leaderDone: boolean;
+  /** Quantity each leg role has filled so far, over every order that carried it (a modify may replace one). */
+  legFilled: Map<LegCopy['leg'], number>;
+  /** Signed follower change of those fills: the share before the copy filled is the share less this. */
+  filledDelta: number;
 }
 
 /** The share key of a quantity no source has claimed yet. */

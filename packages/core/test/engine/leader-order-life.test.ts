@@ -304,3 +304,37 @@ describe('a broker outage', () => {
     await h.engine.stop();
   });
 });
+
+describe('a modify after the copy already filled', () => {
+  it('never places the copy again: what a leg filled counts against the re-planned size', async () => {
+    const { paperEngine, MNQ } = await import('./harness.js');
+    const h = await paperEngine([
+      { name: 'one', account: 'F1', scaling: { mode: 'multiplier', factor: 1 } },
+      { name: 'fixed', account: 'F2', scaling: { mode: 'fixed', qty: 3 } },
+    ]);
+    h.price(MNQ, '21005.00');
+    const limit = (signalId: string, fields: object) =>
+      h.engine.submit({ signalId, leaderOrderId: 'L-1', time: h.clock.now(), ...fields });
+    await limit('s-1', {
+      action: 'new',
+      instrument: 'MNQZ5',
+      side: 'buy',
+      qty: 2,
+      orderType: 'limit',
+      limitPrice: '21000.00',
+    });
+    // The followers' copies fill; the leader's own order has not (no leader fill yet).
+    h.price(MNQ, '20999.00');
+    await h.clock.runUntilIdle();
+    expect([h.net('one'), h.net('fixed')]).toEqual([2, 3]);
+    await limit('s-2', { action: 'modify', limitPrice: '20995.00' });
+    await limit('s-3', { action: 'modify', qty: 3 });
+    await h.engine.idle();
+    await h.clock.runUntilIdle();
+    // The multiplier follower's copy grows by the 1 the leader added; the fixed one stays at 3.
+    expect(h.exchange.getOpenOrders('F1').map((o) => o.qty - o.filledQty)).toEqual([1]);
+    expect(h.exchange.getOpenOrders('F2')).toEqual([]);
+    expect([h.net('one'), h.net('fixed')]).toEqual([2, 3]);
+    await h.engine.stop();
+  });
+});
