@@ -75,6 +75,13 @@ interface LeaderOrder {
   done: boolean;
 }
 
+/**
+ * Copies a follower keeps with nothing working at its broker, waiting for the leader's fills to
+ * book them. A process that never sees the leader's fills (a scale-out executor) would keep
+ * them all; past this many the oldest are closed with what they booked.
+ */
+const MAX_COPIES = 1000;
+
 /** How often a follower with a failed order is recovered while its connection is up. */
 const RECOVERY_INTERVAL_MS = 5000;
 
@@ -653,6 +660,7 @@ class CopyEngine implements Engine {
       filledDelta: 0,
     };
     f.copies.set(leaderOrderId, copy);
+    f.pruneCopies(MAX_COPIES);
     for (const intent of plan.intents) this.#addLeg(f, copy, intent);
     for (const intent of plan.intents) {
       const result = await this.#place(f, intent, order.signal.receivedAt, leaderOrderId);
@@ -698,7 +706,7 @@ class CopyEngine implements Engine {
     if (old) f.legOf.delete(old.intentId);
     copy.legs.set(leg.leg, leg);
     f.legOf.set(intent.intentId, { copy, leg });
-    f.sourceOf.set(intent.intentId, copy.source);
+    f.rememberSource(intent.intentId, copy.source);
   }
 
   /**
@@ -1258,7 +1266,7 @@ class CopyEngine implements Engine {
         reducing: true,
         createdAt: this.#clock.now(),
       };
-      f.sourceOf.set(intent.intentId, source);
+      f.rememberSource(intent.intentId, source);
       outcomes.push(await this.#place(f, intent, this.#clock.now(), `flatten:${signalId}`));
       f.orders.delete(`flatten:${signalId}`);
     }

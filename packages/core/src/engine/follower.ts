@@ -258,6 +258,23 @@ export class FollowerRuntime {
     this.copies.delete(copy.leaderOrderId);
   }
 
+  /** Closes the oldest copies with no working leg, with what they booked, until at most `max` are kept. */
+  pruneCopies(max: number): void {
+    if (this.copies.size <= max) return;
+    for (const copy of [...this.copies.values()]) {
+      if (this.copies.size <= max) return;
+      if (copy.legs.size > 0) continue;
+      copy.leaderDone = true;
+      this.settle(copy);
+    }
+  }
+
+  /** Remembers which leader contract an order outside a copy trades; the oldest are forgotten past a bound. */
+  rememberSource(intentId: string, source: string): void {
+    this.sourceOf.set(intentId, source);
+    if (this.sourceOf.size > 10_000) this.sourceOf.delete(this.sourceOf.keys().next().value as string);
+  }
+
   /** A leg will not fill any further (filled, cancelled, rejected). */
   endLeg(intentId: string): void {
     const at = this.legOf.get(intentId);
