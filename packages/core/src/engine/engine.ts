@@ -46,7 +46,7 @@ import { type Logger, silentLogger } from '../util/logger.js';
 import type { Engine, EngineOptions, SignalOutcome, SignalResult, Sink, Source, SubmitMeta } from './api.js';
 import { BracketDesk } from './bracket-desk.js';
 import { connectionKeyOf } from './connections.js';
-import { FollowerRuntime, type LegCopy, type OrderCopy } from './follower.js';
+import { FollowerRuntime, LEG_ROLES, type LegCopy, type OrderCopy, workingLegs } from './follower.js';
 import {
   followerTicks,
   mapContract,
@@ -357,8 +357,7 @@ class CopyEngine implements Engine {
     // What the follower's own rules made of the leader's fills, summed per follower contract
     // (a contract fed by several leader instruments carries each one's share).
     const out = new Map<string, number>();
-    const sources = new Set([...f.expectedBase.keys(), ...[...f.copies.values()].map((c) => c.source)]);
-    for (const source of sources) {
+    for (const source of f.expectedSources()) {
       const contract = parseContract(source, { registry: this.#instruments });
       const key = contractKey(mapContract(contract, f.config).contract);
       out.set(key, (out.get(key) ?? 0) + f.expected(source));
@@ -650,13 +649,13 @@ class CopyEngine implements Engine {
       leaderOrderId,
       source: contractKey(order.contract),
       contract: mapContract(order.contract, f.config).contract,
-      legs: new Map(),
+      legs: { entry: undefined, close: undefined, open: undefined },
       planned: 0,
       leaderQty: order.signal.qty,
       leaderFilled: leaderOrder?.filled ?? 0,
       booked: 0,
       leaderDone: false,
-      legFilled: new Map(),
+      legFilled: { entry: 0, close: 0, open: 0 },
       filledDelta: 0,
     };
     f.copies.set(leaderOrderId, copy);
@@ -702,11 +701,12 @@ class CopyEngine implements Engine {
       ...(intent.limitTicks !== undefined ? { limitTicks: intent.limitTicks } : {}),
       ...(intent.stopTicks !== undefined ? { stopTicks: intent.stopTicks } : {}),
     };
-    const old = copy.legs.get(leg.leg);
+    const old = copy.legs[leg.leg];
     if (old) f.legOf.delete(old.intentId);
-    copy.legs.set(leg.leg, leg);
+    copy.legs[leg.leg] = leg;
     f.legOf.set(intent.intentId, { copy, leg });
-    f.rememberSource(intent.intentId, copy.source);
+    // A bracket's children find their source through their entry, after the entry's leg ended.
+    if (intent.bracket) f.rememberSource(intent.intentId, copy.source);
   }
 
   /**
@@ -730,7 +730,7 @@ class CopyEngine implements Engine {
   /** Forgets a copy: its legs no longer count as working for the leader order (cancelled or replaced). */
   #endCopy(f: FollowerRuntime, copy: OrderCopy): void {
     copy.leaderDone = true;
-    for (const leg of [...copy.legs.values()]) f.endLeg(leg.intentId);
+    for (const leg of workingLegs(copy)) f.endLeg(leg.intentId);
     f.settle(copy);
   }
 
@@ -1000,10 +1000,10 @@ class CopyEngine implements Engine {
     if (plan.skipped) outcomes.push(this.#skipped(f, plan.skipped));
     let planned = 0;
     // Exits first: a close never waits behind an entry's risk check.
-    for (const name of ['close', 'entry', 'open'] as const) {
-      const have = copy.legs.get(name);
+    for (const name of LEG_ROLES) {
+      const have = copy.legs[name];
       const want = plan.intents.find((d) => d.leg === name);
-      const done = copy.legFilled.get(name) ?? 0;
+      const done = copy.legFilled[name];
       const left = want ? Math.max(0, want.qty - done) : 0;
       if (have && want && left > 0 && have.side === want.side && have.orderType === want.orderType) {
         const moved = await this.#moveLeg(f, have, { ...want, qty: left }, signal);
@@ -1170,8 +1170,8 @@ class CopyEngine implements Engine {
     }
     copy.leaderDone = true;
     const outcomes: SignalOutcome[] = [];
-    for (const name of ['close', 'entry', 'open'] as const) {
-      const have = copy.legs.get(name);
+    for (const name of LEG_ROLES) {
+      const have = copy.legs[name];
       if (have)
         outcomes.push(await this.#cancelLeg(f, have, signal, name === 'close' ? 'cancel:close' : 'cancel'));
     }
@@ -1225,9 +1225,8 @@ class CopyEngine implements Engine {
       leaderContract === undefined ? undefined : mapContract(leaderContract, f.config).contract;
     const copies = [...f.copies.values()].filter((c) => source === undefined || c.source === source);
     if (source === undefined || contract === undefined || !f.otherSources(contractKey(contract), source)) {
-      for (const copy of copies) this.#forgetCopy(f, copy);
-      if (source === undefined) f.expectedBase.clear();
-      else f.expectedBase.set(source, 0);
+      for (const copy of copies) f.forget(copy);
+      f.resetExpected(source);
       return this.#flattenFollower(f, signalId, contract);
     }
     const key = contractKey(contract);
@@ -1243,12 +1242,12 @@ class CopyEngine implements Engine {
     };
     for (const copy of copies) {
       copy.leaderDone = true;
-      for (const have of [...copy.legs.values()]) {
+      for (const have of workingLegs(copy)) {
         outcomes.push(await this.#cancelLeg(f, have, cancel, `flatten:${copy.leaderOrderId}:${have.leg}`));
       }
-      this.#forgetCopy(f, copy);
+      f.forget(copy);
     }
-    f.expectedBase.set(source, 0);
+    f.resetExpected(source);
     const share = f.share(key, source);
     if (share !== 0) {
       const intent: OrderIntent = {
@@ -1276,14 +1275,6 @@ class CopyEngine implements Engine {
       );
     }
     return outcomes;
-  }
-
-  /** Drops a copy whose leader order is gone: its legs stop counting and nothing of it stays expected. */
-  #forgetCopy(f: FollowerRuntime, copy: OrderCopy): void {
-    for (const leg of [...copy.legs.values()]) f.legOf.delete(leg.intentId);
-    copy.legs.clear();
-    f.copies.delete(copy.leaderOrderId);
-    f.orders.delete(copy.leaderOrderId);
   }
 
   async #flattenFollower(
@@ -1445,12 +1436,12 @@ class CopyEngine implements Engine {
     const bracket = id === undefined ? undefined : f.brackets.get(id);
     const source =
       at?.copy.source ??
-      (id === undefined ? undefined : f.sourceOf.get(id)) ??
-      (bracket ? f.sourceOf.get(bracket.entry.intentId) : undefined);
+      (id === undefined ? undefined : f.sourceOf(id)) ??
+      (bracket ? f.sourceOf(bracket.entry.intentId) : undefined);
     if (source === undefined) f.addUnattributed(key, delta);
     else f.addShare(key, source, delta);
     if (at) {
-      at.copy.legFilled.set(at.leg.leg, (at.copy.legFilled.get(at.leg.leg) ?? 0) + fill.qty);
+      at.copy.legFilled[at.leg.leg] += fill.qty;
       at.copy.filledDelta += delta;
       at.leg.filled += fill.qty;
       if (at.leg.filled >= at.leg.qty) f.endLeg(at.leg.intentId);
@@ -1462,7 +1453,7 @@ class CopyEngine implements Engine {
     this.#leader.set(key, netQty);
     // A run that starts with the leader in a trade expects each follower at its scaled share.
     for (const f of this.#followers.values()) {
-      if (f.expectedBase.has(key) || [...f.copies.values()].some((c) => c.source === key)) continue;
+      if (f.expectedSources().has(key)) continue;
       const pnl = this.#tracker.pnl(f.name);
       const scaled = scaledTargets(
         new Map([[key, netQty]]),

@@ -50,8 +50,8 @@ export interface OrderCopy {
   source: string;
   /** The follower's contract. */
   contract: Contract;
-  /** Working legs by role. */
-  legs: Map<LegCopy['leg'], LegCopy>;
+  /** Working legs by role (a plain record: a copy is made per follower per leader order). */
+  legs: LegSet<LegCopy | undefined>;
   /** Signed follower change the plan stands for once the leader's `leaderQty` has filled. */
   planned: number;
   /** Leader quantity the plan covers, and how much of it has filled since. */
@@ -62,9 +62,34 @@ export interface OrderCopy {
   /** The leader order ended (filled, cancelled, flattened): `booked` is final. */
   leaderDone: boolean;
   /** Quantity each leg role has filled so far, over every order that carried it (a modify may replace one). */
-  legFilled: Map<LegCopy['leg'], number>;
+  legFilled: LegSet<number>;
   /** Signed follower change of those fills: the share before the copy filled is the share less this. */
   filledDelta: number;
+}
+
+/** One value per leg role. */
+export interface LegSet<T> {
+  entry: T;
+  close: T;
+  open: T;
+}
+
+/** The roles a copy's legs take, exits first (a close never waits behind an entry). */
+export const LEG_ROLES = ['close', 'entry', 'open'] as const;
+
+/** The legs of a copy still working. */
+export function workingLegs(copy: OrderCopy): LegCopy[] {
+  const out: LegCopy[] = [];
+  for (const role of LEG_ROLES) {
+    const leg = copy.legs[role];
+    if (leg) out.push(leg);
+  }
+  return out;
+}
+
+/** Whether any leg of a copy still works. */
+export function hasWorkingLegs(copy: OrderCopy): boolean {
+  return copy.legs.entry !== undefined || copy.legs.close !== undefined || copy.legs.open !== undefined;
 }
 
 /** The share key of a quantity no source has claimed yet. */
@@ -113,8 +138,12 @@ export class FollowerRuntime {
   readonly copies = new Map<string, OrderCopy>();
   /** intentId → the copy and leg it places, to book fills and end legs. */
   readonly legOf = new Map<string, { copy: OrderCopy; leg: LegCopy }>();
-  /** intentId → source leader contract key, for orders outside a copy (bracket children, flattens). */
-  readonly sourceOf = new Map<string, string>();
+  /**
+   * intentId → source leader contract key, for orders outside a copy (bracket entries and
+   * children, flattens). Two generations: the older is dropped when the newer fills up.
+   */
+  #sources = new Map<string, string>();
+  #olderSources = new Map<string, string>();
   /**
    * The follower's position per follower contract key, split by the leader contract it
    * copies: a follower mapping NQ → MNQ ×10 while the leader also trades MNQ holds two
@@ -123,6 +152,8 @@ export class FollowerRuntime {
   readonly shares = new Map<string, Map<string, number>>();
   /** The expected position per source, besides what live copies have booked. */
   readonly expectedBase = new Map<string, number>();
+  /** What live copies have booked, per source (kept as a sum so `expected` costs nothing per copy). */
+  readonly #booked = new Map<string, number>();
 
   constructor(
     public config: FollowerConfig,
@@ -229,41 +260,55 @@ export class FollowerRuntime {
     for (const [s, qty] of this.shares.get(key) ?? [])
       if (s !== source && s !== LOOSE && qty !== 0) return true;
     for (const copy of this.copies.values()) {
-      if (copy.source !== source && contractKey(copy.contract) === key && copy.legs.size > 0) return true;
+      if (copy.source !== source && contractKey(copy.contract) === key && hasWorkingLegs(copy)) return true;
     }
     return false;
   }
 
   /** The expected position that copies `source`: the base plus what each copy has booked. */
   expected(source: string): number {
-    let total = this.expectedBase.get(source) ?? 0;
-    for (const copy of this.copies.values()) if (copy.source === source) total += copy.booked;
-    return total;
+    return (this.expectedBase.get(source) ?? 0) + (this.#booked.get(source) ?? 0);
+  }
+
+  /** Sources with an expected position (flat ones included). */
+  expectedSources(): Set<string> {
+    return new Set([...this.expectedBase.keys(), ...this.#booked.keys()]);
+  }
+
+  /** Sets what a copy has booked, keeping the per-source sum. */
+  #setBooked(copy: OrderCopy, booked: number): void {
+    if (booked === copy.booked) return;
+    this.#booked.set(copy.source, (this.#booked.get(copy.source) ?? 0) + booked - copy.booked);
+    copy.booked = booked;
   }
 
   /** Re-counts what a copy has booked after the leader filled more of it; folds it when done. */
   book(copy: OrderCopy): void {
     const full = copy.leaderFilled >= copy.leaderQty;
-    copy.booked = full ? copy.planned : Math.trunc((copy.planned * copy.leaderFilled) / copy.leaderQty);
+    this.#setBooked(
+      copy,
+      full ? copy.planned : Math.trunc((copy.planned * copy.leaderFilled) / copy.leaderQty),
+    );
     if (full) copy.leaderDone = true;
     this.settle(copy);
   }
 
   /** Moves a finished copy's booked change into the base and forgets it once no leg works. */
   settle(copy: OrderCopy): void {
-    if (!copy.leaderDone || copy.legs.size > 0) return;
+    if (!copy.leaderDone || hasWorkingLegs(copy)) return;
     if (this.copies.get(copy.leaderOrderId) !== copy) return;
     this.expectedBase.set(copy.source, (this.expectedBase.get(copy.source) ?? 0) + copy.booked);
-    copy.booked = 0;
+    this.#setBooked(copy, 0);
     this.copies.delete(copy.leaderOrderId);
   }
 
   /** Closes the oldest copies with no working leg, with what they booked, until at most `max` are kept. */
   pruneCopies(max: number): void {
     if (this.copies.size <= max) return;
+    // Down to half at once, so the scan is paid once per max/2 copies, not per copy.
     for (const copy of [...this.copies.values()]) {
-      if (this.copies.size <= max) return;
-      if (copy.legs.size > 0) continue;
+      if (this.copies.size <= max / 2) return;
+      if (hasWorkingLegs(copy)) continue;
       copy.leaderDone = true;
       this.settle(copy);
     }
@@ -271,8 +316,31 @@ export class FollowerRuntime {
 
   /** Remembers which leader contract an order outside a copy trades; the oldest are forgotten past a bound. */
   rememberSource(intentId: string, source: string): void {
-    this.sourceOf.set(intentId, source);
-    if (this.sourceOf.size > 10_000) this.sourceOf.delete(this.sourceOf.keys().next().value as string);
+    this.#sources.set(intentId, source);
+    if (this.#sources.size > 10_000) {
+      this.#olderSources = this.#sources;
+      this.#sources = new Map();
+    }
+  }
+
+  /** The source leader contract of an order outside a copy, if remembered. */
+  sourceOf(intentId: string): string | undefined {
+    return this.#sources.get(intentId) ?? this.#olderSources.get(intentId);
+  }
+
+  /** Forgets a copy whose leader order is gone: nothing of it stays expected or working. */
+  forget(copy: OrderCopy): void {
+    for (const leg of workingLegs(copy)) this.legOf.delete(leg.intentId);
+    copy.legs = { entry: undefined, close: undefined, open: undefined };
+    this.#setBooked(copy, 0);
+    this.copies.delete(copy.leaderOrderId);
+    this.orders.delete(copy.leaderOrderId);
+  }
+
+  /** The leader is flat in `source` (or in everything): nothing of it is expected any more. */
+  resetExpected(source: string | undefined): void {
+    if (source === undefined) this.expectedBase.clear();
+    else this.expectedBase.set(source, 0);
   }
 
   /** A leg will not fill any further (filled, cancelled, rejected). */
@@ -280,7 +348,7 @@ export class FollowerRuntime {
     const at = this.legOf.get(intentId);
     if (!at) return;
     this.legOf.delete(intentId);
-    if (at.copy.legs.get(at.leg.leg) === at.leg) at.copy.legs.delete(at.leg.leg);
+    if (at.copy.legs[at.leg.leg] === at.leg) at.copy.legs[at.leg.leg] = undefined;
     this.settle(at.copy);
   }
 
