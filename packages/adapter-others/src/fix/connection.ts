@@ -52,6 +52,8 @@ interface OrderState {
   order: BrokerOrder;
   /** The ClOrdID of the order's current version (41 of the next cancel/replace). */
   currentClOrdId: string;
+  /** TimeInForce (59) as placed: a cancel/replace restates it, or the gateway falls back to Day. */
+  timeInForce: string;
 }
 
 interface Pending {
@@ -78,6 +80,8 @@ export class FixConnection implements BrokerConnection {
   readonly #events: BrokerEventFanout;
   readonly #orders = new Map<string, OrderState>();
   readonly #byClOrdId = new Map<string, string>();
+  /** ClOrdIDs sent in a NewOrderSingle: sending one again is a resend (PossResend=Y), not a new order. */
+  readonly #sentNew = new Set<string>();
   readonly #pending = new Map<string, Pending>();
   readonly #seenExecIds = new Set<string>();
   readonly #positions = new Map<string, PositionState>();
@@ -192,9 +196,13 @@ export class FixConnection implements BrokerConnection {
       TransactTime: new Date(this.#context.clock.now()),
       ...this.#qty(request.qty),
       OrdType: ORD_TYPE_CODE[request.orderType],
-      TimeInForce: request.timeInForce === 'gtc' ? '1' : '0',
+      TimeInForce: timeInForceCode(request.timeInForce),
       ...(this.#config.orderFields ?? {}),
     };
+    // The first answer was lost (a timeout or a drop): the gateway must report the order it has
+    // under this ClOrdID, where a plain repeat would be refused as a duplicate ClOrdID.
+    if (this.#sentNew.has(request.clientOrderId)) body.StandardHeader = { PossResend: true };
+    this.#sentNew.add(request.clientOrderId);
     if (request.limitTicks !== undefined)
       body.Price = Number(ticksToPrice(request.limitTicks, spec.tickSize));
     if (request.stopTicks !== undefined) body.StopPx = Number(ticksToPrice(request.stopTicks, spec.tickSize));
@@ -222,6 +230,7 @@ export class FixConnection implements BrokerConnection {
       TransactTime: new Date(this.#context.clock.now()),
       ...this.#qty(request.qty ?? o.qty),
       OrdType: ORD_TYPE_CODE[o.orderType],
+      TimeInForce: state.timeInForce,
       ...(this.#config.orderFields ?? {}),
     };
     if (limit !== undefined) body.Price = Number(ticksToPrice(limit, spec.tickSize));
@@ -547,7 +556,11 @@ export class FixConnection implements BrokerConnection {
     };
     if (request.limitTicks !== undefined) order.limitTicks = request.limitTicks;
     if (request.stopTicks !== undefined) order.stopTicks = request.stopTicks;
-    const state: OrderState = { order, currentClOrdId: request.clientOrderId };
+    const state: OrderState = {
+      order,
+      currentClOrdId: request.clientOrderId,
+      timeInForce: timeInForceCode(request.timeInForce),
+    };
     this.#orders.set(order.orderId, state);
     this.#byClOrdId.set(request.clientOrderId, order.orderId);
     return state;
@@ -678,4 +691,9 @@ export class FixConnection implements BrokerConnection {
 
 function isLive(order: BrokerOrder): boolean {
   return order.status === 'pending' || order.status === 'working' || order.status === 'partially-filled';
+}
+
+/** TimeInForce (59): GTC is 1, everything else goes as Day (0). */
+function timeInForceCode(tif: PlaceOrderRequest['timeInForce']): string {
+  return tif === 'gtc' ? '1' : '0';
 }
