@@ -11,6 +11,7 @@
  * the old session instead of racing it.
  */
 import {
+  averageTicksToPrice,
   type BrokerEvent,
   type BrokerOrder,
   BrokerRateLimitedError,
@@ -170,9 +171,7 @@ export async function startFixSimulator(options: FixSimulatorOptions): Promise<F
     ticks === undefined ? undefined : Number(ticksToPrice(ticks, instruments.get(contract.root).tickSize));
   /** The average fill price (AvgPx) from the sum of qty × ticks; 0 before any fill. */
   const averagePrice = (contract: Contract, totalTicks: number, qty: number) =>
-    qty === 0
-      ? 0
-      : Number((Number(ticksToPrice(totalTicks, instruments.get(contract.root).tickSize)) / qty).toFixed(10));
+    qty === 0 ? 0 : Number(averageTicksToPrice(totalTicks, qty, instruments.get(contract.root).tickSize));
   const instrument = (contract: Contract): FixFields => {
     const fields = toFixInstrument(contract, symbology, instruments);
     return version === '4.4' ? { Instrument: { ...fields } } : { ...fields };
