@@ -63,7 +63,13 @@ export function buildQuickfixj(env: Record<string, string | undefined> = process
   writeFileSync(join(partial, 'built'), new Date().toISOString());
   // Renamed into place only when complete, so an interrupted build is never taken for a cache.
   rmSync(out, { recursive: true, force: true });
-  renameSync(partial, out);
+  try {
+    renameSync(partial, out);
+  } catch (error) {
+    // Another run built the same harness at the same moment: use its copy.
+    rmSync(partial, { recursive: true, force: true });
+    if (!existsSync(join(out, 'built'))) throw error;
+  }
   return classpath;
 }
 
