@@ -279,15 +279,15 @@ describe('sierrachart simulator fidelity', () => {
 
   it('takes Symbol and Exchange as separate fields, as DTC allows, or joined by the delimiter', async () => {
     const { c, updates } = await loggedOn();
-    for (const [id, Symbol, Exchange] of [
+    for (const [id, symbol, exchange] of [
       ['apart', `MNQZ${yy}`, 'CME'],
       ['joined', `MNQZ${yy}-CME`, ''],
     ] as const) {
       c.socket.write(
         encodeJson({
           Type: DtcType.SubmitNewSingleOrder,
-          Symbol,
-          Exchange,
+          Symbol: symbol,
+          Exchange: exchange,
           TradeAccount: 'Sim1',
           ClientOrderID: id,
           OrderType: 2,
