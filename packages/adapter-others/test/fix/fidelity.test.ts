@@ -155,6 +155,40 @@ describe('FIX simulator fidelity', () => {
     expect(sim.exchange.getPositions('FIX1')).toMatchObject([{ netQty: 1 }]);
   });
 
+  it('answers a PossResend of a refused order with the refusal again, and of a cancel ClOrdID as a duplicate', async () => {
+    const sim = await simulator();
+    const c = await client(sim);
+    c.logon(1);
+    await c.next('A');
+    sim.faults.rejectNext(1, 'MaxPosLimitReached');
+    c.send('D', 2, order('REJ-1', 1, [[40, '1']]));
+    expect((await c.next('8')).get(39)).toBe('8');
+    c.send('D', 3, [[97, 'Y'], ...order('REJ-1', 1, [[40, '1']])]);
+    const again = await c.next('8');
+    expect([again.get(11), again.get(39)]).toEqual(['REJ-1', '8']);
+    c.send(
+      'D',
+      4,
+      order('LIVE-1', 1, [
+        [40, '2'],
+        [44, '19000'],
+      ]),
+    );
+    await c.next('8');
+    c.send('F', 5, [
+      [41, 'LIVE-1'],
+      [11, 'CXL-1'],
+      [55, 'MNQ'],
+      [54, '1'],
+      [60, fixTime()],
+    ]);
+    expect((await c.next('8')).get(39)).toBe('4');
+    c.send('D', 6, [[97, 'Y'], ...order('CXL-1', 1, [[40, '1']])]);
+    const duplicate = await c.next('8');
+    expect([duplicate.get(11), duplicate.get(39), duplicate.get(103)]).toEqual(['CXL-1', '8', '6']);
+    expect(sim.exchange.getPositions('FIX1')).toEqual([]);
+  });
+
   it("the adapter's cancel/replace restates the order's TimeInForce", async () => {
     const sim = await simulator('4.4');
     const connection = connectionTo(sim);

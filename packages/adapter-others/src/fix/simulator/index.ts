@@ -144,6 +144,8 @@ export async function startFixSimulator(options: FixSimulatorOptions): Promise<F
    * unique per session, and a repeat is refused, never taken as a second order nor ignored.
    */
   const usedClOrdIds = new Map<string, Set<string>>();
+  /** NewOrderSingles refused before they became orders, by initiator and ClOrdID: the reason, for a resend. */
+  const refused = new Map<string, string>();
   const used = (peer: string) => {
     let ids = usedClOrdIds.get(peer);
     if (!ids) {
@@ -405,7 +407,13 @@ export async function startFixSimulator(options: FixSimulatorOptions): Promise<F
         const orderId = byClOrdId.get(clOrdId);
         const order = orderId === undefined ? undefined : exchange.getOrder(orderId);
         const sim = orderId === undefined ? undefined : orders.get(orderId);
+        const refusal = refused.get(`${peer}\u0000${clOrdId}`);
         if (order && sim) report(order, sim, 'status', { clOrdId });
+        // Refused before it became an order: the same refusal again.
+        else if (refusal !== undefined) rejectNew(peer, f, refusal);
+        // Neither an order nor one being placed (the ClOrdID named a cancel or replace): a duplicate.
+        else if (!placing.has(`${String(f.Account ?? '')}\u0000${clOrdId}`))
+          rejectNew(peer, f, `duplicate ClOrdID ${clOrdId}`, '6');
         return;
       }
       rejectNew(peer, f, `duplicate ClOrdID ${clOrdId}`, '6');
@@ -421,6 +429,7 @@ export async function startFixSimulator(options: FixSimulatorOptions): Promise<F
       try {
         contract = fromFixInstrument(f, instruments);
       } catch (e) {
+        refused.set(`${peer}\u0000${clOrdId}`, (e as Error).message);
         businessReject(peer, clOrdId, msgType, (e as Error).message, '2');
         return;
       }
@@ -444,7 +453,9 @@ export async function startFixSimulator(options: FixSimulatorOptions): Promise<F
           businessReject(peer, clOrdId, msgType, `Throttle limit exceeded, retry after ${e.retryAfterMs} ms`);
           return;
         }
-        rejectNew(peer, f, e instanceof BrokerRejectedError ? e.reason : text);
+        const reason = e instanceof BrokerRejectedError ? e.reason : text;
+        refused.set(`${peer}\u0000${clOrdId}`, reason);
+        rejectNew(peer, f, reason);
       });
     } else if (msgType === 'F' || msgType === 'G') {
       const orig = String(f.OrigClOrdID ?? '');
