@@ -9,18 +9,26 @@ const ROOT = resolve(import.meta.dirname, '../../../..');
 const TOOL = join(ROOT, 'tools/quickfixj');
 const SOURCE = join(TOOL, 'src/main/java/dev/tradenova/tools/Initiator.java');
 
-/** Whether the harness can run here: Java and Maven on PATH. */
+/** Whether a command runs here (`<tool> -version` exits 0). */
+function runs(tool: string): boolean {
+  return spawnSync(tool, ['-version'], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * Whether the harness runs: with Java and Maven on PATH it does; without them it is
+ * skipped with a printed reason, except in CI (CI=true or TRADENOVA_REQUIRE_SERVICES=1),
+ * where it must fail instead.
+ */
 export function quickfixjGate(
   env: Record<string, string | undefined>,
+  has: (tool: string) => boolean = runs,
 ): { action: 'run' } | { action: 'skip' | 'fail'; message: string } {
-  const missing = ['java', 'mvn'].filter(
-    (tool) => spawnSync(tool, ['-version'], { stdio: 'ignore' }).status !== 0,
-  );
+  const missing = ['java', 'mvn'].filter((tool) => !has(tool));
   if (missing.length === 0) return { action: 'run' };
   const what = `${missing.join(' and ')} not found: the QuickFIX/J interoperability test needs Java 17+ and Maven 3`;
-  const required = env.TRADENOVA_REQUIRE_SERVICES === '1' || env.TRADENOVA_REQUIRE_SERVICES === 'true';
-  return required
-    ? { action: 'fail', message: `${what}, and TRADENOVA_REQUIRE_SERVICES says CI must run it` }
+  const flag = (v: string | undefined) => v === '1' || v === 'true';
+  return flag(env.TRADENOVA_REQUIRE_SERVICES) || flag(env.CI)
+    ? { action: 'fail', message: `${what}, and CI must run it (CI / TRADENOVA_REQUIRE_SERVICES is set)` }
     : { action: 'skip', message: `SKIPPED ${what}` };
 }
 

@@ -19,7 +19,27 @@ const MNQ: Contract = { root: 'MNQ', month: 'Z', year: YEAR };
 const gate = quickfixjGate(process.env);
 if (gate.action === 'skip') console.warn(`\n\u001b[33m!!! ${gate.message}\u001b[0m\n`);
 
-const suite = gate.action === 'skip' ? describe.skip : describe;
+const suite = gate.action === 'run' ? describe : describe.skip;
+if (gate.action === 'fail') {
+  // CI must run it: a missing Java or Maven is a failed test, not a skipped one.
+  describe('QuickFIX/J 2.3.2 against the FIX simulator', () => {
+    it('needs Java 17+ and Maven 3', () => {
+      throw new Error(gate.message);
+    });
+  });
+}
+
+describe('the QuickFIX/J gate', () => {
+  it('runs with Java and Maven; without them skips outside CI and fails in CI', () => {
+    expect(quickfixjGate({}, () => true)).toEqual({ action: 'run' });
+    expect(quickfixjGate({}, (t) => t !== 'mvn')).toMatchObject({ action: 'skip', message: /mvn not found/ });
+    expect(quickfixjGate({ TRADENOVA_REQUIRE_SERVICES: '1' }, () => false)).toMatchObject({
+      action: 'fail',
+      message: /java and mvn not found/,
+    });
+    expect(quickfixjGate({ CI: 'true' }, () => false)).toMatchObject({ action: 'fail' });
+  });
+});
 
 suite('QuickFIX/J 2.3.2 (validating) against the FIX 4.4 simulator', () => {
   let sim: FixSimulator;
@@ -31,7 +51,6 @@ suite('QuickFIX/J 2.3.2 (validating) against the FIX 4.4 simulator', () => {
   const reports = (clOrdId: string) => inbound('8').filter((f) => f.get(11) === clOrdId);
 
   beforeAll(async () => {
-    if (gate.action === 'fail') throw new Error(gate.message);
     const classpath = buildQuickfixj();
     // Partial fills on, so a market order fills in chunks and CumQty / AvgPx must add up.
     const exchange = new SimulatedExchange({ clock: systemClock, partialFills: true, seed: 7 });
