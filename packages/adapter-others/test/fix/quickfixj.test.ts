@@ -12,7 +12,7 @@ import { buildQuickfixj, fields, type HarnessRun, quickfixjGate, runQuickfixj } 
  * with a printed reason, except in CI (TRADENOVA_REQUIRE_SERVICES=1), where it fails.
  */
 
-const HEARTBEAT_SECONDS = 2;
+const HEARTBEAT_SECONDS = 3;
 const YEAR = new Date().getUTCFullYear() + 1;
 const MNQ: Contract = { root: 'MNQ', month: 'Z', year: YEAR };
 
