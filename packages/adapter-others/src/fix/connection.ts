@@ -62,6 +62,8 @@ interface Pending {
   reject: (error: Error) => void;
   timer: ReturnType<typeof setTimeout>;
   request?: PlaceOrderRequest;
+  /** A NewOrderSingle's resend with PossResend=Y, used once if the gateway says the ClOrdID is taken. */
+  resend?: () => void;
 }
 
 interface PositionState {
@@ -96,6 +98,11 @@ export class FixConnection implements BrokerConnection {
   /** Per live session: resolves when that session has stopped (Logout answered or socket gone). */
   readonly #stopped = new WeakMap<FixSessionHandle, { promise: Promise<void>; mark: () => void }>();
   #requestSeq = 0;
+  /**
+   * This connection object's start (base 36 ms), in every cancel/replace ClOrdID: the counter
+   * restarts with the process, and a gateway refuses a ClOrdID the session already used.
+   */
+  readonly #epoch = Date.now().toString(36);
   #duplicatesIgnored = 0;
 
   constructor(config: FixConfig, context: AdapterContext, broker = BROKER) {
@@ -206,7 +213,14 @@ export class FixConnection implements BrokerConnection {
     if (request.limitTicks !== undefined)
       body.Price = Number(ticksToPrice(request.limitTicks, spec.tickSize));
     if (request.stopTicks !== undefined) body.StopPx = Number(ticksToPrice(request.stopTicks, spec.tickSize));
-    const report = await this.#request(request.clientOrderId, 'new', () => session.send('D', body), request);
+    const resend = () => session.send('D', { ...body, StandardHeader: { PossResend: true } });
+    const report = await this.#request(
+      request.clientOrderId,
+      'new',
+      () => session.send('D', body),
+      request,
+      body.StandardHeader ? undefined : resend,
+    );
     return this.#ack(this.#orders.get(report!.orderId)!);
   }
 
@@ -454,6 +468,19 @@ export class FixConnection implements BrokerConnection {
     let state = this.#stateOf(r);
     if (!state) {
       if (r.orderId === 'NONE' || !pendingNew?.request) {
+        // "Duplicate order": the gateway already holds an order under this ClOrdID (placed by
+        // this session before a restart, whose answer never arrived). Resent with PossResend=Y
+        // the gateway reports that order, which then answers this placement.
+        if (r.kind === 'rejected' && r.ordRejReason === '6' && pendingNew?.resend) {
+          const resend = pendingNew.resend;
+          pendingNew.resend = undefined;
+          try {
+            resend();
+            return;
+          } catch {
+            // Not sent: the reject below stands.
+          }
+        }
         if (r.kind === 'rejected' && pendingNew)
           this.#settle(r.clOrdId!, undefined, rejectError(r.text ?? 'rejected', this.broker));
         return;
@@ -589,7 +616,13 @@ export class FixConnection implements BrokerConnection {
     };
   }
 
-  #request(clOrdId: string, kind: Pending['kind'], send: () => void, request?: PlaceOrderRequest) {
+  #request(
+    clOrdId: string,
+    kind: Pending['kind'],
+    send: () => void,
+    request?: PlaceOrderRequest,
+    resend?: () => void,
+  ) {
     return new Promise<ExecReport | undefined>((resolve, reject) => {
       const timeoutMs = this.#config.requestTimeoutMs;
       const timer = setTimeout(() => {
@@ -599,6 +632,7 @@ export class FixConnection implements BrokerConnection {
       timer.unref?.();
       const pending: Pending = { kind, resolve, reject, timer };
       if (request) pending.request = request;
+      if (resend) pending.resend = resend;
       this.#pending.set(clOrdId, pending);
       try {
         send();
@@ -650,7 +684,7 @@ export class FixConnection implements BrokerConnection {
 
   #nextClOrdId(state: OrderState, kind: 'c' | 'r'): string {
     // ClOrdIDs must be unique per session day: derive from the intent id so logs read back to it.
-    return `${state.order.clientOrderId ?? state.order.orderId}.${kind}${(++this.#requestSeq).toString(36)}`;
+    return `${state.order.clientOrderId ?? state.order.orderId}.${kind}${(++this.#requestSeq).toString(36)}-${this.#epoch}`;
   }
 
   #handlInst(): FixFields {

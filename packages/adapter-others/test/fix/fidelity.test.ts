@@ -189,6 +189,32 @@ describe('FIX simulator fidelity', () => {
     expect(sim.exchange.getPositions('FIX1')).toEqual([]);
   });
 
+  it('a restarted adapter placing an intent the gateway already holds gets that order, not a duplicate reject', async () => {
+    const sim = await simulator('4.4');
+    const request = {
+      accountId: 'FIX1',
+      clientOrderId: 'restart-1',
+      contract: MNQ,
+      side: 'buy' as const,
+      qty: 1,
+      orderType: 'limit' as const,
+      limitTicks: 79_000,
+    };
+    const before = connectionTo(sim, { resetSeqNumOnLogon: true });
+    await before.connect();
+    const first = await before.placeOrder(request);
+    await before.disconnect();
+    // A new process knows nothing of the order: it places the same intent again.
+    const after = connectionTo(sim, { resetSeqNumOnLogon: true });
+    cleanup.push(() => after.disconnect());
+    await after.connect();
+    const again = await after.placeOrder(request);
+    expect(again.orderId).toBe(first.orderId);
+    expect(sim.exchange.getOpenOrders('FIX1')).toHaveLength(1);
+    const sent = sim.wire.filter((w) => w.direction === 'in' && w.msgType === 'D');
+    expect(sent.map((w) => w.text.includes('|97=Y|'))).toEqual([false, false, true]);
+  });
+
   it("the adapter's cancel/replace restates the order's TimeInForce", async () => {
     const sim = await simulator('4.4');
     const connection = connectionTo(sim);
