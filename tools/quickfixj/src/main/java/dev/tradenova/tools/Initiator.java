@@ -18,6 +18,7 @@ import quickfix.SessionID;
 import quickfix.SessionSettings;
 import quickfix.SocketInitiator;
 import quickfix.field.Account;
+import quickfix.field.HandlInst;
 import quickfix.field.ClOrdID;
 import quickfix.field.MaturityMonthYear;
 import quickfix.field.MsgType;
@@ -31,12 +32,9 @@ import quickfix.field.Side;
 import quickfix.field.Symbol;
 import quickfix.field.TimeInForce;
 import quickfix.field.TransactTime;
-import quickfix.fix44.NewOrderSingle;
-import quickfix.fix44.OrderCancelReplaceRequest;
-import quickfix.fix44.OrderCancelRequest;
 
 /**
- * A QuickFIX/J 2.3.2 initiator (FIX 4.4, message validation on) that trades one script
+ * A QuickFIX/J 2.3.2 initiator (FIX 4.4 or 4.2, message validation on) that trades one script
  * against a FIX acceptor and prints every message it sends and receives, one per line:
  *   IN  <message, SOH shown as |>      a message QuickFIX/J accepted from the acceptor
  *   OUT <message>                      a message QuickFIX/J sent (its own Rejects included)
@@ -44,7 +42,10 @@ import quickfix.fix44.OrderCancelRequest;
  *   DONE / FAIL <reason>               the script finished (exit 0) or gave up (exit 1)
  * The test (packages/adapter-others/test/fix/quickfixj.test.ts) asserts on these lines.
  *
- * Arguments: port heartBtIntSeconds maturity(YYYYMM) limitPrice replacePrice
+ * Arguments: port heartBtIntSeconds maturity(YYYYMM) limitPrice replacePrice [beginString]
+ * (FIX.4.4 by default). Messages are built field by field, the same for both versions
+ * (4.2 also gets HandlInst, required there); QuickFIX/J validates what it receives
+ * against its own FIX42.xml / FIX44.xml.
  */
 public final class Initiator implements Application {
     private final BlockingQueue<Message> inbox = new LinkedBlockingQueue<>();
@@ -103,15 +104,36 @@ public final class Initiator implements Application {
         }
     }
 
-    private static NewOrderSingle order(String clOrdId, char side, int qty, char type, String maturity) {
-        NewOrderSingle o = new NewOrderSingle(new ClOrdID(clOrdId), new Side(side), new TransactTime(), new OrdType(type));
-        o.set(new Account("FIX1"));
-        o.set(new Symbol("MNQ"));
-        o.set(new SecurityType(SecurityType.FUTURE));
-        o.set(new MaturityMonthYear(maturity));
-        o.set(new SecurityExchange("CME"));
-        o.set(new OrderQty(qty));
+    private static String beginString = "FIX.4.4";
+
+    /** A message of `msgType` for the account and contract of the script. */
+    private static Message message(String msgType, String clOrdId, char side, int qty, String maturity) {
+        Message m = new Message();
+        m.getHeader().setString(8, beginString);
+        m.getHeader().setString(MsgType.FIELD, msgType);
+        m.setField(new ClOrdID(clOrdId));
+        m.setField(new Account("FIX1"));
+        m.setField(new Symbol("MNQ"));
+        m.setField(new SecurityType(SecurityType.FUTURE));
+        m.setField(new MaturityMonthYear(maturity));
+        m.setField(new SecurityExchange("CME"));
+        m.setField(new Side(side));
+        m.setField(new TransactTime());
+        m.setField(new OrderQty(qty));
+        return m;
+    }
+
+    private static Message order(String clOrdId, char side, int qty, char type, String maturity) {
+        Message o = message(MsgType.ORDER_SINGLE, clOrdId, side, qty, maturity);
+        o.setField(new OrdType(type));
+        if (beginString.equals("FIX.4.2")) o.setField(new HandlInst(HandlInst.AUTOMATED_EXECUTION_ORDER_PRIVATE_NO_BROKER_INTERVENTION));
         return o;
+    }
+
+    /** ExecType of a fill: F in 4.4, 1 (partial) or 2 (filled) in 4.2. */
+    private static boolean fill(Message m) {
+        String execType = get(m, 150);
+        return execType.equals("F") || (beginString.equals("FIX.4.2") && (execType.equals("1") || execType.equals("2")));
     }
 
     public static void main(String[] args) throws Exception {
@@ -120,6 +142,7 @@ public final class Initiator implements Application {
         String maturity = args[2];
         String limitPrice = args[3];
         String replacePrice = args[4];
+        if (args.length > 5) beginString = args[5];
         String config = String.join("\n",
             "[default]",
             "ConnectionType=initiator",
@@ -130,14 +153,14 @@ public final class Initiator implements Application {
             "NonStopSession=Y",
             "ResetOnLogon=Y",
             "UseDataDictionary=Y",
-            "DataDictionary=FIX44.xml",
+            "DataDictionary=" + beginString.replace(".", "") + ".xml",
             "ValidateIncomingMessage=Y",
             "ValidateUserDefinedFields=Y",
             "ValidateFieldsOutOfOrder=Y",
             "ValidateFieldsHaveValues=Y",
             "RejectInvalidMessage=Y",
             "[session]",
-            "BeginString=FIX.4.4",
+            "BeginString=" + beginString,
             "SenderCompID=QFJ",
             "TargetCompID=FIXSIM",
             "");
@@ -154,26 +177,21 @@ public final class Initiator implements Application {
 
             print("STEP market-order");
             Session.sendToTarget(order("Q-1", Side.BUY, 3, OrdType.MARKET, maturity), id);
-            app.await("fill of Q-1", 20, m -> report(m, "Q-1", "F") && get(m, 39).equals("2"));
+            app.await("fill of Q-1", 20, m -> get(m, 11).equals("Q-1") && fill(m) && get(m, 39).equals("2"));
 
             print("STEP limit-order");
-            NewOrderSingle limit = order("Q-2", Side.BUY, 1, OrdType.LIMIT, maturity);
-            limit.set(new Price(Double.parseDouble(limitPrice)));
-            limit.set(new TimeInForce(TimeInForce.DAY));
+            Message limit = order("Q-2", Side.BUY, 1, OrdType.LIMIT, maturity);
+            limit.setField(new Price(Double.parseDouble(limitPrice)));
+            limit.setField(new TimeInForce(TimeInForce.DAY));
             Session.sendToTarget(limit, id);
             app.await("acknowledgement of Q-2", 20, m -> report(m, "Q-2", "0"));
 
             print("STEP cancel-replace");
-            OrderCancelReplaceRequest replace = new OrderCancelReplaceRequest(
-                new OrigClOrdID("Q-2"), new ClOrdID("Q-3"), new Side(Side.BUY), new TransactTime(), new OrdType(OrdType.LIMIT));
-            replace.set(new Account("FIX1"));
-            replace.set(new Symbol("MNQ"));
-            replace.set(new SecurityType(SecurityType.FUTURE));
-            replace.set(new MaturityMonthYear(maturity));
-            replace.set(new SecurityExchange("CME"));
-            replace.set(new OrderQty(2));
-            replace.set(new Price(Double.parseDouble(replacePrice)));
-            replace.set(new TimeInForce(TimeInForce.DAY));
+            Message replace = order("Q-3", Side.BUY, 2, OrdType.LIMIT, maturity);
+            replace.getHeader().setString(MsgType.FIELD, MsgType.ORDER_CANCEL_REPLACE_REQUEST);
+            replace.setField(new OrigClOrdID("Q-2"));
+            replace.setField(new Price(Double.parseDouble(replacePrice)));
+            replace.setField(new TimeInForce(TimeInForce.DAY));
             Session.sendToTarget(replace, id);
             app.await("replace of Q-2 by Q-3", 20, m -> report(m, "Q-3", "5"));
 
@@ -182,14 +200,8 @@ public final class Initiator implements Application {
             app.await("reject of the duplicate Q-1", 20, m -> report(m, "Q-1", "8"));
 
             print("STEP cancel");
-            OrderCancelRequest cancel = new OrderCancelRequest(
-                new OrigClOrdID("Q-3"), new ClOrdID("Q-4"), new Side(Side.BUY), new TransactTime());
-            cancel.set(new Account("FIX1"));
-            cancel.set(new Symbol("MNQ"));
-            cancel.set(new SecurityType(SecurityType.FUTURE));
-            cancel.set(new MaturityMonthYear(maturity));
-            cancel.set(new SecurityExchange("CME"));
-            cancel.set(new OrderQty(2));
+            Message cancel = message(MsgType.ORDER_CANCEL_REQUEST, "Q-4", Side.BUY, 2, maturity);
+            cancel.setField(new OrigClOrdID("Q-3"));
             Session.sendToTarget(cancel, id);
             app.await("cancel of Q-3", 20, m -> report(m, "Q-4", "4"));
 
