@@ -6,11 +6,11 @@ import { type FixSimulator, startFixSimulator } from '../../src/fix/simulator/in
 import { buildQuickfixj, fields, type HarnessRun, quickfixjGate, runQuickfixj } from './quickfixj-harness.js';
 
 /*
- * The FIX simulator against an outside client: QuickFIX/J 2.3.2 (FIX 4.4, message
+ * The FIX simulator against an outside client: QuickFIX/J 2.3.2 (FIX 4.4 and 4.2, message
  * validation on, ResetOnLogon=Y), fetched from Maven Central and built from
  * tools/quickfixj. The Java program trades a fixed script and prints every message;
  * these tests assert on what it printed. Without Java or Maven the suite is skipped
- * with a printed reason, except in CI (TRADENOVA_REQUIRE_SERVICES=1), where it fails.
+ * with a printed reason, except in CI (CI=true or TRADENOVA_REQUIRE_SERVICES=1), where it fails.
  */
 
 const HEARTBEAT_SECONDS = 3;
