@@ -84,7 +84,11 @@ export function errorFromBody(body: unknown, context: ErrorContext): BrokerError
   if (failureReason !== undefined && failureReason !== 'Success') {
     const text =
       typeof record.failureText === 'string' && record.failureText ? record.failureText : failureReason;
-    const kind = FAILURE_REASON_TABLE[failureReason] ?? 'rejected';
+    // An order command about an order the broker does not know fails with a generic reason;
+    // only its text tells it apart from a reject.
+    const kind =
+      FAILURE_REASON_TABLE[failureReason] ??
+      (kindOfText(text) === 'unknown-order' ? 'unknown-order' : 'rejected');
     return build(kind, kind === 'rejected' ? `${failureReason}: ${text}` : text, context);
   }
   if (Array.isArray(record.violations) && record.violations.length > 0) {

@@ -229,6 +229,27 @@ describe('HTTP-200 rejections', () => {
     expect(error.code).toBe(ErrorCode.BrokerUnknownOrder);
   });
 
+  it('the simulator answers a cancel or modify of an unknown order in the CommandResult failure shape (HTTP 200 JSON)', async () => {
+    const { sim } = await connected();
+    const tok = await token(sim);
+    for (const [endpoint, body] of [
+      ['order/cancelorder', { orderId: 999 }],
+      ['order/modifyorder', { orderId: 999, orderQty: 1, orderType: 'Market' }],
+    ] as const) {
+      const response = await fetch(`${sim.url}/${endpoint}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${tok}` },
+        body: JSON.stringify(body),
+      });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toContain('application/json');
+      expect(await response.json()).toEqual({
+        failureReason: 'UnknownReason',
+        failureText: 'Order 999 not found',
+      });
+    }
+  });
+
   it('every order is sent with isAutomated: true', async () => {
     const { sim, connection, accountId } = await connected();
     await connection.placeOrder({

@@ -60,10 +60,17 @@ export function buildProgram(io: CommandIo, result: { exitCode: number }): Comma
       '--dir <folder>',
       'ninjatrader: the NinjaTrader folder to watch (incoming/ and outgoing/ under it)',
     )
-    .action(async (broker: string, opts: { port: number; accounts?: string; dir?: string }) => {
-      const { simCommand } = await import('./commands/sim.js');
-      result.exitCode = await simCommand(broker, opts, io);
-    });
+    .option(
+      '--prices <source>',
+      'prices for the simulated exchange: random-walk, or a session file (replay format) whose quote and trade lines are played',
+      'random-walk',
+    )
+    .action(
+      async (broker: string, opts: { port: number; accounts?: string; dir?: string; prices?: string }) => {
+        const { simCommand } = await import('./commands/sim.js');
+        result.exitCode = await simCommand(broker, opts, io);
+      },
+    );
 
   program
     .command('validate')

@@ -52,6 +52,8 @@ interface OrderState {
   order: BrokerOrder;
   /** The ClOrdID of the order's current version (41 of the next cancel/replace). */
   currentClOrdId: string;
+  /** TimeInForce (59) as placed: a cancel/replace restates it, or the gateway falls back to Day. */
+  timeInForce: string;
 }
 
 interface Pending {
@@ -60,6 +62,8 @@ interface Pending {
   reject: (error: Error) => void;
   timer: ReturnType<typeof setTimeout>;
   request?: PlaceOrderRequest;
+  /** A NewOrderSingle's resend with PossResend=Y, used once if the gateway says the ClOrdID is taken. */
+  resend?: () => void;
 }
 
 interface PositionState {
@@ -78,6 +82,8 @@ export class FixConnection implements BrokerConnection {
   readonly #events: BrokerEventFanout;
   readonly #orders = new Map<string, OrderState>();
   readonly #byClOrdId = new Map<string, string>();
+  /** ClOrdIDs sent in a NewOrderSingle: sending one again is a resend (PossResend=Y), not a new order. */
+  readonly #sentNew = new Set<string>();
   readonly #pending = new Map<string, Pending>();
   readonly #seenExecIds = new Set<string>();
   readonly #positions = new Map<string, PositionState>();
@@ -92,6 +98,11 @@ export class FixConnection implements BrokerConnection {
   /** Per live session: resolves when that session has stopped (Logout answered or socket gone). */
   readonly #stopped = new WeakMap<FixSessionHandle, { promise: Promise<void>; mark: () => void }>();
   #requestSeq = 0;
+  /**
+   * This connection object's start (base 36 ms), in every cancel/replace ClOrdID: the counter
+   * restarts with the process, and a gateway refuses a ClOrdID the session already used.
+   */
+  readonly #epoch = Date.now().toString(36);
   #duplicatesIgnored = 0;
 
   constructor(config: FixConfig, context: AdapterContext, broker = BROKER) {
@@ -192,13 +203,24 @@ export class FixConnection implements BrokerConnection {
       TransactTime: new Date(this.#context.clock.now()),
       ...this.#qty(request.qty),
       OrdType: ORD_TYPE_CODE[request.orderType],
-      TimeInForce: request.timeInForce === 'gtc' ? '1' : '0',
+      TimeInForce: timeInForceCode(request.timeInForce),
       ...(this.#config.orderFields ?? {}),
     };
+    // The first answer was lost (a timeout or a drop): the gateway must report the order it has
+    // under this ClOrdID, where a plain repeat would be refused as a duplicate ClOrdID.
+    if (this.#sentNew.has(request.clientOrderId)) body.StandardHeader = { PossResend: true };
+    this.#sentNew.add(request.clientOrderId);
     if (request.limitTicks !== undefined)
       body.Price = Number(ticksToPrice(request.limitTicks, spec.tickSize));
     if (request.stopTicks !== undefined) body.StopPx = Number(ticksToPrice(request.stopTicks, spec.tickSize));
-    const report = await this.#request(request.clientOrderId, 'new', () => session.send('D', body), request);
+    const resend = () => session.send('D', { ...body, StandardHeader: { PossResend: true } });
+    const report = await this.#request(
+      request.clientOrderId,
+      'new',
+      () => session.send('D', body),
+      request,
+      body.StandardHeader ? undefined : resend,
+    );
     return this.#ack(this.#orders.get(report!.orderId)!);
   }
 
@@ -222,6 +244,7 @@ export class FixConnection implements BrokerConnection {
       TransactTime: new Date(this.#context.clock.now()),
       ...this.#qty(request.qty ?? o.qty),
       OrdType: ORD_TYPE_CODE[o.orderType],
+      TimeInForce: state.timeInForce,
       ...(this.#config.orderFields ?? {}),
     };
     if (limit !== undefined) body.Price = Number(ticksToPrice(limit, spec.tickSize));
@@ -445,6 +468,19 @@ export class FixConnection implements BrokerConnection {
     let state = this.#stateOf(r);
     if (!state) {
       if (r.orderId === 'NONE' || !pendingNew?.request) {
+        // "Duplicate order": the gateway already holds an order under this ClOrdID (placed by
+        // this session before a restart, whose answer never arrived). Resent with PossResend=Y
+        // the gateway reports that order, which then answers this placement.
+        if (r.kind === 'rejected' && r.ordRejReason === '6' && pendingNew?.resend) {
+          const resend = pendingNew.resend;
+          pendingNew.resend = undefined;
+          try {
+            resend();
+            return;
+          } catch {
+            // Not sent: the reject below stands.
+          }
+        }
         if (r.kind === 'rejected' && pendingNew)
           this.#settle(r.clOrdId!, undefined, rejectError(r.text ?? 'rejected', this.broker));
         return;
@@ -547,7 +583,11 @@ export class FixConnection implements BrokerConnection {
     };
     if (request.limitTicks !== undefined) order.limitTicks = request.limitTicks;
     if (request.stopTicks !== undefined) order.stopTicks = request.stopTicks;
-    const state: OrderState = { order, currentClOrdId: request.clientOrderId };
+    const state: OrderState = {
+      order,
+      currentClOrdId: request.clientOrderId,
+      timeInForce: timeInForceCode(request.timeInForce),
+    };
     this.#orders.set(order.orderId, state);
     this.#byClOrdId.set(request.clientOrderId, order.orderId);
     return state;
@@ -576,7 +616,13 @@ export class FixConnection implements BrokerConnection {
     };
   }
 
-  #request(clOrdId: string, kind: Pending['kind'], send: () => void, request?: PlaceOrderRequest) {
+  #request(
+    clOrdId: string,
+    kind: Pending['kind'],
+    send: () => void,
+    request?: PlaceOrderRequest,
+    resend?: () => void,
+  ) {
     return new Promise<ExecReport | undefined>((resolve, reject) => {
       const timeoutMs = this.#config.requestTimeoutMs;
       const timer = setTimeout(() => {
@@ -586,6 +632,7 @@ export class FixConnection implements BrokerConnection {
       timer.unref?.();
       const pending: Pending = { kind, resolve, reject, timer };
       if (request) pending.request = request;
+      if (resend) pending.resend = resend;
       this.#pending.set(clOrdId, pending);
       try {
         send();
@@ -637,7 +684,7 @@ export class FixConnection implements BrokerConnection {
 
   #nextClOrdId(state: OrderState, kind: 'c' | 'r'): string {
     // ClOrdIDs must be unique per session day: derive from the intent id so logs read back to it.
-    return `${state.order.clientOrderId ?? state.order.orderId}.${kind}${(++this.#requestSeq).toString(36)}`;
+    return `${state.order.clientOrderId ?? state.order.orderId}.${kind}${(++this.#requestSeq).toString(36)}-${this.#epoch}`;
   }
 
   #handlInst(): FixFields {
@@ -678,4 +725,9 @@ export class FixConnection implements BrokerConnection {
 
 function isLive(order: BrokerOrder): boolean {
   return order.status === 'pending' || order.status === 'working' || order.status === 'partially-filled';
+}
+
+/** TimeInForce (59): GTC is 1, everything else goes as Day (0). */
+function timeInForceCode(tif: PlaceOrderRequest['timeInForce']): string {
+  return tif === 'gtc' ? '1' : '0';
 }

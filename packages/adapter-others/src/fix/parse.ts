@@ -36,6 +36,8 @@ export interface ExecReport {
   cumQty: number;
   leavesQty: number;
   text?: string;
+  /** OrdRejReason (103) of a reject: `6` is a duplicate order (a ClOrdID the gateway already has). */
+  ordRejReason?: string;
   possDup: boolean;
   time?: number;
 }
@@ -142,6 +144,7 @@ export function parseExecReport(version: FixVersion, f: FixFields): ExecReport {
   set('stopPx', str(f.StopPx));
   set('lastPx', str(f.LastPx));
   set('text', str(f.Text));
+  set('ordRejReason', str(f.OrdRejReason));
   if (f.TransactTime instanceof Date) report.time = f.TransactTime.getTime();
   return report;
 }

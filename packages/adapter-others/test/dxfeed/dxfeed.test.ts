@@ -155,3 +155,62 @@ describe('dxfeed over the dxLink simulator', () => {
     await until('a trade after the reconnect', () => source.lastTrade(MNQ)?.priceTicks === 84_012);
   });
 });
+
+describe('the dxLink simulator against @dxfeed/dxlink-api itself', () => {
+  async function officialClient(sim: DxLinkSimulator, token: string) {
+    const api = await import('@dxfeed/dxlink-api');
+    const client = new api.DXLinkWebSocketClient({ logLevel: api.DXLinkLogLevel.ERROR });
+    cleanup.push(async () => client.close());
+    client.connect(sim.url);
+    client.setAuthToken(token);
+    const feed = new api.DXLinkFeed(client, api.FeedContract.AUTO);
+    feed.configure({
+      acceptAggregationPeriod: 0.1,
+      acceptDataFormat: api.FeedDataFormat.FULL,
+      acceptEventFields: {
+        Quote: ['eventType', 'eventSymbol', 'eventTime', 'bidPrice', 'askPrice', 'bidSize'],
+      },
+    });
+    const events: Record<string, unknown>[] = [];
+    feed.addEventListener((batch) => events.push(...(batch as Record<string, unknown>[])));
+    feed.addSubscriptions({ type: 'Quote', symbol: '/MNQZ25:XCME' });
+    return { client, feed, events };
+  }
+
+  it('connects, authorizes once, subscribes and receives quotes; a missing value arrives as the protocol sends it', async () => {
+    // No token required, yet the client sends one: AUTHORIZED must still come once, or the
+    // client requests its channels again on the second one.
+    const sim = await startDxLinkSimulator();
+    cleanup.push(() => sim.close());
+    const { events } = await officialClient(sim, 'any-token');
+    await until('the subscription', () => sim.subscriptions().length === 1);
+    await until('the feed subscription', () => sim.received.some((m) => m.type === 'FEED_SUBSCRIPTION'));
+    expect(sim.received.filter((m) => m.type === 'CHANNEL_REQUEST')).toHaveLength(1);
+    sim.publish('/MNQZ25:XCME', { bid: 21000.25 });
+    await until('a quote', () => events.length > 0);
+    expect(events[0]).toEqual({
+      eventType: 'Quote',
+      eventSymbol: '/MNQZ25:XCME',
+      eventTime: 0,
+      bidPrice: 21000.25,
+      askPrice: 'NaN',
+      bidSize: 1,
+    });
+    expect(sim.received.filter((m) => m.type === 'CHANNEL_REQUEST')).toHaveLength(1);
+    expect(sim.received.filter((m) => m.type === 'FEED_SUBSCRIPTION').length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('with a token required: UNAUTHORIZED after SETUP, one AUTHORIZED after a good AUTH, quotes flow', async () => {
+    const sim = await startDxLinkSimulator({ token: 'secret-token' });
+    cleanup.push(() => sim.close());
+    const { client, events } = await officialClient(sim, 'secret-token');
+    const states: string[] = [];
+    client.addAuthStateChangeListener((state) => states.push(String(state)));
+    await until('the subscription', () => sim.subscriptions().length === 1);
+    sim.publish('/MNQZ25:XCME', { bid: 21000.25, ask: 21000.5 });
+    await until('a quote', () => events.length > 0);
+    expect(events[0]).toMatchObject({ bidPrice: 21000.25, askPrice: 21000.5 });
+    expect(states.filter((s) => s === 'AUTHORIZED')).toHaveLength(1);
+    expect(sim.received.filter((m) => m.type === 'CHANNEL_REQUEST')).toHaveLength(1);
+  });
+});

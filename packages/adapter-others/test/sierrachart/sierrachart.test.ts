@@ -7,7 +7,7 @@ import {
   encodeJson,
   NulFramer,
 } from '../../src/sierrachart/client/framing.js';
-import { DtcType } from '../../src/sierrachart/protocol.js';
+import { DtcType, OrderStatus } from '../../src/sierrachart/protocol.js';
 import { startSierraChartSimulator } from '../../src/sierrachart/simulator/index.js';
 import { sierraSymbols } from '../../src/sierrachart/symbols.js';
 import { connectionTo, startPair } from './helpers.js';
@@ -258,4 +258,71 @@ describe('sierrachart sessions', () => {
     await until('connected again', () => states.at(-1) === 'connected', 4_000);
     expect(sim.stats().logons).toBeGreaterThan(logons);
   }, 15_000);
+});
+
+describe('sierrachart simulator fidelity', () => {
+  const year = new Date().getUTCFullYear() + 1;
+  const yy = String(year % 100).padStart(2, '0');
+
+  async function loggedOn() {
+    const sim = await startSierraChartSimulator();
+    cleanups.push(() => sim.close());
+    const c = await rawClient(sim.port);
+    c.socket.write(
+      encodeJson({ Type: DtcType.LogonRequest, ProtocolVersion: 8, HeartbeatIntervalInSeconds: 10 }),
+    );
+    await until('logon', () => c.received.some((m) => m.Type === DtcType.LogonResponse));
+    const updates = (clientOrderId: string) =>
+      c.received.filter((m) => m.Type === DtcType.OrderUpdate && m.ClientOrderID === clientOrderId);
+    return { c, updates };
+  }
+
+  it('takes Symbol and Exchange as separate fields, as DTC allows, or joined by the delimiter', async () => {
+    const { c, updates } = await loggedOn();
+    for (const [id, symbol, exchange] of [
+      ['apart', `MNQZ${yy}`, 'CME'],
+      ['joined', `MNQZ${yy}-CME`, ''],
+    ] as const) {
+      c.socket.write(
+        encodeJson({
+          Type: DtcType.SubmitNewSingleOrder,
+          Symbol: symbol,
+          Exchange: exchange,
+          TradeAccount: 'Sim1',
+          ClientOrderID: id,
+          OrderType: 2,
+          BuySell: 1,
+          Price1: 19_000,
+          Quantity: 1,
+        }),
+      );
+      await until(`the order ${id}`, () => updates(id).length > 0);
+      expect(updates(id)[0]).toMatchObject({ OrderStatus: OrderStatus.Open, Symbol: `MNQZ${yy}-CME` });
+    }
+  });
+
+  it('a cancelled order reports RemainingQuantity 0', async () => {
+    const { c, updates } = await loggedOn();
+    c.socket.write(
+      encodeJson({
+        Type: DtcType.SubmitNewSingleOrder,
+        Symbol: `MNQZ${yy}-CME`,
+        TradeAccount: 'Sim1',
+        ClientOrderID: 'to-cancel',
+        OrderType: 2,
+        BuySell: 1,
+        Price1: 19_000,
+        Quantity: 3,
+      }),
+    );
+    await until('the order', () => updates('to-cancel').length > 0);
+    const open = updates('to-cancel')[0]!;
+    expect(open).toMatchObject({ OrderStatus: OrderStatus.Open, RemainingQuantity: 3 });
+    c.socket.write(encodeJson({ Type: DtcType.CancelOrder, ServerOrderID: open.ServerOrderID }));
+    await until('the cancel', () => updates('to-cancel').some((m) => m.OrderStatus === OrderStatus.Canceled));
+    expect(updates('to-cancel').find((m) => m.OrderStatus === OrderStatus.Canceled)).toMatchObject({
+      FilledQuantity: 0,
+      RemainingQuantity: 0,
+    });
+  });
 });

@@ -582,8 +582,10 @@ export class TradovateSimServer {
     const entity = this.entities.orders.get(tvId);
     const exchangeId = this.entities.exchangeOrderId.get(tvId);
     const order = exchangeId === undefined ? undefined : this.#options.exchange.getOrder(exchangeId);
+    // An order command about an order the user cannot see is a CommandResult failure (HTTP 200), as
+    // every order command's failure is; a 404 with a text body is for unknown endpoints only.
     if (!entity || !order || !visible.has(entity.accountId))
-      return { status: 404, text: `Order ${tvId} not found` };
+      return failure('UnknownReason', `Order ${tvId} not found`);
     return { order, tvId };
   }
 
@@ -652,11 +654,11 @@ export class TradovateSimServer {
     return { status: 200, body: created.length > 0 ? { orderId: created[created.length - 1] } : {} };
   }
 
-  /** The exchange's typed errors in Tradovate's words: HTTP-200 failure bodies, 429, or 404. */
+  /** The exchange's typed errors in Tradovate's words: HTTP-200 failure bodies or 429. */
   #exchangeError(error: unknown): Answer {
     if (error instanceof BrokerError) {
       if (error.code === ErrorCode.BrokerRateLimited) return { status: 429, text: '' };
-      if (error.code === ErrorCode.BrokerUnknownOrder) return { status: 404, text: 'Order not found' };
+      if (error.code === ErrorCode.BrokerUnknownOrder) return failure('UnknownReason', 'Order not found');
       if (error.code === ErrorCode.BrokerRejected) {
         const reason = (error as BrokerError & { reason?: string }).reason ?? error.message;
         if ((FAILURE_REASONS as readonly string[]).includes(reason)) return failure(reason, reason);

@@ -2,11 +2,16 @@ import { once } from 'node:events';
 import { startSimulator } from '../brokers/simulators.js';
 import { ExitCode } from '../errors.js';
 import type { CommandIo } from './replay.js';
+import { parseSimPrices, type RunningPrices, startSimPrices } from './sim-prices.js';
 
-/** `tradenova sim <broker>`: one simulator in the foreground until SIGINT or SIGTERM. */
+/**
+ * `tradenova sim <broker>`: one simulator in the foreground until SIGINT or SIGTERM, with
+ * prices running into its exchange (`--prices`, a random walk by default) so that an outside
+ * tool's market orders fill and its resting orders can be reached.
+ */
 export async function simCommand(
   broker: string,
-  options: { port: number; accounts?: string; dir?: string },
+  options: { port: number; accounts?: string; dir?: string; prices?: string },
   io: CommandIo,
   stop: Promise<unknown> = Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]),
 ): Promise<number> {
@@ -28,17 +33,27 @@ export async function simCommand(
     ?.split(',')
     .map((a) => a.trim())
     .filter(Boolean);
+  const source = parseSimPrices(options.prices);
   const sim = await startSimulator(broker, {
     port: options.port,
     ...(accounts ? { accounts } : {}),
     ...(options.dir !== undefined ? { dir: options.dir } : {}),
   });
+  let prices: RunningPrices;
+  try {
+    prices = await startSimPrices(source, sim.exchange);
+  } catch (error) {
+    await sim.close();
+    throw error;
+  }
   io.stdout.write(`${broker} simulator running (any credentials are accepted)\n`);
   for (const [name, where] of Object.entries(sim.endpoints))
     io.stdout.write(`  ${name.padEnd(10)} ${where}\n`);
   io.stdout.write(`  accounts   ${sim.accounts.join(', ')}\n`);
+  io.stdout.write(`  prices     ${prices.description}\n`);
   io.stdout.write('Press Ctrl-C to stop.\n');
   await stop;
+  await prices.stop();
   await sim.close();
   io.stdout.write(`${broker} simulator stopped\n`);
   return ExitCode.Ok;

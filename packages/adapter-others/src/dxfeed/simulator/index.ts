@@ -71,6 +71,31 @@ interface Channel {
   subs: Set<string>;
 }
 
+/**
+ * Fields of whole-number types (times, sequences, flags): with no value the protocol sends
+ * 0. Every other field is a double (prices, sizes), sent as the string "NaN" when it has no
+ * value, since JSON has no NaN (JSON.stringify would write null).
+ */
+const INTEGER_FIELDS = new Set([
+  'eventTime',
+  'time',
+  'timeNanoPart',
+  'sequence',
+  'bidTime',
+  'askTime',
+  'dayId',
+  'eventFlags',
+  'index',
+]);
+
+/** A field's value on the wire: doubles that are not finite as dxLink's strings, a missing one as the protocol sends it. */
+function wireValue(field: string, value: unknown): unknown {
+  if (value === undefined || value === null) return INTEGER_FIELDS.has(field) ? 0 : 'NaN';
+  if (typeof value === 'number' && !Number.isFinite(value))
+    return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
+  return value;
+}
+
 const DEFAULT_FIELDS: Record<string, string[]> = {
   Quote: ['eventType', 'eventSymbol', 'bidPrice', 'askPrice', 'bidSize', 'askSize'],
   Trade: ['eventType', 'eventSymbol', 'price', 'size', 'time'],
@@ -88,7 +113,14 @@ export async function startDxLinkSimulator(options: DxLinkSimulatorOptions = {})
   const port = (server.address() as AddressInfo).port;
   const clients = new Map<
     WebSocket,
-    { channels: Map<number, Channel>; authorized: boolean; lastIn: number; timer: NodeJS.Timeout }
+    {
+      channels: Map<number, Channel>;
+      authorized: boolean;
+      /** The last AUTH_STATE sent: AUTHORIZED goes out once, as the official client re-requests every channel on each. */
+      announced?: 'AUTHORIZED' | 'UNAUTHORIZED';
+      lastIn: number;
+      timer: NodeJS.Timeout;
+    }
   >();
   const last = new Map<string, Required<DxLinkPrice>>();
   const received: Record<string, unknown>[] = [];
@@ -116,10 +148,17 @@ export async function startDxLinkSimulator(options: DxLinkSimulatorOptions = {})
           });
         }
         const event: Record<string, unknown> = { eventType: type, eventSymbol: symbol, ...values };
+        // Every field the channel accepts, in its order; one with no value as the protocol sends it.
         const data =
           channel.format === 'COMPACT'
-            ? [type, fields.map((f) => (event[f] === undefined || Number.isNaN(event[f]) ? 'NaN' : event[f]))]
-            : [Object.fromEntries(fields.filter((f) => event[f] !== undefined).map((f) => [f, event[f]]))];
+            ? [type, fields.map((f) => wireValue(f, event[f]))]
+            : [
+                Object.fromEntries([
+                  ['eventType', type],
+                  ['eventSymbol', symbol],
+                  ...fields.map((f) => [f, wireValue(f, event[f])]),
+                ]),
+              ];
         send(ws, { type: 'FEED_DATA', channel: id, data });
       }
     }
@@ -153,8 +192,23 @@ export async function startDxLinkSimulator(options: DxLinkSimulatorOptions = {})
     };
   }
 
+  const announce = (
+    ws: WebSocket,
+    client: { announced?: 'AUTHORIZED' | 'UNAUTHORIZED' },
+    state: 'AUTHORIZED' | 'UNAUTHORIZED',
+  ) => {
+    client.announced = state;
+    send(ws, { type: 'AUTH_STATE', channel: 0, state });
+  };
+
   server.on('connection', (ws) => {
-    const client = {
+    const client: {
+      channels: Map<number, Channel>;
+      authorized: boolean;
+      announced?: 'AUTHORIZED' | 'UNAUTHORIZED';
+      lastIn: number;
+      timer: NodeJS.Timeout;
+    } = {
       channels: new Map<number, Channel>(),
       authorized: options.token === undefined,
       lastIn: Date.now(),
@@ -205,19 +259,15 @@ export async function startDxLinkSimulator(options: DxLinkSimulatorOptions = {})
             keepaliveTimeout,
             acceptKeepaliveTimeout: keepaliveTimeout,
           });
-          send(ws, {
-            type: 'AUTH_STATE',
-            channel: 0,
-            state: client.authorized ? 'AUTHORIZED' : 'UNAUTHORIZED',
-          });
+          if (!client.announced) announce(ws, client, client.authorized ? 'AUTHORIZED' : 'UNAUTHORIZED');
           break;
         case 'AUTH':
-          client.authorized = options.token === undefined || m.token === options.token;
-          send(ws, {
-            type: 'AUTH_STATE',
-            channel: 0,
-            state: client.authorized ? 'AUTHORIZED' : 'UNAUTHORIZED',
-          });
+          // A token is checked only where one is required; an authorized session stays so.
+          if (options.token !== undefined && !client.authorized)
+            client.authorized = m.token === options.token;
+          // AUTHORIZED once per connection; a refused token is answered every time.
+          if (!client.authorized) announce(ws, client, 'UNAUTHORIZED');
+          else if (client.announced !== 'AUTHORIZED') announce(ws, client, 'AUTHORIZED');
           break;
         case 'KEEPALIVE':
           break;

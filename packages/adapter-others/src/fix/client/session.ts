@@ -57,6 +57,7 @@ const TAG_POSS_DUP = 43;
 const TAG_SENDER_COMP_ID = 49;
 const TAG_TEXT = 58;
 const TAG_RESET_SEQ_NUM = 141;
+const TAG_HEART_BT_INT = 108;
 /** Session-level message types: never retransmitted, a gap fill stands for them. */
 const ADMIN_TYPES = new Set(['0', '1', '2', '3', '4', '5', 'A']);
 
@@ -102,6 +103,8 @@ function sessionClass(lib: JsFixModule) {
     #admitted = false;
     /** The Text of the peer's Logout, which says why a gateway ended the session. */
     #peerLogoutText: string | undefined;
+    /** Acceptor: what the initiator's Logon asked for, echoed in our Logon answer. */
+    #peerLogon: { reset: boolean; heartBtInt: number | undefined } | undefined;
     readonly handle: FixSessionHandle;
 
     constructor(config: IJsFixConfig, handlers: FixSessionHandlers) {
@@ -138,6 +141,7 @@ function sessionClass(lib: JsFixModule) {
         },
       };
       this.#guardSequence();
+      this.#plainHeartbeats();
       this.#resendFromSent(config);
       handlers.onCreated?.(this.handle);
     }
@@ -190,6 +194,29 @@ function sessionClass(lib: JsFixModule) {
       // Encoding is synchronous, so the number just used is the last sent.
       sent.set(this.lastSentSeqNum(), { msgType, body, time: new Date() });
       if (sent.size > MAX_KEPT) sent.delete(sent.keys().next().value as number);
+    }
+
+    /**
+     * jspurefix puts a TestReqID (the time) on the heartbeats its timer sends; FIX says
+     * 112 is only for the heartbeat that answers a TestRequest, and a validating peer
+     * reads an unsolicited one as an answer to a request it never made. The timer's
+     * heartbeats go out without it; answers to a TestRequest keep theirs. Both methods
+     * are private in jspurefix, so they are wrapped on this instance.
+     */
+    #plainHeartbeats(): void {
+      const engine = this as unknown as { tick(): void; sendHeartbeat(testReqId?: string): void };
+      const tick = engine.tick.bind(this);
+      const heartbeat = engine.sendHeartbeat.bind(this);
+      let ticking = false;
+      engine.tick = () => {
+        ticking = true;
+        try {
+          tick();
+        } finally {
+          ticking = false;
+        }
+      };
+      engine.sendHeartbeat = (testReqId) => heartbeat(ticking ? undefined : testReqId);
     }
 
     /**
@@ -256,7 +283,37 @@ function sessionClass(lib: JsFixModule) {
       this.#handlers.onReady(this.handle);
     }
 
+    /**
+     * An acceptor answers a Logon in the initiator's terms (FIX session rules, and what
+     * QuickFIX/J checks): ResetSeqNumFlag=Y is answered with 141=Y (jspurefix already
+     * numbers the answer 1), and the heartbeat interval is the initiator's HeartBtInt,
+     * echoed in the answer and used for our own heartbeats. jspurefix answers with its
+     * configured values, which QuickFIX/J refuses ("Received logon response before
+     * sending request") and then retries forever.
+     */
+    override sendLogon(): void {
+      const asked = this.#peerLogon;
+      if (!this.acceptor || !asked) {
+        super.sendLogon();
+        return;
+      }
+      const logon = this.config.factory?.logon() as FixFields | undefined;
+      if (!logon) return;
+      if (asked.reset) logon.ResetSeqNumFlag = true;
+      if (asked.heartBtInt !== undefined) logon.HeartBtInt = asked.heartBtInt;
+      this.send(LOGON, logon);
+    }
+
     protected override onLogon(view: MsgView, user: string, password: string): boolean {
+      if (this.acceptor) {
+        const heartBtInt = Number(view.getTyped(TAG_HEART_BT_INT));
+        const valid = Number.isInteger(heartBtInt) && heartBtInt > 0;
+        this.#peerLogon = {
+          reset: view.getTyped(TAG_RESET_SEQ_NUM) === true,
+          heartBtInt: valid ? heartBtInt : undefined,
+        };
+        if (valid) (this.sessionState as { heartBeat: number }).heartBeat = heartBtInt;
+      }
       if (!this.#handlers.onLogon) return true;
       return this.#handlers.onLogon(
         flattenFields(view.toObject() as Record<string, unknown>),

@@ -11,6 +11,7 @@
  * the old session instead of racing it.
  */
 import {
+  averageTicksToPrice,
   type BrokerEvent,
   type BrokerOrder,
   BrokerRateLimitedError,
@@ -98,6 +99,8 @@ interface SimOrder {
   pendingCancel?: { clOrdId: string; origClOrdId: string };
   pendingReplace?: { clOrdId: string; origClOrdId: string };
   announced: boolean;
+  /** Sum of qty × price in ticks over the order's fills, for AvgPx (6). */
+  filledTicks: number;
 }
 
 const ORD_TYPES: Record<string, OrderType> = { '1': 'market', '2': 'limit', '3': 'stop', '4': 'stop-limit' };
@@ -136,6 +139,21 @@ export async function startFixSimulator(options: FixSimulatorOptions): Promise<F
   /** Per initiator: reports produced while it was not logged on; a gateway stores and delivers them on logon. */
   const backlog = new Map<string, [string, FixFields][]>();
   const orders = new Map<string, SimOrder>();
+  /**
+   * Every ClOrdID each initiator has used (orders, replaces, cancels): FIX requires them
+   * unique per session, and a repeat is refused, never taken as a second order nor ignored.
+   */
+  const usedClOrdIds = new Map<string, Set<string>>();
+  /** NewOrderSingles refused before they became orders, by initiator and ClOrdID: the reason, for a resend. */
+  const refused = new Map<string, string>();
+  const used = (peer: string) => {
+    let ids = usedClOrdIds.get(peer);
+    if (!ids) {
+      ids = new Set();
+      usedClOrdIds.set(peer, ids);
+    }
+    return ids;
+  };
   const byClOrdId = new Map<string, string>();
   /** Orders placed before the exchange told us their id: keyed by account + ClOrdID. */
   const placing = new Map<string, { clOrdId: string; peer: string }>();
@@ -153,6 +171,9 @@ export async function startFixSimulator(options: FixSimulatorOptions): Promise<F
   const side = (s: Side) => (s === 'buy' ? '1' : '2');
   const price = (contract: Contract, ticks: number | undefined) =>
     ticks === undefined ? undefined : Number(ticksToPrice(ticks, instruments.get(contract.root).tickSize));
+  /** The average fill price (AvgPx) from the sum of qty × ticks; 0 before any fill. */
+  const averagePrice = (contract: Contract, totalTicks: number, qty: number) =>
+    qty === 0 ? 0 : Number(averageTicksToPrice(totalTicks, qty, instruments.get(contract.root).tickSize));
   const instrument = (contract: Contract): FixFields => {
     const fields = toFixInstrument(contract, symbology, instruments);
     return version === '4.4' ? { Instrument: { ...fields } } : { ...fields };
@@ -235,7 +256,7 @@ export async function startFixSimulator(options: FixSimulatorOptions): Promise<F
       LeavesQty:
         order.status === 'working' || order.status === 'partially-filled' ? order.qty - order.filledQty : 0,
       CumQty: order.filledQty,
-      AvgPx: 0,
+      AvgPx: averagePrice(order.contract, sim.filledTicks, order.filledQty),
       TransactTime: new Date(order.updatedAt),
     };
     if (version === '4.2') body.ExecTransType = kind === 'status' ? '3' : '0';
@@ -267,6 +288,7 @@ export async function startFixSimulator(options: FixSimulatorOptions): Promise<F
           accountId: o.accountId,
           contract: o.contract,
           announced: false,
+          filledTicks: 0,
         };
         orders.set(o.orderId, sim);
         byClOrdId.set(clOrdId, o.orderId);
@@ -308,6 +330,7 @@ export async function startFixSimulator(options: FixSimulatorOptions): Promise<F
       const sim = orders.get(f.orderId);
       const o = exchange.getOrder(f.orderId);
       if (!sim || !o) return;
+      sim.filledTicks += f.qty * f.priceTicks;
       report(o, sim, 'trade', { lastQty: f.qty, lastTicks: f.priceTicks });
     }
   };
@@ -335,6 +358,33 @@ export async function startFixSimulator(options: FixSimulatorOptions): Promise<F
     });
   };
 
+  /** An ExecutionReport rejecting a NewOrderSingle that never became an order (OrdRejReason 103 when given). */
+  const rejectNew = (peer: string, f: FixFields, text: string, reason?: string) => {
+    let fields: FixFields;
+    try {
+      fields = instrument(fromFixInstrument(f, instruments));
+    } catch {
+      fields = version === '4.4' ? { Instrument: { Symbol: f.Symbol ?? '' } } : { Symbol: f.Symbol ?? '' };
+    }
+    send(peer, '8', {
+      OrderID: 'NONE',
+      ClOrdID: f.ClOrdID,
+      ExecID: `E${++execSeq}`,
+      ExecType: '8',
+      OrdStatus: '8',
+      ...(version === '4.2' ? { ExecTransType: '0' } : {}),
+      Account: f.Account,
+      ...fields,
+      Side: f.Side,
+      ...(version === '4.4' ? { OrderQtyData: { OrderQty: f.OrderQty } } : { OrderQty: f.OrderQty }),
+      LeavesQty: 0,
+      CumQty: 0,
+      AvgPx: 0,
+      ...(reason === undefined ? {} : { OrdRejReason: reason }),
+      Text: text,
+    });
+  };
+
   const ticks = (contract: Contract, value: unknown) =>
     value === undefined || value === null
       ? undefined
@@ -349,19 +399,37 @@ export async function startFixSimulator(options: FixSimulatorOptions): Promise<F
       businessReject(peer, clOrdId, msgType, `Throttle limit exceeded, retry after ${throttle} ms`);
       return;
     }
-    if (msgType === 'D' && byClOrdId.has(clOrdId)) {
-      // A ClOrdID seen before (a retry after a lost answer): report the order's state, never a second order.
-      const orderId = byClOrdId.get(clOrdId)!;
-      const order = exchange.getOrder(orderId);
-      const sim = orders.get(orderId);
-      if (order && sim) report(order, sim, 'status', { clOrdId });
+    const ids = used(peer);
+    if (msgType === 'D' && ids.has(clOrdId)) {
+      if (f.PossResend === true || f.PossResend === 'Y') {
+        // A resend of an order whose answer was lost (PossResend=Y): its state, never a second order.
+        // While the first is still being placed its own answer is on the way.
+        const orderId = byClOrdId.get(clOrdId);
+        const order = orderId === undefined ? undefined : exchange.getOrder(orderId);
+        const sim = orderId === undefined ? undefined : orders.get(orderId);
+        const refusal = refused.get(`${peer}\u0000${clOrdId}`);
+        if (order && sim) report(order, sim, 'status', { clOrdId });
+        // Refused before it became an order: the same refusal again.
+        else if (refusal !== undefined) rejectNew(peer, f, refusal);
+        // Neither an order nor one being placed (the ClOrdID named a cancel or replace): a duplicate.
+        else if (!placing.has(`${String(f.Account ?? '')}\u0000${clOrdId}`))
+          rejectNew(peer, f, `duplicate ClOrdID ${clOrdId}`, '6');
+        return;
+      }
+      rejectNew(peer, f, `duplicate ClOrdID ${clOrdId}`, '6');
       return;
     }
+    if ((msgType === 'F' || msgType === 'G') && ids.has(clOrdId)) {
+      cancelReject(peer, f, msgType === 'F' ? '1' : '2', '6', `duplicate ClOrdID ${clOrdId}`);
+      return;
+    }
+    if (clOrdId && (msgType === 'D' || msgType === 'F' || msgType === 'G')) ids.add(clOrdId);
     if (msgType === 'D') {
       let contract: Contract;
       try {
         contract = fromFixInstrument(f, instruments);
       } catch (e) {
+        refused.set(`${peer}\u0000${clOrdId}`, (e as Error).message);
         businessReject(peer, clOrdId, msgType, (e as Error).message, '2');
         return;
       }
@@ -385,21 +453,9 @@ export async function startFixSimulator(options: FixSimulatorOptions): Promise<F
           businessReject(peer, clOrdId, msgType, `Throttle limit exceeded, retry after ${e.retryAfterMs} ms`);
           return;
         }
-        send(peer, '8', {
-          OrderID: 'NONE',
-          ClOrdID: clOrdId,
-          ExecID: `E${++execSeq}`,
-          ExecType: '8',
-          OrdStatus: '8',
-          ...(version === '4.2' ? { ExecTransType: '0' } : {}),
-          Account: accountId,
-          ...instrument(contract),
-          Side: f.Side,
-          LeavesQty: 0,
-          CumQty: 0,
-          AvgPx: 0,
-          Text: e instanceof BrokerRejectedError ? e.reason : text,
-        });
+        const reason = e instanceof BrokerRejectedError ? e.reason : text;
+        refused.set(`${peer}\u0000${clOrdId}`, reason);
+        rejectNew(peer, f, reason);
       });
     } else if (msgType === 'F' || msgType === 'G') {
       const orig = String(f.OrigClOrdID ?? '');

@@ -283,7 +283,7 @@ export class SierraSimServer {
       TradingIsSupported: this.#options.faults.tradingDisabled ? 0 : 1,
       OCOOrdersSupported: 1,
       OrderCancelReplaceSupported: 1,
-      SymbolExchangeDelimiter: '-',
+      SymbolExchangeDelimiter: SYMBOL_EXCHANGE_DELIMITER,
       SecurityDefinitionsSupported: 0,
       HistoricalPriceDataSupported: 0,
       MarketDepthIsSupported: 0,
@@ -469,8 +469,7 @@ export class SierraSimServer {
         void this.#place(session, held.message, undefined);
         return;
       }
-      const symbol = String(held.message.Symbol ?? '');
-      const contract = this.#options.symbols.parse(symbol, this.#options.clock.now());
+      const contract = this.#contractOf(held.message);
       this.#legs.set(parentId, { limit: limit.clientOrderId, stop: stop.clientOrderId });
       void this.#place(session, held.message, {
         takeProfitTicks: this.#ticks(contract, limit.price1)!,
@@ -511,14 +510,13 @@ export class SierraSimServer {
   ): Promise<string | undefined> {
     const clientOrderId = String(m.ClientOrderID ?? '') || `~anon-${++this.#anon}`;
     const account = String(m.TradeAccount ?? '');
-    const symbol = String(m.Symbol ?? '');
     const orderType = orderTypeOfDtc(Number(m.OrderType));
     const side = sideOfBuySell(Number(m.BuySell));
     let contract: Contract;
     try {
-      contract = this.#options.symbols.parse(symbol, this.#options.clock.now());
+      contract = this.#contractOf(m);
     } catch {
-      this.#rejectNew(session, m, clientOrderId, `Unknown symbol ${symbol}`);
+      this.#rejectNew(session, m, clientOrderId, `Unknown symbol ${symbolText(m)}`);
       return undefined;
     }
     if (!this.#options.accounts.includes(account) || !orderType || !side) {
@@ -652,9 +650,9 @@ export class SierraSimServer {
     const account = String(m.TradeAccount ?? '');
     let contract: Contract;
     try {
-      contract = this.#options.symbols.parse(String(m.Symbol ?? ''), this.#options.clock.now());
+      contract = this.#contractOf(m);
     } catch {
-      this.#rejectNew(session, m, String(m.ClientOrderID ?? ''), `Unknown symbol ${String(m.Symbol)}`);
+      this.#rejectNew(session, m, String(m.ClientOrderID ?? ''), `Unknown symbol ${symbolText(m)}`);
       return;
     }
     const position = this.#options.exchange
@@ -677,6 +675,23 @@ export class SierraSimServer {
       },
       undefined,
     );
+  }
+
+  /**
+   * The contract of a message's Symbol and Exchange. DTC lets a client name the exchange
+   * in the symbol (`MNQZ26-CME`, the delimiter from the logon response) or in the separate
+   * Exchange field (`MNQZ26` + `CME`); both name the same contract.
+   */
+  #contractOf(m: DtcMessage): Contract {
+    const symbol = String(m.Symbol ?? '').trim();
+    const exchange = String(m.Exchange ?? '').trim();
+    const at = this.#options.clock.now();
+    try {
+      return this.#options.symbols.parse(symbol, at);
+    } catch (error) {
+      if (!exchange || symbol.includes(SYMBOL_EXCHANGE_DELIMITER)) throw error;
+      return this.#options.symbols.parse(`${symbol}${SYMBOL_EXCHANGE_DELIMITER}${exchange}`, at);
+    }
   }
 
   // ── exchange events → unsolicited updates ───────────────────────────────
@@ -784,7 +799,8 @@ export class SierraSimServer {
       TimeInForce: 1,
       OrderQuantity: order.qty,
       FilledQuantity: order.filledQty,
-      RemainingQuantity: order.qty - order.filledQty,
+      // A finished order (filled, cancelled, rejected) has nothing left to fill.
+      RemainingQuantity: isFinished(order) ? 0 : order.qty - order.filledQty,
       TradeAccount: order.accountId,
       LatestTransactionDateTime: order.updatedAt / 1000,
     };
@@ -876,4 +892,17 @@ function pricesOfOrder(order: BrokerOrder, server: SierraSimServer): { Price1?: 
   const p1 = order.orderType === 'limit' ? price(order.limitTicks) : price(order.stopTicks);
   const p2 = order.orderType === 'stop-limit' ? price(order.limitTicks) : undefined;
   return { ...(p1 === undefined ? {} : { Price1: p1 }), ...(p2 === undefined ? {} : { Price2: p2 }) };
+}
+
+/** The delimiter between symbol and exchange this server announces (SymbolExchangeDelimiter). */
+const SYMBOL_EXCHANGE_DELIMITER = '-';
+
+/** A message's symbol for error texts: the Symbol, with the Exchange when sent apart. */
+function symbolText(m: DtcMessage): string {
+  const exchange = String(m.Exchange ?? '');
+  return exchange ? `${String(m.Symbol ?? '')} (exchange ${exchange})` : String(m.Symbol ?? '');
+}
+
+function isFinished(order: BrokerOrder): boolean {
+  return order.status === 'filled' || order.status === 'cancelled' || order.status === 'rejected';
 }
