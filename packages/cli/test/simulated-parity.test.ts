@@ -30,10 +30,14 @@ const FOLLOWERS: [name: string, login: 'a' | 'b', rule: string][] = [
 ];
 
 /** A config with the followers on `broker`; `logins: 1` puts all of them on login `a`. */
-function configFor(broker: string, options: { logins?: 1 | 2; followers?: number } = {}): string {
+function configFor(
+  broker: string,
+  options: { logins?: 1 | 2; followers?: number; engine?: string } = {},
+): string {
   const followers = FOLLOWERS.slice(0, options.followers ?? FOLLOWERS.length);
   const lines = [
     'version: 1',
+    ...(options.engine ? [`engine: ${options.engine}`] : []),
     'leader: { name: leader, broker: paper, account: SIM-LEADER }',
     'connections:',
     `  a: { broker: ${broker}, options: {} }`,
@@ -47,7 +51,10 @@ function configFor(broker: string, options: { logins?: 1 | 2; followers?: number
       `    ${rule}`,
     ]),
   ];
-  const file = join(dir, `${broker}-${options.logins ?? 2}-${followers.length}.yaml`);
+  const file = join(
+    dir,
+    `${broker}-${options.logins ?? 2}-${followers.length}${options.engine ? '-engine' : ''}.yaml`,
+  );
   writeFileSync(file, `${lines.join('\n')}\n`);
   return file;
 }
@@ -205,5 +212,36 @@ describe('many followers on one login (issue 13, defects 5 and 6)', () => {
     expect(c.stderr()).toMatch(
       /a simulated broker stopped answering; the report records how its orders ended/,
     );
+  });
+
+  it('a broker that stops answering requests mid-session: the replay finishes and records its orders as timed out', async () => {
+    const config = configFor('rithmic', { logins: 1, followers: 3, engine: '{ orderDeadlineMs: 300 }' });
+    const sims = await startSimulatedBrokers();
+    let fills = 0;
+    const c = captureIo();
+    const code = await replayCommand(
+      join(sessions, 'order-life.jsonl'),
+      { config, json: true, brokers: 'simulated' },
+      c.io,
+      {
+        settleTimeoutMs: 1_500,
+        close: () => sims.close(),
+        connect: async (plan, session) => {
+          const made = await sims.connect(plan, session);
+          // After the first fill every request waits ten minutes: the gateway answers nothing more.
+          made.exchange.onEvent((event) => {
+            if (event.type === 'order-filled' && ++fills === 1) made.exchange.faults.extraLatencyMs = 600_000;
+          });
+          return made;
+        },
+      },
+    );
+    const report = JSON.parse(c.stdout()) as Report;
+    expect(code).toBe(1);
+    expect(c.stderr()).toMatch(/replay: \d+ orders? timed out and \d+ failed at the simulated brokers/);
+    for (const a of report.accounts) {
+      expect(a.orders.timedOut).toBeGreaterThan(0);
+      expect(a.orders.timedOut + (a.orders.failed ?? 0)).toBeGreaterThanOrEqual(5);
+    }
   });
 });

@@ -117,6 +117,15 @@ export async function replayCommand(
   const unresponsive = [
     ...new Set(report.accounts.flatMap((a) => a.status.filter((s) => s.includes(' broker-unresponsive: ')))),
   ];
+  // Orders a simulated broker never answered are recorded per follower; say so, and the run is not clean.
+  const timedOut = report.accounts.reduce((n, a) => n + a.orders.timedOut, 0);
+  const failed = report.accounts.reduce((n, a) => n + a.orders.failed, 0);
+  if (simulated && timedOut + failed > 0) {
+    exit = ExitCode.NotClean;
+    io.stderr.write(
+      `replay: ${timedOut} order${timedOut === 1 ? '' : 's'} timed out and ${failed} failed at the simulated brokers (accounts[].timedOut and failed in the report)\n`,
+    );
+  }
   if (unresponsive.length > 0) {
     exit = ExitCode.NotClean;
     io.stderr.write(
