@@ -66,7 +66,7 @@ interface Report {
     positions: { contract: string; netQty: number }[];
     realizedPnl: string;
     fills: { contract: string; side: string; qty: number; price: string }[];
-    orders: Record<string, number>;
+    orders: Record<string, number> & { timedOut: number; failed: number; rejected: number; placed: number };
     failed: { code: string; message: string }[];
     status: string[];
   }[];
