@@ -144,13 +144,29 @@ export class RithmicConnection implements BrokerConnection {
     const [answer] = await plant.request('RequestNewOrder', fields);
     const basketId = str(answer!, 'basket_id');
     if (basketId === undefined) throw new BrokerRejectedError(BROKER, 'ResponseNewOrder without basket_id');
-    this.#state.rememberTag(accountId, request.clientOrderId, basketId);
+    const time = messageTime(answer!, this.#context.clock.now());
+    // 313 is the order plant's word that the order exists: track it now, with the terms sent,
+    // so a modify or cancel right after this ack finds it (its 351s may still be on the way).
+    this.#state.placed({
+      orderId: basketId,
+      clientOrderId: request.clientOrderId,
+      accountId,
+      contract: { ...request.contract },
+      side: request.side,
+      qty: request.qty,
+      filledQty: 0,
+      orderType: request.orderType,
+      ...(uses.limit && request.limitTicks !== undefined ? { limitTicks: request.limitTicks } : {}),
+      ...(uses.stop && request.stopTicks !== undefined ? { stopTicks: request.stopTicks } : {}),
+      status: 'pending',
+      updatedAt: time,
+    });
     const known = this.#state.order(basketId);
     return {
       orderId: basketId,
       clientOrderId: request.clientOrderId,
       status: known?.status ?? 'pending',
-      time: messageTime(answer!, this.#context.clock.now()),
+      time,
     };
   }
 
@@ -179,6 +195,11 @@ export class RithmicConnection implements BrokerConnection {
     if (uses.stop && stop !== undefined)
       fields.trigger_price = ticksToWire(stop, order.contract, this.#context.instruments);
     await plant.request('RequestModifyOrder', fields);
+    this.#state.modified(order.orderId, {
+      qty: fields.quantity as number,
+      ...(uses.limit && limit !== undefined ? { limitTicks: limit } : {}),
+      ...(uses.stop && stop !== undefined ? { stopTicks: stop } : {}),
+    });
   }
 
   async cancelOrder(request: CancelOrderRequest): Promise<void> {

@@ -28,6 +28,12 @@ import { fromRithmicSymbol } from './symbols.js';
 interface Tracked {
   order: BrokerOrder;
   fillIds: Set<string>;
+  /**
+   * Modifies the order plant accepted (315) whose outcome (351 MODIFIED or
+   * MODIFICATION_FAILED) has not arrived yet. While any is open, other notifications
+   * may carry the terms from before them and must not restate the order.
+   */
+  modifiesInFlight: number;
 }
 
 /** Orders keyed by `basket_id`, client order ids by `user_tag`, positions by account and contract. */
@@ -57,9 +63,29 @@ export class RithmicState {
     return basketId === undefined ? undefined : this.order(basketId);
   }
 
-  /** Remembers a basket id the order plant gave for a tag (313), before any notification arrives. */
-  rememberTag(accountId: string, userTag: string, basketId: string): void {
-    this.#byTag.set(tagKey(accountId, userTag), basketId);
+  /**
+   * Tracks an order the order plant accepted (313) with the terms we sent, so it can be
+   * modified or cancelled at once: 313 names the basket id and nothing orders the 351/352
+   * notifications after it. Notifications that already arrived win.
+   */
+  placed(order: BrokerOrder): void {
+    if (this.#orders.has(order.orderId)) return;
+    this.#orders.set(order.orderId, { order: { ...order }, fillIds: new Set(), modifiesInFlight: 0 });
+    if (order.clientOrderId) this.#byTag.set(tagKey(order.accountId, order.clientOrderId), order.orderId);
+  }
+
+  /**
+   * The order plant accepted a modify (315): the order's terms are now the ones sent,
+   * until its 351 MODIFIED or MODIFICATION_FAILED says otherwise. The next modify
+   * restates these, not the terms of older notifications.
+   */
+  modified(basketId: string, terms: { qty: number; limitTicks?: number; stopTicks?: number }): void {
+    const tracked = this.#orders.get(basketId);
+    if (!tracked || isTerminalStatus(tracked.order.status)) return;
+    tracked.modifiesInFlight++;
+    tracked.order.qty = terms.qty;
+    if (terms.limitTicks !== undefined) tracked.order.limitTicks = terms.limitTicks;
+    if (terms.stopTicks !== undefined) tracked.order.stopTicks = terms.stopTicks;
   }
 
   /** Orders of an account that are not final. */
@@ -81,8 +107,10 @@ export class RithmicState {
     const tracked = this.#track(message);
     if (!tracked) return [];
     const before = signature(tracked.order);
-    this.#restate(tracked.order, message);
     const notify = num(message, 'notify_type');
+    const answersModify = notify === OrderNotify.MODIFIED || notify === OrderNotify.MODIFICATION_FAILED;
+    if (answersModify && tracked.modifiesInFlight > 0) tracked.modifiesInFlight--;
+    if (tracked.modifiesInFlight === 0) this.#restate(tracked.order, message);
     const order = tracked.order;
     switch (notify) {
       case OrderNotify.OPEN:
@@ -148,7 +176,7 @@ export class RithmicState {
         order.status = total >= order.qty ? 'filled' : 'partially-filled';
       }
     } else if (!isTerminalStatus(order.status)) {
-      this.#restate(order, message);
+      if (tracked.modifiesInFlight === 0) this.#restate(order, message);
       if (notify === ExchangeNotify.CANCEL) {
         order.status = 'cancelled';
         order.reason = reasonOf(message) ?? 'cancelled';
@@ -249,6 +277,7 @@ export class RithmicState {
           updatedAt: this.#now(),
         },
         fillIds: new Set(),
+        modifiesInFlight: 0,
       };
       this.#orders.set(basketId, tracked);
       if (userTag) this.#byTag.set(tagKey(accountId, userTag), basketId);

@@ -280,6 +280,50 @@ describe('rithmic adapter', () => {
       account: { accountId, realizedPnl: 40_000, balance: expected.balance },
     });
   });
+
+  it('modifies and cancels an order as soon as 313 names its basket id, before any notification of it (issue 13, defect 5)', async () => {
+    const { sim, connection, accountId } = await startPair();
+    cleanups.push(
+      () => sim.close(),
+      () => connection.disconnect(),
+    );
+    const contract = { root: 'MNQ', month: 'Z' as const, year: new Date().getUTCFullYear() + 1 };
+    sim.exchange.updateQuote(contract, { bidTicks: 80_000, askTicks: 80_001 });
+    await connection.connect();
+    // The gateway answers first and notifies later: the adapter must know the order from 313 alone.
+    sim.faults.notificationDelayMs = 400;
+    const ack = await connection.placeOrder({
+      accountId,
+      clientOrderId: 'w1',
+      contract,
+      side: 'buy',
+      qty: 1,
+      orderType: 'limit',
+      limitTicks: 79_960,
+    });
+    await connection.modifyOrder({ accountId, orderId: ack.orderId, limitTicks: 79_980 });
+    // A second modify before the first one's MODIFIED arrives restates the new price, not the old.
+    await connection.modifyOrder({ accountId, orderId: ack.orderId, qty: 3 });
+    expect(sim.exchange.getOrder(ack.orderId)).toMatchObject({ qty: 3, limitTicks: 79_980 });
+    const second = await connection.placeOrder({
+      accountId,
+      clientOrderId: 'w2',
+      contract,
+      side: 'sell',
+      qty: 1,
+      orderType: 'stop',
+      stopTicks: 79_900,
+    });
+    await connection.cancelOrder({ accountId, orderId: second.orderId });
+    expect(sim.exchange.getOrder(second.orderId)?.status).toBe('cancelled');
+    // Once the notifications land, the adapter's picture agrees with the exchange's.
+    const deadline = Date.now() + 5_000;
+    const working = async () => (await connection.getOpenOrders(accountId)).map((o) => o.orderId);
+    while ((await working()).join() !== ack.orderId && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    const [open] = await connection.getOpenOrders(accountId);
+    expect(open).toMatchObject({ orderId: ack.orderId, qty: 3, limitTicks: 79_980, status: 'working' });
+  });
 });
 
 describe('rithmic symbols', () => {

@@ -678,7 +678,11 @@ export class FixConnection implements BrokerConnection {
 
   #working(orderId: string): OrderState {
     const state = this.#orders.get(orderId);
-    if (!state || !isLive(state.order)) throw new BrokerUnknownOrderError(this.broker, orderId);
+    if (!state) throw new BrokerUnknownOrderError(this.broker, orderId);
+    // A known order that is done: the broker would answer "too late" (OrderCancelReject 102=0),
+    // a reject like every other broker's, not an order it never heard of.
+    if (!isLive(state.order))
+      throw new BrokerRejectedError(this.broker, `order ${orderId} is already ${state.order.status}`);
     return state;
   }
 

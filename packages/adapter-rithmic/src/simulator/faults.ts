@@ -8,6 +8,12 @@ import type { SimulatedExchange } from '@tradenova/core';
 export class RithmicSimulatorFaults {
   /** Added before every answer, ms. */
   latencyMs = 0;
+  /**
+   * Holds order and PnL notifications (351/352/450/451) back this long after the answer
+   * that caused them, ms. Nothing in R|Protocol orders a response before or after the
+   * pushes it causes (§8): a busy gateway can answer 313 well ahead of the order's 351s.
+   */
+  notificationDelayMs = 0;
   readonly #exchange: SimulatedExchange;
   #rateLimits = 0;
   #lost = 0;
@@ -41,6 +47,7 @@ export class RithmicSimulatorFaults {
   /** Clears every pending fault, the exchange's included. */
   reset(): void {
     this.latencyMs = 0;
+    this.notificationDelayMs = 0;
     this.#rateLimits = 0;
     this.#lost = 0;
     this.#exchange.faults.reset();

@@ -777,7 +777,9 @@ export class RithmicSimServer {
     this.#queue.push({ accountId, plant, name, fields });
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
-      setImmediate(() => this.#flush());
+      const delay = this.#o.faults.notificationDelayMs;
+      if (delay > 0) setTimeout(() => this.#flush(), delay);
+      else setImmediate(() => this.#flush());
     }
   }
 

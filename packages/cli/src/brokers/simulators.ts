@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   type BrokerConnection,
+  type Clock,
   type ConnectionPlan,
   defaultInstruments,
   SimulatedExchange,
@@ -32,6 +33,8 @@ export interface SimulatorOptions {
   /** Account names to open (the simulator's demo accounts otherwise). */
   accounts?: readonly string[];
   exchange?: SimulatedExchange;
+  /** The simulator's own clock (token expiry, request limits, wire timestamps); the wall clock otherwise. */
+  clock?: Clock;
 }
 
 type Starter = (options: SimulatorOptions) => Promise<RunningSimulator>;
@@ -66,6 +69,7 @@ const STARTERS: Record<string, Starter> = {
     const { startProjectXSimulator } = await import('@tradenova/adapter-projectx/simulator');
     const sim = await startProjectXSimulator({
       ...(options.port !== undefined ? { port: options.port } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
       ...(options.exchange ? { exchange: options.exchange } : {}),
       ...(options.accounts
         ? { accounts: options.accounts.map((name, i) => ({ id: 900_001 + i, name })) }
@@ -90,6 +94,7 @@ const STARTERS: Record<string, Starter> = {
     const { startRithmicSimulator } = await import('@tradenova/adapter-rithmic/simulator');
     const sim = await startRithmicSimulator({
       ...(options.port !== undefined ? { port: options.port } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
       ...(options.exchange ? { exchange: options.exchange } : {}),
       ...(options.accounts ? { accounts: options.accounts.map((id) => ({ id, name: id })) } : {}),
     });
@@ -112,6 +117,7 @@ const STARTERS: Record<string, Starter> = {
     const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'tradenova-nt-')));
     const sim = await startNinjaTraderSimulator({
       dir,
+      ...(options.clock ? { clock: options.clock } : {}),
       ...(options.exchange ? { exchange: options.exchange } : {}),
       ...(options.accounts ? { accounts: options.accounts } : {}),
     });
@@ -226,26 +232,52 @@ export async function startSimulator(
 }
 
 /**
+ * Brokers whose simulator and adapter live in the replay's session time (`ReplayWireClock`).
+ * ProjectX and Rithmic count request limits and token lifetimes in it: the session's
+ * minutes, which a replay squeezes into seconds (ProjectX: 200 requests a minute per key),
+ * on the same clock as the engine's budget for them. NinjaTrader only stamps in it (its
+ * files carry no times: the adapter stamps fills). The other adapters watch their sockets
+ * for silence by comparing clock readings, which a session clock that jumps between records
+ * would trip: they and their simulators keep the wall clock, and the recorded times reach
+ * them in the exchange's reports.
+ */
+const SESSION_TIME_BROKERS: Record<string, 'clock' | 'stampClock'> = {
+  projectx: 'clock',
+  rithmic: 'clock',
+  ninjatrader: 'stampClock',
+};
+
+/**
  * For `replay --brokers simulated`: starts the simulator of each broker a
  * connection plan names, and connects that broker's real adapter to it over
- * loopback sockets. The simulators run on the wall clock with no added latency.
+ * loopback sockets, with no added latency. Every simulated exchange runs on the
+ * replay's session clock, so fills carry the recorded times.
  */
 export async function startSimulatedBrokers(): Promise<{
-  connect: (plan: ConnectionPlan) => Promise<{ connection: BrokerConnection; exchange: SimulatedExchange }>;
+  connect: (
+    plan: ConnectionPlan,
+    session: { clock: Clock; stampClock: Clock },
+  ) => Promise<{ connection: BrokerConnection; exchange: SimulatedExchange }>;
   close: () => Promise<void>;
 }> {
   const running: RunningSimulator[] = [];
   const connections: BrokerConnection[] = [];
   return {
-    async connect(plan) {
-      const exchange = new SimulatedExchange({ clock: systemClock, idPrefix: `${plan.broker}-` });
-      const sim = await startSimulator(plan.broker, { accounts: plan.accounts, exchange });
+    async connect(plan, session) {
+      const which = SESSION_TIME_BROKERS[plan.broker];
+      const clock = which ? session[which] : systemClock;
+      const exchange = new SimulatedExchange({ clock: session.stampClock, idPrefix: `${plan.broker}-` });
+      const sim = await startSimulator(plan.broker, {
+        accounts: plan.accounts,
+        exchange,
+        ...(clock === systemClock ? {} : { clock }),
+      });
       running.push(sim);
       const plugin = await resolvePlugin(plan.broker);
       const parsed = plugin.configSchema.safeParse({ ...plan.options, ...sim.adapterOptions(plan.accounts) });
       if (!parsed.success) throw new CliError(`${plan.broker} simulator options: ${parsed.error.message}`);
       const connection = plugin.create(parsed.data, {
-        clock: systemClock,
+        clock,
         logger: silentLogger,
         instruments: defaultInstruments,
       });

@@ -1,3 +1,75 @@
+/**
+ * What a `--brokers simulated` report (its `latency.clock` is `wall`) cannot reproduce from
+ * one run to the next, as `docs/replay-report.md` names it: the wall-clock latency figures,
+ * the ids adapters give the orders they make themselves (a flatten's closing orders on Sierra
+ * Chart and FIX carry the wall time), and the order of fills reported at the same instant
+ * (two instruments closed by one flatten arrive in either order). `--expect` leaves these out.
+ */
+export const NOT_REPRODUCIBLE_WHEN_SIMULATED = [
+  'latency.p50',
+  'latency.p90',
+  'latency.p99',
+  'latency.max',
+  'accounts[].fills[].intentId of orders the adapter made (not tn + 22 characters)',
+  'accounts[].fills[] order among fills with the same time',
+] as const;
+
+/** The engine's intent ids; anything else in a fill is an adapter's own order id. */
+const ENGINE_INTENT_ID = /^tn[0-9a-z]{22}$/;
+
+interface FillLike {
+  time?: unknown;
+  contract?: unknown;
+  side?: unknown;
+  qty?: unknown;
+  price?: unknown;
+  intentId?: unknown;
+}
+
+/**
+ * A report with what `NOT_REPRODUCIBLE_WHEN_SIMULATED` names taken out, for a run through the
+ * simulators (`simulated`: the actual report's `latency.clock` is `wall`); as it is otherwise.
+ * Apply it to both sides of a comparison, with the actual report's flag.
+ */
+export function reproducible(report: unknown, simulated: boolean): unknown {
+  if (!simulated || report === null || typeof report !== 'object') return report;
+  const r = report as Record<string, unknown>;
+  const out: Record<string, unknown> = { ...r };
+  if (r.latency !== null && typeof r.latency === 'object') {
+    const { p50: _50, p90: _90, p99: _99, max: _max, ...latency } = r.latency as Record<string, unknown>;
+    out.latency = latency;
+  }
+  if (Array.isArray(r.accounts)) {
+    out.accounts = r.accounts.map((a: unknown) => {
+      if (a === null || typeof a !== 'object' || !Array.isArray((a as { fills?: unknown }).fills)) return a;
+      return { ...a, fills: canonicalFills((a as { fills: unknown[] }).fills) };
+    });
+  }
+  return out;
+}
+
+/** Fills without adapter-made ids, sorted within each run of equal times (order across times kept). */
+function canonicalFills(fills: readonly unknown[]): unknown[] {
+  const key = (f: FillLike) => `${f.contract} ${f.side} ${f.qty} ${f.price}`;
+  const cleaned = fills.map((f) => {
+    if (f === null || typeof f !== 'object') return f;
+    const fill = f as FillLike;
+    if (typeof fill.intentId !== 'string' || ENGINE_INTENT_ID.test(fill.intentId)) return fill;
+    const { intentId: _id, ...rest } = fill;
+    return rest;
+  });
+  const out: unknown[] = [];
+  for (let i = 0; i < cleaned.length; ) {
+    const time = (cleaned[i] as FillLike | null)?.time;
+    let j = i + 1;
+    while (j < cleaned.length && (cleaned[j] as FillLike | null)?.time === time) j++;
+    const run = cleaned.slice(i, j) as FillLike[];
+    out.push(...run.sort((x, y) => (key(x) < key(y) ? -1 : key(x) > key(y) ? 1 : 0)));
+    i = j;
+  }
+  return out;
+}
+
 /** One place where the actual report differs from the expected one. */
 export interface Difference {
   path: string;

@@ -2,3 +2,4 @@ export * from './connections.js';
 export * from './records.js';
 export * from './report.js';
 export { type ReplayOptions, type ReplayPriceFeed, runReplay } from './run-replay.js';
+export { ReplayWireClock } from './wire-clock.js';

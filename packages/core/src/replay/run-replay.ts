@@ -1,12 +1,12 @@
 import type { BrokerConnection } from '../adapter/contract.js';
 import type { EngineEvent } from '../bus/events.js';
-import { systemClock } from '../clock/clock.js';
+import type { Clock } from '../clock/clock.js';
 import { VirtualClock } from '../clock/virtual-clock.js';
 import type { EngineConfig } from '../config/schema.js';
 import type { SignalResult } from '../engine/api.js';
 import type { ConnectionPlan } from '../engine/connections.js';
 import { createEngine } from '../engine/engine.js';
-import { ErrorCode, SignalError, TradeNovaError } from '../errors.js';
+import { SignalError } from '../errors.js';
 import { type Contract, contractKey, parseContract } from '../instruments/contract.js';
 import { defaultInstruments, type InstrumentRegistry } from '../instruments/registry.js';
 import { LeaderMirror } from '../leader/mirror.js';
@@ -19,6 +19,7 @@ import { SimulatedExchange } from '../paper/simulated-exchange.js';
 import { planFollowerConnections } from './connections.js';
 import type { ReplayInputError, ReplayRecord } from './records.js';
 import { type ReplayReport, ReportCollector } from './report.js';
+import { ReplayWireClock } from './wire-clock.js';
 
 export interface ReplayOptions {
   config: EngineConfig;
@@ -29,12 +30,22 @@ export interface ReplayOptions {
   /**
    * Makes the connection for a non-paper broker: a broker simulator over real
    * sockets, with the simulated exchange behind it so the replay can feed it the
-   * recorded prices. Such connections run on the wall clock, so after every
-   * record the replay waits for them to settle (orders answered, fills in)
-   * before the virtual clock moves on; the outcome stays deterministic.
+   * recorded prices. `session.clock` is the time such connections live in: the
+   * replay's time for what they count (request limits), wall timers for what they wait
+   * on; `session.stampClock` the same without the waits, for what only stamps times (an
+   * exchange's fills); see `ReplayWireClock`. After every record the replay waits for them
+   * to settle (orders answered, fills in) before the virtual clock moves on, so the
+   * outcome stays deterministic.
    */
-  connect?: (plan: ConnectionPlan) => Promise<{ connection: BrokerConnection; exchange: SimulatedExchange }>;
-  /** How long to wait for external connections to settle after a record (wall ms). */
+  connect?: (
+    plan: ConnectionPlan,
+    session: { clock: Clock; stampClock: Clock },
+  ) => Promise<{ connection: BrokerConnection; exchange: SimulatedExchange }>;
+  /**
+   * How long a record may wait for external connections to settle (wall ms), on top of
+   * one request-budget window when a connection declares a budget. A connection that
+   * does not settle in time is reported (`status` of its followers) and not waited for again.
+   */
   settleTimeoutMs?: number;
   /**
    * Routes every recorded price to the engine through a live price feed (the dxLink
@@ -87,11 +98,9 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
   const leaderAccount = config.leader.account;
 
   const connections: Record<string, BrokerConnection> = {};
-  const external: {
-    key: string;
-    exchange: SimulatedExchange;
-    accounts: { follower: string; accountId: string }[];
-  }[] = [];
+  const wireClock = new ReplayWireClock(clock);
+  const stampClock = new ReplayWireClock(clock, { frozen: true });
+  const external: ExternalConnection[] = [];
   for (const plan of planFollowerConnections(config)) {
     if (plan.broker === 'paper') {
       connections[plan.key] = new PaperBroker(exchange, plan.accounts, {
@@ -102,11 +111,13 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
         ),
       });
     } else if (options.connect) {
-      const made = await options.connect(plan);
+      const made = await options.connect(plan, { clock: wireClock, stampClock });
       connections[plan.key] = made.connection;
       external.push({
         key: plan.key,
         exchange: made.exchange,
+        budgetMs: made.connection.budget?.perMs ?? 0,
+        problem: undefined,
         accounts: config.followers
           .filter((f) => plan.accounts.includes(f.account) && (f.connection ?? f.broker) === plan.key)
           .map((f) => ({ follower: f.name, accountId: f.account })),
@@ -123,12 +134,24 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
     clock,
     instruments,
     connections,
-    // Real sockets run on real time: their deadlines and request budgets too.
-    connectionClocks: Object.fromEntries(external.map((e) => [e.key, systemClock])),
+    // Real sockets: deadlines on wall timers, request budgets counted in session time.
+    connectionClocks: Object.fromEntries(external.map((e) => [e.key, wireClock])),
   });
   const collector = new ReportCollector(config, instruments);
   collector.addInputErrors(options.inputErrors ?? []);
-  engine.on(collector.onEvent);
+  // Followers on real sockets: their latency is the wall time from the signal to the broker's
+  // answer (on the virtual clock it would read 0, the clock stands still while they work).
+  const wireFollowers = new Set(external.flatMap((e) => e.accounts.map((a) => a.follower)));
+  const submittedAt = new Map<string, number>();
+  engine.on((event) => {
+    if (event.type === 'order-placed' && wireFollowers.has(event.intent.follower)) {
+      const at = submittedAt.get(event.intent.signalId);
+      const latencyMs = at === undefined ? 0 : Math.round(performance.now() - at);
+      collector.onEvent({ ...event, latencyMs });
+      return;
+    }
+    collector.onEvent(event);
+  });
   if (options.onEvent) engine.on(options.onEvent);
   const leader = new LeaderMirror({
     accountId: leaderAccount,
@@ -217,6 +240,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
             await applyTrade(contract, signal.fillPrice);
           }
           // Submit first: the engine reads the leader position before the leader's own fill lands.
+          if (wireFollowers.size > 0) submittedAt.set(signal.signalId, performance.now());
           pending.push(engine.submit(record.raw, { line: record.line }));
           await leader.apply(signal);
           break;
@@ -228,11 +252,16 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
       const message = error instanceof SignalError ? error.reason : error.message;
       collector.addInputErrors([{ line: record.line, field, message }]);
     }
-    if (external.length > 0) await settleExternal(engine, external, options.settleTimeoutMs ?? 10_000);
+    if (external.length > 0)
+      await settleExternal(engine, external, options.settleTimeoutMs ?? 10_000, record.line, clock.now());
     done++;
     if (options.onProgress && done % every === 0) options.onProgress(done, records.length);
   }
   await clock.runUntilIdle();
+  if (external.some((e) => e.problem !== undefined)) {
+    // A broker that stopped answering holds its followers' queues until their deadlines fire.
+    await settleExternal(engine, external, options.settleTimeoutMs ?? 10_000, undefined, clock.now(), true);
+  }
   await Promise.all(pending);
   await engine.idle();
   await clock.runUntilIdle();
@@ -247,26 +276,63 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
     leader: { name: config.leader.name, account: config.leader.account, positions: leaderPositions },
     positions: (name) => engine.positions(name),
     targets: (name) => engine.targets(name),
-    clock: 'virtual',
+    clock: wireFollowers.size > 0 ? 'wall' : 'virtual',
   });
+  for (const e of external) {
+    if (e.problem === undefined) continue;
+    for (const a of report.accounts) {
+      if (e.accounts.some((x) => x.follower === a.name)) a.status.push(e.problem);
+    }
+  }
   detachFeed?.();
   await engine.stop();
   return feed ? { ...report, marketData: { source: feed.name, prices: fedPrices } } : report;
+}
+
+interface ExternalConnection {
+  key: string;
+  exchange: SimulatedExchange;
+  accounts: { follower: string; accountId: string }[];
+  /** The request-budget window the connection declares (ms), 0 without one: a request may wait that long. */
+  budgetMs: number;
+  /** Set once the connection did not settle in time: the status line its followers get. */
+  problem: string | undefined;
 }
 
 /**
  * Waits until every follower order sent over a real socket is answered and
  * every fill the simulator made has reached the engine: the engine's queues are
  * empty and its positions equal the simulated exchange's.
+ *
+ * A connection that does not get there in time (a broker that stopped answering,
+ * fills lost on the wire) is not an abort: the replay goes on, the engine's deadlines
+ * record its orders as timed out or failed, and the connection is marked (`problem`,
+ * which becomes a status line of each of its followers) and not waited for again.
+ * `final` waits once more for every connection's queues, marked ones too, so the
+ * report sees how their last orders ended.
  */
 async function settleExternal(
   engine: ReturnType<typeof createEngine>,
-  external: { exchange: SimulatedExchange; accounts: { follower: string; accountId: string }[] }[],
+  external: ExternalConnection[],
   timeoutMs: number,
+  line: number | undefined,
+  sessionTime: number,
+  final = false,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const waiting = external.filter((e) => final || e.problem === undefined);
+  if (waiting.length === 0) return;
+  // A request may first wait a whole budget window for its turn, then has the timeout to be answered.
+  const allowedMs = timeoutMs + Math.max(0, ...waiting.map((e) => e.budgetMs));
+  const deadline = Date.now() + allowedMs;
   // Only the followers on real sockets: paper followers wait on the virtual clock, which is not moving now.
-  const followers = external.flatMap((e) => e.accounts.map((a) => a.follower));
+  const followers = waiting.flatMap((e) => e.accounts.map((a) => a.follower));
+  const mark = (stuck: readonly ExternalConnection[], why: string) => {
+    const at = new Date(sessionTime).toISOString();
+    const where = line === undefined ? 'at the end of the replay' : `after line ${line}`;
+    for (const e of stuck) {
+      e.problem ??= `${at} broker-unresponsive: ${e.key} ${why} ${where} (within ${allowedMs} ms); its later orders are reported as they ended (timed out, failed)`;
+    }
+  };
   for (;;) {
     const left = deadline - Date.now();
     let timer: NodeJS.Timeout | undefined;
@@ -278,31 +344,30 @@ async function settleExternal(
     ]);
     clearTimeout(timer);
     if (!idle) {
-      throw new TradeNovaError(
-        ErrorCode.BrokerUnavailable,
-        `simulated brokers did not answer within ${timeoutMs} ms`,
-      );
+      if (!final) mark(waiting, 'did not answer');
+      return;
     }
-    let mismatch: string | undefined;
-    for (const { exchange, accounts } of external) {
-      for (const { follower, accountId } of accounts) {
+    const mismatched = new Map<ExternalConnection, string>();
+    for (const e of waiting) {
+      for (const { follower, accountId } of e.accounts) {
         const theirs = new Map(
-          exchange.getPositions(accountId).map((p) => [contractKey(p.contract), p.netQty]),
+          e.exchange.getPositions(accountId).map((p) => [contractKey(p.contract), p.netQty]),
         );
         const ours = new Map(engine.positions(follower).map((p) => [contractKey(p.contract), p.netQty]));
         for (const key of new Set([...theirs.keys(), ...ours.keys()])) {
-          if ((theirs.get(key) ?? 0) !== (ours.get(key) ?? 0)) {
-            mismatch ??= `${follower} ${key}: broker ${theirs.get(key) ?? 0}, engine ${ours.get(key) ?? 0}`;
+          if ((theirs.get(key) ?? 0) !== (ours.get(key) ?? 0) && !mismatched.has(e)) {
+            mismatched.set(
+              e,
+              `${follower} ${key}: broker ${theirs.get(key) ?? 0}, engine ${ours.get(key) ?? 0}`,
+            );
           }
         }
       }
     }
-    if (mismatch === undefined) return;
+    if (mismatched.size === 0) return;
     if (Date.now() > deadline) {
-      throw new TradeNovaError(
-        ErrorCode.BrokerUnavailable,
-        `simulated brokers did not settle within ${timeoutMs} ms: ${mismatch} (fills missing over the wire?)`,
-      );
+      for (const [e, what] of mismatched) mark([e], `did not settle (${what}: fills missing over the wire?)`);
+      return;
     }
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
