@@ -11,6 +11,7 @@ import { type Contract, contractKey, parseContract } from '../instruments/contra
 import { defaultInstruments, type InstrumentRegistry } from '../instruments/registry.js';
 import { LeaderMirror } from '../leader/mirror.js';
 import type { PriceMarkable } from '../market-data/mark.js';
+import type { Position } from '../model/position.js';
 import { parseSignal } from '../model/parse-signal.js';
 import { parseMoney } from '../money/money.js';
 import { priceToTicksRounded, type Ticks } from '../money/price.js';
@@ -44,9 +45,22 @@ export interface ReplayOptions {
   priceFeed?: ReplayPriceFeed;
   /** Sees every engine event as it happens (e.g. the journal, with `tradenova replay --journal`). */
   onEvent?: (event: EngineEvent) => void;
+  /**
+   * Called after every record, once the engine has settled on it at the record's
+   * instant (orders answered, fills in; the virtual clock does not move): the
+   * reference-model harness checks positions here. Without it nothing waits.
+   */
+  afterRecord?: (record: ReplayRecord, index: number, state: ReplayState) => void | Promise<void>;
   /** Progress callback, called every `progressEvery` records. */
   onProgress?: (done: number, total: number) => void;
   progressEvery?: number;
+}
+
+/** What a replay shows `afterRecord`: the engine's picture of the leader and of each follower. */
+export interface ReplayState {
+  /** The leader's net position per contract key (`MNQZ25`). */
+  leaderPositions(): Map<string, number>;
+  positions(follower: string): Position[];
 }
 
 /** A price feed a replay sends its recorded prices through (see `ReplayOptions.priceFeed`). */
@@ -216,6 +230,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
           if (signal.action === 'new' && signal.fillPrice !== undefined && contract) {
             await applyTrade(contract, signal.fillPrice);
           }
+          if (typeof record.raw.signalId === 'string') collector.noteSignalLine(record.raw.signalId, record.line);
           // Submit first: the engine reads the leader position before the leader's own fill lands.
           pending.push(engine.submit(record.raw, { line: record.line }));
           await leader.apply(signal);
@@ -229,6 +244,16 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
       collector.addInputErrors([{ line: record.line, field, message }]);
     }
     if (external.length > 0) await settleExternal(engine, external, options.settleTimeoutMs ?? 10_000);
+    if (options.afterRecord) {
+      // Timers due now (zero-latency paper orders) run; the clock stays at the record's time.
+      await clock.advanceTo(clock.now());
+      await engine.idle();
+      await clock.advanceTo(clock.now());
+      await options.afterRecord(record, done, {
+        leaderPositions: () => engine.leaderPositions(),
+        positions: (name) => engine.positions(name),
+      });
+    }
     done++;
     if (options.onProgress && done % every === 0) options.onProgress(done, records.length);
   }
