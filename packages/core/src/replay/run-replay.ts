@@ -11,8 +11,8 @@ import { type Contract, contractKey, parseContract } from '../instruments/contra
 import { defaultInstruments, type InstrumentRegistry } from '../instruments/registry.js';
 import { LeaderMirror } from '../leader/mirror.js';
 import type { PriceMarkable } from '../market-data/mark.js';
-import type { Position } from '../model/position.js';
 import { parseSignal } from '../model/parse-signal.js';
+import type { Position } from '../model/position.js';
 import { parseMoney } from '../money/money.js';
 import { priceToTicksRounded, type Ticks } from '../money/price.js';
 import { PaperBroker } from '../paper/paper-broker.js';
@@ -230,7 +230,8 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
           if (signal.action === 'new' && signal.fillPrice !== undefined && contract) {
             await applyTrade(contract, signal.fillPrice);
           }
-          if (typeof record.raw.signalId === 'string') collector.noteSignalLine(record.raw.signalId, record.line);
+          if (typeof record.raw.signalId === 'string')
+            collector.noteSignalLine(record.raw.signalId, record.line);
           // Submit first: the engine reads the leader position before the leader's own fill lands.
           pending.push(engine.submit(record.raw, { line: record.line }));
           await leader.apply(signal);

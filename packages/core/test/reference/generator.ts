@@ -35,6 +35,12 @@ export interface GeneratorFeatures {
    */
   reasonForSkippedChanges: boolean;
   /**
+   * Market orders and more working orders in an instrument while an order works there (found
+   * here: an order placed as an entry that fills after the leader's position moved is not
+   * re-planned, so a fixed or rounded follower ends on the wrong side or not flat).
+   */
+  ordersAroundWorking: boolean;
+  /**
    * Working orders in a session with an inverse follower (found here: its copy sits on the
    * wrong side of the market at the leader's price, so it fills at once or never).
    */
@@ -52,6 +58,7 @@ export const ALL_FEATURES: GeneratorFeatures = {
   inverseWorkingOrders: true,
   outcomeWhenUnchanged: true,
   reasonForSkippedChanges: true,
+  ordersAroundWorking: true,
 };
 
 export interface GeneratorOptions {
@@ -103,12 +110,18 @@ function followerArb(features: GeneratorFeatures): fc.Arbitrary<FollowerSpec> {
     }),
     fc.record({ kind: fc.constant('fixed' as const), qty: fc.integer({ min: 1, max: 3 }) }),
     fc.record({ kind: fc.constant('inverse' as const), factor: fc.constantFrom(1, 2), reversal }),
-    fc.record({ kind: fc.constant('equity' as const), balance: fc.constantFrom(25_000, 50_000, 150_000), fixed: fc.boolean() }),
+    fc.record({
+      kind: fc.constant('equity' as const),
+      balance: fc.constantFrom(25_000, 50_000, 150_000),
+      fixed: fc.boolean(),
+    }),
     fc.record({ kind: fc.constant('risk' as const), percent: fc.boolean() }),
     fc.constant({ kind: 'disabled' as const }),
   ];
   if (features.symbolMaps) {
-    kinds.push(fc.record({ kind: fc.constant('mapped' as const), factor: fc.constantFrom(1, 2, 0.5), rounding }));
+    kinds.push(
+      fc.record({ kind: fc.constant('mapped' as const), factor: fc.constantFrom(1, 2, 0.5), rounding }),
+    );
   }
   return fc.oneof(...kinds);
 }
@@ -117,24 +130,47 @@ function followerConfig(spec: FollowerSpec, i: number): Record<string, unknown> 
   const base = { name: `f${i + 1}-${spec.kind}`, account: `SIM-F${i + 1}` };
   switch (spec.kind) {
     case 'mult':
-      return { ...base, scaling: { mode: 'multiplier', factor: spec.factor }, rounding: spec.rounding, reversal: spec.reversal };
+      return {
+        ...base,
+        scaling: { mode: 'multiplier', factor: spec.factor },
+        rounding: spec.rounding,
+        reversal: spec.reversal,
+      };
     case 'frac':
-      return { ...base, scaling: { mode: 'multiplier', factor: spec.factor }, rounding: spec.rounding, whenZero: spec.whenZero };
+      return {
+        ...base,
+        scaling: { mode: 'multiplier', factor: spec.factor },
+        rounding: spec.rounding,
+        whenZero: spec.whenZero,
+      };
     case 'fixed':
       return { ...base, scaling: { mode: 'fixed', qty: spec.qty } };
     case 'inverse':
-      return { ...base, scaling: { mode: 'multiplier', factor: spec.factor }, inverse: true, reversal: spec.reversal };
+      return {
+        ...base,
+        scaling: { mode: 'multiplier', factor: spec.factor },
+        inverse: true,
+        reversal: spec.reversal,
+      };
     case 'equity':
       return {
         ...base,
         startingBalance: spec.balance,
-        scaling: { mode: 'equity', leaderEquity: 100_000, ...(spec.fixed ? { followerEquity: 200_000 } : {}) },
+        scaling: {
+          mode: 'equity',
+          leaderEquity: 100_000,
+          ...(spec.fixed ? { followerEquity: 200_000 } : {}),
+        },
         whenZero: 'min1',
       };
     case 'risk':
       return {
         ...base,
-        scaling: { mode: 'risk', ...(spec.percent ? { percent: 0.5 } : { amount: 200 }), defaultStopTicks: 40 },
+        scaling: {
+          mode: 'risk',
+          ...(spec.percent ? { percent: 0.5 } : { amount: 200 }),
+          defaultStopTicks: 40,
+        },
         maxQty: 10,
       };
     case 'mapped':
@@ -165,7 +201,8 @@ export function sessionArb(options: GeneratorOptions): fc.Arbitrary<Session> {
     })
     .map(({ followers, roots, steps }) => {
       // Without shared contracts a mapped follower's MNQ has one source: the leader trades NQ or MNQ, not both.
-      const shared = followers.some((f) => f.kind === 'mapped') && roots.includes('NQ') && roots.includes('MNQ');
+      const shared =
+        followers.some((f) => f.kind === 'mapped') && roots.includes('NQ') && roots.includes('MNQ');
       const used = shared && !features.sharedContracts ? roots.filter((r) => r !== 'MNQ') : roots;
       return buildSession(followers, used, steps, features);
     });
@@ -213,8 +250,11 @@ function buildSession(
   const bid = (root: string) => mids.get(GROUP[root]!)!;
   const ask = (root: string) => bid(root) + 1;
   /** A bracket's legs are working: nothing else is sent in that root until they are gone. */
-  const locked = (root: string) => book.working(root).some((o) => o.leg !== 'entry');
-  const isEntry = (o: WorkingOrder) => o.role === 'entry' && roleOf(book.position(o.root), o.side, o.qty) === 'entry';
+  const locked = (root: string) =>
+    book.working(root).some((o) => o.leg !== 'entry') ||
+    (!features.ordersAroundWorking && book.working(root).length > 0);
+  const isEntry = (o: WorkingOrder) =>
+    o.role === 'entry' && roleOf(book.position(o.root), o.side, o.qty) === 'entry';
   /** A price `off` ticks away from the market on the side where the order rests. */
   const restingPrice = (root: string, side: Side, type: 'limit' | 'stop', off: number) =>
     (side === 'buy') === (type === 'limit') ? bid(root) - off : ask(root) + off;
@@ -258,7 +298,15 @@ function buildSession(
                 const beyond = ((c >> 4) % 3) * (side === 'buy' ? 1 : -1);
                 return { stopPrice: toPrice(stop), limitPrice: toPrice(stop + beyond) };
               })();
-      signal({ action: 'new', leaderOrderId: `L-${seq + 1}`, instrument: `${root}Z5`, side, qty, orderType: type, ...prices });
+      signal({
+        action: 'new',
+        leaderOrderId: `L-${seq + 1}`,
+        instrument: `${root}Z5`,
+        side,
+        qty,
+        orderType: type,
+        ...prices,
+      });
     } else if (pick < 55 && modifiable.length > 0) {
       const o = modifiable[a % modifiable.length]!;
       const fields: Record<string, unknown> = {};
@@ -306,12 +354,13 @@ function buildSession(
       let mid: number;
       if (working.length > 0 && c % 2 === 0) {
         const target = working[(c >> 1) % working.length]!;
-        mid = b % 2 === 0 ? target + 1 + (b >> 1) % 3 : target - 2 - ((b >> 1) % 3);
+        mid = b % 2 === 0 ? target + 1 + ((b >> 1) % 3) : target - 2 - ((b >> 1) % 3);
       } else {
         mid = mids.get(g)! + (b % 25) - 12;
       }
       // Never a working price inside [bid, ask]: "the price reached it" has one meaning.
-      for (let i = 0; working.some((p) => p >= mid && p <= mid + 1) && i < 20; i++) mid += i % 2 === 0 ? i + 1 : -(i + 1);
+      for (let i = 0; working.some((p) => p >= mid && p <= mid + 1) && i < 20; i++)
+        mid += i % 2 === 0 ? i + 1 : -(i + 1);
       if (working.some((p) => p >= mid && p <= mid + 1)) continue;
       time += 1000;
       quoteGroup(g, mid);

@@ -78,7 +78,8 @@ export class LeaderBook {
     if (record.action === undefined) return;
     switch (record.action) {
       case 'new':
-        return this.#new(record);
+        this.#new(record);
+        return;
       case 'modify': {
         const o = this.get(String(record.leaderOrderId), (record.leg as Leg | undefined) ?? 'entry');
         if (!o) return;
@@ -92,7 +93,8 @@ export class LeaderBook {
         return;
       case 'flatten': {
         const only = record.instrument === undefined ? undefined : rootOf(String(record.instrument));
-        for (const root of this.positions.keys()) if (only === undefined || root === only) this.positions.set(root, 0);
+        for (const root of this.positions.keys())
+          if (only === undefined || root === only) this.positions.set(root, 0);
         return;
       }
     }
@@ -106,22 +108,53 @@ export class LeaderBook {
     const role = roleOf(this.position(root), side, qty);
     if (r.orderType === 'market') {
       this.#fill(root, side, qty);
-      const bracket = r.bracket as { stopLoss?: { ticks: number }; takeProfit?: { ticks: number } } | undefined;
+      const bracket = r.bracket as
+        | { stopLoss?: { ticks: number }; takeProfit?: { ticks: number } }
+        | undefined;
       if (bracket) {
         // Children close the entry: on the other side, `ticks` from the fill price.
         const fill = toTicks(r.fillPrice as string);
         const exit: Side = side === 'buy' ? 'sell' : 'buy';
         const away = sign(side);
         if (bracket.stopLoss) {
-          this.#add({ id, leg: 'stop-loss', root, side: exit, qty, type: 'stop', role: 'exit', triggered: false, stop: fill - away * bracket.stopLoss.ticks });
+          this.#add({
+            id,
+            leg: 'stop-loss',
+            root,
+            side: exit,
+            qty,
+            type: 'stop',
+            role: 'exit',
+            triggered: false,
+            stop: fill - away * bracket.stopLoss.ticks,
+          });
         }
         if (bracket.takeProfit) {
-          this.#add({ id, leg: 'take-profit', root, side: exit, qty, type: 'limit', role: 'exit', triggered: false, limit: fill + away * bracket.takeProfit.ticks });
+          this.#add({
+            id,
+            leg: 'take-profit',
+            root,
+            side: exit,
+            qty,
+            type: 'limit',
+            role: 'exit',
+            triggered: false,
+            limit: fill + away * bracket.takeProfit.ticks,
+          });
         }
       }
       return;
     }
-    const order: WorkingOrder = { id, leg: 'entry', root, side, qty, type: r.orderType as OrderType, triggered: false, role };
+    const order: WorkingOrder = {
+      id,
+      leg: 'entry',
+      root,
+      side,
+      qty,
+      type: r.orderType as OrderType,
+      triggered: false,
+      role,
+    };
     if (r.limitPrice !== undefined) order.limit = toTicks(r.limitPrice as string);
     if (r.stopPrice !== undefined) order.stop = toTicks(r.stopPrice as string);
     this.#add(order);
@@ -187,7 +220,16 @@ export function exactRatio(f: FollowerConfig, root: string): number | undefined 
   return f.inverse ? -k : k;
 }
 
-export type ViolationKind = 'leader' | 'exact' | 'flat' | 'side' | 'disabled' | 'outcome' | 'determinism' | 'drift' | 'error';
+export type ViolationKind =
+  | 'leader'
+  | 'exact'
+  | 'flat'
+  | 'side'
+  | 'disabled'
+  | 'outcome'
+  | 'determinism'
+  | 'drift'
+  | 'error';
 
 export interface Violation {
   kind: ViolationKind;

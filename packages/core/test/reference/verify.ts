@@ -22,6 +22,8 @@ export interface VerifyOptions {
   /** Only these kinds count as failures (all when absent). */
   kinds?: readonly ViolationKind[];
   checkDeterminism?: boolean;
+  /** Stop at the first session with a violation. */
+  stopAtFirst?: boolean;
 }
 
 export interface VerifyResult {
@@ -37,7 +39,10 @@ export const DEFAULT_OUT = resolve(process.cwd(), '.tradenova', 'counterexamples
 
 export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const started = performance.now();
-  const gen = { ...defaultOptions(options.features), ...(options.maxSteps ? { maxSteps: options.maxSteps } : {}) };
+  const gen = {
+    ...defaultOptions(options.features),
+    ...(options.maxSteps ? { maxSteps: options.maxSteps } : {}),
+  };
   const arb = sessionArb(gen);
   const check = {
     checkDrift: gen.features.checkDrift,
@@ -51,7 +56,9 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   let failedSessions = 0;
   const kindsSeen: ViolationKind[] = [];
   const samples = fc.sample(arb, { seed: options.seed, numRuns: options.sessions });
+  let ran = 0;
   for (const session of samples) {
+    ran++;
     const result = await runSession(session, check);
     events += result.events;
     const vs = relevant(result.violations);
@@ -60,6 +67,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       counts[v.kind] = (counts[v.kind] ?? 0) + 1;
       if (!kindsSeen.includes(v.kind)) kindsSeen.push(v.kind);
     }
+    if (vs.length > 0 && options.stopAtFirst) break;
   }
   const counterexamples: VerifyResult['counterexamples'] = [];
   if (options.shrink !== false) {
@@ -75,7 +83,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     }
   }
   return {
-    sessions: samples.length,
+    sessions: ran,
     events,
     failedSessions,
     violations: counts,
