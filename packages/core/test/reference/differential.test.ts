@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { featuresWithout } from './known-defects.js';
 import { formatResult, verify } from './verify.js';
 
-const SESSIONS = Number(process.env.TN_ORACLE_SESSIONS ?? 200);
+const SESSIONS = Number(process.env.TN_ORACLE_SESSIONS ?? 400);
 const SEED = Number(process.env.TN_ORACLE_SEED ?? 20251124);
 
 describe('copy engine against the reference model', () => {
