@@ -35,9 +35,10 @@ export interface GeneratorFeatures {
    */
   reasonForSkippedChanges: boolean;
   /**
-   * Market orders and more working orders in an instrument while an order works there (found
-   * here: an order placed as an entry that fills after the leader's position moved is not
-   * re-planned, so a fixed or rounded follower ends on the wrong side or not flat).
+   * Market orders and more working orders in an instrument while an order works there, with
+   * followers of every rule (found here: an order placed as an entry that fills after the
+   * leader's position moved is not re-planned, so a fixed or rounded follower ends on the wrong
+   * side or not flat). Off, only sessions whose followers are all exact trade around working orders.
    */
   ordersAroundWorking: boolean;
   /**
@@ -125,6 +126,14 @@ function followerArb(features: GeneratorFeatures): fc.Arbitrary<FollowerSpec> {
   }
   return fc.oneof(...kinds);
 }
+
+/** Followers whose rule is an integer multiple of the leader (the model sizes them exactly). */
+const isExact = (s: FollowerSpec): boolean =>
+  s.kind === 'mult' ||
+  s.kind === 'inverse' ||
+  s.kind === 'disabled' ||
+  (s.kind === 'equity' && s.fixed) ||
+  (s.kind === 'mapped' && Number.isInteger(s.factor));
 
 function followerConfig(spec: FollowerSpec, i: number): Record<string, unknown> {
   const base = { name: `f${i + 1}-${spec.kind}`, account: `SIM-F${i + 1}` };
@@ -250,9 +259,10 @@ function buildSession(
   const bid = (root: string) => mids.get(GROUP[root]!)!;
   const ask = (root: string) => bid(root) + 1;
   /** A bracket's legs are working: nothing else is sent in that root until they are gone. */
+  // The re-plan defect shows only for rules that are not linear: exact followers alone may trade around working orders.
+  const aroundWorking = features.ordersAroundWorking || specs.every(isExact);
   const locked = (root: string) =>
-    book.working(root).some((o) => o.leg !== 'entry') ||
-    (!features.ordersAroundWorking && book.working(root).length > 0);
+    book.working(root).some((o) => o.leg !== 'entry') || (!aroundWorking && book.working(root).length > 0);
   const isEntry = (o: WorkingOrder) =>
     o.role === 'entry' && roleOf(book.position(o.root), o.side, o.qty) === 'entry';
   /** A price `off` ticks away from the market on the side where the order rests. */
