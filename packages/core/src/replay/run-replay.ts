@@ -47,8 +47,9 @@ export interface ReplayOptions {
   onEvent?: (event: EngineEvent) => void;
   /**
    * Called after every record, once the engine has settled on it at the record's
-   * instant (orders answered, fills in; the virtual clock does not move): the
-   * reference-model harness checks positions here. Without it nothing waits.
+   * instant (with zero paper latency: orders answered, fills in; the virtual clock
+   * does not move): the reference-model harness checks positions here. It does not
+   * change the outcome: the report is the same with and without it.
    */
   afterRecord?: (record: ReplayRecord, index: number, state: ReplayState) => void | Promise<void>;
   /** Progress callback, called every `progressEvery` records. */
@@ -246,9 +247,10 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
     }
     if (external.length > 0) await settleExternal(engine, external, options.settleTimeoutMs ?? 10_000);
     if (options.afterRecord) {
-      // Timers due now (zero-latency paper orders) run; the clock stays at the record's time.
+      // Timers due now run; the clock stays at the record's time. Only zero-latency paper orders
+      // can all settle at this instant: with latency, orders still on their way are not waited for.
       await clock.advanceTo(clock.now());
-      await engine.idle();
+      if (paper.latencyMs === 0 && paper.jitterMs === 0) await engine.idle();
       await clock.advanceTo(clock.now());
       await options.afterRecord(record, done, {
         leaderPositions: () => engine.leaderPositions(),

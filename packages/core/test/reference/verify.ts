@@ -32,7 +32,9 @@ export interface VerifyResult {
   failedSessions: number;
   violations: Partial<Record<ViolationKind, number>>;
   counterexamples: { kind: ViolationKind; dir: string; violations: string[] }[];
+  /** Wall time of the sessions, and of shrinking the failures. */
   ms: number;
+  shrinkMs: number;
 }
 
 export const DEFAULT_OUT = resolve(process.cwd(), '.tradenova', 'counterexamples');
@@ -69,6 +71,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     }
     if (vs.length > 0 && options.stopAtFirst) break;
   }
+  const ms = Math.round(performance.now() - started);
   const counterexamples: VerifyResult['counterexamples'] = [];
   if (options.shrink !== false) {
     for (const kind of kindsSeen) {
@@ -88,7 +91,8 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     failedSessions,
     violations: counts,
     counterexamples,
-    ms: Math.round(performance.now() - started),
+    ms,
+    shrinkMs: Math.round(performance.now() - started) - ms,
   };
 }
 
@@ -119,7 +123,8 @@ async function shrinkTo(
 export function formatResult(r: VerifyResult, seed: number): string {
   const kinds = Object.entries(r.violations).map(([k, n]) => `${k} ${n}`);
   return [
-    `sessions ${r.sessions} (seed ${seed}), leader events ${r.events}, time ${(r.ms / 1000).toFixed(1)} s`,
+    `sessions ${r.sessions} (seed ${seed}), leader events ${r.events}, time ${(r.ms / 1000).toFixed(1)} s` +
+      (r.shrinkMs > 0 ? ` (+ ${(r.shrinkMs / 1000).toFixed(1)} s shrinking)` : ''),
     `sessions with violations ${r.failedSessions}; violations by kind: ${kinds.length ? kinds.join(', ') : 'none'}`,
     ...r.counterexamples.flatMap((c) => [
       `counterexample (${c.kind}): ${c.dir}`,
