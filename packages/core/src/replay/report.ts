@@ -17,6 +17,8 @@ export interface ReplayReport {
   latency: LatencyReport;
   /** Orders blocked by a risk rule, over all accounts. */
   violations: number;
+  /** Each leader event that reached the engine, in order, with one outcome per enabled follower. */
+  events: EventReport[];
   /** Present when the recorded prices reached the engine through a live feed (`marketData`). */
   marketData?: { source: string; prices: number };
 }
@@ -56,6 +58,19 @@ export interface AccountReport {
   status: string[];
 }
 
+/**
+ * One leader event and what became of it at each enabled follower. An outcome is
+ * `placed`, `filled`, `skipped REASON`, `blocked RULE`, `rejected CODE`,
+ * `failed CODE`, `timed-out` or `none` (the engine recorded nothing: a defect);
+ * a follower with several orders for the event lists them as `leg outcome; leg outcome`.
+ */
+export interface EventReport {
+  signalId: string;
+  line: number;
+  action: string;
+  outcomes: Record<string, string>;
+}
+
 export interface LatencyReport {
   clock: 'virtual' | 'wall';
   unit: 'ms';
@@ -73,6 +88,8 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!;
 }
 
+type Leg = Extract<EngineEvent, { type: 'signal-completed' }>['outcomes'][number];
+
 /** Blocks that are sizing outcomes, not rule violations. */
 const NOT_VIOLATIONS = new Set(['SCALED_TO_ZERO', 'NO_STOP_FOR_RISK_SIZING']);
 
@@ -84,9 +101,18 @@ export class ReportCollector {
   #signals = 0;
   #copied = 0;
   readonly #instruments: InstrumentRegistry;
+  /** Enabled followers in config order: the keys of every event's outcomes. */
+  readonly #enabled: string[];
+  /** Leader events by signal id, in the order the engine received them. */
+  readonly #events = new Map<string, { signalId: string; line: number; action: string; legs: Leg[] }>();
+  /** Lines of the signals the replay submitted, by signal id. */
+  readonly #lines = new Map<string, number>();
+  /** Why an intent was not placed (risk reason or broker code), by intent id. */
+  readonly #why = new Map<string, string>();
 
   constructor(config: EngineConfig, instruments: InstrumentRegistry) {
     this.#instruments = instruments;
+    this.#enabled = config.followers.filter((f) => f.enabled).map((f) => f.name);
     for (const f of config.followers) {
       this.#accounts.set(f.name, {
         name: f.name,
@@ -122,9 +148,18 @@ export class ReportCollector {
     switch (event.type) {
       case 'signal-received':
         this.#signals++;
+        if (!this.#events.has(event.signal.signalId)) {
+          this.#events.set(event.signal.signalId, {
+            signalId: event.signal.signalId,
+            line: this.#lines.get(event.signal.signalId) ?? 0,
+            action: event.signal.action,
+            legs: [],
+          });
+        }
         break;
       case 'signal-completed':
         this.#copied++;
+        this.#events.get(event.signalId)?.legs.push(...event.outcomes);
         break;
       case 'signal-rejected':
         this.#signals++;
@@ -160,6 +195,7 @@ export class ReportCollector {
       case 'order-blocked': {
         const a = this.#accounts.get(event.intent.follower);
         if (!a) break;
+        this.#why.set(event.intent.intentId, event.reason);
         if (NOT_VIOLATIONS.has(event.reason)) {
           a.orders.skipped++;
           a.skipped.push({ signalId: event.intent.signalId, reason: event.reason, message: event.message });
@@ -177,6 +213,7 @@ export class ReportCollector {
       case 'order-rejected': {
         const a = this.#accounts.get(event.intent.follower);
         if (!a) break;
+        this.#why.set(event.intent.intentId, event.code);
         a.orders.rejected++;
         a.rejected.push({
           signalId: event.intent.signalId,
@@ -196,6 +233,7 @@ export class ReportCollector {
       case 'order-failed': {
         const a = this.#accounts.get(event.intent.follower);
         if (!a) break;
+        this.#why.set(event.intent.intentId, event.code);
         a.orders.failed++;
         a.failed.push({
           signalId: event.intent.signalId,
@@ -222,6 +260,34 @@ export class ReportCollector {
         break;
     }
   };
+
+  /** Notes the input line of a signal about to be submitted (for the `events` section). */
+  noteSignalLine(signalId: string, line: number): void {
+    if (!this.#lines.has(signalId)) this.#lines.set(signalId, line);
+  }
+
+  /** The `events` section: per leader event, one compact outcome per enabled follower. */
+  #buildEvents(): EventReport[] {
+    return [...this.#events.values()].map((e) => {
+      const outcomes: Record<string, string> = {};
+      for (const follower of this.#enabled) {
+        const legs = e.legs.filter((l) => l.follower === follower);
+        const one = (l: Leg) => {
+          const why = this.#why.get(l.intentId);
+          return why !== undefined && l.outcome !== 'placed' && l.outcome !== 'filled'
+            ? `${l.outcome} ${why}`
+            : l.outcome;
+        };
+        outcomes[follower] =
+          legs.length === 0
+            ? 'none'
+            : legs.length === 1
+              ? one(legs[0]!)
+              : legs.map((l) => `${l.leg} ${one(l)}`).join('; ');
+      }
+      return { signalId: e.signalId, line: e.line, action: e.action, outcomes };
+    });
+  }
 
   /** Adds input-file errors (lines that never reached the engine). */
   addInputErrors(errors: readonly ReplayInputError[]): void {
@@ -290,6 +356,7 @@ export class ReportCollector {
         max: sorted.at(-1) ?? 0,
       },
       violations: accounts.reduce((n, a) => n + a.orders.blocked, 0),
+      events: this.#buildEvents(),
     };
   }
 }

@@ -12,6 +12,7 @@ import { defaultInstruments, type InstrumentRegistry } from '../instruments/regi
 import { LeaderMirror } from '../leader/mirror.js';
 import type { PriceMarkable } from '../market-data/mark.js';
 import { parseSignal } from '../model/parse-signal.js';
+import type { Position } from '../model/position.js';
 import { parseMoney } from '../money/money.js';
 import { priceToTicksRounded, type Ticks } from '../money/price.js';
 import { PaperBroker } from '../paper/paper-broker.js';
@@ -55,9 +56,23 @@ export interface ReplayOptions {
   priceFeed?: ReplayPriceFeed;
   /** Sees every engine event as it happens (e.g. the journal, with `tradenova replay --journal`). */
   onEvent?: (event: EngineEvent) => void;
+  /**
+   * Called after every record, once the engine has settled on it at the record's
+   * instant (with zero paper latency: orders answered, fills in; the virtual clock
+   * does not move): the reference-model harness checks positions here. It does not
+   * change the outcome: the report is the same with and without it.
+   */
+  afterRecord?: (record: ReplayRecord, index: number, state: ReplayState) => void | Promise<void>;
   /** Progress callback, called every `progressEvery` records. */
   onProgress?: (done: number, total: number) => void;
   progressEvery?: number;
+}
+
+/** What a replay shows `afterRecord`: the engine's picture of the leader and of each follower. */
+export interface ReplayState {
+  /** The leader's net position per contract key (`MNQZ25`). */
+  leaderPositions(): Map<string, number>;
+  positions(follower: string): Position[];
 }
 
 /** A price feed a replay sends its recorded prices through (see `ReplayOptions.priceFeed`). */
@@ -239,6 +254,8 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
           if (signal.action === 'new' && signal.fillPrice !== undefined && contract) {
             await applyTrade(contract, signal.fillPrice);
           }
+          if (typeof record.raw.signalId === 'string')
+            collector.noteSignalLine(record.raw.signalId, record.line);
           // Submit first: the engine reads the leader position before the leader's own fill lands.
           if (wireFollowers.size > 0) submittedAt.set(signal.signalId, performance.now());
           pending.push(engine.submit(record.raw, { line: record.line }));
@@ -254,6 +271,17 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
     }
     if (external.length > 0)
       await settleExternal(engine, external, options.settleTimeoutMs ?? 10_000, record.line, clock.now());
+    if (options.afterRecord) {
+      // Timers due now run; the clock stays at the record's time. Only zero-latency paper orders
+      // can all settle at this instant: with latency, orders still on their way are not waited for.
+      await clock.advanceTo(clock.now());
+      if (paper.latencyMs === 0 && paper.jitterMs === 0) await engine.idle();
+      await clock.advanceTo(clock.now());
+      await options.afterRecord(record, done, {
+        leaderPositions: () => engine.leaderPositions(),
+        positions: (name) => engine.positions(name),
+      });
+    }
     done++;
     if (options.onProgress && done % every === 0) options.onProgress(done, records.length);
   }

@@ -1,0 +1,70 @@
+/**
+ * Engine defects the reference model finds today, each with the generator feature or
+ * check that shows it. THE LEAD EMPTIES THIS LIST: once a defect is fixed, remove its
+ * id; the differential test then runs with its feature on, and known-defects.test.ts
+ * (which expects each listed defect to still fail) tells you when a fix has landed.
+ */
+import type { GeneratorFeatures } from './generator.js';
+import type { ViolationKind } from './model.js';
+
+export const KNOWN_DEFECTS = [
+  /** Issue 13 defect 1: cancelling a working exit does not cancel the followers' copies. */
+  'exit-cancel',
+  /** Issue 13 defect 2: a modify of a working exit or reversal does not re-plan the followers' legs. */
+  'exit-modify',
+  /** Issue 13 defect 3: a follower contract fed by two leader instruments loses each source's share. */
+  'shared-contract',
+  /**
+   * Issue 13 defect 4: the report's drift is wrong. The model checks drift only where it knows the
+   * target (exact rules, a flat leader); it shows here for a contract fed by two sources.
+   */
+  'drift',
+  /** Found by the model: an inverse follower's copy of a working order rests on the wrong side of the market. */
+  'inverse-working',
+  /** Found by the model: a follower whose position an event leaves as it was gets no outcome for it. */
+  'outcome-unchanged',
+  /** Found by the model: a modify or cancel for a follower without a copy is `skipped` with no reason. */
+  'skip-reason',
+  /** Found by the model: a working order is not re-planned when the leader's position moves before it fills. */
+  'working-replan',
+] as const;
+
+export type DefectId = (typeof KNOWN_DEFECTS)[number] | 'none';
+
+/** The generator features (or checks) that show each defect, and the violation kinds it gives. */
+export const DEFECT_FEATURES: Record<
+  Exclude<DefectId, 'none'>,
+  {
+    /** Off while the defect is known. */
+    features: (keyof GeneratorFeatures)[];
+    /** Also on when this defect alone is shown (it shows only in their company). */
+    needs?: (keyof GeneratorFeatures)[];
+    /** The violations that count as this defect (every kind when absent). */
+    kinds?: ViolationKind[];
+  }
+> = {
+  'exit-cancel': { features: ['cancelExits'] },
+  'exit-modify': { features: ['modifyExits'] },
+  'shared-contract': { features: ['sharedContracts'] },
+  drift: { features: ['checkDrift'], needs: ['sharedContracts'], kinds: ['drift'] },
+  'inverse-working': { features: ['inverseWorkingOrders'] },
+  'outcome-unchanged': { features: ['outcomeWhenUnchanged'], kinds: ['outcome'] },
+  'skip-reason': { features: ['reasonForSkippedChanges'], kinds: ['outcome'] },
+  'working-replan': { features: ['ordersAroundWorking'] },
+};
+
+/** Features for a run that must pass today: every known defect's feature off, `except` the one given. */
+export function featuresWithout(
+  known: readonly string[] = KNOWN_DEFECTS,
+  except?: string,
+): Partial<GeneratorFeatures> {
+  const features: Partial<GeneratorFeatures> = {};
+  for (const [id, { features: names }] of Object.entries(DEFECT_FEATURES)) {
+    for (const name of names) features[name] = !known.includes(id);
+  }
+  if (except !== undefined) {
+    const d = DEFECT_FEATURES[except as Exclude<DefectId, 'none'>];
+    for (const name of [...d.features, ...(d.needs ?? [])]) features[name] = true;
+  }
+  return features;
+}
