@@ -145,6 +145,8 @@ export type EngineEvent =
         leg: string;
         outcome: IntentOutcome;
         latencyMs?: number;
+        /** Why a `skipped` outcome changed nothing at the broker (`SkipReason`, a stable code). */
+        code?: string;
       }[];
     };
 

@@ -42,6 +42,8 @@ export interface SignalOutcome {
   outcome: IntentOutcome;
   latencyMs?: number;
   reason?: string;
+  /** Why a `skipped` outcome changed nothing at the broker (`SkipReason`, a stable code). */
+  code?: string;
 }
 
 export type SignalResult =

@@ -7,7 +7,7 @@ import type { Logger } from '../util/logger.js';
 import type { SignalOutcome } from './api.js';
 import type { FollowerOrderRef, FollowerRuntime } from './follower.js';
 import { type ManagedBracket, planChildren } from './managed-bracket.js';
-import { outcomeOf } from './outcome.js';
+import { outcomeOf, SkipReason } from './outcome.js';
 
 /** What the bracket desk needs from the engine. */
 export interface BracketDeskPort {
@@ -54,6 +54,7 @@ export class BracketDesk {
       // The other child is the broker's own bracket leg: a separate order would not be
       // one-cancels-other with it, and a lone fill of either could open a new position.
       return outcomeOf(intent, 'skipped', {
+        code: SkipReason.NoBracketLeg,
         reason: `cannot add a ${which} beside the broker-held bracket; ${f.name} keeps its ${which === 'stop-loss' ? 'take-profit' : 'stop-loss'} only`,
       });
     }
@@ -63,6 +64,7 @@ export class BracketDesk {
     const open = entryFilled ? (ref.side === 'buy' ? Math.max(0, net) : Math.max(0, -net)) : 0;
     if (!existing && entryFilled && open === 0) {
       return outcomeOf(intent, 'skipped', {
+        code: SkipReason.NoPosition,
         reason: `no ${ref.side === 'buy' ? 'long' : 'short'} position to protect`,
       });
     }
@@ -92,7 +94,7 @@ export class BracketDesk {
     return outcomeOf(intent, placed ? 'placed' : 'skipped', {
       ...(placed
         ? { latencyMs: this.#port.now() - signal.receivedAt }
-        : { reason: `${which} waits for the entry to fill` }),
+        : { code: SkipReason.WaitsForFill, reason: `${which} waits for the entry to fill` }),
     });
   }
 

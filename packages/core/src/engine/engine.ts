@@ -54,7 +54,7 @@ import {
   planNewOrderIntents,
   prepareNewOrder,
 } from './intents.js';
-import { outcomeOf } from './outcome.js';
+import { changeOutcomes, outcomeOf, SkipReason, skippedOutcome } from './outcome.js';
 import { type ReconcileLine, type ReconcilePolicy, scaledTargets } from './reconcile.js';
 import { ReconcileDesk } from './reconcile-desk.js';
 import { ConnectionGuard } from './resilience.js';
@@ -838,8 +838,15 @@ class CopyEngine implements Engine {
         intent.reducing ? 'exit' : 'entry',
       );
       const latencyMs = this.#clock.now() - receivedAt;
-      const leg = f.legOf.get(intent.intentId)?.leg;
-      if (leg) leg.orderId = ack.orderId;
+      const at = f.legOf.get(intent.intentId);
+      if (at) at.leg.orderId = ack.orderId;
+      // A native bracket's children fill with their own broker ids: they copy the entry's source.
+      const source = at?.copy.source ?? f.sourceOf(intent.intentId);
+      if (source !== undefined && intent.bracket !== undefined) {
+        for (const id of [ack.orderId, ack.childOrderIds?.stopLoss, ack.childOrderIds?.takeProfit]) {
+          if (id !== undefined) f.rememberSource(`order:${id}`, source);
+        }
+      }
       if (intent.leg !== 'close') {
         // The order modify and cancel signals will refer to (a reversal's open leg carries the bracket).
         f.orders.set(leaderOrderId, {
@@ -910,14 +917,14 @@ class CopyEngine implements Engine {
     const merged = f.pendingModify.get(foldKey);
     f.pendingModify.delete(foldKey);
     if (!merged) {
-      return [outcomeOf(intent, 'skipped', { reason: 'folded into the previous modify of this order' })];
+      return [skippedOutcome(intent, SkipReason.Folded, 'folded into the previous modify of this order')];
     }
     signal = { ...signal, ...merged };
     if ((signal.leg ?? 'entry') === 'entry') return this.#replan(f, signal, leaderOrder, leaderNow);
     intent.contract = ref?.contract ?? mapContract(leaderOrder.contract, f.config).contract;
     if (!ref) {
       // The follower never got a copy (blocked, skipped, rejected): nothing to change.
-      return [outcomeOf(intent, 'skipped', { reason: 'no copied order' })];
+      return [skippedOutcome(intent, SkipReason.NoCopy, 'no copied order')];
     }
     const leg = signal.leg ?? 'stop-loss';
     const spec = this.#instruments.get(ref.contract.root);
@@ -938,7 +945,7 @@ class CopyEngine implements Engine {
           await this.#brackets.addChildLater(f, ref, signal, intent, child, followerTicks(price, spec)),
         ];
       }
-      return [outcomeOf(intent, 'skipped', { reason: `no ${leg} order` })];
+      return [skippedOutcome(intent, SkipReason.NoBracketLeg, `no ${leg} order`)];
     }
     Object.assign(intent, { side: ref.side, targetIntentId: ref.intentId, reducing: true });
     // Bracket children of an inverse copy sit on the other side: a leader stop becomes a limit and back.
@@ -979,8 +986,9 @@ class CopyEngine implements Engine {
     const copy = f.copies.get(signal.leaderOrderId);
     const intent = this.#syntheticIntent(f, signal, 'modify');
     intent.contract = mapContract(leaderOrder.contract, f.config).contract;
-    if (!copy) return [outcomeOf(intent, 'skipped', { reason: 'no copied order' })];
-    if (leaderOrder.done) return [outcomeOf(intent, 'skipped', { reason: 'the leader order has ended' })];
+    if (!copy) return [skippedOutcome(intent, SkipReason.NoCopy, 'no copied order')];
+    if (leaderOrder.done)
+      return [skippedOutcome(intent, SkipReason.OrderEnded, 'the leader order has ended')];
     const outcomes: SignalOutcome[] = [];
     const spec = this.#instruments.get(leaderOrder.contract.root);
     const last = this.#lastPrice.get(copy.source);
@@ -997,7 +1005,7 @@ class CopyEngine implements Engine {
       last === undefined ? undefined : ticksToPrice(last, spec.tickSize),
     );
     const plan = this.#planFor(f, prepared, -copy.filledDelta);
-    if (plan.skipped) outcomes.push(this.#skipped(f, plan.skipped));
+    const skips: SignalOutcome[] = plan.skipped ? [this.#skipped(f, plan.skipped)] : [];
     let planned = 0;
     // Exits first: a close never waits behind an entry's risk check.
     for (const name of LEG_ROLES) {
@@ -1007,11 +1015,11 @@ class CopyEngine implements Engine {
       const left = want ? Math.max(0, want.qty - done) : 0;
       if (have && want && left > 0 && have.side === want.side && have.orderType === want.orderType) {
         const moved = await this.#moveLeg(f, have, { ...want, qty: left }, signal);
-        outcomes.push(moved.outcome);
+        (moved.outcome.outcome === 'skipped' ? skips : outcomes).push({ ...moved.outcome, leg: name });
         planned += sideSign(want.side) * (done + moved.left);
         continue;
       }
-      if (have) outcomes.push(await this.#cancelLeg(f, have, signal, `modify:${name}`));
+      if (have) outcomes.push({ ...(await this.#cancelLeg(f, have, signal, `modify:${name}`)), leg: name });
       if (!want) continue;
       let placed = 0;
       if (left > 0) {
@@ -1026,10 +1034,8 @@ class CopyEngine implements Engine {
     }
     Object.assign(copy, { planned, leaderQty: leaderOrder.qty, leaderFilled: leaderOrder.filled });
     f.book(copy);
-    if (outcomes.length === 0) {
-      outcomes.push(outcomeOf(intent, 'skipped', { reason: 'the copy already matches the leader order' }));
-    }
-    return outcomes;
+    skips.push(skippedOutcome(intent, SkipReason.Unchanged, 'the copy already matches the leader order'));
+    return changeOutcomes(outcomes, skips);
   }
 
   #skipped(
@@ -1070,7 +1076,7 @@ class CopyEngine implements Engine {
     };
     const keep = (outcome: SignalOutcome) => ({ outcome, left: working });
     if (total === have.qty && want.limitTicks === have.limitTicks && want.stopTicks === have.stopTicks) {
-      return keep(outcomeOf(intent, 'skipped', { reason: 'the copy already matches the leader order' }));
+      return keep(skippedOutcome(intent, SkipReason.Unchanged, 'the copy already matches the leader order'));
     }
     if (want.qty > working) {
       const block = this.#checkRisk(f, { ...want, qty: want.qty - working });
@@ -1078,7 +1084,7 @@ class CopyEngine implements Engine {
     }
     if (have.orderId === undefined) {
       return keep(
-        outcomeOf(intent, 'skipped', { reason: 'the copy has no broker id yet (outcome unknown)' }),
+        skippedOutcome(intent, SkipReason.OutcomeUnknown, 'the copy has no broker id yet (outcome unknown)'),
       );
     }
     const orderId = have.orderId;
@@ -1127,7 +1133,11 @@ class CopyEngine implements Engine {
       targetIntentId: have.intentId,
     };
     if (have.orderId === undefined) {
-      return outcomeOf(intent, 'skipped', { reason: 'the copy has no broker id yet (outcome unknown)' });
+      return skippedOutcome(
+        intent,
+        SkipReason.OutcomeUnknown,
+        'the copy has no broker id yet (outcome unknown)',
+      );
     }
     const orderId = have.orderId;
     this.#emit({ type: 'intent-created', time: this.#clock.now(), intent });
@@ -1154,7 +1164,7 @@ class CopyEngine implements Engine {
     const intent = this.#syntheticIntent(f, signal, 'cancel');
     if (!copy) {
       const ref = f.orders.get(signal.leaderOrderId);
-      if (!ref?.orderId) return [outcomeOf(intent, 'skipped', { reason: 'no copied order' })];
+      if (!ref?.orderId) return [skippedOutcome(intent, SkipReason.NoCopy, 'no copied order')];
       // A copy found at the broker by reconciliation after an unknown outcome.
       f.orders.delete(signal.leaderOrderId);
       const legacy: LegCopy = {
@@ -1170,17 +1180,17 @@ class CopyEngine implements Engine {
     }
     copy.leaderDone = true;
     const outcomes: SignalOutcome[] = [];
+    const skips: SignalOutcome[] = [];
     for (const name of LEG_ROLES) {
       const have = copy.legs[name];
-      if (have)
-        outcomes.push(await this.#cancelLeg(f, have, signal, name === 'close' ? 'cancel:close' : 'cancel'));
+      if (!have) continue;
+      const result = await this.#cancelLeg(f, have, signal, name === 'close' ? 'cancel:close' : 'cancel');
+      (result.outcome === 'skipped' ? skips : outcomes).push({ ...result, leg: name });
     }
     f.orders.delete(signal.leaderOrderId);
     f.settle(copy);
-    if (outcomes.length === 0) {
-      outcomes.push(outcomeOf(intent, 'skipped', { reason: 'nothing of the copy is working' }));
-    }
-    return outcomes;
+    skips.push(skippedOutcome(intent, SkipReason.NothingWorking, 'nothing of the copy is working'));
+    return changeOutcomes(outcomes, skips);
   }
 
   async #copyCancel(f: FollowerRuntime, signal: CancelOrderSignal): Promise<SignalOutcome[]> {
@@ -1189,12 +1199,12 @@ class CopyEngine implements Engine {
     const ref = f.orders.get(signal.leaderOrderId);
     const intent = this.#syntheticIntent(f, signal, 'cancel');
     if (!ref) {
-      return [outcomeOf(intent, 'skipped', { reason: 'no copied order' })];
+      return [skippedOutcome(intent, SkipReason.NoCopy, 'no copied order')];
     }
     const orderId = (leg === 'stop-loss') !== f.config.inverse ? ref.stopLossOrderId : ref.takeProfitOrderId;
     Object.assign(intent, { contract: ref.contract, side: ref.side, targetIntentId: ref.intentId });
     if (orderId === undefined) {
-      return [outcomeOf(intent, 'skipped', { reason: `no ${leg} order` })];
+      return [skippedOutcome(intent, SkipReason.NoBracketLeg, `no ${leg} order`)];
     }
     this.#emit({ type: 'intent-created', time: this.#clock.now(), intent });
     try {
@@ -1240,13 +1250,18 @@ class CopyEngine implements Engine {
       detectedAt: this.#clock.now(),
       receivedAt: this.#clock.now(),
     };
+    // One outcome for the flatten: the close of the share, or a failed cancel, or the cancels.
+    let cancelled: SignalOutcome | undefined;
     for (const copy of copies) {
       copy.leaderDone = true;
       for (const have of workingLegs(copy)) {
-        outcomes.push(await this.#cancelLeg(f, have, cancel, `flatten:${copy.leaderOrderId}:${have.leg}`));
+        const result = await this.#cancelLeg(f, have, cancel, `flatten:${copy.leaderOrderId}:${have.leg}`);
+        if (result.outcome !== 'skipped' && (cancelled === undefined || result.outcome !== 'placed'))
+          cancelled = { ...result, leg: 'flatten' };
       }
       f.forget(copy);
     }
+    if (cancelled && cancelled.outcome !== 'placed') outcomes.push(cancelled);
     f.resetExpected(source);
     const share = f.share(key, source);
     if (share !== 0) {
@@ -1266,12 +1281,18 @@ class CopyEngine implements Engine {
         createdAt: this.#clock.now(),
       };
       f.rememberSource(intent.intentId, source);
-      outcomes.push(await this.#place(f, intent, this.#clock.now(), `flatten:${signalId}`));
+      const closed = await this.#place(f, intent, this.#clock.now(), `flatten:${signalId}`);
       f.orders.delete(`flatten:${signalId}`);
+      if (outcomes.length === 0) outcomes.push(closed);
     }
+    if (outcomes.length === 0 && cancelled) outcomes.push(cancelled);
     if (outcomes.length === 0) {
       outcomes.push(
-        outcomeOf(this.#syntheticIntent(f, cancel, 'flatten'), 'skipped', { reason: 'nothing to flatten' }),
+        skippedOutcome(
+          this.#syntheticIntent(f, cancel, 'flatten'),
+          SkipReason.NothingToFlatten,
+          'nothing to flatten',
+        ),
       );
     }
     return outcomes;
@@ -1332,6 +1353,9 @@ class CopyEngine implements Engine {
         break;
       case 'order-updated': {
         const f = this.#byAccount.get(`${connectionKey}\u0000${event.order.accountId}`);
+        const parent = event.order.parentOrderId;
+        const parentSource = f && parent !== undefined ? f.sourceOf(`order:${parent}`) : undefined;
+        if (f && parentSource !== undefined) f.rememberSource(`order:${event.order.orderId}`, parentSource);
         if (f && event.order.clientOrderId !== undefined && isEnded(event.order.status)) {
           f.endInFlight(event.order.clientOrderId);
           f.endLeg(event.order.clientOrderId);
@@ -1437,7 +1461,8 @@ class CopyEngine implements Engine {
     const source =
       at?.copy.source ??
       (id === undefined ? undefined : f.sourceOf(id)) ??
-      (bracket ? f.sourceOf(bracket.entry.intentId) : undefined);
+      (bracket ? f.sourceOf(bracket.entry.intentId) : undefined) ??
+      f.sourceOf(`order:${fill.orderId}`);
     if (source === undefined) f.addUnattributed(key, delta);
     else f.addShare(key, source, delta);
     if (at) {

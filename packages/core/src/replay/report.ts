@@ -273,7 +273,7 @@ export class ReportCollector {
       for (const follower of this.#enabled) {
         const legs = e.legs.filter((l) => l.follower === follower);
         const one = (l: Leg) => {
-          const why = this.#why.get(l.intentId);
+          const why = this.#why.get(l.intentId) ?? l.code;
           return why !== undefined && l.outcome !== 'placed' && l.outcome !== 'filled'
             ? `${l.outcome} ${why}`
             : l.outcome;

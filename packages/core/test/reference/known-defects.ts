@@ -8,25 +8,10 @@ import type { GeneratorFeatures } from './generator.js';
 import type { ViolationKind } from './model.js';
 
 export const KNOWN_DEFECTS = [
-  /** Issue 13 defect 1: cancelling a working exit does not cancel the followers' copies. */
-  'exit-cancel',
-  /** Issue 13 defect 2: a modify of a working exit or reversal does not re-plan the followers' legs. */
-  'exit-modify',
-  /** Issue 13 defect 3: a follower contract fed by two leader instruments loses each source's share. */
-  'shared-contract',
-  /**
-   * Issue 13 defect 4: the report's drift is wrong. The model checks drift only where it knows the
-   * target (exact rules, a flat leader); it shows here for a contract fed by two sources.
-   */
-  'drift',
   /** Found by the model: an inverse follower's copy of a working order rests on the wrong side of the market. */
   'inverse-working',
   /** Found by the model: a follower whose position an event leaves as it was gets no outcome for it. */
   'outcome-unchanged',
-  /** Found by the model: a modify or cancel for a follower without a copy is `skipped` with no reason. */
-  'skip-reason',
-  /** Found by the model: a working order is not re-planned when the leader's position moves before it fills. */
-  'working-replan',
 ] as const;
 
 export type DefectId = (typeof KNOWN_DEFECTS)[number] | 'none';
