@@ -52,6 +52,8 @@ export async function runCommand(
       return await runRouter(prepared, io, {
         ...(options.duration !== undefined ? { durationS: options.duration } : {}),
         ...(live.stop ? { stop: live.stop } : {}),
+        ...(options.metrics !== undefined ? { metrics: options.metrics } : {}),
+        ...(live.onMetrics ? { onMetrics: live.onMetrics } : {}),
         redact,
         logger,
       });

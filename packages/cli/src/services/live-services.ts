@@ -9,6 +9,7 @@ import {
 import { CliError } from '../errors.js';
 import type { Session } from '../run/session.js';
 import { journaled } from '../scale-out/durable.js';
+import { groupTiming } from '../scale-out/group-timing.js';
 import { ControlApplier, withStoredSettings } from './control/apply-control.js';
 import { KafkaSignalSource } from './kafka/signal-source.js';
 import { effectiveServices, openServices, type ServiceFlags, type Services } from './runtime.js';
@@ -56,10 +57,11 @@ export async function prepareLiveServices(
   const bus = new InMemoryBus({ onListenerError: (e) => logger.error({ err: e }, 'listener failed') });
   const consumeSignals = options.role === 'all' && services.kafka?.consumeSignals === true;
   // A process that reads trade.signals must not publish the signals it copies back there
-  // (it would read them again: a loop); executors leave signal events to the router.
+  // (it would read them again: a loop); executors leave signal events to the router and
+  // do not echo their engine's intents onto trade.intents, the topic they consume.
   const exclude: EngineEventType[] =
     options.role === 'executor'
-      ? ['signal-received', 'signal-completed']
+      ? ['signal-received', 'signal-completed', 'intent-created']
       : consumeSignals || options.role === 'router'
         ? ['signal-received']
         : [];
@@ -86,6 +88,7 @@ export async function prepareLiveServices(
           prefix: services.kafka.prefix,
           groupId: `${services.kafka.group}-router`,
           leaderAccount: merged.leader.account,
+          ...groupTiming(services.kafka),
           // A malformed signal goes on the bus like any event: journal and order.errors both get it.
           report: async (event) => {
             bus.publish(event);

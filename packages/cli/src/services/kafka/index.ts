@@ -9,6 +9,7 @@ export type {
   TopicMessages,
   TopicSpec,
 } from './client.js';
+export { MessageReleased } from './client.js';
 export * from './envelope.js';
 export * from './kafka-sink.js';
 export * from './kafkajs-client.js';

@@ -37,6 +37,10 @@ export interface KafkaSignalSourceOptions {
   now?: () => number;
   /** Called with this member's partitions of `trade.signals` each time the group gives it an assignment. */
   onAssignment?: (partitions: number[]) => void;
+  /** How long the group waits for a silent (killed) member before its partitions move (kafkajs's 30 s when absent). */
+  sessionTimeoutMs?: number;
+  /** How often this member tells the group it is alive. */
+  heartbeatIntervalMs?: number;
   logger?: Logger;
 }
 
@@ -82,6 +86,12 @@ export class KafkaSignalSource {
       topics: [prefixed(prefix, TOPICS.signals.name)],
       fromBeginning: this.#options.fromBeginning ?? false,
       ...(this.#options.concurrency ? { concurrency: this.#options.concurrency } : {}),
+      ...(this.#options.sessionTimeoutMs !== undefined
+        ? { sessionTimeoutMs: this.#options.sessionTimeoutMs }
+        : {}),
+      ...(this.#options.heartbeatIntervalMs !== undefined
+        ? { heartbeatIntervalMs: this.#options.heartbeatIntervalMs }
+        : {}),
       handle: (message) => this.#handle(message, handler),
       ...(this.#options.onAssignment
         ? {
