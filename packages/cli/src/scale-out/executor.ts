@@ -192,6 +192,11 @@ export class Executor {
     return { ...this.#stats };
   }
 
+  /** The session timeout the executor's group member joined with. */
+  get sessionTimeoutMs(): number | undefined {
+    return this.#consumer?.sessionTimeoutMs;
+  }
+
   /** Partitions of `trade.intents` this member owns now. */
   assignment(): number[] {
     return Object.values(this.#consumer?.assignment() ?? {}).flat();

@@ -34,6 +34,8 @@ export interface RouterOptions {
   journal?: Journal;
   /** Longest wait for the journal before an offset is committed anyway (default 2 s). */
   journalWaitMs?: number;
+  /** Each new assignment: the partitions of `trade.signals` this router owns. */
+  onAssignment?: (partitions: number[]) => void;
   /** Longest a rebuild of the leader position from the journal may take before routing goes on without it (default 10 s). */
   rebuildTimeoutMs?: number;
   /** How long the group waits for a silent (killed) router before its instruments move (default 3 s, raised to the broker's minimum). */
@@ -159,8 +161,9 @@ export class Router {
       sessionTimeoutMs: this.#options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS,
       heartbeatIntervalMs: this.#options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
       report: (event) => this.#record(event, true),
-      onAssignment: () => {
+      onAssignment: (partitions) => {
         this.#ready = this.#ready.then(() => this.#rebuildLeader());
+        this.#options.onAssignment?.([...partitions].sort((a, b) => a - b));
       },
       logger: this.#logger,
     });
@@ -176,6 +179,11 @@ export class Router {
     this.#producer = undefined;
     await source?.stop();
     await producer?.close();
+  }
+
+  /** The session timeout the router's group member joined with. */
+  get sessionTimeoutMs(): number | undefined {
+    return this.#source?.sessionTimeoutMs;
   }
 
   /** Partitions of `trade.signals` this router owns now. */

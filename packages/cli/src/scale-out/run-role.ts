@@ -72,6 +72,9 @@ export async function runRouter(
     bus,
     ...(services.journal ? { journal: services.journal } : {}),
     ...groupTiming(kafkaConfig),
+    // Like `executor-assigned`: scripts and tests see which instruments' partitions it holds.
+    onAssignment: (partitions) =>
+      io.stdout.write(`${JSON.stringify({ type: 'router-assigned', time: Date.now(), partitions })}\n`),
     logger: options.logger,
   });
   const signals = options.stop ? undefined : shutdownSignal();
@@ -89,7 +92,9 @@ export async function runRouter(
       options.onMetrics?.({ url: metrics.server.url, metrics: metrics.metrics });
     }
     await router.start();
-    io.stdout.write(`${JSON.stringify({ type: 'router-started', time: Date.now() })}\n`);
+    io.stdout.write(
+      `${JSON.stringify({ type: 'router-started', time: Date.now(), partitions: router.assignment(), sessionTimeoutMs: router.sessionTimeoutMs })}\n`,
+    );
     await Promise.race(triggers);
     await router.stop();
   } finally {
@@ -114,7 +119,7 @@ export function attachExecutor(
   prepared: PreparedServices,
   logger: Logger,
   hooks: {
-    onJoined?: (partitions: number[], connections: string[]) => void;
+    onJoined?: (partitions: number[], connections: string[], sessionTimeoutMs: number | undefined) => void;
     onAssignment?: (partitions: number[], connections: string[]) => void;
   } = {},
 ): Executor {
@@ -144,7 +149,7 @@ export function attachExecutor(
     name: 'kafka-intents',
     start: async () => {
       await executor.start();
-      hooks.onJoined?.(executor.assignment(), executor.connections());
+      hooks.onJoined?.(executor.assignment(), executor.connections(), executor.sessionTimeoutMs);
     },
     stop: () => executor.stop(),
   });

@@ -111,6 +111,8 @@ export interface ConsumeOptions {
 export interface KafkaConsumer {
   /** Partitions this member owns right now, by topic. */
   assignment(): Record<string, number[]>;
+  /** The session timeout it joined with (after raising to the broker's minimum); undefined: the client's default. */
+  readonly sessionTimeoutMs: number | undefined;
   /** Leaves the group after the message being handled is done. */
   close(): Promise<void>;
 }

@@ -1,6 +1,5 @@
 import type { Logger } from '@tradenova/core';
 import {
-  ConfigResourceTypes,
   type Consumer,
   type IHeaders,
   Kafka,
@@ -60,6 +59,9 @@ export async function connectKafkajs(options: KafkajsClientOptions): Promise<Kaf
   }
   return client;
 }
+
+/** Kafka's config resource type of a broker (kafkajs's `ConfigResourceTypes.BROKER`, not an ESM named export). */
+const BROKER_RESOURCE = 4;
 
 const LEVEL_NAMES: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -216,7 +218,7 @@ class KafkajsClient implements KafkaClient {
       maxWaitTimeInMs: this.#maxWaitTimeMs,
       retry: { retries: this.#retries },
     });
-    const handle = new KafkajsConsumer(consumer, () => this.#open.delete(handle));
+    const handle = new KafkajsConsumer(consumer, () => this.#open.delete(handle), session.sessionTimeout);
     this.#open.add(handle);
     try {
       await handle.start(options, this.#joinTimeoutMs, starts);
@@ -267,7 +269,7 @@ class KafkajsClient implements KafkaClient {
           includeSynonyms: false,
           resources: [
             {
-              type: ConfigResourceTypes.BROKER,
+              type: BROKER_RESOURCE,
               name: String(id),
               configNames: ['group.min.session.timeout.ms'],
             },
@@ -370,10 +372,12 @@ class KafkajsConsumer implements KafkaConsumer {
   readonly #consumer: Consumer;
   readonly #onClose: () => void;
   #assignment: Record<string, number[]> = {};
+  readonly sessionTimeoutMs: number | undefined;
 
-  constructor(consumer: Consumer, onClose: () => void) {
+  constructor(consumer: Consumer, onClose: () => void, sessionTimeoutMs: number | undefined) {
     this.#consumer = consumer;
     this.#onClose = onClose;
+    this.sessionTimeoutMs = sessionTimeoutMs;
   }
 
   /** `starts`: where partitions with no committed offset begin, until this member commits one. */

@@ -113,12 +113,17 @@ export class KafkaSignalSource {
     await producer?.close();
   }
 
-  /** What the source did so far. */
+  /** The session timeout its group member joined with (undefined before start). */
+  get sessionTimeoutMs(): number | undefined {
+    return this.#consumer?.sessionTimeoutMs;
+  }
+
   /** Partitions of `trade.signals` this member owns now. */
   assignment(): number[] {
     return Object.values(this.#consumer?.assignment() ?? {}).flat();
   }
 
+  /** What the source did so far. */
   get stats(): Readonly<KafkaSignalSourceStats> {
     return { ...this.#stats };
   }
