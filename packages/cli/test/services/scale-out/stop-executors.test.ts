@@ -140,12 +140,13 @@ describeWithService('kafka', 'scale-out: executors stopped with a backlog', (bro
           } finally {
             await producer.close();
           }
-          // Busy with a backlog in hand: the router well ahead, some orders placed, most to come.
+          // Busy with a backlog in hand: the router well ahead, and the executors into a batch
+          // that holds several signals per account (the first one held the first signal only).
           await waitFor(
             'the router to route ahead and the executors to place some orders',
             () =>
-              router.lines.filter((l) => l.type === 'signal-received').length >= 10 &&
-              placed(a) + placed(b) >= 40
+              router.lines.filter((l) => l.type === 'signal-received').length >= 15 &&
+              placed(a) + placed(b) >= 100
                 ? true
                 : undefined,
             60_000,
