@@ -1,9 +1,10 @@
-import type { Logger } from '@tradenova/core';
+import { type Logger, TOPICS } from '@tradenova/core';
 import type { CommandIo } from '../commands/replay.js';
 import { ExitCode } from '../errors.js';
 import { type RunMetrics, startRouterMetrics } from '../metrics/index.js';
 import { shutdownSignal } from '../run/live.js';
 import type { Session } from '../run/session.js';
+import { prefixed } from '../services/kafka/topics.js';
 import type { PreparedServices } from '../services/live-services.js';
 import { Executor } from './executor.js';
 import { groupTiming } from './group-timing.js';
@@ -77,6 +78,9 @@ export async function runRouter(
       io.stdout.write(`${JSON.stringify({ type: 'router-assigned', time: Date.now(), partitions })}\n`),
     logger: options.logger,
   });
+  prepared.reportPartitions(() => ({
+    [prefixed(services.kafkaPrefix, TOPICS.signals.name)]: router.assignment(),
+  }));
   const signals = options.stop ? undefined : shutdownSignal();
   const triggers: Promise<unknown>[] = [options.stop ?? signals!.promise];
   let timer: NodeJS.Timeout | undefined;
@@ -141,6 +145,9 @@ export function attachExecutor(
     ...groupTiming(kafkaConfig),
     logger,
   });
+  prepared.reportPartitions(() => ({
+    [prefixed(services.kafkaPrefix, TOPICS.intents.name)]: executor.assignment(),
+  }));
   // Leaves the group before the engine stops: the intents executing finish on a running
   // engine, the rest of the batch is released uncommitted to the next owner.
   session.beforeClose(() => executor.stop());
