@@ -9,7 +9,7 @@ import { createPgPool } from '../../../src/services/journal/pg-pool.js';
 import type { JournalDatabase } from '../../../src/services/journal/schema.js';
 import { connectKafkajs, designTopics, type KafkaClient } from '../../../src/services/kafka/index.js';
 import { BUILT, type CliProcess, runCli, startCli, waitFor } from '../cli-process.js';
-import { uniquePrefix } from '../kafka/helpers.js';
+import { collect, uniquePrefix } from '../kafka/helpers.js';
 import { describeWithService } from '../require-service.js';
 
 const FOLLOWERS = 40;
@@ -220,6 +220,17 @@ describeWithService('kafka', 'scale-out: executors stopped with a backlog', (bro
           expect(released, JSON.stringify(stopped)).toBeGreaterThan(0);
           expect(after.executed as number, JSON.stringify(after)).toBeGreaterThan(0);
           expect(placed(c)).toBe(expected - beforeRestart);
+          // trade.intents holds the routers' routed intents only: executors echo nothing onto
+          // the topic they consume (their engines' intent-created events stay off it).
+          const onTopic = (await kafka.consumerLag(`${prefix}nobody`, `${prefix}trade.intents`)).reduce(
+            (n, p) => n + p.lag,
+            0,
+          );
+          const intents = await collect(kafka, [`${prefix}trade.intents`], onTopic, 60_000);
+          expect(intents.filter((m) => m.headers['tn-schema-id'] !== 'tradenova.routed-intent.v1')).toEqual(
+            [],
+          );
+          expect(intents.length).toBeGreaterThanOrEqual(expected);
         },
         240_000,
       );
