@@ -13,7 +13,7 @@ import type { Session } from '../run/session.js';
 import { journaled } from '../scale-out/durable.js';
 import { groupTiming } from '../scale-out/group-timing.js';
 import { ControlApplier, withStoredSettings } from './control/apply-control.js';
-import { defaultProcessId, ProcessHeartbeat } from './kafka/heartbeat.js';
+import { defaultProcessId, type ProcessHeartbeat, startHeartbeat, statusOf } from './kafka/heartbeat.js';
 import { KafkaSignalSource } from './kafka/signal-source.js';
 import { prefixed } from './kafka/topics.js';
 import { effectiveServices, openServices, type ServiceFlags, type Services } from './runtime.js';
@@ -88,56 +88,33 @@ export async function prepareLiveServices(
     },
     logger,
   });
-  let heartbeat: ProcessHeartbeat | undefined;
-  let partitionsOf: () => Record<string, number[]> = () => ({});
-  if (opened.kafka && services.kafka && services.kafka.statusIntervalMs !== 0) {
-    const client = opened.kafka;
-    const reads =
-      options.role === 'executor'
-        ? {
-            group: `${services.kafka.group}-executor`,
-            topic: prefixed(services.kafka.prefix, TOPICS.intents.name),
-          }
-        : options.role === 'router' || consumeSignals
-          ? {
-              group: `${services.kafka.group}-router`,
-              topic: prefixed(services.kafka.prefix, TOPICS.signals.name),
-            }
-          : undefined;
-    heartbeat = new ProcessHeartbeat({
-      client,
-      prefix: services.kafka.prefix,
-      processId,
-      role: options.role,
-      intervalMs: services.kafka.statusIntervalMs ?? 5000,
-      status: async () => {
-        const partitions = partitionsOf();
-        if (!reads) return { partitions };
-        const held = new Set(partitions[reads.topic] ?? []);
-        try {
-          const lag = (await client.consumerLag(reads.group, reads.topic))
-            .filter((p) => held.has(p.partition))
-            .reduce((n, p) => n + p.lag, 0);
-          return { partitions, lag };
-        } catch {
-          return { partitions };
-        }
-      },
-      logger,
-    });
-    try {
-      await heartbeat.start();
-    } catch (error) {
-      logger.warn({ err: error }, 'heartbeat: not started');
-      heartbeat = undefined;
-    }
-  }
   let merged: EngineConfig;
   try {
     merged = withStoredSettings(config, await opened.stores.control.listFollowers());
   } catch (error) {
     await opened.close();
     throw error;
+  }
+  let partitionsOf: () => Record<string, number[]> = () => ({});
+  // Started once nothing else can fail here: a heartbeat left running would keep the process up.
+  let heartbeat: ProcessHeartbeat | undefined;
+  if (opened.kafka && services.kafka && services.kafka.statusIntervalMs !== 0) {
+    const { group, prefix } = services.kafka;
+    const reads =
+      options.role === 'executor'
+        ? { group: `${group}-executor`, topic: prefixed(prefix, TOPICS.intents.name) }
+        : options.role === 'router' || consumeSignals
+          ? { group: `${group}-router`, topic: prefixed(prefix, TOPICS.signals.name) }
+          : undefined;
+    heartbeat = await startHeartbeat({
+      client: opened.kafka,
+      prefix,
+      processId,
+      role: options.role,
+      intervalMs: services.kafka.statusIntervalMs ?? 5000,
+      status: statusOf(opened.kafka, () => partitionsOf(), reads),
+      logger,
+    });
   }
   let applier: ControlApplier | undefined;
   let offStatus = () => {};

@@ -71,7 +71,9 @@ export class ProcessHeartbeat {
     this.#beating = this.beat()
       .catch((error: unknown) => this.#logger.warn({ err: error }, 'heartbeat: not published'))
       .finally(() => {
-        if (this.#producer) this.#timer = setTimeout(() => this.#tick(), this.#options.intervalMs ?? 5000);
+        // Unref'd: a heartbeat never keeps a process alive by itself.
+        if (this.#producer)
+          this.#timer = setTimeout(() => this.#tick(), this.#options.intervalMs ?? 5000).unref();
       });
   }
 
@@ -112,4 +114,44 @@ export class ProcessHeartbeat {
     clearTimeout(this.#timer);
     await producer?.close();
   }
+}
+
+/** Starts a heartbeat; one that cannot start (Kafka refuses its producer) is logged and left out. */
+export async function startHeartbeat(
+  options: ProcessHeartbeatOptions,
+): Promise<ProcessHeartbeat | undefined> {
+  const heartbeat = new ProcessHeartbeat(options);
+  try {
+    await heartbeat.start();
+    return heartbeat;
+  } catch (error) {
+    (options.logger ?? silentLogger).warn({ err: error }, 'heartbeat: not started');
+    await heartbeat.stop().catch(() => undefined);
+    return undefined;
+  }
+}
+
+/**
+ * A process's status: the partitions it owns, and, when it reads a topic in a group,
+ * that group's committed lag summed over the partitions it owns (left out when the
+ * cluster cannot say).
+ */
+export function statusOf(
+  client: KafkaClient,
+  partitionsOf: () => Record<string, number[]>,
+  reads: { group: string; topic: string } | undefined,
+): () => Promise<ProcessStatus> {
+  return async () => {
+    const partitions = partitionsOf();
+    if (!reads) return { partitions };
+    const held = new Set(partitions[reads.topic] ?? []);
+    try {
+      const lag = (await client.consumerLag(reads.group, reads.topic))
+        .filter((p) => held.has(p.partition))
+        .reduce((n, p) => n + p.lag, 0);
+      return { partitions, lag };
+    } catch {
+      return { partitions };
+    }
+  };
 }
