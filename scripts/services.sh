@@ -156,6 +156,9 @@ share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 # Tests start consumer groups often; the default 3 s delay before the first rebalance is pure wait.
 group.initial.rebalance.delay.ms=0
+# Routers and executors use a 3 s session timeout so a killed member's partitions move within
+# 5 s; Kafka's default floor (6 s) would raise it (docs/operations.md, "Failover").
+group.min.session.timeout.ms=1000
 EOF
   case "$kafka_version" in
     3.*) echo "controller.quorum.voters=1@127.0.0.1:$controller" ;;

@@ -52,6 +52,8 @@ export async function runCommand(
       return await runRouter(prepared, io, {
         ...(options.duration !== undefined ? { durationS: options.duration } : {}),
         ...(live.stop ? { stop: live.stop } : {}),
+        ...(options.metrics !== undefined ? { metrics: options.metrics } : {}),
+        ...(live.onMetrics ? { onMetrics: live.onMetrics } : {}),
         redact,
         logger,
       });
@@ -69,9 +71,9 @@ export async function runCommand(
         executor = attachExecutor(session, prepared, logger, {
           // Lines like `router-started`: scripts and tests know the member is in the group,
           // and which partitions and broker connections it holds after each rebalance.
-          onJoined: (partitions, connections) =>
+          onJoined: (partitions, connections, sessionTimeoutMs) =>
             io.stdout.write(
-              `${JSON.stringify({ type: 'executor-started', time: Date.now(), partitions, connections })}\n`,
+              `${JSON.stringify({ type: 'executor-started', time: Date.now(), partitions, connections, sessionTimeoutMs })}\n`,
             ),
           onAssignment: (partitions, connections) =>
             io.stdout.write(

@@ -40,15 +40,31 @@ export async function startRunMetrics(
 }
 
 /**
+ * Metrics for a router (no engine, no broker connection): its events from the bus
+ * (signals routed or refused), the journal lag and the lag of `<group>-router` on
+ * `trade.signals`, served at `address`.
+ */
+export async function startRouterMetrics(
+  prepared: PreparedServices,
+  address: string,
+): Promise<{ metrics: RunMetrics; server: MetricsServer; stop: () => void }> {
+  const metrics = new RunMetrics(prepared.config);
+  const server = await serveMetrics(metrics.registry, address);
+  const off = prepared.bus.subscribe(metrics.observe);
+  watchServices(metrics, prepared, 'router');
+  return { metrics, server, stop: off };
+}
+
+/**
  * Points the lag gauges at the services a process runs: the journal's unwritten events,
  * and the consumer lag of the group this process reads in (`<group>-router` on
- * `trade.signals` when it copies Kafka signals, `<group>-executor` on `trade.intents`
+ * `trade.signals` for a router or when it copies Kafka signals, `<group>-executor` on `trade.intents`
  * for an executor), asked of the cluster at each scrape.
  */
 export function watchServices(
   metrics: RunMetrics,
   prepared: PreparedServices,
-  role: 'all' | 'executor',
+  role: 'all' | 'router' | 'executor',
 ): void {
   const { journal, kafka, kafkaPrefix } = prepared.services;
   if (journal) metrics.watchJournal(() => journal.pending);
@@ -57,7 +73,7 @@ export function watchServices(
   const reads =
     role === 'executor'
       ? { group: `${settings.group}-executor`, topic: TOPICS.intents.name }
-      : settings.consumeSignals
+      : role === 'router' || settings.consumeSignals
         ? { group: `${settings.group}-router`, topic: TOPICS.signals.name }
         : undefined;
   if (!reads) return;

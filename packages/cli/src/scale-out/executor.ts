@@ -21,11 +21,17 @@ import {
   TradeNovaError,
 } from '@tradenova/core';
 import type { Journal } from '../services/journal/journal.js';
-import type { IncomingMessage, KafkaClient, KafkaConsumer } from '../services/kafka/client.js';
+import {
+  type IncomingMessage,
+  type KafkaClient,
+  type KafkaConsumer,
+  MessageReleased,
+} from '../services/kafka/client.js';
 import { prefixed } from '../services/kafka/topics.js';
 import type { DedupeStore } from '../services/redis/stores.js';
 import { decodeRouted, intentPartitions } from './codec.js';
 import { journaled } from './durable.js';
+import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_SESSION_TIMEOUT_MS } from './group-timing.js';
 
 /** How long a routed intent's claim is kept: longer than any redelivery can come late. */
 const CLAIM_TTL_MS = 7 * 24 * 3600 * 1000;
@@ -51,8 +57,10 @@ export interface ExecutorOptions {
   journal?: Journal;
   /** Longest wait for the journal before an offset is committed anyway (default 2 s). */
   journalWaitMs?: number;
-  /** How long the group waits for a silent (killed) executor before its accounts move (default 10 s). */
+  /** How long the group waits for a silent (killed) executor before its accounts move (default 3 s, raised to the broker's minimum). */
   sessionTimeoutMs?: number;
+  /** How often the executor tells the group it is alive (default 500 ms). */
+  heartbeatIntervalMs?: number;
   /** Each new assignment: the partitions of `trade.intents` and the connections they bring. */
   onAssignment?: (partitions: number[], connections: string[]) => void;
   logger?: Logger;
@@ -68,6 +76,12 @@ export interface ExecutorStats {
   foundAtBroker: number;
   /** Routed intents that could not be executed, recorded as `order-failed`. */
   failed: number;
+  /**
+   * Routed intents not started because the executor was stopping (or refused by an engine
+   * that was): nothing recorded, claim given back, offset not committed, so the
+   * partition's next owner executes them.
+   */
+  released: number;
 }
 
 /**
@@ -93,7 +107,9 @@ export class Executor {
   readonly #ownership = new Map<string, Promise<void>>();
   /** Connections this member should hold for its partitions now. */
   #wanted = new Set<string>();
-  readonly #stats: ExecutorStats = { executed: 0, alreadyDone: 0, foundAtBroker: 0, failed: 0 };
+  readonly #stats: ExecutorStats = { executed: 0, alreadyDone: 0, foundAtBroker: 0, failed: 0, released: 0 };
+  /** Set by `stop()`: intents not yet started are released, not executed. */
+  #stopping = false;
 
   constructor(options: ExecutorOptions) {
     this.#options = options;
@@ -116,7 +132,8 @@ export class Executor {
       // one account's order round trip does not hold up the others.
       orderBy: 'key',
       onAssignment: (assignment) => this.#own(assignment[prefixed(prefix, TOPICS.intents.name)] ?? []),
-      sessionTimeoutMs: this.#options.sessionTimeoutMs ?? 10_000,
+      sessionTimeoutMs: this.#options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS,
+      heartbeatIntervalMs: this.#options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
       handle: (message) => this.#handle(message),
       // The journal is waited for once per fetched batch, before its offsets are committed,
       // not once per intent: later intents of a partition do not queue behind a flush.
@@ -157,8 +174,15 @@ export class Executor {
     this.#ownership.set(key, step);
   }
 
-  /** Leaves the group after the intents in hand are executed and journaled. */
+  /**
+   * Stops fetching and leaves the group. Intents already executing finish (their outcomes
+   * are journaled as usual); those of the fetched batch not started yet are released:
+   * nothing recorded, claims given back, the batch's offset not committed, so the
+   * partition's next owner (another executor, or this one restarted) executes them.
+   * Call it before the engine stops, so that nothing in hand meets a stopped engine.
+   */
   async stop(): Promise<void> {
+    this.#stopping = true;
     const consumer = this.#consumer;
     this.#consumer = undefined;
     await consumer?.close();
@@ -166,6 +190,11 @@ export class Executor {
 
   get stats(): Readonly<ExecutorStats> {
     return { ...this.#stats };
+  }
+
+  /** The session timeout the executor's group member joined with. */
+  get sessionTimeoutMs(): number | undefined {
+    return this.#consumer?.sessionTimeoutMs;
   }
 
   /** Partitions of `trade.intents` this member owns now. */
@@ -187,6 +216,7 @@ export class Executor {
       return;
     }
     const routed = decoded.routed;
+    if (this.#stopping) this.#release(routed, 'the executor is stopping');
     const follower = this.#followers.get(routed.follower);
     if (!follower || follower.account !== routed.accountId) {
       this.#stats.failed++;
@@ -215,12 +245,25 @@ export class Executor {
       });
       return;
     }
+    // Stopped while the connection opened: nothing was claimed yet.
+    if (this.#stopping) this.#release(routed, 'the executor is stopping');
     const claimKey = `routed:${routed.signal.signalId}:${routed.follower}`;
     const first = await this.#options.dedupe.claim(claimKey, CLAIM_TTL_MS);
     if (!first && (await this.#settledEarlier(routed))) {
       return;
     }
     const result = await executeRouted(this.#options.engine, routed);
+    if (!result.ok && result.error.code === ErrorCode.EngineStopped) {
+      // Refused before anything reached the broker: not an outcome. The claim goes back so
+      // the next owner's first claim executes it at once.
+      await this.#options.dedupe.release(claimKey).catch((error: unknown) => {
+        this.#logger.warn(
+          { err: error, claimKey },
+          'executor: claim not given back; the next owner checks the journal',
+        );
+      });
+      this.#release(routed, 'the engine is stopping');
+    }
     this.#stats.executed++;
     // This engine already executed it (a redelivery to the same member): its outcome is recorded.
     if (!result.ok && result.error.code !== RiskReason.DuplicateSignal) {
@@ -234,6 +277,16 @@ export class Executor {
         message: `${result.error.field}: ${result.error.message}`,
       });
     }
+  }
+
+  /** Leaves a routed intent to the partition's next owner: counted, nothing recorded, never committed. */
+  #release(routed: RoutedIntent, why: string): never {
+    this.#stats.released++;
+    this.#logger.info(
+      { signalId: routed.signal.signalId, follower: routed.follower },
+      `executor: released (${why})`,
+    );
+    throw new MessageReleased(`released: ${why}`);
   }
 
   /** Whether an earlier owner already finished this routed intent (journal) or placed its order (broker). */
@@ -255,6 +308,8 @@ export class Executor {
           .selectFrom('errors')
           .select('intent_id')
           .where('intent_id', 'in', all)
+          // Written by versions that recorded a refusal at shutdown as a failure: not done.
+          .where((eb) => eb.or([eb('code', 'is', null), eb('code', '!=', ErrorCode.EngineStopped)]))
           .limit(1)
           .executeTakeFirst());
       if (error) {

@@ -18,6 +18,7 @@ import { KafkaSignalSource } from '../services/kafka/signal-source.js';
 import { prefixed } from '../services/kafka/topics.js';
 import { encodeRouted, intentPartitions } from './codec.js';
 import { journaled } from './durable.js';
+import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_SESSION_TIMEOUT_MS } from './group-timing.js';
 import { journaledLeaderSignals, LEADER_HISTORY_MS } from './leader-history.js';
 
 /** Settings of a router. */
@@ -33,8 +34,14 @@ export interface RouterOptions {
   journal?: Journal;
   /** Longest wait for the journal before an offset is committed anyway (default 2 s). */
   journalWaitMs?: number;
+  /** Each new assignment: the partitions of `trade.signals` this router owns. */
+  onAssignment?: (partitions: number[]) => void;
   /** Longest a rebuild of the leader position from the journal may take before routing goes on without it (default 10 s). */
   rebuildTimeoutMs?: number;
+  /** How long the group waits for a silent (killed) router before its instruments move (default 3 s, raised to the broker's minimum). */
+  sessionTimeoutMs?: number;
+  /** How often the router tells the group it is alive (default 500 ms). */
+  heartbeatIntervalMs?: number;
   logger?: Logger;
 }
 
@@ -151,9 +158,12 @@ export class Router {
       groupId: `${group}-router`,
       leaderAccount: config.leader.account,
       concurrency: TOPICS.signals.partitions,
+      sessionTimeoutMs: this.#options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS,
+      heartbeatIntervalMs: this.#options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
       report: (event) => this.#record(event, true),
-      onAssignment: () => {
+      onAssignment: (partitions) => {
         this.#ready = this.#ready.then(() => this.#rebuildLeader());
+        this.#options.onAssignment?.([...partitions].sort((a, b) => a - b));
       },
       logger: this.#logger,
     });
@@ -169,6 +179,11 @@ export class Router {
     this.#producer = undefined;
     await source?.stop();
     await producer?.close();
+  }
+
+  /** The session timeout the router's group member joined with. */
+  get sessionTimeoutMs(): number | undefined {
+    return this.#source?.sessionTimeoutMs;
   }
 
   /** Partitions of `trade.signals` this router owns now. */

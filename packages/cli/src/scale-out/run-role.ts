@@ -1,10 +1,13 @@
-import type { Logger } from '@tradenova/core';
+import { type Logger, TOPICS } from '@tradenova/core';
 import type { CommandIo } from '../commands/replay.js';
 import { ExitCode } from '../errors.js';
+import { type RunMetrics, startRouterMetrics } from '../metrics/index.js';
 import { shutdownSignal } from '../run/live.js';
 import type { Session } from '../run/session.js';
+import { prefixed } from '../services/kafka/topics.js';
 import type { PreparedServices } from '../services/live-services.js';
 import { Executor } from './executor.js';
+import { groupTiming } from './group-timing.js';
 import { Router } from './router.js';
 
 /**
@@ -39,6 +42,10 @@ export interface RouterRunOptions {
   stop?: Promise<unknown>;
   redact: (text: string) => string;
   logger: Logger;
+  /** Serve Prometheus metrics at this address (`:9464`); off when absent. */
+  metrics?: string;
+  /** Called with the metrics endpoint once it listens. */
+  onMetrics?: (endpoint: { url: string; metrics: RunMetrics }) => void;
 }
 
 /**
@@ -65,8 +72,15 @@ export async function runRouter(
     group: kafkaConfig.group,
     bus,
     ...(services.journal ? { journal: services.journal } : {}),
+    ...groupTiming(kafkaConfig),
+    // Like `executor-assigned`: scripts and tests see which instruments' partitions it holds.
+    onAssignment: (partitions) =>
+      io.stdout.write(`${JSON.stringify({ type: 'router-assigned', time: Date.now(), partitions })}\n`),
     logger: options.logger,
   });
+  prepared.reportPartitions(() => ({
+    [prefixed(services.kafkaPrefix, TOPICS.signals.name)]: router.assignment(),
+  }));
   const signals = options.stop ? undefined : shutdownSignal();
   const triggers: Promise<unknown>[] = [options.stop ?? signals!.promise];
   let timer: NodeJS.Timeout | undefined;
@@ -74,14 +88,24 @@ export async function runRouter(
     triggers.push(new Promise((resolve) => (timer = setTimeout(resolve, options.durationS! * 1000))));
   }
   const started = Date.now();
+  let metrics: Awaited<ReturnType<typeof startRouterMetrics>> | undefined;
   try {
+    if (options.metrics !== undefined) {
+      metrics = await startRouterMetrics(prepared, options.metrics);
+      io.stderr.write(`tradenova: metrics at ${metrics.server.url}\n`);
+      options.onMetrics?.({ url: metrics.server.url, metrics: metrics.metrics });
+    }
     await router.start();
-    io.stdout.write(`${JSON.stringify({ type: 'router-started', time: Date.now() })}\n`);
+    io.stdout.write(
+      `${JSON.stringify({ type: 'router-started', time: Date.now(), partitions: router.assignment(), sessionTimeoutMs: router.sessionTimeoutMs })}\n`,
+    );
     await Promise.race(triggers);
     await router.stop();
   } finally {
     if (timer) clearTimeout(timer);
     signals?.dispose();
+    metrics?.stop();
+    await metrics?.server.close();
   }
   io.stdout.write(
     `${JSON.stringify({ type: 'router-stopped', time: Date.now(), ranMs: Date.now() - started, ...router.stats })}\n`,
@@ -99,7 +123,7 @@ export function attachExecutor(
   prepared: PreparedServices,
   logger: Logger,
   hooks: {
-    onJoined?: (partitions: number[], connections: string[]) => void;
+    onJoined?: (partitions: number[], connections: string[], sessionTimeoutMs: number | undefined) => void;
     onAssignment?: (partitions: number[], connections: string[]) => void;
   } = {},
 ): Executor {
@@ -118,14 +142,21 @@ export function attachExecutor(
     bus,
     ...(services.journal ? { journal: services.journal } : {}),
     ...(hooks.onAssignment ? { onAssignment: hooks.onAssignment } : {}),
+    ...groupTiming(kafkaConfig),
     logger,
   });
+  prepared.reportPartitions(() => ({
+    [prefixed(services.kafkaPrefix, TOPICS.intents.name)]: executor.assignment(),
+  }));
+  // Leaves the group before the engine stops: the intents executing finish on a running
+  // engine, the rest of the batch is released uncommitted to the next owner.
+  session.beforeClose(() => executor.stop());
   // A source of the engine: started after the broker connections are up, stopped first at shutdown.
   session.engine.addSource({
     name: 'kafka-intents',
     start: async () => {
       await executor.start();
-      hooks.onJoined?.(executor.assignment(), executor.connections());
+      hooks.onJoined?.(executor.assignment(), executor.connections(), executor.sessionTimeoutMs);
     },
     stop: () => executor.stop(),
   });

@@ -1,16 +1,21 @@
 import {
+  connectionKeyOf,
   type EngineConfig,
   type EngineEventType,
   InMemoryBus,
   type Logger,
   type ServicesConfig,
   silentLogger,
+  TOPICS,
 } from '@tradenova/core';
 import { CliError } from '../errors.js';
 import type { Session } from '../run/session.js';
 import { journaled } from '../scale-out/durable.js';
+import { groupTiming } from '../scale-out/group-timing.js';
 import { ControlApplier, withStoredSettings } from './control/apply-control.js';
+import { defaultProcessId, type ProcessHeartbeat, startHeartbeat, statusOf } from './kafka/heartbeat.js';
 import { KafkaSignalSource } from './kafka/signal-source.js';
+import { prefixed } from './kafka/topics.js';
 import { effectiveServices, openServices, type ServiceFlags, type Services } from './runtime.js';
 
 /** What a live process does: everything (`all`), or one scale-out role. */
@@ -27,6 +32,8 @@ export interface PreparedServices {
   readonly settings: ServicesConfig;
   /** Wires the sinks, the Kafka signal source (role `all`) and the control store into the session. */
   attach(session: Session, options?: { kafkaSignals?: boolean }): Promise<void>;
+  /** What the process heartbeat says it owns (routers and executors tell it their partitions). */
+  reportPartitions(read: () => Record<string, number[]>): void;
   /** Stops following control changes and closes every service. */
   close(): Promise<void>;
 }
@@ -55,21 +62,59 @@ export async function prepareLiveServices(
   }
   const bus = new InMemoryBus({ onListenerError: (e) => logger.error({ err: e }, 'listener failed') });
   const consumeSignals = options.role === 'all' && services.kafka?.consumeSignals === true;
-  // A process that reads trade.signals must not publish the signals it copies back there
-  // (it would read them again: a loop); executors leave signal events to the router.
+  // Routers publish no signal events (every signal they see came from trade.signals);
+  // executors leave signal events to the router and do not echo their engine's intents
+  // onto trade.intents, the topic they consume.
   const exclude: EngineEventType[] =
     options.role === 'executor'
-      ? ['signal-received', 'signal-completed']
-      : consumeSignals || options.role === 'router'
+      ? ['signal-received', 'signal-completed', 'intent-created']
+      : options.role === 'router'
         ? ['signal-received']
         : [];
-  const opened = await openServices(services, { bus, kafkaExclude: exclude, logger });
+  // `--role all` publishes its own leader's signals (remote routers can copy them), but
+  // not the ones it read from trade.signals (a loop); and its Kafka source skips the
+  // signals it published itself (copied already), told by the origin header.
+  const fromKafka = new RecentIds(10_000);
+  const processId = defaultProcessId();
+  const origin = services.kafka ? `${services.kafka.group}:${config.leader.account}` : undefined;
+  const opened = await openServices(services, {
+    bus,
+    kafkaExclude: exclude,
+    kafkaSink: {
+      processId,
+      ...(origin ? { origin } : {}),
+      accountsOf: accountsByConnection(config),
+      skip: (event) => event.type === 'signal-received' && fromKafka.has(event.signal.signalId),
+    },
+    logger,
+  });
   let merged: EngineConfig;
   try {
     merged = withStoredSettings(config, await opened.stores.control.listFollowers());
   } catch (error) {
     await opened.close();
     throw error;
+  }
+  let partitionsOf: () => Record<string, number[]> = () => ({});
+  // Started once nothing else can fail here: a heartbeat left running would keep the process up.
+  let heartbeat: ProcessHeartbeat | undefined;
+  if (opened.kafka && services.kafka && services.kafka.statusIntervalMs !== 0) {
+    const { group, prefix } = services.kafka;
+    const reads =
+      options.role === 'executor'
+        ? { group: `${group}-executor`, topic: prefixed(prefix, TOPICS.intents.name) }
+        : options.role === 'router' || consumeSignals
+          ? { group: `${group}-router`, topic: prefixed(prefix, TOPICS.signals.name) }
+          : undefined;
+    heartbeat = await startHeartbeat({
+      client: opened.kafka,
+      prefix,
+      processId,
+      role: options.role,
+      intervalMs: services.kafka.statusIntervalMs ?? 5000,
+      status: statusOf(opened.kafka, () => partitionsOf(), reads),
+      logger,
+    });
   }
   let applier: ControlApplier | undefined;
   let offStatus = () => {};
@@ -86,6 +131,8 @@ export async function prepareLiveServices(
           prefix: services.kafka.prefix,
           groupId: `${services.kafka.group}-router`,
           leaderAccount: merged.leader.account,
+          ...groupTiming(services.kafka),
+          ...(origin ? { ignoreOrigin: origin } : {}),
           // A malformed signal goes on the bus like any event: journal and order.errors both get it.
           report: async (event) => {
             bus.publish(event);
@@ -94,10 +141,17 @@ export async function prepareLiveServices(
           logger,
         });
         // Signals from Kafka come without the leader's fills: the session's mirror follows them.
+        partitionsOf = () => ({
+          [prefixed(services.kafka!.prefix, TOPICS.signals.name)]: source.assignment(),
+        });
         session.engine.addSource(
           session.mirrored({
             name: 'kafka',
-            start: (submit) => source.start((signal) => submit(signal)),
+            start: (submit) =>
+              source.start((signal) => {
+                fromKafka.add(signal.signalId);
+                return submit(signal);
+              }),
             stop: () => source.stop(),
           }),
         );
@@ -112,10 +166,44 @@ export async function prepareLiveServices(
         }
       });
     },
+    reportPartitions(read) {
+      partitionsOf = read;
+    },
     async close() {
+      await heartbeat?.stop().catch(() => undefined);
       offStatus();
       applier?.stop();
       await opened.close();
     },
   };
+}
+
+/** Ids seen lately, the oldest forgotten first: which signals came from Kafka. */
+class RecentIds {
+  readonly #ids = new Set<string>();
+  constructor(readonly max: number) {}
+  add(id: string): void {
+    this.#ids.delete(id);
+    this.#ids.add(id);
+    if (this.#ids.size > this.max) {
+      const oldest = this.#ids.values().next().value;
+      if (oldest !== undefined) this.#ids.delete(oldest);
+    }
+  }
+  has(id: string): boolean {
+    return this.#ids.has(id);
+  }
+}
+
+/** The accounts each broker connection holds (followers and the leader), for `account.status` keys. */
+function accountsByConnection(config: EngineConfig): (connection: string) => readonly string[] {
+  const byKey = new Map<string, string[]>();
+  const add = (key: string, account: string) => {
+    const list = byKey.get(key) ?? [];
+    if (!list.includes(account)) list.push(account);
+    byKey.set(key, list);
+  };
+  add(connectionKeyOf(config.leader), config.leader.account);
+  for (const f of config.followers) add(connectionKeyOf(f), f.account);
+  return (connection) => byKey.get(connection) ?? [];
 }

@@ -14,7 +14,7 @@ import { lockJournalDir } from './journal/lock.js';
 import { parseJournalLocation } from './journal/open-database.js';
 import { DEFAULT_SPILL_DIR, recoverSpills, spillEvents } from './journal/spill.js';
 import type { KafkaClient } from './kafka/client.js';
-import { KafkaSink } from './kafka/kafka-sink.js';
+import { KafkaSink, type KafkaSinkOptions } from './kafka/kafka-sink.js';
 import { connectKafkajs } from './kafka/kafkajs-client.js';
 import { createMemoryStores } from './redis/memory-stores.js';
 import { connectRedisStores } from './redis/redis-stores.js';
@@ -76,6 +76,8 @@ export interface OpenServicesOptions {
   bus: EventBus;
   /** Event types the Kafka sink must not publish (a process reading `trade.signals` excludes `signal-received`). */
   kafkaExclude?: readonly EngineEventType[];
+  /** Keys, origin and filters of the Kafka sink (see `KafkaSinkOptions`). */
+  kafkaSink?: Pick<KafkaSinkOptions, 'skip' | 'accountsOf' | 'processId' | 'origin'>;
   /** Where unwritten journal records are kept over a shutdown (default `.tradenova/journal-spill`). */
   spillDir?: string;
   /** How long shutdown waits for the journal before spilling what is left (default 10 s). */
@@ -134,6 +136,7 @@ export async function openServices(
           client,
           prefix: kafkaConfig.prefix,
           ...(options.kafkaExclude ? { exclude: options.kafkaExclude } : {}),
+          ...options.kafkaSink,
           retry: { minMs: 200, maxMs: 5000 },
           onStatus: (s) =>
             status(

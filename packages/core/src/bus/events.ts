@@ -18,6 +18,8 @@ export type EngineEvent =
       signalId?: string;
       /** Line of the input file, when the signal came from one. */
       line?: number;
+      /** Where the message was, when the signal came from Kafka. */
+      source?: { topic: string; partition: number; offset: string };
       field: string;
       code: string;
       message: string;

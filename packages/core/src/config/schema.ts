@@ -209,8 +209,26 @@ export const servicesSchema = z
         consumeSignals: z.boolean().default(true),
         /** Consumer group prefix: groups are `<group>-router` and `<group>-executor`. */
         group: z.string().default('tradenova'),
+        /**
+         * How long a consumer group waits for a silent (killed) member before its partitions
+         * move (router and executor groups; default 3000). The broker's
+         * `group.min.session.timeout.ms` (6000 unless set) is the floor.
+         */
+        sessionTimeoutMs: z.number().int().min(1000).max(1_800_000).optional(),
+        /** How often a group member tells the group it is alive (default 500; under a third of the session timeout). */
+        heartbeatIntervalMs: z.number().int().min(100).max(600_000).optional(),
+        /** How often each process publishes its health on `system.heartbeat` (default 5000; 0: never). */
+        statusIntervalMs: z.number().int().min(0).max(3_600_000).optional(),
       })
       .strict()
+      .refine(
+        (k) =>
+          k.heartbeatIntervalMs === undefined || k.heartbeatIntervalMs * 3 <= (k.sessionTimeoutMs ?? 3000),
+        {
+          message: 'heartbeatIntervalMs must be at most a third of sessionTimeoutMs',
+          path: ['heartbeatIntervalMs'],
+        },
+      )
       .optional(),
     /** Redis: live follower settings, the kill switch, intent dedupe and broker tokens, shared by every process. */
     redis: z

@@ -4,6 +4,18 @@
  * touching the sink, the source or the scale-out roles.
  */
 
+/**
+ * Thrown by a handler for a message it did not handle because its process is stopping:
+ * the consumer commits nothing past it (its batch stays uncommitted, so the partition's
+ * next owner gets it again) and logs nothing. Not an error, so no outcome is recorded.
+ */
+export class MessageReleased extends Error {
+  constructor(reason = 'released: the consumer is stopping') {
+    super(reason);
+    this.name = 'MessageReleased';
+  }
+}
+
 /** A topic to create: name and partition count (replication defaults to the broker's). */
 export interface TopicSpec {
   name: string;
@@ -85,14 +97,22 @@ export interface ConsumeOptions {
   orderBy?: 'partition' | 'key';
   /** Called with this member's partitions, by topic, each time the group gives it an assignment. */
   onAssignment?(assignment: Record<string, number[]>): void;
-  /** How long the group waits for a silent member before its partitions move (default 30 s; the broker's minimum is 6 s). */
+  /**
+   * How long the group waits for a silent (killed) member before its partitions move
+   * (default 30 s). Raised to the broker's `group.min.session.timeout.ms` (6 s unless
+   * the broker says otherwise) with a warning when set below it.
+   */
   sessionTimeoutMs?: number;
+  /** How often the member tells the group it is alive (default: a sixth of the session timeout, at least 500 ms). */
+  heartbeatIntervalMs?: number;
 }
 
 /** A running group member. */
 export interface KafkaConsumer {
   /** Partitions this member owns right now, by topic. */
   assignment(): Record<string, number[]>;
+  /** The session timeout it joined with (after raising to the broker's minimum); undefined: the client's default. */
+  readonly sessionTimeoutMs: number | undefined;
   /** Leaves the group after the message being handled is done. */
   close(): Promise<void>;
 }

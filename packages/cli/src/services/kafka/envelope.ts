@@ -7,6 +7,8 @@ export const ENVELOPE_VERSION = 1;
 export const SCHEMA_ID_HEADER = 'tn-schema-id';
 /** Header with the event type, for consumers that only want some events of a topic. */
 export const EVENT_TYPE_HEADER = 'tn-event-type';
+/** Header naming the publisher (see `KafkaSink` `origin`): a source skips signals it published itself. */
+export const ORIGIN_HEADER = 'tn-origin';
 /** Schema id of an engine event body at this version. */
 export const ENGINE_EVENT_SCHEMA_ID = `tradenova.engine-event.v${ENVELOPE_VERSION}`;
 

@@ -1,13 +1,8 @@
-import {
-  type EngineEvent,
-  type EngineEventType,
-  type Logger,
-  routeEvent,
-  silentLogger,
-} from '@tradenova/core';
+import { type EngineEvent, type EngineEventType, type Logger, silentLogger } from '@tradenova/core';
 import { errorMessage } from '../errors.js';
 import type { KafkaClient, KafkaProducer, OutgoingMessage, TopicMessages } from './client.js';
-import { encodeEvent } from './envelope.js';
+import { encodeEvent, ORIGIN_HEADER } from './envelope.js';
+import { EventKeys } from './event-keys.js';
 import { designTopics, prefixed } from './topics.js';
 
 /** Events Kafka did not take, with why. Nothing in `events` is on the topic. */
@@ -31,6 +26,17 @@ export interface KafkaSinkOptions {
    * `signal-received`, or it would publish every signal it consumed back to the topic.
    */
   exclude?: readonly EngineEventType[];
+  /** Events of these kinds are not published when this says so (e.g. signals read from Kafka). */
+  skip?: (event: EngineEvent) => boolean;
+  /** The accounts a broker connection holds: its state goes to `account.status` under each one's key. */
+  accountsOf?: (connection: string) => readonly string[];
+  /** This process's id: the key of its `system.heartbeat` events. */
+  processId?: string;
+  /**
+   * Put on every message as the `tn-origin` header: a Kafka signal source given the
+   * same value skips the signals this publisher copied itself.
+   */
+  origin?: string;
   /** Create the design's topics at start when they are absent (default true). */
   createTopics?: boolean;
   /** Most events per produce request (default 500). */
@@ -78,6 +84,7 @@ export class KafkaSink {
   readonly #onDeliveryError: ((error: KafkaDeliveryError) => void) | undefined;
   readonly #logger: Logger;
   readonly #options: KafkaSinkOptions;
+  readonly #keys: EventKeys;
   #queue: EngineEvent[] = [];
   #draining: Promise<void> | undefined;
   #errors: KafkaDeliveryError[] = [];
@@ -94,6 +101,10 @@ export class KafkaSink {
     this.#onDeliveryError = options.onDeliveryError;
     this.#logger = options.logger ?? silentLogger;
     this.#options = options;
+    this.#keys = new EventKeys({
+      ...(options.accountsOf ? { accountsOf: options.accountsOf } : {}),
+      ...(options.processId ? { processId: options.processId } : {}),
+    });
   }
 
   /** Creates the topics that are missing (unless told not to) and opens the producer. */
@@ -121,7 +132,7 @@ export class KafkaSink {
   /** Queues one event for Kafka. Throws only after `close()`. */
   write(event: EngineEvent): void {
     if (this.#closed) throw new Error('kafka sink: write after close');
-    if (this.#exclude.has(event.type)) return;
+    if (this.#exclude.has(event.type) || this.#options.skip?.(event)) return;
     this.#queue.push(event);
     this.#stats.pending++;
     this.#draining ??= this.#drain();
@@ -204,15 +215,22 @@ export class KafkaSink {
 
   #group(batch: readonly EngineEvent[]): TopicMessages[] {
     const byTopic = new Map<string, OutgoingMessage[]>();
+    const origin = this.#options.origin;
     for (const event of batch) {
-      const route = routeEvent(event);
-      const topic = prefixed(this.#prefix, route.topic);
-      let messages = byTopic.get(topic);
-      if (!messages) {
-        messages = [];
-        byTopic.set(topic, messages);
+      const encoded = encodeEvent(event);
+      for (const route of this.#keys.messages(event)) {
+        const topic = prefixed(this.#prefix, route.topic);
+        let messages = byTopic.get(topic);
+        if (!messages) {
+          messages = [];
+          byTopic.set(topic, messages);
+        }
+        messages.push({
+          key: route.key,
+          value: encoded.value,
+          headers: { ...encoded.headers, ...route.headers, ...(origin ? { [ORIGIN_HEADER]: origin } : {}) },
+        });
       }
-      messages.push({ key: route.key, ...encodeEvent(event) });
     }
     return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
   }

@@ -10,15 +10,16 @@ import {
   type Producer,
 } from 'kafkajs';
 import { errorMessage, ServiceUnavailableError } from '../errors.js';
-import type {
-  ConsumeOptions,
-  DeliveryReport,
-  IncomingMessage,
-  KafkaClient,
-  KafkaConsumer,
-  KafkaProducer,
-  TopicMessages,
-  TopicSpec,
+import {
+  type ConsumeOptions,
+  type DeliveryReport,
+  type IncomingMessage,
+  type KafkaClient,
+  type KafkaConsumer,
+  type KafkaProducer,
+  MessageReleased,
+  type TopicMessages,
+  type TopicSpec,
 } from './client.js';
 import { skipIdleRequestChecks } from './kafkajs-idle-timer.js';
 
@@ -58,6 +59,9 @@ export async function connectKafkajs(options: KafkajsClientOptions): Promise<Kaf
   }
   return client;
 }
+
+/** Kafka's config resource type of a broker (kafkajs's `ConfigResourceTypes.BROKER`, not an ESM named export). */
+const BROKER_RESOURCE = 4;
 
 const LEVEL_NAMES: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -207,19 +211,14 @@ class KafkajsClient implements KafkaClient {
     const starts = options.fromBeginning
       ? new Map()
       : await this.#startOffsets(options.groupId, options.topics);
+    const session = await this.#sessionTiming(options);
     const consumer = this.#kafka.consumer({
       groupId: options.groupId,
-      ...(options.sessionTimeoutMs !== undefined
-        ? {
-            sessionTimeout: options.sessionTimeoutMs,
-            // kafkajs wants the heartbeat well inside the session timeout.
-            heartbeatInterval: Math.max(500, Math.floor(options.sessionTimeoutMs / 6)),
-          }
-        : {}),
+      ...session,
       maxWaitTimeInMs: this.#maxWaitTimeMs,
       retry: { retries: this.#retries },
     });
-    const handle = new KafkajsConsumer(consumer, () => this.#open.delete(handle));
+    const handle = new KafkajsConsumer(consumer, () => this.#open.delete(handle), session.sessionTimeout);
     this.#open.add(handle);
     try {
       await handle.start(options, this.#joinTimeoutMs, starts);
@@ -228,6 +227,62 @@ class KafkajsClient implements KafkaClient {
       throw error;
     }
     return handle;
+  }
+
+  /**
+   * The session timeout and heartbeat a member joins with. A timeout below the broker's
+   * `group.min.session.timeout.ms` would make every join fail (INVALID_SESSION_TIMEOUT),
+   * so it is raised to that minimum, read from the broker once, with a warning: failover
+   * then takes that long. The heartbeat stays well inside the timeout, as kafkajs wants.
+   */
+  async #sessionTiming(
+    options: Pick<ConsumeOptions, 'groupId' | 'sessionTimeoutMs' | 'heartbeatIntervalMs'>,
+  ): Promise<{ sessionTimeout?: number; heartbeatInterval?: number }> {
+    const wanted = options.sessionTimeoutMs;
+    if (wanted === undefined) {
+      return options.heartbeatIntervalMs === undefined
+        ? {}
+        : { heartbeatInterval: options.heartbeatIntervalMs };
+    }
+    const minimum = await this.#minSessionTimeout();
+    const sessionTimeout = Math.max(wanted, minimum);
+    if (sessionTimeout > wanted) {
+      this.#logger?.warn(
+        { groupId: options.groupId, sessionTimeoutMs: wanted, brokerMinimumMs: minimum },
+        'kafka: session timeout raised to the broker minimum (group.min.session.timeout.ms); failover takes that long',
+      );
+    }
+    const heartbeat = options.heartbeatIntervalMs ?? Math.max(500, Math.floor(sessionTimeout / 6));
+    return { sessionTimeout, heartbeatInterval: Math.min(heartbeat, Math.floor(sessionTimeout / 3)) };
+  }
+
+  #brokerMinimum: Promise<number> | undefined;
+
+  /** The broker's `group.min.session.timeout.ms` (Kafka's default 6 s when it cannot be read). */
+  #minSessionTimeout(): Promise<number> {
+    this.#brokerMinimum ??= (async () => {
+      try {
+        const { brokers } = await this.#admin.describeCluster();
+        const id = brokers[0]?.nodeId;
+        if (id === undefined) return 6000;
+        const { resources } = await this.#admin.describeConfigs({
+          includeSynonyms: false,
+          resources: [
+            {
+              type: BROKER_RESOURCE,
+              name: String(id),
+              configNames: ['group.min.session.timeout.ms'],
+            },
+          ],
+        });
+        const value = Number(resources[0]?.configEntries[0]?.configValue);
+        return Number.isFinite(value) && value > 0 ? value : 6000;
+      } catch (error) {
+        this.#logger?.warn({ err: error }, 'kafka: group.min.session.timeout.ms not read; assuming 6000');
+        return 6000;
+      }
+    })();
+    return this.#brokerMinimum;
   }
 
   /**
@@ -317,10 +372,12 @@ class KafkajsConsumer implements KafkaConsumer {
   readonly #consumer: Consumer;
   readonly #onClose: () => void;
   #assignment: Record<string, number[]> = {};
+  readonly sessionTimeoutMs: number | undefined;
 
-  constructor(consumer: Consumer, onClose: () => void) {
+  constructor(consumer: Consumer, onClose: () => void, sessionTimeoutMs: number | undefined) {
     this.#consumer = consumer;
     this.#onClose = onClose;
+    this.sessionTimeoutMs = sessionTimeoutMs;
   }
 
   /** `starts`: where partitions with no committed offset begin, until this member commits one. */
@@ -411,9 +468,12 @@ class KafkajsConsumer implements KafkaConsumer {
               last = message.offset;
             }
             const settled = await Promise.allSettled(chains.values());
-            const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+            const failures = settled.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
             // Nothing of the batch is committed: it comes again, and handlers skip what they finished.
+            // Released messages (the process is stopping) are no failure: the next owner gets them.
+            const failure = failures.find((r) => !(r.reason instanceof MessageReleased));
             if (failure) throw failure.reason;
+            if (failures.length > 0) return;
             if (last === undefined) return;
             resolveOffset(last);
             await beforeCommit();
@@ -425,7 +485,13 @@ class KafkajsConsumer implements KafkaConsumer {
           for (const message of batch.messages) {
             // A rebalance took the partition away: what is left goes to its new owner.
             if (!isRunning() || isStale()) break;
-            await options.handle(incoming(batch.topic, batch.partition, message));
+            try {
+              await options.handle(incoming(batch.topic, batch.partition, message));
+            } catch (error) {
+              // Released: what was handled before it is committed below, the rest goes to the next owner.
+              if (error instanceof MessageReleased) break;
+              throw error;
+            }
             resolveOffset(message.offset);
             last = message.offset;
             await heartbeat();
@@ -442,7 +508,13 @@ class KafkajsConsumer implements KafkaConsumer {
         autoCommit: false,
         partitionsConsumedConcurrently: options.concurrency ?? 1,
         eachMessage: async ({ topic, partition, message }) => {
-          await options.handle(incoming(topic, partition, message));
+          try {
+            await options.handle(incoming(topic, partition, message));
+          } catch (error) {
+            // Not committed: the partition's next owner gets it.
+            if (error instanceof MessageReleased) return;
+            throw error;
+          }
           // Only now: a message whose handling threw or was cut off is delivered again.
           await commit([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
         },

@@ -1,6 +1,7 @@
 import { type EngineEvent, type Logger, silentLogger, TOPICS, type TradeSignal } from '@tradenova/core';
 import type { IncomingMessage, KafkaClient, KafkaConsumer, KafkaProducer } from './client.js';
-import { encodeEvent } from './envelope.js';
+import { encodeEvent, ORIGIN_HEADER } from './envelope.js';
+import { EventKeys } from './event-keys.js';
 import { decodeSignalMessage } from './signal-decode.js';
 import { prefixed } from './topics.js';
 
@@ -33,10 +34,19 @@ export interface KafkaSignalSourceOptions {
    * on its bus, which reaches both). The offset is committed after this resolves.
    */
   report?: (event: EngineEvent) => Promise<void> | void;
+  /**
+   * Signals whose `tn-origin` header is this are skipped: this process published them
+   * (its own leader's signals) and copied them already.
+   */
+  ignoreOrigin?: string;
   /** Clock for signals without a time (default `Date.now`). */
   now?: () => number;
   /** Called with this member's partitions of `trade.signals` each time the group gives it an assignment. */
   onAssignment?: (partitions: number[]) => void;
+  /** How long the group waits for a silent (killed) member before its partitions move (kafkajs's 30 s when absent). */
+  sessionTimeoutMs?: number;
+  /** How often this member tells the group it is alive. */
+  heartbeatIntervalMs?: number;
   logger?: Logger;
 }
 
@@ -82,6 +92,12 @@ export class KafkaSignalSource {
       topics: [prefixed(prefix, TOPICS.signals.name)],
       fromBeginning: this.#options.fromBeginning ?? false,
       ...(this.#options.concurrency ? { concurrency: this.#options.concurrency } : {}),
+      ...(this.#options.sessionTimeoutMs !== undefined
+        ? { sessionTimeoutMs: this.#options.sessionTimeoutMs }
+        : {}),
+      ...(this.#options.heartbeatIntervalMs !== undefined
+        ? { heartbeatIntervalMs: this.#options.heartbeatIntervalMs }
+        : {}),
       handle: (message) => this.#handle(message, handler),
       ...(this.#options.onAssignment
         ? {
@@ -103,12 +119,17 @@ export class KafkaSignalSource {
     await producer?.close();
   }
 
-  /** What the source did so far. */
+  /** The session timeout its group member joined with (undefined before start). */
+  get sessionTimeoutMs(): number | undefined {
+    return this.#consumer?.sessionTimeoutMs;
+  }
+
   /** Partitions of `trade.signals` this member owns now. */
   assignment(): number[] {
     return Object.values(this.#consumer?.assignment() ?? {}).flat();
   }
 
+  /** What the source did so far. */
   get stats(): Readonly<KafkaSignalSourceStats> {
     return { ...this.#stats };
   }
@@ -120,6 +141,11 @@ export class KafkaSignalSource {
       now: now(),
     });
     const origin = { topic: message.topic, partition: message.partition, offset: message.offset };
+    const ignore = this.#options.ignoreOrigin;
+    if (ignore !== undefined && message.headers[ORIGIN_HEADER] === ignore) {
+      this.#stats.skipped++;
+      return;
+    }
     switch (decoded.kind) {
       case 'signal':
         this.#stats.signals++;
@@ -130,20 +156,20 @@ export class KafkaSignalSource {
         return;
       case 'invalid': {
         const { kind: _kind, ...reason } = decoded;
-        const event: EngineEvent = { type: 'signal-rejected', time: now(), ...reason };
+        const event: EngineEvent = { type: 'signal-rejected', time: now(), ...reason, source: origin };
         this.#logger.warn(
           { ...origin, field: reason.field, reason: reason.message },
           'kafka: malformed signal',
         );
         // Awaited before the offset is committed: a report lost in a crash is sent again.
-        await this.#report(event, origin);
+        await this.#report(event);
         this.#stats.rejected++;
         return;
       }
     }
   }
 
-  async #report(event: EngineEvent, origin: SignalOrigin): Promise<void> {
+  async #report(event: EngineEvent): Promise<void> {
     if (this.#options.report) {
       await this.#options.report(event);
       return;
@@ -151,21 +177,12 @@ export class KafkaSignalSource {
     const producer = this.#producer;
     if (!producer) throw new Error('kafka signal source: not started');
     const { value, headers } = encodeEvent(event);
+    // The same key and source headers as the Kafka sink gives it.
+    const [route] = new EventKeys().messages(event);
     await producer.send([
       {
         topic: prefixed(this.#options.prefix ?? '', TOPICS.orderErrors.name),
-        messages: [
-          {
-            key: null,
-            value,
-            headers: {
-              ...headers,
-              'tn-source-topic': origin.topic,
-              'tn-source-partition': String(origin.partition),
-              'tn-source-offset': origin.offset,
-            },
-          },
-        ],
+        messages: [{ key: route?.key ?? null, value, headers: { ...headers, ...route?.headers } }],
       },
     ]);
   }

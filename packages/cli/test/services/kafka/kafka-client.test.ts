@@ -6,6 +6,7 @@ import {
   type IncomingMessage,
   type KafkaClient,
   type KafkaProducer,
+  MessageReleased,
 } from '../../../src/services/kafka/index.js';
 import { describeWithService } from '../require-service.js';
 import { collect, uniquePrefix, until } from './helpers.js';
@@ -23,7 +24,7 @@ describeWithService('kafka', 'kafkajs KafkaClient on a real broker', (brokers) =
   afterAll(async () => {
     await producer?.close();
     await client
-      ?.deleteTopics([topic, `${prefix}commits`, `${prefix}retry`, `${prefix}pinned`])
+      ?.deleteTopics([topic, `${prefix}commits`, `${prefix}retry`, `${prefix}pinned`, `${prefix}released`])
       .catch(() => {});
     await client?.close();
   });
@@ -161,6 +162,82 @@ describeWithService('kafka', 'kafkajs KafkaClient on a real broker', (brokers) =
     await until(() => seen.includes('3'), 'message 3');
     await member.close();
     expect(seen).toEqual(['1', '2', '2', '3']);
+  });
+
+  it('a session timeout below the broker floor is raised to it: the member joins instead of failing', async () => {
+    const member = await client.consume({
+      groupId: `g-${randomUUID()}`,
+      topics: [topic],
+      sessionTimeoutMs: 1000,
+      heartbeatIntervalMs: 300,
+      handle: async () => {},
+    });
+    try {
+      // 1000 where the broker allows it (group.min.session.timeout.ms), else the broker's floor.
+      expect(member.sessionTimeoutMs).toBeGreaterThanOrEqual(1000);
+      expect(member.sessionTimeoutMs).toBeLessThanOrEqual(6000);
+    } finally {
+      await member.close();
+    }
+  });
+
+  it('messages released while the member stops stay uncommitted: the next member gets the whole batch', async () => {
+    const released = `${prefix}released`;
+    await client.createTopics([{ name: released, partitions: 1 }]);
+    const values = ['a1', 'b1', 'a2', 'b2', 'a3', 'b3'];
+    await producer.send([
+      { topic: released, messages: values.map((value) => ({ key: value.slice(0, 1), value })) },
+    ]);
+    const groupId = `g-${randomUUID()}`;
+    let stopping = false;
+    let entered: () => void = () => {};
+    const inHand = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    let finish: () => void = () => {};
+    const finished = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    const done: string[] = [];
+    const errors: unknown[] = [];
+    const member = await client.consume({
+      groupId,
+      topics: [released],
+      fromBeginning: true,
+      orderBy: 'key',
+      beforeCommit: async () => {},
+      onError: (error) => errors.push(error),
+      handle: async (m) => {
+        if (stopping) throw new MessageReleased();
+        if (m.value === 'a1') {
+          entered();
+          await finished;
+        }
+        done.push(m.value ?? '');
+      },
+    });
+    await inHand;
+    // Stop while a1 is in hand: it finishes, the rest of the batch is released.
+    stopping = true;
+    const closing = member.close();
+    finish();
+    await closing;
+    expect(done).toContain('a1');
+    expect(done).not.toContain('a3');
+    expect(errors).toEqual([]);
+
+    const again: string[] = [];
+    const next = await client.consume({
+      groupId,
+      topics: [released],
+      fromBeginning: true,
+      handle: async (m) => {
+        again.push(m.value ?? '');
+      },
+    });
+    await until(() => again.length >= values.length, 'the whole batch again');
+    await next.close();
+    expect(again).toEqual(values);
   });
 });
 

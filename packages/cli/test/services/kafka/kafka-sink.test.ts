@@ -4,6 +4,7 @@ import {
   connectKafkajs,
   designTopics,
   ENGINE_EVENT_SCHEMA_ID,
+  EventKeys,
   type KafkaClient,
   KafkaDeliveryError,
   KafkaSink,
@@ -57,7 +58,8 @@ describeWithService('kafka', 'KafkaSink on a real broker', (brokers) => {
       expect(message, event.type).toBeDefined();
       const route = routeEvent(event);
       expect(message?.topic).toBe(`${prefix}${route.topic}`);
-      expect(message?.key).toBe(route.key);
+      // The design's key (EventKeys: refused signals are keyed too).
+      expect(message?.key).toBe(new EventKeys().messages(event)[0]?.key);
       expect(message?.headers['tn-schema-id']).toBe(ENGINE_EVENT_SCHEMA_ID);
       expect(JSON.parse(message?.value ?? 'null')).toEqual({ v: 1, ...event });
     }
@@ -97,5 +99,99 @@ describeWithService('kafka', 'KafkaSink on a real broker', (brokers) => {
     await expect(sink.flush()).resolves.toBeUndefined();
     await sink.close();
     expect(() => sink.write(event)).toThrow(/after close/);
+  });
+
+  it('keys one leader order to one partition, account states by account, refused signals with their source', async () => {
+    const prefix = uniquePrefix('sink');
+    prefixes.push(prefix);
+    const sink = await KafkaSink.start({
+      client,
+      prefix,
+      origin: 'g:LEAD',
+      processId: 'host:1',
+      accountsOf: (connection) => (connection === 'login-1' ? ['A1', 'A2'] : []),
+    });
+    const base = { leaderAccount: 'LEAD', detectedAt: 1, receivedAt: 1 };
+    // Instruments chosen so the three land on different partitions by their own key.
+    const instruments = ['MNQH7', 'ESH7', 'NQH7', 'YMH7', 'RTYH7', 'CLH7'];
+    const events: EngineEvent[] = [];
+    for (const [i, instrument] of instruments.entries()) {
+      events.push({
+        type: 'signal-received',
+        time: 1,
+        signal: {
+          ...base,
+          signalId: `n${i}`,
+          action: 'new',
+          leaderOrderId: `lo${i}`,
+          instrument,
+          side: 'buy',
+          qty: 1,
+          orderType: 'limit',
+          limitPrice: '100.00',
+        },
+      });
+      events.push({
+        type: 'signal-received',
+        time: 1,
+        signal: {
+          ...base,
+          signalId: `m${i}`,
+          action: 'modify',
+          leaderOrderId: `lo${i}`,
+          limitPrice: '101.00',
+        },
+      });
+      events.push({
+        type: 'signal-received',
+        time: 1,
+        signal: { ...base, signalId: `c${i}`, action: 'cancel', leaderOrderId: `lo${i}` },
+      });
+    }
+    events.push({
+      type: 'connection-status',
+      time: 1,
+      broker: 'paper',
+      connection: 'login-1',
+      state: 'connected',
+    });
+    events.push({
+      type: 'signal-rejected',
+      time: 1,
+      field: '(value)',
+      code: 'TN_ERR_SIGNAL_INVALID',
+      message: 'not JSON',
+      source: { topic: 'x.trade.signals', partition: 2, offset: '41' },
+    });
+    for (const event of events) sink.write(event);
+    await sink.close();
+    const received = await collect(
+      client,
+      [`${prefix}trade.signals`, `${prefix}account.status`, `${prefix}order.errors`],
+      instruments.length * 3 + 2 + 1,
+    );
+    const bySignal = new Map(
+      received
+        .filter((m) => m.topic === `${prefix}trade.signals`)
+        .map((m) => [JSON.parse(m.value!).signal.signalId as string, m]),
+    );
+    for (const [i, instrument] of instruments.entries()) {
+      const [n, m, c] = [`n${i}`, `m${i}`, `c${i}`].map((id) => bySignal.get(id)!);
+      // Modify and cancel under their leader order's instrument: the new order's partition.
+      expect([n!.key, m!.key, c!.key]).toEqual([instrument, instrument, instrument]);
+      expect(new Set([n!.partition, m!.partition, c!.partition]).size).toBe(1);
+      expect(n!.headers['tn-origin']).toBe('g:LEAD');
+    }
+    // The instruments really spread over partitions: the keys above decided where each went.
+    expect(new Set([...bySignal.values()].map((m) => m.partition)).size).toBeGreaterThan(1);
+    const status = received.filter((m) => m.topic === `${prefix}account.status`);
+    expect(status.map((m) => m.key).sort()).toEqual(['A1', 'A2']);
+    const error = received.find((m) => m.topic === `${prefix}order.errors`)!;
+    expect(error.key).toBe('x.trade.signals#2');
+    expect(error.headers).toMatchObject({
+      'tn-source-topic': 'x.trade.signals',
+      'tn-source-partition': '2',
+      'tn-source-offset': '41',
+    });
   });
 });

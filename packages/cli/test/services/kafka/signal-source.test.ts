@@ -74,6 +74,10 @@ describeWithService('kafka', 'KafkaSignalSource on a real broker', (brokers) => 
     expect(String(negative?.message)).toMatch(/more than 0/);
     const notJson = reports.find((m) => JSON.parse(m.value ?? '{}').field === '(value)');
     expect(notJson?.headers).toMatchObject({ 'tn-source-topic': signals, 'tn-source-offset': '0' });
+    // Keyed: by signal id when the message named one, else by where it was read.
+    expect(reports.find((m) => JSON.parse(m.value ?? '{}').field === 'qty')?.key).toBe('s-neg');
+    expect(notJson?.key).toBe(`${signals}#${notJson?.headers['tn-source-partition']}`);
+    expect(reports.every((m) => m.key !== null && m.headers['tn-source-offset'] !== undefined)).toBe(true);
     await source.stop();
 
     // Everything above was committed: a new member of the group sees only what comes next.
@@ -89,5 +93,35 @@ describeWithService('kafka', 'KafkaSignalSource on a real broker', (brokers) => 
     await new Promise((resolve) => setTimeout(resolve, 300));
     await next.stop();
     expect(later).toEqual(['s-new']);
+  });
+
+  it('skips the signals its own process published (tn-origin), copies everyone else’s', async () => {
+    const groupId = `router-${randomUUID()}`;
+    const received: string[] = [];
+    const source = new KafkaSignalSource({
+      client,
+      prefix,
+      groupId,
+      fromBeginning: false,
+      ignoreOrigin: 'g:LEAD',
+    });
+    await source.start((signal) => {
+      received.push(signal.signalId);
+    });
+    const message = (id: string, origin?: string) => ({
+      key: 'MNQZ25',
+      value: JSON.stringify(sampleSignal(id)),
+      ...(origin ? { headers: { 'tn-origin': origin } } : {}),
+    });
+    await producer.send([
+      {
+        topic: signals,
+        messages: [message('mine', 'g:LEAD'), message('theirs', 'g:OTHER'), message('bare')],
+      },
+    ]);
+    await until(() => received.length >= 2 && source.stats.skipped >= 1, 'two signals copied, one skipped');
+    await source.stop();
+    expect(received).toEqual(['theirs', 'bare']);
+    expect(source.stats).toMatchObject({ signals: 2, skipped: 1 });
   });
 });
