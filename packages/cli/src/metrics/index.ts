@@ -50,8 +50,13 @@ export function watchServices(
   prepared: PreparedServices,
   role: 'all' | 'executor',
 ): void {
-  const { journal, kafka, kafkaPrefix } = prepared.services;
-  if (journal) metrics.watchJournal(() => journal.pending);
+  const { journal, kafka, kafkaPrefix, stores } = prepared.services;
+  if (journal) {
+    metrics.watchJournal(() => journal.pending);
+    metrics.watchService('postgres');
+  }
+  if (kafka) metrics.watchService('kafka');
+  metrics.watchKillSwitch(async () => (await stores.control.getKillSwitch()).engaged);
   const settings = prepared.settings.kafka;
   if (!kafka || !settings) return;
   const reads =
