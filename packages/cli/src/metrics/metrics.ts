@@ -37,6 +37,8 @@ export class RunMetrics {
   readonly #drift: Counter<'broker'>;
   readonly #killSwitch: Gauge;
   #killWatch: (() => Promise<boolean>) | undefined;
+  readonly #pnl: Gauge<'follower' | 'kind'>;
+  #pnlWatch: (() => { follower: string; realized: number; unrealized: number }[]) | undefined;
   #watched: (() => { broker: string; connection: string; state: ConnectionState }[]) | undefined;
   #journalWatch: (() => number) | undefined;
   #kafkaWatch:
@@ -123,6 +125,18 @@ export class RunMetrics {
         if (engaged !== undefined) this.#killSwitch.set(engaged ? 1 : 0);
       },
     });
+    this.#pnl = new Gauge({
+      name: 'tradenova_follower_pnl',
+      help: 'Session P&L per follower (by its config name, never its account id) in the account currency: kind realized or unrealized. Read at scrape time for the followers this process holds.',
+      labelNames: ['follower', 'kind'],
+      registers,
+      collect: () => {
+        for (const p of this.#pnlWatch?.() ?? []) {
+          this.#pnl.set({ follower: p.follower, kind: 'realized' }, p.realized / 1000);
+          this.#pnl.set({ follower: p.follower, kind: 'unrealized' }, p.unrealized / 1000);
+        }
+      },
+    });
     for (const outcome of ['received', 'rejected']) this.#signals.inc({ outcome }, 0);
     if (options.processMetrics ?? true)
       collectDefaultMetrics({ register: this.registry, prefix: 'tradenova_' });
@@ -205,6 +219,11 @@ export class RunMetrics {
   /** Marks a service as working until it reports otherwise (so the alert has a series to read). */
   watchService(service: 'kafka' | 'postgres' | 'redis' | 'market-data'): void {
     this.#serviceDegraded.set({ service }, 0);
+  }
+
+  /** Reads the followers' P&L (in mils) at each scrape. */
+  watchPnl(read: () => { follower: string; realized: number; unrealized: number }[]): void {
+    this.#pnlWatch = read;
   }
 
   /** Reads the kill switch at each scrape. */

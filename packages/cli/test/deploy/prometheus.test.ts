@@ -10,6 +10,7 @@ import type { RunMetrics } from '../../src/metrics/metrics.js';
 import type { Session } from '../../src/run/session.js';
 import { captureIo } from '../capture-io.js';
 import { describeWithProgram } from '../replay-html/require-program.js';
+import { concreteQuery, loadDashboards } from './dashboards.js';
 import { exportedMetricNames, metricNamesIn } from './metric-names.js';
 
 const root = resolve(import.meta.dirname, '../../../..');
@@ -30,6 +31,16 @@ describeWithProgram(
         cwd: join(root, 'deploy/prometheus/tests'),
       });
       expect(stdout).toContain('SUCCESS');
+    });
+
+    it('the compose Prometheus config passes promtool check config', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'tn-promcfg-'));
+      // The rule path is the container's: point it at the file in the repo.
+      const config = readFileSync(join(root, 'deploy/prometheus/prometheus.yml'), 'utf8');
+      expect(config).toContain('/etc/prometheus/alerts.yml');
+      writeFileSync(join(dir, 'prometheus.yml'), config.replace('/etc/prometheus/alerts.yml', rules));
+      const { stdout } = await run(promtool, ['check', 'config', join(dir, 'prometheus.yml')]);
+      expect(stdout).toMatch(/SUCCESS/);
     });
 
     it('read only metrics the code exports', async () => {
@@ -139,6 +150,32 @@ scrape_configs:
       stop();
       await running;
     }, 60_000);
+
+    it('answers every Grafana panel query, with data for latency, fills, P&L and breakers', async () => {
+      const query = async (expr: string) => {
+        const res = await fetch(`${api}/api/v1/query?query=${encodeURIComponent(concreteQuery(expr))}`);
+        return (await res.json()) as { status: string; error?: string; data: { result: unknown[] } };
+      };
+      const exprs = loadDashboards().flatMap(({ dashboard }) =>
+        dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr }))),
+      );
+      for (const { panel, expr } of exprs) {
+        const answer = await query(expr);
+        expect(answer.status, `${panel}: ${expr}: ${answer.error}`).toBe('success');
+      }
+      // Rates need two scrapes in the window: wait for the copies to show.
+      for (const title of [
+        'Copy latency p50 / p99 per broker',
+        'Fills per broker',
+        'Realized + unrealized P&L per follower',
+        'Breaker state',
+      ]) {
+        const { expr } = exprs.find((e) => e.panel === title)!;
+        await until(`data for "${title}"`, async () =>
+          (await query(expr)).data.result.length > 0 ? true : undefined,
+        );
+      }
+    }, 90_000);
 
     it('fires TradeNovaBrokerConnectionDown when a simulator is killed, and not before', async () => {
       expect((await alerts()).filter((a) => a.labels.alertname === 'TradeNovaBrokerConnectionDown')).toEqual(

@@ -60,4 +60,13 @@ describe('the gauges the alert rules read', () => {
     answer = async () => true;
     expect(value(await m.text(), 'tradenova_kill_switch_engaged')).toBe(1);
   });
+
+  it('P&L per follower in the account currency, exact from mils', async () => {
+    const m = new RunMetrics(config, { processMetrics: false });
+    m.watchPnl(() => [{ follower: 'f1', realized: -12_500, unrealized: 3_125 }]);
+    const text = await m.text();
+    expect(value(text, 'tradenova_follower_pnl{follower="f1",kind="realized"}')).toBe(-12.5);
+    expect(value(text, 'tradenova_follower_pnl{follower="f1",kind="unrealized"}')).toBe(3.125);
+    expect(text).not.toContain('A1');
+  });
 });
