@@ -98,7 +98,10 @@ export function drawCharts(doc: DocumentLike, UPlot: UPlotLike, data: ChartData)
               value: (_u: unknown, v: number | null) => (v === null ? '' : (v / 1000).toFixed(2)),
             },
           ],
-          axes: [{}, { values: (_u: unknown, vals: number[]) => vals.map((v) => (v / 1000).toFixed(0)) }],
+          axes: [
+            {},
+            { size: 72, values: (_u: unknown, vals: number[]) => vals.map((v) => (v / 1000).toFixed(0)) },
+          ],
           hooks: { draw: [markerHook(account.markers)] },
         },
         [seconds, account.equity, account.scaledLeader],

@@ -248,7 +248,7 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;
 h1{font-size:22px;margin:8px 0}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}h3{font-size:15px;margin:18px 0 6px}
 .note,.muted{color:#666}.cards{display:flex;flex-wrap:wrap;gap:10px}.card{border:1px solid #ddd;border-radius:6px;padding:8px 12px;min-width:110px}
 .card .label{color:#666;font-size:12px}.big{font-size:22px;font-weight:600}
-table{border-collapse:collapse;margin:6px 0}th,td{border-bottom:1px solid #eee;padding:3px 8px;text-align:left;white-space:nowrap}
+table{border-collapse:collapse;margin:6px 0}th,td{border-bottom:1px solid #eee;padding:3px 6px;text-align:left;white-space:nowrap}
 table.num td{font-variant-numeric:tabular-nums}tr.total td{font-weight:600}.scroll{overflow-x:auto}
 .neg{color:#c62828}.pos{color:#2e7d32}.warn{color:#e65100;font-weight:600}
 .chart{margin:4px 0 8px}.account{border-top:1px dashed #ddd}
