@@ -141,7 +141,7 @@ describe('deploy/compose.yaml', () => {
   it('validates against the Compose Specification JSON schema', () => {
     // Its $schema names draft-07 by an address Ajv does not know; Ajv's default is draft-07.
     const { $schema: _draft, ...schema } = JSON.parse(
-      readFileSync(join(deployDir, 'schemas/compose-spec.json'), 'utf8'),
+      readFileSync(join(deployDir, 'schemas/compose-spec.schema.json'), 'utf8'),
     );
     const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
     const validate = ajv.compile(schema);

@@ -146,7 +146,11 @@ scrape_configs:
     }, 120_000);
 
     afterAll(async () => {
-      server?.kill('SIGTERM');
+      if (server && server.exitCode === null) {
+        const exited = new Promise((r) => server!.once('exit', r));
+        server.kill('SIGTERM');
+        await exited;
+      }
       stop();
       await running;
     }, 60_000);
