@@ -73,3 +73,34 @@ describe('SeriesRecorder', () => {
     expect(html.match(/data-field=/g)!.length).toBeGreaterThan(report.accounts.length * 13);
   });
 });
+
+describe('replay --html', () => {
+  it('keeps the replay options it is given (a journal listener still sees every event)', async () => {
+    const { htmlReport } = await import('../../src/replay/html/index.js');
+    const html = htmlReport(config, records, 'session.jsonl');
+    const seen: string[] = [];
+    const options = html.attach({ config, records, onEvent: (e) => seen.push(e.type) });
+    const report = await runReplay(options);
+    expect(seen.filter((t) => t === 'order-placed').length).toBe(report.latency.count);
+  });
+
+  it('names the file it cannot write, with the bad-input exit code', async () => {
+    const { main } = await import('../../src/main.js');
+    const { captureIo } = await import('../capture-io.js');
+    const c = captureIo();
+    const code = await main(
+      [
+        'replay',
+        join(root, 'examples/signals/session.jsonl'),
+        '-c',
+        join(root, 'examples/paper.yaml'),
+        '--html',
+        '/nonexistent-dir/report.html',
+      ],
+      c.io,
+    );
+    expect(c.stderr()).toMatch(/cannot write \/nonexistent-dir\/report\.html: ENOENT/);
+    expect(code).not.toBe(0);
+    expect(code).not.toBe(70);
+  });
+});
