@@ -74,6 +74,37 @@ describe('SeriesRecorder', () => {
   });
 });
 
+describe('the page of a long session', () => {
+  it('stays small: no embedded JSON past 2 MB, error rows capped, every figure still there', async () => {
+    const { report, series } = await record();
+    const fill = report.accounts[0]!.fills[0]!;
+    const blocked = { signalId: 's', intentId: 'i', reason: 'MAX_ORDER_QTY', message: 'too big' };
+    const long = {
+      ...report,
+      accounts: report.accounts.map((a) => ({
+        ...a,
+        fills: new Array(5000).fill(fill),
+        blocked: new Array(100).fill(blocked),
+      })),
+    };
+    const html = renderReplayHtml({
+      report: long,
+      series,
+      source: 'long.jsonl',
+      assets: { script: '', css: '' },
+    });
+    expect(html).not.toContain('id="report-json"');
+    expect(html).toMatch(/The JSON report is \d+\.\d MB/);
+    expect(html).toContain('1000 more in the JSON report.');
+    expect(html.length).toBeLessThan(1_000_000);
+    expect(html.match(/data-field=/g)!.length).toBe(
+      renderReplayHtml({ report, series, source: 's', assets: { script: '', css: '' } }).match(
+        /data-field=/g,
+      )!.length,
+    );
+  });
+});
+
 describe('replay --html', () => {
   it('keeps the replay options it is given (a journal listener still sees every event)', async () => {
     const { htmlReport } = await import('../../src/replay/html/index.js');

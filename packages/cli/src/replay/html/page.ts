@@ -66,16 +66,25 @@ ${latencySection(report, series)}
 ${accountsTable(report)}
 ${chartsSection(report, series)}
 ${errorsSection(report)}
-<section><h2>JSON report</h2><details><summary>Show the report as JSON</summary><pre id="report-json">${esc(
-    JSON.stringify(report, null, 2),
-  )}</pre></details></section>
-<script type="application/json" id="tn-report">${jsonForScript(report)}</script>
+${jsonSection(report)}
 <script type="application/json" id="tn-charts">${jsonForScript(chartData)}</script>
 <script>${input.assets.script}</script>
 <script>(${drawCharts.toString()})(document, uPlot, JSON.parse(document.getElementById('tn-charts').textContent));</script>
 </body>
 </html>
 `;
+}
+
+/** The report's JSON, folded; past `MAX_EMBEDDED_JSON` characters (every fill of a long session) only a note. */
+export const MAX_EMBEDDED_JSON = 2_000_000;
+
+function jsonSection(r: ReplayReport): string {
+  const json = JSON.stringify(r, null, 2);
+  const body =
+    json.length <= MAX_EMBEDDED_JSON
+      ? `<details><summary>Show the report as JSON</summary><pre id="report-json">${esc(json)}</pre></details>`
+      : `<p class="muted">The JSON report is ${(json.length / 1e6).toFixed(1)} MB (every fill of every account): too large to embed. Write it with --out; every figure above is taken from it.</p>`;
+  return `<section><h2>JSON report</h2>${body}</section>`;
 }
 
 function summarySection(r: ReplayReport): string {
@@ -196,6 +205,9 @@ ${blocks}
 </section>`;
 }
 
+/** Rows of the error list; a long session's others stay in the JSON. */
+const MAX_ERROR_ROWS = 1000;
+
 function errorsSection(r: ReplayReport): string {
   const items: string[] = [];
   r.signals.errors.forEach((e, i) => {
@@ -209,10 +221,15 @@ function errorsSection(r: ReplayReport): string {
     for (const x of a.failed) items.push(row(a.name, 'failed', x.signalId, `${x.code}: ${x.message}`));
     for (const x of a.timedOut) items.push(row(a.name, 'timed out', x.signalId, x.intentId));
   });
+  const shown = items.slice(0, MAX_ERROR_ROWS);
+  const more =
+    items.length > shown.length
+      ? `<p class="muted">${items.length - shown.length} more in the JSON report.</p>`
+      : '';
   const body =
     items.length === 0
       ? '<p id="no-errors">No errors: every signal was read and every order went through.</p>'
-      : `<table id="error-list"><tr><th>where</th><th>what</th><th>signal / field</th><th>message</th></tr>${items.join('\n')}</table>`;
+      : `<table id="error-list"><tr><th>where</th><th>what</th><th>signal / field</th><th>message</th></tr>${shown.join('\n')}</table>${more}`;
   return `<section id="errors"><h2>Errors (${items.length})</h2>${body}</section>`;
 
   function row(who: string, what: string, signal: string, message: string): string {
