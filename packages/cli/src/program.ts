@@ -27,6 +27,7 @@ export function buildProgram(io: CommandIo, result: { exitCode: number }): Comma
     .requiredOption('-c, --config <file>', 'config YAML')
     .option('--json', 'print the JSON report instead of the summary')
     .option('--out <file>', 'also write the JSON report to a file')
+    .option('--html <file>', 'also write the report as one self-contained HTML page with charts')
     .option(
       '--expect <file>',
       'compare the report with an expected JSON (fields it leaves out are not compared)',

@@ -4,7 +4,7 @@ import { watchServices } from '../metrics/index.js';
 import { demoConfig, demoConfigYaml } from '../run/demo-config.js';
 import { type LiveOptions, runLive } from '../run/live.js';
 import { makeRedactor } from '../run/redact.js';
-import { openSession } from '../run/session.js';
+import { openSession, type Session } from '../run/session.js';
 import { stderrLogger } from '../scale-out/run-role.js';
 import { prepareLiveServices } from '../services/live-services.js';
 import { type ServiceFlags, servicePasswords } from '../services/runtime.js';
@@ -30,8 +30,12 @@ export interface DemoCommandOptions extends ServiceFlags {
 export async function demoCommand(
   options: DemoCommandOptions,
   io: CommandIo,
-  live: Pick<LiveOptions, 'stop' | 'stdin' | 'onMetrics'> = {},
+  live: Pick<LiveOptions, 'stop' | 'stdin' | 'onMetrics'> & {
+    /** Sees the started session (a test's fault hook: it can close one of the simulators). */
+    onSession?: (session: Session) => void;
+  } = {},
 ): Promise<number> {
+  const { onSession, ...liveOptions } = live;
   const brokers = demoBrokers();
   if (options.printConfig) {
     io.stdout.write(demoConfigYaml(brokers, options.seed));
@@ -48,15 +52,16 @@ export async function demoCommand(
     const session = await openSession(prepared.config, { bus: prepared.bus });
     try {
       await prepared.attach(session);
+      onSession?.(session);
     } catch (error) {
       await session.close().catch(() => undefined);
       throw error;
     }
     return await runLive(session, io, {
-      ...live,
+      ...liveOptions,
       onMetrics: (endpoint) => {
         watchServices(endpoint.metrics, prepared, 'all');
-        live.onMetrics?.(endpoint);
+        liveOptions.onMetrics?.(endpoint);
       },
       ...(options.json ? { json: true } : {}),
       ...(options.duration !== undefined ? { durationS: options.duration } : {}),

@@ -27,6 +27,8 @@ export interface ReplayCommandOptions {
   brokers?: 'paper' | 'simulated';
   /** `--journal [location]`: record the replay's events (true: the config's `services.journal`). */
   journal?: string | boolean;
+  /** `--html FILE`: also write a self-contained HTML page of the report with charts. */
+  html?: string;
 }
 
 /** Something that can start broker simulators for `--brokers simulated`. */
@@ -86,8 +88,11 @@ export async function replayCommand(
   const journal = options.journal ? await openReplayJournal(loaded.config, options.journal) : undefined;
   // Through the simulators, a loopback price feed carries the recorded prices too.
   const priceFeed = simulated ? await openReplayPriceFeed(config) : undefined;
+  const html = options.html
+    ? (await import('../replay/html/index.js')).htmlReport(config, parsed.records, file)
+    : undefined;
   try {
-    report = await runReplay({
+    const replayOptions: Parameters<typeof runReplay>[0] = {
       ...(priceFeed ? { priceFeed } : {}),
       ...(journal ? { onEvent: (event) => journal.append(event) } : {}),
       config,
@@ -96,7 +101,8 @@ export async function replayCommand(
       ...(simulated ? { connect: simulated.connect } : {}),
       ...(simulated?.settleTimeoutMs !== undefined ? { settleTimeoutMs: simulated.settleTimeoutMs } : {}),
       ...(progress ? { onProgress: progress, progressEvery: 500 } : {}),
-    });
+    };
+    report = await runReplay(html ? html.attach(replayOptions) : replayOptions);
   } catch (error) {
     if (error instanceof SignalError) throw new CliError(error.message);
     throw error;
@@ -108,6 +114,7 @@ export async function replayCommand(
   }
   const json = `${JSON.stringify(report, null, 2)}\n`;
   if (options.out) writeFileSync(options.out, json);
+  if (html && options.html) html.write(options.html, report);
   io.stdout.write(options.json ? json : formatSummary(report, file));
 
   let exit: number = ExitCode.Ok;

@@ -25,6 +25,13 @@ export async function startRunMetrics(
   for (const plan of session.plans) {
     if (followerConnections.has(plan.key)) metrics.setBreaker(plan.broker, plan.key, 'closed');
   }
+  // P&L of the followers whose connection this process holds (an executor's others are not its to report).
+  metrics.watchPnl(() => {
+    const held = new Set(session.engine.openConnections());
+    return session.config.followers
+      .filter((f) => held.has(f.connection ?? f.broker))
+      .map((f) => ({ follower: f.name, ...session.engine.pnl(f.name) }));
+  });
   // Only the connections this process holds: an executor leaves other executors' logins
   // alone, and they must not show as disconnected here.
   metrics.watchConnections(() => {
@@ -66,8 +73,13 @@ export function watchServices(
   prepared: PreparedServices,
   role: 'all' | 'router' | 'executor',
 ): void {
-  const { journal, kafka, kafkaPrefix } = prepared.services;
-  if (journal) metrics.watchJournal(() => journal.pending);
+  const { journal, kafka, kafkaPrefix, stores } = prepared.services;
+  if (journal) {
+    metrics.watchJournal(() => journal.pending);
+    metrics.watchService('postgres');
+  }
+  if (kafka) metrics.watchService('kafka');
+  metrics.watchKillSwitch(async () => (await stores.control.getKillSwitch()).engaged);
   const settings = prepared.settings.kafka;
   if (!kafka || !settings) return;
   const reads =

@@ -33,6 +33,12 @@ export class RunMetrics {
   readonly #connection: Gauge<'broker' | 'connection' | 'state'>;
   readonly #journalLag: Gauge;
   readonly #kafkaLag: Gauge<'group' | 'topic' | 'partition'>;
+  readonly #serviceDegraded: Gauge<'service'>;
+  readonly #drift: Counter<'broker'>;
+  readonly #killSwitch: Gauge;
+  #killWatch: (() => Promise<boolean>) | undefined;
+  readonly #pnl: Gauge<'follower' | 'kind'>;
+  #pnlWatch: (() => { follower: string; realized: number; unrealized: number }[]) | undefined;
   #watched: (() => { broker: string; connection: string; state: ConnectionState }[]) | undefined;
   #journalWatch: (() => number) | undefined;
   #kafkaWatch:
@@ -97,6 +103,40 @@ export class RunMetrics {
         for (const r of rows ?? []) this.setKafkaLag(r.group, r.topic, r.partition, r.lag);
       },
     });
+    this.#serviceDegraded = new Gauge({
+      name: 'tradenova_service_degraded',
+      help: 'An outside service this process uses (kafka, postgres = the journal, redis, market-data) is failing and retried: 1, else 0.',
+      labelNames: ['service'],
+      registers,
+    });
+    this.#drift = new Counter({
+      name: 'tradenova_drift_detected_total',
+      help: 'Follower positions a reconciliation found off their scaled share of the leader (per contract), by broker.',
+      labelNames: ['broker'],
+      registers,
+    });
+    this.#killSwitch = new Gauge({
+      name: 'tradenova_kill_switch_engaged',
+      help: 'The global kill switch (no new entries anywhere): 1 when engaged (read from the control store at scrape time when one runs).',
+      registers,
+      collect: async () => {
+        // A store that does not answer in time leaves the last value: the scrape still succeeds.
+        const engaged = await withTimeout(this.#killWatch?.(), 1000);
+        if (engaged !== undefined) this.#killSwitch.set(engaged ? 1 : 0);
+      },
+    });
+    this.#pnl = new Gauge({
+      name: 'tradenova_follower_pnl',
+      help: 'Session P&L per follower (by its config name, never its account id) in the account currency: kind realized or unrealized. Read at scrape time for the followers this process holds.',
+      labelNames: ['follower', 'kind'],
+      registers,
+      collect: () => {
+        for (const p of this.#pnlWatch?.() ?? []) {
+          this.#pnl.set({ follower: p.follower, kind: 'realized' }, p.realized / 1000);
+          this.#pnl.set({ follower: p.follower, kind: 'unrealized' }, p.unrealized / 1000);
+        }
+      },
+    });
     for (const outcome of ['received', 'rejected']) this.#signals.inc({ outcome }, 0);
     if (options.processMetrics ?? true)
       collectDefaultMetrics({ register: this.registry, prefix: 'tradenova_' });
@@ -136,6 +176,13 @@ export class RunMetrics {
       case 'connection-status':
         this.setConnection(event.broker, event.connection, event.state);
         return;
+      case 'service-status':
+        this.#serviceDegraded.set({ service: event.service }, event.state === 'degraded' ? 1 : 0);
+        return;
+      case 'position-reconciled':
+        if (event.broker !== event.target)
+          this.#drift.inc({ broker: this.#brokerOf.get(event.follower) ?? 'unknown' });
+        return;
       default:
         return;
     }
@@ -169,6 +216,21 @@ export class RunMetrics {
     this.#kafkaWatch = read;
   }
 
+  /** Marks a service as working until it reports otherwise (so the alert has a series to read). */
+  watchService(service: 'kafka' | 'postgres' | 'redis' | 'market-data'): void {
+    this.#serviceDegraded.set({ service }, 0);
+  }
+
+  /** Reads the followers' P&L (in mils) at each scrape. */
+  watchPnl(read: () => { follower: string; realized: number; unrealized: number }[]): void {
+    this.#pnlWatch = read;
+  }
+
+  /** Reads the kill switch at each scrape. */
+  watchKillSwitch(read: () => Promise<boolean>): void {
+    this.#killWatch = read;
+  }
+
   /** Hook for the journal: events waiting to be written. */
   setJournalLag(events: number): void {
     this.#journalLag.set(events);
@@ -182,5 +244,21 @@ export class RunMetrics {
   /** The exposition text, as `/metrics` serves it. */
   text(): Promise<string> {
     return this.registry.metrics();
+  }
+}
+
+/** The value, or undefined when it is late, fails or is absent. */
+async function withTimeout<T>(promise: Promise<T> | undefined, ms: number): Promise<T | undefined> {
+  if (!promise) return undefined;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise.catch(() => undefined),
+      new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }

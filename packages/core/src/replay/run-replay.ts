@@ -63,6 +63,12 @@ export interface ReplayOptions {
    * change the outcome: the report is the same with and without it.
    */
   afterRecord?: (record: ReplayRecord, index: number, state: ReplayState) => void | Promise<void>;
+  /**
+   * Sees the session after each record settled, and once more at the end: what a
+   * report that plots the session reads (`tradenova replay --html`). Called often:
+   * read only what you keep.
+   */
+  onStep?: (step: ReplayStep) => void;
   /** Progress callback, called every `progressEvery` records. */
   onProgress?: (done: number, total: number) => void;
   progressEvery?: number;
@@ -73,6 +79,22 @@ export interface ReplayState {
   /** The leader's net position per contract key (`MNQZ25`). */
   leaderPositions(): Map<string, number>;
   positions(follower: string): Position[];
+}
+
+/** The session between two records (see `ReplayOptions.onStep`). */
+export interface ReplayStep {
+  /** Virtual time (epoch ms). */
+  readonly time: number;
+  /** True on the last call, after every order settled. */
+  readonly final: boolean;
+  /** A follower's positions, marked at the latest prices. */
+  positions(follower: string): Position[];
+  /** The follower's scaled share of the leader, per follower contract key. */
+  targets(follower: string): Map<string, number>;
+  /** Signed leader position per contract key. */
+  leaderPositions(): Map<string, number>;
+  /** The latest recorded price of a contract key, in ticks: a trade's price, or a quote's mid (rounded down). */
+  price(contract: string): Ticks | undefined;
 }
 
 /** A price feed a replay sends its recorded prices through (see `ReplayOptions.priceFeed`). */
@@ -192,6 +214,8 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
   const ticksOf = (c: Contract, price: string): Ticks =>
     priceToTicksRounded(price, instruments.get(c.root).tickSize, 'nearest');
   const exchanges = [exchange, ...external.map((e) => e.exchange)];
+  // Only kept for `onStep`: the engine marks its own positions.
+  const lastPrices = new Map<string, Ticks>();
   const feed = options.priceFeed;
   const detachFeed = feed?.attach(engine);
   let fedPrices = 0;
@@ -205,6 +229,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
     for (const target of priceContracts(c)) {
       const q = { bidTicks: ticksOf(target, bid), askTicks: ticksOf(target, ask) };
       for (const x of exchanges) x.updateQuote(target, q);
+      if (options.onStep) lastPrices.set(contractKey(target), Math.floor((q.bidTicks + q.askTicks) / 2));
       await mark(target, { bid: q.bidTicks, ask: q.askTicks });
     }
     leader.quote(c, ticksOf(c, bid), ticksOf(c, ask));
@@ -213,11 +238,20 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
     for (const target of priceContracts(c)) {
       const t = ticksOf(target, price);
       for (const x of exchanges) x.updateTrade(target, t);
+      if (options.onStep) lastPrices.set(contractKey(target), t);
       await mark(target, { last: t });
     }
     leader.trade(c, ticksOf(c, price));
   };
 
+  const step = (final: boolean): ReplayStep => ({
+    time: clock.now(),
+    final,
+    positions: (follower) => engine.positions(follower),
+    targets: (follower) => engine.targets(follower),
+    leaderPositions: () => engine.leaderPositions(),
+    price: (contract) => lastPrices.get(contract),
+  });
   const pending: Promise<SignalResult>[] = [];
   const counts = { records: records.length, signals: 0, quotes: 0, trades: 0 };
   const every = options.progressEvery ?? 1000;
@@ -282,6 +316,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
         positions: (name) => engine.positions(name),
       });
     }
+    options.onStep?.(step(false));
     done++;
     if (options.onProgress && done % every === 0) options.onProgress(done, records.length);
   }
@@ -294,6 +329,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
   await engine.idle();
   await clock.runUntilIdle();
   options.onProgress?.(records.length, records.length);
+  options.onStep?.(step(true));
 
   const leaderPositions = [...engine.leaderPositions()]
     .filter(([, q]) => q !== 0)
