@@ -668,6 +668,14 @@ class CopyEngine implements Engine {
       outcomes.push(result);
     }
     this.#bookCopy(f, copy, leaderOrder);
+    if (outcomes.length === 0) {
+      // The follower's share already is where its rules put it (a reduction that rounds to no change).
+      const intent = this.#syntheticIntent(f, order.signal, 'entry');
+      intent.contract = copy.contract;
+      outcomes.push(
+        skippedOutcome(intent, SkipReason.Unchanged, "the follower's share already matches the leader"),
+      );
+    }
     return outcomes;
   }
 
@@ -1558,6 +1566,31 @@ class CopyEngine implements Engine {
     }
     this.#leader.set(key, before + delta);
     this.#lastPrice.set(key, fill.priceTicks);
+    // The leader's position moved under its other working orders in the contract: a working
+    // entry may now be an exit, a reversal a plain exit. Each follower re-plans those copies.
+    for (const f of this.#followers.values()) this.#replanWorking(f, key, order?.id);
+  }
+
+  /** Queues a re-plan of a follower's copies of working leader orders in one leader contract (or all). */
+  #replanWorking(f: FollowerRuntime, source: string | undefined, except?: string): void {
+    for (const copy of f.copies.values()) {
+      if (copy.leaderDone || copy.leaderOrderId === except) continue;
+      if (source !== undefined && copy.source !== source) continue;
+      const order = this.#leaderOrders.get(copy.leaderOrderId);
+      if (!order || order.done || order.orderType === 'market') continue;
+      const signal: ModifyOrderSignal = {
+        action: 'modify',
+        signalId: `${order.signal.signalId}~replan-${++f.recoveries}`,
+        leaderOrderId: order.id,
+        leaderAccount: order.signal.leaderAccount,
+        detectedAt: this.#clock.now(),
+        receivedAt: this.#clock.now(),
+      };
+      // Each leg it places or moves is an event of its own (intent-created, order-placed).
+      void f.queue
+        .push(() => this.#replan(f, signal, order, this.#leader.get(contractKey(order.contract)) ?? 0))
+        .catch((e) => this.#log.error({ err: e, follower: f.name }, 're-plan failed'));
+    }
   }
 
   /** The leader order a fill belongs to: by the client order id the mirror gives it, or the broker's id. */
@@ -1646,21 +1679,8 @@ class CopyEngine implements Engine {
     return f.queue.push(async () => {
       // Positions first, so the working copies are planned against what the follower holds.
       await this.#reconciler.follower(f, aligned ? 'align' : this.config.engine.reconcile);
-      for (const copy of [...f.copies.values()]) {
-        const order = this.#leaderOrders.get(copy.leaderOrderId);
-        // A market order is never working: what it missed, alignment has placed.
-        if (!order || order.done || copy.leaderDone || order.orderType === 'market') continue;
-        const signal: ModifyOrderSignal = {
-          action: 'modify',
-          signalId: `${order.signal.signalId}~recover-${++f.recoveries}`,
-          leaderOrderId: order.id,
-          leaderAccount: order.signal.leaderAccount,
-          detectedAt: this.#clock.now(),
-          receivedAt: this.#clock.now(),
-        };
-        // Each leg it places or moves is an event of its own (intent-created, order-placed).
-        await this.#replan(f, signal, order, this.#leader.get(contractKey(order.contract)) ?? 0);
-      }
+      // A market order is never working: what it missed, alignment has placed.
+      this.#replanWorking(f, undefined);
     });
   }
 

@@ -19,7 +19,7 @@ export const DEFECTS = [
   'drift',
   /** Found by the model: an inverse follower's copy of a working order rests on the wrong side of the market. */
   'inverse-working',
-  /** Found by the model: a follower whose position an event leaves as it was gets no outcome for it. */
+  /** Found by the model (fixed): a follower whose position an event left as it was got no outcome for it. */
   'outcome-unchanged',
   /** Found by the model (fixed): a modify or cancel for a follower without a copy was `skipped` with no reason. */
   'skip-reason',
@@ -31,8 +31,6 @@ export const DEFECTS = [
 export const KNOWN_DEFECTS: readonly (typeof DEFECTS)[number][] = [
   /** Found by the model: an inverse follower's copy of a working order rests on the wrong side of the market. */
   'inverse-working',
-  /** Found by the model: a follower whose position an event leaves as it was gets no outcome for it. */
-  'outcome-unchanged',
 ];
 
 export type DefectId = (typeof DEFECTS)[number] | 'none';
