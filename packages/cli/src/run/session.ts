@@ -177,7 +177,8 @@ export async function openSession(config: EngineConfig, options: SessionOptions 
     logger,
     timers: true,
     bus,
-    ...(options.connectOnStart === false ? { connectOnStart: false } : {}),
+    // An executor holds no leader and never sees its fills.
+    ...(options.connectOnStart === false ? { connectOnStart: false, leaderFills: false } : {}),
   });
   const leaderMirror = new LeaderMirror({
     accountId: config.leader.account,

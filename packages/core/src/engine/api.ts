@@ -71,6 +71,14 @@ export interface EngineOptions {
    * (`openConnection`), so one broker login is held by one process.
    */
   connectOnStart?: boolean;
+  /**
+   * Whether the leader's fills reach this engine through `applyLeaderFill` (the default). An
+   * inverse follower copies a working leader order when the leader's fills come, as market
+   * orders, so it can never hold a position its leader does not. A scale-out executor, which
+   * never sees the leader's fills, sets this to false: inverse copies of working orders are
+   * then placed at once with limit and stop swapped, which can fill when the leader's does not.
+   */
+  leaderFills?: boolean;
 }
 
 /** Where a submitted signal came from and whom it is for. */

@@ -128,6 +128,8 @@ class CopyEngine implements Engine {
    * alignment measure against it; else (a scale-out executor) against the scaled leader.
    */
   #leaderFillsSeen = false;
+  /** Whether the leader's fills will come (see `EngineOptions.leaderFills`). */
+  readonly #leaderFills: boolean;
   readonly #useTimers: boolean;
 
   constructor(config: EngineConfig, options: EngineOptions) {
@@ -160,6 +162,7 @@ class CopyEngine implements Engine {
     this.#connections = options.connections;
     this.#useTimers = options.timers ?? false;
     this.#connectOnStart = options.connectOnStart ?? true;
+    this.#leaderFills = options.leaderFills ?? true;
     for (const f of config.followers) {
       const key = connectionKeyOf(f);
       const connection = options.connections[key];
@@ -623,6 +626,7 @@ class CopyEngine implements Engine {
   async #copyNew(f: FollowerRuntime, order: ReturnType<typeof prepareNewOrder>): Promise<SignalOutcome[]> {
     const now = this.#clock.now();
     f.risk.onTime(now, f.rules.timezone);
+    if (this.#copiesAtFill(f, order.signal)) return this.#awaitLeaderFill(f, order);
     const plan = this.#planFor(f, order);
     const outcomes: SignalOutcome[] = [];
     if (plan.skipped) {
@@ -677,6 +681,91 @@ class CopyEngine implements Engine {
       );
     }
     return outcomes;
+  }
+
+  /**
+   * An inverse follower copies a working leader order at its fills. The mirror of a resting
+   * order is not a resting order: the leader's buy limit fills when the ask comes down to it,
+   * the swapped sell stop when the bid does, and a stop-limit's cap has no mirror at all. So
+   * the copy waits for the leader's fills and follows each with a market order.
+   */
+  #copiesAtFill(f: FollowerRuntime, signal: NewOrderSignal): boolean {
+    return f.config.inverse && this.#leaderFills && signal.orderType !== 'market';
+  }
+
+  /** Opens a copy with nothing at the broker yet: `#copyLeaderFill` places its legs as the leader fills. */
+  #awaitLeaderFill(f: FollowerRuntime, order: PreparedNewOrder): SignalOutcome[] {
+    const leaderOrderId = order.signal.leaderOrderId;
+    const previous = f.copies.get(leaderOrderId);
+    if (previous) this.#endCopy(f, previous);
+    f.copies.set(leaderOrderId, {
+      leaderOrderId,
+      source: contractKey(order.contract),
+      contract: mapContract(order.contract, f.config).contract,
+      legs: { entry: undefined, close: undefined, open: undefined },
+      planned: 0,
+      leaderQty: order.signal.qty,
+      leaderFilled: 0,
+      booked: 0,
+      leaderDone: false,
+      legFilled: { entry: 0, close: 0, open: 0 },
+      filledDelta: 0,
+      atFill: true,
+    });
+    f.pruneCopies(MAX_COPIES);
+    const intent = this.#syntheticIntent(f, order.signal, 'entry');
+    intent.contract = mapContract(order.contract, f.config).contract;
+    return [
+      skippedOutcome(intent, SkipReason.AtLeaderFill, 'an inverse copy follows the leader order as it fills'),
+    ];
+  }
+
+  /** One fill of a working leader order, copied by an inverse follower as market orders. */
+  async #copyLeaderFill(
+    f: FollowerRuntime,
+    order: LeaderOrder,
+    fill: LeaderFill,
+    before: number,
+  ): Promise<void> {
+    const copy = f.copies.get(order.id);
+    if (!copy?.atFill) return;
+    const spec = this.#instruments.get(order.contract.root);
+    const price = ticksToPrice(fill.priceTicks, spec.tickSize);
+    const signalId = `${order.signal.signalId}~fill-${++f.recoveries}`;
+    const { limitPrice: _l, stopPrice: _s, ...rest } = order.signal;
+    const prepared = prepareNewOrder(
+      {
+        ...rest,
+        signalId,
+        qty: fill.qty,
+        orderType: 'market',
+        fillPrice: price,
+        receivedAt: this.#clock.now(),
+      },
+      order.contract,
+      spec,
+      before,
+      price,
+    );
+    const plan = this.#planFor(f, prepared);
+    const outcomes: SignalOutcome[] = plan.skipped ? [this.#skipped(f, plan.skipped)] : [];
+    let change = 0;
+    for (const intent of plan.intents) {
+      f.rememberSource(intent.intentId, copy.source);
+      const result = await this.#place(f, intent, prepared.signal.receivedAt, order.id);
+      if (result.outcome !== 'blocked') change += sideSign(intent.side) * intent.qty;
+      outcomes.push(result);
+    }
+    // Each fill is expected of the follower at once: the copy itself holds nothing.
+    f.expectedBase.set(copy.source, (f.expectedBase.get(copy.source) ?? 0) + change);
+    copy.leaderFilled += fill.qty;
+    if (copy.leaderFilled >= order.qty) f.copies.delete(order.id);
+    this.#emit({
+      type: 'signal-completed',
+      time: this.#clock.now(),
+      signalId,
+      outcomes: outcomes.map(({ reason: _r, ...o }) => o),
+    });
   }
 
   /** Scales, maps and plans one follower's legs for a leader order, against the follower's share of its source. */
@@ -995,6 +1084,15 @@ class CopyEngine implements Engine {
     const intent = this.#syntheticIntent(f, signal, 'modify');
     intent.contract = mapContract(leaderOrder.contract, f.config).contract;
     if (!copy) return [skippedOutcome(intent, SkipReason.NoCopy, 'no copied order')];
+    if (copy.atFill) {
+      return [
+        skippedOutcome(
+          intent,
+          SkipReason.AtLeaderFill,
+          'an inverse copy follows the leader order as it fills',
+        ),
+      ];
+    }
     if (leaderOrder.done)
       return [skippedOutcome(intent, SkipReason.OrderEnded, 'the leader order has ended')];
     const outcomes: SignalOutcome[] = [];
@@ -1471,8 +1569,12 @@ class CopyEngine implements Engine {
       (id === undefined ? undefined : f.sourceOf(id)) ??
       (bracket ? f.sourceOf(bracket.entry.intentId) : undefined) ??
       f.sourceOf(`order:${fill.orderId}`);
-    if (source === undefined) f.addUnattributed(key, delta);
-    else f.addShare(key, source, delta);
+    if (source === undefined) {
+      f.addUnattributed(key, delta);
+      // A fill no copy claims that leaves the contract flat (a flatten's close) empties every share,
+      // whatever sides they were on.
+      if (this.#tracker.netQty(f.name, fill.contract) === 0) f.shares.delete(key);
+    } else f.addShare(key, source, delta);
     if (at) {
       at.copy.legFilled[at.leg.leg] += fill.qty;
       at.copy.filledDelta += delta;
@@ -1550,6 +1652,13 @@ class CopyEngine implements Engine {
       if (order.filled >= order.qty) order.done = true;
       for (const f of this.#followers.values()) {
         const copy = f.copies.get(order.id);
+        if (this.#copiesAtFill(f, order.signal)) {
+          // Queued behind the copy's own start, which may not have run yet.
+          void f.queue
+            .push(() => this.#copyLeaderFill(f, order, fill, before))
+            .catch((e) => this.#log.error({ err: e, follower: f.name }, 'copy at fill failed'));
+          continue;
+        }
         if (!copy) continue; // Its copy is planned later in its queue and counts this fill then.
         copy.leaderFilled += fill.qty;
         if (order.done) copy.leaderDone = true;
@@ -1574,7 +1683,7 @@ class CopyEngine implements Engine {
   /** Queues a re-plan of a follower's copies of working leader orders in one leader contract (or all). */
   #replanWorking(f: FollowerRuntime, source: string | undefined, except?: string): void {
     for (const copy of f.copies.values()) {
-      if (copy.leaderDone || copy.leaderOrderId === except) continue;
+      if (copy.leaderDone || copy.atFill || copy.leaderOrderId === except) continue;
       if (source !== undefined && copy.source !== source) continue;
       const order = this.#leaderOrders.get(copy.leaderOrderId);
       if (!order || order.done || order.orderType === 'market') continue;

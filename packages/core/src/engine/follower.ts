@@ -65,6 +65,8 @@ export interface OrderCopy {
   legFilled: LegSet<number>;
   /** Signed follower change of those fills: the share before the copy filled is the share less this. */
   filledDelta: number;
+  /** An inverse copy placed at the leader's fills, not as a working order (see the engine's `#copiesAtFill`). */
+  atFill?: boolean;
 }
 
 /** One value per leg role. */

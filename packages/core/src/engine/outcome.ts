@@ -25,6 +25,8 @@ export const SkipReason = {
   NoPosition: 'NO_POSITION',
   /** The order waits for its entry to fill (an engine-held bracket child). */
   WaitsForFill: 'WAITS_FOR_FILL',
+  /** An inverse follower copies this working order when the leader's fills come. */
+  AtLeaderFill: 'AT_LEADER_FILL',
   /** The follower holds nothing of the instrument. */
   NothingToFlatten: 'NOTHING_TO_FLATTEN',
 } as const;

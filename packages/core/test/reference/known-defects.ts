@@ -17,7 +17,10 @@ export const DEFECTS = [
   'shared-contract',
   /** Issue 13 defect 4 (fixed): the report's drift was wrong for a contract fed by two sources. */
   'drift',
-  /** Found by the model: an inverse follower's copy of a working order rests on the wrong side of the market. */
+  /**
+   * Found by the model (fixed): an inverse follower's copy of a working order, placed with limit and
+   * stop swapped, could fill when the leader's did not; it now follows the leader's fills.
+   */
   'inverse-working',
   /** Found by the model (fixed): a follower whose position an event left as it was got no outcome for it. */
   'outcome-unchanged',
@@ -28,10 +31,7 @@ export const DEFECTS = [
 ] as const;
 
 /** The defects still open: their features stay off in the differential test. */
-export const KNOWN_DEFECTS: readonly (typeof DEFECTS)[number][] = [
-  /** Found by the model: an inverse follower's copy of a working order rests on the wrong side of the market. */
-  'inverse-working',
-];
+export const KNOWN_DEFECTS: readonly (typeof DEFECTS)[number][] = [];
 
 export type DefectId = (typeof DEFECTS)[number] | 'none';
 
