@@ -62,7 +62,9 @@ describe('replay records a hostile file cannot crash on', () => {
 
   it('refuses a leader signal over the sanity cap, with a reason', () => {
     const defaults = { leaderAccount: 'L', now: 0 };
-    expect(parseSignal({ ...entry, qty: DEFAULT_MAX_SIGNAL_QTY }, defaults).qty).toBe(DEFAULT_MAX_SIGNAL_QTY);
+    expect((parseSignal({ ...entry, qty: DEFAULT_MAX_SIGNAL_QTY }, defaults) as { qty?: number }).qty).toBe(
+      DEFAULT_MAX_SIGNAL_QTY,
+    );
     expect(() => parseSignal({ ...entry, qty: DEFAULT_MAX_SIGNAL_QTY + 1 }, defaults)).toThrow(
       `qty: ${DEFAULT_MAX_SIGNAL_QTY + 1} contracts is over the sanity cap of ${DEFAULT_MAX_SIGNAL_QTY}`,
     );
