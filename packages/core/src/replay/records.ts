@@ -89,11 +89,23 @@ function jsonRows(text: string): Row[] {
 const NUMERIC = new Set(['qty', 'time', 'detectedAt', 'receivedAt', 'leaderPosition']);
 
 function csvRows(text: string): Row[] {
-  const table = parseCsv(text, {
-    columns: false,
-    skip_empty_lines: false,
-    relax_column_count: true,
-  }) as string[][];
+  let table: string[][];
+  try {
+    table = parseCsv(text, {
+      columns: false,
+      skip_empty_lines: false,
+      relax_column_count: true,
+    }) as string[][];
+  } catch (error) {
+    // A CSV syntax error (a stray quote) stops the whole file: csv-parse cannot resynchronize.
+    const csvLine = (error as { lines?: unknown }).lines;
+    const message = (error as Error).message.split(':')[0] ?? 'bad CSV';
+    throw new SignalError(
+      '(line)',
+      `not valid CSV: ${message}`,
+      typeof csvLine === 'number' ? csvLine : undefined,
+    );
+  }
   const header = table[0]?.map((h) => h.trim());
   if (!header) return [];
   const rows: Row[] = [];

@@ -124,3 +124,12 @@ describe('messages', () => {
     });
   });
 });
+
+describe('fuzz regressions', () => {
+  it('a CSV replay with a stray quote is a located SignalError, not a crash', () => {
+    expect(() => parseReplay('instrument,qty\n"{"x,1\n', 'csv')).toThrow(SignalError);
+    expect(() => parseReplay('instrument,qty\n"{"x,1\n', 'csv')).toThrow(
+      /line 2: \(line\): not valid CSV: Invalid Closing Quote/,
+    );
+  });
+});
