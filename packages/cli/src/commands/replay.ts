@@ -16,6 +16,7 @@ import { CliError, ExitCode } from '../errors.js';
 import { diffJson, formatDifferences } from '../replay/expect.js';
 import { formatSummary } from '../replay/summary.js';
 import { openReplayPriceFeed } from '../run/market-data.js';
+import { redactingIo } from '../secrets/redacting-io.js';
 
 export interface ReplayCommandOptions {
   config: string;
@@ -46,6 +47,8 @@ export async function replayCommand(
   simulated?: { connect: SimulatedBrokers; close: () => Promise<void> },
 ): Promise<number> {
   const loaded = loadConfig(options.config, { env: process.env }, { lenientReferences: true });
+  // Values from ${secret:} / ${env:} references never print, whichever field they are in (an account id).
+  io = redactingIo(io, loaded.secrets);
   // Paper mode moves every follower to the paper broker, so a config written for
   // real brokers can be dry-run as it is.
   const config =

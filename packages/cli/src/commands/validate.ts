@@ -2,6 +2,7 @@ import { ConfigError, type ConfigIssue, formatConfigIssue, formatPath } from '@t
 import { brokerIssues } from '../config/check-brokers.js';
 import { loadConfig, MAX_LISTED_ISSUES, problemCount, withOverflow } from '../config/load-config.js';
 import { CliError, ExitCode } from '../errors.js';
+import { redactingIo } from '../secrets/redacting-io.js';
 import type { CommandIo } from './replay.js';
 
 /** One problem as `validate --json` prints it. */
@@ -28,6 +29,7 @@ export async function validateCommand(
   let summary = '';
   try {
     const loaded = loadConfig(options.config);
+    io = redactingIo(io, loaded.secrets);
     const { config } = loaded;
     issues = (await brokerIssues(config, options.config)).map((i) => ({
       path: formatPath(i.path),

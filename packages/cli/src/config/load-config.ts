@@ -43,6 +43,8 @@ export interface LoadedConfig {
  * document; the limit is named here because the loader reports it as a config problem.
  */
 export const MAX_ALIAS_COUNT = 100;
+/** Shortest `${env:}` value redacted from output (a secret from the vault is redacted whatever its length). */
+export const MIN_REDACTED_LENGTH = 4;
 /** Problems listed at most; the rest are counted in one closing line so output stays bounded. */
 export const MAX_LISTED_ISSUES = 50;
 
@@ -147,7 +149,9 @@ export function parseConfigText(
           });
           return whole;
         }
-        if (kind === 'secret' || /pass|secret|token|key/i.test(name)) secrets.push(value);
+        // Every referenced value is kept out of output: a credential, or an account id kept out of the file.
+        // An environment value shorter than MIN_REDACTED_LENGTH is not (redacting "1" would garble every number).
+        if (kind === 'secret' || value.length >= MIN_REDACTED_LENGTH) secrets.push(value);
         return value;
       });
     },
