@@ -223,6 +223,16 @@ describe('fuzz: NinjaTrader outgoing files', () => {
 });
 
 describe('fuzz regressions', () => {
+  it('a FIX field holding an Invalid Date is absent, not a RangeError', () => {
+    const report = parseExecReport('4.4', {
+      ExecType: 'F',
+      LastPx: new Date(Number.NaN),
+      TransactTime: new Date(Number.NaN),
+    });
+    expect(report.lastPx).toBeUndefined();
+    expect(report.time).toBeUndefined();
+  });
+
   it('a DTC message whose Symbol is not a string is not understood, not a TypeError', () => {
     const m = { Type: 301, Symbol: 1.7976931348623157e308, ServerOrderID: '1', OrderType: 1, BuySell: 1 };
     expect(parseOrderUpdate(m as unknown as DtcOrderUpdate, ctx)).toBeUndefined();
