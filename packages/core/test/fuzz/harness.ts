@@ -52,7 +52,23 @@ export function fuzz<T>(
   const runs = options.runs ?? FUZZ_RUNS;
   const started = performance.now();
   const result = fc.check(fc.property(arb, property), { numRuns: runs, seed: FUZZ_SEED });
-  const ms = performance.now() - started;
+  settle(suite, result, performance.now() - started);
+}
+
+/** The same for a property that talks to a socket (a simulator's decoder behind its server). */
+export async function fuzzAsync<T>(
+  suite: string,
+  arb: fc.Arbitrary<T>,
+  property: (input: T) => Promise<void>,
+  options: { runs?: number } = {},
+): Promise<void> {
+  const runs = options.runs ?? FUZZ_RUNS;
+  const started = performance.now();
+  const result = await fc.check(fc.asyncProperty(arb, property), { numRuns: runs, seed: FUZZ_SEED });
+  settle(suite, result, performance.now() - started);
+}
+
+function settle<T>(suite: string, result: fc.RunDetails<[T]>, ms: number): void {
   report(suite, result.numRuns, result.failed ? 1 : 0, ms);
   if (!result.failed) return;
   const input = result.counterexample?.[0];
