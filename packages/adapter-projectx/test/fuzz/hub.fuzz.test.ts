@@ -1,6 +1,6 @@
 import { defaultInstruments, TradeNovaError } from '@tradenova/core';
 import fc from 'fast-check';
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   answersOrRefuses,
   errorOf,
@@ -101,6 +101,18 @@ describe('fuzz: SignalR hub messages (ProjectX user hub)', () => {
           else state.applyPosition(payload as unknown as PxPosition);
         }, errorOf(TradeNovaError));
       },
+    );
+  });
+});
+
+describe('fuzz regressions', () => {
+  it('a position event without a size is a typed refusal, not a NaN position or a RangeError', () => {
+    const state = new ProjectXState(defaultInstruments);
+    state.accounts.set(1, { id: 1, name: 'PX1' } as PxAccount);
+    const position = { accountId: 1, contractId: 'CON.F.US.EP.H26' } as unknown as PxPosition;
+    expect(() => state.applyPosition(position)).toThrow(TradeNovaError);
+    expect(() => state.applyPosition({ ...position, size: 2, type: 1, averagePrice: Number.NaN })).toThrow(
+      TradeNovaError,
     );
   });
 });
