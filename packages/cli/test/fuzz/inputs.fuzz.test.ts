@@ -65,7 +65,9 @@ const yamlText = fc.oneof(
             '~',
             '.nan',
             '-.inf',
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own reference syntax
             '${env:HOME}',
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own reference syntax
             '${secret:x}',
             '0x1F',
             '1e400',
