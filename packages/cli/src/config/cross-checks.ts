@@ -1,4 +1,4 @@
-import type { EngineConfig } from '@tradenova/core';
+import { compileRiskRules, type EngineConfig, TradeNovaError } from '@tradenova/core';
 
 /** A problem with its path as parts, for the loader to locate in the file. */
 export interface PathIssue {
@@ -10,7 +10,9 @@ export interface PathIssue {
  * Checks across sections that the schema alone cannot make, on the parsed config and the
  * raw input (to tell a `broker:` written by the user from the schema's default):
  * - a `connection` must name an own entry of `connections` (not `__proto__` or `toString`);
- * - an account's `broker`, when written, must be its connection's broker.
+ * - an account's `broker`, when written, must be its connection's broker;
+ * - a follower's risk rules must compile as the engine compiles them at start (a time zone
+ *   that does not exist, a loss limit of 0 or less).
  */
 export function crossCheck(config: EngineConfig, raw: unknown): PathIssue[] {
   const issues: PathIssue[] = [];
@@ -43,6 +45,17 @@ export function crossCheck(config: EngineConfig, raw: unknown): PathIssue[] {
       });
     }
   }
+  config.followers.forEach((f, i) => {
+    try {
+      compileRiskRules(f.risk);
+    } catch (error) {
+      if (!(error instanceof TradeNovaError)) throw error;
+      // Messages read `risk.dailyLossLimit: must be more than 0, got -5`: the prefix is the field.
+      const m = /^(risk(?:\.[A-Za-z]+)*): (.*)$/s.exec(error.message);
+      const field = m ? m[1]!.split('.') : ['risk'];
+      issues.push({ path: ['followers', i, ...field], message: m ? m[2]! : error.message });
+    }
+  });
   return issues;
 }
 

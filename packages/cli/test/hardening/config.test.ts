@@ -126,3 +126,17 @@ describe('hostile configs', () => {
     }
   });
 });
+
+describe('risk rules the engine would refuse at start', () => {
+  it('are refused by the loader (validate and run alike), located', () => {
+    const text = `${base}    risk: { timezone: Mars/Base, dailyLossLimit: -5 }\n`;
+    const [issue] = issuesOf(text);
+    expect(issue).toMatchObject({ path: 'followers[0].risk.timezone', line: 6 });
+    expect(issue?.message).toMatch(/unknown time zone "Mars\/Base"/);
+    const loss = issuesOf(`${base}    risk: { dailyLossLimit: -5 }\n`);
+    expect(loss[0]).toMatchObject({
+      path: 'followers[0].risk.dailyLossLimit',
+      message: 'must be more than 0, got -5',
+    });
+  });
+});
