@@ -4,7 +4,7 @@ import { resolvePlugin } from '../brokers/plugins.js';
 import type { PathIssue } from './cross-checks.js';
 
 /**
- * What `run` refuses about a config's brokers before it connects anything, found without
+ * What `run` refuses about a config's brokers and price feed before it connects anything, found without
  * connecting: an unknown `broker:` name (or a `module:` plugin that does not load or implements
  * another contract), a `simulator:` other than `loopback`, and options the adapter plugin's own
  * schema refuses. With `simulator: loopback` the simulator supplies the endpoint and credentials,
@@ -49,6 +49,18 @@ export async function brokerIssues(config: EngineConfig, configFile: string): Pr
         });
         break;
       }
+    }
+  }
+  // The price feed's options, as `run` checks them (with `simulator: loopback` the simulator gives the url).
+  const feed = config.marketData;
+  if (feed) {
+    const { dxFeedConfigSchema } = await import('@tradenova/adapter-others/dxfeed');
+    const options =
+      feed.simulator === 'loopback' ? { url: 'ws://127.0.0.1:1', ...feed.options } : feed.options;
+    const parsed = dxFeedConfigSchema.safeParse(options);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues)
+        issues.push({ path: ['marketData', 'options', ...issue.path], message: issue.message });
     }
   }
   return issues;

@@ -140,3 +140,13 @@ describe('risk rules the engine would refuse at start', () => {
     });
   });
 });
+
+describe('validate checks the price feed options as run does', () => {
+  it('refuses a marketData option the dxFeed schema refuses', async () => {
+    const path = file(`${base}marketData:\n  source: dxfeed\n  options: { staleAfterMs: -1 }\n`);
+    const { code, stdout } = await run(['validate', '-c', path, '--json']);
+    expect(code).toBe(2);
+    const out = JSON.parse(stdout);
+    expect(out.problems.some((p: { path: string }) => p.path.startsWith('marketData.options'))).toBe(true);
+  });
+});
