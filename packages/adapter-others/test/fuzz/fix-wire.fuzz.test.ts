@@ -80,7 +80,7 @@ const fieldValue = fc.oneof(
     'FIX1',
     '20251124-14:30:00.000',
   ),
-  fc.string({ maxLength: 12 }).map((s) => s.replace(/[\u0001=]/g, '')),
+  fc.string({ maxLength: 12 }).map((s) => s.replaceAll('\u0001', '').replaceAll('=', '')),
   fc.integer().map(String),
 );
 const message = fc.record({
