@@ -1,9 +1,11 @@
 import {
+  BrokerError,
   type BrokerFill,
   type BrokerOrder,
   type BrokerOrderStatus,
   type BrokerPosition,
   type Contract,
+  ErrorCode,
   type OrderType,
   priceToTicks,
   type Side,
@@ -193,6 +195,15 @@ export function parseTrade(
 
 /** A ProjectX position (positive `size`, direction in `type`) as a signed `BrokerPosition`. */
 export function parsePosition(position: PxPosition, context: ParseContext): BrokerPosition {
+  // A hub payload without a whole size gave a NaN position, then an untyped RangeError (found by fuzzing).
+  if (!Number.isSafeInteger(position.size) || position.size < 0)
+    throw new BrokerError(
+      ErrorCode.BrokerRejected,
+      'projectx',
+      `position without a whole size: ${String(position.size)}`,
+    );
+  if (position.size > 0 && !Number.isFinite(position.averagePrice))
+    throw new BrokerError(ErrorCode.BrokerRejected, 'projectx', 'open position without an average price');
   const sign = position.type === PxPositionType.Short ? -1 : position.type === PxPositionType.Long ? 1 : 0;
   const netQty = sign * position.size;
   return {

@@ -278,7 +278,12 @@ export function decodeServerFrame(text: string): ServerFrame {
     case 'h':
       return { type: 'heartbeat' };
     case 'a':
-      if (!Array.isArray(body)) throw new SyntaxError('an "a" frame must carry a JSON array');
+      // Every message is read as an object (`e`, `i`, `d`): `a[null]` would throw inside the socket handler.
+      if (
+        !Array.isArray(body) ||
+        !body.every((m) => typeof m === 'object' && m !== null && !Array.isArray(m))
+      )
+        throw new SyntaxError('an "a" frame must carry a JSON array of objects');
       return { type: 'data', messages: body as TvSocketMessage[] };
     case 'c': {
       const [code, reason] = Array.isArray(body) ? body : [];

@@ -77,8 +77,9 @@ export function buildProgram(io: CommandIo, result: { exitCode: number }): Comma
     .command('validate')
     .description('check a config file; prints every problem with file:line:col')
     .requiredOption('-c, --config <file>', 'config YAML')
-    .action((opts) => {
-      result.exitCode = validateCommand(opts, io);
+    .option('--json', 'print { file, valid, problems: [{ file, line, col, path, message }] } on stdout')
+    .action(async (opts) => {
+      result.exitCode = await validateCommand(opts, io);
     });
 
   program

@@ -111,8 +111,15 @@ export const ORD_TYPE_CODE: Record<OrderType, string> = {
   'stop-limit': '4',
 };
 
+// An unreadable timestamp decodes to an Invalid Date, whose toISOString throws (found by fuzzing).
 const str = (v: unknown): string | undefined =>
-  v === undefined || v === null || v === '' ? undefined : v instanceof Date ? v.toISOString() : String(v);
+  v === undefined || v === null || v === ''
+    ? undefined
+    : v instanceof Date
+      ? Number.isNaN(v.getTime())
+        ? undefined
+        : v.toISOString()
+      : String(v);
 const num = (v: unknown): number => {
   const n = Number(v);
   return Number.isFinite(n) ? n : 0;
@@ -145,6 +152,7 @@ export function parseExecReport(version: FixVersion, f: FixFields): ExecReport {
   set('lastPx', str(f.LastPx));
   set('text', str(f.Text));
   set('ordRejReason', str(f.OrdRejReason));
-  if (f.TransactTime instanceof Date) report.time = f.TransactTime.getTime();
+  if (f.TransactTime instanceof Date && !Number.isNaN(f.TransactTime.getTime()))
+    report.time = f.TransactTime.getTime();
   return report;
 }

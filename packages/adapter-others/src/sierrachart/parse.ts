@@ -125,7 +125,9 @@ export interface ParseContext {
 
 /** An ORDER_UPDATE as a contract order; undefined for a placeholder or an order type this adapter does not know. */
 export function parseOrderUpdate(m: DtcOrderUpdate, ctx: ParseContext): BrokerOrder | undefined {
-  if (m.NoOrders === 1 || !m.ServerOrderID || !m.Symbol) return undefined;
+  // A peer's JSON is untrusted: a non-string Symbol or id would throw in the symbol parser (found by fuzzing).
+  if (m.NoOrders === 1 || typeof m.ServerOrderID !== 'string' || !m.ServerOrderID || !isText(m.Symbol))
+    return undefined;
   const orderType = orderTypeOfDtc(m.OrderType);
   const side = sideOfBuySell(m.BuySell);
   if (!orderType || !side) return undefined;
@@ -183,7 +185,7 @@ export function fillOfOrderUpdate(
 
 /** A POSITION_UPDATE as a contract position; undefined for the "no positions" placeholder. */
 export function parsePositionUpdate(m: DtcPositionUpdate, ctx: ParseContext): BrokerPosition | undefined {
-  if (m.NoPositions === 1 || !m.Symbol) return undefined;
+  if (m.NoPositions === 1 || !isText(m.Symbol)) return undefined;
   const contract = ctx.contractOf(m.Symbol);
   const netQty = isSetNumber(m.Quantity) ? m.Quantity : 0;
   const tickSize = Number(ctx.tickSize(contract));
@@ -198,7 +200,8 @@ export function parsePositionUpdate(m: DtcPositionUpdate, ctx: ParseContext): Br
 
 /** A HISTORICAL_ORDER_FILL_RESPONSE as a contract fill; undefined for the placeholder. */
 export function parseHistoricalFill(m: DtcHistoricalFill, ctx: ParseContext): BrokerFill | undefined {
-  if (m.NoOrderFills === 1 || !m.Symbol || !m.ServerOrderID || !m.UniqueExecutionID) return undefined;
+  if (m.NoOrderFills === 1 || !isText(m.Symbol) || !isText(m.ServerOrderID) || !m.UniqueExecutionID)
+    return undefined;
   const side = sideOfBuySell(m.BuySell);
   if (!side || !isSetNumber(m.Quantity) || !isSetNumber(m.Price)) return undefined;
   const contract = ctx.contractOf(m.Symbol);
@@ -212,4 +215,9 @@ export function parseHistoricalFill(m: DtcHistoricalFill, ctx: ParseContext): Br
     priceTicks: ticksOf(m.Price, ctx.tickSize(contract)),
     time: isSetNumber(m.DateTime) ? Math.round(m.DateTime * 1000) : ctx.now,
   };
+}
+
+/** A non-empty string (a DTC text field as the protocol defines it). */
+function isText(value: unknown): value is string {
+  return typeof value === 'string' && value !== '';
 }

@@ -197,6 +197,11 @@ export class SimulatedUserHub {
       client.socket.close(1002);
       return;
     }
+    // `null`, a number or an array parse too; reading their fields threw in this handler (found by fuzzing).
+    if (typeof message !== 'object' || message === null || Array.isArray(message)) {
+      client.socket.close(1002);
+      return;
+    }
     if (!client.handshaken) {
       if (message.protocol === 'json' && message.version === 1) {
         client.handshaken = true;

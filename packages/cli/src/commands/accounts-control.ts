@@ -2,6 +2,7 @@ import { type EngineConfig, followerSchema } from '@tradenova/core';
 import { loadConfig } from '../config/load-config.js';
 import { CliError, ExitCode } from '../errors.js';
 import { redactUrl } from '../services/errors.js';
+import { controlActor } from '../services/redis/actor.js';
 import { connectRedisStores } from '../services/redis/redis-stores.js';
 import type { FollowerSettings } from '../services/redis/stores.js';
 import type { CommandIo } from './replay.js';
@@ -48,7 +49,7 @@ export async function accountsControlCommand(
         // Fields add up over several `set`s: risk.maxOrderQty now and risk.maxPosition later both stay.
         const stored = await stores.control.getFollower(request.follower);
         const patch = planPatch(config, request, stored);
-        const settings = await stores.control.setFollower(request.follower, patch);
+        const settings = await stores.control.setFollower(request.follower, patch, controlActor(process.env));
         io.stdout.write(
           request.json
             ? `${JSON.stringify({ follower: request.follower, settings })}\n`
@@ -57,7 +58,11 @@ export async function accountsControlCommand(
         return ExitCode.Ok;
       }
       case 'kill': {
-        const kill = await stores.control.setKillSwitch(request.engaged, request.reason);
+        const kill = await stores.control.setKillSwitch(
+          request.engaged,
+          request.reason,
+          controlActor(process.env),
+        );
         io.stdout.write(
           kill.engaged
             ? `kill switch ON${kill.reason ? ` (${kill.reason})` : ''}: no new entries in any process\n`

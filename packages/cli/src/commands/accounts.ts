@@ -3,6 +3,7 @@ import { loadConfig } from '../config/load-config.js';
 import { ExitCode } from '../errors.js';
 import { makeRedactor } from '../run/redact.js';
 import { openSession } from '../run/session.js';
+import { redactingIo } from '../secrets/redacting-io.js';
 import type { CommandIo } from './replay.js';
 
 /** Flags of `tradenova accounts`. */
@@ -37,6 +38,8 @@ export interface ConnectionCheck {
  */
 export async function accountsCommand(options: AccountsCommandOptions, io: CommandIo): Promise<number> {
   const loaded = loadConfig(options.config, { env: process.env }, { lenientReferences: false });
+  // Values from ${secret:} / ${env:} references never print, whichever field they are in (an account id).
+  io = redactingIo(io, loaded.secrets);
   const redact = makeRedactor(loaded.secrets);
   const { config } = loaded;
   const session = await openSession(config, { configFile: options.config });

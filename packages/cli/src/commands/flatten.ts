@@ -4,6 +4,7 @@ import { loadConfig } from '../config/load-config.js';
 import { CliError, ExitCode } from '../errors.js';
 import { makeRedactor } from '../run/redact.js';
 import { openSession } from '../run/session.js';
+import { redactingIo } from '../secrets/redacting-io.js';
 import type { CommandIo } from './replay.js';
 
 /** Flags of `tradenova flatten`. */
@@ -37,6 +38,8 @@ export async function flattenCommand(
   ask: (question: string) => Promise<string> = askOnTerminal,
 ): Promise<number> {
   const loaded = loadConfig(options.config, { env: process.env }, { lenientReferences: false });
+  // Values from ${secret:} / ${env:} references never print, whichever field they are in (an account id).
+  io = redactingIo(io, loaded.secrets);
   const redact = makeRedactor(loaded.secrets);
   const wanted = options.account;
   const followers = loaded.config.followers.filter(

@@ -17,6 +17,7 @@ import { CliError, ExitCode } from '../errors.js';
 import { diffJson, formatDifferences, reproducible } from '../replay/expect.js';
 import { formatSummary } from '../replay/summary.js';
 import { openReplayPriceFeed } from '../run/market-data.js';
+import { redactingIo } from '../secrets/redacting-io.js';
 
 export interface ReplayCommandOptions {
   config: string;
@@ -55,6 +56,8 @@ export async function replayCommand(
   },
 ): Promise<number> {
   const loaded = loadConfig(options.config, { env: process.env }, { lenientReferences: true });
+  // Values from ${secret:} / ${env:} references never print, whichever field they are in (an account id).
+  io = redactingIo(io, loaded.secrets);
   // Paper mode moves every follower to the paper broker, so a config written for
   // real brokers can be dry-run as it is.
   const config =

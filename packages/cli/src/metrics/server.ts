@@ -11,11 +11,14 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
+/** Where `--metrics :P` and `--metrics P` listen: loopback, as everything in TradeNova that listens. */
+export const DEFAULT_METRICS_HOST = '127.0.0.1';
+
 /**
- * Parses `--metrics`: `:9464` (every interface, as Prometheus exporters
- * write it), `9464`, `127.0.0.1:9464` or `[::1]:9464`. Port 0 picks a free one.
+ * Parses `--metrics`: `:9464` and `9464` (loopback), `127.0.0.1:9464`, `[::1]:9464`, or an
+ * explicit wider host such as `0.0.0.0:9464` or `[::]:9464`. Port 0 picks a free one.
  */
-export function parseMetricsAddress(text: string): { host: string | undefined; port: number } {
+export function parseMetricsAddress(text: string): { host: string; port: number } {
   const t = text.trim();
   const colon = t.lastIndexOf(':');
   const portText = colon < 0 ? t : t.slice(colon + 1);
@@ -25,7 +28,7 @@ export function parseMetricsAddress(text: string): { host: string | undefined; p
   if (!/^\d{1,5}$/.test(portText) || port > 65_535 || /[[\]\s]/.test(host ?? '')) {
     throw new CliError(`--metrics ${text}: expected [host]:port, e.g. :9464 or 127.0.0.1:9464`);
   }
-  return { host: host === '' ? undefined : host, port };
+  return { host: host === undefined || host === '' ? DEFAULT_METRICS_HOST : host, port };
 }
 
 /** Serves the registry at `GET /metrics` (node:http); anything else is 404 or 405. */
@@ -61,8 +64,8 @@ export async function serveMetrics(registry: Registry, address: string): Promise
     server.listen(port, host, () => resolve());
   });
   const info = server.address() as AddressInfo;
-  const shown =
-    host === undefined ? '127.0.0.1' : info.family === 'IPv6' ? `[${info.address}]` : info.address;
+  // The address the socket really has, so a wide listener never reads as a loopback one.
+  const shown = info.family === 'IPv6' ? `[${info.address}]` : info.address;
   return {
     url: `http://${shown}:${info.port}/metrics`,
     port: info.port,

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { ErrorCode } from '@tradenova/core';
 import { promptHidden } from './prompt.js';
-import { Vault, VaultError, type VaultKey } from './vault.js';
+import { MIN_PASSPHRASE_LENGTH, Vault, VaultError, type VaultKey } from './vault.js';
 
 /** Environment variables the vault reads. */
 export const VAULT_ENV = {
@@ -82,6 +82,12 @@ export async function keyForNewVault(
   prompt?: PromptIo,
 ): Promise<VaultKey> {
   const fromEnv = keyFromEnv(env, file);
+  if (fromEnv && 'passphrase' in fromEnv && fromEnv.passphrase.length < MIN_PASSPHRASE_LENGTH)
+    throw new VaultError(
+      ErrorCode.VaultKeyMissing,
+      file,
+      `${VAULT_ENV.passphrase} needs ${MIN_PASSPHRASE_LENGTH} characters or more to create a vault`,
+    );
   if (fromEnv) return fromEnv;
   if (!prompt?.stdin.isTTY) {
     throw new VaultError(
@@ -91,8 +97,12 @@ export async function keyForNewVault(
     );
   }
   const first = await promptHidden(`New passphrase for ${file}: `, prompt.stdin, prompt.stderr);
-  if (first.length < 8)
-    throw new VaultError(ErrorCode.VaultKeyMissing, file, 'the passphrase needs 8 characters or more');
+  if (first.length < MIN_PASSPHRASE_LENGTH)
+    throw new VaultError(
+      ErrorCode.VaultKeyMissing,
+      file,
+      `the passphrase needs ${MIN_PASSPHRASE_LENGTH} characters or more`,
+    );
   const again = await promptHidden('Repeat the passphrase: ', prompt.stdin, prompt.stderr);
   if (again !== first)
     throw new VaultError(ErrorCode.VaultKeyMissing, file, 'the passphrases differ; nothing was written');

@@ -39,6 +39,34 @@ export const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
  */
 export const DEFAULT_SCRYPT = { N: 2 ** 17, r: 8, p: 1 } as const;
 
+/** Shortest passphrase a new vault accepts, from the prompt or the environment alike. */
+export const MIN_PASSPHRASE_LENGTH = 8;
+
+/**
+ * scrypt settings a vault file may ask for. The header is in clear, so it is bounded before
+ * use: an edited N, r or p would otherwise make Node throw (not a power of two, over its memory
+ * limit) or spend minutes and gigabytes before authentication could fail. 1 GiB at most.
+ */
+export const SCRYPT_BOUNDS = { minLog2N: 10, maxLog2N: 20, maxR: 16, maxP: 4, maxMemBytes: 2 ** 30 } as const;
+
+/** Whether scrypt settings are within `SCRYPT_BOUNDS`. */
+export function scryptWithinBounds(k: { N: number; r: number; p: number }): boolean {
+  const b = SCRYPT_BOUNDS;
+  const log2N = Math.log2(k.N);
+  return (
+    Number.isInteger(log2N) &&
+    log2N >= b.minLog2N &&
+    log2N <= b.maxLog2N &&
+    Number.isInteger(k.r) &&
+    k.r >= 1 &&
+    k.r <= b.maxR &&
+    Number.isInteger(k.p) &&
+    k.p >= 1 &&
+    k.p <= b.maxP &&
+    128 * k.N * k.r * k.p <= b.maxMemBytes
+  );
+}
+
 /** How the AES key was made: scrypt over a passphrase, or given raw (`TRADENOVA_SECRETS_KEY`). */
 export type KdfParams = { name: 'scrypt'; N: number; r: number; p: number; salt: string } | { name: 'raw' };
 
@@ -86,6 +114,12 @@ export class Vault {
     scrypt: { N: number; r: number; p: number } = DEFAULT_SCRYPT,
   ): Vault {
     if ('raw' in key) return new Vault(file, { name: 'raw' }, checkRawKey(file, key.raw), new Map());
+    if (key.passphrase.length < MIN_PASSPHRASE_LENGTH)
+      throw new VaultError(
+        ErrorCode.VaultKeyMissing,
+        file,
+        `the passphrase needs ${MIN_PASSPHRASE_LENGTH} characters or more`,
+      );
     const kdf: KdfParams = { name: 'scrypt', ...scrypt, salt: randomBytes(16).toString('base64') };
     return new Vault(file, kdf, derive(file, kdf, key), new Map());
   }
@@ -109,6 +143,14 @@ export class Vault {
         ErrorCode.VaultKeyMissing,
         file,
         'was made with a passphrase: set TRADENOVA_SECRETS_PASSPHRASE or run on a terminal to be asked (TRADENOVA_SECRETS_KEY cannot open it)',
+      );
+    }
+    if (stored.kdf.name === 'scrypt' && !scryptWithinBounds(stored.kdf)) {
+      // The settings are authenticated with the data: ones no TradeNova writes mean an altered file.
+      throw new VaultError(
+        ErrorCode.VaultLocked,
+        file,
+        'cannot decrypt: wrong passphrase or key, or the file was altered (scrypt settings out of bounds)',
       );
     }
     const aesKey = 'raw' in key ? checkRawKey(file, key.raw) : derive(file, stored.kdf, key);

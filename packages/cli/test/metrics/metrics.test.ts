@@ -30,8 +30,8 @@ async function scrape(url: string): Promise<{ status: number; type: string | nul
 
 describe('--metrics', () => {
   it('parses the listen address', () => {
-    expect(parseMetricsAddress(':9464')).toEqual({ host: undefined, port: 9464 });
-    expect(parseMetricsAddress('9464')).toEqual({ host: undefined, port: 9464 });
+    expect(parseMetricsAddress(':9464')).toEqual({ host: '127.0.0.1', port: 9464 });
+    expect(parseMetricsAddress('9464')).toEqual({ host: '127.0.0.1', port: 9464 });
     expect(parseMetricsAddress('127.0.0.1:0')).toEqual({ host: '127.0.0.1', port: 0 });
     expect(parseMetricsAddress('[::1]:9464')).toEqual({ host: '::1', port: 9464 });
     expect(() => parseMetricsAddress('localhost')).toThrow(/expected \[host\]:port/);

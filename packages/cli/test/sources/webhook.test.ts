@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import {
   defaultInstruments,
   type EngineEvent,
@@ -387,3 +388,42 @@ async function freePort(): Promise<number> {
     });
   });
 }
+
+describe('a request whose body does not arrive in time', () => {
+  it('is answered 408 and recorded as 408, what the client received', async () => {
+    const recorded: WebhookRejection[] = [];
+    const source = new WebhookSource(
+      { kind: 'webhook', port: 0, host: '127.0.0.1', path: '/tv', token: TOKEN, maxBodyBytes: 4096 },
+      { leaderAccount: 'L1', record: (e) => recorded.push(e), bodyTimeoutMs: 300 },
+    );
+    await source.start(
+      async (s): Promise<SignalResult> => ({
+        ok: true,
+        signalId: (s as { signalId: string }).signalId,
+        outcomes: [],
+      }),
+    );
+    running.push(source);
+    const { port } = source.address;
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port }, () => {
+        // Headers and half the declared body, then nothing.
+        socket.write(
+          'POST /tv HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"tok',
+        );
+      });
+      let text = '';
+      socket.on('data', (d) => {
+        text += String(d);
+      });
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(recorded).toHaveLength(1);
+    expect(recorded[0]).toMatchObject({
+      field: 'body',
+      message: expect.stringMatching(/^webhook 408: the body did not arrive/),
+    });
+  });
+});

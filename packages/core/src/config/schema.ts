@@ -58,6 +58,7 @@ export const tradingWindowSchema = z
 
 export const riskSchema = z
   .object({
+    /** Largest single order (fat-finger cap); 1000 when absent (`DEFAULT_MAX_ORDER_QTY`). */
     maxOrderQty: positiveInt.optional(),
     /** One cap for every instrument, or a cap per root. */
     maxPosition: z.union([positiveInt, z.record(z.string(), positiveInt)]).optional(),

@@ -3,19 +3,38 @@ import { formatPath } from '../config/parse.js';
 import { SignalError } from '../errors.js';
 import type { TradeSignal } from './signal.js';
 
+/**
+ * The largest price magnitude taken from a signal or a replay record. No futures contract
+ * trades near it (index futures are quoted in tens of thousands); a price past it is a typo or
+ * a hostile input that would scale to absurd P&L and sizes.
+ */
+export const MAX_SANE_PRICE = 10_000_000;
+/** The latest time a `Date` can hold (ms since epoch); a later one cannot be printed or bucketed into a session. */
+export const MAX_TIME_MS = 8_640_000_000_000_000;
+/** Default cap on a leader signal's qty: a larger one is refused as a fat finger (see docs/signals.md). */
+export const DEFAULT_MAX_SIGNAL_QTY = 10_000;
+
+/** True when a decimal price is within ±MAX_SANE_PRICE. */
+export function isSanePrice(price: string | number): boolean {
+  return Math.abs(Number(price)) <= MAX_SANE_PRICE;
+}
+
 const decimal = z
   .union([z.number().finite(), z.string().regex(/^-?\d+(\.\d+)?$/, 'a decimal price')])
-  .transform((v) => (typeof v === 'number' ? String(v) : v));
+  .transform((v) => (typeof v === 'number' ? String(v) : v))
+  .refine(isSanePrice, { message: `a price within ±${MAX_SANE_PRICE}` });
 const qty = z.number().int('a whole number of contracts').positive('more than 0');
-const time = z.union([z.number().int().nonnegative(), z.string().min(1)]).transform((v, ctx) => {
-  if (typeof v === 'number') return v;
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) {
-    ctx.addIssue({ code: 'custom', message: `not an ISO time: ${JSON.stringify(v)}` });
-    return z.NEVER;
-  }
-  return t;
-});
+const time = z
+  .union([z.number().int().nonnegative().max(MAX_TIME_MS, 'a time a Date can hold'), z.string().min(1)])
+  .transform((v, ctx) => {
+    if (typeof v === 'number') return v;
+    const t = Date.parse(v);
+    if (Number.isNaN(t)) {
+      ctx.addIssue({ code: 'custom', message: `not an ISO time: ${JSON.stringify(v)}` });
+      return z.NEVER;
+    }
+    return t;
+  });
 const level = z.union([
   z.object({ price: decimal }).strict(),
   z.object({ ticks: z.number().int().positive('more than 0') }).strict(),
@@ -105,6 +124,8 @@ export interface SignalDefaults {
   leaderAccount: string;
   /** Used for detectedAt / receivedAt when the signal has no time. */
   now: number;
+  /** Sanity cap on a leader order's qty (default `DEFAULT_MAX_SIGNAL_QTY`): a larger one is refused. */
+  maxQty?: number;
 }
 
 /**
@@ -126,6 +147,15 @@ export function parseSignal(input: unknown, defaults: SignalDefaults, line?: num
         ? `must be new, modify, cancel or flatten`
         : issue.message;
     throw new SignalError(field, message, line);
+  }
+  const maxQty = defaults.maxQty ?? DEFAULT_MAX_SIGNAL_QTY;
+  const signalQty = (result.data as { qty?: number }).qty;
+  if (signalQty !== undefined && signalQty > maxQty) {
+    throw new SignalError(
+      'qty',
+      `${signalQty} contracts is over the sanity cap of ${maxQty} for one leader order`,
+      line,
+    );
   }
   const { time: t, type: _type, ...raw } = result.data;
   const detectedAt = raw.detectedAt ?? t ?? defaults.now;

@@ -1,6 +1,6 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import { SignalError } from '../errors.js';
-import { parseSignal } from '../model/parse-signal.js';
+import { isSanePrice, MAX_SANE_PRICE, MAX_TIME_MS, parseSignal } from '../model/parse-signal.js';
 
 /** One line of a replay file. Signals stay raw: the engine validates them again like any input. */
 export type ReplayRecord =
@@ -89,11 +89,23 @@ function jsonRows(text: string): Row[] {
 const NUMERIC = new Set(['qty', 'time', 'detectedAt', 'receivedAt', 'leaderPosition']);
 
 function csvRows(text: string): Row[] {
-  const table = parseCsv(text, {
-    columns: false,
-    skip_empty_lines: false,
-    relax_column_count: true,
-  }) as string[][];
+  let table: string[][];
+  try {
+    table = parseCsv(text, {
+      columns: false,
+      skip_empty_lines: false,
+      relax_column_count: true,
+    }) as string[][];
+  } catch (error) {
+    // A CSV syntax error (a stray quote) stops the whole file: csv-parse cannot resynchronize.
+    const csvLine = (error as { lines?: unknown }).lines;
+    const message = (error as Error).message.split(':')[0] ?? 'bad CSV';
+    throw new SignalError(
+      '(line)',
+      `not valid CSV: ${message}`,
+      typeof csvLine === 'number' ? csvLine : undefined,
+    );
+  }
   const header = table[0]?.map((h) => h.trim());
   if (!header) return [];
   const rows: Row[] = [];
@@ -127,15 +139,14 @@ function toRecord(value: Record<string, unknown>, line: number): ReplayRecord {
       parseSignal(value, { leaderAccount: 'leader', now: time }, line);
       return { kind: 'signal', line, time, raw: value };
     }
-    case 'quote':
-      return {
-        kind: 'quote',
-        line,
-        time,
-        instrument: str(value, 'instrument', line),
-        bid: price(value, 'bid', line),
-        ask: price(value, 'ask', line),
-      };
+    case 'quote': {
+      const instrument = str(value, 'instrument', line);
+      const bid = price(value, 'bid', line);
+      const ask = price(value, 'ask', line);
+      // A crossed quote would fill buys below sells; no exchange publishes one.
+      if (Number(bid) > Number(ask)) throw new SignalError('bid', `bid ${bid} is above ask ${ask}`, line);
+      return { kind: 'quote', line, time, instrument, bid, ask };
+    }
     case 'trade':
       return {
         kind: 'trade',
@@ -155,7 +166,11 @@ function toRecord(value: Record<string, unknown>, line: number): ReplayRecord {
 
 function recordTime(value: Record<string, unknown>, line: number): number {
   const t = value.time ?? value.detectedAt;
-  if (typeof t === 'number' && Number.isInteger(t) && t >= 0) return t;
+  if (typeof t === 'number' && Number.isInteger(t) && t >= 0) {
+    if (t > MAX_TIME_MS)
+      throw new SignalError('time', `${t} ms is past the latest time a Date can hold`, line);
+    return t;
+  }
   if (typeof t === 'string') {
     const ms = Date.parse(t);
     if (!Number.isNaN(ms)) return ms;
@@ -172,7 +187,13 @@ function str(value: Record<string, unknown>, field: string, line: number): strin
 
 function price(value: Record<string, unknown>, field: string, line: number): string {
   const v = value[field];
-  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
-  if (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v)) return v;
-  throw new SignalError(field, v === undefined ? 'required' : `not a price: ${JSON.stringify(v)}`, line);
+  let text: string | undefined;
+  if (typeof v === 'number' && Number.isFinite(v)) text = String(v);
+  else if (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v)) text = v;
+  if (text === undefined)
+    throw new SignalError(field, v === undefined ? 'required' : `not a price: ${JSON.stringify(v)}`, line);
+  // String(8.6e15) is "8600000000000000" but String(1e21) is "1e+21": both are refused here.
+  if (!/^-?\d+(\.\d+)?$/.test(text) || !isSanePrice(text))
+    throw new SignalError(field, `${text} is not a sane price (within ±${MAX_SANE_PRICE})`, line);
+  return text;
 }

@@ -15,5 +15,7 @@ export const RiskReason = {
   ScaledToZero: 'SCALED_TO_ZERO',
   NoStopForRiskSizing: 'NO_STOP_FOR_RISK_SIZING',
   FollowerPaused: 'FOLLOWER_PAUSED',
+  /** The global kill switch is engaged (`accounts kill on`): no new entries in any process. */
+  KillSwitch: 'KILL_SWITCH',
 } as const;
 export type RiskReason = (typeof RiskReason)[keyof typeof RiskReason];

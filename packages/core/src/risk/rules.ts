@@ -14,7 +14,8 @@ export type RiskRulesInput = Omit<RiskConfig, 'timezone' | 'microsAsTenth'> &
 /** Risk rules with money in mils, times in minutes and lists in sets: nothing is parsed per order. */
 export interface CompiledRiskRules {
   readonly compiled: true;
-  readonly maxOrderQty: number | undefined;
+  /** `risk.maxOrderQty`, else `DEFAULT_MAX_ORDER_QTY`. */
+  readonly maxOrderQty: number;
   /** One cap for every root, or caps per root (roots not listed are uncapped). */
   readonly maxPosition: number | ReadonlyMap<string, number> | undefined;
   readonly dailyLossLimit: Money | undefined;
@@ -30,6 +31,13 @@ export interface CompiledRiskRules {
   readonly maxContracts: number | undefined;
   readonly microsAsTenth: boolean;
 }
+
+/**
+ * The fat-finger cap on one follower order when `risk.maxOrderQty` is not set: no copy of a
+ * leader order may be larger, whatever the scaling computes (an equity follower on a broken
+ * price once sized 1.7 trillion contracts). Set `maxOrderQty` higher for larger accounts.
+ */
+export const DEFAULT_MAX_ORDER_QTY = 1_000;
 
 /** Parses a follower's risk config once; throws `TN_ERR_CONFIG_INVALID` or `TN_ERR_MONEY_INVALID` naming the field. */
 export function compileRiskRules(config: RiskRulesInput): CompiledRiskRules {
@@ -48,7 +56,7 @@ export function compileRiskRules(config: RiskRulesInput): CompiledRiskRules {
       : new Map(Object.entries(config.maxPosition).map(([root, cap]) => [root.toUpperCase(), cap]));
   return Object.freeze({
     compiled: true,
-    maxOrderQty: config.maxOrderQty,
+    maxOrderQty: config.maxOrderQty ?? DEFAULT_MAX_ORDER_QTY,
     maxPosition,
     dailyLossLimit: positiveMoney(config.dailyLossLimit, 'risk.dailyLossLimit'),
     allowedInstruments: config.allowedInstruments && allowedSet(config.allowedInstruments),

@@ -55,7 +55,7 @@ export function scaleEntryQty(input: ScaleInput): ScaleResult {
       return {
         ok: false,
         reason: RiskReason.ScaledToZero,
-        message: `${input.scaling.mode} scaling of ${input.leaderQty} gives ${raw} contracts, 0 after ${input.rounding}`,
+        message: `${input.scaling.mode} scaling of ${input.leaderQty} gives ${formatContracts(raw)} contracts, 0 after ${input.rounding}`,
       };
     }
     qty = 1;
@@ -64,6 +64,14 @@ export function scaleEntryQty(input: ScaleInput): ScaleResult {
   // Applied last so a minQty above maxQty can never push an entry past the cap.
   if (input.maxQty !== undefined) qty = Math.min(qty, input.maxQty);
   return { ok: true, qty };
+}
+
+/**
+ * A computed contract count for a message: at most 6 significant digits, so binary float
+ * noise (3.0000000000000004e-9) prints as 3e-9 and 0.30000000000000004 as 0.3.
+ */
+export function formatContracts(qty: number): string {
+  return Number.isInteger(qty) ? String(qty) : String(Number(qty.toPrecision(6)));
 }
 
 /** The unrounded size in follower contracts for the scaling mode. */

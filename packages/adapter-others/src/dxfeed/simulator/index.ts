@@ -248,6 +248,11 @@ export async function startDxLinkSimulator(options: DxLinkSimulatorOptions = {})
         send(ws, { type: 'ERROR', channel: 0, error: 'INVALID_MESSAGE', message: 'not JSON' });
         return;
       }
+      // `null`, a number or an array parse as JSON too; reading their fields threw in this handler (found by fuzzing).
+      if (typeof m !== 'object' || m === null || Array.isArray(m)) {
+        send(ws, { type: 'ERROR', channel: 0, error: 'INVALID_MESSAGE', message: 'not a JSON object' });
+        return;
+      }
       received.push(m);
       const channel = Number(m.channel ?? 0);
       switch (m.type) {
@@ -317,9 +322,8 @@ export async function startDxLinkSimulator(options: DxLinkSimulatorOptions = {})
           const c = client.channels.get(channel);
           if (!c) break;
           if (m.reset === true) c.subs.clear();
-          for (const s of (m.remove ?? []) as { type: string; symbol: string }[])
-            c.subs.delete(`${s.type}\u0000${s.symbol}`);
-          for (const s of (m.add ?? []) as { type: string; symbol: string }[]) {
+          for (const s of subscriptionsOf(m.remove)) c.subs.delete(`${s.type}\u0000${s.symbol}`);
+          for (const s of subscriptionsOf(m.add)) {
             c.subs.add(`${s.type}\u0000${s.symbol}`);
             const auto = options.walkOnSubscribe;
             if (auto && !walking.has(s.symbol)) {
@@ -383,4 +387,13 @@ export async function startDxLinkSimulator(options: DxLinkSimulatorOptions = {})
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
+}
+
+/** The `{type, symbol}` entries of a FEED_SUBSCRIPTION list; anything else in it is ignored. */
+function subscriptionsOf(list: unknown): { type: string; symbol: string }[] {
+  if (!Array.isArray(list)) return [];
+  return list.filter(
+    (s): s is { type: string; symbol: string } =>
+      typeof s === 'object' && s !== null && typeof s.type === 'string' && typeof s.symbol === 'string',
+  );
 }

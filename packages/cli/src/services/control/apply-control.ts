@@ -3,13 +3,18 @@ import {
   type FollowerConfig,
   type Logger,
   parseEngineConfig,
+  RiskReason,
   silentLogger,
 } from '@tradenova/core';
 import type { ControlChange, ControlStore, FollowerSettings, KillSwitch } from '../redis/stores.js';
 
 /** What the control applier drives: the engine's pause, resume and settings. */
 export interface Pausable {
-  pause(follower: string): void;
+  /**
+   * Pauses a follower; `reason` is the reason its blocked entries carry (`KILL_SWITCH` while the
+   * kill switch holds it, `FOLLOWER_PAUSED` otherwise).
+   */
+  pause(follower: string, reason?: RiskReason): void;
   resume(follower: string): void;
   reconfigure?(follower: FollowerConfig): Promise<void>;
   readonly followers: readonly string[];
@@ -29,8 +34,8 @@ export class ControlApplier {
   readonly #logger: Logger;
   readonly #settings = new Map<string, FollowerSettings>();
   #kill: KillSwitch = { engaged: false };
-  /** What this applier last set, so an unrelated change does not undo a dashboard pause. */
-  readonly #applied = new Map<string, boolean>();
+  /** What this applier last set (the pause reason, or false), so an unrelated change does not undo a dashboard pause. */
+  readonly #applied = new Map<string, RiskReason | false>();
   #unsubscribe: (() => void) | undefined;
 
   /** The YAML's config: stored scaling and risk are laid over it, never over an earlier change. */
@@ -119,11 +124,17 @@ export class ControlApplier {
     const settings = this.#settings.get(name) ?? {};
     const stored = settings.paused !== undefined || settings.enabled !== undefined;
     const paused = this.#kill.engaged || settings.paused === true || settings.enabled === false;
+    // The kill switch names itself in every entry it blocks, so an operator can tell it from a pause.
+    const state: RiskReason | false = !paused
+      ? false
+      : this.#kill.engaged
+        ? RiskReason.KillSwitch
+        : RiskReason.FollowerPaused;
     // At start, a follower nobody set stays as the YAML made it.
     if (initial && !stored && !this.#kill.engaged) return;
-    if (this.#applied.get(name) === paused) return;
-    this.#applied.set(name, paused);
-    if (paused) this.#engine.pause(name);
+    if (this.#applied.get(name) === state) return;
+    this.#applied.set(name, state);
+    if (state) this.#engine.pause(name, state);
     else this.#engine.resume(name);
   }
 }

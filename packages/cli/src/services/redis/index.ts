@@ -1,3 +1,4 @@
+export * from './actor.js';
 export * from './memory-stores.js';
 export * from './redis-stores.js';
 export * from './stores.js';

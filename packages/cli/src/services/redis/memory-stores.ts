@@ -39,8 +39,12 @@ class MemoryControlStore implements ControlStore {
   async setFollower(
     name: string,
     patch: Parameters<ControlStore['setFollower']>[1],
+    by = 'unknown',
   ): Promise<FollowerSettings> {
-    const settings = mergeSettings(this.#followers.get(name) ?? {}, patch);
+    const settings = mergeSettings(this.#followers.get(name) ?? {}, {
+      ...patch,
+      changed: { by, at: this.#now() },
+    });
     this.#followers.set(name, settings);
     this.#emit({ kind: 'follower', name, settings: { ...settings } });
     return { ...settings };
@@ -51,8 +55,13 @@ class MemoryControlStore implements ControlStore {
   async getKillSwitch(): Promise<KillSwitch> {
     return { ...this.#kill };
   }
-  async setKillSwitch(engaged: boolean, reason?: string): Promise<KillSwitch> {
-    this.#kill = { engaged, changedAt: this.#now(), ...(reason === undefined ? {} : { reason }) };
+  async setKillSwitch(engaged: boolean, reason?: string, by = 'unknown'): Promise<KillSwitch> {
+    this.#kill = {
+      engaged,
+      changedAt: this.#now(),
+      changedBy: by,
+      ...(reason === undefined ? {} : { reason }),
+    };
     this.#emit({ kind: 'kill-switch', killSwitch: { ...this.#kill } });
     return { ...this.#kill };
   }

@@ -14,7 +14,11 @@ import { openToken, sealToken } from './token-crypto.js';
 
 /** Where Redis is and how to keep keys apart. */
 export interface RedisStoresOptions {
-  /** `redis://[user:password@]host:port[/db]`. */
+  /**
+   * `redis://[user:password@]host:port[/db]`, or `rediss://…` for TLS (ioredis verifies the
+   * server's certificate against the system CAs; `NODE_EXTRA_CA_CERTS` adds a private CA).
+   * A user name logs in as that Redis ACL user (`AUTH user password`); a password alone as `default`.
+   */
   url: string;
   /** Prefix of every key and channel (default `tn:`), so deployments can share a server. */
   prefix?: string;
@@ -140,9 +144,12 @@ class RedisControlStore implements ControlStore {
   async setFollower(
     name: string,
     patch: Parameters<ControlStore['setFollower']>[1],
+    by = 'unknown',
   ): Promise<FollowerSettings> {
     const args: string[] = [];
-    for (const [field, value] of Object.entries(patch)) {
+    // Every change records who made it and when, in the same atomic step.
+    const stamped = { ...patch, changed: { by, at: Date.now() } };
+    for (const [field, value] of Object.entries(stamped)) {
       if (value === undefined) continue;
       args.push(field, value === null ? '' : JSON.stringify(value));
     }
@@ -170,10 +177,11 @@ class RedisControlStore implements ControlStore {
     return raw ? (JSON.parse(raw) as KillSwitch) : { engaged: false };
   }
 
-  async setKillSwitch(engaged: boolean, reason?: string): Promise<KillSwitch> {
+  async setKillSwitch(engaged: boolean, reason?: string, by = 'unknown'): Promise<KillSwitch> {
     const killSwitch: KillSwitch = {
       engaged,
       changedAt: Date.now(),
+      changedBy: by,
       ...(reason === undefined ? {} : { reason }),
     };
     const change: ControlChange = { kind: 'kill-switch', killSwitch };

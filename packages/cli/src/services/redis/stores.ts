@@ -6,6 +6,16 @@ export interface FollowerSettings {
   scaling?: Record<string, unknown>;
   /** Risk limit overrides, same shape as the follower's `risk` in the YAML. */
   risk?: Record<string, unknown>;
+  /** Who made the last change and when (ms since epoch); set by the store on every change. */
+  changed?: ControlActor;
+}
+
+/** Who changed a control setting, and when. */
+export interface ControlActor {
+  /** `user@host` of the command that changed it (`TRADENOVA_ACTOR` overrides), or `unknown`. */
+  by: string;
+  /** ms since epoch. */
+  at: number;
 }
 
 /** The global kill switch: when engaged no process places new orders. */
@@ -14,6 +24,8 @@ export interface KillSwitch {
   reason?: string;
   /** When it was last changed (ms since epoch). */
   changedAt?: number;
+  /** Who changed it last (`user@host`). */
+  changedBy?: string;
 }
 
 /** A change every running process is told about at once. */
@@ -28,10 +40,12 @@ export interface ControlStore {
   setFollower(
     name: string,
     patch: { [K in keyof FollowerSettings]?: FollowerSettings[K] | null },
+    by?: string,
   ): Promise<FollowerSettings>;
   listFollowers(): Promise<Record<string, FollowerSettings>>;
   getKillSwitch(): Promise<KillSwitch>;
-  setKillSwitch(engaged: boolean, reason?: string): Promise<KillSwitch>;
+  /** Engages or releases the kill switch, recording who (`by`) and when. */
+  setKillSwitch(engaged: boolean, reason?: string, by?: string): Promise<KillSwitch>;
   /** Listens to changes made by any process (this one included). Returns the unsubscribe function. */
   onChange(listener: (change: ControlChange) => void): () => void;
 }

@@ -33,7 +33,16 @@ export interface WebhookSourceOptions {
   instruments?: InstrumentRegistry;
   /** Wall clock, ms (tests may pin it). */
   now?: () => number;
+  /**
+   * How long a request may take to send its body (ms, default 10 s). Past it the request is
+   * answered 408 here and recorded as 408: Node's own request timeout is set later than this,
+   * so the status the client receives is always the one recorded.
+   */
+  bodyTimeoutMs?: number;
 }
+
+/** Default of `bodyTimeoutMs`. */
+export const WEBHOOK_BODY_TIMEOUT_MS = 10_000;
 
 /** Why a request was refused: the HTTP status, the field at fault, and words for a person. */
 class Refusal {
@@ -66,6 +75,10 @@ export class WebhookSource implements Source {
   #sequence = 0;
   readonly #inFlight = new Set<Promise<unknown>>();
 
+  get #bodyTimeoutMs(): number {
+    return this.#options.bodyTimeoutMs ?? WEBHOOK_BODY_TIMEOUT_MS;
+  }
+
   constructor(config: WebhookSourceConfig, options: WebhookSourceOptions) {
     this.#config = config;
     this.#options = options;
@@ -86,7 +99,8 @@ export class WebhookSource implements Source {
     this.#submit = submit;
     const server = createServer((req, res) => this.#handle(req, res));
     // Slow or idle clients must not hold sockets: a whole alert arrives in well under these.
-    server.requestTimeout = 10_000;
+    // Later than the body timer, so a slow body is answered (and recorded) by this source, never by Node.
+    server.requestTimeout = this.#bodyTimeoutMs + 5_000;
     server.headersTimeout = 5_000;
     server.keepAliveTimeout = 5_000;
     await new Promise<void>((resolve, reject) => {
@@ -159,7 +173,7 @@ export class WebhookSource implements Source {
     if (headerToken !== undefined && !this.#tokenMatches(headerToken)) {
       throw new Refusal(401, 'token', 'bad token');
     }
-    const text = await readBody(req, this.#config.maxBodyBytes);
+    const text = await readBody(req, this.#config.maxBodyBytes, this.#bodyTimeoutMs);
     let body: unknown;
     try {
       body = JSON.parse(text);
@@ -248,12 +262,20 @@ function tokenFromHeaders(req: IncomingMessage): string | undefined {
 }
 
 /** Reads the body up to `limit` bytes; a declared or actual size above it is a 413. */
-function readBody(req: IncomingMessage, limit: number): Promise<string> {
+function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<string> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     return Promise.reject(new Refusal(413, 'body', `${declared} bytes is more than the ${limit} allowed`));
   }
-  return new Promise((resolve, reject) => {
+  return new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Refusal(408, 'body', `the body did not arrive within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    const settle = () => clearTimeout(timer);
+    req.once('end', settle);
+    req.once('error', settle);
+    req.once('close', settle);
     const chunks: Buffer[] = [];
     let size = 0;
     let over = false;

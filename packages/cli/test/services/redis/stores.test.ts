@@ -32,7 +32,10 @@ function storesSuite(pair: () => Promise<[ServiceStores, ServiceStores]>): void 
       scaling: null,
       risk: { allowed: [] },
     });
-    expect(merged).toEqual({ paused: true, enabled: false, risk: { allowed: [] } });
+    const { changed, ...rest } = merged;
+    expect(rest).toEqual({ paused: true, enabled: false, risk: { allowed: [] } });
+    // Every change records who made it and when.
+    expect(changed).toEqual({ by: 'unknown', at: expect.any(Number) });
     expect(await b.control.getFollower('f1')).toEqual(merged);
     expect(await b.control.listFollowers()).toEqual({ f1: merged });
     await waitFor(() => seen.length === 2);
@@ -44,9 +47,16 @@ function storesSuite(pair: () => Promise<[ServiceStores, ServiceStores]>): void 
     const seen: ControlChange[] = [];
     b.control.onChange((change) => seen.push(change));
     expect((await b.control.getKillSwitch()).engaged).toBe(false);
-    await a.control.setKillSwitch(true, 'operator');
-    expect(await b.control.getKillSwitch()).toMatchObject({ engaged: true, reason: 'operator' });
-    await waitFor(() => seen.length === 1);
+    await a.control.setKillSwitch(true, 'operator', 'ops@desk');
+    expect(await b.control.getKillSwitch()).toMatchObject({
+      engaged: true,
+      reason: 'operator',
+      changedBy: 'ops@desk',
+      changedAt: expect.any(Number),
+    });
+    const paused = await a.control.setFollower('f2', { paused: true }, 'ann@laptop');
+    expect(paused.changed).toEqual({ by: 'ann@laptop', at: expect.any(Number) });
+    await waitFor(() => seen.length >= 1);
     expect(seen[0]).toMatchObject({ kind: 'kill-switch', killSwitch: { engaged: true, reason: 'operator' } });
   });
 
