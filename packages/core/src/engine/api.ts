@@ -15,6 +15,7 @@ import type { Position } from '../model/position.js';
 import type { TradeSignal } from '../model/signal.js';
 import type { Money } from '../money/money.js';
 import type { Ticks } from '../money/price.js';
+import type { RiskReason } from '../risk/reasons.js';
 import type { Logger } from '../util/logger.js';
 import type { ReconcileLine, ReconcilePolicy } from './reconcile.js';
 
@@ -136,7 +137,8 @@ export interface Engine {
   openConnections(): string[];
   /** Stops sources, waits for in-flight orders, flushes sinks, disconnects. */
   stop(): Promise<void>;
-  pause(follower: string): void;
+  /** Copies no new risk to the follower; `reason` names why in every order it blocks (`KILL_SWITCH`, default `FOLLOWER_PAUSED`). */
+  pause(follower: string, reason?: RiskReason): void;
   resume(follower: string): void;
   /**
    * Replaces one follower's settings (scaling, rounding, risk limits, symbol map…) while

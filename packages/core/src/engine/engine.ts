@@ -309,9 +309,10 @@ class CopyEngine implements Engine {
     }
   }
 
-  pause(name: string): void {
+  pause(name: string, reason: RiskReason = RiskReason.FollowerPaused): void {
     const f = this.#follower(name);
     f.paused = true;
+    f.pausedFor = reason;
     this.#status(f, 'paused');
   }
 
@@ -851,7 +852,9 @@ class CopyEngine implements Engine {
   #checkRisk(f: FollowerRuntime, intent: OrderIntent): RiskBlock | undefined {
     // A paused follower copies no new risk, but its exits and protective orders still go.
     if (f.paused && !intent.reducing)
-      return { reason: RiskReason.FollowerPaused, message: `${f.name} is paused` };
+      return f.pausedFor === RiskReason.KillSwitch
+        ? { reason: RiskReason.KillSwitch, message: 'kill switch engaged' }
+        : { reason: f.pausedFor, message: `${f.name} is paused` };
     const now = this.#clock.now();
     const pnl = this.#tracker.pnl(f.name);
     const decision = evaluateOrder(

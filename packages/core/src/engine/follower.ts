@@ -6,6 +6,7 @@ import type { OrderIntent } from '../model/intent.js';
 import type { Money } from '../money/money.js';
 import type { Ticks } from '../money/price.js';
 import type { AccountRiskState, CompiledRiskRules } from '../risk/index.js';
+import { RiskReason } from '../risk/reasons.js';
 import type { ManagedBracket } from './managed-bracket.js';
 import type { ConnectionGuard } from './resilience.js';
 import { SerialQueue } from './serial-queue.js';
@@ -113,6 +114,8 @@ export class FollowerRuntime {
   /** leaderOrderId → the follower's order copying it. */
   readonly orders = new Map<string, FollowerOrderRef>();
   paused = false;
+  /** Why it is paused: the reason its blocked orders carry. */
+  pausedFor: RiskReason = RiskReason.FollowerPaused;
   /** An order failed or its outcome is unknown: recovery re-plans and aligns (see the engine's `#recover`). */
   needsRecovery = false;
   /** When recovery last ran (clock ms), and how many recoveries re-planned copies (for fresh intent ids). */
