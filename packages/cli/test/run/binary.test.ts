@@ -1,4 +1,5 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -36,6 +37,36 @@ describe.skipIf(!built)('the built binary', () => {
       .map((l) => JSON.parse(l) as { type: string; unaccounted?: unknown[] });
     expect(lines.some((l) => l.type === 'order-filled')).toBe(true);
     expect(lines.at(-1)).toMatchObject({ type: 'session-stopped', unaccounted: [] });
+  });
+
+  it('sim ninjatrader (a folder, no socket) serves until Ctrl-C, then exits 0', async () => {
+    const child = spawn(process.execPath, [bin, 'sim', 'ninjatrader'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    let exited: number | null | undefined;
+    child.on('exit', (code) => {
+      exited = code;
+    });
+    await waitFor(
+      'the simulator to start',
+      () => (out.includes('Press Ctrl-C') ? true : undefined),
+      15_000,
+      () => out,
+    );
+    // Still serving after its start-up: before the fix Node left with exit 13 as soon as it started.
+    const probe = spawnSync(process.execPath, ['-e', 'setTimeout(() => {}, 500)']);
+    expect(probe.status).toBe(0);
+    expect(exited, out).toBeUndefined();
+    const done = once(child, 'exit');
+    child.kill('SIGINT');
+    const [code] = await done;
+    expect(code, out).toBe(0);
+    expect(out).toContain('ninjatrader simulator stopped');
   });
 
   it.skipIf(!hasTmux)(
