@@ -13,7 +13,7 @@ import {
 } from '@tradenova/core';
 import { loadConfig } from '../config/load-config.js';
 import { CliError, ExitCode } from '../errors.js';
-import { diffJson, formatDifferences } from '../replay/expect.js';
+import { diffJson, formatDifferences, readExpectation } from '../replay/expect.js';
 import { formatSummary } from '../replay/summary.js';
 import { openReplayPriceFeed } from '../run/market-data.js';
 
@@ -46,6 +46,8 @@ export async function replayCommand(
   simulated?: { connect: SimulatedBrokers; close: () => Promise<void> },
 ): Promise<number> {
   const loaded = loadConfig(options.config, { env: process.env }, { lenientReferences: true });
+  // A bad expectation file fails before the replay spends any time.
+  const expected = options.expect !== undefined ? readExpectation(options.expect) : undefined;
   // Paper mode moves every follower to the paper broker, so a config written for
   // real brokers can be dry-run as it is.
   const config =
@@ -59,8 +61,9 @@ export async function replayCommand(
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
     throw new CliError(
-      `cannot read signals ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      code === 'ENOENT' ? `file not found: ${file}` : `cannot read signals ${file}: ${code ?? String(error)}`,
     );
   }
   let parsed: ReturnType<typeof parseReplay>;
@@ -108,13 +111,7 @@ export async function replayCommand(
     const first = report.signals.errors[0]!;
     throw new CliError(`${file}:${first.line}: ${first.field}: ${first.message} (--strict)`);
   }
-  if (options.expect) {
-    let expected: unknown;
-    try {
-      expected = JSON.parse(readFileSync(options.expect, 'utf8'));
-    } catch (error) {
-      throw new CliError(`cannot read expectation ${options.expect}: ${(error as Error).message}`);
-    }
+  if (options.expect && expected !== undefined) {
     const diffs = diffJson(expected, JSON.parse(json));
     if (diffs.length > 0) {
       io.stderr.write(
