@@ -10,6 +10,7 @@ import { isScalar, LineCounter, parseDocument, visit } from 'yaml';
 import { CliError } from '../errors.js';
 import { type SecretLookup, vaultSecrets } from '../secrets/resolver.js';
 import { VaultError } from '../secrets/vault.js';
+import { suggestKey } from './key-hint.js';
 import { locate } from './locate.js';
 
 /** Where `${...}` references get their values. */
@@ -56,8 +57,9 @@ export function loadConfig(
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
     throw new CliError(
-      `cannot read config ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      code === 'ENOENT' ? `file not found: ${file}` : `cannot read config ${file}: ${code ?? String(error)}`,
     );
   }
   return parseConfigText(text, file, resolver, options);
@@ -141,7 +143,7 @@ export function parseConfigText(
           issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...issue.path, k]) : [issue.path];
         return paths.map((path) => ({
           path: formatPath(path),
-          message: issue.code === 'unrecognized_keys' ? `unknown key (${issue.message})` : issue.message,
+          message: issue.code === 'unrecognized_keys' ? unknownKey(issue.path, path.at(-1)) : issue.message,
           file,
           ...locate(doc, lineCounter, path, { atKey: issue.code === 'unrecognized_keys' }),
         }));
@@ -153,6 +155,13 @@ export function parseConfigText(
     if (source.kind === 'webhook') secrets.push(source.token);
   }
   return { config: result.data, file, secrets, unresolved };
+}
+
+/** The message for an unknown key, with the nearest allowed key when one is close. */
+function unknownKey(parent: readonly PropertyKey[], key: PropertyKey | undefined): string {
+  const guess = typeof key === 'string' ? suggestKey(parent, key) : undefined;
+  const name = JSON.stringify(String(key));
+  return guess ? `unknown key ${name} (did you mean ${guess}?)` : `unknown key ${name}`;
 }
 
 /** The dotted path of a node from yaml's visitor ancestry. */
