@@ -135,4 +135,69 @@ describe.skipIf(!built)('the built binary', () => {
       }
     },
   );
+
+  it.skipIf(!hasTmux)(
+    'the dashboard fits 80x24 (compact), 120x40 and 200x60: no wrapped line, the header on top, the keys at the bottom',
+    async () => {
+      const sizes = [
+        [80, 24],
+        [120, 40],
+        [200, 60],
+      ] as const;
+      const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
+      const name = (w: number) => `tn-size-${process.pid}-${w}`;
+      // -J joins a line the terminal wrapped back into one, so a wrapped line shows as too long.
+      const pane = (w: number) => tmux('capture-pane', '-p', '-J', '-t', name(w));
+      for (const [w, h] of sizes) {
+        tmux(
+          'new-session',
+          '-d',
+          '-s',
+          name(w),
+          '-x',
+          String(w),
+          '-y',
+          String(h),
+          `CI=false NO_COLOR=1 ${process.execPath} ${bin} demo --duration 40 --no-journal; sleep 30`,
+        );
+      }
+      try {
+        for (const [w, h] of sizes) {
+          // Wait for a busy screen: a copied fill and the order log filled past its height.
+          const screen = await waitFor(
+            `a full dashboard at ${w}x${h}`,
+            () => {
+              const text = pane(w);
+              return /filled [1-9]/.test(text) && /follower orders \(last (\d{2,})\)/.test(text)
+                ? text
+                : undefined;
+            },
+            30_000,
+            () => pane(w),
+          );
+          const lines = screen.replace(/\n+$/, '').split('\n');
+          const show = `${w}x${h}:\n${screen}`;
+          expect(
+            lines.filter((l) => [...l].length > w),
+            show,
+          ).toEqual([]);
+          expect(lines.length, show).toBeLessThanOrEqual(h);
+          expect(lines[0], show).toMatch(/^TradeNova {2}session P&L /);
+          expect(lines.at(-1), show).toMatch(/q quit$/);
+          const table = lines.find((l) => l.includes('follower') && l.includes('status')) ?? '';
+          expect(table, show).toMatch(/position +realized/);
+          if (w === 80) {
+            // Compact: the least useful columns dropped, long names cut with an ellipsis.
+            expect(table, show).not.toMatch(/drift| ms /);
+            expect(screen, show).toMatch(/› f01-\S*… /);
+          } else {
+            expect(table, show).toMatch(/ms drift$/);
+          }
+        }
+      } finally {
+        for (const [w] of sizes) spawnSync('tmux', ['kill-session', '-t', name(w)]);
+      }
+    },
+    90_000,
+  );
 });
