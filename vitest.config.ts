@@ -17,7 +17,11 @@ export default defineConfig({
   resolve: { alias: sources, conditions: ['@tradenova/source'] },
   ssr: { resolve: { conditions: ['@tradenova/source'] } },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'packages/*/test/**/*.test.tsx'],
+    include: [
+      'packages/*/test/**/*.test.ts',
+      'packages/*/test/**/*.test.tsx',
+      'examples/*/test/**/*.test.ts',
+    ],
     testTimeout: 20_000,
     hookTimeout: 30_000,
     reporters: ['default'],
