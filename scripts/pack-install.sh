@@ -93,7 +93,10 @@ else if (/^wss?:/.test(where)) { const u = new URL(where); await tcp(u.hostname,
 else if (/^[\d.]+:\d+/.test(where)) { const [h, p] = where.split(/[: ]/); await tcp(h, p); console.log(kind, where, "open"); }
 else if (fs.statSync(where.split(" ")[0]).isDirectory()) console.log(kind, where, "folder");
 '
-for broker in tradovate projectx rithmic ninjatrader sierrachart fix dxfeed; do
+# Every broker `sim --help` lists (so a new simulator is covered without editing this script).
+brokers="$(tn sim --help | sed -n 's/^Brokers: //p' | sed 's/ ([^)]*)//g; s/,/ /g')"
+[ -n "$brokers" ] || fail "sim --help lists no brokers"
+for broker in $brokers; do
   phase "tradenova sim $broker"
   out="sim-$broker.txt"
   : >"$out"
