@@ -1,6 +1,8 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -40,7 +42,10 @@ describe.skipIf(!built)('the built binary', () => {
   });
 
   it('sim ninjatrader (a folder, no socket) serves until Ctrl-C, then exits 0', async () => {
-    const child = spawn(process.execPath, [bin, 'sim', 'ninjatrader'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const dir = mkdtempSync(join(tmpdir(), 'tn-nt-sim-'));
+    const child = spawn(process.execPath, [bin, 'sim', 'ninjatrader', '--dir', dir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
@@ -52,21 +57,36 @@ describe.skipIf(!built)('the built binary', () => {
     child.on('exit', (code) => {
       exited = code;
     });
-    await waitFor(
-      'the simulator to start',
-      () => (out.includes('Press Ctrl-C') ? true : undefined),
-      15_000,
-      () => out,
-    );
-    // Still serving after its start-up: before the fix Node left with exit 13 as soon as it started.
-    const probe = spawnSync(process.execPath, ['-e', 'setTimeout(() => {}, 500)']);
-    expect(probe.status).toBe(0);
-    expect(exited, out).toBeUndefined();
-    const done = once(child, 'exit');
-    child.kill('SIGINT');
-    const [code] = await done;
-    expect(code, out).toBe(0);
-    expect(out).toContain('ninjatrader simulator stopped');
+    try {
+      await waitFor(
+        'the simulator to start',
+        () => (out.includes('Press Ctrl-C') ? true : undefined),
+        15_000,
+        () => out,
+      );
+      // It serves: an order instruction file gets its order-state file back. Before the fix Node
+      // left with exit 13 right after start-up, and the order was never answered.
+      writeFileSync(
+        join(dir, 'incoming', 'oif1.txt'),
+        'PLACE;Sim101;MNQ 12-26;BUY;1;LIMIT;100;0;DAY;;T1;;\n',
+      );
+      const state = join(dir, 'outgoing', 'T1.txt');
+      await waitFor(
+        'the order-state file',
+        () => (existsSync(state) && readFileSync(state, 'utf8').startsWith('WORKING') ? true : undefined),
+        10_000,
+        () => `${out}\nexit ${exited}`,
+      );
+      expect(exited, out).toBeUndefined();
+      const done = once(child, 'exit');
+      child.kill('SIGINT');
+      const [code] = await done;
+      expect(code, out).toBe(0);
+      expect(out).toContain('ninjatrader simulator stopped');
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it.skipIf(!hasTmux)(
