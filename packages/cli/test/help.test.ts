@@ -53,3 +53,14 @@ describe('mistakes', () => {
     }
   });
 });
+
+describe('a file that is not there, wherever it is opened', () => {
+  it('is "file not found: <path>", exit 2, not an internal error', async () => {
+    const { describeFailure } = await import('../src/errors.js');
+    const error = Object.assign(new Error("ENOENT: no such file or directory, open '/x/y.csv'"), {
+      code: 'ENOENT',
+      path: '/x/y.csv',
+    });
+    expect(describeFailure(error)).toEqual({ message: 'file not found: /x/y.csv', exitCode: 2 });
+  });
+});
