@@ -33,6 +33,10 @@ export function describeFailure(error: unknown): { message: string; exitCode: nu
   if (error instanceof ConfigError) return { message: error.message, exitCode: ExitCode.BadInput };
   if (error instanceof TradeNovaError)
     return { message: `${error.code}: ${error.message}`, exitCode: ExitCode.BadInput };
+  // A file the user named that is not there, wherever it was opened: bad input, not a bug.
+  const errno = error as NodeJS.ErrnoException | null;
+  if (errno?.code === 'ENOENT' && typeof errno.path === 'string')
+    return { message: `file not found: ${errno.path}`, exitCode: ExitCode.BadInput };
   const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
   return { message: `internal error (please report it):\n${message}`, exitCode: ExitCode.Internal };
 }

@@ -4,6 +4,7 @@ import type { CommandIo } from './commands/replay.js';
 import { replayCommand } from './commands/replay.js';
 import { configJsonSchema } from './commands/schema.js';
 import { validateCommand } from './commands/validate.js';
+import { addHelpFooters } from './help.js';
 import { VERSION } from './version.js';
 
 /** Builds the command tree; actions store their exit code in `result`. */
@@ -54,7 +55,7 @@ export function buildProgram(io: CommandIo, result: { exitCode: number }): Comma
   program
     .command('sim')
     .description('run one broker simulator on loopback in the foreground (Ctrl-C stops it)')
-    .argument('<broker>', 'which broker to simulate')
+    .argument('<broker>', 'which broker to simulate (listed below)')
     .option('--port <port>', 'TCP port (0 picks a free one)', (v) => Number.parseInt(v, 10), 0)
     .option('--accounts <names>', 'comma-separated account names to open (the demo accounts otherwise)')
     .option(
@@ -104,5 +105,6 @@ export function buildProgram(io: CommandIo, result: { exitCode: number }): Comma
     });
 
   registerLiveCommands(program, io, result);
+  addHelpFooters(program);
   return program;
 }

@@ -124,24 +124,55 @@ describe('tradenova replay', () => {
     expect(code).toBe(1);
   });
 
-  it('compares with --expect and shows the difference', async () => {
+  it('compares with --expect and shows the difference, matching accounts by name', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tn-expect-'));
     const out = join(dir, 'report.json');
     await run(['replay', session, '-c', example, '--json', '--out', out]);
     const report = JSON.parse(readFileSync(out, 'utf8'));
     expect((await run(['replay', session, '-c', example, '--expect', out])).code).toBe(0);
-    report.accounts[0].realizedPnl = '999.99';
-    writeFileSync(out, JSON.stringify({ accounts: [report.accounts[0]] }));
+    const third = report.accounts[2];
+    third.realizedPnl = '999.99';
+    writeFileSync(out, JSON.stringify({ accounts: [third] }));
     const { code, stderr } = await run(['replay', session, '-c', example, '--expect', out]);
     expect(code).toBe(1);
-    expect(stderr).toMatch(/accounts\[0\]\.realizedPnl: expected "999\.99"/);
-    expect(stderr).toMatch(/accounts\.length/);
+    expect(stderr).toContain(`accounts[name=${third.name}].realizedPnl: expected "999.99"`);
+    expect(stderr).not.toMatch(/accounts\.length/);
   });
 
-  it('exits 2 on an unreadable file', async () => {
+  it("passes docs/cli.md's one-account --expect example", async () => {
+    const docs = readFileSync(join(root, 'docs/cli.md'), 'utf8');
+    const section = docs.slice(docs.indexOf('## `--expect`'));
+    const json = /```json\n([\s\S]*?)\n```/.exec(section)?.[1];
+    expect(json).toBeDefined();
+    const file = join(mkdtempSync(join(tmpdir(), 'tn-expect-')), 'expected.json');
+    writeFileSync(file, json ?? '');
+    const { code, stdout, stderr } = await run(['replay', session, '-c', example, '--expect', file]);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toContain(`Matches ${file}`);
+  });
+
+  it('reads and checks the expectation before replaying: a bad one is exit 2 with file:line:col', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tn-expect-'));
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, '{\n  "violations": 0,\n  oops\n}\n');
+    const broken = await run(['replay', session, '-c', example, '--json', '--expect', bad]);
+    expect(broken.code).toBe(2);
+    expect(broken.stdout).toBe(''); // no report: the replay never ran
+    expect(broken.stderr).toMatch(
+      new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:3:3: not valid JSON`),
+    );
+    writeFileSync(bad, '[1, 2]');
+    expect((await run(['replay', session, '-c', example, '--expect', bad])).stderr).toMatch(/a JSON object/);
+    const missing = await run(['replay', session, '-c', example, '--expect', join(dir, 'nope.json')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`file not found: ${join(dir, 'nope.json')}`);
+  });
+
+  it('exits 2 on a missing file, naming it', async () => {
     const { code, stderr } = await run(['replay', '/no/such/file.jsonl', '-c', example]);
     expect(code).toBe(2);
-    expect(stderr).toMatch(/cannot read signals \/no\/such\/file\.jsonl: ENOENT/);
+    expect(stderr).toContain('file not found: /no/such/file.jsonl');
   });
 });
 

@@ -139,3 +139,60 @@ describe('tradenova init', () => {
     ).rejects.toThrow(/give --leader and --follower/);
   });
 });
+
+describe('tradenova init on a terminal: each answer checked as typed', () => {
+  function terminal() {
+    const stdin = Object.assign(new PassThrough(), { isTTY: true });
+    const stderr = new PassThrough();
+    let asked = '';
+    stderr.on('data', (d: Buffer) => {
+      asked += d.toString();
+    });
+    /** Types a line once the next prompt (its text) has been printed. */
+    const answer = async (prompt: string, line: string, nth = 1) => {
+      const deadline = Date.now() + 10_000;
+      while (asked.split(prompt).length - 1 < nth) {
+        if (Date.now() > deadline) throw new Error(`no prompt "${prompt}" after:\n${asked}`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      stdin.write(`${line}\n`);
+    };
+    return { stdin, stderr, answer, asked: () => asked };
+  }
+
+  it('asks again for an unknown broker, a bad account and a duplicate, then writes a valid config', async () => {
+    const t = terminal();
+    const out = join(dir, 'asked.yaml');
+    const done = initCommand({ out }, { stdout: new PassThrough(), stderr: t.stderr, stdin: t.stdin });
+    await t.answer('Brokers you use', 'tradovat');
+    await t.answer('Brokers you use', 'tradovate,paper', 2);
+    await t.answer('Leader broker:account', 'oops:X');
+    await t.answer('Leader broker:account', 'paper:L1', 2);
+    await t.answer('Follower 1', 'paper:L1');
+    await t.answer('Follower 1', '', 2);
+    await t.answer('Follower 1', 'tradovate:D1', 3);
+    await t.answer('Follower 2', '');
+    expect(await done).toBe(0);
+    expect(t.asked()).toContain('unknown broker "tradovat" (did you mean tradovate?)');
+    expect(t.asked()).toMatch(/unknown broker "oops".*try again/);
+    expect(t.asked()).toContain('paper:L1 is already in this config');
+    expect(t.asked()).toContain('a config needs at least one follower');
+    const cfg = loadConfig(out, { env: {} }, { lenientReferences: true }).config;
+    expect(cfg.leader).toMatchObject({ broker: 'paper', account: 'L1' });
+    expect(cfg.followers.map((f) => [f.broker, f.account])).toEqual([['tradovate', 'D1']]);
+  });
+
+  it('Ctrl-D before the end writes nothing and exits 1, not 70', async () => {
+    const t = terminal();
+    const out = join(dir, 'never.yaml');
+    const done = initCommand({ out }, { stdout: new PassThrough(), stderr: t.stderr, stdin: t.stdin });
+    await t.answer('Brokers you use', 'paper');
+    await t.answer('Leader account id', 'L1');
+    t.stdin.end();
+    await expect(done).rejects.toMatchObject({
+      exitCode: 1,
+      message: expect.stringMatching(/cancelled; nothing written/),
+    });
+    expect(() => readFileSync(out)).toThrow(/ENOENT/);
+  });
+});

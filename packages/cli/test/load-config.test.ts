@@ -48,6 +48,15 @@ describe('loading a config', () => {
     expect(issues[0]?.message).toMatch(/maxqty/);
   });
 
+  it('says "did you mean" for a mistyped key, at the top level and inside followers', () => {
+    const text = `${valid.replace('followers:', 'folowers: []\nfollowers:').replace('scaling:', 'scalng:')}`;
+    const messages = issuesOf(text).map((i) => `${i.path}: ${i.message}`);
+    expect(messages).toContain('folowers: unknown key "folowers" (did you mean followers?)');
+    expect(messages).toContain('followers[0].scalng: unknown key "scalng" (did you mean scaling?)');
+    const far = issuesOf(`${valid}    zzzzzz: 3\n`)[0]?.message;
+    expect(far).toBe('unknown key "zzzzzz"');
+  });
+
   it('points at a missing field through its parent', () => {
     const text = valid.replace('    account: A1\n', '');
     const [issue] = issuesOf(text);

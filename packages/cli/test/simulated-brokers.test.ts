@@ -249,7 +249,7 @@ describe('tradenova sim', () => {
 
   it('names the simulators there are when asked for one that is not', async () => {
     await expect(startSimulator('nosuch')).rejects.toThrow(
-      /no simulator for broker "nosuch" \(simulators: tradovate/,
+      /no simulator for broker "nosuch"; simulators: tradovate/,
     );
   });
 });

@@ -10,6 +10,7 @@ import {
   silentLogger,
   systemClock,
 } from '@tradenova/core';
+import { importOptionalPeer } from '../optional-peer.js';
 import { type DxFeedConfig, type DxFeedConfigInput, dxFeedConfigSchema } from './config.js';
 import { fromDxFeedSymbol, toDxFeedSymbol } from './symbols.js';
 
@@ -48,11 +49,16 @@ export class DxFeedMarketData extends BaseMarketDataSource {
   }
 
   async start(): Promise<void> {
-    const [{ DXLinkWebSocketClient }, feedModule, core] = await Promise.all([
-      import('@dxfeed/dxlink-websocket-client'),
-      import('@dxfeed/dxlink-feed'),
-      import('@dxfeed/dxlink-core'),
-    ]);
+    const [{ DXLinkWebSocketClient }, feedModule, core] = await importOptionalPeer(
+      'the dxFeed market data source',
+      ['@dxfeed/dxlink-websocket-client', '@dxfeed/dxlink-feed', '@dxfeed/dxlink-core'],
+      () =>
+        Promise.all([
+          import('@dxfeed/dxlink-websocket-client'),
+          import('@dxfeed/dxlink-feed'),
+          import('@dxfeed/dxlink-core'),
+        ]),
+    );
     const client = new DXLinkWebSocketClient({
       keepaliveInterval: this.#config.keepaliveIntervalSeconds,
       keepaliveTimeout: this.#config.keepaliveTimeoutSeconds,

@@ -38,5 +38,6 @@ runConformanceSuite({
     bracket:
       'OIF brackets need an ATM strategy template; capabilities.brackets is false, the engine emulates',
     'rate-limit': 'the ATI socket has no rate-limit answer',
+    'token-renewal': 'the ATI socket has no login and no token',
   },
 });

@@ -30,5 +30,6 @@ runConformanceSuite({
     bracket:
       'OIF brackets need an ATM strategy template; capabilities.brackets is false, the engine emulates',
     'rate-limit': 'the file interface has no rate-limit answer',
+    'token-renewal': 'order instruction files have no login and no token',
   },
 });

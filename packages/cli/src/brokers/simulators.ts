@@ -10,6 +10,7 @@ import {
   silentLogger,
   systemClock,
 } from '@tradenova/core';
+import { closest } from '../did-you-mean.js';
 import { CliError } from '../errors.js';
 import { resolvePlugin } from './plugins.js';
 
@@ -226,8 +227,12 @@ export async function startSimulator(
   options: SimulatorOptions = {},
 ): Promise<RunningSimulator> {
   const start = STARTERS[broker];
-  if (!start)
-    throw new CliError(`no simulator for broker "${broker}" (simulators: ${simulatedBrokers().join(', ')})`);
+  if (!start) {
+    const guess = closest(broker, [...simulatedBrokers(), 'dxfeed']);
+    throw new CliError(
+      `no simulator for broker "${broker}"${guess ? ` (did you mean ${guess}?)` : ''}; simulators: ${[...simulatedBrokers(), 'dxfeed'].join(', ')}`,
+    );
+  }
   return start(options);
 }
 

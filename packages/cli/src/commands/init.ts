@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
+import { closest } from '../did-you-mean.js';
 import { CliError, ExitCode } from '../errors.js';
 import {
   type InitAccount,
@@ -90,59 +91,96 @@ function fromFlags(options: InitOptions): InitAnswers {
 
 /** Brokers must be built in (or `module:` adapters), and among `--broker` when that was given. */
 function checkBrokers(accounts: InitAccount[], declared: string[] | undefined): void {
-  const known = initBrokers();
   for (const a of accounts) {
-    if (!known.includes(a.broker) && !a.broker.startsWith('module:')) {
-      throw new Error(`unknown broker "${a.broker}" (known: ${known.join(', ')}; or module:./adapter.js)`);
-    }
-    if (declared && declared.length > 0 && !declared.includes(a.broker)) {
-      throw new Error(
-        `account ${a.account} is on ${a.broker}, which is not among --broker ${declared.join(', ')}`,
-      );
-    }
+    const problem = brokerProblem(a, declared);
+    if (problem) throw new Error(problem);
   }
 }
 
-/** The questions on a terminal (node:readline/promises); prompts go to stderr. */
+/** Why an account's broker cannot be used, or undefined when it can. */
+function brokerProblem(a: InitAccount, declared: readonly string[] | undefined): string | undefined {
+  const known = initBrokers();
+  if (!known.includes(a.broker) && !a.broker.startsWith('module:')) {
+    const guess = closest(a.broker, known);
+    return `unknown broker "${a.broker}"${guess ? ` (did you mean ${guess}?)` : ''}; known: ${known.join(', ')}, or module:./adapter.js`;
+  }
+  if (declared && declared.length > 0 && !declared.includes(a.broker))
+    return `account ${a.account} is on ${a.broker}, which is not among the brokers you use (${declared.join(', ')})`;
+  return undefined;
+}
+
+/** Thrown when the person at the terminal stops answering (Ctrl-C, Ctrl-D). */
+const CANCELLED = 'tradenova init: cancelled; nothing written';
+
+/**
+ * The questions on a terminal (node:readline/promises); prompts go to stderr. Each answer is
+ * checked as it is typed and asked again when it cannot be used, so nothing fails after the
+ * last question.
+ */
 async function ask(options: InitOptions, io: InitIo): Promise<InitAnswers> {
   const rl = createInterface({ input: io.stdin, output: io.stderr, terminal: true });
+  const cancelled = new Promise<never>((_, reject) => {
+    const stop = () => reject(new CliError(CANCELLED, ExitCode.NotClean));
+    rl.once('SIGINT', stop);
+    rl.once('close', stop);
+  });
+  cancelled.catch(() => undefined);
+  const question = (text: string) => Promise.race([rl.question(text), cancelled]);
+  /** Asks until `check` accepts the answer (it returns the value, or throws why not). */
+  const until = async <T>(prompt: string, check: (answer: string) => T): Promise<T> => {
+    for (;;) {
+      const answer = await question(prompt);
+      try {
+        return check(answer.trim());
+      } catch (error) {
+        io.stderr.write(`  ${(error as Error).message}; try again\n`);
+      }
+    }
+  };
   try {
     const known = initBrokers();
-    const brokerText = await rl.question(
+    const brokers = await until(
       `Brokers you use, comma-separated (${known.join(', ')}) [${options.broker?.join(',') ?? 'paper'}]: `,
+      (text) => {
+        const list = text
+          ? text
+              .split(',')
+              .map((b) => b.trim())
+              .filter(Boolean)
+          : (options.broker ?? ['paper']);
+        for (const broker of list) {
+          const problem = brokerProblem({ broker, account: '-' }, undefined);
+          if (problem) throw new Error(problem);
+        }
+        return list;
+      },
     );
-    const brokers = brokerText.trim()
-      ? brokerText
-          .split(',')
-          .map((b) => b.trim())
-          .filter(Boolean)
-      : (options.broker ?? ['paper']);
-    const unknown = brokers.filter((b) => !known.includes(b) && !b.startsWith('module:'));
-    if (unknown.length > 0)
-      throw new CliError(`unknown broker ${unknown.join(', ')} (known: ${known.join(', ')})`);
     const single = brokers.length === 1 ? brokers[0] : undefined;
     const form = single ? 'account id' : 'broker:account';
-    const leaderText = await rl.question(`Leader ${form}: `);
-    const parse = (text: string, what: string) => {
-      try {
-        return parseAccountSpec(text.trim(), single, what);
-      } catch (error) {
-        throw new CliError((error as Error).message);
-      }
+    const accept = (text: string, what: string, taken: readonly InitAccount[]): InitAccount => {
+      const account = parseAccountSpec(text, single, what);
+      const problem = brokerProblem(account, brokers);
+      if (problem) throw new Error(problem);
+      const same = taken.find((t) => t.broker === account.broker && t.account === account.account);
+      if (same) throw new Error(`${account.broker}:${account.account} is already in this config`);
+      if (account.name !== undefined && taken.some((t) => t.name === account.name))
+        throw new Error(`the name ${account.name} is already taken`);
+      return account;
     };
-    const leader = parse(leaderText, 'leader');
+    const leader = await until(`Leader ${form}: `, (text) => accept(text, 'leader', []));
     const followers: InitAccount[] = [];
     for (;;) {
-      const text = await rl.question(
-        `Follower ${followers.length + 1} ${form}, optionally name=${form}${followers.length > 0 ? ' (empty to finish)' : ''}: `,
-      );
-      if (text.trim() === '') {
-        if (followers.length > 0) break;
-        continue;
-      }
-      followers.push(parse(text, 'follower'));
+      const prompt = `Follower ${followers.length + 1} ${form}, optionally name=${form}${followers.length > 0 ? ' (empty to finish)' : ''}: `;
+      const follower = await until(prompt, (text) => {
+        if (text === '') {
+          if (followers.length > 0) return undefined;
+          throw new Error('a config needs at least one follower');
+        }
+        return accept(text, 'follower', [leader, ...followers]);
+      });
+      if (follower === undefined) break;
+      followers.push(follower);
     }
-    checkBrokers([leader, ...followers], brokers);
     return { leader, followers };
   } finally {
     rl.close();

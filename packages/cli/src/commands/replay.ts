@@ -14,7 +14,7 @@ import {
 } from '@tradenova/core';
 import { loadConfig } from '../config/load-config.js';
 import { CliError, ExitCode } from '../errors.js';
-import { diffJson, formatDifferences, reproducible } from '../replay/expect.js';
+import { diffJson, formatDifferences, readExpectation, reproducible } from '../replay/expect.js';
 import { formatSummary } from '../replay/summary.js';
 import { openReplayPriceFeed } from '../run/market-data.js';
 import { redactingIo } from '../secrets/redacting-io.js';
@@ -58,6 +58,8 @@ export async function replayCommand(
   const loaded = loadConfig(options.config, { env: process.env }, { lenientReferences: true });
   // Values from ${secret:} / ${env:} references never print, whichever field they are in (an account id).
   io = redactingIo(io, loaded.secrets);
+  // A bad expectation file fails before the replay spends any time.
+  const expected = options.expect !== undefined ? readExpectation(options.expect) : undefined;
   // Paper mode moves every follower to the paper broker, so a config written for
   // real brokers can be dry-run as it is.
   const config =
@@ -71,8 +73,9 @@ export async function replayCommand(
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
     throw new CliError(
-      `cannot read signals ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      code === 'ENOENT' ? `file not found: ${file}` : `cannot read signals ${file}: ${code ?? String(error)}`,
     );
   }
   let parsed: ReturnType<typeof parseReplay>;
@@ -146,13 +149,7 @@ export async function replayCommand(
     const first = report.signals.errors[0]!;
     throw new CliError(`${file}:${first.line}: ${first.field}: ${first.message} (--strict)`);
   }
-  if (options.expect) {
-    let expected: unknown;
-    try {
-      expected = JSON.parse(readFileSync(options.expect, 'utf8'));
-    } catch (error) {
-      throw new CliError(`cannot read expectation ${options.expect}: ${(error as Error).message}`);
-    }
+  if (options.expect && expected !== undefined) {
     // Through the simulators, what no run can reproduce is left out of both sides.
     const simulatedRun = report.latency.clock === 'wall';
     const diffs = diffJson(

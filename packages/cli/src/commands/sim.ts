@@ -24,7 +24,7 @@ export async function simCommand(
       io.stdout.write(`  ${name.padEnd(10)} ${where}\n`);
     io.stdout.write('  prices     a random walk per subscribed symbol, e.g. /MNQZ25:XCME\n');
     io.stdout.write('Press Ctrl-C to stop.\n');
-    await stop;
+    await untilStopped(stop);
     await feed.close();
     io.stdout.write('dxfeed simulator stopped\n');
     return ExitCode.Ok;
@@ -52,9 +52,23 @@ export async function simCommand(
   io.stdout.write(`  accounts   ${sim.accounts.join(', ')}\n`);
   io.stdout.write(`  prices     ${prices.description}\n`);
   io.stdout.write('Press Ctrl-C to stop.\n');
-  await stop;
+  await untilStopped(stop);
   await prices.stop();
   await sim.close();
   io.stdout.write(`${broker} simulator stopped\n`);
   return ExitCode.Ok;
+}
+
+/**
+ * Waits for the stop signal while keeping the process alive: a folder-based simulator
+ * (NinjaTrader) holds no socket, and without a timer Node would exit at once with
+ * "unsettled top-level await" (exit 13) instead of serving until Ctrl-C.
+ */
+async function untilStopped(stop: Promise<unknown>): Promise<void> {
+  const keepAlive = setInterval(() => undefined, 60_000);
+  try {
+    await stop;
+  } finally {
+    clearInterval(keepAlive);
+  }
 }

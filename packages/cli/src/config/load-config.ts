@@ -11,6 +11,7 @@ import { CliError } from '../errors.js';
 import { type SecretLookup, vaultSecrets } from '../secrets/resolver.js';
 import { VaultError } from '../secrets/vault.js';
 import { crossCheck } from './cross-checks.js';
+import { suggestKey } from './key-hint.js';
 import { locate } from './locate.js';
 
 /** Where `${...}` references get their values. */
@@ -69,8 +70,9 @@ export function loadConfig(
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
     throw new CliError(
-      `cannot read config ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      code === 'ENOENT' ? `file not found: ${file}` : `cannot read config ${file}: ${code ?? String(error)}`,
     );
   }
   return parseConfigText(text, file, resolver, options);
@@ -192,10 +194,7 @@ export function parseConfigText(
         }
         found.push({
           path: formatPath(path),
-          message:
-            issue.code === 'unrecognized_keys'
-              ? `unknown key ${JSON.stringify(String(path.at(-1)))}`
-              : issue.message,
+          message: issue.code === 'unrecognized_keys' ? unknownKey(issue.path, path.at(-1)) : issue.message,
           file,
           ...where(path, issue.code === 'unrecognized_keys'),
         });
@@ -288,6 +287,13 @@ function firstAliasOffset(doc: Document): number {
     },
   });
   return nested ?? first ?? 0;
+}
+
+/** The message for an unknown key, with the nearest allowed key when one is close. */
+function unknownKey(parent: readonly PropertyKey[], key: PropertyKey | undefined): string {
+  const guess = typeof key === 'string' ? suggestKey(parent, key) : undefined;
+  const name = JSON.stringify(String(key));
+  return guess ? `unknown key ${name} (did you mean ${guess}?)` : `unknown key ${name}`;
 }
 
 /** The dotted path of a node from yaml's visitor ancestry. */

@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { CliError } from '../errors.js';
+
 /**
  * What a `--brokers simulated` report (its `latency.clock` is `wall`) cannot reproduce from
  * one run to the next, as `docs/replay-report.md` names it: the wall-clock latency figures,
@@ -78,9 +81,38 @@ export interface Difference {
 }
 
 /**
+ * Fields that name an element of a report array, tried in this order: `accounts` by `name`,
+ * `positions`, `fills` and `drift` by `contract`, `blocked`/`skipped`/`rejected` by `signalId`,
+ * `signals.errors` by `line`.
+ */
+const KEYS = ['name', 'contract', 'signalId', 'intentId', 'line'] as const;
+
+/** The key every element of an expected array has (objects only), if any. */
+function keyOf(expected: readonly unknown[]): string | undefined {
+  if (expected.length === 0) return undefined;
+  return KEYS.find((key) =>
+    expected.every(
+      (e) =>
+        e !== null &&
+        typeof e === 'object' &&
+        !Array.isArray(e) &&
+        isScalar((e as Record<string, unknown>)[key]),
+    ),
+  );
+}
+
+function isScalar(value: unknown): value is string | number | boolean {
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+}
+
+/**
  * Differences between an expected and an actual JSON value. The expected file
  * may be partial: fields it leaves out are not compared, so an expectation can
- * pin just the final positions, say. Arrays compare element by element and by length.
+ * pin just the final positions, say. Arrays of named objects (every expected
+ * element has a `name`, `contract`, `signalId`, `intentId` or `line`) match by
+ * that key and partially: each expected element must have an actual one with
+ * the same key (the first not yet matched), others are not compared. Other
+ * arrays (and `[]`) compare element by element, and their length must match.
  */
 export function diffJson(
   expected: unknown,
@@ -91,6 +123,32 @@ export function diffJson(
   if (Array.isArray(expected)) {
     if (!Array.isArray(actual)) {
       out.push({ path: path || '(root)', expected: 'an array', actual });
+      return out;
+    }
+    const key = keyOf(expected);
+    if (key !== undefined) {
+      const used = new Set<number>();
+      for (const e of expected as Record<string, unknown>[]) {
+        const want = e[key];
+        const where = `${path}[${key}=${String(want)}]`;
+        const index = actual.findIndex(
+          (a, i) =>
+            !used.has(i) &&
+            a !== null &&
+            typeof a === 'object' &&
+            (a as Record<string, unknown>)[key] === want,
+        );
+        if (index < 0) {
+          out.push({
+            path: where,
+            expected: `an element with ${key} ${JSON.stringify(want)}`,
+            actual: 'none',
+          });
+          continue;
+        }
+        used.add(index);
+        diffJson(e, actual[index], where, out);
+      }
       return out;
     }
     if (expected.length !== actual.length)
@@ -112,6 +170,43 @@ export function diffJson(
   }
   if (expected !== actual) out.push({ path: path || '(root)', expected, actual });
   return out;
+}
+
+/**
+ * Reads and checks an expectation file before a replay spends time: it must exist and be a
+ * JSON object (the report's shape). A syntax error names file:line:col.
+ */
+export function readExpectation(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new CliError(
+      code === 'ENOENT' ? `file not found: ${file}` : `cannot read expectation ${file}: ${code}`,
+    );
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    const message = (error as Error).message;
+    const at = /position (\d+)/.exec(message);
+    const { line, column } = lineColumn(text, at ? Number(at[1]) : 0);
+    throw new CliError(
+      `${file}:${line}:${column}: not valid JSON: ${message.replace(/ in JSON at position.*$/, '')}`,
+    );
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new CliError(
+      `${file}:1:1: an expectation is a JSON object in the report's shape, e.g. { "violations": 0 }`,
+    );
+  return value as Record<string, unknown>;
+}
+
+function lineColumn(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset).split('\n');
+  return { line: before.length, column: (before.at(-1)?.length ?? 0) + 1 };
 }
 
 /** Human lines for differences, at most `limit`. */

@@ -29,7 +29,7 @@ export function App({
   theme: Theme;
 }) {
   const state = useDashboardState(store);
-  const { rows } = useWindowSize();
+  const { rows, columns } = useWindowSize();
   useDashboardKeys(store, controller);
-  return <Dashboard state={state} rows={rows} theme={theme} />;
+  return <Dashboard state={state} rows={rows} columns={columns} theme={theme} />;
 }

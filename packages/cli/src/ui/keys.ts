@@ -26,6 +26,8 @@ export interface KeyInfo {
 /** The help line: every key the dashboard answers to. */
 export const HELP =
   '↑/↓ select  p pause/resume  P pause/resume all  f flatten  F flatten all  r reconcile  q quit';
+/** The same keys for a narrow terminal (under 100 columns). */
+export const HELP_SHORT = '↑↓ select  p pause  P all  f flatten  F all  r reconcile  q quit';
 
 /**
  * Maps a key press to a command, given what the screen shows: while a question

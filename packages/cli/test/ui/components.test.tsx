@@ -2,7 +2,7 @@ import type { EngineEvent } from '@tradenova/core';
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
 import { App } from '../../src/ui/app.js';
-import { Dashboard } from '../../src/ui/components.js';
+import { Dashboard, tableLayout } from '../../src/ui/components.js';
 import type { KeyCommand } from '../../src/ui/keys.js';
 import { type DashboardState, initialState, reduce } from '../../src/ui/state.js';
 import { DashboardStore } from '../../src/ui/store.js';
@@ -123,5 +123,31 @@ describe('Dashboard frame', () => {
     ]);
     expect(lastFrame()).toMatch(/› beta/);
     store.close();
+  });
+});
+
+describe('the accounts table at each width', () => {
+  const width = (cols: ReturnType<typeof tableLayout>) =>
+    cols.reduce((n, c) => n + c.width, 0) + cols.length - 1;
+  it.each([80, 100, 120, 200])(
+    'fits %i columns less one, dropping the least useful columns first',
+    (cols) => {
+      const layout = tableLayout(cols);
+      expect(width(layout)).toBeLessThanOrEqual(cols - 1);
+      const names = layout.map((c) => c.column.name);
+      for (const kept of ['follower', 'status', 'position', 'realized']) expect(names).toContain(kept);
+      if (cols === 80) expect(names).not.toContain('ms');
+      if (cols >= 120) expect(names).toContain('drift');
+    },
+  );
+
+  it('a narrow frame cuts long names with an ellipsis and no line is wider than 79', () => {
+    const frame =
+      render(<Dashboard state={state()} rows={24} columns={80} theme={plain} />).lastFrame() ?? '';
+    expect(
+      frame.split('\n').filter((l) => [...l].length > 79),
+      frame,
+    ).toEqual([]);
+    expect(frame).toContain('q quit');
   });
 });

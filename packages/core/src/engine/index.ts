@@ -9,3 +9,4 @@ export * from './request-budget.js';
 export * from './resilience.js';
 export * from './serial-queue.js';
 export * from './split-roles.js';
+export { SkipReason } from './outcome.js';

@@ -1,4 +1,5 @@
 import type * as JsFix from 'jspurefix';
+import { importOptionalPeer } from '../../optional-peer.js';
 
 /** The jspurefix module, loaded on first use so importing `./fix` costs nothing until a session starts. */
 export type JsFixModule = typeof JsFix;
@@ -13,8 +14,10 @@ let loading: Promise<JsFixModule> | undefined;
  */
 export function loadJsFix(): Promise<JsFixModule> {
   loading ??= (async () => {
-    await import('reflect-metadata');
-    const imported = (await import('jspurefix')) as JsFixModule & { default?: JsFixModule };
+    const imported = await importOptionalPeer('the FIX adapter', ['jspurefix'], async () => {
+      await import('reflect-metadata');
+      return (await import('jspurefix')) as JsFixModule & { default?: JsFixModule };
+    });
     const lib = imported.default ?? imported;
     const proto = lib.DefinitionFactory.prototype as {
       getDefinitions: (path: string, ...rest: unknown[]) => Promise<unknown>;

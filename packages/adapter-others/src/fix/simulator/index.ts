@@ -22,10 +22,10 @@ import {
   type OrderType,
   priceToTicks,
   type Side,
+  SimulatedExchange,
   systemClock,
   ticksToPrice,
 } from '@tradenova/core';
-import { SimulatedExchange } from '@tradenova/core/testing';
 import type { ISessionDescription } from 'jspurefix';
 import type { FixFields, FixSessionHandle, RunningLauncher } from '../client/session.js';
 import type { FixSymbology } from '../config.js';

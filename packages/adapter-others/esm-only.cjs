@@ -1,0 +1,8 @@
+// @tradenova/adapter-others is published as ES modules only; a require() of it lands here.
+const error = new Error(
+  '@tradenova/adapter-others is an ES module package (ESM only) and cannot be loaded with require(). ' +
+    "Use import (import { ... } from '@tradenova/adapter-others') or, from CommonJS, await import('@tradenova/adapter-others'). " +
+    'Node >= 22 is needed.',
+);
+error.code = 'ERR_REQUIRE_ESM';
+throw error;
