@@ -46,7 +46,14 @@ import { type Logger, silentLogger } from '../util/logger.js';
 import type { Engine, EngineOptions, SignalOutcome, SignalResult, Sink, Source, SubmitMeta } from './api.js';
 import { BracketDesk } from './bracket-desk.js';
 import { connectionKeyOf } from './connections.js';
-import { FollowerRuntime, LEG_ROLES, type LegCopy, type OrderCopy, workingLegs } from './follower.js';
+import {
+  FollowerRuntime,
+  hasWorkingLegs,
+  LEG_ROLES,
+  type LegCopy,
+  type OrderCopy,
+  workingLegs,
+} from './follower.js';
 import {
   followerTicks,
   mapContract,
@@ -1582,7 +1589,10 @@ class CopyEngine implements Engine {
       at.copy.legFilled[at.leg.leg] += fill.qty;
       at.copy.filledDelta += delta;
       at.leg.filled += fill.qty;
-      if (at.leg.filled >= at.leg.qty) f.endLeg(at.leg.intentId);
+      if (at.leg.filled >= at.leg.qty) {
+        f.endLeg(at.leg.intentId);
+        this.#checkSettled(f, at.copy.source);
+      }
     }
   }
 
@@ -1680,7 +1690,82 @@ class CopyEngine implements Engine {
     this.#lastPrice.set(key, fill.priceTicks);
     // The leader's position moved under its other working orders in the contract: a working
     // entry may now be an exit, a reversal a plain exit. Each follower re-plans those copies.
-    for (const f of this.#followers.values()) this.#replanWorking(f, key, order?.id);
+    for (const f of this.#followers.values()) {
+      this.#replanWorking(f, key, order?.id);
+      this.#checkSettled(f, key);
+    }
+  }
+
+  /**
+   * The safety net under working orders: several of them can fill at one instant, each sized
+   * against a position its siblings have since moved. Once nothing of a leader contract works
+   * at a follower any more, a follower that holds a share where the leader is flat, or sits on
+   * the other side of it, is brought to its scaled share of the leader (flat where it is flat).
+   * Nothing is done while a leader order of the contract still works for the follower.
+   */
+  #checkSettled(f: FollowerRuntime, source: string): void {
+    if (!this.#offLeader(f, source)) return;
+    void f.queue
+      .push(async () => {
+        if (!this.#offLeader(f, source)) return;
+        for (const copy of f.copies.values()) {
+          // A leader order still working, or a leg of it, will move the follower yet.
+          if (copy.source === source && (!copy.leaderDone || hasWorkingLegs(copy) || copy.atFill)) return;
+        }
+        const leader = this.#leader.get(source) ?? 0;
+        const contract = parseContract(source, { registry: this.#instruments });
+        const mapped = mapContract(contract, f.config).contract;
+        const key = contractKey(mapped);
+        const share = f.share(key, source);
+        const pnl = this.#tracker.pnl(f.name);
+        const target =
+          leader === 0
+            ? 0
+            : (scaledTargets(
+                new Map([[source, leader]]),
+                f.config,
+                f.startingBalance + pnl.realized,
+                this.#instruments,
+              ).get(key) ?? 0);
+        if (target === share) return;
+        const signalId = `settle:${source}:${++f.recoveries}`;
+        const now = this.#clock.now();
+        const intent: OrderIntent = {
+          intentId: intentId(signalId, f.name, target === 0 ? 'flatten' : 'reconcile'),
+          signalId,
+          follower: f.name,
+          broker: f.config.broker,
+          accountId: f.accountId,
+          leg: target === 0 ? 'flatten' : 'reconcile',
+          action: 'place',
+          contract: mapped,
+          side: target > share ? 'buy' : 'sell',
+          qty: Math.abs(target - share),
+          orderType: 'market',
+          reducing: Math.abs(target) < Math.abs(share) && Math.sign(target) !== -Math.sign(share),
+          createdAt: now,
+        };
+        f.rememberSource(intent.intentId, source);
+        this.#log.info(
+          { follower: f.name, source, share, target },
+          'aligned to the leader once its orders settled',
+        );
+        await this.#place(f, intent, now, signalId);
+        f.orders.delete(signalId);
+        // What the follower is expected to hold of the source is now the target.
+        f.expectedBase.set(source, (f.expectedBase.get(source) ?? 0) + target - f.expected(source));
+      })
+      .catch((e) => this.#log.error({ err: e, follower: f.name }, 'settle check failed'));
+  }
+
+  /** Whether a follower's share of a source is off its leader: held where the leader is flat, or on the other side. */
+  #offLeader(f: FollowerRuntime, source: string): boolean {
+    const leader = this.#leader.get(source) ?? 0;
+    let share = 0;
+    for (const bySource of f.shares.values()) share += bySource.get(source) ?? 0;
+    if (share === 0) return false;
+    if (leader === 0) return true;
+    return Math.sign(share) !== Math.sign(leader) * (f.config.inverse ? -1 : 1);
   }
 
   /** Queues a re-plan of a follower's copies of working leader orders in one leader contract (or all). */
