@@ -1701,7 +1701,8 @@ class CopyEngine implements Engine {
    * against a position its siblings have since moved. Once nothing of a leader contract works
    * at a follower any more, a follower that holds a share where the leader is flat, or sits on
    * the other side of it, is brought to its scaled share of the leader (flat where it is flat).
-   * Nothing is done while a leader order of the contract still works for the follower.
+   * A copy that filled ahead of its still-working leader order makes it wait; resting copies
+   * do not, and are planned again against the aligned share.
    */
   #checkSettled(f: FollowerRuntime, source: string): void {
     if (!this.#offLeader(f, source)) return;
@@ -1709,8 +1710,8 @@ class CopyEngine implements Engine {
       .push(async () => {
         if (!this.#offLeader(f, source)) return;
         for (const copy of f.copies.values()) {
-          // A leader order still working, or a leg of it, will move the follower yet.
-          if (copy.source === source && (!copy.leaderDone || hasWorkingLegs(copy) || copy.atFill)) return;
+          // A copy that filled ahead of its leader order waits for the leader's fill.
+          if (copy.source === source && (copy.atFill || (!copy.leaderDone && copy.filledDelta !== 0))) return;
         }
         const leader = this.#leader.get(source) ?? 0;
         const contract = parseContract(source, { registry: this.#instruments });
@@ -1754,6 +1755,8 @@ class CopyEngine implements Engine {
         f.orders.delete(signalId);
         // What the follower is expected to hold of the source is now the target.
         f.expectedBase.set(source, (f.expectedBase.get(source) ?? 0) + target - f.expected(source));
+        // Its working copies were planned against the share before: plan them again.
+        this.#replanWorking(f, source);
       })
       .catch((e) => this.#log.error({ err: e, follower: f.name }, 'settle check failed'));
   }
