@@ -48,7 +48,6 @@ import { BracketDesk } from './bracket-desk.js';
 import { connectionKeyOf } from './connections.js';
 import {
   FollowerRuntime,
-  hasWorkingLegs,
   LEG_ROLES,
   type LegCopy,
   type OrderCopy,
