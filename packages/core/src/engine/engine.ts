@@ -48,6 +48,7 @@ import { BracketDesk } from './bracket-desk.js';
 import { connectionKeyOf } from './connections.js';
 import {
   FollowerRuntime,
+  hasWorkingLegs,
   LEG_ROLES,
   type LegCopy,
   type OrderCopy,
@@ -117,6 +118,8 @@ class CopyEngine implements Engine {
   /** leaderOrderId → contract and side, so modify/cancel can be routed. */
   readonly #leaderOrders = new Map<string, LeaderOrder>();
   readonly #lastPrice = new Map<string, Ticks>();
+  /** The latest bid and ask per contract key: a fill the broker gave no price for is booked at the side it met. */
+  readonly #quotes = new Map<string, { bid?: Ticks; ask?: Ticks }>();
   readonly #dupes = new DuplicateSignalGuard();
   readonly #sinks: Sink[] = [];
   readonly #sources: Source[] = [];
@@ -1544,8 +1547,9 @@ class CopyEngine implements Engine {
       contract: fill.contract,
       side: fill.side,
       qty: fill.qty,
-      // A fill the broker gave no price for is booked at the market the engine last saw.
-      priceTicks: (fill.priceEstimated && this.#lastPrice.get(contractKey(fill.contract))) || fill.priceTicks,
+      // A fill the broker gave no price for is booked at the market the engine last saw: a sell
+      // at the bid, a buy at the ask, else the last trade.
+      priceTicks: (fill.priceEstimated && this.#marketFor(fill)) || fill.priceTicks,
       time: fill.time,
     };
     const tracked = this.#tracker.applyExecution(execution, f.name);
@@ -1590,9 +1594,16 @@ class CopyEngine implements Engine {
       at.leg.filled += fill.qty;
       if (at.leg.filled >= at.leg.qty) {
         f.endLeg(at.leg.intentId);
-        this.#checkSettled(f, at.copy.source);
+        if (this.#leaderOrders.get(at.copy.leaderOrderId)?.orderType !== 'market')
+          this.#checkSettled(f, at.copy.source);
       }
     }
+  }
+
+  #marketFor(fill: BrokerFill): Ticks | undefined {
+    const key = contractKey(fill.contract);
+    const quote = this.#quotes.get(key);
+    return (fill.side === 'sell' ? quote?.bid : quote?.ask) ?? this.#lastPrice.get(key);
   }
 
   seedLeaderPosition(contract: Contract, netQty: number): void {
@@ -1689,9 +1700,12 @@ class CopyEngine implements Engine {
     this.#lastPrice.set(key, fill.priceTicks);
     // The leader's position moved under its other working orders in the contract: a working
     // entry may now be an exit, a reversal a plain exit. Each follower re-plans those copies.
+    // Only a working order's fill can leave a follower off by the siblings filling with it; a
+    // bracket child's or a flatten's fill is followed by the follower's own (which may still come).
+    const working = order !== undefined && order.orderType !== 'market';
     for (const f of this.#followers.values()) {
       this.#replanWorking(f, key, order?.id);
-      this.#checkSettled(f, key);
+      if (working) this.#checkSettled(f, key);
     }
   }
 
@@ -1700,8 +1714,9 @@ class CopyEngine implements Engine {
    * against a position its siblings have since moved. Once nothing of a leader contract works
    * at a follower any more, a follower that holds a share where the leader is flat, or sits on
    * the other side of it, is brought to its scaled share of the leader (flat where it is flat).
-   * A copy that filled ahead of its still-working leader order makes it wait; resting copies
-   * do not, and are planned again against the aligned share.
+   * Legs still on their way for leader orders that filled, and a copy that filled ahead of its
+   * still-working leader order, make it wait; copies resting for working leader orders do not,
+   * and are planned again against the aligned share.
    */
   #checkSettled(f: FollowerRuntime, source: string): void {
     if (!this.#offLeader(f, source)) return;
@@ -1709,8 +1724,13 @@ class CopyEngine implements Engine {
       .push(async () => {
         if (!this.#offLeader(f, source)) return;
         for (const copy of f.copies.values()) {
-          // A copy that filled ahead of its leader order waits for the leader's fill.
-          if (copy.source === source && (copy.atFill || (!copy.leaderDone && copy.filledDelta !== 0))) return;
+          if (copy.source !== source) continue;
+          // Legs of a leader order that filled are on their way (a market order over a wire);
+          // a copy that filled ahead of its still-working leader order waits for the leader's fill.
+          if (copy.atFill || (copy.leaderDone && hasWorkingLegs(copy))) return;
+          // A resting leg the market has reached fills at its broker any moment (over a wire, later).
+          if (workingLegs(copy).some((leg) => this.#reached(leg, contractKey(copy.contract)))) return;
+          if (!copy.leaderDone && copy.filledDelta !== 0) return;
         }
         const leader = this.#leader.get(source) ?? 0;
         const contract = parseContract(source, { registry: this.#instruments });
@@ -1758,6 +1778,23 @@ class CopyEngine implements Engine {
         this.#replanWorking(f, source);
       })
       .catch((e) => this.#log.error({ err: e, follower: f.name }, 'settle check failed'));
+  }
+
+  /** Whether the latest quote of a contract has reached a resting leg's price. */
+  #reached(leg: LegCopy, key: string): boolean {
+    const quote = this.#quotes.get(key);
+    const last = this.#lastPrice.get(key);
+    const buy = leg.side === 'buy';
+    const ask = quote?.ask ?? last;
+    const bid = quote?.bid ?? last;
+    if (leg.orderType === 'market') return true;
+    if (leg.orderType === 'limit' && leg.limitTicks !== undefined) {
+      return buy ? ask !== undefined && ask <= leg.limitTicks : bid !== undefined && bid >= leg.limitTicks;
+    }
+    if (leg.stopTicks !== undefined) {
+      return buy ? ask !== undefined && ask >= leg.stopTicks : bid !== undefined && bid <= leg.stopTicks;
+    }
+    return false;
   }
 
   /** Whether a follower's share of a source is off its leader: held where the leader is flat, or on the other side. */
@@ -1839,8 +1876,11 @@ class CopyEngine implements Engine {
   mark(contract: Contract, price: { last?: Ticks; bid?: Ticks; ask?: Ticks }): void {
     this.#tracker.mark(contract, price);
     const last = price.last ?? (price.bid !== undefined && price.ask !== undefined ? price.bid : undefined);
-    if (last !== undefined) this.#lastPrice.set(contractKey(contract), last);
     const key = contractKey(contract);
+    if (last !== undefined) this.#lastPrice.set(key, last);
+    if (price.bid !== undefined || price.ask !== undefined) {
+      this.#quotes.set(key, { ...this.#quotes.get(key), ...price });
+    }
     for (const f of this.#followers.values()) {
       if (this.#tracker.netPositions(f.name).some((p) => contractKey(p.contract) === key))
         this.#checkAutoFlatten(f);

@@ -225,6 +225,14 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
     await feed.publish(target, price);
     fedPrices++;
   };
+  // On paper a price fills the followers' resting orders before the leader's, inside one call;
+  // over a wire the followers' fills come later. Waiting for them keeps that order, so the
+  // engine re-plans working copies (after the leader's fills) from the same state either way.
+  let recordLine: number | undefined;
+  const followersFirst = async () => {
+    if (external.length > 0)
+      await settleExternal(engine, external, options.settleTimeoutMs ?? 10_000, recordLine, clock.now());
+  };
   const applyQuote = async (c: Contract, bid: string, ask: string) => {
     for (const target of priceContracts(c)) {
       const q = { bidTicks: ticksOf(target, bid), askTicks: ticksOf(target, ask) };
@@ -232,6 +240,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
       if (options.onStep) lastPrices.set(contractKey(target), Math.floor((q.bidTicks + q.askTicks) / 2));
       await mark(target, { bid: q.bidTicks, ask: q.askTicks });
     }
+    await followersFirst();
     leader.quote(c, ticksOf(c, bid), ticksOf(c, ask));
   };
   const applyTrade = async (c: Contract, price: string) => {
@@ -241,6 +250,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
       if (options.onStep) lastPrices.set(contractKey(target), t);
       await mark(target, { last: t });
     }
+    await followersFirst();
     leader.trade(c, ticksOf(c, price));
   };
 
@@ -258,6 +268,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
   let done = 0;
   for (const record of records) {
     await clock.advanceTo(record.time);
+    recordLine = record.line;
     engine.tick();
     try {
       switch (record.kind) {

@@ -138,9 +138,8 @@ describe('signals without the leader broker behind them (Kafka, webhook)', () =>
       const { net, send, mirror } = await setup(holding);
       await send(exit);
       expect(mirror.netQty(MNQ)).toBe(-1);
-      // The fixed-size follower sells its entry size and is flat while the leader is still long;
-      // ×3, aligned to the short 1 the copier believes in, ends short 3.
-      expect([net('a'), net('b')]).toEqual([0, -3]);
+      // The fixed-size follower sells its entry size and is flat while the leader is still long.
+      expect([net('a'), net('b')]).toEqual([0, 3]);
     });
   });
 
