@@ -19,6 +19,8 @@ export interface FollowerFacts {
   expected: readonly { leaderOrderId: string; ids: readonly string[] }[];
   /** Copies not working but found at the broker filled (they did their job). */
   filled: ReadonlySet<string>;
+  /** What the journal recorded for an intent (order statuses, oldest first), to say what went wrong. */
+  journal?: ReadonlyMap<string, readonly string[]>;
 }
 
 /** One follower's findings. */
@@ -64,7 +66,10 @@ export function checkFollower(f: FollowerFacts): FollowerVerdict {
     for (const id of e.ids) expectedIds.add(id);
     if (e.ids.some((id) => byClientId.has(id) || f.filled.has(id) || f.reasoned.has(id))) continue;
     lost++;
-    details.push(`${f.name}: no copy of leader order ${e.leaderOrderId} and no recorded reason`);
+    const said = e.ids.flatMap((id) => f.journal?.get(id) ?? []);
+    details.push(
+      `${f.name}: no copy of leader order ${e.leaderOrderId} and no recorded reason (journal: ${said.length > 0 ? said.join(' → ') : 'nothing'})`,
+    );
   }
 
   let drift = 0;

@@ -93,7 +93,8 @@ export class CopierProcess {
       } catch (error) {
         if (this.running || i >= attempts) throw error;
         this.refused.push(this.stderrTail(300).trim().split('\n').at(-1) ?? 'exited');
-        if (process.env.TN_CHAOS_DEBUG) process.stderr.write(`--- refused start:\n${this.stderrTail(4000)}\n`);
+        if (process.env.TN_CHAOS_DEBUG)
+          process.stderr.write(`--- refused start:\n${this.stderrTail(4000)}\n`);
         await sleep(1000 * 2 ** Math.min(i, 3));
       }
     }

@@ -29,6 +29,8 @@ export const CHAOS_LEADER = 'CHAOS-LEADER';
 const LEADER_CONNECTION = 'chaos-leader';
 /** Where the market stands (ticks); leader limits rest 200 to 400 ticks away from it. */
 const MARKET = 84_000;
+/** Brokers whose API answers with a rate-limit error, which their simulators speak. */
+const RATE_LIMITED = new Set(['tradovate', 'projectx', 'rithmic']);
 
 /** What one run found. */
 export interface RunResult {
@@ -260,15 +262,13 @@ async function inject(
       return;
     }
     case 'token-expiry': {
-      // Simulators that speak token expiry answer with their protocol's expired-token error meanwhile.
-      const sims = pool.filter((s) => s.broker === 'tradovate' || s.broker === 'projectx');
-      for (const s of sims) s.exchange.faults.tokenExpired = true;
-      await sleep(fault.downMs);
-      for (const s of sims) s.exchange.faults.tokenExpired = false;
+      // The Tradovate simulator revokes every session at its next request (the flag is one-shot), as an expiry does.
+      for (const s of pool) if (s.broker === 'tradovate') s.exchange.faults.tokenExpired = true;
       return;
     }
     case 'rate-limit': {
-      const sim = pick(followerSims);
+      // Only brokers whose real API rate-limits (Sierra Chart's DTC and FIX have no such answer).
+      const sim = pick(followerSims.filter((s) => RATE_LIMITED.has(s.broker)));
       sim?.exchange.faults.rateLimitNext(fault.count, 200 + Math.round(fault.pick * 800));
       return;
     }
@@ -355,6 +355,7 @@ async function check(
               .getOrders(f.account)
               .filter((o) => o.parentOrderId === undefined && o.status !== 'rejected').length,
             mayHoldOrder: mine?.mayHold ?? 0,
+            journal: facts.statuses,
             reasoned: mine?.reasoned ?? new Set(),
             expected,
             filled,
@@ -413,6 +414,7 @@ async function journalFacts(
     .selectFrom('orders')
     .select(['intent_id', 'status'])
     .where('intent_id', 'is not', null)
+    .orderBy('id')
     .execute();
   const errors = await journal.db
     .selectFrom('errors')
@@ -430,7 +432,11 @@ async function journalFacts(
     set.add(o.status);
     statuses.set(o.intent_id!, set);
   }
-  const out = new Map<string, { mayHold: number; reasoned: Set<string> }>();
+  const byIntent = new Map<string, string[]>();
+  for (const o of orders) byIntent.set(o.intent_id!, [...(byIntent.get(o.intent_id!) ?? []), o.status]);
+  const out = Object.assign(new Map<string, { mayHold: number; reasoned: Set<string> }>(), {
+    statuses: byIntent,
+  });
   const of = (follower: string) => {
     let v = out.get(follower);
     if (!v) {

@@ -84,58 +84,71 @@ export async function chaosCommand(
   progress(
     `chaos: ${runs} run(s) of ${durationMs / 1000} s on ${options.config}, seed ${seed}, faults ${kinds.join(', ')}`,
   );
-  for (let r = 0; r < runs; r++) {
-    const s = runSeed(seed, r);
-    const plan = planRun(s, { durationMs, kinds, first: r });
-    progress(`run ${r + 1}/${runs} (seed ${s})`);
-    let result: RunResult;
-    try {
-      result = await chaosRun({
-        bin,
-        configFile: options.config,
-        config: loaded.config,
-        plan,
-        log: progress,
-      });
-    } catch (error) {
-      // A run that could not even be carried out is a failure with its seed, not a crash of the command.
-      result = {
-        seed: s,
-        faults: [],
-        duplicates: 0,
-        lost: 0,
-        drift: 0,
-        unchecked: [],
-        details: [`run failed: ${error instanceof Error ? error.message : String(error)}`],
-        ms: 0,
-      };
+  // A simulator that fails in its own code must not take the whole session down: it is a finding of the run.
+  let strays: string[] = [];
+  const onStray = (error: unknown) => {
+    strays.push(`a simulator failed: ${error instanceof Error ? error.message : String(error)}`);
+  };
+  process.on('unhandledRejection', onStray);
+  try {
+    for (let r = 0; r < runs; r++) {
+      const s = runSeed(seed, r);
+      strays = [];
+      const plan = planRun(s, { durationMs, kinds, first: r });
+      progress(`run ${r + 1}/${runs} (seed ${s})`);
+      let result: RunResult;
+      try {
+        result = await chaosRun({
+          bin,
+          configFile: options.config,
+          config: loaded.config,
+          plan,
+          log: progress,
+        });
+      } catch (error) {
+        // A run that could not even be carried out is a failure with its seed, not a crash of the command.
+        result = {
+          seed: s,
+          faults: [],
+          duplicates: 0,
+          lost: 0,
+          drift: 0,
+          unchecked: [],
+          details: [`run failed: ${error instanceof Error ? error.message : String(error)}`],
+          ms: 0,
+        };
+      }
+      result.details.push(...strays.map((d) => `run failed: ${d}`));
+      summary.runs++;
+      for (const k of result.faults) counts.set(k, (counts.get(k) ?? 0) + 1);
+      summary.duplicates += result.duplicates;
+      summary.lost += result.lost;
+      summary.drift += result.drift;
+      summary.unchecked = result.unchecked;
+      for (const d of result.details)
+        if (d.startsWith('note: ') && summary.notes.length < 20)
+          summary.notes.push(`seed ${s}: ${d.slice(6)}`);
+      const failed =
+        result.duplicates + result.lost + result.drift > 0 ||
+        result.details.some((d) => d.startsWith('run failed') || d.startsWith('the copier exited'));
+      if (failed) {
+        summary.failures.push({
+          seed: s,
+          replay: `tradenova chaos -c ${options.config} --runs 1 --seed ${s} --duration ${durationMs / 1000} --faults ${kinds.join(',')}`,
+          duplicates: result.duplicates,
+          lost: result.lost,
+          drift: result.drift,
+          faults: result.faults,
+          details: result.details.slice(0, 20),
+        });
+      }
+      progress(
+        `  ${failed ? 'FAILED' : 'ok'}: duplicates ${result.duplicates}, lost ${result.lost}, drift ${result.drift}, faults ${result.faults.join(', ') || 'none'} (${Math.round(result.ms / 1000)} s)`,
+      );
+      if (failed) for (const d of result.details.slice(0, 10)) progress(`    ${d}`);
     }
-    summary.runs++;
-    for (const k of result.faults) counts.set(k, (counts.get(k) ?? 0) + 1);
-    summary.duplicates += result.duplicates;
-    summary.lost += result.lost;
-    summary.drift += result.drift;
-    summary.unchecked = result.unchecked;
-    for (const d of result.details)
-      if (d.startsWith('note: ') && summary.notes.length < 20) summary.notes.push(`seed ${s}: ${d.slice(6)}`);
-    const failed =
-      result.duplicates + result.lost + result.drift > 0 ||
-      result.details.some((d) => d.startsWith('run failed') || d.startsWith('the copier exited'));
-    if (failed) {
-      summary.failures.push({
-        seed: s,
-        replay: `tradenova chaos -c ${options.config} --runs 1 --seed ${s} --duration ${durationMs / 1000} --faults ${kinds.join(',')}`,
-        duplicates: result.duplicates,
-        lost: result.lost,
-        drift: result.drift,
-        faults: result.faults,
-        details: result.details.slice(0, 20),
-      });
-    }
-    progress(
-      `  ${failed ? 'FAILED' : 'ok'}: duplicates ${result.duplicates}, lost ${result.lost}, drift ${result.drift}, faults ${result.faults.join(', ') || 'none'} (${Math.round(result.ms / 1000)} s)`,
-    );
-    if (failed) for (const d of result.details.slice(0, 10)) progress(`    ${d}`);
+  } finally {
+    process.off('unhandledRejection', onStray);
   }
   summary.faults = FAULT_KINDS.filter((k) => counts.has(k)).map((kind) => ({
     kind,
