@@ -405,7 +405,7 @@ async function patiently<T>(work: () => Promise<T>, attempts = 12): Promise<T> {
 /** Per follower: journaled intents that may hold a broker order, and intent ids with a recorded reason. */
 async function journalFacts(
   journal: Journal,
-): Promise<Map<string, { mayHold: number; reasoned: Set<string> }>> {
+): Promise<Map<string, { mayHold: number; reasoned: Set<string> }> & { statuses: Map<string, string[]> }> {
   const intents = await journal.db
     .selectFrom('intents')
     .select(['intent_id', 'follower', 'action'])
