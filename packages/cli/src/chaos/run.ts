@@ -21,7 +21,7 @@ import { resolvePlugin } from '../brokers/plugins.js';
 import { Journal } from '../services/journal/journal.js';
 import { checkFollower, type FollowerFacts, type FollowerVerdict } from './check.js';
 import { CopierProcess, sleep } from './copier.js';
-import { HostedSimulator } from './hosted.js';
+import { HostedSimulator, RESTARTABLE } from './hosted.js';
 import type { FaultKind, FaultStep, LeaderStep, RunPlan } from './plan.js';
 
 /** The leader account chaos drives, at a Tradovate simulator of its own. */
@@ -98,8 +98,9 @@ export async function chaosRun(options: RunOptions): Promise<RunResult> {
       for (const fault of plan.faults) {
         await sleep(Math.max(0, t0 + fault.at - Date.now()));
         log(`  fault ${fault.kind}`);
-        await inject(fault, copier!, pool, [...sims.values()]);
-        applied.push(fault.kind);
+        // A fault no simulator of this config can take (no restartable broker, say) is not counted.
+        if (await inject(fault, copier!, pool, [...sims.values()])) applied.push(fault.kind);
+        else log(`  (no simulator here takes ${fault.kind})`);
       }
     })();
     await Promise.all([leader, faults]);
@@ -242,7 +243,7 @@ async function inject(
   copier: CopierProcess,
   pool: readonly HostedSimulator[],
   followerSims: readonly HostedSimulator[],
-): Promise<void> {
+): Promise<boolean> {
   const pick = <T>(list: readonly T[]) => list[Math.floor(fault.pick * list.length)];
   switch (fault.kind) {
     case 'kill9':
@@ -250,27 +251,33 @@ async function inject(
       await copier.stop(fault.kind === 'kill9' ? 'SIGKILL' : 'SIGTERM');
       await sleep(fault.downMs);
       await copier.startReady(90_000);
-      return;
+      return true;
     }
-    case 'sim-restart':
-    case 'cut-sockets': {
-      const sim = pick(pool);
-      if (!sim) return;
+    case 'sim-restart': {
+      const sim = pick(pool.filter((s) => RESTARTABLE.has(s.broker)));
+      if (!sim) return false;
       await sim.stop();
-      if (fault.kind === 'sim-restart') await sleep(fault.downMs);
+      await sleep(fault.downMs);
       await sim.resume();
-      return;
+      return true;
+    }
+    case 'cut-sockets': {
+      const sim = pick(pool.filter((s) => s.canDrop));
+      if (!sim) return false;
+      sim.dropConnections();
+      return true;
     }
     case 'token-expiry': {
       // The Tradovate simulator revokes every session at its next request (the flag is one-shot), as an expiry does.
-      for (const s of pool) if (s.broker === 'tradovate') s.exchange.faults.tokenExpired = true;
-      return;
+      const sims = pool.filter((s) => s.broker === 'tradovate');
+      for (const s of sims) s.exchange.faults.tokenExpired = true;
+      return sims.length > 0;
     }
     case 'rate-limit': {
       // Only brokers whose real API rate-limits (Sierra Chart's DTC and FIX have no such answer).
       const sim = pick(followerSims.filter((s) => RATE_LIMITED.has(s.broker)));
       sim?.exchange.faults.rateLimitNext(fault.count, 200 + Math.round(fault.pick * 800));
-      return;
+      return sim !== undefined;
     }
   }
 }
