@@ -15,7 +15,10 @@ export interface FollowerFacts {
   mayHoldOrder: number;
   /** Intent ids with a recorded outcome that explains a missing copy (rejected, blocked, skipped, failed). */
   reasoned: ReadonlySet<string>;
-  /** For each of the leader's working orders, the client order ids its copy may have. */
+  /**
+   * For each of the leader's working orders, the client order ids its copy may have: the
+   * entry, or against a position the other way the closing and opening legs of a reversal.
+   */
   expected: readonly { leaderOrderId: string; ids: readonly string[] }[];
   /** Copies not working but found at the broker filled (they did their job). */
   filled: ReadonlySet<string>;

@@ -53,13 +53,9 @@ export function runSeed(seed: number, run: number): number {
 /**
  * The plan of one run: a leader session of limit orders (far from the market, so they
  * stay working), moves, cancels and small market orders, and 2 to 3 faults of distinct
- * kinds at random points of its middle. The first fault's kind is
- * `kinds[first % kinds.length]`, so a few runs already cover several kinds. Pure: the same seed gives the same plan.
+ * kinds at random points of its middle (the first kind is `kinds[seed % kinds.length]`). Pure: the same seed gives the same plan.
  */
-export function planRun(
-  seed: number,
-  options: { durationMs: number; kinds: readonly FaultKind[]; first?: number },
-): RunPlan {
+export function planRun(seed: number, options: { durationMs: number; kinds: readonly FaultKind[] }): RunPlan {
   const rng = createRng(seed);
   const leader: LeaderStep[] = [];
   for (let at = 300 + randomInt(rng, 300); at < options.durationMs * 0.85; at += 250 + randomInt(rng, 450)) {
@@ -67,14 +63,11 @@ export function planRun(
   }
   const faults: FaultStep[] = [];
   const n = options.kinds.length === 0 ? 0 : 2 + randomInt(rng, 1);
-  // Distinct kinds within a run while there are enough; the first one rotates with `first`.
+  // Distinct kinds within a run while there are enough.
   const left = [...options.kinds];
   for (let i = 0; i < n; i++) {
     if (left.length === 0) left.push(...options.kinds);
-    const at =
-      i === 0 && options.first !== undefined
-        ? left.indexOf(options.kinds[options.first % options.kinds.length]!)
-        : randomInt(rng, left.length - 1);
+    const at = i === 0 ? seed % left.length : randomInt(rng, left.length - 1);
     const [kind] = left.splice(Math.max(0, at), 1) as [FaultKind];
     faults.push({
       at: Math.round(options.durationMs * (0.15 + 0.6 * rng())),

@@ -141,7 +141,14 @@ export async function chaosRun(options: RunOptions): Promise<RunResult> {
   } finally {
     await copier?.stop('SIGKILL').catch(() => undefined);
     for (const sim of sims.values()) await sim.close();
-    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    if (process.env.TN_CHAOS_KEEP) {
+      // For a post-mortem: the run's folder (config, journal) and every line the copier printed.
+      await writeFile(
+        join(dir, 'copier.jsonl'),
+        (copier?.lines ?? []).map((l) => JSON.stringify(l)).join('\n'),
+      );
+      log(`  kept ${dir}`);
+    } else await rm(dir, { recursive: true, force: true }).catch(() => undefined);
   }
 }
 
@@ -323,7 +330,7 @@ async function check(
             const signalId = `leader:${CHAOS_LEADER}:${id}:new:1`;
             return {
               leaderOrderId: id,
-              ids: ['entry', 'open'].map((leg) => intentId(signalId, f.name, leg)),
+              ids: ['entry', 'close', 'open'].map((leg) => intentId(signalId, f.name, leg)),
             };
           });
           const working = await patiently(() => c.getOpenOrders(f.account));

@@ -94,7 +94,7 @@ export async function chaosCommand(
     for (let r = 0; r < runs; r++) {
       const s = runSeed(seed, r);
       strays = [];
-      const plan = planRun(s, { durationMs, kinds, first: r });
+      const plan = planRun(s, { durationMs, kinds });
       progress(`run ${r + 1}/${runs} (seed ${s})`);
       let result: RunResult;
       try {

@@ -7,7 +7,7 @@ const demo = fileURLToPath(new URL('../../../../examples/demo.yaml', import.meta
 
 /**
  * The bounded chaos set of CI: `tradenova chaos` on the demo config, two short runs with
- * a fixed seed (kill -9, SIGTERM and the simulator faults the seed picks), through the
+ * a fixed seed (the faults the seed picks: at least three kinds), through the
  * built CLI exactly as a trader runs it. The long runs are `npm run chaos` (docs/reliability.md).
  */
 describe.skipIf(!BUILT)('tradenova chaos on examples/demo.yaml', () => {
