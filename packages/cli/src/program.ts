@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { registerChaosCommand } from './commands/chaos.js';
 import { registerLiveCommands } from './commands/live-commands.js';
 import type { CommandIo } from './commands/replay.js';
 import { replayCommand } from './commands/replay.js';
@@ -105,6 +106,7 @@ export function buildProgram(io: CommandIo, result: { exitCode: number }): Comma
     });
 
   registerLiveCommands(program, io, result);
+  registerChaosCommand(program, io, result);
   addHelpFooters(program);
   return program;
 }

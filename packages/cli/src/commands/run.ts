@@ -2,6 +2,8 @@ import { loadConfig } from '../config/load-config.js';
 import { CliError } from '../errors.js';
 import { watchServices } from '../metrics/index.js';
 import { type LiveOptions, runLive } from '../run/live.js';
+import { recoverOnStart } from '../run/recovery.js';
+import { AdoptedOrders, SourceGate } from '../run/recovery-adopt.js';
 import { makeRedactor } from '../run/redact.js';
 import { openSession } from '../run/session.js';
 import { attachExecutor, runRouter, stderrLogger } from '../scale-out/run-role.js';
@@ -58,11 +60,18 @@ export async function runCommand(
         logger,
       });
     }
+    // Start-up recovery belongs to the process that owns the leader and every follower (role all).
+    const policy = prepared.config.reconcile.onStart;
+    const recovery =
+      role === 'all' && policy !== 'off'
+        ? { gate: new SourceGate(), adopted: new AdoptedOrders(), copyOpenAtStart: policy === 'align' }
+        : undefined;
     const session = await openSession(prepared.config, {
       configFile: path,
       bus: prepared.bus,
       noLeaderSource: role === 'executor',
       connectOnStart: role !== 'executor',
+      ...(recovery ? { recovery } : {}),
     });
     let executor: ReturnType<typeof attachExecutor> | undefined;
     try {
@@ -93,6 +102,24 @@ export async function runCommand(
       ...(options.json ? { json: true } : {}),
       ...(options.duration !== undefined ? { durationS: options.duration } : {}),
       ...(options.metrics !== undefined ? { metrics: options.metrics } : {}),
+      ...(role === 'all'
+        ? {
+            afterStart: async () =>
+              ({
+                ...(await recoverOnStart({
+                  policy,
+                  config: session.config,
+                  engine: session.engine,
+                  connections: session.connections,
+                  leaderConnection: session.leaderConnection,
+                  ...(prepared.services.journal ? { journal: prepared.services.journal } : {}),
+                  bus: prepared.bus,
+                  adopted: recovery?.adopted ?? new AdoptedOrders(),
+                  gate: recovery?.gate ?? new SourceGate(),
+                })),
+              }) as Record<string, unknown>,
+          }
+        : {}),
       secrets,
     });
     if (executor) {

@@ -21,6 +21,11 @@ export interface LiveOptions {
   stdin?: NodeJS.ReadStream;
   /** Serve Prometheus metrics at this address (`:9464`, `127.0.0.1:9464`); off when absent. */
   metrics?: string;
+  /**
+   * Runs once the engine started and before anything new is copied (start-up recovery);
+   * its answer is printed as one JSON line (or a sentence on the dashboard's terminal).
+   */
+  afterStart?: () => Promise<Record<string, unknown>>;
   /** Called with the metrics endpoint once it listens (tests scrape it; the lag hooks live on it). */
   onMetrics?: (endpoint: { url: string; metrics: RunMetrics }) => void;
 }
@@ -78,6 +83,11 @@ export async function runLive(session: Session, io: CommandIo, options: LiveOpti
     } catch (error) {
       await session.close().catch(() => undefined);
       throw error;
+    }
+    if (options.afterStart) {
+      const recovered = await options.afterStart();
+      if (sink) sink.line(recovered);
+      else io.stderr.write(`tradenova: ${redact(JSON.stringify(recovered))}\n`);
     }
     for (const url of session.webhookUrls()) io.stderr.write(`tradenova: webhook at ${url}\n`);
     const script = session.leaderScript;

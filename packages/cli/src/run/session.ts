@@ -28,6 +28,7 @@ import { CliError } from '../errors.js';
 import { createSources } from '../sources/index.js';
 import { IntentLedger } from './accounting.js';
 import { type AttachedMarketData, attachMarketData } from './market-data.js';
+import type { AdoptedOrders, SourceGate } from './recovery-adopt.js';
 
 /**
  * Connection options the CLI reads itself and never hands to an adapter:
@@ -83,6 +84,12 @@ export interface SessionOptions {
   noLeaderSource?: boolean;
   /** Connect every broker at start (default); a scale-out executor opens only the connections it owns. */
   connectOnStart?: boolean;
+  /**
+   * Start-up recovery (run/recovery.ts): sources wait behind `gate` until it opens, follower
+   * connections answer placements of `adopted` orders from what was found, and the leader
+   * source copies the orders already working (`copyOpenAtStart`).
+   */
+  recovery?: { gate: SourceGate; adopted: AdoptedOrders; copyOpenAtStart: boolean };
 }
 
 /**
@@ -171,8 +178,13 @@ export async function openSession(config: EngineConfig, options: SessionOptions 
   // The session holds the bus so sources outside the engine (a webhook) can record their own rejections on it.
   const bus =
     options.bus ?? new InMemoryBus({ onListenerError: (e) => logger.error({ err: e }, 'listener failed') });
+  const recovery = options.recovery;
+  const engineConnections = recovery
+    ? Object.fromEntries(Object.entries(connections).map(([key, c]) => [key, recovery.adopted.wrap(c)]))
+    : connections;
+  const gated = (source: Source) => (recovery ? recovery.gate.wrap(source) : source);
   const engine = createEngine(config, {
-    connections,
+    connections: engineConnections,
     clock: systemClock,
     logger,
     timers: true,
@@ -190,27 +202,30 @@ export async function openSession(config: EngineConfig, options: SessionOptions 
   const mirrored = (source: Source) =>
     withLeaderMirror(source, leaderMirror, { leaderAccount: config.leader.account, clock: systemClock });
   const webhooks = createSources(config, { record: (e) => bus.publish(e), logger });
-  for (const source of webhooks) engine.addSource(mirrored(source));
+  for (const source of webhooks) engine.addSource(gated(mirrored(source)));
   const ledger = new IntentLedger();
   engine.on(ledger.onEvent);
   const leaderConnection = connections[leaderKey]!;
   const listeners = new Set<(a: LeaderActivity) => void>();
   if (!options.noLeaderSource)
     engine.addSource(
-      new LeaderSignalSource({
-        connection: leaderConnection,
-        accountId: config.leader.account,
-        clock: systemClock,
-        instruments: defaultInstruments,
-        onLeaderFill: (fill: BrokerFill) => engine.applyLeaderFill(fill),
-        onLeaderPositions: (held) => {
-          for (const p of held) engine.seedLeaderPosition(p.contract, p.netQty);
-        },
-        onActivity: (a) => {
-          for (const l of listeners) l(a);
-        },
-        logger,
-      }),
+      gated(
+        new LeaderSignalSource({
+          connection: leaderConnection,
+          accountId: config.leader.account,
+          clock: systemClock,
+          instruments: defaultInstruments,
+          onLeaderFill: (fill: BrokerFill) => engine.applyLeaderFill(fill),
+          onLeaderPositions: (held) => {
+            for (const p of held) engine.seedLeaderPosition(p.contract, p.netQty);
+          },
+          onActivity: (a) => {
+            for (const l of listeners) l(a);
+          },
+          logger,
+          ...(recovery?.copyOpenAtStart ? { copyOpenAtStart: true } : {}),
+        }),
+      ),
     );
   let marketData: AttachedMarketData | undefined;
   try {
@@ -254,6 +269,8 @@ export async function openSession(config: EngineConfig, options: SessionOptions 
     },
     close() {
       closing ??= (async () => {
+        // Signals held for recovery must reach the engine (which records them as stopping), not hang.
+        recovery?.gate.open();
         try {
           for (const stop of stops) await stop();
           await engine.stop();

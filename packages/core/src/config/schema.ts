@@ -283,6 +283,22 @@ export const marketDataSchema = z
   })
   .strict();
 
+/**
+ * What a `run` does at start-up with a follower out of line with its leader (after a
+ * crash, a restart, orders placed while it was down). See docs/config.md.
+ */
+export const reconcileSchema = z
+  .object({
+    /**
+     * align: settle the journal's unfinished orders at the brokers, copy the leader's
+     * working orders a follower lacks, cancel copies of leader orders gone, align
+     * positions; alert: look and report only; off: do nothing (the run says so).
+     */
+    onStart: z.enum(['align', 'alert', 'off']).default('align'),
+  })
+  .strict()
+  .default({ onStart: 'align' });
+
 /** Where signals come from besides the leader's broker account. */
 export const sourceSchema = z.discriminatedUnion('kind', [webhookSourceSchema]);
 
@@ -296,6 +312,8 @@ export const engineConfigSchema = z
     paper: paperSchema,
     engine: engineOptionsSchema,
     services: servicesSchema,
+    /** Start-up recovery (`reconcile.onStart`). */
+    reconcile: reconcileSchema,
     /** Extra signal sources (a webhook); the leader's broker account is always one. */
     sources: z.array(sourceSchema).optional(),
     /** Live prices for P&L and price-based risk checks (dxFeed). */

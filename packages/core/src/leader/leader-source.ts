@@ -38,7 +38,8 @@
  *   when the order already ended. A signal is emitted only for a difference from what the
  *   followers were last told, so a snapshot of an unchanged order says nothing.
  * - Orders already open when the source starts are not copied (their fills still reach
- *   `onLeaderFill`): the source never places follower orders from a view older than itself.
+ *   `onLeaderFill`): the source never places follower orders from a view older than itself;
+ *   unless `copyOpenAtStart` (start-up recovery) asks for them, with their first `new` id.
  * - After a reconnect the leader's open orders are read back and handled like events, so a
  *   change made while the stream was down is still copied once.
  * - A leader flatten arrives as cancels and a market order; it is copied as those (a
@@ -88,6 +89,13 @@ export interface LeaderSignalSourceOptions {
   logger?: Logger;
   /** Finished orders remembered for de-duplication (default 10 000); older ones are forgotten. */
   rememberOrders?: number;
+  /**
+   * Copy the orders already working when the source starts, as if they had just been
+   * placed (default: no, they are left alone). Their `new` gets the id it had before
+   * (`...:new:1`), so a follower that holds the copy from an earlier run is found by its
+   * client order id instead of getting a second one: start-up recovery turns this on.
+   */
+  copyOpenAtStart?: boolean;
 }
 
 type Copied = 'no' | 'pending' | 'yes';
@@ -182,6 +190,11 @@ export class LeaderSignalSource implements Source {
     try {
       const open = await this.#options.connection.getOpenOrders(this.#options.accountId);
       for (const order of open) {
+        // Handled like an event: one that came in while we asked is newer and wins on its time.
+        if (this.#options.copyOpenAtStart) {
+          this.#onOrder(order);
+          continue;
+        }
         // An event that came in while we asked is newer than this snapshot: keep what it said.
         if (this.#orders.has(order.orderId)) continue;
         const t = this.#track(order.orderId);

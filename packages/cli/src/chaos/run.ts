@@ -1,0 +1,483 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import {
+  type BrokerConnection,
+  BrokerRateLimitedError,
+  type Contract,
+  contractKey,
+  defaultInstruments,
+  type EngineConfig,
+  frontMonth,
+  intentId,
+  parseMoney,
+  planConnections,
+  scaledTargets,
+  silentLogger,
+  systemClock,
+} from '@tradenova/core';
+import { stringify } from 'yaml';
+import { resolvePlugin } from '../brokers/plugins.js';
+import { Journal } from '../services/journal/journal.js';
+import { checkFollower, type FollowerFacts, type FollowerVerdict } from './check.js';
+import { CopierProcess, sleep } from './copier.js';
+import { HostedSimulator, RESTARTABLE } from './hosted.js';
+import type { FaultKind, FaultStep, LeaderStep, RunPlan } from './plan.js';
+
+/** The leader account chaos drives, at a Tradovate simulator of its own. */
+export const CHAOS_LEADER = 'CHAOS-LEADER';
+const LEADER_CONNECTION = 'chaos-leader';
+/** Where the market stands (ticks); leader limits rest 200 to 400 ticks away from it. */
+const MARKET = 84_000;
+/** Brokers whose API answers with a rate-limit error, which their simulators speak. */
+const RATE_LIMITED = new Set(['tradovate', 'projectx', 'rithmic']);
+
+/** What one run found. */
+export interface RunResult {
+  seed: number;
+  faults: FaultKind[];
+  duplicates: number;
+  lost: number;
+  drift: number;
+  /** Followers the run could not check at a broker (paper lives inside the copier and dies with it). */
+  unchecked: string[];
+  details: string[];
+  ms: number;
+}
+
+export interface RunOptions {
+  /** The CLI's own bin, started as the copier. */
+  bin: string;
+  /** The user's config file (for `module:` adapters relative to it). */
+  configFile: string;
+  config: EngineConfig;
+  plan: RunPlan;
+  /** Progress, for people. */
+  log?: (text: string) => void;
+}
+
+/**
+ * One chaos run: the config's followers on simulators this process hosts (paper stays
+ * paper, in the copier), the copier as a child `tradenova run`, the planned leader
+ * session and faults, then a settle and the checks at the simulators and in the journal.
+ */
+export async function chaosRun(options: RunOptions): Promise<RunResult> {
+  const started = Date.now();
+  const { plan, config } = options;
+  const log = options.log ?? (() => {});
+  const dir = await mkdtemp(join(tmpdir(), 'tn-chaos-'));
+  const sims = new Map<string, HostedSimulator>();
+  let copier: CopierProcess | undefined;
+  const applied: FaultKind[] = [];
+  try {
+    const followers = config.followers.filter((f) => f.enabled);
+    const byBroker = new Map<string, string[]>();
+    for (const f of followers)
+      if (f.broker !== 'paper') byBroker.set(f.broker, [...(byBroker.get(f.broker) ?? []), f.account]);
+    for (const [broker, accounts] of byBroker)
+      sims.set(broker, await HostedSimulator.start(broker, accounts));
+    const leaderSim = await HostedSimulator.start('tradovate', [CHAOS_LEADER]);
+    const contract = frontMonth(defaultInstruments.get('MNQ'), Date.now());
+    for (const sim of [leaderSim, ...sims.values()]) sim.exchange.updateTrade(contract, MARKET);
+
+    const configFile = join(dir, 'config.yaml');
+    await writeFile(
+      configFile,
+      stringify(chaosConfig(config, sims, leaderSim, join(dir, 'journal'), options.configFile)),
+    );
+    copier = new CopierProcess(options.bin, configFile, dir);
+    await copier.startReady(90_000);
+    log(
+      `  copier ready; ${plan.leader.length} leader steps, faults ${plan.faults.map((f) => f.kind).join(', ')}`,
+    );
+
+    const t0 = Date.now();
+    const pool = [leaderSim, ...sims.values()];
+    const leader = driveLeader(leaderSim, contract, plan.leader, t0);
+    const faults = (async () => {
+      for (const fault of plan.faults) {
+        await sleep(Math.max(0, t0 + fault.at - Date.now()));
+        log(`  fault ${fault.kind}`);
+        // A fault no simulator of this config can take (no restartable broker, say) is not counted.
+        if (await inject(fault, copier!, pool, [...sims.values()])) applied.push(fault.kind);
+        else log(`  (no simulator here takes ${fault.kind})`);
+      }
+    })();
+    await Promise.all([leader, faults]);
+    await sleep(Math.max(0, t0 + plan.durationMs - Date.now()));
+
+    // Settle: every simulator back, faults cleared, the copier up and quiet, then stopped cleanly.
+    for (const sim of pool) {
+      await sim.resume();
+      sim.exchange.faults.reset();
+    }
+    if (!copier.running) await copier.startReady(90_000);
+    const settleBy = Date.now() + 25_000;
+    while (copier.quietMs < 3000 && Date.now() < settleBy) await sleep(200);
+    const exit = await copier.stop('SIGTERM');
+    const details: string[] = [];
+    if (exit !== 0) details.push(`the copier exited with ${exit} on SIGTERM: ${copier.stderrTail(500)}`);
+    for (const why of copier.refused) details.push(`note: a copier start was refused and retried: ${why}`);
+
+    const verdicts = await check(config, sims, leaderSim, join(dir, 'journal'), options.configFile);
+    const result: RunResult = {
+      seed: plan.seed,
+      faults: applied,
+      duplicates: 0,
+      lost: 0,
+      drift: 0,
+      unchecked: followers.filter((f) => f.broker === 'paper').map((f) => f.name),
+      details,
+      ms: 0,
+    };
+    for (const v of verdicts) {
+      result.duplicates += v.duplicates;
+      result.lost += v.lost;
+      result.drift += v.drift;
+      result.details.push(...v.details);
+    }
+    result.ms = Date.now() - started;
+    return result;
+  } finally {
+    await copier?.stop('SIGKILL').catch(() => undefined);
+    for (const sim of sims.values()) await sim.close();
+    if (process.env.TN_CHAOS_KEEP) {
+      // For a post-mortem: the run's folder (config, journal) and every line the copier printed.
+      await writeFile(
+        join(dir, 'copier.jsonl'),
+        (copier?.lines ?? []).map((l) => JSON.stringify(l)).join('\n'),
+      );
+      log(`  kept ${dir}`);
+    } else await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+/** The user's config pointed at the hosted simulators, with the chaos leader and a journal of its own. */
+function chaosConfig(
+  config: EngineConfig,
+  sims: Map<string, HostedSimulator>,
+  leaderSim: HostedSimulator,
+  journalDir: string,
+  userConfigFile: string,
+): Record<string, unknown> {
+  const connections: Record<string, unknown> = {};
+  for (const plan of planConnections(config, { leader: false })) {
+    const sim = sims.get(plan.broker);
+    if (plan.broker === 'paper' || !sim) {
+      connections[plan.key] = { broker: plan.broker };
+      continue;
+    }
+    const { simulator: _s, script: _c, seed: _d, ...own } = plan.options as Record<string, unknown>;
+    // `module:` adapters are resolved relative to the user's config, not this temporary copy.
+    const broker = plan.broker.startsWith('.') ? resolve(dirname(userConfigFile), plan.broker) : plan.broker;
+    connections[plan.key] = { broker, options: { ...own, ...sim.adapterOptions(plan.accounts) } };
+  }
+  connections[LEADER_CONNECTION] = { broker: 'tradovate', options: leaderSim.adapterOptions([CHAOS_LEADER]) };
+  const { sources: _src, marketData: _md, services: _svc, leader: _l, ...rest } = config;
+  return {
+    ...rest,
+    leader: {
+      name: 'chaos-leader',
+      broker: 'tradovate',
+      connection: LEADER_CONNECTION,
+      account: CHAOS_LEADER,
+    },
+    connections,
+    followers: config.followers.map((f) => ({
+      ...f,
+      connection: f.connection ?? f.broker,
+    })),
+    services: { journal: { enabled: true, url: journalDir } },
+  };
+}
+
+async function driveLeader(
+  sim: HostedSimulator,
+  contract: Contract,
+  steps: readonly LeaderStep[],
+  t0: number,
+) {
+  const ex = sim.exchange;
+  let n = 0;
+  for (const s of steps) {
+    await sleep(Math.max(0, t0 + s.at - Date.now()));
+    const working = ex
+      .getOpenOrders(CHAOS_LEADER)
+      .filter((o) => o.parentOrderId === undefined && o.orderType === 'limit');
+    const picked = working[Math.floor(s.pick * working.length)];
+    try {
+      if (s.kind === 'limit' || ((s.kind === 'modify' || s.kind === 'cancel') && !picked)) {
+        await ex.placeOrder({
+          accountId: CHAOS_LEADER,
+          clientOrderId: `chaos-${++n}`,
+          contract,
+          side: s.side,
+          qty: s.qty,
+          orderType: 'limit',
+          limitTicks: s.side === 'buy' ? MARKET - s.offset : MARKET + s.offset,
+        });
+      } else if (s.kind === 'modify' && picked) {
+        const away = picked.side === 'buy' ? -1 : 1;
+        const moved = (picked.limitTicks ?? MARKET) + (s.side === 'buy' ? s.offset : -s.offset);
+        // Stays at least 100 ticks away from the market, on its own side: a copy never fills.
+        const limitTicks = away < 0 ? Math.min(moved, MARKET - 100) : Math.max(moved, MARKET + 100);
+        await ex.modifyOrder({ accountId: CHAOS_LEADER, orderId: picked.orderId, limitTicks });
+      } else if (s.kind === 'cancel' && picked) {
+        await ex.cancelOrder({ accountId: CHAOS_LEADER, orderId: picked.orderId });
+      } else if (s.kind === 'market') {
+        const net =
+          ex.getPositions(CHAOS_LEADER).find((p) => contractKey(p.contract) === contractKey(contract))
+            ?.netQty ?? 0;
+        // The leader holds at most one contract: every follower's share stays inside its risk limits.
+        const side = net >= 1 ? 'sell' : net <= -1 ? 'buy' : s.side;
+        await ex.placeOrder({
+          accountId: CHAOS_LEADER,
+          clientOrderId: `chaos-${++n}`,
+          contract,
+          side,
+          qty: 1,
+          orderType: 'market',
+        });
+      }
+    } catch {
+      // The leader's own broker refused (an order that just ended): a trader would shrug too.
+    }
+  }
+}
+
+async function inject(
+  fault: FaultStep,
+  copier: CopierProcess,
+  pool: readonly HostedSimulator[],
+  followerSims: readonly HostedSimulator[],
+): Promise<boolean> {
+  const pick = <T>(list: readonly T[]) => list[Math.floor(fault.pick * list.length)];
+  switch (fault.kind) {
+    case 'kill9':
+    case 'sigterm': {
+      await copier.stop(fault.kind === 'kill9' ? 'SIGKILL' : 'SIGTERM');
+      await sleep(fault.downMs);
+      await copier.startReady(90_000);
+      return true;
+    }
+    case 'sim-restart': {
+      const sim = pick(pool.filter((s) => RESTARTABLE.has(s.broker)));
+      if (!sim) return false;
+      await sim.stop();
+      await sleep(fault.downMs);
+      await sim.resume();
+      return true;
+    }
+    case 'cut-sockets': {
+      const sim = pick(pool.filter((s) => s.canDrop));
+      if (!sim) return false;
+      sim.dropConnections();
+      return true;
+    }
+    case 'token-expiry': {
+      // The Tradovate simulator revokes every session at its next request (the flag is one-shot), as an expiry does.
+      const sims = pool.filter((s) => s.broker === 'tradovate');
+      for (const s of sims) s.exchange.faults.tokenExpired = true;
+      return sims.length > 0;
+    }
+    case 'rate-limit': {
+      // Only brokers whose real API rate-limits (Sierra Chart's DTC and FIX have no such answer).
+      const sim = pick(followerSims.filter((s) => RATE_LIMITED.has(s.broker)));
+      sim?.exchange.faults.rateLimitNext(fault.count, 200 + Math.round(fault.pick * 800));
+      return sim !== undefined;
+    }
+  }
+}
+
+// ── the checks ───────────────────────────────────────────────────────────────
+
+async function check(
+  config: EngineConfig,
+  sims: Map<string, HostedSimulator>,
+  leaderSim: HostedSimulator,
+  journalDir: string,
+  configFile: string,
+): Promise<FollowerVerdict[]> {
+  const leaderChecker = await checker('tradovate', leaderSim, [CHAOS_LEADER], configFile);
+  let leaderWorking: string[];
+  try {
+    leaderWorking = (await patiently(() => leaderChecker.getOpenOrders(CHAOS_LEADER)))
+      .filter(
+        (o) => o.parentOrderId === undefined && (o.status === 'working' || o.status === 'partially-filled'),
+      )
+      .map((o) => o.orderId);
+  } finally {
+    await leaderChecker.disconnect().catch(() => undefined);
+  }
+  const leaderPositions = new Map(
+    leaderSim.exchange.getPositions(CHAOS_LEADER).map((p) => [contractKey(p.contract), p.netQty]),
+  );
+  const journal = await Journal.open({ dir: journalDir });
+  const verdicts: FollowerVerdict[] = [];
+  try {
+    const facts = await journalFacts(journal);
+    for (const [broker, sim] of sims) {
+      const followers = config.followers.filter((f) => f.enabled && f.broker === broker);
+      const c = await checker(
+        broker,
+        sim,
+        followers.map((f) => f.account),
+        configFile,
+      );
+      try {
+        for (const f of followers) {
+          const expected = leaderWorking.map((id) => {
+            const signalId = `leader:${CHAOS_LEADER}:${id}:new:1`;
+            return {
+              leaderOrderId: id,
+              ids: ['entry', 'close', 'open'].map((leg) => intentId(signalId, f.name, leg)),
+            };
+          });
+          const working = await patiently(() => c.getOpenOrders(f.account));
+          const workingIds = new Set(working.map((o) => o.clientOrderId));
+          const filled = new Set<string>();
+          for (const e of expected)
+            for (const id of e.ids) {
+              if (workingIds.has(id) || !c.findOrderByClientId) continue;
+              const find = c.findOrderByClientId.bind(c);
+              const found = await patiently(() => find(f.account, id)).catch(() => undefined);
+              if (found?.status === 'filled') filled.add(id);
+            }
+          let targets = scaledTargets(
+            leaderPositions,
+            f,
+            parseMoney(f.startingBalance, `followers.${f.name}.startingBalance`),
+            defaultInstruments,
+          );
+          const allowed = f.risk?.allowedInstruments;
+          if (allowed)
+            targets = new Map(
+              [...targets].map(([k, v]) => [k, allowed.some((a) => k.startsWith(a)) ? v : 0]),
+            );
+          const mine = facts.get(f.name);
+          const fact: FollowerFacts = {
+            name: f.name,
+            working,
+            positions: new Map(
+              sim.exchange
+                .getPositions(f.account)
+                .filter((p) => p.netQty !== 0)
+                .map((p) => [contractKey(p.contract), p.netQty]),
+            ),
+            targets: new Map([...targets].filter(([, v]) => v !== 0)),
+            exchangeOrders: sim.exchange
+              .getOrders(f.account)
+              .filter((o) => o.parentOrderId === undefined && o.status !== 'rejected').length,
+            mayHoldOrder: mine?.mayHold ?? 0,
+            journal: facts.statuses,
+            reasoned: mine?.reasoned ?? new Set(),
+            expected,
+            filled,
+          };
+          verdicts.push(checkFollower(fact));
+        }
+      } finally {
+        await c.disconnect().catch(() => undefined);
+      }
+    }
+  } finally {
+    await journal.close().catch(() => undefined);
+  }
+  return verdicts;
+}
+
+/** A login of its own at a hosted simulator, through the broker's real adapter. */
+async function checker(
+  broker: string,
+  sim: HostedSimulator,
+  accounts: readonly string[],
+  configFile: string,
+): Promise<BrokerConnection> {
+  const plugin = await resolvePlugin(broker, dirname(resolve(configFile)));
+  const parsed = plugin.configSchema.parse(sim.adapterOptions(accounts));
+  const connection = plugin.create(parsed, {
+    clock: systemClock,
+    logger: silentLogger,
+    instruments: defaultInstruments,
+  });
+  await patiently(() => connection.connect());
+  return connection;
+}
+
+/** Runs `work`, waiting out the broker's rate limit as often as it asks (the checks are not in a hurry). */
+async function patiently<T>(work: () => Promise<T>, attempts = 12): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!(error instanceof BrokerRateLimitedError) || i >= attempts) throw error;
+      await sleep(Math.min(error.retryAfterMs, 10_000) + 100);
+    }
+  }
+}
+
+/** Per follower: journaled intents that may hold a broker order, and intent ids with a recorded reason. */
+async function journalFacts(
+  journal: Journal,
+): Promise<Map<string, { mayHold: number; reasoned: Set<string> }> & { statuses: Map<string, string[]> }> {
+  const intents = await journal.db
+    .selectFrom('intents')
+    .select(['intent_id', 'follower', 'action'])
+    .execute();
+  const orders = await journal.db
+    .selectFrom('orders')
+    .select(['intent_id', 'status'])
+    .where('intent_id', 'is not', null)
+    .orderBy('id')
+    .execute();
+  const errors = await journal.db
+    .selectFrom('errors')
+    .select(['intent_id', 'follower'])
+    .where('intent_id', 'is not', null)
+    .execute();
+  const signals = await journal.db
+    .selectFrom('signals')
+    .select(['outcomes'])
+    .where('outcomes', 'is not', null)
+    .execute();
+  const statuses = new Map<string, Set<string>>();
+  for (const o of orders) {
+    const set = statuses.get(o.intent_id!) ?? new Set();
+    set.add(o.status);
+    statuses.set(o.intent_id!, set);
+  }
+  const byIntent = new Map<string, string[]>();
+  for (const o of orders) byIntent.set(o.intent_id!, [...(byIntent.get(o.intent_id!) ?? []), o.status]);
+  const out = Object.assign(new Map<string, { mayHold: number; reasoned: Set<string> }>(), {
+    statuses: byIntent,
+  });
+  const of = (follower: string) => {
+    let v = out.get(follower);
+    if (!v) {
+      v = { mayHold: 0, reasoned: new Set() };
+      out.set(follower, v);
+    }
+    return v;
+  };
+  for (const i of intents) {
+    if (i.action !== 'place' && i.action !== 'flatten') continue;
+    const s = statuses.get(i.intent_id);
+    if (!s || s.has('placed') || s.has('reconciled-placed') || s.has('timed-out')) of(i.follower).mayHold++;
+    if (s && (s.has('rejected') || s.has('failed'))) of(i.follower).reasoned.add(i.intent_id);
+  }
+  for (const e of errors) if (e.follower) of(e.follower).reasoned.add(e.intent_id!);
+  for (const row of signals) {
+    const outcomes = Array.isArray(row.outcomes)
+      ? (row.outcomes as { follower: string; intentId: string; outcome: string }[])
+      : [];
+    for (const o of outcomes)
+      if (
+        o.outcome === 'skipped' ||
+        o.outcome === 'blocked' ||
+        o.outcome === 'rejected' ||
+        o.outcome === 'failed'
+      )
+        of(o.follower).reasoned.add(o.intentId);
+  }
+  return out;
+}

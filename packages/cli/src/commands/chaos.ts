@@ -1,0 +1,202 @@
+import { type Command, InvalidArgumentError } from 'commander';
+import { FAULT_KINDS, type FaultKind, parseFaultList, planRun, runSeed } from '../chaos/plan.js';
+import { chaosRun, type RunResult } from '../chaos/run.js';
+import { loadConfig } from '../config/load-config.js';
+import { CliError, ExitCode } from '../errors.js';
+import type { CommandIo } from './replay.js';
+
+/** Flags of `tradenova chaos`. */
+export interface ChaosOptions {
+  config: string;
+  runs?: number;
+  seed?: number;
+  /** Seconds of leader session per run. */
+  duration?: number;
+  faults?: string;
+  json?: boolean;
+}
+
+/** The JSON summary `chaos --json` prints. */
+export interface ChaosSummary {
+  runs: number;
+  seed: number;
+  faults: { kind: FaultKind; count: number }[];
+  duplicates: number;
+  lost: number;
+  drift: number;
+  /** Followers no run could check at a broker (paper), by name. */
+  unchecked: string[];
+  /** What happened on the way that is not a failure (a copier start refused and retried). */
+  notes: string[];
+  failures: {
+    seed: number;
+    replay: string;
+    duplicates: number;
+    lost: number;
+    drift: number;
+    faults: FaultKind[];
+    details: string[];
+  }[];
+  ms: number;
+}
+
+/**
+ * `tradenova chaos -c config.yaml`: proves the copier's guarantees on the user's own
+ * followers. Each run hosts the followers' broker simulators, starts `tradenova run` as a
+ * child, drives a generated leader session, injects faults at random points, settles and
+ * checks at the simulators and in the journal (see docs/reliability.md). Exit 1 when any
+ * duplicate, lost order or drift was found.
+ */
+export async function chaosCommand(
+  options: ChaosOptions,
+  io: CommandIo,
+  bin = process.argv[1],
+): Promise<number> {
+  if (!bin) throw new CliError('chaos: cannot find the tradenova binary to start the copier with');
+  const kinds = (() => {
+    try {
+      return parseFaultList(options.faults);
+    } catch (error) {
+      throw new CliError((error as Error).message);
+    }
+  })();
+  const loaded = loadConfig(options.config, { env: process.env }, { lenientReferences: true });
+  const runs = options.runs ?? 10;
+  const seed = options.seed ?? Math.floor(Math.random() * 1_000_000);
+  const durationMs = Math.round((options.duration ?? 12) * 1000);
+  const started = Date.now();
+  const summary: ChaosSummary = {
+    runs: 0,
+    seed,
+    faults: [],
+    duplicates: 0,
+    lost: 0,
+    drift: 0,
+    unchecked: [],
+    notes: [],
+    failures: [],
+    ms: 0,
+  };
+  const counts = new Map<FaultKind, number>();
+  const progress = (text: string) => {
+    if (!options.json) io.stdout.write(`${text}\n`);
+  };
+  progress(
+    `chaos: ${runs} run(s) of ${durationMs / 1000} s on ${options.config}, seed ${seed}, faults ${kinds.join(', ')}`,
+  );
+  // A simulator that fails in its own code must not take the whole session down: it is a finding of the run.
+  let strays: string[] = [];
+  const onStray = (error: unknown) => {
+    strays.push(`a simulator failed: ${error instanceof Error ? error.message : String(error)}`);
+  };
+  process.on('unhandledRejection', onStray);
+  try {
+    for (let r = 0; r < runs; r++) {
+      const s = runSeed(seed, r);
+      strays = [];
+      const plan = planRun(s, { durationMs, kinds });
+      progress(`run ${r + 1}/${runs} (seed ${s})`);
+      let result: RunResult;
+      try {
+        result = await chaosRun({
+          bin,
+          configFile: options.config,
+          config: loaded.config,
+          plan,
+          log: progress,
+        });
+      } catch (error) {
+        // A run that could not even be carried out is a failure with its seed, not a crash of the command.
+        result = {
+          seed: s,
+          faults: [],
+          duplicates: 0,
+          lost: 0,
+          drift: 0,
+          unchecked: [],
+          details: [`run failed: ${error instanceof Error ? error.message : String(error)}`],
+          ms: 0,
+        };
+      }
+      result.details.push(...strays.map((d) => `run failed: ${d}`));
+      summary.runs++;
+      for (const k of result.faults) counts.set(k, (counts.get(k) ?? 0) + 1);
+      summary.duplicates += result.duplicates;
+      summary.lost += result.lost;
+      summary.drift += result.drift;
+      summary.unchecked = result.unchecked;
+      for (const d of result.details)
+        if (d.startsWith('note: ') && summary.notes.length < 20)
+          summary.notes.push(`seed ${s}: ${d.slice(6)}`);
+      const failed =
+        result.duplicates + result.lost + result.drift > 0 ||
+        result.details.some((d) => d.startsWith('run failed') || d.startsWith('the copier exited'));
+      if (failed) {
+        summary.failures.push({
+          seed: s,
+          replay: `tradenova chaos -c ${options.config} --runs 1 --seed ${s} --duration ${durationMs / 1000} --faults ${kinds.join(',')}`,
+          duplicates: result.duplicates,
+          lost: result.lost,
+          drift: result.drift,
+          faults: result.faults,
+          details: result.details.slice(0, 20),
+        });
+      }
+      progress(
+        `  ${failed ? 'FAILED' : 'ok'}: duplicates ${result.duplicates}, lost ${result.lost}, drift ${result.drift}, faults ${result.faults.join(', ') || 'none'} (${Math.round(result.ms / 1000)} s)`,
+      );
+      if (failed) for (const d of result.details.slice(0, 10)) progress(`    ${d}`);
+    }
+  } finally {
+    process.off('unhandledRejection', onStray);
+  }
+  summary.faults = FAULT_KINDS.filter((k) => counts.has(k)).map((kind) => ({
+    kind,
+    count: counts.get(kind)!,
+  }));
+  summary.ms = Date.now() - started;
+  if (options.json) io.stdout.write(`${JSON.stringify(summary)}\n`);
+  else {
+    progress(
+      `chaos: ${summary.runs} runs, ${summary.faults.map((f) => `${f.kind} ×${f.count}`).join(', ')}; duplicates ${summary.duplicates}, lost ${summary.lost}, drift ${summary.drift}`,
+    );
+    if (summary.unchecked.length > 0)
+      progress(`  not checked at a broker (paper lives in the copier): ${summary.unchecked.join(', ')}`);
+    for (const f of summary.failures) progress(`  replay: ${f.replay}`);
+  }
+  return summary.failures.length > 0 ? 1 : ExitCode.Ok;
+}
+
+function positive(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a number above 0');
+  return n;
+}
+
+function whole(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('a whole number');
+  return n;
+}
+
+/** Registers `chaos` on the program. */
+export function registerChaosCommand(program: Command, io: CommandIo, result: { exitCode: number }): void {
+  program
+    .command('chaos')
+    .description(
+      "prove the copier's guarantees on a config: runs with injected faults, then checks for duplicates, lost orders and drift",
+    )
+    .requiredOption('-c, --config <file>', 'config YAML')
+    .option('--runs <n>', 'how many runs (default 10)', whole)
+    .option(
+      '--seed <n>',
+      'seed of the first run (random otherwise); a failure prints the seed that replays it',
+      whole,
+    )
+    .option('--duration <seconds>', 'leader session per run (default 12)', positive)
+    .option('--faults <list>', `comma-separated: ${FAULT_KINDS.join(', ')} (default all)`)
+    .option('--json', 'one JSON summary line instead of progress')
+    .action(async (opts: ChaosOptions) => {
+      result.exitCode = await chaosCommand(opts, io);
+    });
+}

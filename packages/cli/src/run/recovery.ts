@@ -1,0 +1,499 @@
+import {
+  type BrokerConnection,
+  type BrokerOrder,
+  defaultInstruments,
+  type Engine,
+  type EngineConfig,
+  type EngineEvent,
+  type EventBus,
+  type FollowerConfig,
+  intentId,
+  type OrderIntent,
+  ticksToPrice,
+} from '@tradenova/core';
+import { errorMessage } from '../services/errors.js';
+import type { Journal } from '../services/journal/journal.js';
+import type { AdoptedOrders, SourceGate } from './recovery-adopt.js';
+import {
+  type JournaledIntent,
+  type LeaderOrderCopies,
+  type Lookup,
+  planRecovery,
+  type RecoveryPlan,
+  type RecoveryPolicy,
+  type SkipLine,
+} from './recovery-plan.js';
+
+/** The one line start-up recovery prints: what it found and did. */
+export interface RecoveredLine {
+  type: 'recovered';
+  time: number;
+  policy: RecoveryPolicy;
+  /** Journaled intents of unfinished signals whose outcome was asked of the broker and recorded. */
+  settled: number;
+  /** Copies of the leader's working orders placed for followers that lacked them. */
+  placed: number;
+  /** Copies found at the brokers and handed to the engine (later modify / cancel reach them). */
+  adopted: number;
+  /** Adopted copies moved to the leader's current price. */
+  modified: number;
+  /** Working follower copies of leader orders that ended while the copier was down. */
+  cancelled: number;
+  /** Follower positions brought to what their rules make of the leader. */
+  aligned: number;
+  /** The leader's working orders seen. */
+  leaderOrders: number;
+  /** Unfinished signals of the journal closed. */
+  signals: number;
+  skipped: SkipLine[];
+  ms: number;
+}
+
+/** What recovery works with: the session's engine and connections, the journal, the bus. */
+export interface RecoveryContext {
+  policy: RecoveryPolicy;
+  config: EngineConfig;
+  engine: Engine;
+  /** Connections by key, as the session opened them. */
+  connections: Readonly<Record<string, BrokerConnection>>;
+  leaderConnection: BrokerConnection;
+  journal?: Journal;
+  bus: EventBus;
+  adopted: AdoptedOrders;
+  gate: SourceGate;
+}
+
+const LIVE = new Set(['working', 'partially-filled', 'pending']);
+/** Journal order rows that are an outcome of the intent (a timeout is not: it is unknown). */
+const OUTCOMES = [
+  'placed',
+  'modified',
+  'rejected',
+  'cancelled',
+  'blocked',
+  'failed',
+  'reconciled-placed',
+  'reconciled-not-placed',
+];
+
+/** The signal id of a leader order's first `new` (see leader-source.ts): the same in every run. */
+export function leaderNewSignalId(leaderAccount: string, orderId: string): string {
+  return `leader:${leaderAccount}:${orderId}:new:1`;
+}
+
+/**
+ * Start-up recovery of a `run` (docs/reliability.md): before anything new is copied,
+ * settle the journal's unfinished intents at the brokers, copy the leader's working orders
+ * a follower lacks (under their deterministic ids, so a second recovery places nothing
+ * twice), cancel copies of leader orders that ended, align positions; then let the held
+ * signals through. Always opens the gate, even when a step fails.
+ */
+export async function recoverOnStart(ctx: RecoveryContext): Promise<RecoveredLine> {
+  const started = Date.now();
+  const line: RecoveredLine = {
+    type: 'recovered',
+    time: started,
+    policy: ctx.policy,
+    settled: 0,
+    placed: 0,
+    adopted: 0,
+    modified: 0,
+    cancelled: 0,
+    aligned: 0,
+    leaderOrders: 0,
+    signals: 0,
+    skipped: [],
+    ms: 0,
+  };
+  if (ctx.policy === 'off') {
+    ctx.gate.open();
+    line.skipped.push({ reason: 'reconcile.onStart is off: nothing checked' });
+    line.ms = Date.now() - started;
+    return line;
+  }
+  const placedIds = new Set<string>();
+  const off = ctx.engine.on((event) => {
+    if (event.type === 'order-placed') placedIds.add(event.intent.intentId);
+  });
+  try {
+    const followers = ctx.config.followers.filter((f) => f.enabled);
+    const byName = new Map(followers.map((f) => [f.name, f]));
+    const unfinished = ctx.journal
+      ? await unfinishedIntents(ctx.journal, ctx.config.leader.account)
+      : undefined;
+    const openByFollower = await followerOpenOrders(ctx, followers);
+    const lookup = (f: FollowerConfig, clientOrderId: string) =>
+      lookUp(ctx, f, clientOrderId, openByFollower);
+
+    const pending = [];
+    for (const intent of unfinished?.intents ?? []) {
+      const f = byName.get(intent.follower);
+      if (!f) {
+        line.skipped.push({
+          follower: intent.follower,
+          intentId: intent.intentId,
+          reason: 'follower not enabled',
+        });
+        continue;
+      }
+      pending.push({ intent, lookup: await lookup(f, intent.intentId) });
+    }
+
+    const leaderOrders = await leaderWorkingOrders(ctx);
+    line.leaderOrders = leaderOrders.length;
+    const copies: LeaderOrderCopies[] = [];
+    for (const order of leaderOrders) {
+      const signalId = leaderNewSignalId(ctx.config.leader.account, order.orderId);
+      const byFollower = new Map<string, { leg: string; intentId: string; lookup: Lookup }[]>();
+      for (const f of followers) {
+        const legs = [];
+        for (const leg of ['entry', 'close', 'open']) {
+          const id = intentId(signalId, f.name, leg);
+          legs.push({ leg, intentId: id, lookup: await lookup(f, id) });
+          // A reversal (close then open) is the only other shape of a copy: asked about only when no entry is found.
+          if (leg === 'entry' && legs[0]!.lookup.state === 'found') break;
+        }
+        byFollower.set(f.name, legs);
+      }
+      copies.push({ order, signalId, byFollower });
+    }
+
+    const orphans = ctx.journal
+      ? await orphanCopies(ctx.journal, openByFollower, new Set(leaderOrders.map((o) => o.orderId)))
+      : [];
+    const plan = planRecovery({ policy: ctx.policy, pending, leaderOrders: copies, orphans });
+    line.skipped.push(...plan.skipped);
+    if (!ctx.journal)
+      line.skipped.push({ reason: 'no journal: unfinished signals of an earlier run unknown' });
+
+    recordSettled(ctx, plan, unfinished?.byId ?? new Map());
+    line.settled = plan.settled.length;
+    line.signals = closeSignals(ctx, plan, unfinished);
+
+    for (const a of plan.adopt) {
+      const f = byName.get(a.follower);
+      if (f) ctx.adopted.adopt(f.account, a.intentId, a.order);
+    }
+    line.adopted = plan.adopt.length;
+    line.cancelled = await cancelOrphans(ctx, plan, byName, line.skipped);
+    line.aligned = await align(ctx, line.skipped);
+
+    // What was held (the leader's working orders, re-signalled with their first ids) goes through now.
+    ctx.gate.open();
+    await ctx.gate.drained();
+    line.placed = plan.place.filter((p) => placedIds.has(p.intentId)).length;
+    for (const p of plan.place)
+      if (!placedIds.has(p.intentId))
+        line.skipped.push({
+          follower: p.follower,
+          intentId: p.intentId,
+          leaderOrderId: p.leaderOrderId,
+          reason: 'the engine did not place the copy (see its order event)',
+        });
+    line.modified = await moveToLeaderPrice(ctx, plan, leaderOrders, line.skipped);
+  } catch (error) {
+    line.skipped.push({ reason: `recovery stopped: ${errorMessage(error)}` });
+  } finally {
+    ctx.gate.open();
+    off();
+  }
+  line.ms = Date.now() - started;
+  return line;
+}
+
+// ── the journal ──────────────────────────────────────────────────────────────
+
+interface Unfinished {
+  intents: JournaledIntent[];
+  byId: Map<string, { intent: JournaledIntent; payload: OrderIntent }>;
+  signalIds: string[];
+}
+
+/** Intents of this leader's signals never completed, that have no outcome row. */
+async function unfinishedIntents(journal: Journal, leaderAccount: string): Promise<Unfinished> {
+  await journal.flush().catch(() => undefined);
+  const signals = await journal.db
+    .selectFrom('signals')
+    .select(['signal_id', 'action', 'payload'])
+    .where('completed_at', 'is', null)
+    .where('leader_account', '=', leaderAccount)
+    .execute();
+  const out: Unfinished = { intents: [], byId: new Map(), signalIds: signals.map((s) => s.signal_id) };
+  if (signals.length === 0) return out;
+  const bySignal = new Map(signals.map((s) => [s.signal_id, s]));
+  const rows = await journal.db
+    .selectFrom('intents')
+    .select(['intent_id', 'signal_id', 'follower', 'leg', 'action', 'payload'])
+    .where('signal_id', 'in', [...bySignal.keys()])
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('orders')
+            .select('orders.id')
+            .whereRef('orders.intent_id', '=', 'intents.intent_id')
+            .where('orders.status', 'in', OUTCOMES),
+        ),
+      ),
+    )
+    .orderBy('intent_id')
+    .execute();
+  for (const row of rows) {
+    const signal = bySignal.get(row.signal_id);
+    const payload = (signal?.payload ?? {}) as { leaderOrderId?: string };
+    const intent: JournaledIntent = {
+      intentId: row.intent_id,
+      signalId: row.signal_id,
+      follower: row.follower,
+      leg: row.leg,
+      action: row.action,
+      ...(payload.leaderOrderId !== undefined ? { leaderOrderId: payload.leaderOrderId } : {}),
+      ...(signal?.action ? { signalAction: signal.action } : {}),
+    };
+    out.intents.push(intent);
+    out.byId.set(row.intent_id, { intent, payload: row.payload as OrderIntent });
+  }
+  return out;
+}
+
+/** Journaled copies of leader `new` signals that are working at a follower although their leader order is not. */
+async function orphanCopies(
+  journal: Journal,
+  openByFollower: Map<string, Map<string, BrokerOrder> | undefined>,
+  working: Set<string>,
+): Promise<{ intent: JournaledIntent; lookup: Lookup }[]> {
+  const open = new Map<string, BrokerOrder>();
+  for (const orders of openByFollower.values()) for (const [id, o] of orders ?? []) open.set(id, o);
+  if (open.size === 0) return [];
+  const out: { intent: JournaledIntent; lookup: Lookup }[] = [];
+  const ids = [...open.keys()];
+  for (let i = 0; i < ids.length; i += 1000) {
+    const rows = await journal.db
+      .selectFrom('intents')
+      .innerJoin('signals', 'signals.signal_id', 'intents.signal_id')
+      .select([
+        'intents.intent_id',
+        'intents.signal_id',
+        'intents.follower',
+        'intents.leg',
+        'intents.action',
+        'signals.action as signal_action',
+        'signals.payload as signal_payload',
+      ])
+      .where('intents.intent_id', 'in', ids.slice(i, i + 1000))
+      .where('signals.action', '=', 'new')
+      .execute();
+    for (const row of rows) {
+      const leaderOrderId = (row.signal_payload as { leaderOrderId?: string } | null)?.leaderOrderId;
+      if (leaderOrderId === undefined || working.has(leaderOrderId)) continue;
+      const order = open.get(row.intent_id)!;
+      out.push({
+        intent: {
+          intentId: row.intent_id,
+          signalId: row.signal_id,
+          follower: row.follower,
+          leg: row.leg,
+          action: row.action,
+          leaderOrderId,
+          signalAction: 'new',
+        },
+        lookup: { state: 'found', order },
+      });
+    }
+  }
+  return out.sort((a, b) => a.intent.intentId.localeCompare(b.intent.intentId));
+}
+
+/** `order-reconciled` for every settled intent: the journal then holds its outcome. */
+function recordSettled(
+  ctx: RecoveryContext,
+  plan: RecoveryPlan,
+  byId: Map<string, { intent: JournaledIntent; payload: OrderIntent }>,
+): void {
+  for (const s of plan.settled) {
+    const payload = byId.get(s.intentId)?.payload;
+    if (!payload) continue;
+    ctx.bus.publish({
+      type: 'order-reconciled',
+      time: Date.now(),
+      intent: payload,
+      outcome: s.outcome,
+      ...(s.orderId !== undefined ? { orderId: s.orderId } : {}),
+    });
+  }
+}
+
+/** Completes the journal's unfinished signals with what recovery found; returns how many. */
+function closeSignals(ctx: RecoveryContext, plan: RecoveryPlan, unfinished: Unfinished | undefined): number {
+  if (!unfinished) return 0;
+  const settled = new Map(plan.settled.map((s) => [s.intentId, s]));
+  const bySignal = new Map<string, EventOutcome[]>();
+  for (const id of unfinished.signalIds) bySignal.set(id, []);
+  for (const { intent } of unfinished.byId.values()) {
+    const s = settled.get(intent.intentId);
+    bySignal.get(intent.signalId)?.push({
+      follower: intent.follower,
+      intentId: intent.intentId,
+      leg: intent.leg,
+      outcome: s?.outcome === 'placed' ? 'placed' : 'skipped',
+    });
+  }
+  for (const [signalId, outcomes] of bySignal)
+    ctx.bus.publish({ type: 'signal-completed', time: Date.now(), signalId, outcomes });
+  return bySignal.size;
+}
+
+type EventOutcome = Extract<EngineEvent, { type: 'signal-completed' }>['outcomes'][number];
+
+// ── the brokers ──────────────────────────────────────────────────────────────
+
+function connectionOf(ctx: RecoveryContext, f: FollowerConfig): BrokerConnection | undefined {
+  return ctx.connections[f.connection ?? f.broker];
+}
+
+/** Each follower's working orders by client order id (undefined when its broker could not be asked). */
+async function followerOpenOrders(
+  ctx: RecoveryContext,
+  followers: readonly FollowerConfig[],
+): Promise<Map<string, Map<string, BrokerOrder> | undefined>> {
+  const out = new Map<string, Map<string, BrokerOrder> | undefined>();
+  await Promise.all(
+    followers.map(async (f) => {
+      const c = connectionOf(ctx, f);
+      try {
+        const orders = c ? await c.getOpenOrders(f.account) : undefined;
+        out.set(
+          f.name,
+          orders &&
+            new Map(
+              orders.flatMap((o) =>
+                o.clientOrderId && LIVE.has(o.status) ? [[o.clientOrderId, o] as const] : [],
+              ),
+            ),
+        );
+      } catch {
+        out.set(f.name, undefined);
+      }
+    }),
+  );
+  return out;
+}
+
+async function lookUp(
+  ctx: RecoveryContext,
+  f: FollowerConfig,
+  clientOrderId: string,
+  open: Map<string, Map<string, BrokerOrder> | undefined>,
+): Promise<Lookup> {
+  const working = open.get(f.name)?.get(clientOrderId);
+  if (working) return { state: 'found', order: working };
+  const c = connectionOf(ctx, f);
+  if (!c) return { state: 'unknown', reason: 'no connection' };
+  if (!c.findOrderByClientId) {
+    // Without a lookup only working orders can be seen: a filled copy would look absent.
+    return open.get(f.name) ? { state: 'absent' } : { state: 'unknown', reason: 'broker cannot be asked' };
+  }
+  try {
+    const found = await c.findOrderByClientId(f.account, clientOrderId);
+    return found ? { state: 'found', order: found } : { state: 'absent' };
+  } catch (error) {
+    return { state: 'unknown', reason: errorMessage(error) };
+  }
+}
+
+/** The leader's working parent orders (children ride on their parent's copy). */
+async function leaderWorkingOrders(ctx: RecoveryContext): Promise<BrokerOrder[]> {
+  const orders = await ctx.leaderConnection.getOpenOrders(ctx.config.leader.account);
+  return orders
+    .filter(
+      (o) =>
+        o.parentOrderId === undefined &&
+        (o.status === 'working' || o.status === 'partially-filled') &&
+        o.orderType !== 'market',
+    )
+    .sort((a, b) => a.orderId.localeCompare(b.orderId));
+}
+
+async function cancelOrphans(
+  ctx: RecoveryContext,
+  plan: RecoveryPlan,
+  byName: Map<string, FollowerConfig>,
+  skipped: SkipLine[],
+): Promise<number> {
+  let done = 0;
+  for (const c of plan.cancel) {
+    const f = byName.get(c.follower);
+    const connection = f && connectionOf(ctx, f);
+    if (!f || !connection) continue;
+    try {
+      await connection.cancelOrder({ accountId: f.account, orderId: c.orderId });
+      ctx.bus.publish({
+        type: 'order-cancelled',
+        time: Date.now(),
+        follower: f.name,
+        accountId: f.account,
+        orderId: c.orderId,
+        reason: 'recovery: the leader order it copies ended while the copier was down',
+      });
+      done++;
+    } catch (error) {
+      skipped.push({
+        follower: f.name,
+        intentId: c.intentId,
+        reason: `cancel failed: ${errorMessage(error)}`,
+      });
+    }
+  }
+  return done;
+}
+
+/** Reconciles every follower with the policy; returns the positions ordered (align) and notes the rest. */
+async function align(ctx: RecoveryContext, skipped: SkipLine[]): Promise<number> {
+  const policy = ctx.policy === 'align' ? 'align' : 'alert';
+  const result = await ctx.engine.reconcile(undefined, policy);
+  let ordered = 0;
+  for (const [follower, lines] of result) {
+    for (const l of lines) {
+      if (l.order !== 0) ordered++;
+      else if (l.broker !== l.target)
+        skipped.push({
+          follower,
+          reason: `${policy === 'alert' ? 'alert' : 'not aligned'}: ${l.contract.root} holds ${l.broker}, its rules make ${l.target}`,
+        });
+    }
+  }
+  return ordered;
+}
+
+/** Adopted copies whose price differs from the leader's: one modify signal each, to those followers only. */
+async function moveToLeaderPrice(
+  ctx: RecoveryContext,
+  plan: RecoveryPlan,
+  leaderOrders: readonly BrokerOrder[],
+  skipped: SkipLine[],
+): Promise<number> {
+  let moved = 0;
+  const orders = new Map(leaderOrders.map((o) => [o.orderId, o]));
+  for (const m of plan.modify) {
+    const order = orders.get(m.leaderOrderId);
+    if (!order) continue;
+    const tickSize = defaultInstruments.get(order.contract.root).tickSize;
+    const now = Date.now();
+    const result = await ctx.engine.submit(
+      {
+        signalId: `recovery:${ctx.config.leader.account}:${m.leaderOrderId}:modify:${m.limitTicks ?? ''}:${m.stopTicks ?? ''}`,
+        leaderAccount: ctx.config.leader.account,
+        action: 'modify',
+        leaderOrderId: m.leaderOrderId,
+        leg: 'entry',
+        detectedAt: now,
+        receivedAt: now,
+        ...(m.limitTicks !== undefined ? { limitPrice: ticksToPrice(m.limitTicks, tickSize) } : {}),
+        ...(m.stopTicks !== undefined ? { stopPrice: ticksToPrice(m.stopTicks, tickSize) } : {}),
+      },
+      { followers: m.followers },
+    );
+    if (result.ok) moved += result.outcomes.filter((o) => o.outcome === 'placed').length;
+    else skipped.push({ leaderOrderId: m.leaderOrderId, reason: `modify refused: ${result.error.message}` });
+  }
+  return moved;
+}
