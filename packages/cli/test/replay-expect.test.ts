@@ -47,7 +47,7 @@ describe('--expect on reports from the simulators', () => {
     const fills = first.accounts[0]!.fills;
     const pnl = report({ p50: 3, fills, pnl: '2.00' });
     expect(diffJson(reproducible(first, true), reproducible(pnl, true))).toEqual([
-      { path: 'accounts[0].realizedPnl', expected: '1.00', actual: '2.00' },
+      { path: 'accounts[name=f].realizedPnl', expected: '1.00', actual: '2.00' },
     ]);
     const otherIntent = report({
       p50: 3,

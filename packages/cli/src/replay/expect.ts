@@ -15,6 +15,7 @@ export const NOT_REPRODUCIBLE_WHEN_SIMULATED = [
   'latency.max',
   'accounts[].fills[].intentId of orders the adapter made (not tn + 22 characters)',
   'accounts[].fills[] order among fills with the same time',
+  'events[].outcomes: filled and placed (whether the fill came before the acknowledgement)',
 ] as const;
 
 /** The engine's intent ids; anything else in a fill is an adapter's own order id. */
@@ -41,6 +42,20 @@ export function reproducible(report: unknown, simulated: boolean): unknown {
   if (r.latency !== null && typeof r.latency === 'object') {
     const { p50: _50, p90: _90, p99: _99, max: _max, ...latency } = r.latency as Record<string, unknown>;
     out.latency = latency;
+  }
+  if (Array.isArray(r.events)) {
+    // Over a wire an order's fill may come before or after its acknowledgement: both mean it reached the broker.
+    out.events = r.events.map((e: unknown) => {
+      const outcomes = (e as { outcomes?: unknown } | null)?.outcomes;
+      if (outcomes === null || typeof outcomes !== 'object') return e;
+      const same = Object.fromEntries(
+        Object.entries(outcomes).map(([k, v]) => [
+          k,
+          typeof v === 'string' ? v.replace(/\bfilled\b/g, 'placed') : v,
+        ]),
+      );
+      return { ...(e as object), outcomes: same };
+    });
   }
   if (Array.isArray(r.accounts)) {
     out.accounts = r.accounts.map((a: unknown) => {

@@ -987,6 +987,8 @@ class CopyEngine implements Engine {
   ): SignalOutcome {
     const outcome = (o: IntentOutcome, extra?: Partial<SignalOutcome>) => outcomeOf(intent, o, extra);
     const now = this.#clock.now();
+    // A rate limit is a refusal for now, not for good: recovery tries the order again.
+    if (error instanceof BrokerRateLimitedError && intent.action === 'place') f.needsRecovery = true;
     if (error instanceof BrokerRejectedError || error instanceof BrokerRateLimitedError) {
       this.#emit({ type: 'order-rejected', time: now, intent, code: error.code, reason: error.message });
       return outcome('rejected', { reason: error.message });
@@ -1814,6 +1816,10 @@ class CopyEngine implements Engine {
       if (source !== undefined && copy.source !== source) continue;
       const order = this.#leaderOrders.get(copy.leaderOrderId);
       if (!order || order.done || order.orderType === 'market') continue;
+      // A copy that filled ahead of its leader order has nothing left to move: re-planning it
+      // against a position that moved since could only add to it.
+      if (copy.filledDelta !== 0 && !hasWorkingLegs(copy)) continue;
+      const leaderNow = this.#leader.get(contractKey(order.contract)) ?? 0;
       const signal: ModifyOrderSignal = {
         action: 'modify',
         signalId: `${order.signal.signalId}~replan-${++f.recoveries}`,
@@ -1824,7 +1830,7 @@ class CopyEngine implements Engine {
       };
       // Each leg it places or moves is an event of its own (intent-created, order-placed).
       void f.queue
-        .push(() => this.#replan(f, signal, order, this.#leader.get(contractKey(order.contract)) ?? 0))
+        .push(() => this.#replan(f, signal, order, leaderNow))
         .catch((e) => this.#log.error({ err: e, follower: f.name }, 're-plan failed'));
     }
   }
