@@ -105,15 +105,16 @@ const KEYS = ['name', 'contract', 'signalId', 'intentId', 'line'] as const;
 /** The key every element of an expected array has (objects only), if any. */
 function keyOf(expected: readonly unknown[]): string | undefined {
   if (expected.length === 0) return undefined;
-  return KEYS.find((key) =>
-    expected.every(
-      (e) =>
-        e !== null &&
-        typeof e === 'object' &&
-        !Array.isArray(e) &&
-        isScalar((e as Record<string, unknown>)[key]),
-    ),
-  );
+  // A key names an element only when no two elements share it (fills share a contract: they
+  // are compared in order).
+  return KEYS.find((key) => {
+    const values = expected.map((e) =>
+      e !== null && typeof e === 'object' && !Array.isArray(e)
+        ? (e as Record<string, unknown>)[key]
+        : undefined,
+    );
+    return values.every(isScalar) && new Set(values).size === values.length;
+  });
 }
 
 function isScalar(value: unknown): value is string | number | boolean {
