@@ -1819,7 +1819,6 @@ class CopyEngine implements Engine {
       // A copy that filled ahead of its leader order has nothing left to move: re-planning it
       // against a position that moved since could only add to it.
       if (copy.filledDelta !== 0 && !hasWorkingLegs(copy)) continue;
-      const leaderNow = this.#leader.get(contractKey(order.contract)) ?? 0;
       const signal: ModifyOrderSignal = {
         action: 'modify',
         signalId: `${order.signal.signalId}~replan-${++f.recoveries}`,
@@ -1830,7 +1829,8 @@ class CopyEngine implements Engine {
       };
       // Each leg it places or moves is an event of its own (intent-created, order-placed).
       void f.queue
-        .push(() => this.#replan(f, signal, order, leaderNow))
+        // The leader's position when it runs: the follower's share it is planned against is of then too.
+        .push(() => this.#replan(f, signal, order, this.#leader.get(contractKey(order.contract)) ?? 0))
         .catch((e) => this.#log.error({ err: e, follower: f.name }, 're-plan failed'));
     }
   }
