@@ -1789,14 +1789,26 @@ class CopyEngine implements Engine {
     const buy = leg.side === 'buy';
     const ask = quote?.ask ?? last;
     const bid = quote?.bid ?? last;
-    if (leg.orderType === 'market') return true;
-    if (leg.orderType === 'limit' && leg.limitTicks !== undefined) {
-      return buy ? ask !== undefined && ask <= leg.limitTicks : bid !== undefined && bid >= leg.limitTicks;
+    const limitReached = (ticks: Ticks) =>
+      buy ? ask !== undefined && ask <= ticks : bid !== undefined && bid >= ticks;
+    const stopReached = (ticks: Ticks) =>
+      buy ? ask !== undefined && ask >= ticks : bid !== undefined && bid <= ticks;
+    switch (leg.orderType) {
+      case 'market':
+        return true;
+      case 'limit':
+        return leg.limitTicks !== undefined && limitReached(leg.limitTicks);
+      case 'stop':
+        return leg.stopTicks !== undefined && stopReached(leg.stopTicks);
+      case 'stop-limit':
+        // Triggered, it rests as a limit: it fills only once the market also meets its limit.
+        return (
+          leg.stopTicks !== undefined &&
+          leg.limitTicks !== undefined &&
+          stopReached(leg.stopTicks) &&
+          limitReached(leg.limitTicks)
+        );
     }
-    if (leg.stopTicks !== undefined) {
-      return buy ? ask !== undefined && ask >= leg.stopTicks : bid !== undefined && bid <= leg.stopTicks;
-    }
-    return false;
   }
 
   /** Whether a follower's share of a source is off its leader: held where the leader is flat, or on the other side. */
@@ -1816,9 +1828,9 @@ class CopyEngine implements Engine {
       if (source !== undefined && copy.source !== source) continue;
       const order = this.#leaderOrders.get(copy.leaderOrderId);
       if (!order || order.done || order.orderType === 'market') continue;
-      // A copy that filled ahead of its leader order has nothing left to move: re-planning it
-      // against a position that moved since could only add to it.
-      if (copy.filledDelta !== 0 && !hasWorkingLegs(copy)) continue;
+      // A copy that filled whole before any of its leader order did has nothing left to move:
+      // re-planning it against a position that moved since could only add to it.
+      if (order.filled === 0 && copy.filledDelta !== 0 && !hasWorkingLegs(copy)) continue;
       const signal: ModifyOrderSignal = {
         action: 'modify',
         signalId: `${order.signal.signalId}~replan-${++f.recoveries}`,
