@@ -46,6 +46,17 @@ const FOOTERS: Record<string, HelpFooter> = {
     ],
     exits: { 0: 'stopped with Ctrl-C', 2: 'an unknown broker, or the port is taken' },
   },
+  chaos: {
+    examples: [
+      'tradenova chaos -c tradenova.yaml --runs 3 --seed 11',
+      'tradenova chaos -c tradenova.yaml --faults kill9,cut-sockets --json',
+    ],
+    exits: {
+      0: 'every run clean: no duplicate, nothing lost, no drift',
+      1: 'a run found a duplicate, a lost order or drift (its seed replays it)',
+      2: BAD_INPUT,
+    },
+  },
   validate: {
     examples: ['tradenova validate -c tradenova.yaml'],
     exits: { 0: 'the config is valid', 2: 'every problem is printed with file:line:col' },

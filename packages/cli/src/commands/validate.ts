@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { ConfigError, type ConfigIssue, formatConfigIssue, formatPath } from '@tradenova/core';
 import { brokerIssues } from '../config/check-brokers.js';
 import { loadConfig, MAX_LISTED_ISSUES, problemCount, withOverflow } from '../config/load-config.js';
@@ -25,6 +26,8 @@ export async function validateCommand(
   options: { config: string; json?: boolean },
   io: CommandIo,
 ): Promise<number> {
+  // A file that is not there is not a config with problems: the same answer as every command.
+  if (!existsSync(options.config)) throw new CliError(`file not found: ${options.config}`);
   let issues: ConfigIssue[];
   let summary = '';
   try {

@@ -675,13 +675,24 @@ class CopyEngine implements Engine {
     f.copies.set(leaderOrderId, copy);
     f.pruneCopies(MAX_COPIES);
     for (const intent of plan.intents) this.#addLeg(f, copy, intent);
+    // Expected from the moment it is planned (a broker's answer may take a while); a leg a
+    // risk rule blocks comes off again.
+    copy.planned = plan.intents.reduce((sum, i) => sum + sideSign(i.side) * i.qty, 0);
+    this.#bookCopy(f, copy, leaderOrder);
     for (const intent of plan.intents) {
       const result = await this.#place(f, intent, order.signal.receivedAt, leaderOrderId);
       this.#legPlaced(f, intent, result);
-      if (result.outcome !== 'blocked') copy.planned += sideSign(intent.side) * intent.qty;
+      if (result.outcome === 'blocked') {
+        copy.planned -= sideSign(intent.side) * intent.qty;
+        if (f.copies.get(leaderOrderId) === copy) f.book(copy);
+        else
+          f.expectedBase.set(
+            copy.source,
+            (f.expectedBase.get(copy.source) ?? 0) - sideSign(intent.side) * intent.qty,
+          );
+      }
       outcomes.push(result);
     }
-    this.#bookCopy(f, copy, leaderOrder);
     if (outcomes.length === 0) {
       // The follower's share already is where its rules put it (a reduction that rounds to no change).
       const intent = this.#syntheticIntent(f, order.signal, 'entry');
@@ -1848,10 +1859,11 @@ class CopyEngine implements Engine {
   }
 
   /** The leader order a fill belongs to: by the client order id the mirror gives it, or the broker's id. */
-  #leaderOrderOf(fill: LeaderFill, key: string): LeaderOrder | undefined {
+  #leaderOrderOf(fill: LeaderFill & { side: Side }, key: string): LeaderOrder | undefined {
     for (const id of [fill.clientOrderId, fill.orderId]) {
       const order = id === undefined ? undefined : this.#leaderOrders.get(id);
-      if (order && contractKey(order.contract) === key) return order;
+      // A bracket child of the order may carry its id too: it fills the other way.
+      if (order && contractKey(order.contract) === key && order.side === fill.side) return order;
     }
     return undefined;
   }

@@ -180,16 +180,15 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
   // answer (on the virtual clock it would read 0, the clock stands still while they work).
   const wireFollowers = new Set(external.flatMap((e) => e.accounts.map((a) => a.follower)));
   const submittedAt = new Map<string, number>();
-  engine.on((event) => {
-    if (event.type === 'order-placed' && wireFollowers.has(event.intent.follower)) {
-      const at = submittedAt.get(event.intent.signalId);
-      const latencyMs = at === undefined ? 0 : Math.round(performance.now() - at);
-      collector.onEvent({ ...event, latencyMs });
-      return;
-    }
-    collector.onEvent(event);
-  });
-  if (options.onEvent) engine.on(options.onEvent);
+  const withWallLatency = (event: EngineEvent): EngineEvent => {
+    if (event.type !== 'order-placed' || !wireFollowers.has(event.intent.follower)) return event;
+    const at = submittedAt.get(event.intent.signalId);
+    return { ...event, latencyMs: at === undefined ? 0 : Math.round(performance.now() - at) };
+  };
+  // The report and every listener (the HTML report's per-broker latency, a journal) see the same figures.
+  engine.on((event) => collector.onEvent(withWallLatency(event)));
+  const onEvent = options.onEvent;
+  if (onEvent) engine.on((event) => onEvent(withWallLatency(event)));
   const leader = new LeaderMirror({
     accountId: leaderAccount,
     clock,

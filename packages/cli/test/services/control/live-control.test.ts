@@ -139,8 +139,9 @@ describeWithService('kafka', 'live control through Redis, applied by a running p
           expect(control('kill', 'on', '--reason', 'test')).toContain('kill switch ON');
           await waitFor('f2 stopped by the kill switch', status('f2', 'paused', mark), 10_000, show);
           [f1, f2] = await copy('f1');
-          expect(f1).toMatchObject({ type: 'order-blocked', reason: 'FOLLOWER_PAUSED' });
-          expect(f2).toMatchObject({ type: 'order-blocked', reason: 'FOLLOWER_PAUSED' });
+          // The kill switch names itself, so an operator can tell it from a pause.
+          expect(f1).toMatchObject({ type: 'order-blocked', reason: 'KILL_SWITCH' });
+          expect(f2).toMatchObject({ type: 'order-blocked', reason: 'KILL_SWITCH' });
 
           mark = run.lines.length;
           control('kill', 'off');
