@@ -39,8 +39,7 @@ export async function runCommand(
   const path = file ?? options.config;
   if (!path)
     throw new CliError('give the config: tradenova run -c config.yaml (or tradenova run config.yaml)');
-  const { env: liveEnv, ...liveRest } = live;
-  const env = liveEnv ?? process.env;
+  const env = live.env ?? process.env;
   // On a terminal, a vault with no key in the environment asks for its passphrase here, before the dashboard.
   const secret = await secretsForConfig(path, env, { stdin: live.stdin ?? process.stdin, stderr: io.stderr });
   const loaded = loadConfig(path, { env, secret }, { lenientReferences: false });
@@ -48,7 +47,28 @@ export async function runCommand(
   const secrets = [...loaded.secrets, ...servicePasswords(loaded.config.services, options)];
   const redact = makeRedactor(secrets);
   const logger = stderrLogger(io.stderr, redact);
-  const prepared = await prepareLiveServices(loaded.config, options, { role, logger });
+  // Errors from here on may quote a configured value (an account id from ${env:…}): never its text.
+  try {
+    return await runLoaded(path, loaded, options, live, io, role, secrets, redact, logger);
+  } catch (error) {
+    if (error instanceof Error && secrets.length > 0) error.message = redact(error.message);
+    throw error;
+  }
+}
+
+async function runLoaded(
+  path: string,
+  loaded: ReturnType<typeof loadConfig>,
+  options: RunCommandOptions,
+  live: Pick<LiveOptions, 'stop' | 'stdin' | 'onMetrics'> & { env?: NodeJS.ProcessEnv },
+  io: CommandIo,
+  role: NonNullable<RunCommandOptions['role']>,
+  secrets: string[],
+  redact: (text: string) => string,
+  logger: ReturnType<typeof stderrLogger>,
+): Promise<number> {
+  const { env: _env, ...liveRest } = live;
+  const prepared = await prepareLiveServices(loaded.config, options, { role, logger, redact });
   try {
     if (role === 'router') {
       return await runRouter(prepared, io, {

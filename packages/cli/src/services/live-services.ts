@@ -46,7 +46,7 @@ export interface PreparedServices {
 export async function prepareLiveServices(
   config: EngineConfig,
   flags: ServiceFlags,
-  options: { role: RunRole; logger?: Logger },
+  options: { role: RunRole; logger?: Logger; redact?: (text: string) => string },
 ): Promise<PreparedServices> {
   const logger = options.logger ?? silentLogger;
   const services = effectiveServices(config.services, flags);
@@ -87,6 +87,7 @@ export async function prepareLiveServices(
       skip: (event) => event.type === 'signal-received' && fromKafka.has(event.signal.signalId),
     },
     logger,
+    ...(options.redact ? { redact: options.redact } : {}),
   });
   let merged: EngineConfig;
   try {

@@ -83,6 +83,8 @@ export interface OpenServicesOptions {
   /** How long shutdown waits for the journal before spilling what is left (default 10 s). */
   journalCloseMs?: number;
   logger?: Logger;
+  /** Redacts referenced secret and environment values from what the journal writes. */
+  redact?: (text: string) => string;
 }
 
 /** The external services of one process, opened and checked. */
@@ -168,6 +170,7 @@ export async function openServices(
                 : { service: 'postgres', state: 'degraded', where, reason: s.error, pending: s.pending },
             ),
           logger,
+          ...(options.redact ? { redact: options.redact } : {}),
         });
       } catch (error) {
         release();

@@ -25,6 +25,11 @@ export interface JournalOptions {
   maxRetryMs?: number;
   onStatus?(status: JournalStatus): void;
   logger?: Logger;
+  /**
+   * Takes every value that came from a secret or environment reference out of the rows (an
+   * account id written as `${env:…}`), applied by the writer, off the copy path.
+   */
+  redact?: (text: string) => string;
 }
 
 /** How to open a journal. */
@@ -57,6 +62,7 @@ export class Journal {
   readonly #maxRetryMs: number;
   readonly #onStatus: ((status: JournalStatus) => void) | undefined;
   readonly #logger: Logger;
+  readonly #redact: ((text: string) => string) | undefined;
   #queue: EngineEvent[] = [];
   /** Sequence number of the first event in `#queue`; events before it are committed. */
   #queueStart = 1;
@@ -78,6 +84,7 @@ export class Journal {
     this.#maxRetryMs = options.maxRetryMs ?? 5000;
     this.#onStatus = options.onStatus;
     this.#logger = options.logger ?? silentLogger;
+    this.#redact = options.redact;
   }
 
   /**
@@ -232,7 +239,10 @@ export class Journal {
     const batch = this.#queue.slice(0, this.#maxBatch);
     if (batch.length === 0) return;
     const rows = emptyRows();
-    for (const event of batch) addEventRows(rows, event);
+    const redact = this.#redact;
+    for (const event of batch) {
+      addEventRows(rows, redact ? (JSON.parse(redact(JSON.stringify(event))) as EngineEvent) : event);
+    }
     try {
       await this.#db.transaction().execute((tx) => insertRows(tx, rows));
     } catch (error) {
