@@ -24,7 +24,7 @@ async function everything(journal: Journal): Promise<string> {
   return all;
 }
 
-it('an account id that came from a ${env:} reference never reaches a journal row', async () => {
+it('an account id that came from an environment reference never reaches a journal row', async () => {
   // A value the config read from the environment, used as a follower's account id.
   const canary = 'ACC-CANARY-7f3a9c';
   for (const redact of [undefined, makeRedactor([canary])]) {
