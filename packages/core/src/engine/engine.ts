@@ -1396,24 +1396,14 @@ class CopyEngine implements Engine {
     f.resetExpected(source);
     const share = f.share(key, source);
     if (share !== 0) {
-      const intent: OrderIntent = {
-        intentId: intentId(signalId, f.name, 'flatten'),
+      const closed = await this.#placeAtMarket(f, {
         signalId,
-        follower: f.name,
-        broker: f.config.broker,
-        accountId: f.accountId,
         leg: 'flatten',
-        action: 'place',
         contract,
-        side: share > 0 ? 'sell' : 'buy',
-        qty: Math.abs(share),
-        orderType: 'market',
+        change: -share,
         reducing: true,
-        createdAt: this.#clock.now(),
-      };
-      f.rememberSource(intent.intentId, source);
-      const closed = await this.#place(f, intent, this.#clock.now(), `flatten:${signalId}`);
-      f.orders.delete(`flatten:${signalId}`);
+        source,
+      });
       if (outcomes.length === 0) outcomes.push(closed);
     }
     if (outcomes.length === 0 && cancelled) outcomes.push(cancelled);
@@ -1761,36 +1751,62 @@ class CopyEngine implements Engine {
                 this.#instruments,
               ).get(key) ?? 0);
         if (target === share) return;
-        const signalId = `settle:${source}:${++f.recoveries}`;
-        const now = this.#clock.now();
-        const intent: OrderIntent = {
-          intentId: intentId(signalId, f.name, target === 0 ? 'flatten' : 'reconcile'),
-          signalId,
-          follower: f.name,
-          broker: f.config.broker,
-          accountId: f.accountId,
-          leg: target === 0 ? 'flatten' : 'reconcile',
-          action: 'place',
-          contract: mapped,
-          side: target > share ? 'buy' : 'sell',
-          qty: Math.abs(target - share),
-          orderType: 'market',
-          reducing: Math.abs(target) < Math.abs(share) && Math.sign(target) !== -Math.sign(share),
-          createdAt: now,
-        };
-        f.rememberSource(intent.intentId, source);
         this.#log.info(
           { follower: f.name, source, share, target },
           'aligned to the leader once its orders settled',
         );
-        await this.#place(f, intent, now, signalId);
-        f.orders.delete(signalId);
+        await this.#placeAtMarket(f, {
+          signalId: `settle:${source}:${++f.recoveries}`,
+          leg: target === 0 ? 'flatten' : 'reconcile',
+          contract: mapped,
+          change: target - share,
+          reducing: Math.abs(target) < Math.abs(share) && Math.sign(target) !== -Math.sign(share),
+          source,
+        });
         // What the follower is expected to hold of the source is now the target.
         f.expectedBase.set(source, (f.expectedBase.get(source) ?? 0) + target - f.expected(source));
         // Its working copies were planned against the share before: plan them again.
         this.#replanWorking(f, source);
       })
       .catch((e) => this.#log.error({ err: e, follower: f.name }, 'settle check failed'));
+  }
+
+  /** A market order of the engine's own (a share closed, a follower aligned), booked to its source. */
+  async #placeAtMarket(
+    f: FollowerRuntime,
+    order: {
+      signalId: string;
+      leg: 'flatten' | 'reconcile';
+      contract: Contract;
+      /** Signed follower contracts: positive buys. */
+      change: number;
+      reducing: boolean;
+      source: string;
+    },
+  ): Promise<SignalOutcome> {
+    const now = this.#clock.now();
+    const intent: OrderIntent = {
+      intentId: intentId(order.signalId, f.name, order.leg),
+      signalId: order.signalId,
+      follower: f.name,
+      broker: f.config.broker,
+      accountId: f.accountId,
+      leg: order.leg,
+      action: 'place',
+      contract: order.contract,
+      side: order.change > 0 ? 'buy' : 'sell',
+      qty: Math.abs(order.change),
+      orderType: 'market',
+      reducing: order.reducing,
+      createdAt: now,
+    };
+    f.rememberSource(intent.intentId, order.source);
+    // #place records the order under a reference key for a modify; nothing modifies this one
+    // (prefixed, so it never meets a leader order id).
+    const refKey = `market:${order.signalId}`;
+    const outcome = await this.#place(f, intent, now, refKey);
+    f.orders.delete(refKey);
+    return outcome;
   }
 
   /** Whether the latest quote of a contract has reached a resting leg's price. */
