@@ -86,6 +86,7 @@ export function journalSuite(location: () => Promise<OpenJournalOptions>): void 
     expect(Number(position.avg_price)).toBe(21000.25);
     const statuses = await db.selectFrom('account_status').select(['kind', 'status']).orderBy('id').execute();
     expect(statuses).toEqual([
+      { kind: 'recovery', status: 'pending' },
       { kind: 'broker-pnl', status: 'reported' },
       { kind: 'reconcile', status: 'alert' },
       { kind: 'account', status: 'paused' },
