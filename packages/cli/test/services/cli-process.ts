@@ -61,20 +61,3 @@ export function runCli(
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
-
-/** Polls until `find` returns something; fails after `timeoutMs` with `show()` for context. */
-export async function waitFor<T>(
-  what: string,
-  find: () => T | undefined,
-  timeoutMs: number,
-  show: () => string = () => '',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = find();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${show()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

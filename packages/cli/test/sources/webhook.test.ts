@@ -7,6 +7,7 @@ import {
   parseEngineConfig,
   type SignalResult,
 } from '@tradenova/core';
+import { waitFor } from '@tradenova/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSession, type Session } from '../../src/run/session.js';
 import { alertToSignal } from '../../src/sources/webhook/alert.js';
@@ -369,14 +370,6 @@ describe('webhook alerts and the leader position', () => {
     expect([...engine.leaderPositions().values()]).toEqual([-1]);
   });
 });
-
-async function waitFor(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 async function freePort(): Promise<number> {
   const { createServer } = await import('node:net');
