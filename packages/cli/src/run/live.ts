@@ -1,5 +1,5 @@
-import type { CommandIo } from '../commands/replay.js';
 import { CliError, ExitCode } from '../errors.js';
+import { type CommandIo, shutdownSignal } from '../io.js';
 import { type MetricsServer, startRunMetrics } from '../metrics/index.js';
 import type { RunMetrics } from '../metrics/metrics.js';
 import { startDemoLeader } from './demo-leader.js';
@@ -28,23 +28,6 @@ export interface LiveOptions {
   afterStart?: () => Promise<Record<string, unknown>>;
   /** Called with the metrics endpoint once it listens (tests scrape it; the lag hooks live on it). */
   onMetrics?: (endpoint: { url: string; metrics: RunMetrics }) => void;
-}
-
-/** Resolves on SIGINT or SIGTERM; `dispose` removes the handlers. */
-export function shutdownSignal(): { promise: Promise<string>; dispose: () => void } {
-  let dispose = () => {};
-  const promise = new Promise<string>((resolve) => {
-    const on = (signal: string) => () => resolve(signal);
-    const int = on('SIGINT');
-    const term = on('SIGTERM');
-    process.once('SIGINT', int);
-    process.once('SIGTERM', term);
-    dispose = () => {
-      process.off('SIGINT', int);
-      process.off('SIGTERM', term);
-    };
-  });
-  return { promise, dispose: () => dispose() };
 }
 
 /**
