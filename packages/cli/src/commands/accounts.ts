@@ -2,8 +2,8 @@ import type { BrokerAccount } from '@tradenova/core';
 import { loadConfig } from '../config/load-config.js';
 import { ExitCode } from '../errors.js';
 import type { CommandIo } from '../io.js';
-import { makeRedactor } from '../run/redact.js';
 import { openSession } from '../run/session.js';
+import { makeRedactor } from '../secrets/redact.js';
 import { redactingIo } from '../secrets/redacting-io.js';
 
 /** Flags of `tradenova accounts`. */

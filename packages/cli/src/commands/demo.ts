@@ -4,9 +4,9 @@ import type { CommandIo } from '../io.js';
 import { watchServices } from '../metrics/index.js';
 import { demoConfig, demoConfigYaml } from '../run/demo-config.js';
 import { type LiveOptions, runLive } from '../run/live.js';
-import { makeRedactor } from '../run/redact.js';
 import { openSession, type Session } from '../run/session.js';
 import { stderrLogger } from '../scale-out/run-role.js';
+import { makeRedactor } from '../secrets/redact.js';
 import { prepareLiveServices } from '../services/live-services.js';
 import { type ServiceFlags, servicePasswords } from '../services/runtime.js';
 

@@ -3,8 +3,8 @@ import { type BrokerConnection, contractKey } from '@tradenova/core';
 import { loadConfig } from '../config/load-config.js';
 import { CliError, ExitCode } from '../errors.js';
 import type { CommandIo } from '../io.js';
-import { makeRedactor } from '../run/redact.js';
 import { openSession } from '../run/session.js';
+import { makeRedactor } from '../secrets/redact.js';
 import { redactingIo } from '../secrets/redacting-io.js';
 
 /** Flags of `tradenova flatten`. */

@@ -2,9 +2,9 @@ import { CliError, ExitCode } from '../errors.js';
 import { type CommandIo, shutdownSignal } from '../io.js';
 import { type MetricsServer, startRunMetrics } from '../metrics/index.js';
 import type { RunMetrics } from '../metrics/metrics.js';
+import { makeRedactor } from '../secrets/redact.js';
 import { startDemoLeader } from './demo-leader.js';
 import { jsonLinesSink } from './headless.js';
-import { makeRedactor } from './redact.js';
 import type { Session } from './session.js';
 
 /** How a live session runs and ends. */
