@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { waitFor } from '@tradenova/core/testing';
 import { sql } from 'kysely';
 import { afterAll, expect, it } from 'vitest';
-import { journaled } from '../../../src/scale-out/durable.js';
+import { journaled } from '../../../src/services/journal/durable.js';
 import { Journal } from '../../../src/services/journal/index.js';
 import { everyEvent } from '../fixtures.js';
 
