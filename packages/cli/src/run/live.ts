@@ -7,6 +7,9 @@ import { startDemoLeader } from './demo-leader.js';
 import { jsonLinesSink } from './headless.js';
 import type { Session } from './session.js';
 
+// Kept for code written against the old home; new code imports it from ../io.js.
+export { shutdownSignal } from '../io.js';
+
 /** How a live session runs and ends. */
 export interface LiveOptions {
   /** JSON lines instead of the dashboard, even on a TTY. */

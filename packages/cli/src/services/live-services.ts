@@ -22,13 +22,6 @@ import { effectiveServices, openServices, type ServiceFlags, type Services } fro
 /** What a live process does: everything (`all`), or one scale-out role. */
 export type RunRole = 'all' | 'router' | 'executor';
 
-/** The part of a live session the services are wired into (run/session.ts's `Session` has it). */
-export interface ServicedSession {
-  readonly engine: Engine;
-  /** The source with the session's leader mirror following its signals. */
-  mirrored(source: Source): Source;
-}
-
 /** Services opened for a live session, before the session exists. */
 export interface PreparedServices {
   /** The engine's bus: services publish their state on it. */
@@ -44,6 +37,13 @@ export interface PreparedServices {
   reportPartitions(read: () => Record<string, number[]>): void;
   /** Stops following control changes and closes every service. */
   close(): Promise<void>;
+}
+
+/** The part of a live session the services are wired into (run/session.ts's `Session` has it). */
+export interface ServicedSession {
+  readonly engine: Engine;
+  /** The source with the session's leader mirror following its signals. */
+  mirrored(source: Source): Source;
 }
 
 /**
