@@ -1,5 +1,10 @@
-import { TOPICS } from '@tradenova/core';
-import type { Session } from '../run/session.js';
+import {
+  type BrokerConnection,
+  type ConnectionPlan,
+  type Engine,
+  type EngineConfig,
+  TOPICS,
+} from '@tradenova/core';
 import { prefixed } from '../services/kafka/topics.js';
 import type { PreparedServices } from '../services/live-services.js';
 import { RunMetrics } from './metrics.js';
@@ -8,6 +13,14 @@ import { type MetricsServer, serveMetrics } from './server.js';
 export { type OrderOutcome, RunMetrics } from './metrics.js';
 export { type MetricsServer, parseMetricsAddress, serveMetrics } from './server.js';
 
+/** The part of a live session the metrics read (run/session.ts's `Session` has it). */
+export interface MeteredSession {
+  readonly config: EngineConfig;
+  readonly engine: Engine;
+  readonly plans: readonly ConnectionPlan[];
+  readonly connections: Readonly<Record<string, BrokerConnection>>;
+}
+
 /**
  * Metrics for a live session: listens to the engine, reads the states of the
  * connections it holds at scrape time, starts every follower connection's breaker as closed, and
@@ -15,7 +28,7 @@ export { type MetricsServer, parseMetricsAddress, serveMetrics } from './server.
  * events are counted.
  */
 export async function startRunMetrics(
-  session: Pick<Session, 'config' | 'engine' | 'plans' | 'connections'>,
+  session: MeteredSession,
   address: string,
 ): Promise<{ metrics: RunMetrics; server: MetricsServer }> {
   const metrics = new RunMetrics(session.config);
