@@ -13,6 +13,7 @@ import { freePort } from '../../src/chaos/hosted.js';
 import { Vault } from '../../src/secrets/vault.js';
 import { Journal } from '../../src/services/journal/index.js';
 import { BUILT, type CliProcess, startCli, waitFor } from '../services/cli-process.js';
+import { describeWithService } from '../services/require-service.js';
 
 /**
  * Issue 16: every value that came from a `${env:}` or `${secret:}` reference stays out of
@@ -20,7 +21,8 @@ import { BUILT, type CliProcess, startCli, waitFor } from '../services/cli-proce
  * schema (and the options schema of the adapter the run uses), so a new field is found
  * here: it is planted, or excluded below with a reason, or this test fails. Each planted
  * field gets a canary of its own through a reference (environment and vault in turn); the
- * built CLI runs with them (embedded journal, --metrics, JSON lines) through webhook
+ * built CLI runs with them (--metrics, JSON lines; the embedded journal, and a PostgreSQL one
+ * in a schema named by a canary, migrated first) through webhook
  * signals, one refused and one a follower's rule blocks, then a second run fails after
  * loading (its broker refuses the login). The scan reads stdout, stderr, the /metrics
  * body, every column of every journal table, and the failed run's output. A follower
@@ -54,7 +56,7 @@ const EXCLUDED: Record<string, string> = {
 };
 
 /** Where a field's canary must take a shape of its own (a pattern in the schema). */
-type Shape = 'word' | 'money' | 'digits' | 'url-path' | 'dir';
+type Shape = 'word' | 'money' | 'digits' | 'url-path' | 'journal';
 const SHAPES: Record<string, Shape> = {
   'followers.[].startingBalance': 'money',
   'followers.[].scaling.leaderEquity': 'money',
@@ -64,7 +66,7 @@ const SHAPES: Record<string, Shape> = {
   'followers.[].risk.trailingDrawdown.amount': 'money',
   'connections.*.options.cid': 'digits',
   'sources.[].path': 'url-path',
-  'services.journal.url': 'dir',
+  'services.journal.url': 'journal',
 };
 
 /** Marks a place in the base config where a canary goes. */
@@ -140,6 +142,8 @@ const fields = [
 ];
 let planted: string[] = [];
 const outputs: { channel: string; text: string }[] = [];
+/** The PostgreSQL server the journal is on; the embedded journal (a directory) when absent. */
+let pgServer: string | undefined;
 
 function canaryValue(n: number, shape: Shape): string {
   switch (shape) {
@@ -150,8 +154,11 @@ function canaryValue(n: number, shape: Shape): string {
       return `9${String(n).padStart(2, '0')}${Math.floor(Math.random() * 1e6)}`;
     case 'url-path':
       return `/cnry${n}q${rand()}`;
-    case 'dir':
-      return join(dir, `cnry${n}q${rand()}`);
+    case 'journal':
+      // A server URL with a parameter of the canary's own (as a password would be), or a directory.
+      return pgServer
+        ? `${pgServer}${pgServer.includes('?') ? '&' : '?'}application_name=cnry${n}q${rand()}`
+        : join(dir, `cnry${n}q${rand()}`);
     default:
       return `cnry${n}q${rand()}`;
   }
@@ -254,12 +261,24 @@ const canary = (field: string) => [...canaries].find(([k]) => k.startsWith(`${fi
 const leaks = (text: string) =>
   [...canaries].filter(([, v]) => text.includes(v) || text.includes(JSON.stringify(v).slice(1, -1)));
 
-describe.skipIf(!BUILT)('no value from a reference in any output of run', () => {
+describe.skipIf(!BUILT)('no value from a reference in any output of run, embedded journal', () =>
+  canarySuite(undefined),
+);
+describeWithService('postgres', 'no value from a reference in any output of run, PostgreSQL journal', (url) =>
+  describe.skipIf(!BUILT)('built CLI', () => canarySuite(url)),
+);
+
+function canarySuite(server: string | undefined): void {
   let webhookPort: number;
   let configText: string;
   const processes: CliProcess[] = [];
 
   beforeAll(async () => {
+    pgServer = server;
+    canaries.clear();
+    outputs.length = 0;
+    for (const k of Object.keys(env)) delete env[k];
+    for (const k of Object.keys(vaultSecrets)) delete vaultSecrets[k];
     dir = mkdtempSync(join(tmpdir(), 'tn-canary-run-'));
     const simPort = await freePort();
     sim = await startTradovateSimulator({ port: simPort, accounts: [] });
@@ -286,6 +305,12 @@ describe.skipIf(!BUILT)('no value from a reference in any output of run', () => 
   afterAll(async () => {
     for (const p of processes) if (p.child.exitCode === null) p.child.kill('SIGKILL');
     await sim?.close();
+    if (pgServer) {
+      const schema = canary('services.journal.schema')!;
+      const journal = await Journal.open({ url: pgServer, schema });
+      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(journal.db).catch(() => {});
+      await journal.close().catch(() => {});
+    }
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -316,6 +341,15 @@ describe.skipIf(!BUILT)('no value from a reference in any output of run', () => 
   it('a run through good, refused and blocked signals, and a run its broker refuses: no canary in stdout, stderr, /metrics or the journal', async () => {
     const show = () =>
       processes.map((p, i) => `#${i} exit=${p.child.exitCode}\n${p.stderr().slice(-1500)}`).join('\n');
+    if (pgServer) {
+      // A server journal is migrated first: `migrate` is one more output to scan.
+      const migrate = start(['migrate', '-c', 'config.yaml']);
+      expect(await migrate.exited, show()).toBe(0);
+      outputs.push({
+        channel: 'migrate stdout and stderr',
+        text: migrate.stderr() + JSON.stringify(migrate.lines),
+      });
+    }
     const run = start(['run', '-c', 'config.yaml', '--json', '--metrics', '127.0.0.1:0']);
     await waitFor('the run to start', () => run.lines.find((l) => l.type === 'recovered'), 90_000, show);
     const url = `http://127.0.0.1:${webhookPort}${canary('sources.[].path')}`;
@@ -347,7 +381,10 @@ describe.skipIf(!BUILT)('no value from a reference in any output of run', () => 
     expect(await run.exited, show()).toBe(0);
 
     const stdout = run.lines.map((l) => JSON.stringify(l)).join('\n');
-    const journal = await journalRows(canary('services.journal.url')!);
+    const journal = await journalRows(
+      canary('services.journal.url')!,
+      pgServer ? canary('services.journal.schema') : undefined,
+    );
 
     // The error path: the same config, but the broker refuses the login.
     const simPort = Number(new URL(sim.url).port);
@@ -396,7 +433,7 @@ describe.skipIf(!BUILT)('no value from a reference in any output of run', () => 
     // The references were there to be redacted: the outputs say so.
     expect(stdout).toContain('[redacted]');
   }, 240_000);
-});
+}
 
 function tradovateAccount(config: Record<string, unknown>): string {
   const ref = (config.followers as { broker: string; account: string }[]).find(
@@ -407,12 +444,13 @@ function tradovateAccount(config: Record<string, unknown>): string {
 }
 
 /** Every column of every row of every table the journal holds, as one text. */
-async function journalRows(dir: string): Promise<string> {
-  const journal = await Journal.open({ dir });
+async function journalRows(location: string, schema: string | undefined): Promise<string> {
+  // The server journal in the run's own schema (the server holds other journals); the embedded one in public.
+  const journal = await Journal.open(schema ? { url: location, schema } : { dir: location });
   try {
     const tables = await sql<{ table_schema: string; table_name: string }>`
       select table_schema, table_name from information_schema.tables
-      where table_schema not in ('pg_catalog', 'information_schema')`.execute(journal.db);
+      where table_schema = ${schema ?? 'public'}`.execute(journal.db);
     expect(tables.rows.length).toBeGreaterThan(3);
     let all = '';
     for (const t of tables.rows) {
