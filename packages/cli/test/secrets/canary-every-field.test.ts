@@ -419,6 +419,10 @@ function canarySuite(server: string | undefined): void {
     expect(stdout).toContain(CONTROL.account);
     expect(journal).toContain(CONTROL.account);
     expect(metrics).toContain(CONTROL.name);
+    // stderr and the failed run's output carry configured values too: the webhook's address with its
+    // path (a canary) taken out, the connection by its key.
+    expect(run.stderr()).toMatch(/webhook at http:\/\/127\.0\.0\.1:\d+\[redacted\]/);
+    expect(failedOut).toContain('"connection":"tv"');
     // A follower named by a reference is labelled by its place in the config, one series each.
     expect(metrics).toMatch(/tradenova_follower_pnl\{follower="followers\[0\]",kind="realized"\}/);
     expect(leaks(`${CONTROL.name} ${CONTROL.account}`)).toEqual([]);
