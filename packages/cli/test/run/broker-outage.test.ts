@@ -27,10 +27,10 @@ const DURING = 3;
  * again, although the leader's orders were still working. Checked at the simulators'
  * own exchanges, by client order id.
  */
-describe.skipIf(!BUILT).each([
+describe.skipIf(!BUILT).each<{ breaker: string; engine: Record<string, unknown>; cancelDuring?: boolean }>([
   // Fewer failures than the breaker's threshold: the connection's breaker stays closed.
   { breaker: 'a breaker that does not open during the outage', engine: { breakerThreshold: 100 } },
-])('run: a follower broker down, then back, with $breaker', ({ engine }) => {
+])('run: a follower broker down, then back, with $breaker', ({ engine, cancelDuring = false }) => {
   let dir: string;
   let leaderSim: HostedSimulator;
   let downSim: HostedSimulator;
@@ -143,6 +143,13 @@ describe.skipIf(!BUILT).each([
       60_000,
       show,
     );
+    // With `cancelDuring`: the leader cancels its first order while the follower broker is away.
+    const cancelled: number[] = [];
+    if (cancelDuring) {
+      const first = leaderSim.exchange.getOpenOrders(LEADER).find((o) => o.limitTicks === prices[0])!;
+      await leaderSim.exchange.cancelOrder({ accountId: LEADER, orderId: first.orderId });
+      cancelled.push(prices.shift()!);
+    }
     const failedBefore = failures(copier.lines).length;
     for (let i = 0; i < DURING; i++) prices.push(await leaderLimit());
     // Every copy at the broker that is down went wrong: an outcome for each (failed, timed out, blocked).
@@ -153,7 +160,7 @@ describe.skipIf(!BUILT).each([
       show,
     );
     // The leader's orders are still working, and the follower that stayed up copied them.
-    expect(leaderSim.exchange.getOpenOrders(LEADER)).toHaveLength(BEFORE + DURING);
+    expect(leaderSim.exchange.getOpenOrders(LEADER)).toHaveLength(BEFORE + DURING - cancelled.length);
     expect(
       prices.every((p) => leaderSim.exchange.getOpenOrders(UP).some((o) => o.limitTicks === p)),
       show(),
@@ -170,6 +177,18 @@ describe.skipIf(!BUILT).each([
     // return queued before it, so a late second copy would be placed before this one is.
     prices.push(await leaderLimit());
     await waitFor('the copies of the order after the outage', () => allCopied(prices), 60_000, show);
+    const stillWorking = () =>
+      [...DOWN, UP].filter((a) =>
+        simOf(a)
+          .exchange.getOpenOrders(a)
+          .some((o) => cancelled.includes(o.limitTicks ?? 0)),
+      );
+    await waitFor(
+      'the copies of the leader order cancelled during the outage to be cancelled',
+      () => (stillWorking().length === 0 ? true : undefined),
+      60_000,
+      () => `still working at ${stillWorking().join(', ')}\n${show()}`,
+    );
     copier.child.kill('SIGTERM');
     expect(await copier.exited, show()).toBe(0);
     expect(copier.lines.at(-1), show()).toMatchObject({ type: 'session-stopped', unaccounted: [] });
@@ -180,7 +199,13 @@ describe.skipIf(!BUILT).each([
       const orders = ordersOf(account);
       const perPrice = prices.map((p) => orders.filter((o) => o.limitTicks === p).length);
       expect({ account, perPrice }, show()).toEqual({ account, perPrice: prices.map(() => 1) });
-      expect(orders.map((o) => o.status)).toEqual(prices.map(() => 'working'));
+      expect(orders.filter((o) => prices.includes(o.limitTicks ?? 0)).map((o) => o.status)).toEqual(
+        prices.map(() => 'working'),
+      );
+      // A copy of a cancelled leader order: placed once, cancelled.
+      const ofCancelled = orders.filter((o) => cancelled.includes(o.limitTicks ?? 0));
+      expect(ofCancelled.map((o) => o.status)).toEqual(cancelled.map(() => 'cancelled'));
+      expect(orders).toHaveLength(prices.length + cancelled.length);
       const ids = orders.map((o) => o.clientOrderId);
       expect(ids.every((id) => typeof id === 'string' && id.length > 0)).toBe(true);
       expect(new Set(ids).size).toBe(orders.length);
