@@ -30,6 +30,10 @@ const DURING = 3;
 describe.skipIf(!BUILT).each<{ breaker: string; engine: Record<string, unknown>; cancelDuring?: boolean }>([
   // Fewer failures than the breaker's threshold: the connection's breaker stays closed.
   { breaker: 'a breaker that does not open during the outage', engine: { breakerThreshold: 100 } },
+  // The defaults: the failures during the outage open the connection's breaker, and the broker is
+  // back before the breaker half-opens (10 s). The recovery on reconnect is refused by the open
+  // breaker ("circuit open", logged as `recovery failed`) and, its flag cleared, never runs again.
+  { breaker: 'the engine defaults (the breaker opens during the outage)', engine: {} },
 ])('run: a follower broker down, then back, with $breaker', ({ engine, cancelDuring = false }) => {
   let dir: string;
   let leaderSim: HostedSimulator;
