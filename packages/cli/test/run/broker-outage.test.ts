@@ -34,6 +34,13 @@ describe.skipIf(!BUILT).each<{ breaker: string; engine: Record<string, unknown>;
   // back before the breaker half-opens (10 s). The recovery on reconnect is refused by the open
   // breaker ("circuit open", logged as `recovery failed`) and, its flag cleared, never runs again.
   { breaker: 'the engine defaults (the breaker opens during the outage)', engine: {} },
+  // A leader cancel while the broker is away: the cancel of the copy fails, and when the broker is
+  // back nothing cancels it (recovery re-plans only copies of leader orders still working).
+  {
+    breaker: 'a leader order cancelled during the outage',
+    engine: { breakerThreshold: 100 },
+    cancelDuring: true,
+  },
 ])('run: a follower broker down, then back, with $breaker', ({ engine, cancelDuring = false }) => {
   let dir: string;
   let leaderSim: HostedSimulator;
