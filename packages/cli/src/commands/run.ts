@@ -88,6 +88,8 @@ async function runLoaded(
         : undefined;
     const session = await openSession(prepared.config, {
       configFile: path,
+      // The engine's own errors (a recovery that failed) on stderr, redacted; not over the dashboard.
+      ...(dashboard(options, io, live.stdin ?? process.stdin) ? {} : { logger }),
       bus: prepared.bus,
       noLeaderSource: role === 'executor',
       connectOnStart: role !== 'executor',
@@ -151,4 +153,9 @@ async function runLoaded(
   } finally {
     await prepared.close();
   }
+}
+
+/** Whether `runLive` will draw the dashboard (a terminal and no --json): log lines would scribble over it. */
+function dashboard(options: RunCommandOptions, io: CommandIo, stdin: { isTTY?: boolean }): boolean {
+  return !options.json && Boolean((io.stdout as { isTTY?: boolean }).isTTY) && Boolean(stdin.isTTY);
 }

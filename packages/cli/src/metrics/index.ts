@@ -30,9 +30,10 @@ export interface MeteredSession {
 export async function startRunMetrics(
   session: MeteredSession,
   address: string,
+  redact: (text: string) => string = (text) => text,
 ): Promise<{ metrics: RunMetrics; server: MetricsServer }> {
   const metrics = new RunMetrics(session.config);
-  const server = await serveMetrics(metrics.registry, address);
+  const server = await serveMetrics(metrics.registry, address, redact);
   session.engine.on(metrics.observe);
   const followerConnections = new Set(session.config.followers.map((f) => f.connection ?? f.broker));
   for (const plan of session.plans) {
@@ -41,9 +42,11 @@ export async function startRunMetrics(
   // P&L of the followers whose connection this process holds (an executor's others are not its to report).
   metrics.watchPnl(() => {
     const held = new Set(session.engine.openConnections());
-    return session.config.followers
-      .filter((f) => held.has(f.connection ?? f.broker))
-      .map((f) => ({ follower: f.name, ...session.engine.pnl(f.name) }));
+    return session.config.followers.flatMap((f, i) =>
+      held.has(f.connection ?? f.broker)
+        ? [{ follower: followerLabel(f.name, i, redact), ...session.engine.pnl(f.name) }]
+        : [],
+    );
   });
   // Only the connections this process holds: an executor leaves other executors' logins
   // alone, and they must not show as disconnected here.
@@ -67,9 +70,10 @@ export async function startRunMetrics(
 export async function startRouterMetrics(
   prepared: PreparedServices,
   address: string,
+  redact: (text: string) => string = (text) => text,
 ): Promise<{ metrics: RunMetrics; server: MetricsServer; stop: () => void }> {
   const metrics = new RunMetrics(prepared.config);
-  const server = await serveMetrics(metrics.registry, address);
+  const server = await serveMetrics(metrics.registry, address, redact);
   const off = prepared.bus.subscribe(metrics.observe);
   watchServices(metrics, prepared, 'router');
   return { metrics, server, stop: off };
@@ -106,4 +110,12 @@ export function watchServices(
   metrics.watchKafkaLag(async () =>
     (await kafka.consumerLag(reads.group, topic)).map((p) => ({ group: reads.group, topic, ...p })),
   );
+}
+
+/**
+ * A follower's label: its config name, or where that name came from a secret or environment
+ * reference, its place in the config (`followers[2]`): never the value, and still one series per follower.
+ */
+function followerLabel(name: string, index: number, redact: (text: string) => string): string {
+  return redact(name) === name ? name : `followers[${index}]`;
 }

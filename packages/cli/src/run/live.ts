@@ -59,7 +59,7 @@ export async function runLive(session: Session, io: CommandIo, options: LiveOpti
   let metricsServer: MetricsServer | undefined;
   try {
     if (options.metrics !== undefined) {
-      const endpoint = await startRunMetrics(session, options.metrics);
+      const endpoint = await startRunMetrics(session, options.metrics, redact);
       metricsServer = endpoint.server;
       io.stderr.write(`tradenova: metrics at ${endpoint.server.url}\n`);
       options.onMetrics?.({ url: endpoint.server.url, metrics: endpoint.metrics });
@@ -75,7 +75,7 @@ export async function runLive(session: Session, io: CommandIo, options: LiveOpti
       if (sink) sink.line(recovered);
       else io.stderr.write(`tradenova: ${redact(JSON.stringify(recovered))}\n`);
     }
-    for (const url of session.webhookUrls()) io.stderr.write(`tradenova: webhook at ${url}\n`);
+    for (const url of session.webhookUrls()) io.stderr.write(`tradenova: webhook at ${redact(url)}\n`);
     const script = session.leaderScript;
     if (script) {
       if (script.script !== 'demo') {

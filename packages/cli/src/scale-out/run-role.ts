@@ -91,7 +91,7 @@ export async function runRouter(
   let metrics: Awaited<ReturnType<typeof startRouterMetrics>> | undefined;
   try {
     if (options.metrics !== undefined) {
-      metrics = await startRouterMetrics(prepared, options.metrics);
+      metrics = await startRouterMetrics(prepared, options.metrics, options.redact);
       io.stderr.write(`tradenova: metrics at ${metrics.server.url}\n`);
       options.onMetrics?.({ url: metrics.server.url, metrics: metrics.metrics });
     }

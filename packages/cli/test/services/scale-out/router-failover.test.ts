@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '@tradenova/core/testing';
-import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   connectKafkajs,
@@ -13,6 +12,7 @@ import {
 import { BUILT, type CliProcess, startCli } from '../cli-process.js';
 import { uniquePrefix } from '../kafka/helpers.js';
 import { describeWithService } from '../require-service.js';
+import { brokerMinSessionTimeout } from './session-floor.js';
 
 const market = (signalId: string) => ({
   signalId,
@@ -23,28 +23,6 @@ const market = (signalId: string) => ({
   qty: 1,
   orderType: 'market',
 });
-
-/** The broker's floor for a group's session timeout (`group.min.session.timeout.ms`). */
-async function brokerMinSessionTimeout(brokers: string[]): Promise<number> {
-  const admin = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    const { brokers: nodes } = await admin.describeCluster();
-    const { resources } = await admin.describeConfigs({
-      includeSynonyms: false,
-      resources: [
-        {
-          type: kafkajs.ConfigResourceTypes.BROKER,
-          name: String(nodes[0]?.nodeId),
-          configNames: ['group.min.session.timeout.ms'],
-        },
-      ],
-    });
-    return Number(resources[0]?.configEntries[0]?.configValue ?? 6000);
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 /**
  * Issue 14, situation 4: after `kill -9` of the router that owns an instrument's
