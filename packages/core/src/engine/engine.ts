@@ -15,6 +15,7 @@ import {
   BrokerRateLimitedError,
   BrokerRejectedError,
   BrokerTimeoutError,
+  BrokerUnknownOrderError,
   ErrorCode,
   SignalError,
   TradeNovaError,
@@ -1300,7 +1301,39 @@ class CopyEngine implements Engine {
       f.endLeg(have.intentId);
       return outcomeOf(intent, 'placed', { latencyMs: this.#clock.now() - signal.receivedAt });
     } catch (error) {
+      // Not known to be cancelled (the broker was away, slow or refused for now): the copy may
+      // still work, so recovery sends the cancel again. A rejected or unknown order has ended.
+      if (!(error instanceof BrokerRejectedError || error instanceof BrokerUnknownOrderError)) {
+        f.pendingCancels.set(have.intentId, { orderId, intent });
+        f.needsRecovery = true;
+      }
       return this.#placeFailed(f, intent, error);
+    }
+  }
+
+  /** Sends again the cancels the broker never confirmed; those it still cannot take stay for the next recovery. */
+  async #resendCancels(f: FollowerRuntime): Promise<void> {
+    for (const [legId, { orderId, intent }] of [...f.pendingCancels]) {
+      try {
+        await f.guard.run(
+          () => f.connection.cancelOrder({ accountId: f.accountId, orderId }),
+          undefined,
+          'cancel',
+        );
+      } catch (error) {
+        if (!(error instanceof BrokerRejectedError || error instanceof BrokerUnknownOrderError)) throw error;
+        // Already ended at the broker (filled or cancelled meanwhile): its fill, if any, comes as an execution.
+      }
+      f.pendingCancels.delete(legId);
+      f.endLeg(legId);
+      this.#emit({
+        type: 'order-cancelled',
+        time: this.#clock.now(),
+        follower: f.name,
+        accountId: f.accountId,
+        orderId,
+        reason: `recovery: the leader's cancel (${intent.signalId}) sent again after the broker returned`,
+      });
     }
   }
 
@@ -1984,7 +2017,9 @@ class CopyEngine implements Engine {
     f.recoveredAt = this.#clock.now();
     return f.queue.push(async () => {
       try {
-        // Positions first, so the working copies are planned against what the follower holds.
+        // The leader's cancels first, then positions, so the working copies are planned
+        // against what the follower holds.
+        await this.#resendCancels(f);
         await this.#reconciler.follower(f, policy);
       } catch (error) {
         // The broker could not answer (down again, rate-limited): try again at the next interval.
