@@ -1,3 +1,4 @@
+import { prepareSessionApi } from '../api/index.js';
 import { loadConfig } from '../config/load-config.js';
 import { CliError } from '../errors.js';
 import { watchServices } from '../metrics/index.js';
@@ -21,6 +22,8 @@ export interface RunCommandOptions extends ServiceFlags {
   role?: RunRole;
   /** Serve Prometheus metrics at this address (`:9464`); off when absent. */
   metrics?: string;
+  /** Serve the control API at this address (`:8081`, loopback; docs/api.md); off when absent. */
+  api?: string;
 }
 
 /**
@@ -68,6 +71,9 @@ async function runLoaded(
   logger: ReturnType<typeof stderrLogger>,
 ): Promise<number> {
   const { env: _env, ...liveRest } = live;
+  // The signing key is checked before any service or broker is touched.
+  const startApi =
+    options.api !== undefined ? prepareSessionApi(options.api, live.env ?? process.env) : undefined;
   const prepared = await prepareLiveServices(loaded.config, options, { role, logger, redact });
   try {
     if (role === 'router') {
@@ -122,6 +128,7 @@ async function runLoaded(
       ...(options.json ? { json: true } : {}),
       ...(options.duration !== undefined ? { durationS: options.duration } : {}),
       ...(options.metrics !== undefined ? { metrics: options.metrics } : {}),
+      ...(startApi ? { api: (print) => startApi(session, prepared, print, logger) } : {}),
       ...(role === 'all'
         ? {
             afterStart: async () =>
