@@ -25,9 +25,15 @@ export interface StreamLimits {
   maxBufferedBytes: number;
   /** Ping interval; a client that has not answered the previous ping is dropped (default 15 s). */
   heartbeatMs: number;
+  /** How long a closed client may take to read its close frame before its socket is cut (default 5 s). */
+  closeGraceMs: number;
 }
 
-export const DEFAULT_STREAM_LIMITS: StreamLimits = { maxBufferedBytes: 1 << 20, heartbeatMs: 15_000 };
+export const DEFAULT_STREAM_LIMITS: StreamLimits = {
+  maxBufferedBytes: 1 << 20,
+  heartbeatMs: 15_000,
+  closeGraceMs: 5_000,
+};
 
 /**
  * Serves one WebSocket client: a `hello` with the latest sequence number, then the events
@@ -154,7 +160,7 @@ export function serveStreamClient(
     clearInterval(heartbeat);
     socket.close(code, reason);
     // A client that never reads its close frame is cut off: its socket must not linger.
-    setTimeout(() => socket.terminate(), 5_000).unref();
+    setTimeout(() => socket.terminate(), limits.closeGraceMs).unref();
   }
   socket.on('close', () => {
     closed = true;
