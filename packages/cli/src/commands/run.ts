@@ -1,4 +1,4 @@
-import { prepareSessionApi } from '../api/index.js';
+import { prepareSessionApi, resolveSigningKey } from '../api/index.js';
 import { loadConfig } from '../config/load-config.js';
 import { CliError } from '../errors.js';
 import { watchServices } from '../metrics/index.js';
@@ -7,6 +7,7 @@ import { recoverOnStart } from '../run/recovery.js';
 import { AdoptedOrders, SourceGate } from '../run/recovery-adopt.js';
 import { makeRedactor } from '../run/redact.js';
 import { openSession } from '../run/session.js';
+import { runGateway } from '../scale-out/gateway.js';
 import { attachExecutor, runRouter, stderrLogger } from '../scale-out/run-role.js';
 import { secretsForConfig } from '../secrets/resolver.js';
 import { prepareLiveServices, type RunRole } from '../services/live-services.js';
@@ -71,11 +72,28 @@ async function runLoaded(
   logger: ReturnType<typeof stderrLogger>,
 ): Promise<number> {
   const { env: _env, ...liveRest } = live;
+  if (role === 'gateway' && options.api === undefined)
+    throw new CliError('--role gateway serves the control API: give its address, e.g. --api 127.0.0.1:8081');
+  if (role === 'router' && options.api !== undefined)
+    throw new CliError('--api is served by --role all or --role gateway (a router holds no account state)');
   // The signing key is checked before any service or broker is touched.
+  const gatewayKey = role === 'gateway' ? resolveSigningKey(live.env ?? process.env) : undefined;
   const startApi =
-    options.api !== undefined ? prepareSessionApi(options.api, live.env ?? process.env) : undefined;
+    options.api !== undefined && role !== 'gateway'
+      ? prepareSessionApi(options.api, live.env ?? process.env)
+      : undefined;
   const prepared = await prepareLiveServices(loaded.config, options, { role, logger, redact });
   try {
+    if (role === 'gateway') {
+      return await runGateway(prepared, io, {
+        address: options.api!,
+        key: gatewayKey!,
+        ...(options.duration !== undefined ? { durationS: options.duration } : {}),
+        ...(live.stop ? { stop: live.stop } : {}),
+        redact,
+        logger,
+      });
+    }
     if (role === 'router') {
       return await runRouter(prepared, io, {
         ...(options.duration !== undefined ? { durationS: options.duration } : {}),
