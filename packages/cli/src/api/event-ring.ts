@@ -11,12 +11,15 @@ export interface Sequenced {
 /**
  * The stream's recent past: every event gets the next sequence number and stays in a
  * ring of `capacity` entries, so a client that reconnects can ask for what it missed.
- * `publish` is O(1) and never waits on a client: it is what the engine's listener calls.
+ * `publish` is O(1) and never waits on a client: it is what the engine's listener calls;
+ * listeners get new entries in batches on a later turn of the event loop, in order.
  */
 export class EventRing {
   readonly #entries: (Sequenced | undefined)[];
   #next = 1;
   readonly #listeners = new Set<(entry: Sequenced) => void>();
+  #pending: Sequenced[] = [];
+  #scheduled = false;
 
   constructor(readonly capacity = 10_000) {
     this.#entries = new Array(capacity);
@@ -44,14 +47,32 @@ export class EventRing {
       },
     };
     this.#entries[seq % this.capacity] = entry;
-    for (const listener of this.#listeners) {
-      try {
-        listener(entry);
-      } catch {
-        // One client's failure is that client's: the engine and the other clients go on.
+    // Delivery to clients happens after the engine's synchronous work, in one batch per turn
+    // of the event loop: a signal's whole fan-out is done before any frame is written.
+    if (this.#listeners.size > 0) {
+      this.#pending.push(entry);
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => this.#flush());
       }
     }
     return entry;
+  }
+
+  #flush(): void {
+    this.#scheduled = false;
+    const batch = this.#pending;
+    this.#pending = [];
+    for (const listener of this.#listeners) {
+      for (const entry of batch) {
+        try {
+          listener(entry);
+        } catch {
+          // One client's failure is that client's: the engine and the other clients go on.
+          break;
+        }
+      }
+    }
   }
 
   /**
@@ -66,7 +87,7 @@ export class EventRing {
     return out;
   }
 
-  /** Follows new entries until the returned function is called. */
+  /** Follows new entries (from the next batch on) until the returned function is called. */
   listen(listener: (entry: Sequenced) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);

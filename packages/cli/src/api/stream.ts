@@ -72,7 +72,11 @@ export function serveStreamClient(
     }
     socket.send(text);
   };
+  // The last sequence number handed to this client: a replay and the next live batch may overlap.
+  let sent = 0;
   const deliver = (entry: Sequenced): void => {
+    if (entry.seq <= sent) return;
+    sent = entry.seq;
     if (types && !types.has(entry.event.type)) return;
     if (!names) {
       send(entry.text());
@@ -92,7 +96,12 @@ export function serveStreamClient(
   };
 
   send(JSON.stringify({ type: 'hello', latest: ring.latest, oldest: ring.oldest, tokenId: principal.id }));
-  if (options.since !== undefined) replay(options.since);
+  // Without `since` the client starts with what comes next.
+  sent = ring.latest;
+  if (options.since !== undefined) {
+    sent = Math.min(sent, options.since);
+    replay(options.since);
+  }
   const off = ring.listen(deliver);
 
   const heartbeat = setInterval(() => {
@@ -127,7 +136,10 @@ export function serveStreamClient(
     const message = streamMessageSchema.safeParse(parsed);
     if (!message.success)
       return reply({ type: 'error', code: ApiErrorCode.Invalid, message: describeIssues(message.error) });
-    if ('resume' in message.data) return replay(message.data.resume);
+    if ('resume' in message.data) {
+      sent = Math.min(sent, message.data.resume);
+      return replay(message.data.resume);
+    }
     const { types: wanted, accounts } = message.data.subscribe;
     types = wanted && wanted.length > 0 ? new Set(wanted) : undefined;
     if (accounts && accounts.length > 0) {
