@@ -17,7 +17,7 @@ export interface Sequenced {
 export class EventRing {
   readonly #entries: (Sequenced | undefined)[];
   #next = 1;
-  readonly #listeners = new Set<(entry: Sequenced) => void>();
+  readonly #listeners = new Set<(batch: readonly Sequenced[]) => void>();
   #pending: Sequenced[] = [];
   #scheduled = false;
 
@@ -64,13 +64,10 @@ export class EventRing {
     const batch = this.#pending;
     this.#pending = [];
     for (const listener of this.#listeners) {
-      for (const entry of batch) {
-        try {
-          listener(entry);
-        } catch {
-          // One client's failure is that client's: the engine and the other clients go on.
-          break;
-        }
+      try {
+        listener(batch);
+      } catch {
+        // One client's failure is that client's: the engine and the other clients go on.
       }
     }
   }
@@ -87,8 +84,8 @@ export class EventRing {
     return out;
   }
 
-  /** Follows new entries (from the next batch on) until the returned function is called. */
-  listen(listener: (entry: Sequenced) => void): () => void {
+  /** Follows new entries, a batch at a time (from the next batch on), until the returned function is called. */
+  listen(listener: (batch: readonly Sequenced[]) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }

@@ -19,6 +19,9 @@ export const StreamClose = {
   GoingAway: 1001,
 } as const;
 
+/** Events per text frame at most, so a burst or a long replay is not one huge frame. */
+const MAX_LINES_PER_FRAME = 500;
+
 /** Limits of one stream client. */
 export interface StreamLimits {
   /** Bytes queued on a client's socket past which it is dropped (default 1 MiB). */
@@ -37,7 +40,8 @@ export const DEFAULT_STREAM_LIMITS: StreamLimits = {
 
 /**
  * Serves one WebSocket client: a `hello` with the latest sequence number, then the events
- * its token and its subscription let it see, each as `{"seq":N,…event}`. `since` (query) or
+ * its token and its subscription let it see, each as a JSON line `{"seq":N,…event}`; a text
+ * frame holds one or more lines (the events of one turn of the event loop). `since` (query) or
  * a `{"resume":N}` message replays what it missed, or answers `resync` when the ring no
  * longer holds it. Sending never waits: a client whose socket buffer passes the limit is
  * closed with 4001, so a slow reader costs the engine nothing.
@@ -74,17 +78,29 @@ export function serveStreamClient(
   };
   // The last sequence number handed to this client: a replay and the next live batch may overlap.
   let sent = 0;
-  const deliver = (entry: Sequenced): void => {
-    if (entry.seq <= sent) return;
+  /** The line of one entry as this client may see it, or undefined. */
+  const lineOf = (entry: Sequenced): string | undefined => {
+    if (entry.seq <= sent) return undefined;
     sent = entry.seq;
-    if (types && !types.has(entry.event.type)) return;
-    if (!names) {
-      send(entry.text());
-      return;
-    }
+    if (types && !types.has(entry.event.type)) return undefined;
+    if (!names) return entry.text();
     const seen = visibleEvent(entry.event, names);
-    if (!seen) return;
-    send(seen === entry.event ? entry.text() : JSON.stringify({ seq: entry.seq, ...seen }));
+    if (!seen) return undefined;
+    return seen === entry.event ? entry.text() : JSON.stringify({ seq: entry.seq, ...seen });
+  };
+  // A batch goes out as frames of up to 500 JSON lines: a write per client per batch, not per event.
+  const deliver = (batch: readonly Sequenced[]): void => {
+    let lines: string[] = [];
+    for (const entry of batch) {
+      const line = lineOf(entry);
+      if (line === undefined) continue;
+      lines.push(line);
+      if (lines.length === MAX_LINES_PER_FRAME) {
+        send(lines.join('\n'));
+        lines = [];
+      }
+    }
+    if (lines.length > 0) send(lines.join('\n'));
   };
   const replay = (seq: number): void => {
     const missed = ring.since(seq);
@@ -92,7 +108,7 @@ export function serveStreamClient(
       send(JSON.stringify({ type: 'resync', from: seq, oldest: ring.oldest, latest: ring.latest }));
       return;
     }
-    for (const entry of missed) deliver(entry);
+    deliver(missed);
   };
 
   send(JSON.stringify({ type: 'hello', latest: ring.latest, oldest: ring.oldest, tokenId: principal.id }));

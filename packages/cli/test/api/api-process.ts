@@ -99,7 +99,8 @@ export async function openStream(
   const messages: Record<string, unknown>[] = [];
   const waiters = new Set<() => void>();
   ws.on('message', (data) => {
-    messages.push(JSON.parse(String(data)) as Record<string, unknown>);
+    // A frame holds one or more JSON lines.
+    for (const line of String(data).split('\n')) messages.push(JSON.parse(line) as Record<string, unknown>);
     for (const w of waiters) w();
   });
   const closed = new Promise<{ code: number; reason: string }>((resolve) =>
