@@ -43,6 +43,8 @@ export interface ApiServerOptions {
   /** Events kept for resuming (default 10 000). */
   ringSize?: number;
   stream?: Partial<StreamLimits>;
+  /** Stream clients at once (default 1,000); one more is closed with 1013 (try again later). */
+  maxStreamClients?: number;
   limiter?: FailedAuthLimiter;
 }
 
@@ -63,7 +65,15 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const offFeed = feedRing(ring, (listener) => options.backend.onEvent(listener));
   const limits = { ...DEFAULT_STREAM_LIMITS, ...options.stream };
   const clients = new Set<{ close(code: number, reason: string): void }>();
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, trustProxy: false });
+  const maxClients = options.maxStreamClients ?? 1000;
+  // A request has 10 s to arrive whole, so slow senders cannot hold sockets; an upgraded stream is not bound by it.
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 64 * 1024,
+    trustProxy: false,
+    requestTimeout: 10_000,
+    keepAliveTimeout: 5_000,
+  });
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
   app.setErrorHandler((error: FastifyError | ApiError, _req, reply) => {
@@ -107,6 +117,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     registerSignalRoutes(scoped, ctx);
     scoped.get<{ Querystring: { since?: string } }>('/v1/stream', { websocket: true }, (socket, req) => {
       const principal = principalOf(req);
+      if (clients.size >= maxClients) {
+        socket.close(StreamClose.TryLater, 'too many stream clients');
+        return;
+      }
       const since = req.query.since;
       const client = serveStreamClient(socket, {
         ring,

@@ -17,6 +17,8 @@ export const StreamClose = {
   TokenEnded: 4003,
   /** The server is shutting down. */
   GoingAway: 1001,
+  /** Too many clients: try again later. */
+  TryLater: 1013,
 } as const;
 
 /** Events per text frame at most, so a burst or a long replay is not one huge frame. */

@@ -74,8 +74,10 @@ async function runLoaded(
   const { env: _env, ...liveRest } = live;
   if (role === 'gateway' && options.api === undefined)
     throw new CliError('--role gateway serves the control API: give its address, e.g. --api 127.0.0.1:8081');
-  if (role === 'router' && options.api !== undefined)
-    throw new CliError('--api is served by --role all or --role gateway (a router holds no account state)');
+  if ((role === 'router' || role === 'executor') && options.api !== undefined)
+    throw new CliError(
+      `--api is served by --role all, or for a scale-out cluster by --role gateway (a ${role} holds ${role === 'router' ? 'no account state' : 'only some accounts'})`,
+    );
   // The signing key is checked before any service or broker is touched.
   const gatewayKey = role === 'gateway' ? resolveSigningKey(live.env ?? process.env) : undefined;
   const startApi =

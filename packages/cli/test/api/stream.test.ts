@@ -121,6 +121,27 @@ describe('the API in process', () => {
     scoped.ws.close();
   });
 
+  it('closes a stream client past the limit with 1013, and takes one again when a place frees', async () => {
+    const { base } = await start({ maxStreamClients: 1 });
+    const read = (await token('read')).token;
+    const first = await openStream(base, read);
+    await first.next((m) => m.type === 'hello');
+    const second = await openStream(base, read);
+    expect((await second.closed).code).toBe(StreamClose.TryLater);
+    first.ws.close();
+    await first.closed;
+    // The server counts the first one gone once its close is handled.
+    for (;;) {
+      const third = await openStream(base, read);
+      const outcome = await Promise.race([
+        third.next((m) => m.type === 'hello', 5_000).then(() => 'hello'),
+        third.closed.then(() => 'closed'),
+      ]);
+      third.ws.close();
+      if (outcome === 'hello') break;
+    }
+  });
+
   it('rate-limits failed sign-ins per address (429 with retry-after), a good token included', async () => {
     const { base } = await start({ limiter: new FailedAuthLimiter(3, 60_000) });
     const good = (await token('read')).token;
