@@ -14,6 +14,8 @@ export interface ApiProcess {
   cli: CliProcess;
   /** `http://127.0.0.1:P` */
   base: string;
+  /** The folder it runs in (its embedded journal is under `.tradenova/`). */
+  cwd: string;
   stop(): Promise<void>;
 }
 
@@ -37,6 +39,7 @@ export async function startWithApi(
   return {
     cli,
     base: url,
+    cwd,
     async stop() {
       if (cli.child.exitCode === null) cli.child.kill('SIGTERM');
       await cli.exited;

@@ -1,4 +1,5 @@
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILT, runCli, waitFor } from '../services/cli-process.js';
 import {
@@ -308,6 +309,37 @@ describe.skipIf(!BUILT)('tradenova demo --api', () => {
     expect(after.status).toBe(401);
     expect(after.body.message).toMatch(/revoked/);
   });
+});
+
+describe.skipIf(!BUILT)('the audit trail in the journal', () => {
+  it('holds each control action with the token id and name, after the demo stops', async () => {
+    const demo = await startWithApi(['demo', '--json', '--duration', '600']);
+    const control = await token('control', { name: 'auditor' });
+    try {
+      const patched = await call(demo.base, 'PATCH', '/v1/accounts/f04-rithmic-half', {
+        token: control.token,
+        body: { risk: { maxOrderQty: 2 } },
+      });
+      expect(patched.status).toBe(200);
+      expect((await call(demo.base, 'POST', '/v1/kill', { token: control.token, body: {} })).status).toBe(
+        200,
+      );
+    } finally {
+      await demo.stop();
+    }
+    const { openCommandJournal } = await import('../../src/services/journal/open-for-command.js');
+    const journal = await openCommandJournal({ journal: join(demo.cwd, '.tradenova', 'journal') });
+    try {
+      const rows = await journal.db.selectFrom('api_audit').selectAll().orderBy('id').execute();
+      expect(rows.map((r) => [r.action, r.target, r.token_id, r.token_name, r.outcome])).toEqual([
+        ['account-patch', 'f04-rithmic-half', control.id, 'auditor', 'ok'],
+        ['kill-engage', null, control.id, 'auditor', 'ok'],
+      ]);
+      expect(rows[0]!.detail).toEqual({ patch: { risk: { maxOrderQty: 2 } } });
+    } finally {
+      await journal.close();
+    }
+  }, 120_000);
 });
 
 describe.skipIf(!BUILT)('tradenova api token create', () => {
