@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { demoBrokers } from '../../src/brokers/simulators.js';
 import { demoConfigYaml } from '../../src/run/demo-config.js';
 import { connectKafkajs, designTopics, type KafkaClient } from '../../src/services/kafka/index.js';
-import { BUILT, type CliProcess, startCli, waitFor } from '../services/cli-process.js';
+import { BUILT, type CliProcess, runCli, startCli, waitFor } from '../services/cli-process.js';
 import { uniquePrefix } from '../services/kafka/helpers.js';
 import { describeWithService } from '../services/require-service.js';
 import { call, openStream, refusedUpgrade, TEST_KEY_TEXT, token } from './api-process.js';
@@ -170,6 +170,19 @@ describeWithService('kafka', 'tradenova run --role gateway', (brokers) => {
         }
       },
       90_000,
+    );
+
+    it.skipIf(!BUILT)(
+      'tradenova api token revoke puts the id on the Redis deny list the gateway reads',
+      async () => {
+        const doomed = await token('read', { name: 'leaked' });
+        expect((await call(base, 'GET', '/v1/health', { token: doomed.token })).status).toBe(200);
+        const revoked = runCli(['api', 'token', 'revoke', doomed.id, '-c', 'config.yaml'], dir);
+        expect(revoked.status, revoked.stderr).toBe(0);
+        const after = await call(base, 'GET', '/v1/health', { token: doomed.token });
+        expect(after.status).toBe(401);
+        expect(after.body.message).toMatch(/revoked/);
+      },
     );
 
     it.skipIf(!BUILT)(
