@@ -3,7 +3,7 @@ import { planPatch } from '../../commands/accounts-control.js';
 import { CliError } from '../../errors.js';
 import { principalOf } from '../auth.js';
 import { actorOf, type RouteContext } from '../context.js';
-import { ApiError, invalid } from '../errors.js';
+import { invalid } from '../errors.js';
 import { accountPatchSchema, describeIssues, killBodySchema, reconcileBodySchema } from '../schemas.js';
 import { followerFor, requireAllAccounts, requireControl } from '../scope.js';
 import type { Principal } from '../tokens.js';
@@ -107,7 +107,7 @@ export function registerControlRoutes(app: FastifyInstance, ctx: RouteContext): 
     requireControl(principal);
     requireAllAccounts(principal, 'revoking a token');
     const id = req.params.id;
-    if (!/^[0-9a-f-]{36}$/i.test(id)) throw new ApiError(400, invalid('').code, 'id: a token id (a UUID)');
+    if (!/^[0-9a-f-]{36}$/i.test(id)) throw invalid('id: a token id (a UUID)');
     return audited(principal, 'token-revoke', id, {}, async () => {
       // The deny list need not outlive the longest token.
       await ctx.denyList.revoke(id, Date.now() + MAX_TTL_S * 1000);
