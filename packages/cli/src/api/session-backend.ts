@@ -5,8 +5,10 @@ import {
   formatMoney,
   type SignalResult,
   type Source,
+  TOPICS,
 } from '@tradenova/core';
 import type { Session } from '../run/session.js';
+import { prefixed } from '../services/kafka/topics.js';
 import type { PreparedServices } from '../services/live-services.js';
 import type { AccountView, ApiBackend, FollowerRef } from './backend.js';
 import { unavailable } from './errors.js';
@@ -58,6 +60,20 @@ export function sessionBackend(
   };
   engine.addSource(session.mirrored(source));
 
+  // When the session copies signals from Kafka: how far its group is behind on trade.signals.
+  const signalLag = async (): Promise<Record<string, number>> => {
+    const kafka = prepared.services.kafka;
+    const settings = prepared.settings.kafka;
+    if (!kafka || !settings?.consumeSignals) return {};
+    try {
+      const topic = prefixed(prepared.services.kafkaPrefix, TOPICS.signals.name);
+      const lag = await kafka.consumerLag(`${settings.group}-router`, topic);
+      return { kafkaSignals: lag.reduce((total, p) => total + p.lag, 0) };
+    } catch {
+      return {};
+    }
+  };
+
   return {
     followers,
     config,
@@ -91,7 +107,7 @@ export function sessionBackend(
           redis: prepared.settings.redis ? (services.get('redis') ?? { state: 'ok' }) : { state: 'off' },
           control: prepared.services.stores.backend,
         },
-        lag: { journalPending: journal?.pending ?? 0 },
+        lag: { journalPending: journal?.pending ?? 0, ...(await signalLag()) },
       };
     },
     async accounts() {
