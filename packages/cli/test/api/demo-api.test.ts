@@ -1,3 +1,4 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -358,6 +359,35 @@ describe.skipIf(!BUILT)('tradenova api token create', () => {
     expect(principal).toMatchObject({ scope: 'read', accounts: ['f01', 'f02'], name: 'bot' });
     expect(principal.expiresAt - Date.now()).toBeLessThanOrEqual(30 * 60_000);
     expect(out.stderr).toContain(principal.id);
+  });
+
+  it('run: --api belongs to role all and the gateway; the gateway needs --api and Redis', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tn-api-roles-'));
+    writeFileSync(
+      join(dir, 'config.yaml'),
+      [
+        'leader: { broker: paper, account: LEAD }',
+        'followers:',
+        '  - { name: a, broker: paper, account: A1 }',
+        'services:',
+        '  journal: { enabled: false }',
+        // Never contacted: each refusal comes before any service is opened.
+        '  kafka: { brokers: ["127.0.0.1:1"] }',
+        '',
+      ].join('\n'),
+    );
+    const env = { TRADENOVA_API_SIGNING_KEY: TEST_KEY_TEXT };
+    const executor = runCli(['run', '-c', 'config.yaml', '--role', 'executor', '--api', ':0'], dir, env);
+    expect(executor.status).toBe(2);
+    expect(executor.stderr).toMatch(
+      /--api is served by --role all, or for a scale-out cluster by --role gateway/,
+    );
+    const bare = runCli(['run', '-c', 'config.yaml', '--role', 'gateway'], dir, env);
+    expect(bare.status).toBe(2);
+    expect(bare.stderr).toMatch(/--role gateway serves the control API: give its address/);
+    const noRedis = runCli(['run', '-c', 'config.yaml', '--role', 'gateway', '--api', ':0'], dir, env);
+    expect(noRedis.status).toBe(2);
+    expect(noRedis.stderr).toMatch(/--role gateway needs Redis/);
   });
 
   it('refuses a missing or short key, clearly, and so does demo --api', () => {
