@@ -86,6 +86,7 @@ export function openApiDocument(): Json {
     security: read,
     paths: {
       '/healthz': { get: { summary: 'liveness', security: [], responses: ok('alive') } },
+      '/v1/openapi.json': { get: { summary: 'this document', security: [], responses: ok('OpenAPI 3.1') } },
       '/v1/health': {
         get: {
           summary: 'connections, breakers, services, lag',

@@ -29,6 +29,8 @@ export interface ApiServer {
   readonly url: string;
   readonly port: number;
   readonly ring: EventRing;
+  /** Every route served, `GET /v1/accounts/{name}` style (the OpenAPI document must list each). */
+  readonly routes: readonly string[];
   close(): Promise<void>;
 }
 
@@ -73,6 +75,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     trustProxy: false,
     requestTimeout: 10_000,
     keepAliveTimeout: 5_000,
+  });
+  const routes: string[] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat())
+      if (method !== 'HEAD') routes.push(`${method} ${route.url.replace(/:(\w+)/g, '{$1}')}`);
   });
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
@@ -151,6 +158,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     url: `http://${shown}:${info.port}`,
     port: info.port,
     ring,
+    routes,
     async close() {
       offFeed();
       for (const client of clients) client.close(StreamClose.GoingAway, 'server shutting down');

@@ -164,6 +164,19 @@ describe('the API in process', () => {
     expect((await call(base, 'GET', '/v1/health', { token: good })).status).toBe(200);
   });
 
+  it('the OpenAPI document lists every route served, and no other', async () => {
+    const { base } = await start();
+    const doc = (await call(base, 'GET', '/v1/openapi.json')).body as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const documented = Object.entries(doc.paths).flatMap(([path, item]) =>
+      Object.keys(item)
+        .filter((k) => ['get', 'post', 'patch', 'delete', 'put'].includes(k))
+        .map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    expect([...server!.routes].sort()).toEqual(documented.sort());
+  });
+
   it('answers unknown paths and bad JSON with {code, message}', async () => {
     const { base } = await start();
     const missing = await call(base, 'GET', '/v1/nothing');
