@@ -177,6 +177,34 @@ describe('the API in process', () => {
     expect([...server!.routes].sort()).toEqual(documented.sort());
   });
 
+  it("the document's schemas are valid JSON Schema 2020-12 and judge bodies as the server does", async () => {
+    const { base } = await start();
+    const doc = (await call(base, 'GET', '/v1/openapi.json')).body as {
+      paths: Record<
+        string,
+        Record<string, { requestBody?: { content: Record<string, { schema: object }> } }>
+      >;
+    };
+    const { Ajv2020 } = await import('ajv/dist/2020.js');
+    const ajv = new Ajv2020({ strict: false });
+    const patch = ajv.compile(
+      doc.paths['/v1/accounts/{name}']!.patch!.requestBody!.content['application/json']!.schema,
+    );
+    const { accountPatchSchema } = await import('../../src/api/schemas.js');
+    for (const body of [
+      { paused: true },
+      { risk: { maxOrderQty: 3 } },
+      { scaling: null },
+      { colour: 'red' },
+      { paused: 'yes' },
+    ])
+      expect(patch(body), JSON.stringify(body)).toBe(accountPatchSchema.safeParse(body).success);
+    for (const item of Object.values(doc.paths))
+      for (const op of Object.values(item))
+        for (const media of Object.values(op.requestBody?.content ?? {}))
+          expect(() => ajv.compile(media.schema)).not.toThrow();
+  });
+
   it('answers unknown paths and bad JSON with {code, message}', async () => {
     const { base } = await start();
     const missing = await call(base, 'GET', '/v1/nothing');
