@@ -62,6 +62,8 @@ export async function gatewayBackend(
   const processes = new Map<string, Heartbeat>();
   const started = Date.now();
   let lastMessageAt: number | undefined;
+  /** Why the consumer stopped, once it did: health says so instead of `ok`. */
+  let consumerError: string | undefined;
 
   const observe = (event: EngineEvent) => {
     switch (event.type) {
@@ -120,7 +122,10 @@ export async function gatewayBackend(
       observe(event as EngineEvent);
       for (const listener of listeners) listener(event as EngineEvent);
     },
-    onError: (error) => logger.error({ err: error }, 'gateway: consumer stopped'),
+    onError: (error) => {
+      consumerError = error instanceof Error ? error.message : String(error);
+      logger.error({ err: error }, 'gateway: consumer stopped');
+    },
   });
   let producer: KafkaProducer | undefined;
 
@@ -137,7 +142,7 @@ export async function gatewayBackend(
       const kill = await control.getKillSwitch();
       const journal = prepared.services.journal;
       return {
-        status: 'ok',
+        status: consumerError ? 'degraded' : 'ok',
         role: 'gateway',
         uptimeMs: now - started,
         killSwitch: kill,
@@ -156,7 +161,11 @@ export async function gatewayBackend(
           breaker: c.breaker ?? 'closed',
         })),
         services: {
-          kafka: { state: 'ok', lastMessageMs: lastMessageAt === undefined ? null : now - lastMessageAt },
+          kafka: {
+            state: consumerError ? 'degraded' : 'ok',
+            ...(consumerError ? { reason: consumerError } : {}),
+            lastMessageMs: lastMessageAt === undefined ? null : now - lastMessageAt,
+          },
           redis: { state: 'ok', control: prepared.services.stores.backend },
           journal: journal
             ? { state: journal.degraded ? 'degraded' : 'ok', driver: journal.driver }

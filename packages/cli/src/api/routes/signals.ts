@@ -37,13 +37,25 @@ export function registerSignalRoutes(app: FastifyInstance, ctx: RouteContext, de
     for (const [id, at] of seen) if (at + dedupeMs <= now) seen.delete(id);
     if (seen.has(signal.signalId)) return { ok: true, signalId: signal.signalId, duplicate: true };
     seen.set(signal.signalId, now);
+    const detail = { action: signal.action, instrument: signal.instrument };
+    try {
+      await ctx.backend.submitSignal(signal);
+    } catch (error) {
+      seen.delete(signal.signalId);
+      await ctx.audit.record(principal, {
+        action: 'signal-submit',
+        target: signal.signalId,
+        outcome: 'failed',
+        detail: { ...detail, error: error instanceof Error ? error.message : String(error) },
+      });
+      throw error;
+    }
     await ctx.audit.record(principal, {
       action: 'signal-submit',
       target: signal.signalId,
       outcome: 'ok',
-      detail: { action: signal.action, instrument: signal.instrument },
+      detail,
     });
-    await ctx.backend.submitSignal(signal);
     reply.code(202);
     return { ok: true, signalId: signal.signalId };
   });
