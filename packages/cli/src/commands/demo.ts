@@ -1,5 +1,6 @@
 import { parseEngineConfig } from '@tradenova/core';
 import { prepareSessionApi } from '../api/index.js';
+import { SIGNING_KEY_ENV } from '../api/signing-key.js';
 import { demoBrokers } from '../brokers/simulators.js';
 import { watchServices } from '../metrics/index.js';
 import { demoConfig, demoConfigYaml } from '../run/demo-config.js';
@@ -48,7 +49,9 @@ export async function demoCommand(
   // The signing key is checked before any simulator starts.
   const startApi = options.api !== undefined ? prepareSessionApi(options.api, env ?? process.env) : undefined;
   const config = parseEngineConfig(demoConfig(brokers, options.seed));
-  const secrets = servicePasswords(config.services, options);
+  const apiKey = options.api !== undefined ? (env ?? process.env)[SIGNING_KEY_ENV] : undefined;
+  // The API's signing key is never printed; should it ever reach a line, it is cut out.
+  const secrets = [...servicePasswords(config.services, options), ...(apiKey ? [apiKey] : [])];
   const redact = makeRedactor(secrets);
   const logger = stderrLogger(io.stderr, redact);
   const prepared = await prepareLiveServices(config, options, { role: 'all', logger });

@@ -1,4 +1,5 @@
 import { prepareSessionApi, resolveSigningKey } from '../api/index.js';
+import { SIGNING_KEY_ENV } from '../api/signing-key.js';
 import { loadConfig } from '../config/load-config.js';
 import { CliError } from '../errors.js';
 import { watchServices } from '../metrics/index.js';
@@ -48,7 +49,12 @@ export async function runCommand(
   const secret = await secretsForConfig(path, env, { stdin: live.stdin ?? process.stdin, stderr: io.stderr });
   const loaded = loadConfig(path, { env, secret }, { lenientReferences: false });
   const role = options.role ?? 'all';
-  const secrets = [...loaded.secrets, ...servicePasswords(loaded.config.services, options)];
+  const secrets = [
+    ...loaded.secrets,
+    ...servicePasswords(loaded.config.services, options),
+    // The API's signing key is never printed; should it ever reach a line, it is cut out.
+    ...(options.api !== undefined && env[SIGNING_KEY_ENV] ? [env[SIGNING_KEY_ENV]] : []),
+  ];
   const redact = makeRedactor(secrets);
   const logger = stderrLogger(io.stderr, redact);
   // Errors from here on may quote a configured value (an account id from ${env:…}): never its text.
