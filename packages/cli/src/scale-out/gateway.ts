@@ -3,9 +3,8 @@ import { auditTrail } from '../api/audit.js';
 import { gatewayBackend } from '../api/gateway-backend.js';
 import { denyListFor } from '../api/index.js';
 import { startApiServer } from '../api/server.js';
-import type { CommandIo } from '../commands/replay.js';
 import { ExitCode } from '../errors.js';
-import { shutdownSignal } from '../run/live.js';
+import { type CommandIo, shutdownSignal } from '../io.js';
 import type { PreparedServices } from '../services/live-services.js';
 
 /** How the gateway runs and ends. */

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { planPatch } from '../../commands/accounts-control.js';
 import { CliError } from '../../errors.js';
+import { planPatch } from '../../services/control/plan-patch.js';
 import { principalOf } from '../auth.js';
 import { actorOf, type RouteContext } from '../context.js';
 import { invalid } from '../errors.js';

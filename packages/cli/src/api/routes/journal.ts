@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
-import { buildReport } from '../../commands/report.js';
+import { buildReport } from '../../services/journal/report.js';
 import { principalOf } from '../auth.js';
 import type { RouteContext } from '../context.js';
 import { invalid, unavailable } from '../errors.js';
