@@ -12,6 +12,8 @@ export const ApiErrorCode = {
   NotFound: 'TN_ERR_API_NOT_FOUND',
   /** What the request needs is not there (no journal, no Kafka producer): 503. */
   Unavailable: 'TN_ERR_API_UNAVAILABLE',
+  /** A failure of the server itself (logged on stderr, with the error): 500. */
+  Internal: 'TN_ERR_API_INTERNAL',
   /** No signing key, or one under 32 bytes: the API does not start. */
   KeyMissing: 'TN_ERR_API_KEY_MISSING',
 } as const;

@@ -42,6 +42,7 @@ export function prepareSessionApi(
         key,
         denyList,
         backend: sessionBackend(session, prepared),
+        ...(logger ? { logger } : {}),
         audit: auditTrail({
           db: prepared.services.journal?.db,
           print,

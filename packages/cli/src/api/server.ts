@@ -1,7 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import websocket from '@fastify/websocket';
+import type { Logger } from '@tradenova/core';
 import Fastify, { type FastifyError } from 'fastify';
-import { CliError } from '../errors.js';
+import { CliError, ServiceUnavailableError } from '../errors.js';
 import { parseMetricsAddress } from '../metrics/server.js';
 import type { AuditTrail } from './audit.js';
 import { authenticate, principalOf } from './auth.js';
@@ -48,6 +49,8 @@ export interface ApiServerOptions {
   /** Stream clients at once (default 1,000); one more is closed with 1013 (try again later). */
   maxStreamClients?: number;
   limiter?: FailedAuthLimiter;
+  /** Where unexpected request failures are logged (silent when absent). */
+  logger?: Logger;
 }
 
 /**
@@ -90,7 +93,16 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     // Fastify's own refusals (bad JSON, a body too large, a wrong content type) keep their status.
     if (status && status >= 400 && status < 500)
       return reply.code(status).send({ code: ApiErrorCode.Invalid, message: (error as Error).message });
-    return reply.code(500).send({ code: 'TN_ERR_API_INTERNAL', message: 'internal error' });
+    // A service that does not answer is named; anything else is logged here and answered without detail.
+    if (error instanceof ServiceUnavailableError)
+      return reply.code(503).send({ code: ApiErrorCode.Unavailable, message: error.message });
+    options.logger?.error(
+      { err: error, method: _req.method, route: _req.routeOptions.url },
+      'api: request failed',
+    );
+    return reply
+      .code(500)
+      .send({ code: ApiErrorCode.Internal, message: 'internal error (logged on the server)' });
   });
   app.setNotFoundHandler((req, reply) =>
     reply

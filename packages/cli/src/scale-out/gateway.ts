@@ -49,6 +49,7 @@ export async function runGateway(
       key: options.key,
       denyList,
       backend,
+      logger: options.logger,
       audit: auditTrail({
         db: prepared.services.journal?.db,
         print,

@@ -60,7 +60,7 @@ describe('the API in process', () => {
     server = undefined;
   });
   async function start(options: Partial<ApiServerOptions> = {}) {
-    const backend = fakeBackend();
+    const backend = (options.backend as ReturnType<typeof fakeBackend> | undefined) ?? fakeBackend();
     server = await startApiServer({
       address: '127.0.0.1:0',
       backend,
@@ -203,6 +203,38 @@ describe('the API in process', () => {
       for (const op of Object.values(item))
         for (const media of Object.values(op.requestBody?.content ?? {}))
           expect(() => ajv.compile(media.schema)).not.toThrow();
+  });
+
+  it('a failure of the server is a 500 without detail, logged; a service that is away is a 503 naming it', async () => {
+    const logged: unknown[] = [];
+    const logger = {
+      debug() {},
+      info() {},
+      warn() {},
+      error: (obj: object) => logged.push(obj),
+      child: () => logger,
+    };
+    const backend = fakeBackend();
+    backend.health = async () => {
+      throw new Error('secret internals');
+    };
+    const { ServiceUnavailableError } = await import('../../src/errors.js');
+    backend.accounts = async () => {
+      throw new ServiceUnavailableError('redis', 'redis://127.0.0.1:1');
+    };
+    const { base } = await start({ backend, logger });
+    const read = (await token('read')).token;
+    const failed = await call(base, 'GET', '/v1/health', { token: read });
+    expect(failed.status).toBe(500);
+    expect(failed.body.code).toBe('TN_ERR_API_INTERNAL');
+    expect(JSON.stringify(failed.body)).not.toContain('secret internals');
+    expect(logged).toHaveLength(1);
+    const away = await call(base, 'GET', '/v1/accounts', { token: read });
+    expect(away.status).toBe(503);
+    expect(away.body).toMatchObject({
+      code: 'TN_ERR_API_UNAVAILABLE',
+      message: expect.stringMatching(/redis is not reachable/),
+    });
   });
 
   it('answers unknown paths and bad JSON with {code, message}', async () => {
