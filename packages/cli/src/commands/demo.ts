@@ -1,5 +1,4 @@
 import { parseEngineConfig } from '@tradenova/core';
-import { prepareSessionApi } from '../api/index.js';
 import { SIGNING_KEY_ENV } from '../api/signing-key.js';
 import { demoBrokers } from '../brokers/simulators.js';
 import type { CommandIo } from '../io.js';
@@ -47,7 +46,11 @@ export async function demoCommand(
     return 0;
   }
   // The signing key is checked before any simulator starts.
-  const startApi = options.api !== undefined ? prepareSessionApi(options.api, env ?? process.env) : undefined;
+  // fastify and the rest of the API load only when --api is given.
+  const startApi =
+    options.api !== undefined
+      ? (await import('../api/index.js')).prepareSessionApi(options.api, env ?? process.env)
+      : undefined;
   const config = parseEngineConfig(demoConfig(brokers, options.seed));
   const apiKey = options.api !== undefined ? (env ?? process.env)[SIGNING_KEY_ENV] : undefined;
   // The API's signing key is never printed; should it ever reach a line, it is cut out.

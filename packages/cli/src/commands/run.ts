@@ -1,5 +1,4 @@
-import { prepareSessionApi, resolveSigningKey } from '../api/index.js';
-import { SIGNING_KEY_ENV } from '../api/signing-key.js';
+import { resolveSigningKey, SIGNING_KEY_ENV } from '../api/signing-key.js';
 import { loadConfig } from '../config/load-config.js';
 import { CliError } from '../errors.js';
 import type { CommandIo } from '../io.js';
@@ -8,7 +7,6 @@ import { type LiveOptions, runLive } from '../run/live.js';
 import { recoverOnStart } from '../run/recovery.js';
 import { AdoptedOrders, SourceGate } from '../run/recovery-adopt.js';
 import { openSession } from '../run/session.js';
-import { runGateway } from '../scale-out/gateway.js';
 import { attachExecutor, runRouter, stderrLogger } from '../scale-out/run-role.js';
 import { makeRedactor } from '../secrets/redact.js';
 import { secretsForConfig } from '../secrets/resolver.js';
@@ -88,11 +86,13 @@ async function runLoaded(
   const gatewayKey = role === 'gateway' ? resolveSigningKey(live.env ?? process.env) : undefined;
   const startApi =
     options.api !== undefined && role !== 'gateway'
-      ? prepareSessionApi(options.api, live.env ?? process.env)
+      ? // fastify and the rest of the API load only when --api is given.
+        (await import('../api/index.js')).prepareSessionApi(options.api, live.env ?? process.env)
       : undefined;
   const prepared = await prepareLiveServices(loaded.config, options, { role, logger, redact });
   try {
     if (role === 'gateway') {
+      const { runGateway } = await import('../scale-out/gateway.js');
       return await runGateway(prepared, io, {
         address: options.api!,
         key: gatewayKey!,
