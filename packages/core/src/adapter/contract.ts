@@ -7,11 +7,16 @@ import type { IntentBracket } from '../model/intent.js';
 import type { Money } from '../money/money.js';
 import type { Ticks } from '../money/price.js';
 import type { Logger } from '../util/logger.js';
+import type { CapabilityDeclaration } from './capabilities.js';
 
 /** The version of this contract. An adapter written for another version is refused with a clear message. */
 export const ADAPTER_SPECIFICATION_VERSION = 'v1' as const;
 
-/** What a broker supports natively; the engine emulates what is `false`. */
+/**
+ * What a broker supports natively; the engine emulates what is `false`. Adapters
+ * declare these once with `declareCapabilities` (native, emulated or none per
+ * feature, kept in `has`); the booleans are derived from it.
+ */
 export interface AdapterCapabilities {
   /** Entry with stop-loss / take-profit children in one request. */
   brackets: boolean;
@@ -27,6 +32,8 @@ export interface AdapterCapabilities {
   leaderFillStream: boolean;
   /** One order may take a position from long to short (otherwise the engine splits close-then-open). */
   netReversal: boolean;
+  /** The declaration the booleans came from: native, emulated or none per feature. */
+  has?: CapabilityDeclaration;
 }
 
 /** A broker's request limits, declared so the engine can queue within them. */

@@ -1,5 +1,5 @@
-import { BrokerError, ErrorCode } from '../errors.js';
-import type { BrokerOrder, OrderAck, PlaceOrderRequest } from './contract.js';
+import { BrokerError, ErrorCode } from '../../errors.js';
+import type { BrokerOrder, OrderAck, PlaceOrderRequest } from '../contract.js';
 
 /** Errors after which a placement may or may not exist at the broker. */
 export function isUnknownOutcome(error: unknown): boolean {
