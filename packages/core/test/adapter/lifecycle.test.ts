@@ -103,7 +103,7 @@ describe('ConnectionLifecycle', () => {
     const request = {
       accountId: 'A',
       clientOrderId: 'i1',
-      contract: { root: 'MES', month: 3, year: 2026 },
+      contract: { root: 'MES', month: 'H', year: 2026 },
       side: 'buy',
       qty: 1,
       orderType: 'market',
