@@ -63,6 +63,11 @@ export class Reconnector {
     return this.#attempts;
   }
 
+  /** True before `start()` and after `stop()`: the connection is not wanted, so a loss is final. */
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
   /** Whether an attempt is waiting to run. */
   get scheduled(): boolean {
     return this.#timer !== undefined;
