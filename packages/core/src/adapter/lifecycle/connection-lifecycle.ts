@@ -169,6 +169,16 @@ export class ConnectionLifecycle {
     return this.around(() => guard.place(request, send, fromFound));
   }
 
+  /** The ack of an order the broker already holds for `request` (found by its client order id). */
+  ackOf(request: PlaceOrderRequest, order: BrokerOrder): OrderAck {
+    return {
+      orderId: order.orderId,
+      clientOrderId: request.clientOrderId,
+      status: order.status,
+      time: this.#options.clock.now(),
+    };
+  }
+
   /** Logs a failure that is not a caller's (an event not applied, a poll that failed) and keeps it for `health()`. */
   warn(error: unknown, message: string, fields: Record<string, unknown> = {}): void {
     this.errors.remember(error);
