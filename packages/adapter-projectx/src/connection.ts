@@ -105,10 +105,7 @@ export class ProjectXConnection implements BrokerConnection {
   constructor(config: ProjectXConfig, context: AdapterContext) {
     this.#config = config;
     this.#context = context;
-    this.#life = new ConnectionLifecycle({
-      broker: BROKER,
-      clock: context.clock,
-      logger: context.logger,
+    this.#life = new ConnectionLifecycle(BROKER, context, {
       findOrder: (accountId, clientOrderId) => this.findOrderByClientId(accountId, clientOrderId),
       latencyMs: () => this.rest.lastLatencyMs,
     });

@@ -22,7 +22,7 @@ import {
   type PlaceOrderRequest,
   sameContract,
 } from '@tradenova/core';
-import { ConnectionLifecycle, declareCapabilities, Reconnector } from '@tradenova/core/adapter';
+import { ConnectionLifecycle, declareCapabilities } from '@tradenova/core/adapter';
 import { type PlantName, RithmicPlant } from './client/plant.js';
 import type { RithmicConfig } from './config.js';
 import { BROKER, FORCED_LOGOUT_REASON, RithmicForcedLogoutError } from './errors.js';
@@ -54,7 +54,6 @@ export class RithmicConnection implements BrokerConnection {
   readonly #context: AdapterContext;
   readonly #state: RithmicState;
   readonly #life: ConnectionLifecycle;
-  readonly #reconnect: Reconnector;
   #order: RithmicPlant | undefined;
   #pnl: RithmicPlant | undefined;
   #fcmId = '';
@@ -70,31 +69,28 @@ export class RithmicConnection implements BrokerConnection {
   constructor(config: RithmicConfig, context: AdapterContext) {
     this.#config = config;
     this.#context = context;
-    this.#life = new ConnectionLifecycle({
-      broker: BROKER,
-      clock: context.clock,
-      logger: context.logger,
+    this.#life = new ConnectionLifecycle(BROKER, context, {
       latencyMs: () => this.#order?.latencyMs,
       forgetErrorOnConnect: true,
+      reconnect: config.reconnect,
     });
-    this.#reconnect = new Reconnector({ ...config.reconnect, clock: context.clock });
     this.#state = new RithmicState(context.instruments, () => context.clock.now());
   }
 
   async connect(): Promise<void> {
-    this.#reconnect.start();
+    this.#life.reconnect.start();
     await this.#life.opening(
       () => this.#openSession(),
       () => {
         this.#teardown();
-        this.#reconnect.stop();
+        this.#life.reconnect.stop();
       },
     );
     this.#life.enter('connected');
   }
 
   async disconnect(): Promise<void> {
-    this.#reconnect.stop();
+    this.#life.reconnect.stop();
     const plants = [this.#order, this.#pnl];
     this.#order = undefined;
     this.#pnl = undefined;
@@ -386,29 +382,29 @@ export class RithmicConnection implements BrokerConnection {
   }
 
   #onPlantClosed(plant: RithmicPlant, info: { forced: boolean; expected: boolean }): void {
-    if (info.expected || this.#reconnect.stopped) return;
+    if (info.expected || this.#life.reconnect.stopped) return;
     if (plant !== this.#order && plant !== this.#pnl) return;
     this.#teardown();
     if (info.forced) {
       const error = new RithmicForcedLogoutError(plant.plant);
       this.#context.logger.error({ plant: plant.plant }, error.message);
       if (this.#config.onForcedLogout === 'stop') {
-        this.#reconnect.stop();
+        this.#life.reconnect.stop();
         this.#life.errors.remember(error);
         this.#life.enter('disconnected', FORCED_LOGOUT_REASON);
         return;
       }
       // Two sessions fighting over one login would kick each other forever: wait long.
-      this.#reconnect.atLeast(4);
+      this.#life.reconnect.atLeast(4);
     }
     this.#life.enter(
       'reconnecting',
       info.forced ? FORCED_LOGOUT_REASON : `${plant.plant} plant connection lost`,
     );
-    this.#reconnect.schedule(
+    this.#life.reconnect.schedule(
       async () => {
         await this.#openSession();
-        if (this.#reconnect.stopped) this.#teardown();
+        if (this.#life.reconnect.stopped) this.#teardown();
         else this.#life.enter('connected');
       },
       (error) => {

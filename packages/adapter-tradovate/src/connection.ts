@@ -92,10 +92,7 @@ export class TradovateConnection implements BrokerConnection {
   constructor(config: TradovateConfig, context: AdapterContext) {
     this.#config = config;
     this.#context = context;
-    this.#life = new ConnectionLifecycle({
-      broker: BROKER,
-      clock: context.clock,
-      logger: context.logger,
+    this.#life = new ConnectionLifecycle(BROKER, context, {
       findOrder: (accountId, clientOrderId) => this.findOrderByClientId(accountId, clientOrderId),
       served: () => config.accounts,
       latencyMs: () => this.rest.lastLatencyMs,

@@ -23,7 +23,7 @@ import {
   sameContract,
   ticksToPrice,
 } from '@tradenova/core';
-import { ConnectionLifecycle, declareCapabilities, Reconnector } from '@tradenova/core/adapter';
+import { ConnectionLifecycle, declareCapabilities } from '@tradenova/core/adapter';
 import type { ISessionDescription } from 'jspurefix';
 import type { FixSessionHandle, RunningLauncher, SharedSessionStore } from './client/session.js';
 import type { FixConfig } from './config.js';
@@ -79,7 +79,6 @@ export class FixConnection implements BrokerConnection {
   readonly #config: FixConfig;
   readonly #context: AdapterContext;
   readonly #life: ConnectionLifecycle;
-  readonly #reconnect: Reconnector;
   readonly #orders = new Map<string, OrderState>();
   readonly #byClOrdId = new Map<string, string>();
   /** ClOrdIDs sent in a NewOrderSingle: sending one again is a resend (PossResend=Y), not a new order. */
@@ -104,14 +103,11 @@ export class FixConnection implements BrokerConnection {
     this.#config = config;
     this.#context = context;
     this.broker = broker;
-    this.#life = new ConnectionLifecycle({
-      broker,
-      clock: context.clock,
-      logger: context.logger,
+    this.#life = new ConnectionLifecycle(broker, context, {
       forgetErrorOnConnect: true,
+      // No jitter: one session per gateway login, nothing to spread out.
+      reconnect: { ...config.reconnect, jitter: 0 },
     });
-    // No jitter: one session per gateway login, nothing to spread out.
-    this.#reconnect = new Reconnector({ ...config.reconnect, clock: context.clock, jitter: 0 });
   }
 
   /** The FIX version of this session. */
@@ -130,11 +126,11 @@ export class FixConnection implements BrokerConnection {
   }
 
   async connect(): Promise<void> {
-    this.#reconnect.start();
+    this.#life.reconnect.start();
     await this.#life.opening(
       () => this.#open(),
       () => {
-        this.#reconnect.stop();
+        this.#life.reconnect.stop();
         this.#launcher?.stop();
         this.#launcher = undefined;
       },
@@ -142,7 +138,7 @@ export class FixConnection implements BrokerConnection {
   }
 
   async disconnect(): Promise<void> {
-    this.#reconnect.stop();
+    this.#life.reconnect.stop();
     const session = this.#session;
     const launcher = this.#launcher;
     this.#session = undefined;
@@ -388,7 +384,7 @@ export class FixConnection implements BrokerConnection {
           },
           onReady: (session) => {
             this.#session = session;
-            this.#reconnect.reset();
+            this.#life.reconnect.reset();
             this.#life.enter('connected');
             settle();
           },
@@ -429,11 +425,11 @@ export class FixConnection implements BrokerConnection {
   #onDropped(reason: string): void {
     this.#failPending(new BrokerDisconnectedError(this.broker, `session lost: ${reason}`));
     const state = this.#life.state;
-    if (this.#reconnect.stopped || state === 'reconnecting' || state === 'connecting') return;
+    if (this.#life.reconnect.stopped || state === 'reconnecting' || state === 'connecting') return;
     this.#launcher?.stop();
     this.#launcher = undefined;
     this.#life.enter('reconnecting', reason);
-    this.#reconnect.schedule(
+    this.#life.reconnect.schedule(
       () => this.#open(),
       () => {
         this.#launcher?.stop();
@@ -665,7 +661,7 @@ export class FixConnection implements BrokerConnection {
    * a retry right after a dropped answer should reach the gateway, not fail at once.
    */
   async #readySoon(): Promise<FixSessionHandle> {
-    if (!this.#session?.ready && !this.#reconnect.stopped)
+    if (!this.#session?.ready && !this.#life.reconnect.stopped)
       await this.#life.settled(this.#config.requestTimeoutMs);
     return this.#ready();
   }

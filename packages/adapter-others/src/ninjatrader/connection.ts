@@ -117,7 +117,7 @@ export class NinjaTraderConnection implements BrokerConnection {
   constructor(config: NinjaTraderConfig, context: AdapterContext) {
     this.#config = config;
     this.#context = context;
-    this.#life = new ConnectionLifecycle({ broker: BROKER, clock: context.clock, logger: context.logger });
+    this.#life = new ConnectionLifecycle(BROKER, context);
     this.budget = { requests: config.requestsPerSecond, perMs: 1_000 };
     this.folders = resolveFolders(config);
     this.#journal = new OrderJournal(this.folders.journal);

@@ -22,7 +22,7 @@ import {
   sameContract,
   type Timer,
 } from '@tradenova/core';
-import { ConnectionLifecycle, declareCapabilities, Reconnector } from '@tradenova/core/adapter';
+import { ConnectionLifecycle, declareCapabilities } from '@tradenova/core/adapter';
 import { DtcSession } from './client/dtc-session.js';
 import type { SierraChartConfig } from './config.js';
 import {
@@ -98,7 +98,6 @@ export class SierraChartConnection implements BrokerConnection {
   readonly #config: SierraChartConfig;
   readonly #context: AdapterContext;
   readonly #life: ConnectionLifecycle;
-  readonly #reconnect: Reconnector;
   readonly #requests = new Map<number, OpenRequest>();
   readonly #waiters = new Set<UpdateWaiter>();
   /** Every order seen this session, by ServerOrderID. */
@@ -115,15 +114,12 @@ export class SierraChartConnection implements BrokerConnection {
   constructor(config: SierraChartConfig, context: AdapterContext) {
     this.#config = config;
     this.#context = context;
-    this.#life = new ConnectionLifecycle({
-      broker: BROKER,
-      clock: context.clock,
-      logger: context.logger,
+    this.#life = new ConnectionLifecycle(BROKER, context, {
       findOrder: (accountId, clientOrderId) => this.findOrderByClientId(accountId, clientOrderId),
       served: () => this.#accounts,
       latencyMs: () => this.#latencyMs,
+      reconnect: config.reconnect,
     });
-    this.#reconnect = new Reconnector({ ...config.reconnect, clock: context.clock });
     this.budget = { requests: config.requestsPerSecond, perMs: 1_000 };
     this.symbols = sierraSymbols(config.symbolFormat, context.instruments);
   }
@@ -132,11 +128,11 @@ export class SierraChartConnection implements BrokerConnection {
 
   /** Connects, agrees on JSON, logs on (trading must be allowed), lists accounts, loads orders and positions. */
   async connect(): Promise<void> {
-    this.#reconnect.start();
+    this.#life.reconnect.start();
     await this.#life.opening(
       () => this.#start(false),
       () => {
-        this.#reconnect.stop();
+        this.#life.reconnect.stop();
         this.#session?.close('connect failed');
       },
     );
@@ -145,7 +141,7 @@ export class SierraChartConnection implements BrokerConnection {
 
   /** Logs off and closes the socket; no reconnect follows. */
   async disconnect(): Promise<void> {
-    this.#reconnect.stop();
+    this.#life.reconnect.stop();
     const session = this.#session;
     if (session?.isOpen) {
       session.send({ Type: DtcType.Logoff, Reason: 'client disconnect', DoNotReconnect: 0 });
@@ -490,20 +486,20 @@ export class SierraChartConnection implements BrokerConnection {
       this.#requests.delete(id);
     }
     for (const waiter of [...this.#waiters]) waiter({ Type: -1 }, undefined);
-    if (session !== this.#session || this.#reconnect.stopped) return;
+    if (session !== this.#session || this.#life.reconnect.stopped) return;
     this.#life.errors.remember(new Error(reason));
     this.#life.enter('reconnecting', reason);
-    this.#reconnect.schedule(
+    this.#life.reconnect.schedule(
       async () => {
         await this.#start(true);
-        if (!this.#reconnect.stopped) this.#life.enter('connected');
+        if (!this.#life.reconnect.stopped) this.#life.enter('connected');
       },
       (error) => {
         this.#life.errors.remember(error);
         this.#session?.close('reconnect failed');
         // A refused logon or a server without trading will not mend by retrying.
         if (error instanceof BrokerError && error.disposition === 'fatal') {
-          this.#reconnect.stop();
+          this.#life.reconnect.stop();
           this.#life.enter('disconnected', error.message);
         }
       },
@@ -513,7 +509,7 @@ export class SierraChartConnection implements BrokerConnection {
   /** Resolves once connected; a BrokerDisconnectedError when not connected within the request timeout. */
   async #ready(): Promise<void> {
     if (this.#life.connected) return;
-    if (this.#reconnect.stopped) throw disconnectedError('not connected (call connect() first)');
+    if (this.#life.reconnect.stopped) throw disconnectedError('not connected (call connect() first)');
     if ((await this.#life.settled(this.#config.requestTimeoutMs)) !== 'connected')
       throw disconnectedError('not connected');
   }

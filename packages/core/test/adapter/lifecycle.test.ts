@@ -17,13 +17,14 @@ import {
 } from '../../src/index.js';
 
 function lifecycle(clock = new VirtualClock(1_000), served?: string[]) {
-  const life = new ConnectionLifecycle({
-    broker: 'test',
-    clock,
-    logger: silentLogger,
-    served: () => served,
-    latencyMs: () => 1.234_567,
-  });
+  const life = new ConnectionLifecycle(
+    'test',
+    { clock, logger: silentLogger },
+    {
+      served: () => served,
+      latencyMs: () => 1.234_567,
+    },
+  );
   const events: BrokerEvent[] = [];
   life.subscribe((e) => events.push(e));
   return { life, events, clock };
@@ -92,12 +93,13 @@ describe('ConnectionLifecycle', () => {
 
   it('place sends once per intent and remembers a failure for health()', async () => {
     const clock = new VirtualClock(0);
-    const life = new ConnectionLifecycle({
-      broker: 'test',
-      clock,
-      logger: silentLogger,
-      findOrder: async () => undefined,
-    });
+    const life = new ConnectionLifecycle(
+      'test',
+      { clock, logger: silentLogger },
+      {
+        findOrder: async () => undefined,
+      },
+    );
     let sent = 0;
     const ack: OrderAck = { orderId: '1', clientOrderId: 'i1', status: 'working', time: 0 };
     const request = {
@@ -124,12 +126,13 @@ describe('ConnectionLifecycle', () => {
   });
 
   it('forgets the last error once connected again when told to', () => {
-    const life = new ConnectionLifecycle({
-      broker: 'test',
-      clock: new VirtualClock(0),
-      logger: silentLogger,
-      forgetErrorOnConnect: true,
-    });
+    const life = new ConnectionLifecycle(
+      'test',
+      { clock: new VirtualClock(0), logger: silentLogger },
+      {
+        forgetErrorOnConnect: true,
+      },
+    );
     life.fail(new Error('lost'));
     expect(life.health().lastError).toBe('lost');
     life.enter('connected');

@@ -11,13 +11,10 @@ import type {
 import { BrokerEventFanout } from './fanout.js';
 import { accountOfEvent, LastError } from './last-error.js';
 import { PlacementGuard } from './placements.js';
+import { type ReconnectDelays, Reconnector } from './reconnect.js';
 
-/** What every adapter hands its lifecycle; the protocol stays in the adapter. */
+/** What an adapter tells its lifecycle beyond its name and context; the protocol stays in the adapter. */
 export interface ConnectionLifecycleOptions {
-  /** The broker name, for log lines. */
-  broker: string;
-  clock: Clock;
-  logger: Logger;
   /**
    * Looks an order up at the broker by the client order id it was placed with: what
    * the placement guard asks after an unknown outcome. Without it `place` sends as is.
@@ -29,7 +26,18 @@ export interface ConnectionLifecycleOptions {
   latencyMs?: () => number | undefined;
   /** Forget the last error once connected again (Rithmic and FIX report only a current trouble). */
   forgetErrorOnConnect?: boolean;
+  /** The backoff of `reconnect` (config `reconnect:`); jitter as in ReconnectOptions. */
+  reconnect?: ReconnectDelays & { jitter?: number };
 }
+
+/** The clock and logger a lifecycle runs on: the adapter's context. */
+export interface LifecycleContext {
+  clock: Clock;
+  logger: Logger;
+}
+
+/** Backoff when an adapter names none (it may never reconnect itself, e.g. a file route). */
+const DEFAULT_RECONNECT: ReconnectDelays = { initialDelayMs: 1_000, maxDelayMs: 30_000 };
 
 const settling = (state: ConnectionState): boolean => state === 'connecting' || state === 'reconnecting';
 
@@ -42,18 +50,25 @@ const settling = (state: ConnectionState): boolean => state === 'connecting' || 
  */
 export class ConnectionLifecycle {
   readonly errors = new LastError();
+  /** Brings a lost session back; `stopped` until `start()` (connect) and after `stop()` (disconnect). */
+  readonly reconnect: Reconnector;
   readonly #options: ConnectionLifecycleOptions;
+  readonly #clock: Clock;
   readonly #events: BrokerEventFanout;
   readonly #placements: PlacementGuard | undefined;
   readonly #settled = new Set<() => void>();
+  readonly #logger: Logger;
   #state: ConnectionState = 'disconnected';
 
-  constructor(options: ConnectionLifecycleOptions) {
+  constructor(broker: string, context: LifecycleContext, options: ConnectionLifecycleOptions = {}) {
+    const { clock, logger } = context;
     this.#options = options;
-    this.#events = new BrokerEventFanout(options.logger, options.broker);
+    this.#clock = clock;
+    this.#events = new BrokerEventFanout(logger, broker);
+    this.#logger = logger;
     const find = options.findOrder;
-    this.#placements =
-      find === undefined ? undefined : new PlacementGuard({ find, now: () => options.clock.now() });
+    this.#placements = find === undefined ? undefined : new PlacementGuard({ find, now: () => clock.now() });
+    this.reconnect = new Reconnector({ ...(options.reconnect ?? DEFAULT_RECONNECT), clock });
   }
 
   get state(): ConnectionState {
@@ -118,7 +133,7 @@ export class ConnectionLifecycle {
         this.#settled.delete(wake);
         resolve(this.#state);
       };
-      const timer = this.#options.clock.setTimer(timeoutMs, wake);
+      const timer = this.#clock.setTimer(timeoutMs, wake);
       this.#settled.add(wake);
     });
   }
@@ -175,14 +190,14 @@ export class ConnectionLifecycle {
       orderId: order.orderId,
       clientOrderId: request.clientOrderId,
       status: order.status,
-      time: this.#options.clock.now(),
+      time: this.#clock.now(),
     };
   }
 
   /** Logs a failure that is not a caller's (an event not applied, a poll that failed) and keeps it for `health()`. */
   warn(error: unknown, message: string, fields: Record<string, unknown> = {}): void {
     this.errors.remember(error);
-    this.#options.logger.warn({ ...fields, err: messageOf(error) }, message);
+    this.#logger.warn({ ...fields, err: messageOf(error) }, message);
   }
 }
 
