@@ -6,8 +6,18 @@ import type { AdapterCapabilities } from './contract.js';
  */
 export type Support = 'native' | 'emulated' | 'none';
 
-/** The features an adapter declares, in the order of `AdapterCapabilities`. */
-export const CAPABILITY_NAMES = [
+/** A feature an adapter declares (a field of `AdapterCapabilities`). */
+export type CapabilityName =
+  | 'brackets'
+  | 'nativeOco'
+  | 'modify'
+  | 'clientOrderIds'
+  | 'positionQuery'
+  | 'leaderFillStream'
+  | 'netReversal';
+
+/** Every feature, in the order of `AdapterCapabilities`. */
+export const CAPABILITY_NAMES: readonly CapabilityName[] = [
   'brackets',
   'nativeOco',
   'modify',
@@ -15,9 +25,7 @@ export const CAPABILITY_NAMES = [
   'positionQuery',
   'leaderFillStream',
   'netReversal',
-] as const;
-
-export type CapabilityName = (typeof CAPABILITY_NAMES)[number];
+];
 
 /** One adapter's declaration: every feature named, with how it is offered. */
 export type CapabilityDeclaration = Readonly<Record<CapabilityName, Support>>;
