@@ -557,7 +557,10 @@ describe('projectx adapter', () => {
     await connection.connect();
     cleanup.push(() => connection.disconnect());
     sim.faults.hubOutage();
-    await new Promise((r) => setTimeout(r, 400));
+    // The outage is noticed and a refused reconnect is logged: the lines most likely to carry a token.
+    await until('a refused hub reconnect logged', () =>
+      lines.some((line) => line.includes('projectx hub reconnect failed')),
+    );
     sim.faults.restoreHub();
     const token = connection.rest.session!.token;
     expect(lines.join('\n')).not.toContain('the-real-key');
