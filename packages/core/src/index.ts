@@ -8,7 +8,11 @@ export type { CapabilityDeclaration, CapabilityName, Support } from './adapter/c
 export * from './adapter/contract.js';
 export * from './adapter/lifecycle/fanout.js';
 export * from './adapter/lifecycle/last-error.js';
-export * from './adapter/lifecycle/placements.js';
+export {
+  isUnknownOutcome,
+  PlacementGuard,
+  type PlacementGuardOptions,
+} from './adapter/lifecycle/placements.js';
 export * from './bus/index.js';
 export * from './clock/index.js';
 export * from './config/index.js';

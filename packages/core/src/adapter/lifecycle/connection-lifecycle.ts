@@ -10,7 +10,7 @@ import type {
 } from '../contract.js';
 import { BrokerEventFanout } from './fanout.js';
 import { accountOfEvent, LastError } from './last-error.js';
-import { PlacementGuard } from './placements.js';
+import { ackOfFound, PlacementGuard } from './placements.js';
 import { type ReconnectDelays, Reconnector } from './reconnect.js';
 
 /** What an adapter tells its lifecycle beyond its name and context; the protocol stays in the adapter. */
@@ -186,12 +186,7 @@ export class ConnectionLifecycle {
 
   /** The ack of an order the broker already holds for `request` (found by its client order id). */
   ackOf(request: PlaceOrderRequest, order: BrokerOrder): OrderAck {
-    return {
-      orderId: order.orderId,
-      clientOrderId: request.clientOrderId,
-      status: order.status,
-      time: this.#clock.now(),
-    };
+    return ackOfFound(request, order, this.#clock.now());
   }
 
   /** Logs a failure that is not a caller's (an event not applied, a poll that failed) and keeps it for `health()`. */
