@@ -4,7 +4,6 @@
  */
 // The adapter contract; the kit for writing an adapter (lifecycle, reconnect, capabilities) is
 // `@tradenova/core/adapter`, so the root stays the engine's surface.
-export type { CapabilityDeclaration, CapabilityName, Support } from './adapter/capabilities.js';
 export * from './adapter/contract.js';
 export * from './adapter/lifecycle/fanout.js';
 export * from './adapter/lifecycle/last-error.js';

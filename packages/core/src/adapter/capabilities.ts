@@ -1,20 +1,4 @@
-import type { AdapterCapabilities } from './contract.js';
-
-/**
- * How a broker offers one feature (as ccxt's `has`): `native` at the broker,
- * `emulated` by the engine on top of simpler orders, or `none` (not available).
- */
-export type Support = 'native' | 'emulated' | 'none';
-
-/** A feature an adapter declares (a field of `AdapterCapabilities`). */
-export type CapabilityName =
-  | 'brackets'
-  | 'nativeOco'
-  | 'modify'
-  | 'clientOrderIds'
-  | 'positionQuery'
-  | 'leaderFillStream'
-  | 'netReversal';
+import type { AdapterCapabilities, CapabilityDeclaration, CapabilityName, Support } from './contract.js';
 
 /** Every feature, in the order of `AdapterCapabilities`. */
 export const CAPABILITY_NAMES: readonly CapabilityName[] = [
@@ -26,9 +10,6 @@ export const CAPABILITY_NAMES: readonly CapabilityName[] = [
   'leaderFillStream',
   'netReversal',
 ];
-
-/** One adapter's declaration: every feature named, with how it is offered. */
-export type CapabilityDeclaration = Readonly<Record<CapabilityName, Support>>;
 
 /**
  * What the engine does where a broker has no native feature: it holds bracket legs

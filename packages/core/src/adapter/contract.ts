@@ -7,10 +7,28 @@ import type { IntentBracket } from '../model/intent.js';
 import type { Money } from '../money/money.js';
 import type { Ticks } from '../money/price.js';
 import type { Logger } from '../util/logger.js';
-import type { CapabilityDeclaration } from './capabilities.js';
 
 /** The version of this contract. An adapter written for another version is refused with a clear message. */
 export const ADAPTER_SPECIFICATION_VERSION = 'v1' as const;
+
+/**
+ * How a broker offers one feature (as ccxt's `has`): `native` at the broker,
+ * `emulated` by the engine on top of simpler orders, or `none` (not available).
+ */
+export type Support = 'native' | 'emulated' | 'none';
+
+/** A feature an adapter declares (a field of `AdapterCapabilities`). */
+export type CapabilityName =
+  | 'brackets'
+  | 'nativeOco'
+  | 'modify'
+  | 'clientOrderIds'
+  | 'positionQuery'
+  | 'leaderFillStream'
+  | 'netReversal';
+
+/** One adapter's declaration: every feature named, with how it is offered. */
+export type CapabilityDeclaration = Readonly<Record<CapabilityName, Support>>;
 
 /**
  * What a broker supports natively; the engine emulates what is `false`. Adapters
