@@ -154,7 +154,9 @@ describe('ninjatrader files', () => {
     await writeFile(temp, line.slice(0, 20));
     // A whole oif file written after it is read; the half-written one still is not.
     const other = line.replaceAll('partial1', 'other1');
-    await writeFile(join(sim.incoming, 'oif-other.txt'), `${other}\r\n`);
+    // Written whole, then renamed, as the adapter does: the watcher never sees it half-written.
+    await writeFile(join(sim.incoming, 'other.tmp'), `${other}\r\n`);
+    await rename(join(sim.incoming, 'other.tmp'), join(sim.incoming, 'oif-other.txt'));
     await until('the other state file', async () => (await readdir(sim.outgoing)).includes('other1.txt'));
     expect(sim.stats()).toMatchObject({ files: 1, malformed: 0, commands: { PLACE: 1 } });
     await writeFile(temp, `${line}\r\n`);
@@ -186,7 +188,12 @@ describe('ninjatrader files', () => {
       qty: 1,
       orderType: 'market',
     });
-    expect(filled.status).toBe('filled');
+    // The ack is NinjaTrader's first decisive state: WORKING may come before FILLED on a loaded machine.
+    expect(['working', 'filled']).toContain(filled.status);
+    await until(
+      'the market order filled',
+      async () => (await connection.findOrderByClientId('Sim101', 'intent-fill'))?.status === 'filled',
+    );
     await connection.disconnect();
 
     const restarted = connectionFor(dir);
