@@ -6,27 +6,12 @@ import {
   PaperBroker,
   parseContract,
   parseEngineConfig,
-  runReplay,
   SimulatedExchange,
   systemClock,
 } from '@tradenova/core';
+import { followers, replayThroughput } from './replay-kit.mjs';
 
 const MNQ = parseContract('MNQZ25', { at: Date.parse('2025-11-24') });
-
-function followers(n) {
-  const modes = [
-    { scaling: { mode: 'fixed', qty: 1 } },
-    { scaling: { mode: 'multiplier', factor: 2 } },
-    { scaling: { mode: 'multiplier', factor: 0.5 }, whenZero: 'min1' },
-    { inverse: true },
-    { risk: { maxOrderQty: 10, maxPosition: 20, maxOrdersPerMinute: 100000 } },
-  ];
-  return Array.from({ length: n }, (_, i) => ({
-    name: `f${String(i).padStart(4, '0')}`,
-    account: `A${i}`,
-    ...modes[i % modes.length],
-  }));
-}
 
 function pct(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
@@ -77,58 +62,6 @@ async function engineOverhead(n, signals) {
   await engine.stop();
   const warm = samples.slice(Math.floor(samples.length / 10)).sort((a, b) => a - b);
   return { n, count: warm.length, p50: pct(warm, 50), p99: pct(warm, 99) };
-}
-
-/** A synthetic session: alternating entries and exits with quotes between them. */
-function session(signals) {
-  const records = [];
-  let t = Date.parse('2025-11-24T14:30:00.000Z');
-  let price = 84000;
-  let pos = 0;
-  for (let i = 0; i < signals; i++) {
-    t += 1000;
-    price += (i % 7) - 3;
-    records.push({
-      kind: 'quote',
-      line: records.length + 1,
-      time: t,
-      instrument: 'MNQZ5',
-      bid: (price * 0.25).toFixed(2),
-      ask: ((price + 1) * 0.25).toFixed(2),
-    });
-    const side = pos >= 2 ? 'sell' : pos <= -2 ? 'buy' : i % 3 === 0 ? 'sell' : 'buy';
-    pos += side === 'buy' ? 1 : -1;
-    records.push({
-      kind: 'signal',
-      line: records.length + 1,
-      time: t + 5,
-      raw: {
-        time: t + 5,
-        signalId: `r${i}`,
-        action: 'new',
-        leaderOrderId: `R${i}`,
-        instrument: 'MNQZ5',
-        side,
-        qty: 1,
-        orderType: 'market',
-        fillPrice: ((side === 'buy' ? price + 1 : price) * 0.25).toFixed(2),
-      },
-    });
-  }
-  return records;
-}
-
-async function replayThroughput(n, signals) {
-  const config = parseEngineConfig({ leader: { account: 'LEAD' }, followers: followers(n) });
-  const records = session(signals);
-  const t0 = performance.now();
-  const report = await runReplay({ config, records });
-  const ms = performance.now() - t0;
-  const intents = report.accounts.reduce(
-    (s, a) => s + a.orders.placed + a.orders.blocked + a.orders.rejected,
-    0,
-  );
-  return { n, signals, intents, ms, perSecond: intents / (ms / 1000) };
 }
 
 const fmt = (x) => (x < 1 ? x.toFixed(3) : x.toFixed(2));

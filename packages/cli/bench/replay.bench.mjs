@@ -1,0 +1,125 @@
+// `tradenova replay` of big sessions: peak RSS and intents/s of the real CLI process, beside the
+// engine's own replay figure (the one `./tn bench` prints) measured in the same run.
+//   node packages/cli/bench/replay.bench.mjs [--lines 100000,1000000] [--detail summary|full] [--json]
+// Sessions are the example session repeated with new ids and times (scripts/make-session.mjs),
+// made once into the temp dir. Intents are placed + blocked + rejected over every account, as
+// the engine figure counts them; the time is the CLI process's wall time, start-up included.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { engineReplayFigure } from '../../core/bench/replay-kit.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..', '..');
+const BIN = join(here, '..', 'dist', 'bin.js');
+const { values } = parseArgs({
+  options: {
+    lines: { type: 'string', default: '100000' },
+    detail: { type: 'string', default: 'summary' },
+    config: { type: 'string', default: join(root, 'examples', 'paper.yaml') },
+    json: { type: 'boolean', default: false },
+  },
+});
+const log = values.json ? (...a) => console.error(...a) : (...a) => console.log(...a);
+
+function run(cmd, args, env = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = [];
+    const err = [];
+    child.stdout.on('data', (d) => out.push(d));
+    child.stderr.on('data', (d) => err.push(d));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }),
+    );
+  });
+}
+
+async function session(lines) {
+  const file = join(tmpdir(), `tradenova-bench-session-${lines}.jsonl`);
+  if (!existsSync(file)) {
+    const made = await run(process.execPath, [
+      join(root, 'scripts', 'make-session.mjs'),
+      '--lines',
+      String(lines),
+      '--out',
+      file,
+    ]);
+    if (made.code !== 0) throw new Error(made.stderr);
+  }
+  return file;
+}
+
+async function cliReplay(file) {
+  const rssFile = join(tmpdir(), `tradenova-bench-rss-${process.pid}`);
+  const t0 = performance.now();
+  const r = await run(
+    process.execPath,
+    [
+      '--import',
+      join(here, 'rss-hook.mjs'),
+      BIN,
+      'replay',
+      file,
+      '-c',
+      values.config,
+      '--json',
+      '--detail',
+      values.detail,
+      '--no-progress',
+    ],
+    { TRADENOVA_BENCH_RSS_FILE: rssFile },
+  );
+  const ms = performance.now() - t0;
+  // 0 clean, 1 not clean (risk blocks are part of the example): anything else is a failure.
+  if (r.code !== 0 && r.code !== 1) throw new Error(`replay exited ${r.code}: ${r.stderr.slice(-2000)}`);
+  const report = JSON.parse(r.stdout);
+  const rssKb = Number(readFileSync(rssFile, 'utf8'));
+  rmSync(rssFile, { force: true });
+  const intents = report.accounts.reduce(
+    (s, a) => s + a.orders.placed + a.orders.blocked + a.orders.rejected,
+    0,
+  );
+  return {
+    records: report.input.records,
+    intents,
+    ms,
+    perSecond: intents / (ms / 1000),
+    peakRssMb: rssKb / 1024,
+  };
+}
+
+const sizes = values.lines.split(',').map(Number);
+log(
+  `Replay at scale — node ${process.version}, load average ${(await import('node:os'))
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
+);
+const engine = await engineReplayFigure();
+log(
+  `   engine replay (./tn bench figure): ${Math.round(engine.perSecond).toLocaleString('en-US')} intents/s (median of 3; 20 followers × ${engine.signals} signals)`,
+);
+const results = [];
+for (const lines of sizes) {
+  const file = await session(lines);
+  const r = await cliReplay(file);
+  results.push({ lines, ...r, ratioToEngine: r.perSecond / engine.perSecond });
+  log(
+    `   tradenova replay ${lines.toLocaleString('en-US')} lines (--detail ${values.detail}, ${values.config.split('/').pop()}): peak RSS ${r.peakRssMb.toFixed(0)} MB, ${Math.round(r.perSecond).toLocaleString('en-US')} intents/s (${r.intents.toLocaleString('en-US')} intents in ${(r.ms / 1000).toFixed(1)} s) = ${(r.perSecond / engine.perSecond).toFixed(2)}× the engine figure`,
+  );
+}
+if (values.json) {
+  console.log(
+    JSON.stringify({
+      bench: 'replay',
+      engine: { intentsPerSecond: engine.perSecond },
+      cli: results,
+    }),
+  );
+}
