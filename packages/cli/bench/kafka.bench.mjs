@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
+import { figure } from '../../../scripts/bench-figures.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const BIN = join(here, '..', 'dist', 'bin.js');
@@ -161,6 +162,14 @@ async function scenario(label, roles) {
     const warm = (xs) => xs.slice(Math.floor(xs.length / 10)).sort((a, b) => a - b);
     const l = warm(last);
     const e = warm(each);
+    figure(`kafka ${label}`, {
+      followers: FOLLOWERS,
+      signals: l.length,
+      lastP50Ms: pct(l, 50),
+      lastP99Ms: pct(l, 99),
+      eachP50Ms: pct(e, 50),
+      eachP99Ms: pct(e, 99),
+    });
     console.log(
       `   ${label.padEnd(26)} last follower: p50 ${fmt(pct(l, 50))} ms, p99 ${fmt(pct(l, 99))} ms;  each order: p50 ${fmt(pct(e, 50))} ms, p99 ${fmt(pct(e, 99))} ms  (${l.length} signals × ${FOLLOWERS} followers)`,
     );

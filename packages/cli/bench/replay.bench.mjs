@@ -1,6 +1,7 @@
 // `tradenova replay` of big sessions: peak RSS and intents/s of the real CLI process, beside the
 // engine's own replay figure (the one `./tn bench` prints) measured in the same run.
-//   node packages/cli/bench/replay.bench.mjs [--lines 100000,1000000] [--detail summary|full] [--json]
+//   node packages/cli/bench/replay.bench.mjs [--lines 100000,1000000] [--detail summary|full]
+// (TRADENOVA_BENCH_JSON=1 for one JSON line of figures, as `./tn bench --json` collects them)
 // Sessions are the example session repeated with new ids and times (scripts/make-session.mjs),
 // made once into the temp dir. Intents are placed + blocked + rejected over every account, as
 // the engine figure counts them; the time is the CLI process's wall time, start-up included.
@@ -11,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { figure } from '../../../scripts/bench-figures.mjs';
 import { engineReplayFigure } from '../../core/bench/replay-kit.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -21,10 +23,9 @@ const { values } = parseArgs({
     lines: { type: 'string', default: '100000' },
     detail: { type: 'string', default: 'summary' },
     config: { type: 'string', default: join(root, 'examples', 'paper.yaml') },
-    json: { type: 'boolean', default: false },
   },
 });
-const log = values.json ? (...a) => console.error(...a) : (...a) => console.log(...a);
+const log = (...a) => console.log(...a);
 
 function run(cmd, args, env = {}) {
   return new Promise((resolve, reject) => {
@@ -114,12 +115,4 @@ for (const lines of sizes) {
     `   tradenova replay ${lines.toLocaleString('en-US')} lines (--detail ${values.detail}, ${values.config.split('/').pop()}): peak RSS ${r.peakRssMb.toFixed(0)} MB, ${Math.round(r.perSecond).toLocaleString('en-US')} intents/s (${r.intents.toLocaleString('en-US')} intents in ${(r.ms / 1000).toFixed(1)} s) = ${(r.perSecond / engine.perSecond).toFixed(2)}× the engine figure`,
   );
 }
-if (values.json) {
-  console.log(
-    JSON.stringify({
-      bench: 'replay',
-      engine: { intentsPerSecond: engine.perSecond },
-      cli: results,
-    }),
-  );
-}
+figure('replay-cli', { engineIntentsPerSecond: engine.perSecond, detail: values.detail, sessions: results });

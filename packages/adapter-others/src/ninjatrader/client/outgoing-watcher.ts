@@ -15,7 +15,7 @@ export interface OutgoingWatcherOptions {
   dir: string;
   clock: Clock;
   logger: Logger;
-  /** Coalesce notifications for one file over this long before reading it. */
+  /** How long to wait before reading again a file that was still being rewritten when read. */
   debounceMs: number;
   /** Full re-scan period, in case a notification was lost. */
   rescanMs: number;
@@ -27,8 +27,11 @@ export interface OutgoingWatcherOptions {
 
 /**
  * Watches NinjaTrader's `outgoing` folder. NinjaTrader rewrites each file in place on every
- * change, so a notification may arrive mid-write: a file is read after a short debounce,
- * and a reader that cannot parse it simply waits for the next change or re-scan. `fs.watch`
+ * change, so a notification may arrive mid-write, and a cut `FILLED;1;21000.25` can still
+ * parse, with the wrong price. A notified file is read at once and handed over only when a
+ * second read straight after gives the same text (a rewrite in progress changes it between
+ * the two); otherwise it is read again after `debounceMs`. A reader that cannot parse what it
+ * is handed waits for the next change or re-scan. `fs.watch`
  * gives low latency on a local disk; the periodic re-scan (stat only, reading just what
  * changed) covers network shares, where notifications are unreliable, without a tight loop.
  */
@@ -119,9 +122,14 @@ export class OutgoingWatcher {
 
   #schedule(name: string): void {
     if (!this.#running || this.#pending.has(name)) return;
+    // 0 ms: notifications of one burst coalesce into one read, without waiting out a debounce.
+    this.#readAfter(name, 0);
+  }
+
+  #readAfter(name: string, ms: number): void {
     this.#pending.set(
       name,
-      this.#options.clock.setTimer(this.#options.debounceMs, () => {
+      this.#options.clock.setTimer(ms, () => {
         this.#pending.delete(name);
         const run = this.#chain.then(() => this.#read(name, true));
         this.#chain = run.catch(() => {});
@@ -151,6 +159,15 @@ export class OutgoingWatcher {
     let text: string;
     try {
       text = await readFile(path, 'utf8');
+      // Emptied for a rewrite: the write that follows notifies again (and a re-scan sees it).
+      if (text === '') return;
+      // Read as soon as notified: only text that reads the same twice is whole. A file still
+      // being rewritten is read again after the debounce, unless a newer notification has
+      // already asked for that.
+      if (notified && (await readFile(path, 'utf8')) !== text) {
+        if (!this.#pending.has(name) && this.#running) this.#readAfter(name, this.#options.debounceMs);
+        return;
+      }
     } catch (error) {
       // A sharing violation while NinjaTrader writes: the next notification or re-scan reads it.
       this.#options.logger.debug({ err: String(error), name }, 'ninjatrader outgoing file busy');
