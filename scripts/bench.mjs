@@ -21,6 +21,7 @@ const BENCHES = [
   ['packages/cli/bench/journal.bench.mjs', '--runs', '3'],
   ['packages/cli/bench/kafka.bench.mjs'],
   ['packages/cli/bench/failover.bench.mjs'],
+  ['packages/cli/bench/replay.bench.mjs'],
 ];
 
 const started = new Date().toISOString();

@@ -95,6 +95,16 @@ export async function replayCommand(
     } catch (error) {
       throw unreadable(file, error);
     }
+    if (options.strict) {
+      // --strict refuses a bad file before anything runs: one validating pass first.
+      try {
+        for await (const _ of streamReplay(readLines(file).lines, { strict: true, onError: () => {} })) {
+          // each line parsed and checked, nothing kept
+        }
+      } catch (error) {
+        throw strictError(file, error);
+      }
+    }
     inputErrors = [];
     const errors = inputErrors;
     records = streamReplay(source.lines, {

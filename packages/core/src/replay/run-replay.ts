@@ -303,6 +303,8 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
       yield* records;
     } catch (error) {
       detachFeed?.();
+      // Orders on their way finish on the virtual clock before the engine can stop.
+      await clock.runUntilIdle();
       await engine.stop();
       throw error;
     }
