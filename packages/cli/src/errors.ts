@@ -1,5 +1,4 @@
 import { ConfigError, TradeNovaError } from '@tradenova/core';
-import { ServiceUnavailableError } from './services/errors.js';
 
 /** Documented exit codes (docs/cli.md). */
 export const ExitCode = {
@@ -27,7 +26,7 @@ export class CliError extends Error {
 /** Turns any thrown value into the message and exit code the user sees. */
 export function describeFailure(error: unknown): { message: string; exitCode: number } {
   if (error instanceof CliError) return { message: error.message, exitCode: error.exitCode };
-  // Kafka, PostgreSQL or Redis not answering (services/errors.ts): the message names which and where.
+  // Kafka, PostgreSQL or Redis not answering: the message names which and where.
   if (error instanceof ServiceUnavailableError)
     return { message: `${error.code}: ${error.message}`, exitCode: error.exitCode };
   if (error instanceof ConfigError) return { message: error.message, exitCode: ExitCode.BadInput };
@@ -39,4 +38,45 @@ export function describeFailure(error: unknown): { message: string; exitCode: nu
     return { message: `file not found: ${errno.path}`, exitCode: ExitCode.BadInput };
   const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
   return { message: `internal error (please report it):\n${message}`, exitCode: ExitCode.Internal };
+}
+
+/** Stable code of a service that cannot be reached (see docs/operations.md). */
+export const SERVICE_UNAVAILABLE = 'TN_ERR_SERVICE_UNAVAILABLE';
+
+/** Which external service an error is about. */
+export type ServiceName = 'kafka' | 'postgres' | 'redis' | 'market-data';
+
+/**
+ * Kafka, PostgreSQL or Redis did not answer. Names which service and where, so the
+ * message alone tells an operator what to fix; the CLI maps it to exit code 2.
+ */
+export class ServiceUnavailableError extends Error {
+  /** Stable error code. */
+  readonly code = SERVICE_UNAVAILABLE;
+  /** The exit code the CLI uses for it. */
+  readonly exitCode = 2;
+  /** The service that did not answer. */
+  readonly service: ServiceName;
+  /** Where it was looked for, with any password removed. */
+  readonly where: string;
+
+  constructor(service: ServiceName, where: string, options?: { cause?: unknown }) {
+    const reason = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
+    super(`${service} is not reachable at ${redactUrl(where)}${reason}`, options);
+    this.name = 'ServiceUnavailableError';
+    this.service = service;
+    this.where = redactUrl(where);
+  }
+}
+
+/** Removes the password from a URL (`postgres://user:secret@host` → `postgres://user:***@host`); other text is returned as is. */
+export function redactUrl(text: string): string {
+  try {
+    const url = new URL(text);
+    if (url.password === '') return text;
+    url.password = '***';
+    return url.toString();
+  } catch {
+    return text;
+  }
 }

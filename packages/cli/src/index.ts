@@ -1,5 +1,5 @@
 /** The `tradenova` CLI as a library: load configs the way the CLI does, or run it in-process. */
-export { configJsonSchema } from './commands/schema.js';
+export { configJsonSchema } from './config/json-schema.js';
 export {
   type LoadedConfig,
   loadConfig,

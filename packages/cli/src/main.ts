@@ -1,6 +1,6 @@
 import { CommanderError } from 'commander';
-import type { CommandIo } from './commands/replay.js';
 import { describeFailure, ExitCode } from './errors.js';
+import type { CommandIo } from './io.js';
 import { buildProgram } from './program.js';
 
 /** Runs the CLI with these arguments and returns the exit code (never calls process.exit). */

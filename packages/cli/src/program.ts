@@ -1,11 +1,11 @@
 import { Command, Option } from 'commander';
 import { registerChaosCommand } from './commands/chaos.js';
 import { registerLiveCommands } from './commands/live-commands.js';
-import type { CommandIo } from './commands/replay.js';
 import { replayCommand } from './commands/replay.js';
-import { configJsonSchema } from './commands/schema.js';
 import { validateCommand } from './commands/validate.js';
+import { configJsonSchema } from './config/json-schema.js';
 import { addHelpFooters } from './help.js';
+import type { CommandIo } from './io.js';
 import { VERSION } from './version.js';
 
 /** Builds the command tree; actions store their exit code in `result`. */

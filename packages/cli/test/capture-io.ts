@@ -1,4 +1,4 @@
-import type { CommandIo } from '../src/commands/replay.js';
+import type { CommandIo } from '../src/io.js';
 
 /** An in-memory stdout and stderr for running CLI commands in-process. */
 export function captureIo(): { io: CommandIo; stdout: () => string; stderr: () => string } {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { configJsonSchema } from '../src/commands/schema.js';
+import { configJsonSchema } from '../src/config/json-schema.js';
 import { main } from '../src/main.js';
 import { captureIo } from './capture-io.js';
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import type { ConfigError } from '@tradenova/core';
+import { waitFor } from '@tradenova/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { initCommand } from '../src/commands/init.js';
 import { loadConfig } from '../src/config/load-config.js';
@@ -122,8 +123,18 @@ describe('tradenova init', () => {
       asked += d.toString();
     });
     const done = initCommand({ out }, { stdout: new PassThrough(), stderr, stdin });
-    for (const line of ['projectx', 'PRAC-L', 'PRAC-1', 'slow=PRAC-2', '']) {
-      await new Promise((r) => setTimeout(r, 10));
+    // Each line typed once its question is on screen (a line typed before it would be lost).
+    for (const [prompt, line] of [
+      ['Brokers you use', 'projectx'],
+      ['Leader account id', 'PRAC-L'],
+      ['Follower 1', 'PRAC-1'],
+      ['Follower 2', 'slow=PRAC-2'],
+      ['Follower 3', ''],
+    ] as const) {
+      await waitFor(() => asked.includes(prompt), {
+        message: `the prompt "${prompt}"`,
+        context: () => asked,
+      });
       stdin.write(`${line}\n`);
     }
     expect(await done).toBe(0);
@@ -150,11 +161,12 @@ describe('tradenova init on a terminal: each answer checked as typed', () => {
     });
     /** Types a line once the next prompt (its text) has been printed. */
     const answer = async (prompt: string, line: string, nth = 1) => {
-      const deadline = Date.now() + 10_000;
-      while (asked.split(prompt).length - 1 < nth) {
-        if (Date.now() > deadline) throw new Error(`no prompt "${prompt}" after:\n${asked}`);
-        await new Promise((r) => setTimeout(r, 5));
-      }
+      await waitFor(() => asked.split(prompt).length - 1 >= nth, {
+        message: `prompt "${prompt}" number ${nth}`,
+        timeout: 10_000,
+        interval: 5,
+        context: () => asked,
+      });
       stdin.write(`${line}\n`);
     };
     return { stdin, stderr, answer, asked: () => asked };

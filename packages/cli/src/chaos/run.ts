@@ -29,6 +29,10 @@ export const CHAOS_LEADER = 'CHAOS-LEADER';
 const LEADER_CONNECTION = 'chaos-leader';
 /** Where the market stands (ticks); leader limits rest 200 to 400 ticks away from it. */
 const MARKET = 84_000;
+/** The longest a run waits for the copier to settle before it is checked as it stands. */
+const SETTLE_LIMIT_MS = 120_000;
+/** How long the copier must stay silent before a run is checked (> the engine's 5 s recovery interval). */
+const SETTLED_QUIET_MS = 6500;
 /** Brokers whose API answers with a rate-limit error, which their simulators speak. */
 const RATE_LIMITED = new Set(['tradovate', 'projectx', 'rithmic']);
 
@@ -112,11 +116,21 @@ export async function chaosRun(options: RunOptions): Promise<RunResult> {
       sim.exchange.faults.reset();
     }
     if (!copier.running) await copier.startReady(90_000);
-    const settleBy = Date.now() + 25_000;
-    while (copier.quietMs < 3000 && Date.now() < settleBy) await sleep(200);
+    // Settled: no follower the copier says it is still bringing back (a broker that refuses
+    // for a while, as ProjectX's 60 s request window does), and quiet for longer than the
+    // engine's recovery interval (5 s), so an owed re-placement would have spoken by then.
+    const settleBy = Date.now() + SETTLE_LIMIT_MS;
+    while (
+      (copier.quietMs < SETTLED_QUIET_MS || pendingRecoveries(copier.lines).size > 0) &&
+      Date.now() < settleBy
+    )
+      await sleep(200);
+    const stillPending = pendingRecoveries(copier.lines);
     const exit = await copier.stop('SIGTERM');
     const details: string[] = [];
     if (exit !== 0) details.push(`the copier exited with ${exit} on SIGTERM: ${copier.stderrTail(500)}`);
+    for (const [follower, why] of stillPending)
+      details.push(`${follower}: still being brought back after ${SETTLE_LIMIT_MS / 1000} s: ${why}`);
     for (const why of copier.refused) details.push(`note: a copier start was refused and retried: ${why}`);
 
     const verdicts = await check(config, sims, leaderSim, join(dir, 'journal'), options.configFile);
@@ -147,9 +161,27 @@ export async function chaosRun(options: RunOptions): Promise<RunResult> {
         join(dir, 'copier.jsonl'),
         (copier?.lines ?? []).map((l) => JSON.stringify(l)).join('\n'),
       );
+      await writeFile(join(dir, 'copier.stderr'), copier?.stderrTail(20_000) ?? '');
       log(`  kept ${dir}`);
     } else await rm(dir, { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+/**
+ * Followers the copier's current start still reports as not back in line
+ * (`follower-recovery` pending with no `recovered` after it), with the last reason.
+ */
+export function pendingRecoveries(lines: readonly Record<string, unknown>[]): Map<string, string> {
+  const pending = new Map<string, string>();
+  for (const line of lines) {
+    // A new start forgets what the process before it was still retrying: it recovers anew.
+    if (line.type === 'recovered') pending.clear();
+    if (line.type !== 'follower-recovery') continue;
+    const follower = String(line.follower);
+    if (line.state === 'pending') pending.set(follower, String(line.reason ?? ''));
+    else pending.delete(follower);
+  }
+  return pending;
 }
 
 /** The user's config pointed at the hosted simulators, with the chaos leader and a journal of its own. */
@@ -326,12 +358,13 @@ async function check(
       );
       try {
         for (const f of followers) {
+          const mine = facts.get(f.name);
           const expected = leaderWorking.map((id) => {
             const signalId = `leader:${CHAOS_LEADER}:${id}:new:1`;
-            return {
-              leaderOrderId: id,
-              ids: ['entry', 'close', 'open'].map((leg) => intentId(signalId, f.name, leg)),
-            };
+            // The first copy's legs, and every order the copier placed later for this leader
+            // order (a re-plan after the leader's position moved, an outage re-placement).
+            const first = ['entry', 'close', 'open'].map((leg) => intentId(signalId, f.name, leg));
+            return { leaderOrderId: id, ids: [...new Set([...first, ...(mine?.copiesOf.get(id) ?? [])])] };
           });
           const working = await patiently(() => c.getOpenOrders(f.account));
           const workingIds = new Set(working.map((o) => o.clientOrderId));
@@ -354,7 +387,6 @@ async function check(
             targets = new Map(
               [...targets].map(([k, v]) => [k, allowed.some((a) => k.startsWith(a)) ? v : 0]),
             );
-          const mine = facts.get(f.name);
           const fact: FollowerFacts = {
             name: f.name,
             working,
@@ -416,13 +448,26 @@ async function patiently<T>(work: () => Promise<T>, attempts = 12): Promise<T> {
   }
 }
 
+/** What the journal says of one follower. */
+interface JournalFollower {
+  /** Intents that may hold a broker order. */
+  mayHold: number;
+  /** Intent ids with a recorded reason for a missing order. */
+  reasoned: Set<string>;
+  /** Per leader order id, the ids of the orders placed to copy it (any signal of that order). */
+  copiesOf: Map<string, string[]>;
+}
+
+/** The leader order a journaled signal id belongs to (`leader:<account>:<order>:<kind>:<n>[~…]`). */
+const LEADER_SIGNAL = new RegExp(`^leader:${CHAOS_LEADER}:([^:]+):`);
+
 /** Per follower: journaled intents that may hold a broker order, and intent ids with a recorded reason. */
 async function journalFacts(
   journal: Journal,
-): Promise<Map<string, { mayHold: number; reasoned: Set<string> }> & { statuses: Map<string, string[]> }> {
+): Promise<Map<string, JournalFollower> & { statuses: Map<string, string[]> }> {
   const intents = await journal.db
     .selectFrom('intents')
-    .select(['intent_id', 'follower', 'action'])
+    .select(['intent_id', 'follower', 'action', 'signal_id'])
     .execute();
   const orders = await journal.db
     .selectFrom('orders')
@@ -448,19 +493,22 @@ async function journalFacts(
   }
   const byIntent = new Map<string, string[]>();
   for (const o of orders) byIntent.set(o.intent_id!, [...(byIntent.get(o.intent_id!) ?? []), o.status]);
-  const out = Object.assign(new Map<string, { mayHold: number; reasoned: Set<string> }>(), {
-    statuses: byIntent,
-  });
+  const out = Object.assign(new Map<string, JournalFollower>(), { statuses: byIntent });
   const of = (follower: string) => {
     let v = out.get(follower);
     if (!v) {
-      v = { mayHold: 0, reasoned: new Set() };
+      v = { mayHold: 0, reasoned: new Set(), copiesOf: new Map() };
       out.set(follower, v);
     }
     return v;
   };
   for (const i of intents) {
     if (i.action !== 'place' && i.action !== 'flatten') continue;
+    const leaderOrder = LEADER_SIGNAL.exec(i.signal_id)?.[1];
+    if (leaderOrder !== undefined && i.action === 'place') {
+      const copies = of(i.follower).copiesOf;
+      copies.set(leaderOrder, [...(copies.get(leaderOrder) ?? []), i.intent_id]);
+    }
     const s = statuses.get(i.intent_id);
     if (!s || s.has('placed') || s.has('reconciled-placed') || s.has('timed-out')) of(i.follower).mayHold++;
     if (s && (s.has('rejected') || s.has('failed'))) of(i.follower).reasoned.add(i.intent_id);

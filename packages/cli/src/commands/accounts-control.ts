@@ -1,11 +1,11 @@
 import { type EngineConfig, followerSchema } from '@tradenova/core';
 import { loadConfig } from '../config/load-config.js';
 import { CliError, ExitCode } from '../errors.js';
+import type { CommandIo } from '../io.js';
 import { redactUrl } from '../services/errors.js';
 import { controlActor } from '../services/redis/actor.js';
 import { connectRedisStores } from '../services/redis/redis-stores.js';
 import type { FollowerSettings } from '../services/redis/stores.js';
-import type { CommandIo } from './replay.js';
 
 /** What `tradenova accounts pause|resume|set|kill|show` was asked to do. */
 export type AccountsControlRequest = { config: string; redis?: string; json?: boolean } & (

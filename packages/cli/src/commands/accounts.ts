@@ -1,10 +1,10 @@
 import type { BrokerAccount } from '@tradenova/core';
 import { loadConfig } from '../config/load-config.js';
 import { ExitCode } from '../errors.js';
-import { makeRedactor } from '../run/redact.js';
+import type { CommandIo } from '../io.js';
 import { openSession } from '../run/session.js';
+import { makeRedactor } from '../secrets/redact.js';
 import { redactingIo } from '../secrets/redacting-io.js';
-import type { CommandIo } from './replay.js';
 
 /** Flags of `tradenova accounts`. */
 export interface AccountsCommandOptions {

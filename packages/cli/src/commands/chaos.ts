@@ -3,7 +3,7 @@ import { FAULT_KINDS, type FaultKind, parseFaultList, planRun, runSeed } from '.
 import { chaosRun, type RunResult } from '../chaos/run.js';
 import { loadConfig } from '../config/load-config.js';
 import { CliError, ExitCode } from '../errors.js';
-import type { CommandIo } from './replay.js';
+import type { CommandIo } from '../io.js';
 
 /** Flags of `tradenova chaos`. */
 export interface ChaosOptions {

@@ -1,14 +1,14 @@
 import { parseEngineConfig } from '@tradenova/core';
 import { demoBrokers } from '../brokers/simulators.js';
+import type { CommandIo } from '../io.js';
 import { watchServices } from '../metrics/index.js';
 import { demoConfig, demoConfigYaml } from '../run/demo-config.js';
 import { type LiveOptions, runLive } from '../run/live.js';
-import { makeRedactor } from '../run/redact.js';
 import { openSession, type Session } from '../run/session.js';
 import { stderrLogger } from '../scale-out/run-role.js';
+import { makeRedactor } from '../secrets/redact.js';
 import { prepareLiveServices } from '../services/live-services.js';
 import { type ServiceFlags, servicePasswords } from '../services/runtime.js';
-import type { CommandIo } from './replay.js';
 
 /** Flags of `tradenova demo`. */
 export interface DemoCommandOptions extends ServiceFlags {

@@ -2,10 +2,10 @@ import { createInterface } from 'node:readline/promises';
 import { type BrokerConnection, contractKey } from '@tradenova/core';
 import { loadConfig } from '../config/load-config.js';
 import { CliError, ExitCode } from '../errors.js';
-import { makeRedactor } from '../run/redact.js';
+import type { CommandIo } from '../io.js';
 import { openSession } from '../run/session.js';
+import { makeRedactor } from '../secrets/redact.js';
 import { redactingIo } from '../secrets/redacting-io.js';
-import type { CommandIo } from './replay.js';
 
 /** Flags of `tradenova flatten`. */
 export interface FlattenCommandOptions {

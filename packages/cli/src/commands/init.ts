@@ -11,7 +11,7 @@ import {
   renderConfig,
   secretNamesOf,
 } from '../init/template.js';
-import type { CommandIo } from './replay.js';
+import type { CommandIo } from '../io.js';
 
 /** Flags of `tradenova init`. */
 export interface InitOptions {

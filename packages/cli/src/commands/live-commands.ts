@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import type { CommandIo } from './replay.js';
+import type { CommandIo } from '../io.js';
 import { registerServiceCommands } from './service-commands.js';
 
 function seconds(value: string): number {

@@ -1,7 +1,7 @@
 import { ExitCode } from '../errors.js';
+import type { CommandIo } from '../io.js';
 import { migrateToLatest } from '../services/journal/migrations.js';
 import { openCommandJournal } from '../services/journal/open-for-command.js';
-import type { CommandIo } from './replay.js';
 
 /**
  * `tradenova migrate`: runs the journal's pending migrations. A PostgreSQL journal is

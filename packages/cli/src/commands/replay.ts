@@ -19,6 +19,7 @@ import {
 } from '@tradenova/core';
 import { loadConfig } from '../config/load-config.js';
 import { CliError, ExitCode } from '../errors.js';
+import type { CommandIo } from '../io.js';
 import { diffJson, formatDifferences, readExpectation, reproducible } from '../replay/expect.js';
 import { makeProgress } from '../replay/progress.js';
 import { readLines } from '../replay/read-lines.js';
@@ -50,10 +51,8 @@ export type SimulatedBrokers = (
   session: { clock: Clock; stampClock: Clock },
 ) => Promise<{ connection: BrokerConnection; exchange: SimulatedExchange }>;
 
-export interface CommandIo {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
-}
+// Kept for code written against the old home; new code imports it from ../io.js.
+export type { CommandIo } from '../io.js';
 
 /** `tradenova replay`: runs the file through the engine and returns the exit code. */
 export async function replayCommand(

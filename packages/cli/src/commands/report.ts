@@ -7,9 +7,9 @@ import {
   PositionTracker,
 } from '@tradenova/core';
 import { CliError, ExitCode } from '../errors.js';
+import type { CommandIo } from '../io.js';
 import { pendingMigrations } from '../services/journal/migrations.js';
 import { openCommandJournal } from '../services/journal/open-for-command.js';
-import type { CommandIo } from './replay.js';
 
 /** Flags of `tradenova report`. */
 export interface ReportCommandOptions {

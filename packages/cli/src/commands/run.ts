@@ -1,16 +1,16 @@
 import { loadConfig } from '../config/load-config.js';
 import { CliError } from '../errors.js';
+import type { CommandIo } from '../io.js';
 import { watchServices } from '../metrics/index.js';
 import { type LiveOptions, runLive } from '../run/live.js';
 import { recoverOnStart } from '../run/recovery.js';
 import { AdoptedOrders, SourceGate } from '../run/recovery-adopt.js';
-import { makeRedactor } from '../run/redact.js';
 import { openSession } from '../run/session.js';
 import { attachExecutor, runRouter, stderrLogger } from '../scale-out/run-role.js';
+import { makeRedactor } from '../secrets/redact.js';
 import { secretsForConfig } from '../secrets/resolver.js';
 import { prepareLiveServices, type RunRole } from '../services/live-services.js';
 import { type ServiceFlags, servicePasswords } from '../services/runtime.js';
-import type { CommandIo } from './replay.js';
 
 /** Flags of `tradenova run`. */
 export interface RunCommandOptions extends ServiceFlags {
@@ -88,6 +88,8 @@ async function runLoaded(
         : undefined;
     const session = await openSession(prepared.config, {
       configFile: path,
+      // The engine's own errors (a recovery that failed) on stderr, redacted; not over the dashboard.
+      ...(dashboard(options, io, live.stdin ?? process.stdin) ? {} : { logger }),
       bus: prepared.bus,
       noLeaderSource: role === 'executor',
       connectOnStart: role !== 'executor',
@@ -151,4 +153,9 @@ async function runLoaded(
   } finally {
     await prepared.close();
   }
+}
+
+/** Whether `runLive` will draw the dashboard (a terminal and no --json): log lines would scribble over it. */
+function dashboard(options: RunCommandOptions, io: CommandIo, stdin: { isTTY?: boolean }): boolean {
+  return !options.json && Boolean((io.stdout as { isTTY?: boolean }).isTTY) && Boolean(stdin.isTTY);
 }

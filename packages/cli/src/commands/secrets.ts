@@ -1,9 +1,9 @@
 import { ErrorCode, TradeNovaError } from '@tradenova/core';
 import { CliError, ExitCode } from '../errors.js';
+import type { CommandIo } from '../io.js';
 import { keyForNewVault, type PromptIo, unlockVault, vaultPath } from '../secrets/key.js';
 import { promptHidden } from '../secrets/prompt.js';
 import { SECRET_NAME, Vault, vaultModeTooOpen } from '../secrets/vault.js';
-import type { CommandIo } from './replay.js';
 
 /** Flags shared by the `secrets` subcommands. */
 export interface SecretsOptions {

@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import type { CommandIo } from './replay.js';
+import type { CommandIo } from '../io.js';
 
 /** `--journal <location>` / `--no-journal` / `--kafka` / `--redis` on a command. */
 function addServiceOptions(command: Command, options: { only?: 'journal' } = {}): void {

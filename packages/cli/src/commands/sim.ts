@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { startSimulator } from '../brokers/simulators.js';
 import { ExitCode } from '../errors.js';
-import type { CommandIo } from './replay.js';
+import type { CommandIo } from '../io.js';
 import { parseSimPrices, type RunningPrices, startSimPrices } from './sim-prices.js';
 
 /**

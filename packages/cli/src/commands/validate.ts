@@ -3,8 +3,8 @@ import { ConfigError, type ConfigIssue, formatConfigIssue, formatPath } from '@t
 import { brokerIssues } from '../config/check-brokers.js';
 import { loadConfig, MAX_LISTED_ISSUES, problemCount, withOverflow } from '../config/load-config.js';
 import { CliError, ExitCode } from '../errors.js';
+import type { CommandIo } from '../io.js';
 import { redactingIo } from '../secrets/redacting-io.js';
-import type { CommandIo } from './replay.js';
 
 /** One problem as `validate --json` prints it. */
 export interface ValidateProblem {

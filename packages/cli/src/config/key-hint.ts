@@ -1,5 +1,5 @@
-import { configJsonSchema } from '../commands/schema.js';
 import { closest } from '../did-you-mean.js';
+import { configJsonSchema } from './json-schema.js';
 
 type Node = Record<string, unknown>;
 let schema: Node | undefined;

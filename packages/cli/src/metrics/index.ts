@@ -1,5 +1,10 @@
-import { TOPICS } from '@tradenova/core';
-import type { Session } from '../run/session.js';
+import {
+  type BrokerConnection,
+  type ConnectionPlan,
+  type Engine,
+  type EngineConfig,
+  TOPICS,
+} from '@tradenova/core';
 import { prefixed } from '../services/kafka/topics.js';
 import type { PreparedServices } from '../services/live-services.js';
 import { RunMetrics } from './metrics.js';
@@ -8,6 +13,14 @@ import { type MetricsServer, serveMetrics } from './server.js';
 export { type OrderOutcome, RunMetrics } from './metrics.js';
 export { type MetricsServer, parseMetricsAddress, serveMetrics } from './server.js';
 
+/** The part of a live session the metrics read (run/session.ts's `Session` has it). */
+export interface MeteredSession {
+  readonly config: EngineConfig;
+  readonly engine: Engine;
+  readonly plans: readonly ConnectionPlan[];
+  readonly connections: Readonly<Record<string, BrokerConnection>>;
+}
+
 /**
  * Metrics for a live session: listens to the engine, reads the states of the
  * connections it holds at scrape time, starts every follower connection's breaker as closed, and
@@ -15,11 +28,12 @@ export { type MetricsServer, parseMetricsAddress, serveMetrics } from './server.
  * events are counted.
  */
 export async function startRunMetrics(
-  session: Pick<Session, 'config' | 'engine' | 'plans' | 'connections'>,
+  session: MeteredSession,
   address: string,
+  redact: (text: string) => string = (text) => text,
 ): Promise<{ metrics: RunMetrics; server: MetricsServer }> {
   const metrics = new RunMetrics(session.config);
-  const server = await serveMetrics(metrics.registry, address);
+  const server = await serveMetrics(metrics.registry, address, redact);
   session.engine.on(metrics.observe);
   const followerConnections = new Set(session.config.followers.map((f) => f.connection ?? f.broker));
   for (const plan of session.plans) {
@@ -28,9 +42,11 @@ export async function startRunMetrics(
   // P&L of the followers whose connection this process holds (an executor's others are not its to report).
   metrics.watchPnl(() => {
     const held = new Set(session.engine.openConnections());
-    return session.config.followers
-      .filter((f) => held.has(f.connection ?? f.broker))
-      .map((f) => ({ follower: f.name, ...session.engine.pnl(f.name) }));
+    return session.config.followers.flatMap((f, i) =>
+      held.has(f.connection ?? f.broker)
+        ? [{ follower: followerLabel(f.name, i, redact), ...session.engine.pnl(f.name) }]
+        : [],
+    );
   });
   // Only the connections this process holds: an executor leaves other executors' logins
   // alone, and they must not show as disconnected here.
@@ -54,9 +70,10 @@ export async function startRunMetrics(
 export async function startRouterMetrics(
   prepared: PreparedServices,
   address: string,
+  redact: (text: string) => string = (text) => text,
 ): Promise<{ metrics: RunMetrics; server: MetricsServer; stop: () => void }> {
   const metrics = new RunMetrics(prepared.config);
-  const server = await serveMetrics(metrics.registry, address);
+  const server = await serveMetrics(metrics.registry, address, redact);
   const off = prepared.bus.subscribe(metrics.observe);
   watchServices(metrics, prepared, 'router');
   return { metrics, server, stop: off };
@@ -93,4 +110,12 @@ export function watchServices(
   metrics.watchKafkaLag(async () =>
     (await kafka.consumerLag(reads.group, topic)).map((p) => ({ group: reads.group, topic, ...p })),
   );
+}
+
+/**
+ * A follower's label: its config name, or where that name came from a secret or environment
+ * reference, its place in the config (`followers[2]`): never the value, and still one series per follower.
+ */
+function followerLabel(name: string, index: number, redact: (text: string) => string): string {
+  return redact(name) === name ? name : `followers[${index}]`;
 }

@@ -32,7 +32,12 @@ export function parseMetricsAddress(text: string): { host: string; port: number 
 }
 
 /** Serves the registry at `GET /metrics` (node:http); anything else is 404 or 405. */
-export async function serveMetrics(registry: Registry, address: string): Promise<MetricsServer> {
+export async function serveMetrics(
+  registry: Registry,
+  address: string,
+  /** Takes values from secret or environment references out of the body (a label may quote one). */
+  redact: (text: string) => string = (text) => text,
+): Promise<MetricsServer> {
   const { host, port } = parseMetricsAddress(address);
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -47,7 +52,7 @@ export async function serveMetrics(registry: Registry, address: string): Promise
     registry.metrics().then(
       (text) => {
         res.writeHead(200, { 'content-type': registry.contentType });
-        res.end(req.method === 'HEAD' ? undefined : text);
+        res.end(req.method === 'HEAD' ? undefined : redact(text));
       },
       (error: unknown) => {
         res

@@ -1,11 +1,14 @@
-import type { CommandIo } from '../commands/replay.js';
 import { CliError, ExitCode } from '../errors.js';
+import { type CommandIo, shutdownSignal } from '../io.js';
 import { type MetricsServer, startRunMetrics } from '../metrics/index.js';
 import type { RunMetrics } from '../metrics/metrics.js';
+import { makeRedactor } from '../secrets/redact.js';
 import { startDemoLeader } from './demo-leader.js';
 import { jsonLinesSink } from './headless.js';
-import { makeRedactor } from './redact.js';
 import type { Session } from './session.js';
+
+// Kept for code written against the old home; new code imports it from ../io.js.
+export { shutdownSignal } from '../io.js';
 
 /** How a live session runs and ends. */
 export interface LiveOptions {
@@ -28,23 +31,6 @@ export interface LiveOptions {
   afterStart?: () => Promise<Record<string, unknown>>;
   /** Called with the metrics endpoint once it listens (tests scrape it; the lag hooks live on it). */
   onMetrics?: (endpoint: { url: string; metrics: RunMetrics }) => void;
-}
-
-/** Resolves on SIGINT or SIGTERM; `dispose` removes the handlers. */
-export function shutdownSignal(): { promise: Promise<string>; dispose: () => void } {
-  let dispose = () => {};
-  const promise = new Promise<string>((resolve) => {
-    const on = (signal: string) => () => resolve(signal);
-    const int = on('SIGINT');
-    const term = on('SIGTERM');
-    process.once('SIGINT', int);
-    process.once('SIGTERM', term);
-    dispose = () => {
-      process.off('SIGINT', int);
-      process.off('SIGTERM', term);
-    };
-  });
-  return { promise, dispose: () => dispose() };
 }
 
 /**
@@ -73,7 +59,7 @@ export async function runLive(session: Session, io: CommandIo, options: LiveOpti
   let metricsServer: MetricsServer | undefined;
   try {
     if (options.metrics !== undefined) {
-      const endpoint = await startRunMetrics(session, options.metrics);
+      const endpoint = await startRunMetrics(session, options.metrics, redact);
       metricsServer = endpoint.server;
       io.stderr.write(`tradenova: metrics at ${endpoint.server.url}\n`);
       options.onMetrics?.({ url: endpoint.server.url, metrics: endpoint.metrics });
@@ -89,7 +75,7 @@ export async function runLive(session: Session, io: CommandIo, options: LiveOpti
       if (sink) sink.line(recovered);
       else io.stderr.write(`tradenova: ${redact(JSON.stringify(recovered))}\n`);
     }
-    for (const url of session.webhookUrls()) io.stderr.write(`tradenova: webhook at ${url}\n`);
+    for (const url of session.webhookUrls()) io.stderr.write(`tradenova: webhook at ${redact(url)}\n`);
     const script = session.leaderScript;
     if (script) {
       if (script.script !== 'demo') {

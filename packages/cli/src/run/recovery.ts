@@ -450,6 +450,11 @@ async function cancelOrphans(
 async function align(ctx: RecoveryContext, skipped: SkipLine[]): Promise<number> {
   const policy = ctx.policy === 'align' ? 'align' : 'alert';
   const result = await ctx.engine.reconcile(undefined, policy);
+  for (const [follower, why] of result.failed)
+    skipped.push({
+      follower,
+      reason: `not reconciled yet: ${why} (the engine tries again every few seconds while connected)`,
+    });
   let ordered = 0;
   for (const [follower, lines] of result) {
     for (const l of lines) {

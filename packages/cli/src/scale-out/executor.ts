@@ -20,6 +20,7 @@ import {
   TOPICS,
   TradeNovaError,
 } from '@tradenova/core';
+import { journaled } from '../services/journal/durable.js';
 import type { Journal } from '../services/journal/journal.js';
 import {
   type IncomingMessage,
@@ -27,11 +28,10 @@ import {
   type KafkaConsumer,
   MessageReleased,
 } from '../services/kafka/client.js';
+import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_SESSION_TIMEOUT_MS } from '../services/kafka/group-timing.js';
 import { prefixed } from '../services/kafka/topics.js';
 import type { DedupeStore } from '../services/redis/stores.js';
 import { decodeRouted, intentPartitions } from './codec.js';
-import { journaled } from './durable.js';
-import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_SESSION_TIMEOUT_MS } from './group-timing.js';
 
 /** How long a routed intent's claim is kept: longer than any redelivery can come late. */
 const CLAIM_TTL_MS = 7 * 24 * 3600 * 1000;

@@ -12,13 +12,13 @@ import {
   TOPICS,
   type TradeSignal,
 } from '@tradenova/core';
+import { journaled } from '../services/journal/durable.js';
 import type { Journal } from '../services/journal/journal.js';
 import type { KafkaClient, KafkaProducer } from '../services/kafka/client.js';
+import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_SESSION_TIMEOUT_MS } from '../services/kafka/group-timing.js';
 import { KafkaSignalSource } from '../services/kafka/signal-source.js';
 import { prefixed } from '../services/kafka/topics.js';
 import { encodeRouted, intentPartitions } from './codec.js';
-import { journaled } from './durable.js';
-import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_SESSION_TIMEOUT_MS } from './group-timing.js';
 import { journaledLeaderSignals, LEADER_HISTORY_MS } from './leader-history.js';
 
 /** Settings of a router. */

@@ -1,13 +1,13 @@
 import { type Logger, TOPICS } from '@tradenova/core';
-import type { CommandIo } from '../commands/replay.js';
 import { ExitCode } from '../errors.js';
+import type { CommandIo } from '../io.js';
+import { shutdownSignal } from '../io.js';
 import { type RunMetrics, startRouterMetrics } from '../metrics/index.js';
-import { shutdownSignal } from '../run/live.js';
 import type { Session } from '../run/session.js';
+import { groupTiming } from '../services/kafka/group-timing.js';
 import { prefixed } from '../services/kafka/topics.js';
 import type { PreparedServices } from '../services/live-services.js';
 import { Executor } from './executor.js';
-import { groupTiming } from './group-timing.js';
 import { Router } from './router.js';
 
 /**
@@ -91,7 +91,7 @@ export async function runRouter(
   let metrics: Awaited<ReturnType<typeof startRouterMetrics>> | undefined;
   try {
     if (options.metrics !== undefined) {
-      metrics = await startRouterMetrics(prepared, options.metrics);
+      metrics = await startRouterMetrics(prepared, options.metrics, options.redact);
       io.stderr.write(`tradenova: metrics at ${metrics.server.url}\n`);
       options.onMetrics?.({ url: metrics.server.url, metrics: metrics.metrics });
     }

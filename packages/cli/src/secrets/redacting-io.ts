@@ -1,4 +1,4 @@
-import { makeRedactor } from '../run/redact.js';
+import { makeRedactor } from './redact.js';
 
 /** Output streams as the commands use them. */
 export interface OutputIo {

@@ -1,18 +1,19 @@
 import {
   connectionKeyOf,
+  type Engine,
   type EngineConfig,
   type EngineEventType,
   InMemoryBus,
   type Logger,
   type ServicesConfig,
+  type Source,
   silentLogger,
   TOPICS,
 } from '@tradenova/core';
 import { CliError } from '../errors.js';
-import type { Session } from '../run/session.js';
-import { journaled } from '../scale-out/durable.js';
-import { groupTiming } from '../scale-out/group-timing.js';
 import { ControlApplier, withStoredSettings } from './control/apply-control.js';
+import { journaled } from './journal/durable.js';
+import { groupTiming } from './kafka/group-timing.js';
 import { defaultProcessId, type ProcessHeartbeat, startHeartbeat, statusOf } from './kafka/heartbeat.js';
 import { KafkaSignalSource } from './kafka/signal-source.js';
 import { prefixed } from './kafka/topics.js';
@@ -31,11 +32,18 @@ export interface PreparedServices {
   /** The services as used: the config's `services:` with the command-line flags applied. */
   readonly settings: ServicesConfig;
   /** Wires the sinks, the Kafka signal source (role `all`) and the control store into the session. */
-  attach(session: Session, options?: { kafkaSignals?: boolean }): Promise<void>;
+  attach(session: ServicedSession, options?: { kafkaSignals?: boolean }): Promise<void>;
   /** What the process heartbeat says it owns (routers and executors tell it their partitions). */
   reportPartitions(read: () => Record<string, number[]>): void;
   /** Stops following control changes and closes every service. */
   close(): Promise<void>;
+}
+
+/** The part of a live session the services are wired into (run/session.ts's `Session` has it). */
+export interface ServicedSession {
+  readonly engine: Engine;
+  /** The source with the session's leader mirror following its signals. */
+  mirrored(source: Source): Source;
 }
 
 /**

@@ -1,5 +1,4 @@
-import { contractKey, type Engine } from '@tradenova/core';
-import type { Session } from '../run/session.js';
+import { type BrokerConnection, contractKey, type Engine, type LeaderActivity } from '@tradenova/core';
 import type { KeyCommand } from './keys.js';
 import type { AccountSnapshot, BrokerHealth } from './state.js';
 import type { DashboardStore } from './store.js';
@@ -12,8 +11,16 @@ export interface DashboardController {
   dispose(): void;
 }
 
-/** The subset of a session the controller needs (tests pass a real session; nothing here is mocked). */
-export type ControlledSession = Pick<Session, 'engine' | 'connections' | 'onLeaderActivity' | 'flatten'>;
+/**
+ * The part of a live session the controller needs; run/session.ts's `Session` has it (tests pass
+ * a real session; nothing here is mocked). Declared here so ui/ does not import run/.
+ */
+export interface ControlledSession {
+  readonly engine: Engine;
+  readonly connections: Readonly<Record<string, BrokerConnection>>;
+  onLeaderActivity(listener: (activity: LeaderActivity) => void): () => void;
+  flatten(follower?: string): Promise<void>;
+}
 
 /**
  * Wires a session into the dashboard store: engine events and leader activity

@@ -1,7 +1,7 @@
+import type { EngineConfig } from '@tradenova/core';
 import { render } from 'ink';
-import type { Session } from '../run/session.js';
 import { App } from './app.js';
-import { createController } from './controller.js';
+import { type ControlledSession, createController } from './controller.js';
 import { initialState } from './state.js';
 import { DashboardStore } from './store.js';
 
@@ -16,12 +16,18 @@ export interface DashboardOptions {
   color?: boolean;
 }
 
+/** The part of a live session the dashboard needs (run/session.ts's `Session` has it). */
+export interface DashboardSession extends ControlledSession {
+  readonly config: EngineConfig;
+  close(): Promise<void>;
+}
+
 /**
  * Shows the full-screen dashboard until the user quits (q, Ctrl-C) or `stop`
  * resolves, then keeps showing it while the session finishes in-flight orders
  * and closes. Loaded lazily, only on a TTY.
  */
-export async function runDashboard(session: Session, options: DashboardOptions): Promise<void> {
+export async function runDashboard(session: DashboardSession, options: DashboardOptions): Promise<void> {
   const { config } = session;
   const store = new DashboardStore(
     initialState(

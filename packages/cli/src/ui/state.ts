@@ -381,6 +381,16 @@ function onEngineEvent(state: DashboardState, event: EngineEvent): DashboardStat
           return { ...rest, status: event.status, ...(event.reason ? { statusReason: event.reason } : {}) };
         }),
       };
+    case 'follower-recovery':
+      return log(
+        state,
+        event.time,
+        event.follower,
+        event.state === 'pending' ? 'drift' : 'reconciled',
+        event.state === 'pending'
+          ? `not back in line yet: ${event.reason ?? 'broker unavailable'} (retrying)`
+          : 'back in line with the leader',
+      );
     case 'connection-status':
       return {
         ...state,

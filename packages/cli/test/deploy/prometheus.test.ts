@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { waitFor } from '@tradenova/core/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { demoCommand } from '../../src/commands/demo.js';
 import type { RunMetrics } from '../../src/metrics/metrics.js';
@@ -78,18 +79,6 @@ describeWithProgram(
     let server: ChildProcess | undefined;
     let api = '';
     const log: string[] = [];
-
-    /** Polls until `check` returns a value (Prometheus evaluates every second here). */
-    async function until<T>(what: string, check: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-      const deadline = Date.now() + ms;
-      for (;;) {
-        const value = await check().catch(() => undefined);
-        if (value !== undefined) return value;
-        if (Date.now() > deadline)
-          throw new Error(`${what}: not within ${ms} ms\n${log.join('').slice(-3000)}`);
-        await new Promise((r) => setTimeout(r, 250));
-      }
-    }
     const alerts = async () =>
       ((await (await fetch(`${api}/api/v1/alerts`)).json()) as { data: { alerts: PromAlert[] } }).data.alerts;
 
@@ -106,7 +95,12 @@ describeWithProgram(
           session = s;
         },
       });
-      await until('the demo serves metrics', async () => endpoint, 30_000);
+      await waitFor(async () => endpoint, {
+        message: 'the demo serves metrics',
+        timeout: 30_000,
+        interval: 250,
+        context: () => log.join('').slice(-3000),
+      });
       const target = new URL(endpoint!.url).host;
       // The shipped rules, evaluated every second; `for:` shortened so the test waits seconds, not minutes
       // (the durations themselves are covered by the promtool unit tests).
@@ -134,15 +128,23 @@ scrape_configs:
       server.stdout?.on('data', (d) => log.push(String(d)));
       server.stderr?.on('data', (d) => log.push(String(d)));
       // The target is up and the tradovate followers' connection is seen connected.
-      await until('Prometheus scrapes the demo', async () => {
-        const res = await fetch(
-          `${api}/api/v1/query?query=${encodeURIComponent('tradenova_connection_state{broker="tradovate",state="connected"}')}`,
-        );
-        const body = (await res.json()) as { data: { result: { value: [number, string] }[] } };
-        return body.data.result.length > 0 && body.data.result.every((r) => r.value[1] === '1')
-          ? true
-          : undefined;
-      });
+      await waitFor(
+        async () => {
+          const res = await fetch(
+            `${api}/api/v1/query?query=${encodeURIComponent('tradenova_connection_state{broker="tradovate",state="connected"}')}`,
+          );
+          const body = (await res.json()) as { data: { result: { value: [number, string] }[] } };
+          return body.data.result.length > 0 && body.data.result.every((r) => r.value[1] === '1')
+            ? true
+            : undefined;
+        },
+        {
+          message: 'Prometheus scrapes the demo',
+          timeout: 60_000,
+          interval: 250,
+          context: () => log.join('').slice(-3000),
+        },
+      );
     }, 120_000);
 
     afterAll(async () => {
@@ -175,9 +177,12 @@ scrape_configs:
         'Breaker state',
       ]) {
         const { expr } = exprs.find((e) => e.panel === title)!;
-        await until(`data for "${title}"`, async () =>
-          (await query(expr)).data.result.length > 0 ? true : undefined,
-        );
+        await waitFor(async () => ((await query(expr)).data.result.length > 0 ? true : undefined), {
+          message: `data for "${title}"`,
+          timeout: 60_000,
+          interval: 250,
+          context: () => log.join('').slice(-3000),
+        });
       }
     }, 90_000);
 
@@ -189,15 +194,23 @@ scrape_configs:
       const tradovate = session!.simulators.find((s) => s.broker === 'tradovate');
       expect(tradovate).toBeDefined();
       await tradovate!.close();
-      const firing = await until('the alert fires', async () => {
-        const found = (await alerts()).filter(
-          (a) =>
-            a.labels.alertname === 'TradeNovaBrokerConnectionDown' &&
-            a.labels.broker === 'tradovate' &&
-            a.state === 'firing',
-        );
-        return found.length > 0 ? found : undefined;
-      });
+      const firing = await waitFor(
+        async () => {
+          const found = (await alerts()).filter(
+            (a) =>
+              a.labels.alertname === 'TradeNovaBrokerConnectionDown' &&
+              a.labels.broker === 'tradovate' &&
+              a.state === 'firing',
+          );
+          return found.length > 0 ? found : undefined;
+        },
+        {
+          message: 'the alert fires',
+          timeout: 60_000,
+          interval: 250,
+          context: () => log.join('').slice(-3000),
+        },
+      );
       expect(firing[0]!.labels.severity).toBe('critical');
       expect(firing[0]!.labels.job).toBe('tradenova');
       // Only the killed broker: the other simulators are still connected.

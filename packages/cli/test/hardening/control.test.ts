@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { RiskReason } from '@tradenova/core';
+import { waitFor } from '@tradenova/core/testing';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { ControlApplier, type Pausable } from '../../src/services/control/apply-control.js';
@@ -18,22 +19,19 @@ function fakeEngine(followers: string[]) {
   return { engine, calls };
 }
 
-async function settle(): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, 20));
-}
-
 describe('the kill switch has its own reason', () => {
   it('pauses with KILL_SWITCH, a pause with FOLLOWER_PAUSED, and moves from one to the other', async () => {
     const stores = createMemoryStores();
     const { engine, calls } = fakeEngine(['a', 'b']);
     const applier = new ControlApplier(engine, stores.control);
     await applier.start();
+    // Each change is applied (its calls made) before the next one.
     await stores.control.setFollower('a', { paused: true }, 'ann@desk');
-    await settle();
+    await waitFor(() => calls.length >= 1, { message: 'the pause applied' });
     await stores.control.setKillSwitch(true, 'drill', 'ops@desk');
-    await settle();
+    await waitFor(() => calls.length >= 3, { message: 'the kill switch applied' });
     await stores.control.setKillSwitch(false, undefined, 'ops@desk');
-    await settle();
+    await waitFor(() => calls.length >= 5, { message: 'the kill switch released' });
     applier.stop();
     expect(calls).toEqual([
       `pause a ${RiskReason.FollowerPaused}`,

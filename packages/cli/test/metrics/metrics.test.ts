@@ -6,6 +6,7 @@ import {
   SimulatedExchange,
   systemClock,
 } from '@tradenova/core';
+import { waitFor } from '@tradenova/core/testing';
 import { describe, expect, it } from 'vitest';
 import { demoCommand } from '../../src/commands/demo.js';
 import { startRunMetrics } from '../../src/metrics/index.js';
@@ -54,22 +55,24 @@ describe('--metrics', () => {
     try {
       // Scrape the real endpoint until the first copies show up in it.
       let text = '';
-      const start = Date.now();
-      for (;;) {
-        if (endpoint) {
+      await waitFor(
+        async () => {
+          if (!endpoint) return false;
           const res = await scrape(endpoint.url);
           expect(res.status).toBe(200);
           expect(res.type).toContain('text/plain');
           text = res.text;
-          const filled = ['paper', 'tradovate'].every(
+          return ['paper', 'tradovate'].every(
             (b) => (sample(text, 'tradenova_orders_total', { broker: b, outcome: 'filled' }) ?? 0) > 0,
           );
-          if (filled) break;
-        }
-        if (Date.now() - start > 8000)
-          throw new Error(`no copied fills in the metrics within 8 s\n${stderr()}\n${text.slice(0, 2000)}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+        },
+        {
+          message: 'copied fills in the metrics',
+          timeout: 8000,
+          interval: 100,
+          context: () => `${stderr()}\n${text.slice(0, 2000)}`,
+        },
+      );
       expect(stderr()).toContain(`metrics at ${endpoint!.url}`);
       expect(sample(text, 'tradenova_copy_latency_seconds_count', { broker: 'tradovate' })).toBeGreaterThan(
         0,

@@ -4,27 +4,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from '@tradenova/core/testing';
 import { describe, expect, it } from 'vitest';
 
 const bin = fileURLToPath(new URL('../../dist/bin.js', import.meta.url));
 const built = existsSync(bin);
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
-
-async function waitFor<T>(
-  what: string,
-  read: () => T | undefined,
-  timeoutMs: number,
-  show: () => string = () => '',
-): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const value = read();
-    if (value !== undefined) return value;
-    if (Date.now() - start > timeoutMs)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${show()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 // These run the built CLI (npm run build -w tradenova); without a build they are skipped, loudly.
 describe.skipIf(!built)('the built binary', () => {
@@ -58,12 +43,12 @@ describe.skipIf(!built)('the built binary', () => {
       exited = code;
     });
     try {
-      await waitFor(
-        'the simulator to start',
-        () => (out.includes('Press Ctrl-C') ? true : undefined),
-        15_000,
-        () => out,
-      );
+      await waitFor(() => (out.includes('Press Ctrl-C') ? true : undefined), {
+        message: 'the simulator to start',
+        timeout: 15_000,
+        interval: 100,
+        context: () => out,
+      });
       // It serves: an order instruction file gets its order-state file back. Before the fix Node
       // left with exit 13 right after start-up, and the order was never answered.
       writeFileSync(
@@ -72,10 +57,13 @@ describe.skipIf(!built)('the built binary', () => {
       );
       const state = join(dir, 'outgoing', 'T1.txt');
       await waitFor(
-        'the order-state file',
         () => (existsSync(state) && readFileSync(state, 'utf8').startsWith('WORKING') ? true : undefined),
-        10_000,
-        () => `${out}\nexit ${exited}`,
+        {
+          message: 'the order-state file',
+          timeout: 10_000,
+          interval: 100,
+          context: () => `${out}\nexit ${exited}`,
+        },
       );
       expect(exited, out).toBeUndefined();
       const done = once(child, 'exit');
@@ -108,47 +96,47 @@ describe.skipIf(!built)('the built binary', () => {
         `CI=false NO_COLOR=1 ${process.execPath} ${bin} demo --duration 30; echo "EXITED rc=$?"; sleep 30`,
       );
       try {
-        await waitFor(
-          'a copied fill on screen',
-          () => (/ filled +buy/.test(pane()) ? true : undefined),
-          10_000,
-          pane,
-        );
+        await waitFor(() => (/ filled +buy/.test(pane()) ? true : undefined), {
+          message: 'a copied fill on screen',
+          timeout: 10_000,
+          interval: 100,
+          context: pane,
+        });
         // The first row is selected; wait until it holds a position, then pause it.
-        await waitFor(
-          'a position in the first row',
-          () => (/› f01\S* +paper +up +enabled +\S+[+-]\d/.test(pane()) ? true : undefined),
-          8_000,
-          pane,
-        );
+        await waitFor(() => (/› f01\S* +paper +up +enabled +\S+[+-]\d/.test(pane()) ? true : undefined), {
+          message: 'a position in the first row',
+          timeout: 8_000,
+          interval: 100,
+          context: pane,
+        });
         tmux('send-keys', '-t', session, 'p');
-        await waitFor(
-          'the first row paused',
-          () => (/› f01\S* +paper +up +paused/.test(pane()) ? true : undefined),
-          3_000,
-          pane,
-        );
+        await waitFor(() => (/› f01\S* +paper +up +paused/.test(pane()) ? true : undefined), {
+          message: 'the first row paused',
+          timeout: 3_000,
+          interval: 100,
+          context: pane,
+        });
         tmux('send-keys', '-t', session, 'f');
-        await waitFor(
-          'the flatten question',
-          () => (pane().includes('(y/n)') ? true : undefined),
-          3_000,
-          pane,
-        );
+        await waitFor(() => (pane().includes('(y/n)') ? true : undefined), {
+          message: 'the flatten question',
+          timeout: 3_000,
+          interval: 100,
+          context: pane,
+        });
         tmux('send-keys', '-t', session, 'y');
-        await waitFor(
-          'the first row flat',
-          () => (/› f01\S* +paper +up +paused +flat /.test(pane()) ? true : undefined),
-          5_000,
-          pane,
-        );
+        await waitFor(() => (/› f01\S* +paper +up +paused +flat /.test(pane()) ? true : undefined), {
+          message: 'the first row flat',
+          timeout: 5_000,
+          interval: 100,
+          context: pane,
+        });
         tmux('send-keys', '-t', session, 'q');
-        const exited = await waitFor(
-          'the process to exit',
-          () => /EXITED rc=(\d+)/.exec(pane())?.[1],
-          10_000,
-          pane,
-        );
+        const exited = await waitFor(() => /EXITED rc=(\d+)/.exec(pane())?.[1], {
+          message: 'the process to exit',
+          timeout: 10_000,
+          interval: 100,
+          context: pane,
+        });
         expect(exited).toBe('0');
       } finally {
         spawnSync('tmux', ['kill-session', '-t', session]);
@@ -185,15 +173,18 @@ describe.skipIf(!built)('the built binary', () => {
         for (const [w, h] of sizes) {
           // Wait for a busy screen: a copied fill and the order log filled past its height.
           const screen = await waitFor(
-            `a full dashboard at ${w}x${h}`,
             () => {
               const text = pane(w);
               return /filled [1-9]/.test(text) && /follower orders \(last (\d{2,})\)/.test(text)
                 ? text
                 : undefined;
             },
-            30_000,
-            () => pane(w),
+            {
+              message: `a full dashboard at ${w}x${h}`,
+              timeout: 30_000,
+              interval: 100,
+              context: () => pane(w),
+            },
           );
           const lines = screen.replace(/\n+$/, '').split('\n');
           const show = `${w}x${h}:\n${screen}`;

@@ -1,4 +1,5 @@
 import { type EngineEvent, parseEngineConfig } from '@tradenova/core';
+import { waitFor } from '@tradenova/core/testing';
 import { describe, expect, it } from 'vitest';
 import { demoBrokers } from '../../src/brokers/simulators.js';
 import { demoCommand } from '../../src/commands/demo.js';
@@ -6,16 +7,6 @@ import { demoConfig } from '../../src/run/demo-config.js';
 import { runLive } from '../../src/run/live.js';
 import { openSession } from '../../src/run/session.js';
 import { captureIo } from '../capture-io.js';
-
-async function waitFor(what: string, check: () => boolean, timeoutMs: number): Promise<number> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeoutMs)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return Date.now() - start;
-}
 
 describe('the demo, end to end on the simulators', () => {
   it('copies to followers on every broker within 5 s, respects pause, flattens, and accounts for every order', async () => {
@@ -36,12 +27,10 @@ describe('the demo, end to end on the simulators', () => {
     const running = runLive(session, io, { json: true, stop: stopped });
     const filledOn = () =>
       new Set(events.flatMap((e) => (e.type === 'order-filled' ? [byName.get(e.follower)!.broker] : [])));
-    const firstCopyMs = await waitFor(
-      `a copied fill on ${brokers.join(', ')}`,
-      () => brokers.every((b) => filledOn().has(b)),
-      5000,
-    );
-    expect(firstCopyMs).toBeLessThan(5000);
+    await waitFor(() => brokers.every((b) => filledOn().has(b)), {
+      message: `a copied fill on ${brokers.join(', ')}`,
+      timeout: 5000,
+    });
 
     // Flatten one follower on a simulated broker (over its socket) and one on paper.
     const targets = brokers.map(
@@ -50,11 +39,10 @@ describe('the demo, end to end on the simulators', () => {
     );
     for (const t of targets) expect(session.engine.positions(t).some((p) => p.netQty !== 0)).toBe(true);
     await Promise.all(targets.map((t) => session.flatten(t)));
-    await waitFor(
-      'flat positions',
-      () => targets.every((t) => session.engine.positions(t).every((p) => p.netQty === 0)),
-      3000,
-    );
+    await waitFor(() => targets.every((t) => session.engine.positions(t).every((p) => p.netQty === 0)), {
+      message: 'flat positions',
+      timeout: 3000,
+    });
     stop();
     expect(await running).toBe(0);
 

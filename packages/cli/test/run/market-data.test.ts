@@ -1,5 +1,6 @@
 import { startDxLinkSimulator } from '@tradenova/adapter-others/dxfeed/simulator';
 import { defaultInstruments, type EngineEvent, frontMonth, parseEngineConfig } from '@tradenova/core';
+import { waitFor } from '@tradenova/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSession, type Session } from '../../src/run/session.js';
 
@@ -7,14 +8,6 @@ const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const stop of cleanup.splice(0).reverse()) await stop().catch(() => {});
 });
-
-async function until(what: string, check: () => boolean, timeoutMs = 8_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('marketData: dxFeed prices in a live run', () => {
   it('marks unrealized P&L from the dxLink feed and reports a stale feed on the bus', async () => {
@@ -52,32 +45,36 @@ describe('marketData: dxFeed prices in a live run', () => {
     });
     expect(r.ok).toBe(true);
     // The signal's contract and the root a follower maps it to are subscribed at once.
-    await until(
-      'both subscriptions',
-      () => sim.subscriptions().filter((s) => s.type === 'Trade').length === 2,
-    );
+    await waitFor(() => sim.subscriptions().filter((s) => s.type === 'Trade').length === 2, {
+      message: 'both subscriptions',
+      timeout: 8_000,
+    });
     expect(session.marketData?.subscribed().sort()).toEqual([`MNQ${nq.month}${yy}`, `NQ${nq.month}${yy}`]);
     // A trade 10 points above the fill: NQ pays 20 USD a point, MNQ 2 (10 MNQ for the micro follower).
     sim.publish(`/NQ${nq.month}${yy}:XCME`, { last: 21010.25 });
     sim.publish(`/MNQ${nq.month}${yy}:XCME`, { last: 21010.25 });
-    await until(
-      'P&L marked',
+    await waitFor(
       () =>
         session.engine.pnl('a').unrealized === 200_000 && session.engine.pnl('micro').unrealized === 200_000,
+      { message: 'P&L marked', timeout: 8_000 },
     );
 
     // The feed goes quiet: a stale feed is an event on the bus, then fresh again when prices return.
     sim.faults.silence(true);
-    await until('a degraded market-data status', () =>
-      events.some(
-        (e) => e.type === 'service-status' && e.service === 'market-data' && e.state === 'degraded',
-      ),
+    await waitFor(
+      () =>
+        events.some(
+          (e) => e.type === 'service-status' && e.service === 'market-data' && e.state === 'degraded',
+        ),
+      { message: 'a degraded market-data status', timeout: 8_000 },
     );
     sim.faults.silence(false);
     sim.publish(`/NQ${nq.month}${yy}:XCME`, { last: 21011.25 });
     sim.publish(`/MNQ${nq.month}${yy}:XCME`, { last: 21011.25 });
-    await until('ok again', () =>
-      events.some((e) => e.type === 'service-status' && e.service === 'market-data' && e.state === 'ok'),
+    await waitFor(
+      () =>
+        events.some((e) => e.type === 'service-status' && e.service === 'market-data' && e.state === 'ok'),
+      { message: 'ok again', timeout: 8_000 },
     );
     expect(session.engine.pnl('a').unrealized).toBe(220_000);
   });

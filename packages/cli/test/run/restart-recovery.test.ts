@@ -11,8 +11,9 @@ import {
   silentLogger,
   systemClock,
 } from '@tradenova/core';
+import { waitFor } from '@tradenova/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUILT, type CliProcess, startCli, waitFor } from '../services/cli-process.js';
+import { BUILT, type CliProcess, startCli } from '../services/cli-process.js';
 
 const FOLLOWERS = 20;
 const BURST = 5;
@@ -134,14 +135,16 @@ describe.skipIf(!BUILT)('run: start-up recovery after kill -9 mid fan-out', () =
 
   it('settles the interrupted fan-out, copies the orders placed while down, and a second restart places nothing', async () => {
     const first = start();
-    await waitFor('the first run to recover', () => recovered(first), 60_000, show);
+    await waitFor(() => recovered(first), {
+      message: 'the first run to recover',
+      timeout: 60_000,
+      context: show,
+    });
     const before = await leaderLimits(BURST);
     // Killed once a fifth of the 100 copies went out: the rest of the fan-out is cut off.
     await waitFor(
-      'copies to start going out',
       () => (first.lines.filter((l) => l.type === 'order-placed').length >= 20 ? true : undefined),
-      60_000,
-      show,
+      { message: 'copies to start going out', timeout: 60_000, context: show },
     );
     first.child.kill('SIGKILL');
     await first.exited;
@@ -156,7 +159,11 @@ describe.skipIf(!BUILT)('run: start-up recovery after kill -9 mid fan-out', () =
     expect(all).toHaveLength(2 * BURST);
 
     const second = start();
-    const line = await waitFor('the second run to recover', () => recovered(second), 120_000, show);
+    const line = await waitFor(() => recovered(second), {
+      message: 'the second run to recover',
+      timeout: 120_000,
+      context: show,
+    });
     expect(line).toMatchObject({ type: 'recovered', policy: 'align', leaderOrders: 2 * BURST });
     // Every copy is either adopted (it was at the broker) or placed now, once.
     expect(Number(line.placed) + Number(line.adopted)).toBe(2 * BURST * FOLLOWERS);
@@ -170,18 +177,23 @@ describe.skipIf(!BUILT)('run: start-up recovery after kill -9 mid fan-out', () =
 
     // A leader cancel after the restart reaches the copies of an order placed before it.
     await sim.exchange.cancelOrder({ accountId: LEADER, orderId: before[0]! });
-    const deadline = Date.now() + 60_000;
-    while ((await copiesAtBroker([all[0]!])).counts.some((n) => n > 0)) {
-      if (Date.now() > deadline) throw new Error(`the cancel was not copied\n${show()}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await waitFor(async () => (await copiesAtBroker([all[0]!])).counts.every((n) => n === 0), {
+      message: 'the cancel copied',
+      timeout: 60_000,
+      interval: 200,
+      context: show,
+    });
 
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
     expect(second.lines.at(-1)).toMatchObject({ type: 'session-stopped', unaccounted: [] });
 
     const third = start();
-    const again = await waitFor('the third run to recover', () => recovered(third), 120_000, show);
+    const again = await waitFor(() => recovered(third), {
+      message: 'the third run to recover',
+      timeout: 120_000,
+      context: show,
+    });
     expect(again).toMatchObject({ placed: 0, adopted: (2 * BURST - 1) * FOLLOWERS, cancelled: 0 });
     expect(await copiesAtBroker(all.slice(1))).toEqual({
       counts: Array((2 * BURST - 1) * FOLLOWERS).fill(1),

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startTradovateSimulator, type TradovateSimulator } from '@tradenova/adapter-tradovate/simulator';
 import { defaultInstruments, frontMonth, SimulatedExchange, systemClock } from '@tradenova/core';
+import { waitFor } from '@tradenova/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommand } from '../../src/commands/run.js';
 import { main } from '../../src/main.js';
@@ -152,20 +153,12 @@ describe('no secret in any output', () => {
     const url = `http://127.0.0.1:${port}/tv`;
     try {
       // Wait for the webhook to listen (it starts with the engine, after the broker login).
-      const begin = Date.now();
-      for (;;) {
-        const res = await post(
-          url,
-          JSON.stringify({ token: TOKEN, ticker: 'MNQ1!', action: 'buy', contracts: 1 }),
-        ).catch(() => undefined);
-        if (res) {
-          keep('webhook accepted', res.text);
-          expect(res.status).toBe(202);
-          break;
-        }
-        if (Date.now() - begin > 60_000) throw new Error(`webhook never listened\n${run.stderr()}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      const accepted = await waitFor(
+        () => post(url, JSON.stringify({ token: TOKEN, ticker: 'MNQ1!', action: 'buy', contracts: 1 })),
+        { message: 'the webhook to listen', timeout: 60_000, interval: 50, context: () => run.stderr() },
+      );
+      keep('webhook accepted', accepted.text);
+      expect(accepted.status).toBe(202);
       // Refused requests that carry the token (or a near miss) in places an error might quote.
       const refused = [
         await post(url, `{"token":"${TOKEN}", "action": buy}`, { 'content-type': 'text/plain' }),
@@ -188,11 +181,12 @@ describe('no secret in any output', () => {
       expect(refused.map((r) => r.status)).toEqual([400, 401, 400, 400, 404]);
       for (const r of refused) keep('webhook refused', r.text);
       // Both followers filled over the simulator's sockets.
-      const until = Date.now() + 10_000;
-      while ((run.stdout().match(/"type":"order-filled"/g) ?? []).length < 2) {
-        if (Date.now() > until) throw new Error(`no fills\n${run.stdout()}\n${run.stderr()}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await waitFor(() => (run.stdout().match(/"type":"order-filled"/g) ?? []).length >= 2, {
+        message: 'two fills',
+        timeout: 10_000,
+        interval: 50,
+        context: () => `${run.stdout()}\n${run.stderr()}`,
+      });
       const metrics = await (await fetch(metricsUrl)).text();
       keep('metrics', metrics);
       expect(metrics).toMatch(/tradenova_orders_total\{broker="tradovate",outcome="filled"\} 2/);

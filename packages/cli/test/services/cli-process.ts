@@ -1,6 +1,7 @@
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { waitFor as waitForValue } from '@tradenova/core/testing';
 
 /** The built CLI; the process tests run the real binary (npm run build -w tradenova). */
 export const BIN = fileURLToPath(new URL('../../dist/bin.js', import.meta.url));
@@ -62,19 +63,21 @@ export function runCli(
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Polls until `find` returns something; fails after `timeoutMs` with `show()` for context. */
-export async function waitFor<T>(
+/**
+ * The argument order tests written before @tradenova/core/testing used (`what` first, a value
+ * other than undefined ends the wait); new tests call `waitFor(check, { message, timeout })`.
+ */
+export function waitFor<T>(
   what: string,
   find: () => T | undefined,
   timeoutMs: number,
   show: () => string = () => '',
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = find();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${show()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  return waitForValue(
+    () => {
+      const found = find();
+      return found === undefined ? undefined : { found };
+    },
+    { message: what, timeout: timeoutMs, interval: 50, context: show },
+  ).then((value) => value.found);
 }

@@ -54,6 +54,14 @@ export function everyEvent(accountId = 'ACC-7'): { [T in EngineEventType]: Event
       message: 'more than 0',
     },
     'intent-created': { type: 'intent-created', time, intent },
+    'follower-recovery': {
+      type: 'follower-recovery',
+      time,
+      follower: intent.follower,
+      accountId,
+      state: 'pending',
+      reason: 'rate limited (retry after 5000 ms)',
+    },
     'order-placed': { type: 'order-placed', time, intent, orderId: 'o-1', latencyMs: 12 },
     'order-modified': { type: 'order-modified', time, intent, orderId: 'o-1' },
     'order-cancelled': {

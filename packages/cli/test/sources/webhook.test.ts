@@ -7,6 +7,7 @@ import {
   parseEngineConfig,
   type SignalResult,
 } from '@tradenova/core';
+import { waitFor } from '@tradenova/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSession, type Session } from '../../src/run/session.js';
 import { alertToSignal } from '../../src/sources/webhook/alert.js';
@@ -285,7 +286,9 @@ describe('a webhook in a live session', () => {
     expect(session.webhookUrls()).toEqual([url]);
     expect((await send(url, { body: alert({ contracts: 1 }), headers: json })).status).toBe(202);
     expect((await send(url, { body: alert({ contracts: 0 }), headers: json })).status).toBe(400);
-    await waitFor(() => events.filter((e) => e.type === 'order-filled').length >= 2);
+    await waitFor(() => events.filter((e) => e.type === 'order-filled').length >= 2, {
+      message: 'two fills',
+    });
     const fills = events.flatMap((e) => (e.type === 'order-filled' ? [[e.follower, e.execution.qty]] : []));
     expect(fills.sort()).toEqual([
       ['a', 1],
@@ -348,10 +351,13 @@ describe('webhook alerts and the leader position', () => {
   it('a sell alert that reverses the strategy long reverses a fixed-size follower (it knows the leader position)', async () => {
     const { engine, net, post } = await webhookSession();
     await post(alert({ contracts: 2, id: 'long' }));
-    await waitFor(() => net('a') === 1 && net('b') === 4);
+    await waitFor(() => net('a') === 1 && net('b') === 4, {
+      message: 'a long 1 and b long 4',
+      context: () => `a ${net('a')}, b ${net('b')}`,
+    });
     // Leader 2 → -1. Read as a fresh entry (no leader position known) the fixed follower would sell 1 and end flat.
     await post(alert({ action: 'sell', contracts: 3, id: 'reverse' }));
-    await waitFor(() => net('b') === -2);
+    await waitFor(() => net('b') === -2, { message: 'b short 2', context: () => `b ${net('b')}` });
     await engine.idle();
     expect([net('a'), net('b')]).toEqual([-1, -2]);
     expect([...engine.leaderPositions().values()]).toEqual([-1]);
@@ -362,21 +368,13 @@ describe('webhook alerts and the leader position', () => {
     const { engine, net, post } = await webhookSession({ A1: 1, B1: 4 });
     expect([net('a'), net('b')]).toEqual([1, 4]);
     await post(alert({ action: 'sell', contracts: 3, id: 'reverse', position: '-1' }));
-    await waitFor(() => net('b') === -2);
+    await waitFor(() => net('b') === -2, { message: 'b short 2', context: () => `b ${net('b')}` });
     await engine.idle();
     // Without the position the new run would read a fresh short 3: the fixed follower ends flat.
     expect([net('a'), net('b')]).toEqual([-1, -2]);
     expect([...engine.leaderPositions().values()]).toEqual([-1]);
   });
 });
-
-async function waitFor(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 async function freePort(): Promise<number> {
   const { createServer } = await import('node:net');

@@ -1,4 +1,5 @@
 import type { EngineEvent } from '@tradenova/core';
+import { waitFor } from '@tradenova/core/testing';
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
 import { App } from '../../src/ui/app.js';
@@ -112,11 +113,14 @@ describe('Dashboard frame', () => {
         theme={plain}
       />,
     );
-    await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => stdin.listenerCount('readable') > 0, { message: 'the app to read stdin' });
     stdin.write('\u001b[B'); // down arrow
-    await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => /› beta/.test(lastFrame() ?? ''), {
+      message: 'the selection on beta',
+      context: () => lastFrame() ?? '',
+    });
     stdin.write('p');
-    await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => seen.length >= 2, { message: 'the second key command' });
     expect(seen).toEqual([
       { type: 'select', delta: 1 },
       { type: 'toggle-pause', follower: 'beta' },

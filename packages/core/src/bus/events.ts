@@ -86,6 +86,19 @@ export type EngineEvent =
       pnl?: Money;
     }
   | {
+      /**
+       * A follower its engine could not bring back in line yet (its broker refused or was
+       * down during a recovery), then `recovered` once a later attempt got through. While
+       * pending, the engine tries again every few seconds.
+       */
+      type: 'follower-recovery';
+      time: number;
+      follower: string;
+      accountId: string;
+      state: 'pending' | 'recovered';
+      reason?: string;
+    }
+  | {
       type: 'connection-status';
       time: number;
       broker: string;

@@ -39,6 +39,7 @@ export function routeEvent(event: EngineEvent): { topic: TopicName; key: string 
     case 'position-updated':
       return { topic: TOPICS.positions.name, key: event.position.accountId };
     case 'account-status':
+    case 'follower-recovery':
       return { topic: TOPICS.accountStatus.name, key: event.accountId };
     case 'connection-status':
     case 'breaker-changed':

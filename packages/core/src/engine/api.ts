@@ -20,6 +20,11 @@ import type { Logger } from '../util/logger.js';
 import type { ReconcileLine, ReconcilePolicy } from './reconcile.js';
 
 /** Where engine events go besides the bus: a file, Kafka, a database, the dashboard. */
+/** Per follower, what reconciliation found and did; `failed` names followers it could not reach, with why. */
+export interface ReconcileResults extends Map<string, ReconcileLine[]> {
+  readonly failed: ReadonlyMap<string, string>;
+}
+
 export interface Sink {
   name: string;
   write(event: EngineEvent): void;
@@ -164,9 +169,11 @@ export interface Engine {
    * order whose outcome was unknown, then compares positions with the scaled
    * leader and applies the policy (the config's by default). Idempotent: a
    * second run finds nothing to do. Runs in each follower's queue, after the
-   * orders already there.
+   * orders already there. A follower whose broker cannot answer (down, rate-limited)
+   * does not stop the others: it is listed in `failed`, and the engine's recovery tries
+   * it again with the same policy every few seconds while its connection is up.
    */
-  reconcile(follower?: string, policy?: ReconcilePolicy): Promise<Map<string, ReconcileLine[]>>;
+  reconcile(follower?: string, policy?: ReconcilePolicy): Promise<ReconcileResults>;
   /** Resolves when every follower queue (or those of the named followers) is empty. */
   idle(followers?: readonly string[]): Promise<void>;
   readonly followers: readonly string[];

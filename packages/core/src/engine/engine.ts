@@ -43,7 +43,16 @@ import { RiskReason } from '../risk/reasons.js';
 import { legDelta, planFollowerOrder } from '../scaling/plan.js';
 import { scaleEntryQty } from '../scaling/scale.js';
 import { type Logger, silentLogger } from '../util/logger.js';
-import type { Engine, EngineOptions, SignalOutcome, SignalResult, Sink, Source, SubmitMeta } from './api.js';
+import type {
+  Engine,
+  EngineOptions,
+  ReconcileResults,
+  SignalOutcome,
+  SignalResult,
+  Sink,
+  Source,
+  SubmitMeta,
+} from './api.js';
 import { BracketDesk } from './bracket-desk.js';
 import { connectionKeyOf } from './connections.js';
 import {
@@ -378,15 +387,25 @@ class CopyEngine implements Engine {
     return out;
   }
 
-  async reconcile(name?: string, policy?: ReconcilePolicy): Promise<Map<string, ReconcileLine[]>> {
+  async reconcile(name?: string, policy?: ReconcilePolicy): Promise<ReconcileResults> {
     const targets = this.#held(name === undefined ? [...this.#followers.values()] : [this.#follower(name)]);
     const chosen = policy ?? this.config.engine.reconcile;
+    const failed = new Map<string, string>();
     const results = await Promise.all(
       targets.map((f) =>
-        f.queue.push(() => this.#reconciler.follower(f, chosen)).then((lines) => [f.name, lines] as const),
+        f.queue
+          .push(() => this.#reconciler.follower(f, chosen))
+          .then(
+            (lines) => [[f.name, lines] as const],
+            (error: unknown) => {
+              // One broker's refusal must not leave the others unreconciled, nor this one for good.
+              failed.set(f.name, this.#recoveryPending(f, chosen, error));
+              return [];
+            },
+          ),
       ),
     );
-    return new Map(results);
+    return Object.assign(new Map(results.flat()), { failed });
   }
 
   async flatten(name?: string, reason = 'requested'): Promise<void> {
@@ -1959,14 +1978,49 @@ class CopyEngine implements Engine {
    */
   #recover(f: FollowerRuntime): Promise<void> {
     const aligned = f.needsRecovery && this.#leaderFillsSeen;
+    const policy = f.recoverPolicy ?? (aligned ? 'align' : this.config.engine.reconcile);
     f.needsRecovery = false;
+    f.recoverPolicy = undefined;
     f.recoveredAt = this.#clock.now();
     return f.queue.push(async () => {
-      // Positions first, so the working copies are planned against what the follower holds.
-      await this.#reconciler.follower(f, aligned ? 'align' : this.config.engine.reconcile);
+      try {
+        // Positions first, so the working copies are planned against what the follower holds.
+        await this.#reconciler.follower(f, policy);
+      } catch (error) {
+        // The broker could not answer (down again, rate-limited): try again at the next interval.
+        this.#recoveryPending(f, policy, error);
+        return;
+      }
+      if (f.recoveryPending) {
+        f.recoveryPending = false;
+        this.#emit({
+          type: 'follower-recovery',
+          time: this.#clock.now(),
+          follower: f.name,
+          accountId: f.accountId,
+          state: 'recovered',
+        });
+      }
       // A market order is never working: what it missed, alignment has placed.
       this.#replanWorking(f, undefined);
     });
+  }
+
+  /** A recovery or requested reconciliation that could not reach the broker: said, and tried again later. */
+  #recoveryPending(f: FollowerRuntime, policy: ReconcilePolicy, error: unknown): string {
+    const reason = error instanceof Error ? error.message : String(error);
+    f.needsRecovery = true;
+    f.recoverPolicy = policy;
+    f.recoveryPending = true;
+    this.#emit({
+      type: 'follower-recovery',
+      time: this.#clock.now(),
+      follower: f.name,
+      accountId: f.accountId,
+      state: 'pending',
+      reason,
+    });
+    return reason;
   }
 
   #checkAutoFlatten(f: FollowerRuntime): void {

@@ -8,6 +8,7 @@ import type { Ticks } from '../money/price.js';
 import type { AccountRiskState, CompiledRiskRules } from '../risk/index.js';
 import { RiskReason } from '../risk/reasons.js';
 import type { ManagedBracket } from './managed-bracket.js';
+import type { ReconcilePolicy } from './reconcile.js';
 import type { ConnectionGuard } from './resilience.js';
 import { SerialQueue } from './serial-queue.js';
 
@@ -121,6 +122,10 @@ export class FollowerRuntime {
   /** When recovery last ran (clock ms), and how many recoveries re-planned copies (for fresh intent ids). */
   recoveredAt = Number.NEGATIVE_INFINITY;
   recoveries = 0;
+  /** The policy of a requested reconciliation that failed: the next recovery applies it. */
+  recoverPolicy: ReconcilePolicy | undefined;
+  /** A recovery failed and none has succeeded since (`follower-recovery` said `pending`). */
+  recoveryPending = false;
   /** An automatic flatten is queued or running; further triggers wait for it. */
   flattening = false;
   /**

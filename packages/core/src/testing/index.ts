@@ -1,6 +1,7 @@
 /**
- * @tradenova/core/testing: the adapter conformance suite (vitest) and the shared
- * simulated exchange every broker simulator puts its protocol in front of.
+ * @tradenova/core/testing: the adapter conformance suite (vitest), the shared
+ * simulated exchange every broker simulator puts its protocol in front of, and the waiting
+ * helpers (`waitFor`, `waitForEvent`) tests use instead of fixed sleeps.
  */
 
 export { ExchangeFaults, SimulatedExchange, type SimulatedExchangeOptions } from '../paper/index.js';
@@ -11,3 +12,12 @@ export {
   type ConformanceSuiteOptions,
   runConformanceSuite,
 } from './conformance.js';
+export {
+  type EmitterLike,
+  type Subscribe,
+  type WaitForEventOptions,
+  type WaitForOptions,
+  WaitTimeoutError,
+  waitFor,
+  waitForEvent,
+} from './wait.js';

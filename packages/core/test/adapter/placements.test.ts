@@ -1,3 +1,4 @@
+import { waitFor } from '@tradenova/core/testing';
 import { describe, expect, it } from 'vitest';
 import {
   type BrokerOrder,
@@ -21,13 +22,21 @@ const ack = (orderId: string): OrderAck => ({ orderId, clientOrderId: 'tn1', sta
 describe('PlacementGuard: one order per intent', () => {
   it('joins a placement in flight and repeats an acknowledged one without sending again', async () => {
     let sends = 0;
+    let release = (): void => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     const guard = new PlacementGuard({ find: async () => undefined, now: () => 1 });
     const send = async () => {
       sends++;
-      await new Promise((r) => setTimeout(r, 5));
+      await held;
       return ack('O1');
     };
-    const [a, b] = await Promise.all([guard.place(request, send), guard.place(request, send)]);
+    // Both placements start while the first send is held open at the broker.
+    const both = Promise.all([guard.place(request, send), guard.place(request, send)]);
+    await waitFor(() => sends === 1, { message: 'the first send' });
+    release();
+    const [a, b] = await both;
     const c = await guard.place(request, send);
     expect([a.orderId, b.orderId, c.orderId]).toEqual(['O1', 'O1', 'O1']);
     expect(sends).toBe(1);

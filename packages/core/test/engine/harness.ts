@@ -107,7 +107,8 @@ export async function reconnectPaper(engine: Engine): Promise<void> {
 }
 
 const connectionsByEngine = new WeakMap<Engine, BrokerConnection>();
-function connectionOf(engine: Engine): BrokerConnection {
+/** The paper connection of an engine built by `paperEngine` (to make its broker misbehave). */
+export function connectionOf(engine: Engine): BrokerConnection {
   const c = connectionsByEngine.get(engine);
   if (!c) throw new Error('not a paperEngine engine');
   return c;

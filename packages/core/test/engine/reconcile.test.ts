@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { EngineEvent } from '../../src/index.js';
-import { disconnectPaper, MNQ, paperEngine, reconnectPaper } from './harness.js';
+import { BrokerRateLimitedError, type EngineEvent } from '../../src/index.js';
+import { connectionOf, disconnectPaper, MNQ, paperEngine, reconnectPaper } from './harness.js';
 
 const of = <T extends EngineEvent['type']>(events: EngineEvent[], type: T) =>
   events.filter((e): e is Extract<EngineEvent, { type: T }> => e.type === type);
@@ -73,6 +73,50 @@ describe('reconciliation', () => {
     await clock.runUntilIdle();
     expect((await second).get('a')).toEqual([]);
     expect(of(events, 'position-reconciled')).toHaveLength(1);
+  });
+
+  it('a follower whose broker refuses does not stop the others, and is aligned at a later recovery', async () => {
+    const { leaderMarket, engine, clock, exchange, net } = await paperEngine([
+      { name: 'a', account: 'A' },
+      { name: 'b', account: 'B' },
+    ]);
+    await leaderMarket('s1', 'buy', 1, '21000.25');
+    for (const account of ['A', 'B'])
+      await exchange.placeOrder({
+        accountId: account,
+        clientOrderId: `manual-${account}`,
+        contract: MNQ,
+        side: 'sell',
+        qty: 2,
+        orderType: 'market',
+      });
+    await clock.runUntilIdle();
+    expect([net('a'), net('b')]).toEqual([-1, -1]);
+    // B's broker rate-limits position reads for a while.
+    const connection = connectionOf(engine);
+    const getPositions = connection.getPositions.bind(connection);
+    let refuse = true;
+    connection.getPositions = (account) =>
+      refuse && account === 'B'
+        ? Promise.reject(new BrokerRateLimitedError('paper', 2000))
+        : getPositions(account);
+    const run = engine.reconcile(undefined, 'align');
+    await clock.runUntilIdle();
+    const result = await run;
+    expect(result.get('a')?.map((l) => l.order)).toEqual([2]);
+    expect([...result.failed.keys()]).toEqual(['b']);
+    expect(result.failed.get('b')).toMatch(/rate limited/);
+    expect([net('a'), net('b')]).toEqual([1, -1]);
+    // Still refused at the next interval: nothing happens, and it is tried again after that.
+    await clock.advanceBy(5000);
+    engine.tick();
+    await clock.runUntilIdle();
+    expect(net('b')).toBe(-1);
+    refuse = false;
+    await clock.advanceBy(5000);
+    engine.tick();
+    await clock.runUntilIdle();
+    expect(net('b')).toBe(1);
   });
 
   it('only reports with the alert policy', async () => {

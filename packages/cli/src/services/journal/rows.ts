@@ -156,6 +156,16 @@ export function addEventRows(rows: JournalRows, event: EngineEvent): void {
         time: event.time,
       });
       return;
+    case 'follower-recovery':
+      rows.accountStatus.push({
+        kind: 'recovery',
+        follower: event.follower,
+        account_id: event.accountId,
+        status: event.state,
+        reason: event.reason ?? null,
+        time: event.time,
+      });
+      return;
     case 'connection-status':
       rows.accountStatus.push({
         kind: 'connection',

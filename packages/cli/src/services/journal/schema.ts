@@ -94,7 +94,7 @@ export interface PositionsTable {
 /** Account states (enabled, paused, locked-out, …), broker connection and breaker states, position reconciliations and service states. */
 export interface AccountStatusTable {
   id: Generated<Int8>;
-  kind: 'account' | 'connection' | 'breaker' | 'reconcile' | 'service' | 'broker-pnl';
+  kind: 'account' | 'connection' | 'breaker' | 'reconcile' | 'service' | 'broker-pnl' | 'recovery';
   follower: Maybe<string>;
   account_id: Maybe<string>;
   broker: Maybe<string>;

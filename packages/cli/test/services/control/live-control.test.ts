@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitFor } from '@tradenova/core/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   connectKafkajs,
@@ -8,7 +9,7 @@ import {
   type KafkaClient,
   type KafkaProducer,
 } from '../../../src/services/kafka/index.js';
-import { BUILT, type CliProcess, runCli, startCli, waitFor } from '../cli-process.js';
+import { BUILT, type CliProcess, runCli, startCli } from '../cli-process.js';
 import { uniquePrefix } from '../kafka/helpers.js';
 import { describeWithService } from '../require-service.js';
 
@@ -102,8 +103,8 @@ describeWithService('kafka', 'live control through Redis, applied by a running p
       const copy = async (follower: string) => {
         const id = await publish();
         const [a, b] = await Promise.all([
-          waitFor(`${id} on f1`, outcome(id, 'f1'), 10_000, show),
-          waitFor(`${id} on f2`, outcome(id, 'f2'), 10_000, show),
+          waitFor(outcome(id, 'f1'), { message: `${id} on f1`, timeout: 10_000, context: show }),
+          waitFor(outcome(id, 'f2'), { message: `${id} on f2`, timeout: 10_000, context: show }),
         ]);
         return follower === 'f1' ? [a, b] : [b, a];
       };
@@ -116,7 +117,10 @@ describeWithService('kafka', 'live control through Redis, applied by a running p
           const deadline = Date.now() + 30_000;
           for (;;) {
             const id = await publish();
-            const copied = await waitFor(`a copy of ${id}`, outcome(id, 'f1'), 1500).catch(() => undefined);
+            const copied = await waitFor(outcome(id, 'f1'), {
+              message: `a copy of ${id}`,
+              timeout: 1500,
+            }).catch(() => undefined);
             if (copied) break;
             if (run.child.exitCode !== null || Date.now() > deadline)
               throw new Error(`run never copied\n${show()}`);
@@ -124,20 +128,32 @@ describeWithService('kafka', 'live control through Redis, applied by a running p
 
           let mark = run.lines.length;
           expect(control('pause', 'f1')).toContain('paused');
-          await waitFor('f1 paused in the running process', status('f1', 'paused', mark), 10_000, show);
+          await waitFor(status('f1', 'paused', mark), {
+            message: 'f1 paused in the running process',
+            timeout: 10_000,
+            context: show,
+          });
           let [f1, f2] = await copy('f1');
           expect(f1).toMatchObject({ type: 'order-blocked', reason: 'FOLLOWER_PAUSED' });
           expect(f2).toMatchObject({ type: 'order-placed' });
 
           mark = run.lines.length;
           control('resume', 'f1');
-          await waitFor('f1 resumed', status('f1', 'enabled', mark), 10_000, show);
+          await waitFor(status('f1', 'enabled', mark), {
+            message: 'f1 resumed',
+            timeout: 10_000,
+            context: show,
+          });
           [f1, f2] = await copy('f1');
           expect(f1).toMatchObject({ type: 'order-placed' });
 
           mark = run.lines.length;
           expect(control('kill', 'on', '--reason', 'test')).toContain('kill switch ON');
-          await waitFor('f2 stopped by the kill switch', status('f2', 'paused', mark), 10_000, show);
+          await waitFor(status('f2', 'paused', mark), {
+            message: 'f2 stopped by the kill switch',
+            timeout: 10_000,
+            context: show,
+          });
           [f1, f2] = await copy('f1');
           // The kill switch names itself, so an operator can tell it from a pause.
           expect(f1).toMatchObject({ type: 'order-blocked', reason: 'KILL_SWITCH' });
@@ -145,7 +161,11 @@ describeWithService('kafka', 'live control through Redis, applied by a running p
 
           mark = run.lines.length;
           control('kill', 'off');
-          await waitFor('f2 copying again', status('f2', 'enabled', mark), 10_000, show);
+          await waitFor(status('f2', 'enabled', mark), {
+            message: 'f2 copying again',
+            timeout: 10_000,
+            context: show,
+          });
           [f1, f2] = await copy('f1');
           expect(f1).toMatchObject({ type: 'order-placed' });
           expect(f2).toMatchObject({ type: 'order-placed' });
@@ -153,20 +173,23 @@ describeWithService('kafka', 'live control through Redis, applied by a running p
           // Scaling and risk set from another process reach the running engine too.
           control('set', 'f1', 'scaling.mode=multiplier', 'scaling.factor=3');
           const qtyOf = (line: unknown) => (line as { intent: { qty: number } }).intent.qty;
-          const tripled = Date.now() + 15_000;
-          for (;;) {
-            [f1, f2] = await copy('f1');
-            if (f1?.type === 'order-placed' && qtyOf(f1) === 3) break;
-            if (Date.now() > tripled) throw new Error(`f1 never copied 3 contracts\n${show()}`);
-          }
+          // Each try publishes a signal and waits for both outcomes, so no pause between tries.
+          [f1, f2] = await waitFor(
+            async () => {
+              const pair = await copy('f1');
+              return pair[0]?.type === 'order-placed' && qtyOf(pair[0]) === 3 ? pair : undefined;
+            },
+            { message: 'f1 copying 3 contracts', timeout: 15_000, interval: 0, context: show },
+          );
           expect(qtyOf(f2)).toBe(1);
           control('set', 'f1', 'risk.maxOrderQty=2');
-          const capped = Date.now() + 15_000;
-          for (;;) {
-            [f1] = await copy('f1');
-            if (f1?.type === 'order-blocked') break;
-            if (Date.now() > capped) throw new Error(`f1 never blocked by maxOrderQty\n${show()}`);
-          }
+          [f1] = await waitFor(
+            async () => {
+              const pair = await copy('f1');
+              return pair[0]?.type === 'order-blocked' ? pair : undefined;
+            },
+            { message: 'f1 blocked by maxOrderQty', timeout: 15_000, interval: 0, context: show },
+          );
           expect(f1).toMatchObject({ type: 'order-blocked', reason: 'MAX_ORDER_QTY' });
 
           // The lag gauges of the services this process runs, read at scrape time: its consumer

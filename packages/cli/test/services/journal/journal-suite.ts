@@ -1,3 +1,4 @@
+import { waitFor } from '@tradenova/core/testing';
 import { sql } from 'kysely';
 import { afterEach, expect, it } from 'vitest';
 import {
@@ -86,6 +87,7 @@ export function journalSuite(location: () => Promise<OpenJournalOptions>): void 
     expect(Number(position.avg_price)).toBe(21000.25);
     const statuses = await db.selectFrom('account_status').select(['kind', 'status']).orderBy('id').execute();
     expect(statuses).toEqual([
+      { kind: 'recovery', status: 'pending' },
       { kind: 'broker-pnl', status: 'reported' },
       { kind: 'reconcile', status: 'alert' },
       { kind: 'account', status: 'paused' },
@@ -140,7 +142,10 @@ export function journalSuite(location: () => Promise<OpenJournalOptions>): void 
     const waiting = journal.whenDurable(last).then(() => {
       durable = true;
     });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Two more retries fail while the table is away, and the records are still not durable.
+    const failed = statuses.length;
+    await waitFor(() => statuses.length >= failed + 2, { message: 'two failed retries' });
+    expect(statuses.every((s) => s.state === 'degraded')).toBe(true);
     expect(durable).toBe(false);
     await sql`alter table orders_away rename to orders`.execute(journal.db);
     await waiting;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, expect, it } from 'vitest';
-import { makeRedactor } from '../../../src/run/redact.js';
+import { makeRedactor } from '../../../src/secrets/redact.js';
 import { Journal } from '../../../src/services/journal/index.js';
 import { everyEvent } from '../fixtures.js';
 

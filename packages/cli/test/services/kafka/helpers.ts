@@ -44,12 +44,3 @@ export async function collect(
   }
   return received;
 }
-
-/** Resolves when `predicate` holds, polling; fails after `timeoutMs`. */
-export async function until(predicate: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

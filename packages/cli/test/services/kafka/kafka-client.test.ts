@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { waitFor } from '@tradenova/core/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ServiceUnavailableError } from '../../../src/services/errors.js';
 import {
@@ -9,7 +10,7 @@ import {
   MessageReleased,
 } from '../../../src/services/kafka/index.js';
 import { describeWithService } from '../require-service.js';
-import { collect, uniquePrefix, until } from './helpers.js';
+import { collect, uniquePrefix } from './helpers.js';
 
 describeWithService('kafka', 'kafkajs KafkaClient on a real broker', (brokers) => {
   let client: KafkaClient;
@@ -82,7 +83,10 @@ describeWithService('kafka', 'kafkajs KafkaClient on a real broker', (brokers) =
       topics: [pinned],
       handle: async (m) => void seen.push(m.value ?? ''),
     });
-    await until(() => seen.includes('new-1'), 'the message published in between');
+    await waitFor(() => seen.includes('new-1'), {
+      message: 'the message published in between',
+      timeout: 15_000,
+    });
     await second.close();
     expect(seen).toEqual(['new-1']);
   });
@@ -121,10 +125,19 @@ describeWithService('kafka', 'kafkajs KafkaClient on a real broker', (brokers) =
         first.push(m.value ?? '');
       },
     });
-    await until(() => first.length === 3, 'three messages');
+    await waitFor(() => first.length === 3, { message: 'three messages', timeout: 15_000 });
     await member.close();
 
-    await producer.send([{ topic: commits, messages: [{ key: 'k', value: 'd' }] }]);
+    // 'end' marks the end of the stream: one partition, so anything replayed would come before it.
+    await producer.send([
+      {
+        topic: commits,
+        messages: [
+          { key: 'k', value: 'd' },
+          { key: 'k', value: 'end' },
+        ],
+      },
+    ]);
     const second: string[] = [];
     const again = await client.consume({
       groupId,
@@ -134,11 +147,10 @@ describeWithService('kafka', 'kafkajs KafkaClient on a real broker', (brokers) =
         second.push(m.value ?? '');
       },
     });
-    await until(() => second.length >= 1, 'the new message');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitFor(() => second.includes('end'), { message: 'the end marker', timeout: 15_000 });
     await again.close();
     expect(first).toEqual(['a', 'b', 'c']);
-    expect(second).toEqual(['d']);
+    expect(second).toEqual(['d', 'end']);
   });
 
   it('delivers a message again when its handler threw, and keeps partition order', async () => {
@@ -159,7 +171,7 @@ describeWithService('kafka', 'kafkajs KafkaClient on a real broker', (brokers) =
         }
       },
     });
-    await until(() => seen.includes('3'), 'message 3');
+    await waitFor(() => seen.includes('3'), { message: 'message 3', timeout: 15_000 });
     await member.close();
     expect(seen).toEqual(['1', '2', '2', '3']);
   });
@@ -235,7 +247,7 @@ describeWithService('kafka', 'kafkajs KafkaClient on a real broker', (brokers) =
         again.push(m.value ?? '');
       },
     });
-    await until(() => again.length >= values.length, 'the whole batch again');
+    await waitFor(() => again.length >= values.length, { message: 'the whole batch again', timeout: 15_000 });
     await next.close();
     expect(again).toEqual(values);
   });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { TOPICS, type TradeSignal } from '@tradenova/core';
+import { waitFor } from '@tradenova/core/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   connectKafkajs,
@@ -11,7 +12,7 @@ import {
 } from '../../../src/services/kafka/index.js';
 import { sampleSignal } from '../fixtures.js';
 import { describeWithService } from '../require-service.js';
-import { collect, uniquePrefix, until } from './helpers.js';
+import { collect, uniquePrefix } from './helpers.js';
 
 describeWithService('kafka', 'KafkaSignalSource on a real broker', (brokers) => {
   let client: KafkaClient;
@@ -57,10 +58,10 @@ describeWithService('kafka', 'KafkaSignalSource on a real broker', (brokers) => 
     ];
     // One key: one partition, so the order below is the order handled.
     await producer.send([{ topic: signals, messages: values.map((value) => ({ key: 'MNQZ25', value })) }]);
-    await until(
-      () => received.length === 3 && source.stats.rejected === 3,
-      'three signals and three rejects',
-    );
+    await waitFor(() => received.length === 3 && source.stats.rejected === 3, {
+      message: 'three signals and three rejects',
+      timeout: 15_000,
+    });
     expect(received.map((s) => s.signalId)).toEqual(['s-bare', 's-env', 's-last']);
     expect(received[0]).toEqual(bare);
     expect(source.stats).toEqual({ signals: 3, rejected: 3, skipped: 1 });
@@ -86,13 +87,19 @@ describeWithService('kafka', 'KafkaSignalSource on a real broker', (brokers) => 
     await next.start((signal) => {
       later.push(signal.signalId);
     });
+    // 's-end' marks the end of the stream: one key, one partition, so anything replayed comes before it.
     await producer.send([
-      { topic: signals, messages: [{ key: 'MNQZ25', value: JSON.stringify(sampleSignal('s-new')) }] },
+      {
+        topic: signals,
+        messages: ['s-new', 's-end'].map((id) => ({
+          key: 'MNQZ25',
+          value: JSON.stringify(sampleSignal(id)),
+        })),
+      },
     ]);
-    await until(() => later.length >= 1, 'the new signal');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitFor(() => later.includes('s-end'), { message: 'the end marker', timeout: 15_000 });
     await next.stop();
-    expect(later).toEqual(['s-new']);
+    expect(later).toEqual(['s-new', 's-end']);
   });
 
   it('skips the signals its own process published (tn-origin), copies everyone else’s', async () => {
@@ -119,7 +126,10 @@ describeWithService('kafka', 'KafkaSignalSource on a real broker', (brokers) => 
         messages: [message('mine', 'g:LEAD'), message('theirs', 'g:OTHER'), message('bare')],
       },
     ]);
-    await until(() => received.length >= 2 && source.stats.skipped >= 1, 'two signals copied, one skipped');
+    await waitFor(() => received.length >= 2 && source.stats.skipped >= 1, {
+      message: 'two signals copied, one skipped',
+      timeout: 15_000,
+    });
     await source.stop();
     expect(received).toEqual(['theirs', 'bare']);
     expect(source.stats).toMatchObject({ signals: 2, skipped: 1 });

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { waitFor } from '@tradenova/core/testing';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ServiceUnavailableError } from '../../../src/services/errors.js';
@@ -38,7 +39,7 @@ function storesSuite(pair: () => Promise<[ServiceStores, ServiceStores]>): void 
     expect(changed).toEqual({ by: 'unknown', at: expect.any(Number) });
     expect(await b.control.getFollower('f1')).toEqual(merged);
     expect(await b.control.listFollowers()).toEqual({ f1: merged });
-    await waitFor(() => seen.length === 2);
+    await waitFor(() => seen.length === 2, { message: 'a change notification' });
     expect(seen[1]).toEqual({ kind: 'follower', name: 'f1', settings: merged });
   });
 
@@ -56,7 +57,7 @@ function storesSuite(pair: () => Promise<[ServiceStores, ServiceStores]>): void 
     });
     const paused = await a.control.setFollower('f2', { paused: true }, 'ann@laptop');
     expect(paused.changed).toEqual({ by: 'ann@laptop', at: expect.any(Number) });
-    await waitFor(() => seen.length >= 1);
+    await waitFor(() => seen.length >= 1, { message: 'a change notification' });
     expect(seen[0]).toMatchObject({ kind: 'kill-switch', killSwitch: { engaged: true, reason: 'operator' } });
   });
 
@@ -65,8 +66,8 @@ function storesSuite(pair: () => Promise<[ServiceStores, ServiceStores]>): void 
     const id = `tn${randomUUID()}`;
     expect(await a.dedupe.claim(id, 150)).toBe(true);
     expect(await b.dedupe.claim(id, 150)).toBe(false);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(await b.dedupe.claim(id, 10_000)).toBe(true);
+    // Expired, not released: a claim goes through again.
+    await waitFor(() => b.dedupe.claim(id, 10_000), { message: 'the claim to expire' });
     await b.dedupe.release(id);
     expect(await a.dedupe.claim(id, 10_000)).toBe(true);
   });
@@ -76,20 +77,13 @@ function storesSuite(pair: () => Promise<[ServiceStores, ServiceStores]>): void 
     const token = { token: 'secret-token-123', expiresAt: Date.now() + 150 };
     await a.tokens.set('tradovate:demo', token);
     expect(await b.tokens.get('tradovate:demo')).toEqual(token);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(await b.tokens.get('tradovate:demo')).toBeUndefined();
+    await waitFor(async () => (await b.tokens.get('tradovate:demo')) === undefined, {
+      message: 'the token to expire',
+    });
     await a.tokens.set('tradovate:demo', { token: 'x', expiresAt: Date.now() + 10_000 });
     await a.tokens.delete('tradovate:demo');
     expect(await b.tokens.get('tradovate:demo')).toBeUndefined();
   });
-}
-
-async function waitFor(predicate: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for a change notification');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 describe('in-process stores (no Redis configured)', () => {

@@ -3,12 +3,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { intentId } from '@tradenova/core';
+import { waitFor } from '@tradenova/core/testing';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createPgPool } from '../../../src/services/journal/pg-pool.js';
 import type { JournalDatabase } from '../../../src/services/journal/schema.js';
 import { connectKafkajs, designTopics, type KafkaClient } from '../../../src/services/kafka/index.js';
-import { BUILT, type CliProcess, runCli, startCli, waitFor } from '../cli-process.js';
+import { BUILT, type CliProcess, runCli, startCli } from '../cli-process.js';
 import { uniquePrefix } from '../kafka/helpers.js';
 import { describeWithService } from '../require-service.js';
 
@@ -105,24 +106,22 @@ describeWithService('kafka', 'scale-out: router and executors as separate proces
           const router = start('router');
           const a = start('executor');
           const b = start('executor');
-          await waitFor(
-            'the router to join',
-            () => router.lines.find((l) => l.type === 'router-started'),
-            30_000,
-            show,
-          );
+          await waitFor(() => router.lines.find((l) => l.type === 'router-started'), {
+            message: 'the router to join',
+            timeout: 30_000,
+            context: show,
+          });
           // Both executors in the group before the stream starts: the second one's join ends the
           // rebalance that splits the partitions between them, so each owns intents to execute.
           for (const [name, p] of [
             ['A', a],
             ['B', b],
           ] as const) {
-            await waitFor(
-              `executor ${name} to join`,
-              () => p.lines.find((l) => l.type === 'executor-started'),
-              30_000,
-              show,
-            );
+            await waitFor(() => p.lines.find((l) => l.type === 'executor-started'), {
+              message: `executor ${name} to join`,
+              timeout: 30_000,
+              context: show,
+            });
           }
           const producer = await kafka.producer();
           try {
@@ -135,12 +134,11 @@ describeWithService('kafka', 'scale-out: router and executors as separate proces
               ]);
             }
             // Executor A dies mid-stream: with part of its share done and intents of several partitions in hand.
-            await waitFor(
-              'executor A to place some orders',
-              () => (outcomes(a) > 250 ? true : undefined),
-              30_000,
-              show,
-            );
+            await waitFor(() => (outcomes(a) > 250 ? true : undefined), {
+              message: 'executor A to place some orders',
+              timeout: 30_000,
+              context: show,
+            });
             a.child.kill('SIGKILL');
             // A malformed signal goes to order.errors (and the journal) and the stream goes on.
             await producer.send([
@@ -175,29 +173,32 @@ describeWithService('kafka', 'scale-out: router and executors as separate proces
           };
           // A killed member leaves the group only after its session times out (10 s), then its
           // partitions move: the deadline leaves room for that on a loaded machine.
-          const deadline = Date.now() + 90_000;
-          while ((await counted()) < expected) {
-            if (Date.now() > deadline)
-              throw new Error(
-                `only ${await counted()} of ${expected} outcomes; short: ${(await shortSignals()).join(', ') || 'none by intents'}\n${show()}`,
-              );
-            await new Promise((r) => setTimeout(r, 250));
-          }
+          await waitFor(
+            async () => {
+              const n = await counted();
+              if (n < expected) throw new Error(`only ${n} of ${expected} outcomes`);
+              return true;
+            },
+            { message: 'an outcome for every intent', timeout: 90_000, interval: 250, context: show },
+          ).catch(async (error: Error) => {
+            // Asked once, at the end: tells a lost signal from a stuck partition.
+            throw new Error(
+              `${error.message}; short: ${(await shortSignals()).join(', ') || 'none by intents'}`,
+            );
+          });
           // Once the group has settled on the survivors, each broker login is held by exactly one of them.
           const lastAssigned = (p: CliProcess) =>
             p.lines.filter((l) => l.type === 'executor-assigned').at(-1) as
               | { partitions: number[]; connections: string[] }
               | undefined;
           const settled = await waitFor(
-            'the survivors to share every partition',
             () => {
               const [x, y] = [lastAssigned(b), lastAssigned(a2)];
               if (!x || !y) return undefined;
               const partitions = [...x.partitions, ...y.partitions].sort((m, n) => m - n);
               return partitions.join() === [...Array(10).keys()].join() ? [x, y] : undefined;
             },
-            30_000,
-            show,
+            { message: 'the survivors to share every partition', timeout: 30_000, context: show },
           );
           const [heldB, heldA2] = settled.map((l) => l.connections);
           expect(heldB!.filter((c) => heldA2!.includes(c))).toEqual([]);

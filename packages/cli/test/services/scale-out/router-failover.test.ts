@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import kafkajs from 'kafkajs';
+import { waitFor } from '@tradenova/core/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   connectKafkajs,
@@ -9,9 +9,10 @@ import {
   type KafkaClient,
   type KafkaProducer,
 } from '../../../src/services/kafka/index.js';
-import { BUILT, type CliProcess, startCli, waitFor } from '../cli-process.js';
+import { BUILT, type CliProcess, startCli } from '../cli-process.js';
 import { uniquePrefix } from '../kafka/helpers.js';
 import { describeWithService } from '../require-service.js';
+import { brokerMinSessionTimeout } from './session-floor.js';
 
 const market = (signalId: string) => ({
   signalId,
@@ -22,28 +23,6 @@ const market = (signalId: string) => ({
   qty: 1,
   orderType: 'market',
 });
-
-/** The broker's floor for a group's session timeout (`group.min.session.timeout.ms`). */
-async function brokerMinSessionTimeout(brokers: string[]): Promise<number> {
-  const admin = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    const { brokers: nodes } = await admin.describeCluster();
-    const { resources } = await admin.describeConfigs({
-      includeSynonyms: false,
-      resources: [
-        {
-          type: kafkajs.ConfigResourceTypes.BROKER,
-          name: String(nodes[0]?.nodeId),
-          configNames: ['group.min.session.timeout.ms'],
-        },
-      ],
-    });
-    return Number(resources[0]?.configEntries[0]?.configValue ?? 6000);
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 /**
  * Issue 14, situation 4: after `kill -9` of the router that owns an instrument's
@@ -113,38 +92,34 @@ describeWithService('kafka', 'scale-out: a router killed with -9', (brokers) => 
     'the surviving router routes the killed one’s partition again within the group session timeout (5 s where the broker allows it); --metrics serves the router’s metrics',
     async () => {
       const first = start('--metrics', '127.0.0.1:0');
-      await waitFor(
-        'router 1 to join',
-        () => first.lines.find((l) => l.type === 'router-started'),
-        60_000,
-        show,
-      );
+      await waitFor(() => first.lines.find((l) => l.type === 'router-started'), {
+        message: 'router 1 to join',
+        timeout: 60_000,
+        context: show,
+      });
       const second = start('--metrics', '127.0.0.1:0');
-      await waitFor(
-        'router 2 to join',
-        () => second.lines.find((l) => l.type === 'router-started'),
-        60_000,
-        show,
-      );
+      await waitFor(() => second.lines.find((l) => l.type === 'router-started'), {
+        message: 'router 2 to join',
+        timeout: 60_000,
+        context: show,
+      });
       // Both in the group: the second one's join split the partitions. Whoever routes s1
       // (partition 0) owns it.
       await publish('s1');
-      const owner = await waitFor(
-        'a router to route s1',
-        () => [first, second].find((p) => routedIds(p).includes('s1')),
-        60_000,
-        show,
-      );
+      const owner = await waitFor(() => [first, second].find((p) => routedIds(p).includes('s1')), {
+        message: 'a router to route s1',
+        timeout: 60_000,
+        context: show,
+      });
       const survivor = owner === first ? second : first;
       owner.child.kill('SIGKILL');
       const killedAt = Date.now();
       await publish('s2');
-      await waitFor(
-        'the survivor to route s2',
-        () => (routedIds(survivor).includes('s2') ? true : undefined),
-        90_000,
-        show,
-      );
+      await waitFor(() => (routedIds(survivor).includes('s2') ? true : undefined), {
+        message: 'the survivor to route s2',
+        timeout: 90_000,
+        context: show,
+      });
       const gapMs = Date.now() - killedAt;
       // Polled every 50 ms: the gap is the group's failover plus at most that.
       const floor = await brokerMinSessionTimeout(brokers.split(','));
@@ -167,12 +142,11 @@ describeWithService('kafka', 'scale-out: a router killed with -9', (brokers) => 
       expect(scraped).toMatch(/tradenova_signals_total\{outcome="received"\} [1-9]/);
       // The killed router held partition 0; the survivor holds it now.
       expect(held(owner)).toContain(0);
-      await waitFor(
-        'the survivor to take partition 0',
-        () => (held(survivor).includes(0) ? true : undefined),
-        30_000,
-        show,
-      );
+      await waitFor(() => (held(survivor).includes(0) ? true : undefined), {
+        message: 'the survivor to take partition 0',
+        timeout: 30_000,
+        context: show,
+      });
       survivor.child.kill('SIGTERM');
       expect(await survivor.exited, show()).toBe(0);
     },

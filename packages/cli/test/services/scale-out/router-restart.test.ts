@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { InMemoryBus, parseEngineConfig, type RoutedIntent } from '@tradenova/core';
+import { waitFor } from '@tradenova/core/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { decodeRouted } from '../../../src/scale-out/codec.js';
@@ -11,7 +12,7 @@ import {
   type KafkaClient,
   type KafkaProducer,
 } from '../../../src/services/kafka/index.js';
-import { uniquePrefix, until } from '../kafka/helpers.js';
+import { uniquePrefix } from '../kafka/helpers.js';
 import { describeWithService } from '../require-service.js';
 
 const config = parseEngineConfig({
@@ -89,16 +90,18 @@ describeWithService('kafka', 'a router restarted mid-trade', (brokers) => {
       const first = await startRouter();
       await publish(market('s1', 'buy', 2, '21000.00'));
       // Generous: on a fresh broker under CI load, group joins and fetches can take seconds.
-      await until(() => first.stats.routed === 2, 'the router to route the entry', 60_000).catch((error) => {
+      await waitFor(() => first.stats.routed === 2, {
+        message: 'the router to route the entry',
+        timeout: 60_000,
+      }).catch((error) => {
         throw new Error(
           `${error.message}: stats ${JSON.stringify(first.stats)}, owns signal partitions [${first.assignment()}]`,
         );
       });
-      await until(
-        () => routed.filter((r) => r.signal.signalId === 's1').length === 2,
-        'the routed entry on trade.intents',
-        60_000,
-      );
+      await waitFor(() => routed.filter((r) => r.signal.signalId === 's1').length === 2, {
+        message: 'the routed entry on trade.intents',
+        timeout: 60_000,
+      });
       await first.stop();
       expect(routed.find((r) => r.signal.signalId === 's1')?.leaderQty).toBe(0);
 
@@ -106,12 +109,14 @@ describeWithService('kafka', 'a router restarted mid-trade', (brokers) => {
       const second = await startRouter();
       expect(second.stats.leaderSignalsReplayed).toBe(1);
       await publish(market('s2', 'sell', 2, '21010.00'));
-      await until(() => second.stats.routed === 2, 'the new router to route the exit', 60_000);
-      await until(
-        () => routed.filter((r) => r.signal.signalId === 's2').length === 2,
-        'the routed exit on trade.intents',
-        60_000,
-      );
+      await waitFor(() => second.stats.routed === 2, {
+        message: 'the new router to route the exit',
+        timeout: 60_000,
+      });
+      await waitFor(() => routed.filter((r) => r.signal.signalId === 's2').length === 2, {
+        message: 'the routed exit on trade.intents',
+        timeout: 60_000,
+      });
       await second.stop();
       // The leader was long 2 before the sell: executors close the followers instead of opening them short.
       expect(routed.filter((r) => r.signal.signalId === 's2').map((r) => r.leaderQty)).toEqual([2, 2]);

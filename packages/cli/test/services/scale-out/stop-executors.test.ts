@@ -3,12 +3,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { intentId } from '@tradenova/core';
+import { waitFor } from '@tradenova/core/testing';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createPgPool } from '../../../src/services/journal/pg-pool.js';
 import type { JournalDatabase } from '../../../src/services/journal/schema.js';
 import { connectKafkajs, designTopics, type KafkaClient } from '../../../src/services/kafka/index.js';
-import { BUILT, type CliProcess, runCli, startCli, waitFor } from '../cli-process.js';
+import { BUILT, type CliProcess, runCli, startCli } from '../cli-process.js';
 import { collect, uniquePrefix } from '../kafka/helpers.js';
 import { describeWithService } from '../require-service.js';
 
@@ -100,7 +101,11 @@ describeWithService('kafka', 'scale-out: executors stopped with a backlog', (bro
           .join('\n');
       const placed = (p: CliProcess) => p.lines.filter((l) => l.type === 'order-placed').length;
       const joined = (p: CliProcess, type: string, what: string) =>
-        waitFor(what, () => p.lines.find((l) => l.type === type), 60_000, show);
+        waitFor(() => p.lines.find((l) => l.type === type), {
+          message: what,
+          timeout: 60_000,
+          context: show,
+        });
 
       it.skipIf(!BUILT)(
         'SIGTERM to executors holding a backlog, then a restart: every follower order placed exactly once, none lost, nothing recorded as failed',
@@ -118,10 +123,8 @@ describeWithService('kafka', 'scale-out: executors stopped with a backlog', (bro
             (p.lines.filter((l) => String(l.type).startsWith('executor-')).at(-1)?.partitions ??
               []) as number[];
           await waitFor(
-            'the executors to share the partitions',
             () => (lastAssignment(a).length + lastAssignment(b).length === 10 ? true : undefined),
-            60_000,
-            show,
+            { message: 'the executors to share the partitions', timeout: 60_000, context: show },
           );
           // The leader's session at once: the router routes a signal in milliseconds, a login
           // needs 400 ms per round of orders, so the executors fall behind and fetch batches
@@ -143,14 +146,16 @@ describeWithService('kafka', 'scale-out: executors stopped with a backlog', (bro
           // Busy with a backlog in hand: the router well ahead, and the executors into a batch
           // that holds several signals per account (the first one held the first signal only).
           await waitFor(
-            'the router to route ahead and the executors to place some orders',
             () =>
               router.lines.filter((l) => l.type === 'signal-received').length >= 15 &&
               placed(a) + placed(b) >= 100
                 ? true
                 : undefined,
-            60_000,
-            show,
+            {
+              message: 'the router to route ahead and the executors to place some orders',
+              timeout: 60_000,
+              context: show,
+            },
           );
           router.child.kill('SIGKILL');
           for (const p of [a, b]) p.child.kill('SIGTERM');
@@ -177,12 +182,14 @@ describeWithService('kafka', 'scale-out: executors stopped with a backlog', (bro
                   .executeTakeFirstOrThrow()
               ).n,
             );
-          const deadline = Date.now() + 120_000;
-          while ((await countPlaced()) < expected) {
-            if (Date.now() > deadline)
-              throw new Error(`only ${await countPlaced()} of ${expected} intents placed\n${show()}`);
-            await new Promise((r) => setTimeout(r, 250));
-          }
+          await waitFor(
+            async () => {
+              const n = await countPlaced();
+              if (n < expected) throw new Error(`only ${n} of ${expected} intents placed`);
+              return true;
+            },
+            { message: 'every intent placed', timeout: 120_000, interval: 250, context: show },
+          );
           for (const p of [router2, c]) p.child.kill('SIGTERM');
           for (const p of [router2, c]) expect(await p.exited, show()).toBe(0);
 

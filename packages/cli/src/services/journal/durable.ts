@@ -1,4 +1,4 @@
-import type { Journal } from '../services/journal/journal.js';
+import type { Journal } from './journal.js';
 
 /**
  * Waits until everything appended to the journal so far is committed, for at most

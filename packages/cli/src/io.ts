@@ -1,0 +1,28 @@
+/**
+ * What every command writes to and stops on: its output streams, and the process signals
+ * that end a long-running command. At the bottom of the CLI's layers (docs/architecture.md),
+ * so commands, runs and roles share it without importing each other.
+ */
+
+/** The streams a command writes to (tests pass captured ones). */
+export interface CommandIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+/** Resolves on SIGINT or SIGTERM; `dispose` removes the handlers. */
+export function shutdownSignal(): { promise: Promise<string>; dispose: () => void } {
+  let dispose = () => {};
+  const promise = new Promise<string>((resolve) => {
+    const on = (signal: string) => () => resolve(signal);
+    const int = on('SIGINT');
+    const term = on('SIGTERM');
+    process.once('SIGINT', int);
+    process.once('SIGTERM', term);
+    dispose = () => {
+      process.off('SIGINT', int);
+      process.off('SIGTERM', term);
+    };
+  });
+  return { promise, dispose: () => dispose() };
+}
