@@ -6,12 +6,15 @@
 // made once into the temp dir. Intents are placed + blocked + rejected over every account, as
 // the engine figure counts them; the time is the CLI process's wall time, start-up included.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { parseEngineConfig, runReplay, streamReplay } from '@tradenova/core';
+import { parse as parseYaml } from 'yaml';
 import { figure } from '../../../scripts/bench-figures.mjs';
 import { engineReplayFigure } from '../../core/bench/replay-kit.mjs';
 
@@ -95,6 +98,28 @@ async function cliReplay(file) {
   };
 }
 
+/** The same session and config through `runReplay` in this process (streamed, summary): the CLI's own engine. */
+async function inProcessReplay(file) {
+  const config = parseEngineConfig(parseYaml(readFileSync(values.config, 'utf8')));
+  const t0 = performance.now();
+  const report = await runReplay({
+    config,
+    records: streamReplay(
+      createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY }),
+      {
+        onError: () => {},
+      },
+    ),
+    detail: 'summary',
+  });
+  const ms = performance.now() - t0;
+  const intents = report.accounts.reduce(
+    (s, a) => s + a.orders.placed + a.orders.blocked + a.orders.rejected,
+    0,
+  );
+  return { intents, ms, perSecond: intents / (ms / 1000) };
+}
+
 const sizes = values.lines.split(',').map(Number);
 log(
   `Replay at scale — node ${process.version}, load average ${(await import('node:os'))
@@ -110,9 +135,22 @@ const results = [];
 for (const lines of sizes) {
   const file = await session(lines);
   const r = await cliReplay(file);
-  results.push({ lines, ...r, ratioToEngine: r.perSecond / engine.perSecond });
+  // The in-process run holds nothing but the engine: skipped for the biggest sessions to keep the bench short.
+  const same = lines <= 100_000 ? await inProcessReplay(file) : undefined;
+  results.push({
+    lines,
+    ...r,
+    ratioToEngine: r.perSecond / engine.perSecond,
+    ...(same
+      ? { sameInputInProcessPerSecond: same.perSecond, ratioToSameInput: r.perSecond / same.perSecond }
+      : {}),
+  });
   log(
     `   tradenova replay ${lines.toLocaleString('en-US')} lines (--detail ${values.detail}, ${values.config.split('/').pop()}): peak RSS ${r.peakRssMb.toFixed(0)} MB, ${Math.round(r.perSecond).toLocaleString('en-US')} intents/s (${r.intents.toLocaleString('en-US')} intents in ${(r.ms / 1000).toFixed(1)} s) = ${(r.perSecond / engine.perSecond).toFixed(2)}× the engine figure`,
   );
+  if (same)
+    log(
+      `      the same session and config through runReplay in process: ${Math.round(same.perSecond).toLocaleString('en-US')} intents/s → the CLI reaches ${(r.perSecond / same.perSecond).toFixed(2)}× it`,
+    );
 }
 figure('replay-cli', { engineIntentsPerSecond: engine.perSecond, detail: values.detail, sessions: results });
