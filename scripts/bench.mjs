@@ -1,7 +1,7 @@
 // Runs every benchmark in turn (`npm run bench`, `./tn bench`). With --json each bench's readable
 // lines go to stderr and stdout gets one JSON document with every figure, for a CI job to keep a
 // trend: {"node", "time", "loadavg", "cpus", "benches": [{"bench", "figures": {…}}]}.
-// Stops at the first bench that fails, as the chained npm script did.
+// Stops at the first bench that fails, as the chained npm script did. --only=WORD[,WORD] picks benches.
 import { spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -9,6 +9,11 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const json = process.argv.includes('--json');
+// --only=WORD runs the benches whose file path contains WORD (comma-separated for several).
+const only = process.argv
+  .find((a) => a.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
 const BENCHES = [
   ['packages/core/bench/run.mjs'],
   ['packages/adapter-tradovate/bench/roundtrip.mjs'],
@@ -28,7 +33,7 @@ const started = new Date().toISOString();
 const load = loadavg();
 const benches = [];
 let failed = 0;
-for (const [file, ...args] of BENCHES) {
+for (const [file, ...args] of BENCHES.filter(([f]) => !only || only.some((w) => f.includes(w)))) {
   const child = spawn(process.execPath, [join(root, file), ...args], {
     cwd: root,
     env: json ? { ...process.env, TRADENOVA_BENCH_JSON: '1' } : process.env,
