@@ -1,4 +1,4 @@
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream, openSync, readFileSync } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import {
   type BrokerConnection,
@@ -164,7 +164,7 @@ export async function replayCommand(
   }
   // Written in parts, never as one string: a full report of a huge session is gigabytes.
   const sinks: NodeJS.WritableStream[] = options.json ? [io.stdout] : [];
-  const out = options.out ? createWriteStream(options.out) : undefined;
+  const out = options.out ? createWriteStream('', { fd: openOut(options.out) }) : undefined;
   if (out) sinks.push(out);
   if (sinks.length > 0) await writeJson(report, sinks);
   if (out) {
@@ -223,6 +223,15 @@ export async function replayCommand(
     }
   }
   return exit;
+}
+
+/** Opens `--out` now, so a path that cannot be written fails with its reason before any of it is written. */
+function openOut(file: string): number {
+  try {
+    return openSync(file, 'w');
+  } catch (error) {
+    throw new CliError(`cannot write ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
 }
 
 function unreadable(file: string, error: unknown): CliError {
