@@ -98,6 +98,9 @@ export class ReconcileDesk {
         createdAt: now,
       };
       await port.place(f, intent, now, signalId);
+      // The aligning order did not go through for now (rate limit, broker away: the engine
+      // marked it for recovery): that recovery aligns with this policy, not the default.
+      if (f.needsRecovery) f.recoverPolicy ??= policy;
     }
     return lines;
   }
