@@ -5,7 +5,6 @@ import {
   type BrokerConnection,
   BrokerError,
   type BrokerEvent,
-  BrokerEventFanout,
   type BrokerOrder,
   type BrokerPosition,
   BrokerRejectedError,
@@ -16,16 +15,15 @@ import {
   ErrorCode,
   type FlattenRequest,
   InstrumentError,
-  LastError,
   type ModifyOrderRequest,
   type OrderAck,
-  PlacementGuard,
   type PlaceOrderRequest,
   parseMoney,
   type RequestBudget,
   sameContract,
   type Timer,
 } from '@tradenova/core';
+import { BrokerEventFanout, LastError, PlacementGuard } from '@tradenova/core/adapter';
 import { ProjectXUserHub } from './client/hub.js';
 import { SlidingWindowLimiter } from './client/rate-limiter.js';
 import { ProjectXRestClient } from './client/rest.js';

@@ -5,9 +5,9 @@ import {
   type Contract,
   ErrorCode,
   type Logger,
-  MONTH_CODES,
   TradeNovaError,
 } from '@tradenova/core';
+import { MONTH_CODES } from '@tradenova/core/instruments';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { listProjectXAccounts } from '../src/accounts.js';

@@ -11,7 +11,6 @@ import {
   type BrokerConnection,
   BrokerDisconnectedError,
   type BrokerEvent,
-  BrokerEventFanout,
   type BrokerOrder,
   type BrokerPosition,
   BrokerRejectedError,
@@ -25,6 +24,7 @@ import {
   type PlaceOrderRequest,
   sameContract,
 } from '@tradenova/core';
+import { BrokerEventFanout } from '@tradenova/core/adapter';
 import { type PlantName, RithmicPlant } from './client/plant.js';
 import type { RithmicConfig } from './config.js';
 import { BROKER, FORCED_LOGOUT_REASON, RithmicForcedLogoutError } from './errors.js';

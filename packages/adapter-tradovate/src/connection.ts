@@ -1,12 +1,10 @@
 import {
   type AdapterCapabilities,
   type AdapterContext,
-  accountOfEvent,
   type BrokerAccount,
   type BrokerConnection,
   BrokerError,
   type BrokerEvent,
-  BrokerEventFanout,
   type BrokerOrder,
   type BrokerPosition,
   BrokerRejectedError,
@@ -16,15 +14,14 @@ import {
   type Contract,
   ErrorCode,
   type FlattenRequest,
-  LastError,
   type ModifyOrderRequest,
   type OrderAck,
   oppositeSide,
-  PlacementGuard,
   type PlaceOrderRequest,
   type RequestBudget,
   type Ticks,
 } from '@tradenova/core';
+import { accountOfEvent, BrokerEventFanout, LastError, PlacementGuard } from '@tradenova/core/adapter';
 import { TradovateRestClient } from './client/rest.js';
 import { TradovateUserSocket } from './client/websocket.js';
 import { resolveEndpoints, type TradovateConfig } from './config.js';

@@ -5,7 +5,6 @@ import {
   type BrokerConnection,
   BrokerDisconnectedError,
   type BrokerEvent,
-  BrokerEventFanout,
   type BrokerFill,
   type BrokerOrder,
   type BrokerPosition,
@@ -26,6 +25,7 @@ import {
   sameContract,
   ticksToPrice,
 } from '@tradenova/core';
+import { BrokerEventFanout } from '@tradenova/core/adapter';
 import type { ISessionDescription } from 'jspurefix';
 import type { FixFields, FixSessionHandle, RunningLauncher, SharedSessionStore } from './client/session.js';
 import type { FixConfig } from './config.js';

@@ -6,7 +6,6 @@ import {
   type BrokerConnection,
   BrokerDisconnectedError,
   type BrokerEvent,
-  BrokerEventFanout,
   type BrokerOrder,
   type BrokerOrderStatus,
   type BrokerPosition,
@@ -18,7 +17,6 @@ import {
   type Contract,
   contractKey,
   type FlattenRequest,
-  LastError,
   type ModifyOrderRequest,
   type OrderAck,
   type PlaceOrderRequest,
@@ -27,6 +25,7 @@ import {
   type Timer,
   ticksToPrice,
 } from '@tradenova/core';
+import { BrokerEventFanout, LastError } from '@tradenova/core/adapter';
 import { AtiSocketFeed } from './client/ati-socket.js';
 import { OifWriter } from './client/oif-writer.js';
 import { type OutgoingFile, OutgoingWatcher } from './client/outgoing-watcher.js';

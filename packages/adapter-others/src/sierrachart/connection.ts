@@ -1,12 +1,10 @@
 import {
   type AdapterCapabilities,
   type AdapterContext,
-  accountOfEvent,
   type BrokerAccount,
   type BrokerConnection,
   BrokerError,
   type BrokerEvent,
-  BrokerEventFanout,
   type BrokerFill,
   type BrokerOrder,
   type BrokerPosition,
@@ -18,16 +16,15 @@ import {
   type Contract,
   contractKey,
   type FlattenRequest,
-  LastError,
   type ModifyOrderRequest,
   type OrderAck,
   oppositeSide,
-  PlacementGuard,
   type PlaceOrderRequest,
   type RequestBudget,
   sameContract,
   type Timer,
 } from '@tradenova/core';
+import { accountOfEvent, BrokerEventFanout, LastError, PlacementGuard } from '@tradenova/core/adapter';
 import { DtcSession } from './client/dtc-session.js';
 import type { SierraChartConfig } from './config.js';
 import {

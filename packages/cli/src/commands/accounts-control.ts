@@ -1,4 +1,5 @@
-import { type EngineConfig, followerSchema } from '@tradenova/core';
+import type { EngineConfig } from '@tradenova/core';
+import { followerSchema } from '@tradenova/core/config';
 import { loadConfig } from '../config/load-config.js';
 import { CliError, ExitCode } from '../errors.js';
 import type { CommandIo } from '../io.js';

@@ -2,16 +2,16 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import {
   type BrokerConnection,
   type Clock,
-  type ConnectionPlan,
   type EngineConfig,
   type EngineEvent,
   parseReplay,
   type ReplayReport,
-  replayFormatOf,
   runReplay,
   SignalError,
   type SimulatedExchange,
 } from '@tradenova/core';
+import type { ConnectionPlan } from '@tradenova/core/engine';
+import { replayFormatOf } from '@tradenova/core/replay';
 import { loadConfig } from '../config/load-config.js';
 import { CliError, ExitCode } from '../errors.js';
 import type { CommandIo } from '../io.js';

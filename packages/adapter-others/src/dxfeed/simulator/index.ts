@@ -5,7 +5,7 @@
  * scripted or random-walk prices, keepalive enforcement, disconnects on demand.
  */
 import type { AddressInfo } from 'node:net';
-import { createRng } from '@tradenova/core';
+import { createRng } from '@tradenova/core/paper';
 import { type WebSocket, WebSocketServer } from 'ws';
 
 /** Options of `startDxLinkSimulator`. */
