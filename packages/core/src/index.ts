@@ -66,10 +66,13 @@ export {
 } from './config/index.js';
 // The engine itself (split-role routing and the planners behind it are in /engine).
 export {
+  type ConnectionPlan,
   createEngine,
   type Engine,
   type EngineOptions,
+  type ReconcileLine,
   type ReconcilePolicy,
+  type ReconcileResults,
   type SignalOutcome,
   type SignalResult,
   type Sink,
@@ -105,8 +108,9 @@ export {
   defaultInstruments,
   formatContract,
   frontMonth,
-  type InstrumentSpec,
   InstrumentRegistry,
+  type InstrumentSpec,
+  MONTH_CODES,
   type MonthCode,
   nextContract,
   parseContract,
@@ -134,8 +138,8 @@ export {
   type MarketTrade,
   markPositionsFrom,
   type PriceMarkable,
-  type RandomWalkOptions,
   RandomWalkMarketData,
+  type RandomWalkOptions,
 } from './market-data/index.js';
 // The signal model.
 export {
@@ -176,10 +180,13 @@ export {
 export {
   createPaperPlugin,
   ExchangeFaults,
+  type ExchangeListener,
+  type MarketState,
   type PaperAccountSnapshot,
   PaperBroker,
   type PaperBrokerOptions,
   type PaperPluginConfig,
+  paperConfigSchema,
   paperPlugin,
   type Quote,
   SimulatedExchange,
@@ -196,8 +203,11 @@ export {
   type ReplayFormat,
   type ReplayInputError,
   type ReplayOptions,
+  type ReplayPriceFeed,
   type ReplayRecord,
   type ReplayReport,
+  type ReplayState,
+  type ReplayStep,
   runReplay,
 } from './replay/index.js';
 // Risk outcomes users see in events (the rule checks themselves are in /risk).
