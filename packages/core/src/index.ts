@@ -26,6 +26,8 @@ export {
   type BrokerOrderStatus,
   type BrokerPosition,
   type CancelOrderRequest,
+  type CapabilityDeclaration,
+  type CapabilityName,
   type ConnectionHealth,
   type ConnectionState,
   type FlattenRequest,
@@ -33,6 +35,7 @@ export {
   type OrderAck,
   type PlaceOrderRequest,
   type RequestBudget,
+  type Support,
 } from './adapter/index.js';
 // Engine events and the in-process bus (a Kafka bus routes with `routeEvent`).
 export {

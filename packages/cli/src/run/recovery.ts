@@ -1,6 +1,10 @@
 import {
   type BrokerConnection,
+  BrokerDisconnectedError,
   type BrokerOrder,
+  BrokerRateLimitedError,
+  BrokerTimeoutError,
+  BrokerUnavailableError,
   defaultInstruments,
   type Engine,
   type EngineConfig,
@@ -420,6 +424,7 @@ async function cancelOrphans(
   skipped: SkipLine[],
 ): Promise<number> {
   let done = 0;
+  const later: LaterCancel[] = [];
   for (const c of plan.cancel) {
     const f = byName.get(c.follower);
     const connection = f && connectionOf(ctx, f);
@@ -436,14 +441,107 @@ async function cancelOrphans(
       });
       done++;
     } catch (error) {
+      if (!isTransient(error)) {
+        skipped.push({
+          follower: f.name,
+          intentId: c.intentId,
+          reason: `cancel failed: ${errorMessage(error)}`,
+        });
+        continue;
+      }
+      // Refused for now (rate limit, timeout, broker away): never left working; sent again
+      // in the background so the held signals are not kept waiting behind it.
       skipped.push({
         follower: f.name,
         intentId: c.intentId,
-        reason: `cancel failed: ${errorMessage(error)}`,
+        reason: `cancel refused for now (${errorMessage(error)}); sent again until the broker takes it`,
+      });
+      later.push({
+        follower: f,
+        connection,
+        orderId: c.orderId,
+        reason: errorMessage(error),
+        waitMs: waitOf(error),
       });
     }
   }
+  if (later.length > 0) void cancelLater(ctx, later);
   return done;
+}
+
+/** A broker refusal that waiting can change. */
+function isTransient(error: unknown): boolean {
+  return (
+    error instanceof BrokerRateLimitedError ||
+    error instanceof BrokerTimeoutError ||
+    error instanceof BrokerDisconnectedError ||
+    error instanceof BrokerUnavailableError
+  );
+}
+
+interface LaterCancel {
+  follower: FollowerConfig;
+  connection: BrokerConnection;
+  orderId: string;
+  reason: string;
+  /** What the broker asked to wait (a rate limit's retry-after), else 0. */
+  waitMs: number;
+}
+
+const waitOf = (error: unknown) => (error instanceof BrokerRateLimitedError ? error.retryAfterMs : 0);
+
+/** How often, and how many times, a refused orphan cancel is sent again (10 minutes in all). */
+const CANCEL_RETRY_MS = 5000;
+const CANCEL_ATTEMPTS = 120;
+
+/**
+ * Sends the orphan cancels a broker refused for now again until it takes them, saying
+ * `follower-recovery` pending meanwhile and `recovered` once a follower has none left.
+ * Timers are unref'd: a copier that stops does not wait for them.
+ */
+async function cancelLater(ctx: RecoveryContext, cancels: LaterCancel[]): Promise<void> {
+  const left = new Set(cancels);
+  const followers = new Map(cancels.map((c) => [c.follower.name, c.follower]));
+  const say = (f: FollowerConfig, state: 'pending' | 'recovered', reason?: string) =>
+    ctx.bus.publish({
+      type: 'follower-recovery',
+      time: Date.now(),
+      follower: f.name,
+      accountId: f.account,
+      state,
+      ...(reason !== undefined ? { reason: `orphan copy not cancelled yet: ${reason}` } : {}),
+    });
+  for (const c of cancels) say(c.follower, 'pending', c.reason);
+  for (let attempt = 1; attempt <= CANCEL_ATTEMPTS && left.size > 0; attempt++) {
+    const wait = Math.max(CANCEL_RETRY_MS, ...[...left].map((c) => c.waitMs));
+    await new Promise((resolve) => setTimeout(resolve, wait).unref());
+    for (const c of [...left]) {
+      try {
+        await c.connection.cancelOrder({ accountId: c.follower.account, orderId: c.orderId });
+        ctx.bus.publish({
+          type: 'order-cancelled',
+          time: Date.now(),
+          follower: c.follower.name,
+          accountId: c.follower.account,
+          orderId: c.orderId,
+          reason: 'recovery: the leader order it copies ended while the copier was down',
+        });
+      } catch (error) {
+        if (isTransient(error)) {
+          c.reason = errorMessage(error);
+          c.waitMs = waitOf(error);
+          continue;
+        }
+        // Rejected or unknown: the order ended at the broker meanwhile.
+      }
+      left.delete(c);
+    }
+    for (const [name, f] of followers)
+      if (![...left].some((c) => c.follower.name === name)) {
+        say(f, 'recovered');
+        followers.delete(name);
+      }
+  }
 }
 
 /** Reconciles every follower with the policy; returns the positions ordered (align) and notes the rest. */

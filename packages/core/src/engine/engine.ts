@@ -101,6 +101,8 @@ const MAX_COPIES = 1000;
 
 /** How often a follower with a failed order is recovered while its connection is up. */
 const RECOVERY_INTERVAL_MS = 5000;
+/** How long opening a connection waits out a broker's rate limit before it fails. */
+const OPEN_RATE_LIMIT_BUDGET_MS = 120_000;
 
 /** A leader fill; its order ids tie it to the leader order the followers copy. */
 type LeaderFill = Parameters<Engine['applyLeaderFill']>[0];
@@ -279,11 +281,11 @@ class CopyEngine implements Engine {
     }
     let opening = this.#opened.get(key);
     if (!opening) {
-      opening = (async () => {
+      opening = this.#patiently(async () => {
         await connection.connect();
         const followers = [...this.#followers.values()].filter((f) => f.connectionKey === key);
         await Promise.all(followers.map((f) => this.#seedFollower(f)));
-      })();
+      });
       this.#opened.set(key, opening);
       // A failed connect is tried again by the next call, not remembered.
       opening.catch(() => {
@@ -291,6 +293,26 @@ class CopyEngine implements Engine {
       });
     }
     return opening;
+  }
+
+  /**
+   * Runs `work`, waiting out a broker's rate limit as long as it asks (up to
+   * OPEN_RATE_LIMIT_BUDGET_MS in all): a login refused for a minute after a restart storm
+   * is a wait, not a reason to fail the start.
+   */
+  async #patiently(work: () => Promise<void>): Promise<void> {
+    const giveUpAt = this.#clock.now() + OPEN_RATE_LIMIT_BUDGET_MS;
+    for (;;) {
+      try {
+        return await work();
+      } catch (error) {
+        if (!(error instanceof BrokerRateLimitedError) || this.#stopped) throw error;
+        const wait = Math.max(100, error.retryAfterMs);
+        if (this.#clock.now() + wait > giveUpAt) throw error;
+        this.#log.warn({ err: error, waitMs: wait }, 'rate-limited while connecting; waiting');
+        await new Promise<void>((resolve) => this.#clock.setTimer(wait, resolve));
+      }
+    }
   }
 
   async closeConnection(key: string): Promise<void> {
