@@ -6,6 +6,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { figure } from '../../../scripts/bench-figures.mjs';
+
+// The bundled bench reports its figures through this (it cannot import the .mjs helper itself).
+globalThis.tnBenchFigure = figure;
 
 const here = dirname(fileURLToPath(import.meta.url));
 // One level below the package, so the bundle's `../package.json` (the version) is the package's.

@@ -215,5 +215,16 @@ const rate = median(rates);
 console.log(
   `  stream throughput: 5,000 events at once to ${CLIENTS} clients: ${Math.round(rate).toLocaleString('en')} events/s per client, ${Math.round(rate * CLIENTS).toLocaleString('en')} lines/s in all (median of 3; ${dropped} clients dropped)`,
 );
+// `./tn bench --json` (scripts/bench-figures.mjs, loaded by the .mjs runner) collects these.
+(globalThis as { tnBenchFigure?: (name: string, values: object) => void }).tnBenchFigure?.('stream', {
+  followers: FOLLOWERS,
+  clients: CLIENTS,
+  p50Ms: a.p50,
+  p99Ms: a.p99,
+  p50MsWithClients: b.p50,
+  p99MsWithClients: b.p99,
+  eventsPerSecondPerClient: Math.round(rate),
+  dropped,
+});
 await server.close();
 await engine.stop();

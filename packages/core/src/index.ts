@@ -211,7 +211,9 @@ export {
   type ReplayReport,
   type ReplayState,
   type ReplayStep,
+  type ReportDetail,
   runReplay,
+  streamReplay,
 } from './replay/index.js';
 // Risk outcomes users see in events (the rule checks themselves are in /risk).
 export {
