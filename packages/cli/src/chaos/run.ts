@@ -416,6 +416,9 @@ async function check(
             targets = new Map(
               [...targets].map(([k, v]) => [k, allowed.some((a) => k.startsWith(a)) ? v : 0]),
             );
+          const parents = sim.exchange
+            .getOrders(f.account)
+            .filter((o) => o.parentOrderId === undefined && o.status !== 'rejected');
           const fact: FollowerFacts = {
             name: f.name,
             working,
@@ -426,9 +429,9 @@ async function check(
                 .map((p) => [contractKey(p.contract), p.netQty]),
             ),
             targets: new Map([...targets].filter(([, v]) => v !== 0)),
-            exchangeOrders: sim.exchange
-              .getOrders(f.account)
-              .filter((o) => o.parentOrderId === undefined && o.status !== 'rejected').length,
+            exchangeOrders: parents.length,
+            exchangeClientIds: parents.flatMap((o) => (o.clientOrderId ? [o.clientOrderId] : [])),
+            journaled: mine?.intentIds ?? new Set(),
             mayHoldOrder: mine?.mayHold ?? 0,
             journal: facts.statuses,
             reasoned: mine?.reasoned ?? new Set(),
@@ -485,6 +488,8 @@ interface JournalFollower {
   reasoned: Set<string>;
   /** Per leader order id, the ids of the orders placed to copy it (any signal of that order). */
   copiesOf: Map<string, string[]>;
+  /** Every intent id journaled for it. */
+  intentIds: Set<string>;
 }
 
 /** The leader order a journaled signal id belongs to (`leader:<account>:<order>:<kind>:<n>[~…]`). */
@@ -526,12 +531,13 @@ async function journalFacts(
   const of = (follower: string) => {
     let v = out.get(follower);
     if (!v) {
-      v = { mayHold: 0, reasoned: new Set(), copiesOf: new Map() };
+      v = { mayHold: 0, reasoned: new Set(), copiesOf: new Map(), intentIds: new Set() };
       out.set(follower, v);
     }
     return v;
   };
   for (const i of intents) {
+    of(i.follower).intentIds.add(i.intent_id);
     if (i.action !== 'place' && i.action !== 'flatten') continue;
     const leaderOrder = LEADER_SIGNAL.exec(i.signal_id)?.[1];
     if (leaderOrder !== undefined && i.action === 'place') {

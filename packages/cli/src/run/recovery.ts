@@ -145,11 +145,28 @@ export async function recoverOnStart(ctx: RecoveryContext): Promise<RecoveredLin
 
     const leaderOrders = await leaderWorkingOrders(ctx);
     line.leaderOrders = leaderOrders.length;
+    const stillWorking = new Set(leaderOrders.map((o) => o.orderId));
+    // Every working follower order the journal ties to a leader order, re-planned ones included.
+    const journaled = ctx.journal ? await journaledCopies(ctx.journal, openByFollower) : [];
+    // follower → leader order id → its working re-planned copy
+    const replanned = new Map<string, Map<string, (typeof journaled)[number]>>();
+    for (const c of journaled)
+      if (stillWorking.has(c.intent.leaderOrderId) && c.intent.signalId.includes('~replan-')) {
+        const mine = replanned.get(c.intent.follower) ?? new Map();
+        mine.set(c.intent.leaderOrderId, c);
+        replanned.set(c.intent.follower, mine);
+      }
     const copies: LeaderOrderCopies[] = [];
     for (const order of leaderOrders) {
       const signalId = leaderNewSignalId(ctx.config.leader.account, order.orderId);
       const byFollower = new Map<string, { leg: string; intentId: string; lookup: Lookup }[]>();
       for (const f of followers) {
+        // The copy works under a re-planned id: it is the copy (adopted), nothing is placed again.
+        const replan = replanned.get(f.name)?.get(order.orderId);
+        if (replan) {
+          byFollower.set(f.name, [{ leg: 'entry', intentId: replan.intent.intentId, lookup: replan.lookup }]);
+          continue;
+        }
         const legs = [];
         for (const leg of ['entry', 'close', 'open']) {
           const id = intentId(signalId, f.name, leg);
@@ -162,9 +179,8 @@ export async function recoverOnStart(ctx: RecoveryContext): Promise<RecoveredLin
       copies.push({ order, signalId, byFollower });
     }
 
-    const orphans = ctx.journal
-      ? await orphanCopies(ctx.journal, openByFollower, new Set(leaderOrders.map((o) => o.orderId)))
-      : [];
+    // Copies of leader orders that ended while the copier was down.
+    const orphans = journaled.filter((c) => !stillWorking.has(c.intent.leaderOrderId));
     const plan = planRecovery({ policy: ctx.policy, pending, leaderOrders: copies, orphans });
     line.skipped.push(...plan.skipped);
     if (!ctx.journal)
@@ -260,35 +276,41 @@ async function unfinishedIntents(journal: Journal, leaderAccount: string): Promi
 }
 
 /** Journaled copies of leader `new` signals that are working at a follower although their leader order is not. */
-async function orphanCopies(
+async function journaledCopies(
   journal: Journal,
   openByFollower: Map<string, Map<string, BrokerOrder> | undefined>,
-  working: Set<string>,
-): Promise<{ intent: JournaledIntent; lookup: Lookup }[]> {
+): Promise<{ intent: JournaledIntent & { leaderOrderId: string }; lookup: Lookup & { state: 'found' } }[]> {
   const open = new Map<string, BrokerOrder>();
   for (const orders of openByFollower.values()) for (const [id, o] of orders ?? []) open.set(id, o);
   if (open.size === 0) return [];
-  const out: { intent: JournaledIntent; lookup: Lookup }[] = [];
+  const out: { intent: JournaledIntent & { leaderOrderId: string }; lookup: Lookup & { state: 'found' } }[] =
+    [];
   const ids = [...open.keys()];
   for (let i = 0; i < ids.length; i += 1000) {
     const rows = await journal.db
       .selectFrom('intents')
-      .innerJoin('signals', 'signals.signal_id', 'intents.signal_id')
-      .select([
-        'intents.intent_id',
-        'intents.signal_id',
-        'intents.follower',
-        'intents.leg',
-        'intents.action',
-        'signals.action as signal_action',
-        'signals.payload as signal_payload',
-      ])
-      .where('intents.intent_id', 'in', ids.slice(i, i + 1000))
-      .where('signals.action', '=', 'new')
+      .select(['intent_id', 'signal_id', 'follower', 'leg', 'action'])
+      .where('intent_id', 'in', ids.slice(i, i + 1000))
       .execute();
+    // A copy re-planned after the leader's position moved (or after an outage) is placed
+    // under `<signal id>~replan-<n>`: it copies the same leader order as its signal.
+    const baseOf = (signalId: string) => signalId.replace(/~replan-\d+$/, '');
+    const bases = [...new Set(rows.map((r) => baseOf(r.signal_id)))];
+    const signals =
+      bases.length === 0
+        ? []
+        : await journal.db
+            .selectFrom('signals')
+            .select(['signal_id', 'payload'])
+            .where('signal_id', 'in', bases)
+            .where('action', '=', 'new')
+            .execute();
+    const leaderOrderOf = new Map(
+      signals.map((s) => [s.signal_id, (s.payload as { leaderOrderId?: string } | null)?.leaderOrderId]),
+    );
     for (const row of rows) {
-      const leaderOrderId = (row.signal_payload as { leaderOrderId?: string } | null)?.leaderOrderId;
-      if (leaderOrderId === undefined || working.has(leaderOrderId)) continue;
+      const leaderOrderId = leaderOrderOf.get(baseOf(row.signal_id));
+      if (leaderOrderId === undefined) continue;
       const order = open.get(row.intent_id)!;
       out.push({
         intent: {
