@@ -1,11 +1,5 @@
-import {
-  type Contract,
-  ErrorCode,
-  formatContract,
-  InstrumentError,
-  isMonthCode,
-  type MonthCode,
-} from '@tradenova/core';
+import { type Contract, ErrorCode, formatContract, InstrumentError, type MonthCode } from '@tradenova/core';
+import { isMonthCode } from '@tradenova/core/instruments';
 
 /**
  * CME roots whose ProjectX root differs. ES, NQ and 6E are from the protocol notes;

@@ -3,9 +3,9 @@ import {
   BUILTIN_INSTRUMENTS,
   type Contract,
   ErrorCode,
-  MONTH_CODES,
   TradeNovaError,
 } from '@tradenova/core';
+import { MONTH_CODES } from '@tradenova/core/instruments';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { tradovateConfigSchema } from '../src/config.js';

@@ -11,10 +11,10 @@ import {
   InMemoryBus,
   PaperBroker,
   parseEngineConfig,
-  planConnections,
   SimulatedExchange,
   systemClock,
 } from '@tradenova/core';
+import { planConnections } from '@tradenova/core/engine';
 import { auditTrail } from '../src/api/audit.js';
 import { memoryDenyList } from '../src/api/deny-list.js';
 import { startApiServer } from '../src/api/server.js';

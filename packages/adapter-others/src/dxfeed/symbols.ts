@@ -3,9 +3,9 @@ import {
   ErrorCode,
   InstrumentError,
   type InstrumentRegistry,
-  isMonthCode,
   type MonthCode,
 } from '@tradenova/core';
+import { isMonthCode } from '@tradenova/core/instruments';
 
 /** dxFeed namespaces (exchange MICs) of the exchanges in the instrument registry. */
 const MIC: Record<string, string> = { CME: 'XCME', CBOT: 'XCBT', NYMEX: 'XNYM', COMEX: 'XCEC' };

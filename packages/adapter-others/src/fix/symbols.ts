@@ -4,10 +4,8 @@ import {
   formatContract,
   InstrumentError,
   type InstrumentRegistry,
-  monthCode,
-  monthNumber,
-  thirdFriday,
 } from '@tradenova/core';
+import { monthCode, monthNumber, thirdFriday } from '@tradenova/core/instruments';
 import type { FixSymbology } from './config.js';
 
 /** The instrument fields of a FIX order message, by dictionary name. */

@@ -4,8 +4,8 @@ import {
   ErrorCode,
   InstrumentError,
   type InstrumentRegistry,
-  isMonthCode,
 } from '@tradenova/core';
+import { isMonthCode } from '@tradenova/core/instruments';
 
 /** A symbol format with its parser compiled once. */
 export interface SierraSymbols {

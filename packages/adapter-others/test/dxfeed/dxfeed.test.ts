@@ -3,12 +3,11 @@ import {
   defaultInstruments,
   type EngineEvent,
   type FeedFreshness,
-  feedHealth,
   markPositionsFrom,
   PositionTracker,
-  publishFeedStatus,
   VirtualClock,
 } from '@tradenova/core';
+import { feedHealth, publishFeedStatus } from '@tradenova/core/market-data';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type DxLinkSimulator, startDxLinkSimulator } from '../../src/dxfeed/simulator/index.js';
 import { DxFeedMarketData } from '../../src/dxfeed/source.js';

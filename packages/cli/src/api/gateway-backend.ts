@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import {
-  connectionKeyOf,
   contractKey,
   type EngineConfig,
   type EngineEvent,
@@ -10,6 +9,7 @@ import {
   parseSignal,
   TOPICS,
 } from '@tradenova/core';
+import { connectionKeyOf } from '@tradenova/core/engine';
 import type { KafkaConsumer, KafkaProducer } from '../services/kafka/client.js';
 import { ENVELOPE_VERSION, encodeEvent, SCHEMA_ID_HEADER } from '../services/kafka/envelope.js';
 import { HEARTBEAT_SCHEMA_ID, type Heartbeat } from '../services/kafka/heartbeat.js';

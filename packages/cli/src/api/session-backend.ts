@@ -1,5 +1,4 @@
 import {
-  connectionKeyOf,
   contractKey,
   type EngineConfig,
   formatMoney,
@@ -7,6 +6,7 @@ import {
   type Source,
   TOPICS,
 } from '@tradenova/core';
+import { connectionKeyOf } from '@tradenova/core/engine';
 import type { Session } from '../run/session.js';
 import { prefixed } from '../services/kafka/topics.js';
 import type { PreparedServices } from '../services/live-services.js';

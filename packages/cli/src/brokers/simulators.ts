@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import {
   type BrokerConnection,
   type Clock,
-  type ConnectionPlan,
   defaultInstruments,
   SimulatedExchange,
   silentLogger,
   systemClock,
 } from '@tradenova/core';
+import type { ConnectionPlan } from '@tradenova/core/engine';
 import { closest } from '../did-you-mean.js';
 import { CliError } from '../errors.js';
 import { resolvePlugin } from './plugins.js';

@@ -1,4 +1,4 @@
-import { createRng, type Rng, randomInt } from '@tradenova/core';
+import { createRng, type Rng, randomInt } from '@tradenova/core/paper';
 
 /** The faults `tradenova chaos` injects (docs/reliability.md says what each one does). */
 export const FAULT_KINDS = [

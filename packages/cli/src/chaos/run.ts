@@ -11,11 +11,10 @@ import {
   frontMonth,
   intentId,
   parseMoney,
-  planConnections,
-  scaledTargets,
   silentLogger,
   systemClock,
 } from '@tradenova/core';
+import { planConnections, scaledTargets } from '@tradenova/core/engine';
 import { stringify } from 'yaml';
 import { resolvePlugin } from '../brokers/plugins.js';
 import { Journal } from '../services/journal/journal.js';

@@ -3,7 +3,6 @@ import { finished } from 'node:stream/promises';
 import {
   type BrokerConnection,
   type Clock,
-  type ConnectionPlan,
   type EngineConfig,
   type EngineEvent,
   parseReplay,
@@ -11,12 +10,13 @@ import {
   type ReplayRecord,
   type ReplayReport,
   type ReportDetail,
-  replayFormatOf,
   runReplay,
   SignalError,
   type SimulatedExchange,
   streamReplay,
 } from '@tradenova/core';
+import type { ConnectionPlan } from '@tradenova/core/engine';
+import { replayFormatOf } from '@tradenova/core/replay';
 import { loadConfig } from '../config/load-config.js';
 import { CliError, ExitCode } from '../errors.js';
 import type { CommandIo } from '../io.js';

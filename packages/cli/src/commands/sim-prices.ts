@@ -11,10 +11,10 @@ import {
   parseReplay,
   priceToTicksRounded,
   RandomWalkMarketData,
-  replayFormatOf,
   type SimulatedExchange,
   systemClock,
 } from '@tradenova/core';
+import { replayFormatOf } from '@tradenova/core/replay';
 import { CliError } from '../errors.js';
 
 /** Where a standalone simulator's prices come from (`tradenova sim --prices`). */

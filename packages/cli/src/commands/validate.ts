@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { ConfigError, type ConfigIssue, formatConfigIssue, formatPath } from '@tradenova/core';
+import { ConfigError, type ConfigIssue, formatConfigIssue } from '@tradenova/core';
+import { formatPath } from '@tradenova/core/config';
 import { brokerIssues } from '../config/check-brokers.js';
 import { loadConfig, MAX_LISTED_ISSUES, problemCount, withOverflow } from '../config/load-config.js';
 import { CliError, ExitCode } from '../errors.js';

@@ -1,5 +1,6 @@
 import { dirname, resolve } from 'node:path';
-import { type EngineConfig, planConnections, TradeNovaError } from '@tradenova/core';
+import { type EngineConfig, TradeNovaError } from '@tradenova/core';
+import { planConnections } from '@tradenova/core/engine';
 import { resolvePlugin } from '../brokers/plugins.js';
 import type { PathIssue } from './cross-checks.js';
 

@@ -1,4 +1,5 @@
-import { compileRiskRules, type EngineConfig, TradeNovaError } from '@tradenova/core';
+import { type EngineConfig, TradeNovaError } from '@tradenova/core';
+import { compileRiskRules } from '@tradenova/core/risk';
 
 /** A problem with its path as parts, for the loader to locate in the file. */
 export interface PathIssue {

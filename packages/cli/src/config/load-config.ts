@@ -1,11 +1,6 @@
 import { readFileSync } from 'node:fs';
-import {
-  ConfigError,
-  type ConfigIssue,
-  type EngineConfig,
-  engineConfigSchema,
-  formatPath,
-} from '@tradenova/core';
+import { ConfigError, type ConfigIssue, type EngineConfig, engineConfigSchema } from '@tradenova/core';
+import { formatPath } from '@tradenova/core/config';
 import { type Document, isScalar, LineCounter, parseDocument, visit } from 'yaml';
 import { CliError } from '../errors.js';
 import { type SecretLookup, vaultSecrets } from '../secrets/resolver.js';

@@ -1,10 +1,5 @@
-import {
-  type BrokerConnection,
-  type ConnectionPlan,
-  type Engine,
-  type EngineConfig,
-  TOPICS,
-} from '@tradenova/core';
+import { type BrokerConnection, type Engine, type EngineConfig, TOPICS } from '@tradenova/core';
+import type { ConnectionPlan } from '@tradenova/core/engine';
 import { prefixed } from '../services/kafka/topics.js';
 import type { PreparedServices } from '../services/live-services.js';
 import { RunMetrics } from './metrics.js';

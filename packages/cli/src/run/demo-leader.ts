@@ -1,14 +1,13 @@
 import {
   type BrokerConnection,
   type Contract,
-  createRng,
   defaultInstruments,
   type Engine,
   frontMonth,
-  type Rng,
   type Side,
   type SimulatedExchange,
 } from '@tradenova/core';
+import { createRng, type Rng } from '@tradenova/core/paper';
 
 /** What the scripted leader needs: where to trade, where prices go. */
 export interface DemoLeaderOptions {

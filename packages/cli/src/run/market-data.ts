@@ -9,10 +9,10 @@ import {
   type Logger,
   markPositionsFrom,
   parseContract,
-  publishFeedStatus,
-  type ReplayPriceFeed,
   systemClock,
 } from '@tradenova/core';
+import { publishFeedStatus } from '@tradenova/core/market-data';
+import type { ReplayPriceFeed } from '@tradenova/core/replay';
 import { startMarketDataSimulator } from '../brokers/simulators.js';
 import { CliError } from '../errors.js';
 import { redactUrl, ServiceUnavailableError } from '../services/errors.js';

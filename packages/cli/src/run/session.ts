@@ -2,7 +2,6 @@ import { dirname, resolve } from 'node:path';
 import {
   type BrokerConnection,
   type BrokerFill,
-  type ConnectionPlan,
   createEngine,
   defaultInstruments,
   type Engine,
@@ -15,13 +14,13 @@ import {
   type Logger,
   PaperBroker,
   parseMoney,
-  planConnections,
   SimulatedExchange,
   type Source,
   silentLogger,
   systemClock,
   withLeaderMirror,
 } from '@tradenova/core';
+import { type ConnectionPlan, planConnections } from '@tradenova/core/engine';
 import { resolvePlugin } from '../brokers/plugins.js';
 import { type RunningSimulator, startSimulator } from '../brokers/simulators.js';
 import { CliError } from '../errors.js';

@@ -1,4 +1,5 @@
-import { ROUTED_INTENT_VERSION, type RoutedIntent, routedPartition, TOPICS } from '@tradenova/core';
+import { TOPICS } from '@tradenova/core';
+import { ROUTED_INTENT_VERSION, type RoutedIntent, routedPartition } from '@tradenova/core/engine';
 import type { KafkaClient } from '../services/kafka/client.js';
 import { EVENT_TYPE_HEADER, SCHEMA_ID_HEADER } from '../services/kafka/envelope.js';
 import { prefixed } from '../services/kafka/topics.js';

@@ -1,25 +1,27 @@
 import {
   type BrokerConnection,
   type Contract,
-  connectionsOfPartitions,
   type Engine,
   type EngineConfig,
   type EngineEvent,
   ErrorCode,
   type EventBus,
-  executeRouted,
   type IntentLeg,
   intentId,
   type Logger,
   type OrderIntent,
   parseContract,
   RiskReason,
-  type RoutedIntent,
-  routedIntentIds,
   silentLogger,
   TOPICS,
   TradeNovaError,
 } from '@tradenova/core';
+import {
+  connectionsOfPartitions,
+  executeRouted,
+  type RoutedIntent,
+  routedIntentIds,
+} from '@tradenova/core/engine';
 import { journaled } from '../services/journal/durable.js';
 import type { Journal } from '../services/journal/journal.js';
 import {

@@ -5,13 +5,13 @@ import {
   type EventBus,
   LeaderMirror,
   type Logger,
-  routeSignal,
   SignalError,
   silentLogger,
   systemClock,
   TOPICS,
   type TradeSignal,
 } from '@tradenova/core';
+import { routeSignal } from '@tradenova/core/engine';
 import { journaled } from '../services/journal/durable.js';
 import type { Journal } from '../services/journal/journal.js';
 import type { KafkaClient, KafkaProducer } from '../services/kafka/client.js';

@@ -1,5 +1,4 @@
 import {
-  connectionKeyOf,
   type Engine,
   type EngineConfig,
   type EngineEventType,
@@ -10,6 +9,7 @@ import {
   silentLogger,
   TOPICS,
 } from '@tradenova/core';
+import { connectionKeyOf } from '@tradenova/core/engine';
 import { CliError } from '../errors.js';
 import { ControlApplier, withStoredSettings } from './control/apply-control.js';
 import { journaled } from './journal/durable.js';

@@ -3,10 +3,10 @@ import {
   InMemoryBus,
   PaperBroker,
   parseEngineConfig,
-  planConnections,
   SimulatedExchange,
   systemClock,
 } from '@tradenova/core';
+import { planConnections } from '@tradenova/core/engine';
 import { afterEach, describe, expect, it } from 'vitest';
 import { auditTrail } from '../../src/api/audit.js';
 import { memoryDenyList } from '../../src/api/deny-list.js';

@@ -2,10 +2,10 @@ import {
   createEngine,
   PaperBroker,
   parseEngineConfig,
-  planConnections,
   SimulatedExchange,
   systemClock,
 } from '@tradenova/core';
+import { planConnections } from '@tradenova/core/engine';
 import { waitFor } from '@tradenova/core/testing';
 import { describe, expect, it } from 'vitest';
 import { demoCommand } from '../../src/commands/demo.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BrokerEventFanout, type Logger } from '../../src/index.js';
+import { BrokerEventFanout } from '../../src/adapter/index.js';
+import type { Logger } from '../../src/index.js';
 
 function recordingLogger(errors: string[]): Logger {
   const logger: Logger = {

@@ -1,11 +1,11 @@
 import { waitFor } from '@tradenova/core/testing';
 import { describe, expect, it } from 'vitest';
+import { PlacementGuard } from '../../src/adapter/index.js';
 import {
   type BrokerOrder,
   BrokerRejectedError,
   BrokerTimeoutError,
   type OrderAck,
-  PlacementGuard,
   type PlaceOrderRequest,
 } from '../../src/index.js';
 

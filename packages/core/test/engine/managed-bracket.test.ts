@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
+import { planChildren } from '../../src/engine/index.js';
 import {
   type AdapterCapabilities,
   createEngine,
   type EngineEvent,
-  PAPER_CAPABILITIES,
   PaperBroker,
   parseEngineConfig,
-  planChildren,
   priceToTicks,
   SimulatedExchange,
   VirtualClock,
 } from '../../src/index.js';
+import { PAPER_CAPABILITIES } from '../../src/paper/index.js';
 import { MNQ, T0 } from './harness.js';
 
 /** The paper broker, told to say it has no native brackets: the engine must hold them. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { RequestScheduler, VirtualClock } from '../../src/index.js';
+import { RequestScheduler } from '../../src/engine/index.js';
+import { VirtualClock } from '../../src/index.js';
 
 describe('the request budget', () => {
   it('starts at most `requests` per window and queues the rest', async () => {

@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { connectionsOfPartitions, routedPartition, routeSignal } from '../../src/engine/index.js';
 import {
-  connectionsOfPartitions,
   createEngine,
   PaperBroker,
   parseEngineConfig,
   priceToTicks,
-  routedPartition,
-  routeSignal,
   SimulatedExchange,
   VirtualClock,
 } from '../../src/index.js';

@@ -5,14 +5,10 @@ import {
   defaultInstruments,
   formatContract,
   frontMonth,
-  MONTH_CODES,
-  monthCode,
-  monthNumber,
   nextContract,
   parseContract,
-  rollDate,
-  thirdFriday,
 } from '../../src/index.js';
+import { MONTH_CODES, monthCode, monthNumber, rollDate, thirdFriday } from '../../src/instruments/index.js';
 
 const at = Date.parse('2025-11-24T15:00:00Z');
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseReplay, replayFormatOf } from '../../src/index.js';
+import { parseReplay } from '../../src/index.js';
+import { replayFormatOf } from '../../src/replay/index.js';
 
 describe('replay files', () => {
   it('reads JSON lines, skipping blanks and comments', () => {

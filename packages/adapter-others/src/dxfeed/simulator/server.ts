@@ -1,6 +1,6 @@
 /** The dxLink WebSocket server behind `startDxLinkSimulator`. */
 import type { AddressInfo } from 'node:net';
-import { createRng } from '@tradenova/core';
+import { createRng } from '@tradenova/core/paper';
 import { type WebSocket, WebSocketServer } from 'ws';
 
 /** Options of `startDxLinkSimulator`. */

@@ -7,9 +7,8 @@ import {
   PositionLedger,
   parseContract,
   parseMoney,
-  percentile,
-  type ReplayStep,
 } from '@tradenova/core';
+import { percentile, type ReplayStep } from '@tradenova/core/replay';
 
 /** What happened to one follower at one moment, for the position timeline. */
 export interface SeriesMarker {

@@ -1,4 +1,5 @@
-import { type EngineConfig, followerSchema } from '@tradenova/core';
+import type { EngineConfig } from '@tradenova/core';
+import { followerSchema } from '@tradenova/core/config';
 import { CliError } from '../../errors.js';
 import type { FollowerSettings } from '../redis/stores.js';
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { InMemoryBus, parseEngineConfig, type RoutedIntent } from '@tradenova/core';
+import { InMemoryBus, parseEngineConfig } from '@tradenova/core';
+import type { RoutedIntent } from '@tradenova/core/engine';
 import { waitFor } from '@tradenova/core/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
