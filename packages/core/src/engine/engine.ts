@@ -72,7 +72,7 @@ import {
   prepareNewOrder,
 } from './intents.js';
 import { changeOutcomes, outcomeOf, SkipReason, skippedOutcome } from './outcome.js';
-import { type ReconcileLine, type ReconcilePolicy, scaledTargets } from './reconcile.js';
+import { type ReconcilePolicy, scaledTargets } from './reconcile.js';
 import { ReconcileDesk } from './reconcile-desk.js';
 import { ConnectionGuard } from './resilience.js';
 
