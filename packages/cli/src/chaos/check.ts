@@ -61,10 +61,13 @@ export function checkFollower(f: FollowerFacts): FollowerVerdict {
       details.push(`${f.name}: ${n} working orders for intent ${id}`);
     }
   let duplicates = workingDupes;
-  if (f.exchangeClientIds && f.journaled) {
+  // Only our own client order ids count: a simulator whose exchange numbers orders itself
+  // (Tradovate's keeps `tv-N`) falls back to comparing counts with the journal.
+  const ours = (f.exchangeClientIds ?? []).filter((id) => OUR_ID.test(id));
+  if (f.journaled && ours.length > 0 && ours.length === f.exchangeOrders) {
     // Exact: two orders at the broker under one client order id (one intent placed twice).
     const seen = new Map<string, number>();
-    for (const id of f.exchangeClientIds) seen.set(id, (seen.get(id) ?? 0) + 1);
+    for (const id of ours) seen.set(id, (seen.get(id) ?? 0) + 1);
     let twice = 0;
     for (const [id, n] of seen)
       if (n > 1) {
