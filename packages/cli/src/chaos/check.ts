@@ -30,6 +30,9 @@ export interface FollowerFacts {
   journal?: ReadonlyMap<string, readonly string[]>;
 }
 
+/** The shape of an intent id (`intentId` in core): a client order id this copier made. */
+const OUR_ID = /^tn[0-9a-z]{22}$/;
+
 /** One follower's findings. */
 export interface FollowerVerdict {
   duplicates: number;
