@@ -2,8 +2,8 @@ import type { EngineEvent } from '../bus/events.js';
 import { type Contract, contractKey } from '../instruments/contract.js';
 import type { InstrumentRegistry } from '../instruments/registry.js';
 import { intentId, type OrderIntent } from '../model/intent.js';
-import type { SignalOutcome } from './api.js';
 import type { FollowerRuntime } from './follower.js';
+import type { OrderPort } from './ports.js';
 import { planReconciliation, type ReconcileLine, type ReconcilePolicy } from './reconcile.js';
 
 /** What reconciliation needs from the engine. */
@@ -13,10 +13,8 @@ export interface ReconcileDeskPort {
   /** The follower's scaled share of the leader's open positions, by contract key. */
   targets(follower: string): Map<string, number>;
   instruments: InstrumentRegistry;
-  /** Places one order through the follower's guard, with risk checks and events. */
-  place(f: FollowerRuntime, intent: OrderIntent, receivedAt: number, refKey: string): Promise<SignalOutcome>;
-  /** Cancels the follower's working orders and closes its positions. */
-  flatten(f: FollowerRuntime, signalId: string, reason: string): Promise<SignalOutcome[]>;
+  /** The order desk: places the orders that fix a difference, flattens under the `flatten` policy. */
+  orders: OrderPort;
   emit(event: EngineEvent): void;
   now(): number;
 }
@@ -70,7 +68,7 @@ export class ReconcileDesk {
       });
     }
     if (policy === 'flatten' && lines.some((l) => l.broker !== 0)) {
-      await port.flatten(f, `reconcile-${f.name}-${now}`, 'reconciliation');
+      await port.orders.flatten(f, `reconcile-${f.name}-${now}`, undefined, 'reconciliation');
       return lines;
     }
     for (const line of lines) {
@@ -97,7 +95,7 @@ export class ReconcileDesk {
         reducing,
         createdAt: now,
       };
-      await port.place(f, intent, now, signalId);
+      await port.orders.place(f, intent, now, signalId);
     }
     return lines;
   }
