@@ -4,23 +4,21 @@ import type { EngineEvent } from '../bus/events.js';
 import { type Clock, systemClock, type Timer } from '../clock/clock.js';
 import { parseEngineConfig } from '../config/parse.js';
 import type { EngineConfig, EngineConfigInput, FollowerConfig } from '../config/schema.js';
-import { ErrorCode, SignalError, TradeNovaError } from '../errors.js';
-import { type Contract, contractKey, parseContract } from '../instruments/contract.js';
+import { ErrorCode, TradeNovaError } from '../errors.js';
+import type { Contract } from '../instruments/contract.js';
 import { defaultInstruments, type InstrumentRegistry } from '../instruments/registry.js';
-import { parseSignal } from '../model/parse-signal.js';
 import type { Position } from '../model/position.js';
 import type { TradeSignal } from '../model/signal.js';
 import { type Money, parseMoney } from '../money/money.js';
-import { priceToTicks, type Ticks, ticksToPrice } from '../money/price.js';
+import type { Ticks } from '../money/price.js';
 import { PositionTracker } from '../positions/tracker.js';
-import { AccountRiskState, compileRiskRules, DuplicateSignalGuard } from '../risk/index.js';
+import { AccountRiskState, compileRiskRules } from '../risk/index.js';
 import { RiskReason } from '../risk/reasons.js';
 import { type Logger, silentLogger } from '../util/logger.js';
 import type {
   Engine,
   EngineOptions,
   ReconcileResults,
-  SignalOutcome,
   SignalResult,
   Sink,
   Source,
@@ -30,13 +28,13 @@ import { connectionKeyOf } from './connections.js';
 import { CopyDesk } from './copy-desk.js';
 import { FillIngest } from './fill-ingest.js';
 import { FollowerRuntime } from './follower.js';
-import { prepareNewOrder } from './intents.js';
 import type { LeaderFill } from './leader-book.js';
 import { LeaderBook } from './leader-book.js';
 import { OrderDesk } from './order-desk.js';
 import type { ReconcilePolicy } from './reconcile.js';
 import { ReconcileDesk } from './reconcile-desk.js';
 import { ConnectionGuard } from './resilience.js';
+import { SignalRouter } from './signal-router.js';
 
 /** How often a follower with a failed order is recovered while its connection is up. */
 const RECOVERY_INTERVAL_MS = 5000;
@@ -61,13 +59,13 @@ class CopyEngine implements Engine {
   readonly #opened = new Map<string, Promise<void>>();
   readonly #guards = new Map<string, ConnectionGuard>();
   readonly #leader = new LeaderBook();
-  readonly #dupes = new DuplicateSignalGuard();
   readonly #sinks: Sink[] = [];
   readonly #sources: Source[] = [];
   readonly #unsubscribe: (() => void)[] = [];
   readonly #orders: OrderDesk;
   readonly #copies: CopyDesk;
   readonly #fills: FillIngest;
+  readonly #signals: SignalRouter;
   readonly #reconciler: ReconcileDesk;
   /** Connections that dropped since they last connected: their followers reconcile on return. */
   readonly #wasDown = new Set<string>();
@@ -113,6 +111,18 @@ class CopyEngine implements Engine {
       orders: this.#orders,
       instruments: this.#instruments,
       followers: () => this.#followers.values(),
+      emit,
+      now,
+      log: this.#log,
+    });
+    this.#signals = new SignalRouter({
+      leader: this.#leader,
+      copies: this.#copies,
+      orders: this.#orders,
+      instruments: this.#instruments,
+      followers: () => this.#followers.values(),
+      leaderAccount: config.leader.account,
+      stopped: () => this.#stopped,
       emit,
       now,
       log: this.#log,
@@ -361,188 +371,12 @@ class CopyEngine implements Engine {
     this.#bus.publish(event);
   }
 
-  // ---- signals ------------------------------------------------------------
-
   async submit(input: TradeSignal | unknown, meta: SubmitMeta = {}): Promise<SignalResult> {
-    const now = this.#clock.now();
-    let signal: TradeSignal;
-    try {
-      signal = parseSignal(input, { leaderAccount: this.config.leader.account, now }, meta.line);
-    } catch (error) {
-      return this.#rejectSignal(error, meta.line, (input as { signalId?: string } | null)?.signalId);
-    }
-    if (this.#stopped) {
-      return this.#rejectSignal(
-        new TradeNovaError(ErrorCode.EngineStopped, 'engine is stopping; signal not copied'),
-        meta.line,
-        signal.signalId,
-      );
-    }
-    const dupeKey = meta.followers ? [signal.signalId, ...meta.followers].join('\u0000') : signal.signalId;
-    if (this.#dupes.seen(dupeKey)) {
-      return this.#rejectSignal(
-        new SignalError('signalId', `duplicate signal ${signal.signalId} ignored`, meta.line),
-        meta.line,
-        signal.signalId,
-        RiskReason.DuplicateSignal,
-      );
-    }
-    try {
-      return await this.#route(signal, meta.line, meta.followers);
-    } catch (error) {
-      return this.#rejectSignal(error, meta.line, signal.signalId);
-    }
+    return this.#signals.submit(input, meta);
   }
 
-  #rejectSignal(error: unknown, line: number | undefined, signalId?: string, code?: string): SignalResult {
-    const field = error instanceof SignalError ? error.field : '(signal)';
-    const message =
-      error instanceof SignalError ? error.reason : error instanceof Error ? error.message : String(error);
-    const errCode = code ?? (error instanceof TradeNovaError ? error.code : ErrorCode.SignalInvalid);
-    this.#emit({
-      type: 'signal-rejected',
-      time: this.#clock.now(),
-      ...(signalId !== undefined ? { signalId } : {}),
-      ...(line !== undefined ? { line } : {}),
-      field,
-      code: errCode,
-      message,
-    });
-    return {
-      ok: false,
-      ...(signalId !== undefined ? { signalId } : {}),
-      error: { code: errCode, field, message },
-    };
-  }
-
-  async #route(
-    signal: TradeSignal,
-    line: number | undefined,
-    only?: readonly string[],
-  ): Promise<SignalResult> {
-    // Work out everything that does not depend on the follower once, synchronously,
-    // so the leader position used is the one at arrival, whatever runs later.
-    let perFollower: (f: FollowerRuntime) => Promise<SignalOutcome[]>;
-    let prepare: ((f: FollowerRuntime) => void) | undefined;
-    switch (signal.action) {
-      case 'new': {
-        const contract = this.#contract(signal.instrument, signal.detectedAt, 'instrument', line);
-        const spec = this.#instruments.get(contract.root);
-        const key = contractKey(contract);
-        const last = this.#leader.lastPrice.get(key);
-        const prepared = prepareNewOrder(
-          signal,
-          contract,
-          spec,
-          this.#leader.positions.get(key) ?? 0,
-          last === undefined ? undefined : ticksToPrice(last, spec.tickSize),
-        );
-        this.#leader.orders.set(signal.leaderOrderId, {
-          id: signal.leaderOrderId,
-          contract,
-          side: signal.side,
-          qty: signal.qty,
-          filled: 0,
-          orderType: signal.orderType,
-          signal,
-          done: false,
-        });
-        perFollower = (f) => this.#copies.copyNew(f, prepared);
-        break;
-      }
-      case 'modify': {
-        const leaderOrder = this.#leader.orders.get(signal.leaderOrderId);
-        if (!leaderOrder)
-          throw new SignalError('leaderOrderId', `unknown leader order ${signal.leaderOrderId}`, line);
-        const spec = this.#instruments.get(leaderOrder.contract.root);
-        for (const field of ['limitPrice', 'stopPrice'] as const) {
-          const v = signal[field];
-          if (v !== undefined) prepareCheck(v, spec.tickSize, field, line);
-        }
-        const foldKey = `${signal.leaderOrderId}\u0000${signal.leg ?? 'entry'}`;
-        const fields = {
-          ...(signal.qty !== undefined ? { qty: signal.qty } : {}),
-          ...(signal.limitPrice !== undefined ? { limitPrice: signal.limitPrice } : {}),
-          ...(signal.stopPrice !== undefined ? { stopPrice: signal.stopPrice } : {}),
-        };
-        if ((signal.leg ?? 'entry') === 'entry') {
-          // The leader order as it is now: every follower re-plans its copy from it.
-          if (signal.qty !== undefined) leaderOrder.qty = signal.qty;
-          leaderOrder.signal = {
-            ...leaderOrder.signal,
-            ...(signal.limitPrice !== undefined ? { limitPrice: signal.limitPrice } : {}),
-            ...(signal.stopPrice !== undefined ? { stopPrice: signal.stopPrice } : {}),
-          };
-        }
-        const leaderNow = this.#leader.positions.get(contractKey(leaderOrder.contract)) ?? 0;
-        prepare = (f) => f.pendingModify.set(foldKey, { ...f.pendingModify.get(foldKey), ...fields });
-        perFollower = (f) => this.#copies.copyModify(f, signal, leaderOrder, foldKey, leaderNow);
-        break;
-      }
-      case 'cancel': {
-        const leaderOrder = this.#leader.orders.get(signal.leaderOrderId);
-        if (!leaderOrder) {
-          throw new SignalError('leaderOrderId', `unknown leader order ${signal.leaderOrderId}`, line);
-        }
-        if ((signal.leg ?? 'entry') === 'entry') leaderOrder.done = true;
-        perFollower = (f) => this.#copies.copyCancel(f, signal);
-        break;
-      }
-      case 'flatten': {
-        const contract =
-          signal.instrument === undefined
-            ? undefined
-            : this.#contract(signal.instrument, signal.detectedAt, 'instrument', line);
-        // The leader's working orders in the contract (or all) go with its position.
-        for (const order of this.#leader.orders.values()) {
-          if (!contract || contractKey(order.contract) === contractKey(contract)) order.done = true;
-        }
-        perFollower = (f) => this.#copies.copyFlatten(f, signal.signalId, contract);
-        break;
-      }
-    }
-    this.#emit({ type: 'signal-received', time: this.#clock.now(), signal });
-    const results = await Promise.all(
-      [...this.#followers.values()]
-        .filter((f) => f.config.enabled && (only === undefined || only.includes(f.name)))
-        .map((f) => {
-          prepare?.(f);
-          return f.queue.push(() => perFollower(f).catch((e) => this.#taskFailed(f, signal, e)));
-        }),
-    );
-    const outcomes = results.flat();
-    this.#emit({
-      type: 'signal-completed',
-      time: this.#clock.now(),
-      signalId: signal.signalId,
-      outcomes: outcomes.map(({ reason: _r, ...o }) => o),
-    });
-    return { ok: true, signalId: signal.signalId, outcomes };
-  }
-
-  #contract(text: string, at: number, field: string, line: number | undefined): Contract {
-    try {
-      return parseContract(text, { at, registry: this.#instruments });
-    } catch (error) {
-      throw new SignalError(field, error instanceof Error ? error.message : String(error), line);
-    }
-  }
-
-  #taskFailed(f: FollowerRuntime, signal: TradeSignal, error: unknown): SignalOutcome[] {
-    // A bug or an unexpected throw must still leave a record, never silence.
-    const message = error instanceof Error ? error.message : String(error);
-    this.#log.error({ err: error, follower: f.name, signalId: signal.signalId }, 'copy task failed');
-    const intent = this.#orders.syntheticIntent(f, signal, 'entry');
-    this.#emit({
-      type: 'order-failed',
-      time: this.#clock.now(),
-      intent,
-      code: error instanceof TradeNovaError ? error.code : 'TN_ERR_INTERNAL',
-      message,
-    });
-    return [
-      { follower: f.name, intentId: intent.intentId, leg: intent.leg, outcome: 'failed', reason: message },
-    ];
+  submitParsed(signal: TradeSignal, meta: SubmitMeta = {}): Promise<SignalResult> {
+    return this.#signals.submitParsed(signal, meta);
   }
 
   // ---- broker events, prices and time ---------------------------------------
@@ -673,14 +507,5 @@ class CopyEngine implements Engine {
       reason,
     });
     return reason;
-  }
-}
-
-/** The outcome of one intent, as `signal-completed` and `submit` report it. */
-function prepareCheck(price: string, tickSize: string, field: string, line: number | undefined): void {
-  try {
-    priceToTicks(price, tickSize, field);
-  } catch (error) {
-    throw new SignalError(field, error instanceof Error ? error.message : String(error), line);
   }
 }
