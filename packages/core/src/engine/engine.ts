@@ -9,10 +9,10 @@ import type { Contract } from '../instruments/contract.js';
 import { defaultInstruments, type InstrumentRegistry } from '../instruments/registry.js';
 import type { Position } from '../model/position.js';
 import type { TradeSignal } from '../model/signal.js';
-import { type Money, parseMoney } from '../money/money.js';
+import type { Money } from '../money/money.js';
 import type { Ticks } from '../money/price.js';
 import { PositionTracker } from '../positions/tracker.js';
-import { AccountRiskState, compileRiskRules } from '../risk/index.js';
+import { compileRiskRules } from '../risk/index.js';
 import { RiskReason } from '../risk/reasons.js';
 import { type Logger, silentLogger } from '../util/logger.js';
 import type {
@@ -24,16 +24,15 @@ import type {
   Source,
   SubmitMeta,
 } from './api.js';
-import { connectionKeyOf } from './connections.js';
 import { CopyDesk } from './copy-desk.js';
 import { FillIngest } from './fill-ingest.js';
-import { FollowerRuntime } from './follower.js';
+import type { FollowerRuntime } from './follower.js';
 import type { LeaderFill } from './leader-book.js';
 import { LeaderBook } from './leader-book.js';
 import { OrderDesk } from './order-desk.js';
 import type { ReconcilePolicy } from './reconcile.js';
 import { ReconcileDesk } from './reconcile-desk.js';
-import { ConnectionGuard } from './resilience.js';
+import { Roster } from './roster.js';
 import { SignalRouter } from './signal-router.js';
 
 /** How often a follower with a failed order is recovered while its connection is up. */
@@ -51,13 +50,11 @@ class CopyEngine implements Engine {
   readonly #instruments: InstrumentRegistry;
   readonly #bus: EventBus;
   readonly #tracker: PositionTracker;
-  readonly #followers = new Map<string, FollowerRuntime>();
-  readonly #byAccount = new Map<string, FollowerRuntime>();
+  readonly #followers: Roster;
   readonly #connections: Record<string, BrokerConnection>;
   readonly #connectOnStart: boolean;
   /** Connections connected, or being connected, with the work of opening each. */
   readonly #opened = new Map<string, Promise<void>>();
-  readonly #guards = new Map<string, ConnectionGuard>();
   readonly #leader = new LeaderBook();
   readonly #sinks: Sink[] = [];
   readonly #sources: Source[] = [];
@@ -82,104 +79,68 @@ class CopyEngine implements Engine {
       options.bus ??
       new InMemoryBus({ onListenerError: (e) => this.#log.error({ err: e }, 'listener failed') });
     this.#tracker = new PositionTracker(this.#instruments);
-    const emit = (event: EngineEvent) => this.#emit(event);
-    const now = () => this.#clock.now();
-    this.#orders = new OrderDesk({
-      emit,
-      now,
+    this.#followers = new Roster(
+      config,
+      options.connections,
+      (key) => options.connectionClocks?.[key] ?? this.#clock,
+      (key, broker, state) => {
+        this.#log.warn({ connection: key, state }, 'breaker state changed');
+        this.#emit({ type: 'breaker-changed', time: this.#clock.now(), broker, connection: key, state });
+      },
+    );
+    // What every desk shares: events out, the clock, the log, the instruments, the followers.
+    const base = {
+      emit: (event: EngineEvent) => this.#emit(event),
+      now: () => this.#clock.now(),
       log: this.#log,
       instruments: this.#instruments,
-      positions: this.#tracker,
       followers: () => this.#followers.values(),
+    };
+    this.#orders = new OrderDesk({
+      ...base,
+      positions: this.#tracker,
       orderDeadlineMs: config.engine.orderDeadlineMs,
     });
     this.#copies = new CopyDesk({
+      ...base,
       orders: this.#orders,
       leader: this.#leader,
       positions: this.#tracker,
-      instruments: this.#instruments,
-      emit,
-      now,
-      log: this.#log,
       leaderAccount: config.leader.account,
       leaderFills: options.leaderFills ?? true,
     });
     this.#fills = new FillIngest({
+      ...base,
+      accounts: this.#followers,
       tracker: this.#tracker,
       leader: this.#leader,
       copies: this.#copies,
       orders: this.#orders,
-      instruments: this.#instruments,
-      followers: () => this.#followers.values(),
-      emit,
-      now,
-      log: this.#log,
     });
     this.#signals = new SignalRouter({
+      ...base,
       leader: this.#leader,
       copies: this.#copies,
       orders: this.#orders,
-      instruments: this.#instruments,
-      followers: () => this.#followers.values(),
       leaderAccount: config.leader.account,
       stopped: () => this.#stopped,
-      emit,
-      now,
-      log: this.#log,
     });
     this.#reconciler = new ReconcileDesk({
+      ...base,
       netPositions: (follower) => this.#tracker.netPositions(follower),
       targets: (follower) => this.targets(follower),
-      instruments: this.#instruments,
       orders: this.#orders,
-      emit,
-      now,
+      copies: this.#copies,
+      leader: this.#leader,
+      policy: config.engine.reconcile,
     });
     this.#connections = options.connections;
     this.#useTimers = options.timers ?? false;
     this.#connectOnStart = options.connectOnStart ?? true;
-    for (const f of config.followers) {
-      const key = connectionKeyOf(f);
-      const connection = options.connections[key];
-      if (!connection) {
-        throw new TradeNovaError(
-          ErrorCode.ConfigInvalid,
-          `follower ${f.name}: no broker connection "${key}" was given`,
-        );
-      }
-      let guard = this.#guards.get(key);
-      if (!guard) {
-        const clock = options.connectionClocks?.[key] ?? this.#clock;
-        guard = new ConnectionGuard(connection.broker, config.engine, clock, connection.budget);
-        this.#guards.set(key, guard);
-        guard.onBreakerChange((state) => {
-          this.#log.warn({ connection: key, state }, 'breaker state changed');
-          this.#emit({
-            type: 'breaker-changed',
-            time: this.#clock.now(),
-            broker: connection.broker,
-            connection: key,
-            state,
-          });
-        });
-      }
-      const startingBalance = parseMoney(f.startingBalance, `followers.${f.name}.startingBalance`);
-      const runtime = new FollowerRuntime(
-        f,
-        key,
-        connection,
-        guard,
-        compileRiskRules(f.risk),
-        new AccountRiskState(startingBalance),
-        startingBalance,
-      );
-      this.#followers.set(f.name, runtime);
-      this.#byAccount.set(`${key}\u0000${f.account}`, runtime);
-    }
   }
 
   get followers(): readonly string[] {
-    return [...this.#followers.keys()];
+    return this.#followers.names;
   }
 
   on(listener: (event: EngineEvent) => void): () => void {
@@ -237,7 +198,7 @@ class CopyEngine implements Engine {
     if (!opening) {
       opening = (async () => {
         await connection.connect();
-        const followers = [...this.#followers.values()].filter((f) => f.connectionKey === key);
+        const followers = this.#followers.onConnection(key);
         await Promise.all(followers.map((f) => this.#fills.seedFollower(f)));
       })();
       this.#opened.set(key, opening);
@@ -252,7 +213,7 @@ class CopyEngine implements Engine {
   async closeConnection(key: string): Promise<void> {
     const opening = this.#opened.get(key);
     if (!opening) return;
-    const followers = [...this.#followers.values()].filter((f) => f.connectionKey === key);
+    const followers = this.#followers.onConnection(key);
     await this.idle(followers.map((f) => f.name));
     if (this.#opened.get(key) !== opening) return;
     this.#opened.delete(key);
@@ -278,27 +239,27 @@ class CopyEngine implements Engine {
 
   async idle(followers?: readonly string[]): Promise<void> {
     for (;;) {
-      const runtimes = followers ? followers.map((n) => this.#follower(n)) : [...this.#followers.values()];
+      const runtimes = followers ? followers.map((n) => this.#followers.get(n)) : this.#followers.all();
       await Promise.all(runtimes.map((r) => r.queue.idle()));
       if (runtimes.every((r) => r.queue.depth === 0)) return;
     }
   }
 
   pause(name: string, reason: RiskReason = RiskReason.FollowerPaused): void {
-    const f = this.#follower(name);
+    const f = this.#followers.get(name);
     f.paused = true;
     f.pausedFor = reason;
     this.#orders.status(f, 'paused');
   }
 
   resume(name: string): void {
-    const f = this.#follower(name);
+    const f = this.#followers.get(name);
     f.paused = false;
     this.#orders.status(f, 'enabled');
   }
 
   reconfigure(next: FollowerConfig): Promise<void> {
-    const f = this.#follower(next.name);
+    const f = this.#followers.get(next.name);
     for (const key of ['broker', 'account', 'connection'] as const) {
       if (f.config[key] !== next[key]) {
         throw new TradeNovaError(
@@ -328,11 +289,11 @@ class CopyEngine implements Engine {
   }
 
   targets(name: string): Map<string, number> {
-    return this.#fills.targets(this.#follower(name));
+    return this.#fills.targets(this.#followers.get(name));
   }
 
   async reconcile(name?: string, policy?: ReconcilePolicy): Promise<ReconcileResults> {
-    const targets = this.#held(name === undefined ? [...this.#followers.values()] : [this.#follower(name)]);
+    const targets = this.#held(name === undefined ? this.#followers.all() : [this.#followers.get(name)]);
     const chosen = policy ?? this.config.engine.reconcile;
     const failed = new Map<string, string>();
     const results = await Promise.all(
@@ -343,7 +304,7 @@ class CopyEngine implements Engine {
             (lines) => [[f.name, lines] as const],
             (error: unknown) => {
               // One broker's refusal must not leave the others unreconciled, nor this one for good.
-              failed.set(f.name, this.#recoveryPending(f, chosen, error));
+              failed.set(f.name, this.#reconciler.pending(f, chosen, error));
               return [];
             },
           ),
@@ -353,18 +314,12 @@ class CopyEngine implements Engine {
   }
 
   async flatten(name?: string, reason = 'requested'): Promise<void> {
-    const targets = this.#held(name === undefined ? [...this.#followers.values()] : [this.#follower(name)]);
+    const targets = this.#held(name === undefined ? this.#followers.all() : [this.#followers.get(name)]);
     await Promise.all(
       targets.map((f) =>
         f.queue.push(() => this.#orders.flatten(f, `manual-${this.#clock.now()}`, undefined, reason)),
       ),
     );
-  }
-
-  #follower(name: string): FollowerRuntime {
-    const f = this.#followers.get(name);
-    if (!f) throw new TradeNovaError(ErrorCode.ConfigInvalid, `no follower named "${name}"`);
-    return f;
   }
 
   #emit(event: EngineEvent): void {
@@ -382,46 +337,28 @@ class CopyEngine implements Engine {
   // ---- broker events, prices and time ---------------------------------------
 
   #onBrokerEvent(connectionKey: string, event: BrokerEvent): void {
-    switch (event.type) {
-      case 'order-filled': {
-        const f = this.#byAccount.get(`${connectionKey}\u0000${event.fill.accountId}`);
-        if (f) this.#fills.orderFilled(f, event.fill);
-        break;
-      }
-      case 'order-updated': {
-        const f = this.#byAccount.get(`${connectionKey}\u0000${event.order.accountId}`);
-        if (f) this.#fills.orderUpdated(f, event.order);
-        break;
-      }
-      case 'connection-changed':
-        if (event.state === 'connected' && this.#wasDown.has(connectionKey)) {
-          this.#wasDown.delete(connectionKey);
-          if (this.config.engine.reconcileOnReconnect) {
-            for (const f of this.#held([...this.#followers.values()])) {
-              if (f.connectionKey === connectionKey)
-                void this.#recover(f).catch((e) => this.#log.error({ err: e }, 'recovery failed'));
-            }
-          }
+    if (event.type !== 'connection-changed') {
+      this.#fills.brokerEvent(connectionKey, event);
+      return;
+    }
+    if (event.state === 'connected' && this.#wasDown.has(connectionKey)) {
+      this.#wasDown.delete(connectionKey);
+      if (this.config.engine.reconcileOnReconnect) {
+        for (const f of this.#held(this.#followers.all())) {
+          if (f.connectionKey === connectionKey)
+            void this.#reconciler.recover(f).catch((e) => this.#log.error({ err: e }, 'recovery failed'));
         }
-        if (event.state === 'reconnecting' || event.state === 'disconnected')
-          this.#wasDown.add(connectionKey);
-        this.#emit({
-          type: 'connection-status',
-          time: this.#clock.now(),
-          broker: this.#connections[connectionKey]?.broker ?? connectionKey,
-          connection: connectionKey,
-          state: event.state,
-          ...(event.reason ? { reason: event.reason } : {}),
-        });
-        break;
-      case 'position-updated':
-        break;
-      case 'account-updated': {
-        const f = this.#byAccount.get(`${connectionKey}\u0000${event.account.accountId}`);
-        if (f) this.#fills.accountUpdated(f, event.account);
-        break;
       }
     }
+    if (event.state === 'reconnecting' || event.state === 'disconnected') this.#wasDown.add(connectionKey);
+    this.#emit({
+      type: 'connection-status',
+      time: this.#clock.now(),
+      broker: this.#connections[connectionKey]?.broker ?? connectionKey,
+      connection: connectionKey,
+      state: event.state,
+      ...(event.reason ? { reason: event.reason } : {}),
+    });
   }
 
   seedLeaderPosition(contract: Contract, netQty: number): void {
@@ -448,64 +385,10 @@ class CopyEngine implements Engine {
         this.#opened.has(f.connectionKey) &&
         !this.#wasDown.has(f.connectionKey)
       ) {
-        void this.#recover(f).catch((e) => this.#log.error({ err: e, follower: f.name }, 'recovery failed'));
+        void this.#reconciler
+          .recover(f)
+          .catch((e) => this.#log.error({ err: e, follower: f.name }, 'recovery failed'));
       }
     }
-  }
-
-  /**
-   * After an outage or a failed order: settles orders whose outcome was unknown (by client
-   * order id) and reconciles positions, then re-plans the copy of every leader order still
-   * working against the leader's current state (placing the legs that failed or were never
-   * placed). Positions are aligned when a failure of this engine explains the difference
-   * and the follower's expected position is known; otherwise the configured policy applies.
-   */
-  #recover(f: FollowerRuntime): Promise<void> {
-    const aligned = f.needsRecovery && this.#leader.fillsSeen;
-    const policy = f.recoverPolicy ?? (aligned ? 'align' : this.config.engine.reconcile);
-    f.needsRecovery = false;
-    f.recoverPolicy = undefined;
-    f.recoveredAt = this.#clock.now();
-    return f.queue.push(async () => {
-      try {
-        // The leader's cancels first, then positions, so the working copies are planned
-        // against what the follower holds.
-        await this.#copies.resendCancels(f);
-        await this.#reconciler.follower(f, policy);
-      } catch (error) {
-        // The broker could not answer (down again, rate-limited): try again at the next interval.
-        this.#recoveryPending(f, policy, error);
-        return;
-      }
-      if (f.recoveryPending) {
-        f.recoveryPending = false;
-        this.#emit({
-          type: 'follower-recovery',
-          time: this.#clock.now(),
-          follower: f.name,
-          accountId: f.accountId,
-          state: 'recovered',
-        });
-      }
-      // A market order is never working: what it missed, alignment has placed.
-      this.#copies.replanWorking(f, undefined);
-    });
-  }
-
-  /** A recovery or requested reconciliation that could not reach the broker: said, and tried again later. */
-  #recoveryPending(f: FollowerRuntime, policy: ReconcilePolicy, error: unknown): string {
-    const reason = error instanceof Error ? error.message : String(error);
-    f.needsRecovery = true;
-    f.recoverPolicy = policy;
-    f.recoveryPending = true;
-    this.#emit({
-      type: 'follower-recovery',
-      time: this.#clock.now(),
-      follower: f.name,
-      accountId: f.accountId,
-      state: 'pending',
-      reason,
-    });
-    return reason;
   }
 }

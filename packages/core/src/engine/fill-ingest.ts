@@ -1,5 +1,6 @@
 import type {
   BrokerAccountUpdate,
+  BrokerEvent,
   BrokerFill,
   BrokerOrder,
   BrokerOrderStatus,
@@ -21,11 +22,14 @@ import { mapContract } from './intents.js';
 import type { LeaderBook, LeaderFill, LeaderOrder } from './leader-book.js';
 import type { OrderDesk } from './order-desk.js';
 import { scaledTargets } from './reconcile.js';
+import type { Roster } from './roster.js';
 
 /** What fill ingest needs from the engine. */
 export interface FillIngestDeps {
   /** The follower positions; fill ingest is their one writer (the desks read them as `PositionsView`). */
   tracker: PositionTracker;
+  /** The follower a broker event's account belongs to. */
+  accounts: Pick<Roster, 'byAccount'>;
   leader: LeaderBook;
   /** Told when a fill moves a leader contract under working copies, or fills an inverse copy's leader order. */
   copies: CopyDesk;
@@ -53,6 +57,30 @@ export class FillIngest {
     this.#d = deps;
     this.#tracker = deps.tracker;
     this.#leader = deps.leader;
+  }
+
+  /** A follower's broker reports a fill, an order's change or its account's money; an account the engine does not copy to is ignored. */
+  brokerEvent(connection: string, event: Exclude<BrokerEvent, { type: 'connection-changed' }>): void {
+    const accounts = this.#d.accounts;
+    switch (event.type) {
+      case 'order-filled': {
+        const f = accounts.byAccount({ connection, accountId: event.fill.accountId });
+        if (f) this.orderFilled(f, event.fill);
+        break;
+      }
+      case 'order-updated': {
+        const f = accounts.byAccount({ connection, accountId: event.order.accountId });
+        if (f) this.orderUpdated(f, event.order);
+        break;
+      }
+      case 'position-updated':
+        break;
+      case 'account-updated': {
+        const f = accounts.byAccount({ connection, accountId: event.account.accountId });
+        if (f) this.accountUpdated(f, event.account);
+        break;
+      }
+    }
   }
 
   /** A follower's order changed at its broker: an ended order stops counting as working. */

@@ -2,7 +2,9 @@ import type { EngineEvent } from '../bus/events.js';
 import { type Contract, contractKey } from '../instruments/contract.js';
 import type { InstrumentRegistry } from '../instruments/registry.js';
 import { intentId, type OrderIntent } from '../model/intent.js';
+import type { CopyDesk } from './copy-desk.js';
 import type { FollowerRuntime } from './follower.js';
+import type { LeaderBook } from './leader-book.js';
 import type { OrderPort } from './ports.js';
 import { planReconciliation, type ReconcileLine, type ReconcilePolicy } from './reconcile.js';
 
@@ -15,6 +17,12 @@ export interface ReconcileDeskPort {
   instruments: InstrumentRegistry;
   /** The order desk: places the orders that fix a difference, flattens under the `flatten` policy. */
   orders: OrderPort;
+  /** Recovery sends the leader's unconfirmed cancels again, then re-plans the working copies. */
+  copies: Pick<CopyDesk, 'resendCancels' | 'replanWorking'>;
+  /** Whether the leader's fills were seen: only then is a follower's expected position known. */
+  leader: Pick<LeaderBook, 'fillsSeen'>;
+  /** The configured reconcile policy. */
+  policy: ReconcilePolicy;
   emit(event: EngineEvent): void;
   now(): number;
 }
@@ -138,5 +146,61 @@ export class ReconcileDesk {
         port.emit({ type: 'order-reconciled', time: port.now(), intent, outcome: 'not-placed' });
       }
     }
+  }
+
+  /**
+   * After an outage or a failed order: settles orders whose outcome was unknown (by client
+   * order id) and reconciles positions, then re-plans the copy of every leader order still
+   * working against the leader's current state (placing the legs that failed or were never
+   * placed). Positions are aligned when a failure of this engine explains the difference
+   * and the follower's expected position is known; otherwise the configured policy applies.
+   */
+  recover(f: FollowerRuntime): Promise<void> {
+    const aligned = f.needsRecovery && this.#port.leader.fillsSeen;
+    const policy = f.recoverPolicy ?? (aligned ? 'align' : this.#port.policy);
+    f.needsRecovery = false;
+    f.recoverPolicy = undefined;
+    f.recoveredAt = this.#port.now();
+    return f.queue.push(async () => {
+      try {
+        // The leader's cancels first, then positions, so the working copies are planned
+        // against what the follower holds.
+        await this.#port.copies.resendCancels(f);
+        await this.follower(f, policy);
+      } catch (error) {
+        // The broker could not answer (down again, rate-limited): try again at the next interval.
+        this.pending(f, policy, error);
+        return;
+      }
+      if (f.recoveryPending) {
+        f.recoveryPending = false;
+        this.#port.emit({
+          type: 'follower-recovery',
+          time: this.#port.now(),
+          follower: f.name,
+          accountId: f.accountId,
+          state: 'recovered',
+        });
+      }
+      // A market order is never working: what it missed, alignment has placed.
+      this.#port.copies.replanWorking(f, undefined);
+    });
+  }
+
+  /** A recovery or requested reconciliation that could not reach the broker: said, and tried again later. */
+  pending(f: FollowerRuntime, policy: ReconcilePolicy, error: unknown): string {
+    const reason = error instanceof Error ? error.message : String(error);
+    f.needsRecovery = true;
+    f.recoverPolicy = policy;
+    f.recoveryPending = true;
+    this.#port.emit({
+      type: 'follower-recovery',
+      time: this.#port.now(),
+      follower: f.name,
+      accountId: f.accountId,
+      state: 'pending',
+      reason,
+    });
+    return reason;
   }
 }
