@@ -186,7 +186,7 @@ export class BracketDesk {
     }
   }
 
-  /** The broker order id #place recorded under a reference key. */
+  /** The broker order id the order desk's `place` recorded under a reference key. */
   #orderIdOf(f: FollowerRuntime, key: string): string | undefined {
     const ref = f.orders.get(key);
     f.orders.delete(key);

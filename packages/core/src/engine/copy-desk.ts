@@ -150,7 +150,7 @@ export class CopyDesk {
     return f.config.inverse && this.#d.leaderFills && signal.orderType !== 'market';
   }
 
-  /** Opens a copy with nothing at the broker yet: `#copyLeaderFill` places its legs as the leader fills. */
+  /** Opens a copy with nothing at the broker yet: `copyLeaderFill` places its legs as the leader fills. */
   #awaitLeaderFill(f: FollowerRuntime, order: PreparedNewOrder): SignalOutcome[] {
     const leaderOrderId = order.signal.leaderOrderId;
     const previous = f.copies.get(leaderOrderId);

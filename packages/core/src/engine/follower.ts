@@ -117,7 +117,7 @@ export class FollowerRuntime {
   paused = false;
   /** Why it is paused: the reason its blocked orders carry. */
   pausedFor: RiskReason = RiskReason.FollowerPaused;
-  /** An order failed or its outcome is unknown: recovery re-plans and aligns (see the engine's `#recover`). */
+  /** An order failed or its outcome is unknown: recovery re-plans and aligns (see `ReconcileDesk.recover`). */
   needsRecovery = false;
   /** When recovery last ran (clock ms), and how many recoveries re-planned copies (for fresh intent ids). */
   recoveredAt = Number.NEGATIVE_INFINITY;

@@ -343,7 +343,7 @@ export class OrderDesk implements OrderPort {
       createdAt: now,
     };
     f.rememberSource(intent.intentId, order.source);
-    // #place records the order under a reference key for a modify; nothing modifies this one
+    // `place` records the order under a reference key for a modify; nothing modifies this one
     // (prefixed, so it never meets a leader order id).
     const refKey = `market:${order.signalId}`;
     const outcome = await this.place(f, intent, now, refKey);
