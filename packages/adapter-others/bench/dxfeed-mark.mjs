@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { DxFeedMarketData } from '@tradenova/adapter-others/dxfeed';
 import { startDxLinkSimulator } from '@tradenova/adapter-others/dxfeed/simulator';
 import { defaultInstruments, markPositionsFrom, PositionTracker, parseContract } from '@tradenova/core';
+import { figure } from '../../../scripts/bench-figures.mjs';
 import { stats } from '../../core/bench/kit.mjs';
 
 const N = Number(process.env.BENCH_QUOTES ?? 400);
@@ -53,6 +54,7 @@ for (let i = 0; i < N; i++) {
 await source.stop();
 await sim.close();
 const s = stats(samples);
+figure('dxfeed-mark', { p50Ms: s.p50, p99Ms: s.p99 });
 const f = (x) => x.toFixed(2);
 console.log(
   '\ndxLink: trade published → unrealized P&L updated, simulator → official client → tracker on loopback',

@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import fix from '@tradenova/adapter-others/fix';
 import { startFixSimulator } from '@tradenova/adapter-others/fix/simulator';
 import { defaultInstruments, parseContract, silentLogger, systemClock } from '@tradenova/core';
+import { figure } from '../../../scripts/bench-figures.mjs';
 import { adapterRoundTrip, BENCH_ORDERS, stats } from '../../core/bench/kit.mjs';
 
 const N = BENCH_ORDERS;
@@ -110,6 +111,13 @@ const floor = await bareClient();
 const adapter = await throughAdapter();
 await sim.close();
 const f = (x) => x.toFixed(2);
+figure('fix', {
+  floorP50Ms: floor.p50,
+  floorP99Ms: floor.p99,
+  p50Ms: adapter.p50,
+  p99Ms: adapter.p99,
+  ratioP50: adapter.p50 / floor.p50,
+});
 console.log(
   '\nFIX 4.4: place → ack → fill report, through the FIX simulator on loopback, zero added latency',
 );

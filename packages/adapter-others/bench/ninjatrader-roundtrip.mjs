@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import ninjatrader from '@tradenova/adapter-others/ninjatrader';
 import { startNinjaTraderSimulator } from '@tradenova/adapter-others/ninjatrader/simulator';
 import { defaultInstruments, silentLogger, systemClock } from '@tradenova/core';
+import { figure } from '../../../scripts/bench-figures.mjs';
 import { adapterRoundTrip, BENCH_ORDERS, stats } from '../../core/bench/kit.mjs';
 
 const N = BENCH_ORDERS;
@@ -120,6 +121,20 @@ await sim.close();
 await rm(dir, { recursive: true, force: true });
 clearInterval(keepAlive);
 const f = (x) => x.toFixed(2);
+figure('ninjatrader-oif', {
+  floorP50Ms: floor.p50,
+  floorP99Ms: floor.p99,
+  p50Ms: adapter.p50,
+  p99Ms: adapter.p99,
+  ratioP50: adapter.p50 / floor.p50,
+});
+figure('ninjatrader-ati', {
+  floorP50Ms: socketFloor.p50,
+  floorP99Ms: socketFloor.p99,
+  p50Ms: socketAdapter.p50,
+  p99Ms: socketAdapter.p99,
+  ratioP50: socketAdapter.p50 / socketFloor.p50,
+});
 console.log('\nNinjaTrader (OIF files): place → fill event, through the simulator on a local temp folder');
 console.log(
   `   (${N} market orders each, first 10% dropped as warm-up; PLACE file written and renamed into incoming, FILLED read from outgoing)`,

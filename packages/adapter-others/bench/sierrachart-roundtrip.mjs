@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import sierrachart from '@tradenova/adapter-others/sierrachart';
 import { startSierraChartSimulator } from '@tradenova/adapter-others/sierrachart/simulator';
 import { defaultInstruments, silentLogger, systemClock } from '@tradenova/core';
+import { figure } from '../../../scripts/bench-figures.mjs';
 import { adapterRoundTrip, BENCH_ORDERS, stats } from '../../core/bench/kit.mjs';
 
 const N = BENCH_ORDERS;
@@ -89,6 +90,13 @@ const floor = await bareClient();
 const adapter = await throughAdapter();
 await sim.close();
 const f = (x) => x.toFixed(2);
+figure('sierrachart', {
+  floorP50Ms: floor.p50,
+  floorP99Ms: floor.p99,
+  p50Ms: adapter.p50,
+  p99Ms: adapter.p99,
+  ratioP50: adapter.p50 / floor.p50,
+});
 console.log(
   '\nSierra Chart (DTC JSON): place → fill event, through the simulator on loopback TCP, zero added latency',
 );

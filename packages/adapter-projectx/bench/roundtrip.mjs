@@ -5,6 +5,7 @@ import projectx from '@tradenova/adapter-projectx';
 import { startProjectXSimulator } from '@tradenova/adapter-projectx/simulator';
 import { defaultInstruments, silentLogger, systemClock } from '@tradenova/core';
 import WebSocket from 'ws';
+import { figure } from '../../../scripts/bench-figures.mjs';
 import { adapterRoundTrip, BENCH_ORDERS, stats } from '../../core/bench/kit.mjs';
 
 const N = BENCH_ORDERS;
@@ -97,6 +98,13 @@ const rateLimited = sim.stats().rateLimited;
 await sim.close();
 if (rateLimited > 0) throw new Error(`the simulator answered ${rateLimited} requests with 429`);
 const f = (x) => x.toFixed(2);
+figure('projectx', {
+  floorP50Ms: floor.p50,
+  floorP99Ms: floor.p99,
+  p50Ms: adapter.p50,
+  p99Ms: adapter.p99,
+  ratioP50: adapter.p50 / floor.p50,
+});
 console.log('\nProjectX: place → fill event, through the simulator on loopback, zero added latency');
 console.log(
   `   (${N} market orders each, first 10% dropped as warm-up; REST Order/place + the user hub's GatewayUserTrade)`,

@@ -1,31 +1,27 @@
 import {
-  type AdapterCapabilities,
   type AdapterContext,
   type BrokerAccount,
   type BrokerConnection,
   BrokerError,
   type BrokerEvent,
-  BrokerEventFanout,
   type BrokerOrder,
   type BrokerPosition,
   BrokerRejectedError,
   type CancelOrderRequest,
   type ConnectionHealth,
-  type ConnectionState,
   type Contract,
   ErrorCode,
   type FlattenRequest,
   InstrumentError,
-  LastError,
   type ModifyOrderRequest,
   type OrderAck,
-  PlacementGuard,
   type PlaceOrderRequest,
   parseMoney,
   type RequestBudget,
   sameContract,
   type Timer,
 } from '@tradenova/core';
+import { ConnectionLifecycle, declareCapabilities, messageOf } from '@tradenova/core/adapter';
 import { ProjectXUserHub } from './client/hub.js';
 import { SlidingWindowLimiter } from './client/rate-limiter.js';
 import { ProjectXRestClient } from './client/rest.js';
@@ -44,22 +40,20 @@ import { fromProjectXContractId, toProjectXName } from './symbols.js';
 import type { PxAccount, PxContract, PxOrder, PxPlaceOrder, PxPosition, PxTrade } from './wire.js';
 
 /** What ProjectX does natively, as the engine should see it. */
-export const PROJECTX_CAPABILITIES: AdapterCapabilities = Object.freeze({
+export const PROJECTX_CAPABILITIES = declareCapabilities({
   // Native brackets are tick offsets from the fill, work only in the account's "Auto OCO Brackets"
   // mode, and the place answer names no child ids: the engine places and manages the OCO children.
-  brackets: false,
-  nativeOco: false,
-  modify: true,
+  brackets: 'emulated',
+  nativeOco: 'emulated',
+  modify: 'native',
   // The intent id travels as `customTag` (unique per account) and comes back on the order.
-  clientOrderIds: true,
-  positionQuery: true,
+  clientOrderIds: 'native',
+  positionQuery: 'native',
   // The user hub streams the leader account's own orders and trades.
-  leaderFillStream: true,
+  leaderFillStream: 'native',
   // A market order for more than the position simply reverses it.
-  netReversal: true,
+  netReversal: 'native',
 });
-
-/** How many acknowledged placements to remember for in-process retries. */
 
 /** Trades and orders this close before the hub was lost are polled again, for clock skew. */
 const POLL_OVERLAP_MS = 5_000;
@@ -94,12 +88,9 @@ export class ProjectXConnection implements BrokerConnection {
   readonly #context: AdapterContext;
   readonly #hub: ProjectXUserHub;
   readonly #state: ProjectXState;
-  readonly #events: BrokerEventFanout;
+  readonly #life: ConnectionLifecycle;
   /** Contract name (`MNQZ5`) → ProjectX contract id; a promise so a burst of placements searches once. */
   readonly #contractIds = new Map<string, Promise<string>>();
-  readonly #placements: PlacementGuard;
-  #connectionState: ConnectionState = 'disconnected';
-  readonly #errors = new LastError();
   #connectedAt = 0;
   /** When the hub was lost; undefined while it is up. */
   #hubLostAt: number | undefined;
@@ -114,10 +105,9 @@ export class ProjectXConnection implements BrokerConnection {
   constructor(config: ProjectXConfig, context: AdapterContext) {
     this.#config = config;
     this.#context = context;
-    this.#events = new BrokerEventFanout(context.logger, 'projectx');
-    this.#placements = new PlacementGuard({
-      find: (accountId, clientOrderId) => this.findOrderByClientId(accountId, clientOrderId),
-      now: () => context.clock.now(),
+    this.#life = new ConnectionLifecycle(BROKER, context, {
+      findOrder: (accountId, clientOrderId) => this.findOrderByClientId(accountId, clientOrderId),
+      latencyMs: () => this.rest.lastLatencyMs,
     });
     this.budget = {
       requests: config.rateLimit.requests - config.reservedRequests,
@@ -150,9 +140,9 @@ export class ProjectXConnection implements BrokerConnection {
         account: (a) => {
           if (this.#state.accounts.has(a.id)) this.#state.accounts.set(a.id, a);
         },
-        order: (o) => this.#emitAll(this.#state.applyOrder(o)),
-        position: (p) => this.#emitAll(this.#state.applyPosition(p)),
-        trade: (t) => this.#emitAll(this.#state.applyTrade(t)),
+        order: (o) => this.#life.emitAll(this.#state.applyOrder(o)),
+        position: (p) => this.#life.emitAll(this.#state.applyPosition(p)),
+        trade: (t) => this.#life.emitAll(this.#state.applyTrade(t)),
         up: (first) => {
           if (!first) void this.#hubBack();
         },
@@ -169,34 +159,35 @@ export class ProjectXConnection implements BrokerConnection {
    * connection still comes up, polling REST, in state `reconnecting` with the reason.
    */
   async connect(): Promise<void> {
-    this.#setState('connecting');
     this.#closed = false;
-    try {
-      this.rest.open();
-      await this.rest.ensureSession();
-      await this.#loadAccounts();
-      this.#connectedAt = this.#context.clock.now();
-      for (const account of this.#servedAccounts()) {
-        const [orders, positions] = await Promise.all([
-          this.rest.request<{ orders: PxOrder[] }>('Order/searchOpen', { accountId: account.id }),
-          this.rest.request<{ positions: PxPosition[] }>('Position/searchOpen', { accountId: account.id }),
-        ]);
-        this.#state.baseline(orders.orders ?? [], positions.positions ?? []);
-      }
-    } catch (error) {
-      this.rest.close();
-      this.#closed = true;
-      this.#errors.remember(error);
-      this.#setState('disconnected', error instanceof Error ? error.message : String(error));
-      throw error;
-    }
+    await this.#life.opening(
+      async () => {
+        this.rest.open();
+        await this.rest.ensureSession();
+        await this.#loadAccounts();
+        this.#connectedAt = this.#context.clock.now();
+        for (const account of this.#servedAccounts()) {
+          const [orders, positions] = await Promise.all([
+            this.rest.request<{ orders: PxOrder[] }>('Order/searchOpen', { accountId: account.id }),
+            this.rest.request<{ positions: PxPosition[] }>('Position/searchOpen', {
+              accountId: account.id,
+            }),
+          ]);
+          this.#state.baseline(orders.orders ?? [], positions.positions ?? []);
+        }
+      },
+      () => {
+        this.rest.close();
+        this.#closed = true;
+      },
+    );
     try {
       await this.#hub.start();
-      this.#setState('connected');
+      this.#life.enter('connected');
     } catch (error) {
       // REST works: trade on, poll for events, and keep trying the hub (ProjectXUserHub retries).
-      this.#errors.remember(error);
-      this.#hubLost(error instanceof Error ? error.message : String(error));
+      this.#life.errors.remember(error);
+      this.#hubLost(messageOf(error));
     }
   }
 
@@ -208,19 +199,15 @@ export class ProjectXConnection implements BrokerConnection {
     this.limiter.close();
     await this.#hub.stop();
     await this.#poll;
-    this.#setState('disconnected');
+    this.#life.enter('disconnected');
   }
 
   onEvent(listener: (event: BrokerEvent) => void): () => void {
-    return this.#events.subscribe(listener);
+    return this.#life.subscribe(listener);
   }
 
   health(): ConnectionHealth {
-    const health: ConnectionHealth = { state: this.#connectionState };
-    if (this.rest.lastLatencyMs !== undefined)
-      health.latencyMs = Math.round(this.rest.lastLatencyMs * 100) / 100;
-    if (this.#errors.message !== undefined) health.lastError = this.#errors.message;
-    return health;
+    return this.#life.health();
   }
 
   /** Whether events come from REST polling now (the hub is down). */
@@ -238,13 +225,13 @@ export class ProjectXConnection implements BrokerConnection {
 
   /** The served accounts with ProjectX's id and `simulated` flag (what `tradenova accounts` shows). */
   async listAccountDetails(): Promise<ProjectXAccountInfo[]> {
-    const accounts = await this.#errors.around(() => this.#loadAccounts());
+    const accounts = await this.#life.around(() => this.#loadAccounts());
     const served = this.#config.accounts;
     return accounts.filter((a) => served === undefined || served.includes(a.name)).map((a) => accountInfo(a));
   }
 
   async getPositions(accountId: string): Promise<BrokerPosition[]> {
-    return this.#errors.around(async () => {
+    return this.#life.around(async () => {
       const account = this.#account(accountId);
       const answer = await this.rest.request<{ positions: PxPosition[] }>('Position/searchOpen', {
         accountId: account.id,
@@ -259,7 +246,7 @@ export class ProjectXConnection implements BrokerConnection {
   }
 
   async getOpenOrders(accountId: string): Promise<BrokerOrder[]> {
-    return this.#errors.around(async () => {
+    return this.#life.around(async () => {
       const account = this.#account(accountId);
       const answer = await this.rest.request<{ orders: PxOrder[] }>('Order/searchOpen', {
         accountId: account.id,
@@ -274,7 +261,7 @@ export class ProjectXConnection implements BrokerConnection {
    * unknown outcome, or a restart, avoids placing a second order.
    */
   async findOrderByClientId(accountId: string, clientOrderId: string): Promise<BrokerOrder | undefined> {
-    return this.#errors.around(async () => {
+    return this.#life.around(async () => {
       const account = this.#account(accountId);
       const startTimestamp = new Date(
         this.#context.clock.now() - this.#config.historyLookbackMs,
@@ -293,7 +280,7 @@ export class ProjectXConnection implements BrokerConnection {
 
   placeOrder(request: PlaceOrderRequest): Promise<OrderAck> {
     // One order per intent: joins one in flight, repeats an ack, looks up after an unknown outcome.
-    return this.#errors.around(() => this.#placements.place(request, () => this.#place(request)));
+    return this.#life.place(request, () => this.#place(request));
   }
 
   async #place(request: PlaceOrderRequest): Promise<OrderAck> {
@@ -326,7 +313,7 @@ export class ProjectXConnection implements BrokerConnection {
       // A tag already used on this account: the order exists (a restart, another process). Return it.
       if (answer.errorCode === 2 && /tag/i.test(answer.errorMessage ?? '')) {
         const found = await this.findOrderByClientId(request.accountId, request.clientOrderId);
-        if (found) return this.#placements.ackOf(request, found);
+        if (found) return this.#life.ackOf(request, found);
       }
       // A rejected placement may still carry an orderId (§5.1): it is a reject all the same.
       const error = errorFromEnvelope(answer, { endpoint: 'Order/place' });
@@ -349,7 +336,7 @@ export class ProjectXConnection implements BrokerConnection {
 
   /** `Order/modify` with only the fields that change (whether omitted fields are kept is UNCONFIRMED). */
   async modifyOrder(request: ModifyOrderRequest): Promise<void> {
-    await this.#errors.around(async () => {
+    await this.#life.around(async () => {
       const account = this.#account(request.accountId);
       const contract = await this.#orderContract(account, request.orderId);
       const tickSize = this.#tickSize(contract);
@@ -367,7 +354,7 @@ export class ProjectXConnection implements BrokerConnection {
    * the broker's reason verbatim, never retried.
    */
   async cancelOrder(request: CancelOrderRequest): Promise<void> {
-    await this.#errors.around(async () => {
+    await this.#life.around(async () => {
       const account = this.#account(request.accountId);
       await this.rest.request(
         'Order/cancel',
@@ -382,7 +369,7 @@ export class ProjectXConnection implements BrokerConnection {
    * for each open position. Orders or positions that finished meanwhile are skipped.
    */
   async flatten(request: FlattenRequest): Promise<void> {
-    await this.#errors.around(async () => {
+    await this.#life.around(async () => {
       const account = this.#account(request.accountId);
       const wanted = (contractId: string) => {
         if (!request.contract) return true;
@@ -434,7 +421,7 @@ export class ProjectXConnection implements BrokerConnection {
     if (this.#closed) return;
     this.#hubLostAt ??= this.#context.clock.now();
     const interval = this.#pollIntervalMs();
-    this.#setState(
+    this.#life.enter(
       'reconnecting',
       `user hub down (${reason}); polling REST every ${interval} ms until it returns`,
     );
@@ -450,7 +437,7 @@ export class ProjectXConnection implements BrokerConnection {
     await this.#poll;
     this.#hubLostAt = undefined;
     if (this.#closed) return;
-    this.#setState('connected', 'user hub back; REST polling stopped');
+    this.#life.enter('connected', 'user hub back; REST polling stopped');
   }
 
   /** Polls so that the fallback uses at most `pollShare` of the key's rate limit. */
@@ -510,13 +497,9 @@ export class ProjectXConnection implements BrokerConnection {
         for (const t of trades.trades ?? []) events.push(...this.#state.applyTrade(t));
         for (const o of orders.orders ?? []) events.push(...this.#state.applyOrder(o));
         events.push(...this.#state.applyPositionList(account.id, positions.positions ?? []));
-        this.#emitAll(events);
+        this.#life.emitAll(events);
       } catch (error) {
-        this.#errors.remember(error);
-        this.#context.logger.warn(
-          { err: error instanceof Error ? error.message : String(error), account: account.name },
-          'projectx poll failed',
-        );
+        this.#life.warn(error, 'projectx poll failed', { account: account.name });
       }
     }
   }
@@ -625,24 +608,6 @@ export class ProjectXConnection implements BrokerConnection {
       if (parsed) out.push(parsed);
     }
     return out;
-  }
-
-  #setState(state: ConnectionState, reason?: string): void {
-    if (state === this.#connectionState) return;
-    this.#connectionState = state;
-    this.#emit(
-      reason === undefined
-        ? { type: 'connection-changed', state }
-        : { type: 'connection-changed', state, reason },
-    );
-  }
-
-  #emitAll(events: BrokerEvent[]): void {
-    for (const event of events) this.#emit(event);
-  }
-
-  #emit(event: BrokerEvent): void {
-    this.#events.emit(event);
   }
 }
 

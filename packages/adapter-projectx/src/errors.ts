@@ -6,9 +6,8 @@ import {
   BrokerRejectedError,
   BrokerTimeoutError,
   BrokerTokenExpiredError,
-  BrokerUnavailableError,
-  BrokerUnknownOrderError,
 } from '@tradenova/core';
+import { type BrokerErrorKind, brokerError } from '@tradenova/core/adapter';
 
 /** The `broker` name in every error this adapter raises. */
 export const BROKER = 'projectx';
@@ -17,7 +16,7 @@ export const BROKER = 'projectx';
 export const DEFAULT_RETRY_AFTER_MS = 5_000;
 
 /** What an answer means for the caller. */
-type ErrorKind = 'rejected' | 'auth' | 'token-expired' | 'unknown-order' | 'unavailable';
+type ErrorKind = Exclude<BrokerErrorKind, 'rate-limited' | 'disconnected'>;
 
 /** One endpoint's `errorCode` enum: name and meaning per code (§3–§6; the same integer differs per endpoint). */
 type CodeTable = Readonly<Record<number, readonly [name: string, kind: ErrorKind]>>;
@@ -127,20 +126,7 @@ export function errorFromEnvelope(
   const name = errorCodeName(context.endpoint, code);
   const kind = TABLES[context.endpoint]?.[code]?.[1] ?? 'rejected';
   const text = message === undefined ? name : `${name}: ${message}`;
-  switch (kind) {
-    case 'auth':
-      return new BrokerAuthError(BROKER, `${context.endpoint}: ${text}`);
-    case 'token-expired':
-      return new BrokerTokenExpiredError(BROKER, `${context.endpoint}: ${text}`);
-    case 'unknown-order':
-      return context.orderId === undefined
-        ? new BrokerRejectedError(BROKER, `${context.endpoint}: ${text}`)
-        : new BrokerUnknownOrderError(BROKER, context.orderId);
-    case 'unavailable':
-      return new BrokerUnavailableError(BROKER, `${context.endpoint}: ${text}`);
-    case 'rejected':
-      return new BrokerRejectedError(BROKER, text);
-  }
+  return brokerError(kind, { broker: BROKER, text, ...context });
 }
 
 /** The typed error of a non-200 HTTP status (§2: 400, 401, 429; 5xx). */

@@ -11,6 +11,7 @@ import {
   type PlaceOrderRequest,
   systemClock,
 } from '@tradenova/core';
+import { waitFor } from '@tradenova/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProjectXSimulator, SimAccountSpec } from '../src/simulator/index.js';
 import { toProjectXContractId } from '../src/symbols.js';
@@ -34,12 +35,8 @@ afterEach(async () => {
   for (const stop of cleanup.splice(0).reverse()) await stop().catch(() => {});
 });
 
-async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+async function until(what: string, check: () => boolean, timeout = 20_000): Promise<void> {
+  await waitFor(check, { message: what, timeout });
 }
 
 const net = (engine: Engine, follower: string) =>

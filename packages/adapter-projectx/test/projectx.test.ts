@@ -8,6 +8,7 @@ import {
   MONTH_CODES,
   TradeNovaError,
 } from '@tradenova/core';
+import { waitFor } from '@tradenova/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { listProjectXAccounts } from '../src/accounts.js';
@@ -52,12 +53,8 @@ async function failureOf(promise: Promise<unknown>): Promise<TradeNovaError> {
   return error as TradeNovaError;
 }
 
-async function until(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+async function until(what: string, check: () => boolean, timeout = 5_000): Promise<void> {
+  await waitFor(check, { message: what, timeout });
 }
 
 const fillsOf = (events: BrokerEvent[], orderId: string) =>
@@ -201,8 +198,25 @@ describe('simulator speaks SignalR', () => {
         { accountId: 537, contractId: toProjectXContractId(MNQ), type: 2, side: 0, size: 1 },
         token,
       );
-      await new Promise((r) => setTimeout(r, 100));
-      expect(trades).toHaveLength(1);
+      // The hub sends in order: once a later trade of 536 is here, one of 537 would have been too.
+      const later = await rawRest(
+        sim,
+        'Order/place',
+        {
+          accountId: 536,
+          contractId: toProjectXContractId(MNQ),
+          type: 2,
+          side: 1,
+          size: 1,
+          customTag: 'hub-2',
+        },
+        token,
+      );
+      await until('the trade of a later order on 536', () => trades.length >= 2);
+      expect(trades.map((t) => (t as { data: { orderId: number } }).data.orderId)).toEqual([
+        placed.orderId,
+        later.orderId,
+      ]);
     });
   }
 
@@ -543,7 +557,10 @@ describe('projectx adapter', () => {
     await connection.connect();
     cleanup.push(() => connection.disconnect());
     sim.faults.hubOutage();
-    await new Promise((r) => setTimeout(r, 400));
+    // The outage is noticed and a refused reconnect is logged: the lines most likely to carry a token.
+    await until('a refused hub reconnect logged', () =>
+      lines.some((line) => line.includes('projectx hub reconnect failed')),
+    );
     sim.faults.restoreHub();
     const token = connection.rest.session!.token;
     expect(lines.join('\n')).not.toContain('the-real-key');

@@ -12,6 +12,7 @@ import rithmic, {
 import { startRithmicSimulator } from '@tradenova/adapter-rithmic/simulator';
 import { defaultInstruments, silentLogger, systemClock } from '@tradenova/core';
 import WebSocket from 'ws';
+import { figure } from '../../../scripts/bench-figures.mjs';
 import { adapterRoundTrip, BENCH_ORDERS, stats } from '../../core/bench/kit.mjs';
 
 const N = BENCH_ORDERS;
@@ -123,6 +124,13 @@ const floor = await bareClient();
 const adapter = await throughAdapter();
 await sim.close();
 const f = (x) => x.toFixed(2);
+figure('rithmic', {
+  floorP50Ms: floor.p50,
+  floorP99Ms: floor.p99,
+  p50Ms: adapter.p50,
+  p99Ms: adapter.p99,
+  ratioP50: adapter.p50 / floor.p50,
+});
 console.log('\nRithmic: place → fill event, through the simulator on loopback, zero added latency');
 console.log(
   `   (${N} market orders each, first 10% dropped as warm-up; RequestNewOrder + ExchangeOrderNotification fill, length-prefixed protobuf)`,

@@ -5,47 +5,45 @@
  * executions, positions), then report connected.
  */
 import {
-  type AdapterCapabilities,
   type AdapterContext,
   type BrokerAccount,
   type BrokerConnection,
   BrokerDisconnectedError,
   type BrokerEvent,
-  BrokerEventFanout,
   type BrokerOrder,
   type BrokerPosition,
   BrokerRejectedError,
   BrokerUnknownOrderError,
   type CancelOrderRequest,
   type ConnectionHealth,
-  type ConnectionState,
   type FlattenRequest,
   type ModifyOrderRequest,
   type OrderAck,
   type PlaceOrderRequest,
   sameContract,
 } from '@tradenova/core';
+import { ConnectionLifecycle, declareCapabilities } from '@tradenova/core/adapter';
 import { type PlantName, RithmicPlant } from './client/plant.js';
 import type { RithmicConfig } from './config.js';
 import { BROKER, FORCED_LOGOUT_REASON, RithmicForcedLogoutError } from './errors.js';
 import { messageTime, orderTypeToWire, priceFields, sideToWire, ticksToWire } from './parse.js';
-import { type Decoded, Duration, OrderPlacement, type RithmicMessage, str, TEMPLATE_ID } from './proto.js';
 import { RithmicState } from './state.js';
 import { toRithmicSymbol } from './symbols.js';
+import { type Decoded, Duration, OrderPlacement, type RithmicMessage, str, TEMPLATE_ID } from './wire.js';
 
 /**
  * What Rithmic does natively. Brackets are engine-managed: the native bracket (330)
  * places legs in ticks from the fill price and names their basket ids only after the
  * fill, so the contract's absolute-price children with ids in the ack cannot be honoured.
  */
-export const RITHMIC_CAPABILITIES: AdapterCapabilities = Object.freeze({
-  brackets: false,
-  nativeOco: false,
-  modify: true,
-  clientOrderIds: true,
-  positionQuery: true,
-  leaderFillStream: true,
-  netReversal: true,
+export const RITHMIC_CAPABILITIES = declareCapabilities({
+  brackets: 'emulated',
+  nativeOco: 'emulated',
+  modify: 'native',
+  clientOrderIds: 'native',
+  positionQuery: 'native',
+  leaderFillStream: 'native',
+  netReversal: 'native',
 });
 
 /** One Rithmic user at one gateway. */
@@ -55,11 +53,9 @@ export class RithmicConnection implements BrokerConnection {
   readonly #config: RithmicConfig;
   readonly #context: AdapterContext;
   readonly #state: RithmicState;
-  readonly #events: BrokerEventFanout;
+  readonly #life: ConnectionLifecycle;
   #order: RithmicPlant | undefined;
   #pnl: RithmicPlant | undefined;
-  #connectionState: ConnectionState = 'disconnected';
-  #lastError: string | undefined;
   #fcmId = '';
   #ibId = '';
   #userType: number | undefined;
@@ -67,42 +63,39 @@ export class RithmicConnection implements BrokerConnection {
   #routes = new Map<string, string>();
   /** While a show-orders request runs: the basket ids its snapshot named. */
   readonly #snapshots = new Set<Set<string>>();
-  #stopped = true;
-  #reconnectTimer: NodeJS.Timeout | undefined;
-  #attempt = 0;
   /** When this connection first logged in (s): where an execution replay starts when no fill was seen. */
   #sinceSsboe: number | undefined;
-  readonly #waiters = new Set<() => void>();
 
   constructor(config: RithmicConfig, context: AdapterContext) {
     this.#config = config;
     this.#context = context;
-    this.#events = new BrokerEventFanout(context.logger, 'rithmic');
+    this.#life = new ConnectionLifecycle(BROKER, context, {
+      latencyMs: () => this.#order?.latencyMs,
+      forgetErrorOnConnect: true,
+      reconnect: config.reconnect,
+    });
     this.#state = new RithmicState(context.instruments, () => context.clock.now());
   }
 
   async connect(): Promise<void> {
-    this.#stopped = false;
-    this.#setState('connecting');
-    try {
-      await this.#openSession();
-    } catch (error) {
-      this.#teardown();
-      this.#stopped = true;
-      this.#setState('disconnected', error instanceof Error ? error.message : String(error));
-      throw error;
-    }
-    this.#setState('connected');
+    this.#life.reconnect.start();
+    await this.#life.opening(
+      () => this.#openSession(),
+      () => {
+        this.#teardown();
+        this.#life.reconnect.stop();
+      },
+    );
+    this.#life.enter('connected');
   }
 
   async disconnect(): Promise<void> {
-    this.#stopped = true;
-    if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
+    this.#life.reconnect.stop();
     const plants = [this.#order, this.#pnl];
     this.#order = undefined;
     this.#pnl = undefined;
     await Promise.all(plants.map((p) => p?.logout()));
-    if (this.#connectionState !== 'disconnected') this.#setState('disconnected');
+    this.#life.enter('disconnected');
   }
 
   async listAccounts(): Promise<BrokerAccount[]> {
@@ -271,16 +264,11 @@ export class RithmicConnection implements BrokerConnection {
   }
 
   onEvent(listener: (event: BrokerEvent) => void): () => void {
-    return this.#events.subscribe(listener);
+    return this.#life.subscribe(listener);
   }
 
   health(): ConnectionHealth {
-    const latencyMs = this.#order?.latencyMs;
-    return {
-      state: this.#connectionState,
-      ...(latencyMs === undefined ? {} : { latencyMs }),
-      ...(this.#lastError === undefined ? {} : { lastError: this.#lastError }),
-    };
+    return this.#life.health();
   }
 
   // ── session ───────────────────────────────────────────────────────────────
@@ -331,7 +319,6 @@ export class RithmicConnection implements BrokerConnection {
       }
     }
     await this.#resync();
-    this.#attempt = 0;
   }
 
   /** Working orders, executions missed while down (deduped by fill id) and positions. */
@@ -386,7 +373,7 @@ export class RithmicConnection implements BrokerConnection {
     } else if (templateId === TEMPLATE_ID.AccountPnLPositionUpdate) {
       events = this.#state.onAccountUpdate(message, this.#context.clock.now());
     }
-    for (const event of events) this.#emit(event);
+    this.#life.emitAll(events);
   }
 
   #noteSnapshot(message: RithmicMessage): void {
@@ -395,47 +382,36 @@ export class RithmicConnection implements BrokerConnection {
   }
 
   #onPlantClosed(plant: RithmicPlant, info: { forced: boolean; expected: boolean }): void {
-    if (info.expected || this.#stopped) return;
+    if (info.expected || this.#life.reconnect.stopped) return;
     if (plant !== this.#order && plant !== this.#pnl) return;
     this.#teardown();
     if (info.forced) {
       const error = new RithmicForcedLogoutError(plant.plant);
       this.#context.logger.error({ plant: plant.plant }, error.message);
       if (this.#config.onForcedLogout === 'stop') {
-        this.#stopped = true;
-        this.#lastError = error.message;
-        this.#setState('disconnected', FORCED_LOGOUT_REASON);
+        this.#life.reconnect.stop();
+        this.#life.errors.remember(error);
+        this.#life.enter('disconnected', FORCED_LOGOUT_REASON);
         return;
       }
       // Two sessions fighting over one login would kick each other forever: wait long.
-      this.#attempt = Math.max(this.#attempt, 4);
+      this.#life.reconnect.atLeast(4);
     }
-    this.#setState(
+    this.#life.enter(
       'reconnecting',
       info.forced ? FORCED_LOGOUT_REASON : `${plant.plant} plant connection lost`,
     );
-    this.#scheduleReconnect();
-  }
-
-  #scheduleReconnect(): void {
-    if (this.#stopped) return;
-    const { initialDelayMs, maxDelayMs } = this.#config.reconnect;
-    const base = Math.min(maxDelayMs, initialDelayMs * 2 ** this.#attempt);
-    const delay = base + Math.floor(Math.random() * base * 0.5);
-    this.#attempt++;
-    this.#reconnectTimer = setTimeout(() => {
-      this.#openSession().then(
-        () => {
-          if (this.#stopped) this.#teardown();
-          else this.#setState('connected');
-        },
-        (error: unknown) => {
-          this.#teardown();
-          this.#lastError = error instanceof Error ? error.message : String(error);
-          this.#scheduleReconnect();
-        },
-      );
-    }, delay);
+    this.#life.reconnect.schedule(
+      async () => {
+        await this.#openSession();
+        if (this.#life.reconnect.stopped) this.#teardown();
+        else this.#life.enter('connected');
+      },
+      (error) => {
+        this.#teardown();
+        this.#life.errors.remember(error);
+      },
+    );
   }
 
   #teardown(): void {
@@ -447,20 +423,9 @@ export class RithmicConnection implements BrokerConnection {
 
   /** The order plant once connected; waits out a reconnect up to the request timeout. */
   async #ready(): Promise<RithmicPlant> {
-    if (this.#connectionState === 'reconnecting' || this.#connectionState === 'connecting') {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          this.#waiters.delete(done);
-          resolve();
-        };
-        const timer = setTimeout(done, this.#config.requestTimeoutMs);
-        this.#waiters.add(done);
-      });
-    }
-    if (this.#connectionState !== 'connected' || !this.#order) {
-      throw new BrokerDisconnectedError(BROKER, `not connected (${this.#connectionState})`);
-    }
+    const state = await this.#life.settled(this.#config.requestTimeoutMs);
+    if (state !== 'connected' || !this.#order)
+      throw new BrokerDisconnectedError(BROKER, `not connected (${state})`);
     return this.#order;
   }
 
@@ -473,17 +438,6 @@ export class RithmicConnection implements BrokerConnection {
     // Orders without a valid trade route are rejected by Rithmic (§6); say why before sending.
     if (route === undefined) throw new BrokerRejectedError(BROKER, `no trade route for exchange ${exchange}`);
     return route;
-  }
-
-  #setState(state: ConnectionState, reason?: string): void {
-    this.#connectionState = state;
-    if (state === 'connected') this.#lastError = undefined;
-    this.#emit({ type: 'connection-changed', state, ...(reason === undefined ? {} : { reason }) });
-    if (state !== 'reconnecting' && state !== 'connecting') for (const w of [...this.#waiters]) w();
-  }
-
-  #emit(event: BrokerEvent): void {
-    this.#events.emit(event);
   }
 }
 

@@ -30,11 +30,10 @@ export {
   RATE_LIMIT_RETRY_MS,
   RithmicForcedLogoutError,
 } from './errors.js';
-export { type Framing, frame, toBytes, type Unframed, unframe } from './framing.js';
 export * from './parse.js';
-export * from './proto.js';
 export { RithmicState } from './state.js';
 export { fromRithmicSymbol, type RithmicSymbol, toRithmicSymbol } from './symbols.js';
+export * from './wire.js';
 
 /** The Rithmic adapter plugin (`broker: rithmic`). */
 export const rithmicPlugin: AdapterPlugin<RithmicConfig> = {

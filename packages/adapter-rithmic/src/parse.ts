@@ -12,7 +12,7 @@ import {
   type Ticks,
   ticksToPrice,
 } from '@tradenova/core';
-import { num, PriceType, type RithmicMessage, TransactionType } from './proto.js';
+import { num, PriceType, type RithmicMessage, TransactionType } from './wire.js';
 
 /**
  * The wire price (a double) of a tick count. The exact decimal is formed first and

@@ -21,8 +21,8 @@ import {
   wireToAverageTicks,
   wireToTicks,
 } from './parse.js';
-import { ExchangeNotify, num, OrderNotify, type RithmicMessage, str } from './proto.js';
 import { fromRithmicSymbol } from './symbols.js';
+import { ExchangeNotify, num, OrderNotify, type RithmicMessage, str } from './wire.js';
 
 /** One order as far as we know it. */
 interface Tracked {

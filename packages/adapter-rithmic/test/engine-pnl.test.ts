@@ -1,4 +1,5 @@
 import { createEngine, type EngineEvent, systemClock } from '@tradenova/core';
+import { waitFor } from '@tradenova/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startPair } from './helpers.js';
 
@@ -45,11 +46,9 @@ describe('Rithmic account P&L in the engine', () => {
       events
         .filter((e): e is Extract<EngineEvent, { type: 'account-pnl' }> => e.type === 'account-pnl')
         .at(-1);
-    const deadline = Date.now() + 5_000;
-    while (reported()?.broker.realizedPnl !== 10_000 || engine.pnl('r').realized !== 10_000) {
-      if (Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await waitFor(() => reported()?.broker.realizedPnl === 10_000 && engine.pnl('r').realized === 10_000, {
+      message: '10 USD realized, reported by the broker and booked by the engine',
+    });
     // 1 MNQ, 80,001 → 80,021 ticks: 20 ticks × 0.50 USD = 10 USD, in mils on both sides.
     expect(reported()).toMatchObject({ follower: 'r', accountId, broker: { realizedPnl: 10_000 } });
     expect(engine.pnl('r').realized).toBe(10_000);

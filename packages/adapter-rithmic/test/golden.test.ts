@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { frame, unframe } from '../src/framing.js';
-import { decodeMessage, encodeMessage } from '../src/proto.js';
+import { decodeMessage, encodeMessage, frame, unframe } from '../src/wire.js';
 
 /**
  * Golden bytes: frames written by hand from the documented field numbers (tag =

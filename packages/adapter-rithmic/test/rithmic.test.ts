@@ -1,19 +1,22 @@
 import { BrokerAuthError, type BrokerEvent, contractKey, defaultInstruments } from '@tradenova/core';
+import { waitFor } from '@tradenova/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { rithmicConfigSchema } from '../src/config.js';
 import { RithmicConnection } from '../src/connection.js';
 import { FORCED_LOGOUT_REASON } from '../src/errors.js';
-import { type Framing, frame, unframe } from '../src/framing.js';
+import { type RithmicSimulator, startRithmicSimulator } from '../src/simulator/index.js';
+import { fromRithmicSymbol, toRithmicSymbol } from '../src/symbols.js';
 import {
   decodeMessage,
   encodeMessage,
+  type Framing,
+  frame,
   InfraType,
   type MessageName,
   type RithmicMessage,
-} from '../src/proto.js';
-import { type RithmicSimulator, startRithmicSimulator } from '../src/simulator/index.js';
-import { fromRithmicSymbol, toRithmicSymbol } from '../src/symbols.js';
+  unframe,
+} from '../src/wire.js';
 import { context, startPair } from './helpers.js';
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
@@ -37,13 +40,7 @@ async function rawClient(sim: RithmicSimulator, framing: Framing) {
   cleanups.push(() => socket.terminate());
   const send = (name: MessageName, fields: Record<string, unknown> = {}) =>
     socket.send(frame(encodeMessage(name, fields), framing));
-  const until = async (check: () => boolean, what: string) => {
-    const deadline = Date.now() + 3_000;
-    while (!check()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  };
+  const until = (check: () => boolean, what: string) => waitFor(check, { message: what, timeout: 3_000 });
   const login = async (infra: number) => {
     send('RequestLogin', {
       user: 'raw',
@@ -130,8 +127,10 @@ describe('rithmic wire', () => {
     await connection.connect();
     const silent = await rawClient(sim, 'prefixed');
     await silent.login(InfraType.ORDER_PLANT);
-    await new Promise((r) => setTimeout(r, 1_200));
-    expect(silent.isClosed()).toBe(true);
+    // The silent client is dropped while the adapter's session, heartbeating, stays.
+    await waitFor(() => silent.isClosed() && sim.stats().heartbeats > 4, {
+      message: 'the silent client dropped after more than four heartbeats',
+    });
     expect(connection.health().state).toBe('connected');
     expect(sim.stats().heartbeats).toBeGreaterThan(4);
     expect(sim.stats().heartbeatDrops).toBe(1);
@@ -150,9 +149,9 @@ describe('rithmic adapter', () => {
     connection.onEvent((e) => events.push(e));
     await connection.connect();
     expect(sim.forceLogout('conformance')).toBe(2); // order plant and PnL plant
-    const deadline = Date.now() + 3_000;
-    while (connection.health().state !== 'disconnected' && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => connection.health().state === 'disconnected', {
+      message: 'the forced logout to disconnect',
+    });
     expect(events.at(-1)).toEqual({
       type: 'connection-changed',
       state: 'disconnected',
@@ -177,10 +176,9 @@ describe('rithmic adapter', () => {
     );
     await connection.connect();
     await second.connect();
-    const deadline = Date.now() + 3_000;
-    while (connection.health().state !== 'disconnected' && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 10));
-    expect(connection.health().state).toBe('disconnected');
+    await waitFor(() => connection.health().state === 'disconnected', {
+      message: 'the first session pushed out',
+    });
     expect(second.health().state).toBe('connected');
     // The order plant goes first; the first connection then drops its PnL plant itself.
     expect(sim.stats().forcedLogouts).toBeGreaterThanOrEqual(1);
@@ -235,14 +233,12 @@ describe('rithmic adapter', () => {
         0,
       );
     const lastPosition = () => events.filter((e) => e.type === 'position-updated').at(-1);
-    const deadline = Date.now() + 3_000;
-    while (
-      (signed() !== 3 ||
-        (lastPosition() as { position: { netQty: number } } | undefined)?.position.netQty !== 3) &&
-      Date.now() < deadline
-    )
-      await new Promise((r) => setTimeout(r, 10));
-    expect(signed()).toBe(3);
+    await waitFor(
+      () =>
+        signed() === 3 &&
+        (lastPosition() as { position: { netQty: number } } | undefined)?.position.netQty === 3,
+      { message: 'fills and a position of 3' },
+    );
     expect(events.filter((e) => e.type === 'order-filled').length).toBeGreaterThan(2); // partial fills
     expect(lastPosition()).toMatchObject({ position: { accountId, netQty: 3 } });
     const positions = await connection.getPositions(accountId);
@@ -270,11 +266,10 @@ describe('rithmic adapter', () => {
     // 2 MNQ bought at 80,001 ticks and sold at 80,041: 40 ticks × 0.50 USD × 2 = 40 USD.
     expect(expected.realizedPnl).toBe(40_000);
     const last = () => events.filter((e) => e.type === 'account-updated').at(-1);
-    const deadline = Date.now() + 3_000;
-    while ((last() as { account: { realizedPnl?: number } } | undefined)?.account.realizedPnl !== 40_000) {
-      if (Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await waitFor(
+      () => (last() as { account: { realizedPnl?: number } } | undefined)?.account.realizedPnl === 40_000,
+      { message: 'an account update with 40 USD realized' },
+    );
     expect(last()).toMatchObject({
       type: 'account-updated',
       account: { accountId, realizedPnl: 40_000, balance: expected.balance },
@@ -317,10 +312,10 @@ describe('rithmic adapter', () => {
     await connection.cancelOrder({ accountId, orderId: second.orderId });
     expect(sim.exchange.getOrder(second.orderId)?.status).toBe('cancelled');
     // Once the notifications land, the adapter's picture agrees with the exchange's.
-    const deadline = Date.now() + 5_000;
     const working = async () => (await connection.getOpenOrders(accountId)).map((o) => o.orderId);
-    while ((await working()).join() !== ack.orderId && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 20));
+    await waitFor(async () => (await working()).join() === ack.orderId, {
+      message: 'only the modified order working',
+    });
     const [open] = await connection.getOpenOrders(accountId);
     expect(open).toMatchObject({ orderId: ack.orderId, qty: 3, limitTicks: 79_980, status: 'working' });
   });

@@ -5,6 +5,7 @@ import tradovate from '@tradenova/adapter-tradovate';
 import { startTradovateSimulator } from '@tradenova/adapter-tradovate/simulator';
 import { defaultInstruments, parseContract, silentLogger, systemClock } from '@tradenova/core';
 import WebSocket from 'ws';
+import { figure } from '../../../scripts/bench-figures.mjs';
 import { adapterRoundTrip, BENCH_ORDERS, stats } from '../../core/bench/kit.mjs';
 
 const N = BENCH_ORDERS;
@@ -82,6 +83,13 @@ const floor = await bareClient();
 const adapter = await throughAdapter();
 await sim.close();
 const f = (x) => x.toFixed(2);
+figure('tradovate', {
+  floorP50Ms: floor.p50,
+  floorP99Ms: floor.p99,
+  p50Ms: adapter.p50,
+  p99Ms: adapter.p99,
+  ratioP50: adapter.p50 / floor.p50,
+});
 console.log('\nTradovate: place → ack → fill event, through the simulator on loopback, zero added latency');
 console.log(
   `   (${N} market orders each, first 10% dropped as warm-up; REST placeorder + user socket props)`,

@@ -1,30 +1,25 @@
 import {
-  type AdapterCapabilities,
   type AdapterContext,
-  accountOfEvent,
   type BrokerAccount,
   type BrokerConnection,
   BrokerError,
   type BrokerEvent,
-  BrokerEventFanout,
   type BrokerOrder,
   type BrokerPosition,
   BrokerRejectedError,
   type CancelOrderRequest,
   type ConnectionHealth,
-  type ConnectionState,
   type Contract,
   ErrorCode,
   type FlattenRequest,
-  LastError,
   type ModifyOrderRequest,
   type OrderAck,
   oppositeSide,
-  PlacementGuard,
   type PlaceOrderRequest,
   type RequestBudget,
   type Ticks,
 } from '@tradenova/core';
+import { ConnectionLifecycle, declareCapabilities } from '@tradenova/core/adapter';
 import { TradovateRestClient } from './client/rest.js';
 import { TradovateUserSocket } from './client/websocket.js';
 import { resolveEndpoints, type TradovateConfig } from './config.js';
@@ -54,20 +49,18 @@ import {
 } from './wire.js';
 
 /** What Tradovate does natively. */
-export const TRADOVATE_CAPABILITIES: AdapterCapabilities = Object.freeze({
+export const TRADOVATE_CAPABILITIES = declareCapabilities({
   // order/placeoso: entry plus one or two children that are OCO with each other.
-  brackets: true,
-  nativeOco: true,
-  modify: true,
+  brackets: 'native',
+  nativeOco: 'native',
+  modify: 'native',
   // The intent id travels in `text` (and `clOrdId`) and comes back on the order version.
-  clientOrderIds: true,
-  positionQuery: true,
+  clientOrderIds: 'native',
+  positionQuery: 'native',
   // user/syncrequest streams the leader's own orders and fills.
-  leaderFillStream: true,
-  netReversal: true,
+  leaderFillStream: 'native',
+  netReversal: 'native',
 });
-
-/** How many acknowledged placements to remember for in-process retries. */
 
 /** The suffixes of bracket children's tags: the entry's intent id plus one of these. */
 const CHILD_TAG = { takeProfit: ':tp', stopLoss: ':sl' } as const;
@@ -91,21 +84,18 @@ export class TradovateConnection implements BrokerConnection {
   readonly #context: AdapterContext;
   readonly #socket: TradovateUserSocket;
   readonly #state: TradovateState;
-  readonly #events: BrokerEventFanout;
+  readonly #life: ConnectionLifecycle;
   readonly #contractIds = new Map<string, number>();
-  readonly #placements: PlacementGuard;
   /** Entity changes are applied one after another, waiting for contract lookups, so events keep their order. */
   #ingest: Promise<void> = Promise.resolve();
-  #connectionState: ConnectionState = 'disconnected';
-  readonly #errors = new LastError();
 
   constructor(config: TradovateConfig, context: AdapterContext) {
     this.#config = config;
     this.#context = context;
-    this.#events = new BrokerEventFanout(context.logger, 'tradovate');
-    this.#placements = new PlacementGuard({
-      find: (accountId, clientOrderId) => this.findOrderByClientId(accountId, clientOrderId),
-      now: () => context.clock.now(),
+    this.#life = new ConnectionLifecycle(BROKER, context, {
+      findOrder: (accountId, clientOrderId) => this.findOrderByClientId(accountId, clientOrderId),
+      served: () => config.accounts,
+      latencyMs: () => this.rest.lastLatencyMs,
     });
     this.budget = { requests: config.requestsPerSecond, perMs: 1_000 };
     const { baseUrl, wsUrl } = resolveEndpoints(config);
@@ -144,7 +134,7 @@ export class TradovateConnection implements BrokerConnection {
       {
         snapshot: (snapshot, resync) => this.#enqueue(() => this.#onSnapshot(snapshot, resync)),
         props: (event) => this.#enqueue(() => this.#onProps(event)),
-        state: (state, reason) => this.#enqueue(async () => this.#setState(state, reason)),
+        state: (state, reason) => this.#enqueue(async () => this.#life.enter(state, reason)),
       },
     );
   }
@@ -153,29 +143,28 @@ export class TradovateConnection implements BrokerConnection {
 
   /** Authenticates, loads the accounts, opens and syncs the user socket, then reports connected. */
   async connect(): Promise<void> {
-    this.#setState('connecting');
-    try {
-      this.rest.open();
-      await this.rest.ensureSession();
-      const accounts = await this.rest.request<TvAccount[]>({ method: 'GET', endpoint: 'account/list' });
-      for (const a of accounts) this.#state.accounts.set(a.id, a);
-      for (const name of this.#config.accounts ?? []) {
-        if (!accounts.some((a) => a.name === name)) {
-          throw new BrokerRejectedError(
-            BROKER,
-            `account "${name}" is not an account of this user (check accounts:)`,
-          );
+    await this.#life.opening(
+      async () => {
+        this.rest.open();
+        await this.rest.ensureSession();
+        const accounts = await this.rest.request<TvAccount[]>({ method: 'GET', endpoint: 'account/list' });
+        for (const a of accounts) this.#state.accounts.set(a.id, a);
+        for (const name of this.#config.accounts ?? []) {
+          if (!accounts.some((a) => a.name === name)) {
+            throw new BrokerRejectedError(
+              BROKER,
+              `account "${name}" is not an account of this user (check accounts:)`,
+            );
+          }
         }
-      }
-      await this.#socket.start();
-      await this.#ingest;
-    } catch (error) {
-      this.rest.close();
-      await this.#socket.stop().catch(() => {});
-      this.#errors.remember(error);
-      this.#setState('disconnected', error instanceof Error ? error.message : String(error));
-      throw error;
-    }
+        await this.#socket.start();
+        await this.#ingest;
+      },
+      async () => {
+        this.rest.close();
+        await this.#socket.stop();
+      },
+    );
   }
 
   /** Closes the socket and stops token renewal. */
@@ -183,25 +172,21 @@ export class TradovateConnection implements BrokerConnection {
     this.rest.close();
     await this.#socket.stop();
     await this.#ingest;
-    this.#setState('disconnected');
+    this.#life.enter('disconnected');
   }
 
   onEvent(listener: (event: BrokerEvent) => void): () => void {
-    return this.#events.subscribe(listener);
+    return this.#life.subscribe(listener);
   }
 
   health(): ConnectionHealth {
-    const health: ConnectionHealth = { state: this.#connectionState };
-    if (this.rest.lastLatencyMs !== undefined)
-      health.latencyMs = Math.round(this.rest.lastLatencyMs * 100) / 100;
-    if (this.#errors.message !== undefined) health.lastError = this.#errors.message;
-    return health;
+    return this.#life.health();
   }
 
   // ── queries ───────────────────────────────────────────────────────────────
 
   async listAccounts(): Promise<BrokerAccount[]> {
-    const accounts = await this.#errors.around(() =>
+    const accounts = await this.#life.around(() =>
       this.rest.request<TvAccount[]>({ method: 'GET', endpoint: 'account/list' }),
     );
     for (const a of accounts) this.#state.accounts.set(a.id, a);
@@ -213,7 +198,7 @@ export class TradovateConnection implements BrokerConnection {
 
   async getPositions(accountId: string): Promise<BrokerPosition[]> {
     const account = this.#account(accountId);
-    const positions = await this.#errors.around(() =>
+    const positions = await this.#life.around(() =>
       this.rest.request<TvPosition[]>({
         method: 'GET',
         endpoint: 'position/deps',
@@ -230,7 +215,7 @@ export class TradovateConnection implements BrokerConnection {
   }
 
   async getOpenOrders(accountId: string): Promise<BrokerOrder[]> {
-    return this.#errors.around(() =>
+    return this.#life.around(() =>
       this.#loadOrders(this.#account(accountId), (o) => !isTerminalStatus(o.ordStatus)),
     );
   }
@@ -240,7 +225,7 @@ export class TradovateConnection implements BrokerConnection {
    * tag is in the order version's `text`). How a retry or a restart avoids a second order.
    */
   async findOrderByClientId(accountId: string, clientOrderId: string): Promise<BrokerOrder | undefined> {
-    const orders = await this.#errors.around(() => this.#loadOrders(this.#account(accountId), () => true));
+    const orders = await this.#life.around(() => this.#loadOrders(this.#account(accountId), () => true));
     return orders.find((o) => o.clientOrderId === clientOrderId);
   }
 
@@ -248,7 +233,7 @@ export class TradovateConnection implements BrokerConnection {
 
   placeOrder(request: PlaceOrderRequest): Promise<OrderAck> {
     // One order per intent: joins one in flight, repeats an ack, looks up after an unknown outcome.
-    return this.#errors.around(() => this.#placements.place(request, () => this.#place(request)));
+    return this.#life.place(request, () => this.#place(request));
   }
 
   async #place(request: PlaceOrderRequest): Promise<OrderAck> {
@@ -338,7 +323,7 @@ export class TradovateConnection implements BrokerConnection {
 
   /** Tradovate wants the full order back (`orderQty`, `orderType`) with the change applied. */
   async modifyOrder(request: ModifyOrderRequest): Promise<void> {
-    await this.#errors.around(async () => {
+    await this.#life.around(async () => {
       const account = this.#account(request.accountId);
       const current = await this.#currentOrder(account, request.orderId);
       const tickSize = this.#tickSize(current.contract);
@@ -364,7 +349,7 @@ export class TradovateConnection implements BrokerConnection {
   }
 
   async cancelOrder(request: CancelOrderRequest): Promise<void> {
-    await this.#errors.around(async () => {
+    await this.#life.around(async () => {
       this.#account(request.accountId);
       await this.rest.request<TvCommandResult>({
         method: 'POST',
@@ -381,7 +366,7 @@ export class TradovateConnection implements BrokerConnection {
    * position or a working order is liquidated.
    */
   async flatten(request: FlattenRequest): Promise<void> {
-    await this.#errors.around(async () => {
+    await this.#life.around(async () => {
       const account = this.#account(request.accountId);
       let contractIds: number[];
       if (request.contract) {
@@ -528,50 +513,23 @@ export class TradovateConnection implements BrokerConnection {
       for (const e of list ?? []) ids.add(e.contractId);
     }
     for (const id of ids)
-      await this.#contractById(id).catch((error: unknown) => this.#errors.remember(error));
+      await this.#contractById(id).catch((error: unknown) => this.#life.errors.remember(error));
     const events = this.#state.applySnapshot(snapshot);
     // The first snapshot is the starting point; after a reconnect, what changed is news.
-    if (resync) this.#emitAll(events);
+    if (resync) this.#life.emitAll(events);
   }
 
   async #onProps(event: TvPropsEvent): Promise<void> {
     const entity = event.entity as { contractId?: number };
     const missing = this.#state.missingContract(entity);
     if (missing !== undefined)
-      await this.#contractById(missing).catch((error: unknown) => this.#errors.remember(error));
-    this.#emitAll(this.#state.apply(event.entityType, event.entity));
+      await this.#contractById(missing).catch((error: unknown) => this.#life.errors.remember(error));
+    this.#life.emitAll(this.#state.apply(event.entityType, event.entity));
   }
 
   #enqueue(step: () => Promise<void>): void {
-    this.#ingest = this.#ingest.then(step).catch((error: unknown) => {
-      this.#errors.remember(error);
-      this.#context.logger.warn(
-        { err: error instanceof Error ? error.message : String(error) },
-        'tradovate event not applied',
-      );
-    });
-  }
-
-  #setState(state: ConnectionState, reason?: string): void {
-    if (state === this.#connectionState) return;
-    this.#connectionState = state;
-    this.#emit(
-      reason === undefined
-        ? { type: 'connection-changed', state }
-        : { type: 'connection-changed', state, reason },
-    );
-  }
-
-  #emitAll(events: BrokerEvent[]): void {
-    const served = this.#config.accounts;
-    for (const event of events) {
-      const accountId = accountOfEvent(event);
-      if (served !== undefined && accountId !== undefined && !served.includes(accountId)) continue;
-      this.#emit(event);
-    }
-  }
-
-  #emit(event: BrokerEvent): void {
-    this.#events.emit(event);
+    this.#ingest = this.#ingest
+      .then(step)
+      .catch((error: unknown) => this.#life.warn(error, 'tradovate event not applied'));
   }
 }

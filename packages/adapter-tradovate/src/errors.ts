@@ -1,13 +1,5 @@
-import {
-  BrokerAuthError,
-  BrokerDisconnectedError,
-  type BrokerError,
-  BrokerRateLimitedError,
-  BrokerRejectedError,
-  BrokerTokenExpiredError,
-  BrokerUnavailableError,
-  BrokerUnknownOrderError,
-} from '@tradenova/core';
+import { BrokerDisconnectedError, type BrokerError, BrokerRateLimitedError } from '@tradenova/core';
+import { type BrokerErrorKind, brokerError } from '@tradenova/core/adapter';
 import type { TvPenalty } from './wire.js';
 
 /** The `broker` name in every error this adapter raises. */
@@ -16,8 +8,8 @@ export const BROKER = 'tradovate';
 /** How long a user-level 429 lockout lasts: the notes say it cannot be cleared programmatically (~1 hour). */
 export const LOCKOUT_MS = 3_600_000;
 
-/** What an error means for the caller; the table below picks one per broker answer. */
-type ErrorKind = 'rejected' | 'auth' | 'token-expired' | 'rate-limited' | 'unknown-order' | 'unavailable';
+/** What an error means for the caller; the tables below pick one per broker answer. */
+type ErrorKind = Exclude<BrokerErrorKind, 'disconnected'>;
 
 /**
  * `failureReason` values with a meaning beyond "the broker said no". Everything
@@ -57,23 +49,7 @@ export interface ErrorContext {
 }
 
 function build(kind: ErrorKind, text: string, context: ErrorContext, retryAfterMs = LOCKOUT_MS): BrokerError {
-  const where = `${context.endpoint}: ${text}`;
-  switch (kind) {
-    case 'auth':
-      return new BrokerAuthError(BROKER, where);
-    case 'token-expired':
-      return new BrokerTokenExpiredError(BROKER, where);
-    case 'rate-limited':
-      return new BrokerRateLimitedError(BROKER, retryAfterMs, where);
-    case 'unknown-order':
-      return context.orderId === undefined
-        ? new BrokerRejectedError(BROKER, where)
-        : new BrokerUnknownOrderError(BROKER, context.orderId);
-    case 'unavailable':
-      return new BrokerUnavailableError(BROKER, where);
-    case 'rejected':
-      return new BrokerRejectedError(BROKER, text);
-  }
+  return brokerError(kind, { broker: BROKER, text, ...context, retryAfterMs });
 }
 
 /** The typed error for an HTTP-200 body that reports a failure, or undefined when the body is a success. */

@@ -15,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import kafkajs from 'kafkajs';
+import { figure } from '../../../scripts/bench-figures.mjs';
 
 const { Kafka, logLevel, ConfigResourceTypes } = kafkajs;
 const here = dirname(fileURLToPath(import.meta.url));
@@ -199,6 +200,14 @@ for (const role of redisUrl ? ['router', 'executor'] : ['router']) {
   const results = [];
   for (let i = 0; i < RUNS; i++) results.push(await run(role));
   const ms = results.map((r) => r.ms);
+  figure(`failover-${role}`, {
+    runs: RUNS,
+    medianMs: median(ms),
+    minMs: Math.min(...ms),
+    maxMs: Math.max(...ms),
+    sessionTimeoutMs: results[0].sessionTimeoutMs,
+    brokerMinSessionTimeoutMs: floor,
+  });
   console.log(
     `  ${role.padEnd(8)} median ${(median(ms) / 1000).toFixed(2)} s  (min ${(Math.min(...ms) / 1000).toFixed(2)}, max ${(Math.max(...ms) / 1000).toFixed(2)}; session timeout ${results[0].sessionTimeoutMs} ms)`,
   );

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
+import { figure } from '../../../scripts/bench-figures.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -84,6 +85,7 @@ async function measure(label, openJournal) {
   }
   rates.sort((a, b) => a - b);
   const median = rates[Math.floor(rates.length / 2)];
+  figure(`journal-${label}`, { rowsPerSecond: median, runs, events });
   console.log(
     `journal ${label}: ${Math.round(median).toLocaleString('en-US')} rows/s (median of ${runs} runs of ${events} events)`,
   );

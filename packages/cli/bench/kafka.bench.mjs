@@ -2,7 +2,11 @@
 // on loopback: one process (`run --role all`), then a router and two executors. Needs the
 // services of scripts/services.sh (Kafka; Redis and PostgreSQL for the scale-out journal):
 //   bash scripts/services.sh start && eval "$(bash scripts/services.sh env)" && \
-//     TRADENOVA_KAFKA_BROKERS=… node packages/cli/bench/kafka.bench.mjs [--signals 150] [--followers 20]
+//     TRADENOVA_KAFKA_BROKERS=… node packages/cli/bench/kafka.bench.mjs [--signals 150] [--followers 20] [--rates 5,10,25,50]
+// --rates: a rate sweep of the router + 2 executors: signals published at each rate (signals/s,
+// each one order per follower) for --sweep-seconds, without waiting for the copies; per rate the
+// follower orders/s sustained and the last follower's p50/p99. The knee is the highest rate
+// whose p99 stays under 100 ms while keeping up (orders/s at least 90% of what was offered).
 // Each signal is a resting limit order (placed, never filled) sent after the previous one was
 // copied, so the figure is the path's latency, not queueing. Times are the wall clock of one
 // machine: the publisher's send time and the `order-placed` event's time in the JSON lines.
@@ -14,14 +18,22 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
+import { figure } from '../../../scripts/bench-figures.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const BIN = join(here, '..', 'dist', 'bin.js');
 const { values } = parseArgs({
-  options: { signals: { type: 'string', default: '150' }, followers: { type: 'string', default: '20' } },
+  options: {
+    signals: { type: 'string', default: '150' },
+    followers: { type: 'string', default: '20' },
+    rates: { type: 'string', default: '' },
+    'sweep-seconds': { type: 'string', default: '4' },
+  },
 });
 const SIGNALS = Number(values.signals);
 const FOLLOWERS = Number(values.followers);
+const RATES = values.rates === '' ? [] : values.rates.split(',').map(Number);
+const SWEEP_SECONDS = Number(values['sweep-seconds']);
 const brokers = process.env.TRADENOVA_KAFKA_BROKERS;
 const pgUrl = process.env.TRADENOVA_PG_URL;
 const redisUrl = process.env.TRADENOVA_REDIS_URL;
@@ -61,7 +73,7 @@ function start(args, cwd) {
   return { child, placed, stderr: () => err };
 }
 
-async function scenario(label, roles) {
+async function scenario(label, roles, rates = []) {
   const prefix = `bench${randomUUID().slice(0, 8)}.`;
   const schema = `tn_bench_${randomUUID().replaceAll('-', '').slice(0, 10)}`;
   const dir = mkdtempSync(join(tmpdir(), 'tn-kbench-'));
@@ -161,9 +173,67 @@ async function scenario(label, roles) {
     const warm = (xs) => xs.slice(Math.floor(xs.length / 10)).sort((a, b) => a - b);
     const l = warm(last);
     const e = warm(each);
+    figure(`kafka ${label}`, {
+      followers: FOLLOWERS,
+      signals: l.length,
+      lastP50Ms: pct(l, 50),
+      lastP99Ms: pct(l, 99),
+      eachP50Ms: pct(e, 50),
+      eachP99Ms: pct(e, 99),
+    });
     console.log(
       `   ${label.padEnd(26)} last follower: p50 ${fmt(pct(l, 50))} ms, p99 ${fmt(pct(l, 99))} ms;  each order: p50 ${fmt(pct(e, 50))} ms, p99 ${fmt(pct(e, 99))} ms  (${l.length} signals × ${FOLLOWERS} followers)`,
     );
+    const sweep = [];
+    for (const rate of rates) {
+      const count = Math.max(20, Math.round(rate * SWEEP_SECONDS));
+      const sent = [];
+      const sends = [];
+      const t0 = Date.now();
+      for (let i = 0; i < count; i++) {
+        const wait = t0 + (i * 1000) / rate - Date.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        const at = Date.now();
+        const send = publish();
+        sends.push(send);
+        sent.push(send.then(({ signalId }) => ({ signalId, sentAt: at })));
+      }
+      const published = await Promise.all(sent);
+      await Promise.all(sends);
+      let kept = true;
+      for (const { signalId } of published) if (!(await copied(signalId, 30_000))) kept = false;
+      const lastPlaced = Math.max(...published.flatMap(({ signalId }) => placedFor(signalId)));
+      const lat = published
+        .map(({ signalId, sentAt }) => Math.max(...placedFor(signalId)) - sentAt)
+        .sort((a, b) => a - b);
+      const ordersPerSecond = (count * FOLLOWERS) / ((lastPlaced - t0) / 1000);
+      const row = {
+        offeredOrdersPerSecond: rate * FOLLOWERS,
+        ordersPerSecond,
+        lastP50Ms: pct(lat, 50),
+        lastP99Ms: pct(lat, 99),
+        copiedAll: kept,
+      };
+      sweep.push(row);
+      console.log(
+        `      rate ${String(rate).padStart(4)} signals/s (${row.offeredOrdersPerSecond} follower orders/s offered): ${Math.round(ordersPerSecond)} orders/s sustained, last follower p50 ${fmt(row.lastP50Ms)} ms, p99 ${fmt(row.lastP99Ms)} ms${kept ? '' : ' (some not copied in 30 s)'}`,
+      );
+    }
+    if (sweep.length > 0) {
+      const ok = sweep.filter(
+        (r) => r.copiedAll && r.lastP99Ms < 100 && r.ordersPerSecond >= 0.9 * r.offeredOrdersPerSecond,
+      );
+      const knee = ok.at(-1);
+      console.log(
+        `      knee: ${knee ? `${knee.offeredOrdersPerSecond} follower orders/s (p99 ${fmt(knee.lastP99Ms)} ms)` : 'below the lowest rate swept'}`,
+      );
+      figure(`kafka-sweep ${label}`, {
+        followers: FOLLOWERS,
+        journal: pgUrl ? 'postgres' : 'off',
+        rates: sweep,
+        kneeOrdersPerSecond: knee?.offeredOrdersPerSecond ?? 0,
+      });
+    }
   } finally {
     for (const p of procs) p.child.kill('SIGTERM');
     await Promise.all(
@@ -190,4 +260,4 @@ console.log(
   `\nKafka: signal published to trade.signals → follower orders handed to the paper broker (loopback, wall clock, ms; first 10% dropped)`,
 );
 await scenario('one process (--role all)', ['all']);
-await scenario('router + 2 executors', ['router', 'executor', 'executor']);
+await scenario('router + 2 executors', ['router', 'executor', 'executor'], RATES);

@@ -82,6 +82,8 @@ const FOOTERS: Record<string, HelpFooter> = {
       'tradenova run -c tradenova.yaml',
       'tradenova run -c tradenova.yaml --json --duration 600',
       'tradenova run -c tradenova.yaml --metrics 127.0.0.1:9464',
+      'tradenova run -c tradenova.yaml --api 127.0.0.1:8081',
+      'tradenova run -c tradenova.yaml --role gateway --api 127.0.0.1:8081',
     ],
     exits: { 0: 'a clean stop (q, Ctrl-C, SIGTERM, --duration)', 2: SERVICE },
   },
@@ -90,6 +92,7 @@ const FOOTERS: Record<string, HelpFooter> = {
       'tradenova demo',
       'tradenova demo --json --duration 10',
       'tradenova demo --print-config > demo.yaml',
+      'tradenova demo --api :8081       (with TRADENOVA_API_SIGNING_KEY set)',
     ],
     exits: { 0: 'a clean stop (q, Ctrl-C, --duration)', 2: SERVICE },
   },
@@ -165,6 +168,31 @@ const FOOTERS: Record<string, HelpFooter> = {
   'accounts show': {
     examples: ['tradenova accounts show -c tradenova.yaml --json'],
     exits: { 0: 'printed', 2: SERVICE },
+  },
+  api: {
+    examples: [
+      'tradenova api token create --scope read --name dashboard',
+      'tradenova api token revoke 0b7c…-uuid -c tradenova.yaml',
+    ],
+    exits: { 0: 'ok', 2: `${BAD_INPUT}; no signing key, or one under 32 bytes` },
+  },
+  'api token': {
+    examples: ['tradenova api token create --scope control --accounts f01,f02 --ttl 1h --name bot'],
+    exits: { 0: 'ok', 2: `${BAD_INPUT}; no signing key, or one under 32 bytes` },
+  },
+  'api token create': {
+    examples: [
+      'tradenova api token create --scope control --accounts f01 --ttl 30m --name bot',
+      'TOKEN=$(tradenova api token create --scope read --name dashboard | tail -1)',
+    ],
+    exits: {
+      0: 'the token is the last stdout line',
+      2: `${BAD_INPUT}; no signing key, or one under 32 bytes`,
+    },
+  },
+  'api token revoke': {
+    examples: ['tradenova api token revoke 0b7c…-uuid -c tradenova.yaml'],
+    exits: { 0: 'revoked in every API process that shares the Redis', 2: SERVICE },
   },
   migrate: {
     examples: ['tradenova migrate --journal postgres://tn@127.0.0.1/tradenova'],

@@ -37,6 +37,19 @@ export function buildProgram(io: CommandIo, result: { exitCode: number }): Comma
     .option('--strict', 'stop at the first bad signal line')
     .addOption(
       new Option(
+        '--detail <level>',
+        'full: every fill, event and order outcome in the report; summary: counts, positions, P&L and latency only (for huge sessions)',
+      )
+        .choices(['full', 'summary'])
+        .default('full'),
+    )
+    .option(
+      '--progress',
+      'progress on stderr (the default: a live line on a terminal, a line every 5 s otherwise)',
+    )
+    .option('--no-progress', 'no progress output')
+    .addOption(
+      new Option(
         '--brokers <mode>',
         "paper: followers on the paper broker; simulated: through each broker's simulator over sockets",
       )

@@ -2,7 +2,16 @@
  * @tradenova/core: the copy engine SDK. Follow the data flow of docs/architecture.md:
  * model → instruments → scaling → risk → engine (fan-out) → positions → bus.
  */
-export * from './adapter/index.js';
+// The adapter contract; the kit for writing an adapter (lifecycle, reconnect, capabilities) is
+// `@tradenova/core/adapter`, so the root stays the engine's surface.
+export * from './adapter/contract.js';
+export * from './adapter/lifecycle/fanout.js';
+export * from './adapter/lifecycle/last-error.js';
+export {
+  isUnknownOutcome,
+  PlacementGuard,
+  type PlacementGuardOptions,
+} from './adapter/lifecycle/placements.js';
 export * from './bus/index.js';
 export * from './clock/index.js';
 export * from './config/index.js';

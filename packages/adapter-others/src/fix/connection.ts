@@ -1,11 +1,9 @@
 import {
-  type AdapterCapabilities,
   type AdapterContext,
   type BrokerAccount,
   type BrokerConnection,
   BrokerDisconnectedError,
   type BrokerEvent,
-  BrokerEventFanout,
   type BrokerFill,
   type BrokerOrder,
   type BrokerPosition,
@@ -14,7 +12,6 @@ import {
   BrokerUnknownOrderError,
   type CancelOrderRequest,
   type ConnectionHealth,
-  type ConnectionState,
   type Contract,
   contractKey,
   type FlattenRequest,
@@ -26,27 +23,29 @@ import {
   sameContract,
   ticksToPrice,
 } from '@tradenova/core';
+import { ConnectionLifecycle, declareCapabilities } from '@tradenova/core/adapter';
 import type { ISessionDescription } from 'jspurefix';
-import type { FixFields, FixSessionHandle, RunningLauncher, SharedSessionStore } from './client/session.js';
+import type { FixSessionHandle, RunningLauncher, SharedSessionStore } from './client/session.js';
 import type { FixConfig } from './config.js';
 import { BROKER, cancelRejectError, rejectError } from './errors.js';
-import { type ExecReport, type FixVersion, ORD_TYPE_CODE, parseExecReport } from './parse.js';
+import { type ExecReport, parseExecReport } from './parse.js';
 import { toFixInstrument } from './symbols.js';
+import { type FixFields, type FixVersion, ORD_TYPE_CODE } from './wire.js';
 
 /**
  * What a FIX 4.2/4.4 order-entry session offers: no native brackets or OCO (the
  * engine manages them), cancel/replace as modify, ClOrdID as our client order
  * id, positions kept from fills (FIX 4.x has no standard position query).
  */
-export const FIX_CAPABILITIES: AdapterCapabilities = {
-  brackets: false,
-  nativeOco: false,
-  modify: true,
-  clientOrderIds: true,
-  positionQuery: false,
-  leaderFillStream: false,
-  netReversal: true,
-};
+export const FIX_CAPABILITIES = declareCapabilities({
+  brackets: 'emulated',
+  nativeOco: 'emulated',
+  modify: 'native',
+  clientOrderIds: 'native',
+  positionQuery: 'none',
+  leaderFillStream: 'none',
+  netReversal: 'native',
+});
 
 interface OrderState {
   order: BrokerOrder;
@@ -79,7 +78,7 @@ export class FixConnection implements BrokerConnection {
   readonly capabilities = FIX_CAPABILITIES;
   readonly #config: FixConfig;
   readonly #context: AdapterContext;
-  readonly #events: BrokerEventFanout;
+  readonly #life: ConnectionLifecycle;
   readonly #orders = new Map<string, OrderState>();
   readonly #byClOrdId = new Map<string, string>();
   /** ClOrdIDs sent in a NewOrderSingle: sending one again is a resend (PossResend=Y), not a new order. */
@@ -87,14 +86,9 @@ export class FixConnection implements BrokerConnection {
   readonly #pending = new Map<string, Pending>();
   readonly #seenExecIds = new Set<string>();
   readonly #positions = new Map<string, PositionState>();
-  #state: ConnectionState = 'disconnected';
   #session: FixSessionHandle | undefined;
   #launcher: RunningLauncher | undefined;
   #store: SharedSessionStore | undefined;
-  #wanted = false;
-  #attempt = 0;
-  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
-  #lastError: string | undefined;
   /** Per live session: resolves when that session has stopped (Logout answered or socket gone). */
   readonly #stopped = new WeakMap<FixSessionHandle, { promise: Promise<void>; mark: () => void }>();
   #requestSeq = 0;
@@ -108,8 +102,12 @@ export class FixConnection implements BrokerConnection {
   constructor(config: FixConfig, context: AdapterContext, broker = BROKER) {
     this.#config = config;
     this.#context = context;
-    this.#events = new BrokerEventFanout(context.logger, 'fix');
     this.broker = broker;
+    this.#life = new ConnectionLifecycle(broker, context, {
+      forgetErrorOnConnect: true,
+      // No jitter: one session per gateway login, nothing to spread out.
+      reconnect: { ...config.reconnect, jitter: 0 },
+    });
   }
 
   /** The FIX version of this session. */
@@ -128,14 +126,19 @@ export class FixConnection implements BrokerConnection {
   }
 
   async connect(): Promise<void> {
-    this.#wanted = true;
-    this.#setState('connecting');
-    await this.#open();
+    this.#life.reconnect.start();
+    await this.#life.opening(
+      () => this.#open(),
+      () => {
+        this.#life.reconnect.stop();
+        this.#launcher?.stop();
+        this.#launcher = undefined;
+      },
+    );
   }
 
   async disconnect(): Promise<void> {
-    this.#wanted = false;
-    if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
+    this.#life.reconnect.stop();
     const session = this.#session;
     const launcher = this.#launcher;
     this.#session = undefined;
@@ -159,7 +162,7 @@ export class FixConnection implements BrokerConnection {
     // The next process (or connect) reads the sequence numbers back: they must be on disk first.
     await this.#store?.settled();
     this.#failPending(new BrokerDisconnectedError(this.broker, 'disconnected by the client'));
-    this.#setState('disconnected');
+    this.#life.enter('disconnected');
   }
 
   async listAccounts(): Promise<BrokerAccount[]> {
@@ -314,13 +317,11 @@ export class FixConnection implements BrokerConnection {
   }
 
   onEvent(listener: (event: BrokerEvent) => void): () => void {
-    return this.#events.subscribe(listener);
+    return this.#life.subscribe(listener);
   }
 
   health(): ConnectionHealth {
-    const h: ConnectionHealth = { state: this.#state };
-    if (this.#lastError !== undefined) h.lastError = this.#lastError;
-    return h;
+    return this.#life.health();
   }
 
   // ── session ─────────────────────────────────────────────────────────────
@@ -383,9 +384,8 @@ export class FixConnection implements BrokerConnection {
           },
           onReady: (session) => {
             this.#session = session;
-            this.#attempt = 0;
-            this.#lastError = undefined;
-            this.#setState('connected');
+            this.#life.reconnect.reset();
+            this.#life.enter('connected');
             settle();
           },
           onMessage: (msgType, fields) => this.#onMessage(msgType, fields),
@@ -393,7 +393,7 @@ export class FixConnection implements BrokerConnection {
             this.#stopped.get(session)?.mark();
             if (this.#session === session) this.#session = undefined;
             const reason = error?.message ?? 'session ended';
-            this.#lastError = reason;
+            this.#life.errors.remember(reason);
             settle(new BrokerDisconnectedError(this.broker, `logon failed: ${reason}`));
             this.#onDropped(reason);
           },
@@ -406,7 +406,7 @@ export class FixConnection implements BrokerConnection {
             () => settle(new BrokerDisconnectedError(this.broker, 'session ended before logon')),
             (e: unknown) => {
               const message = e instanceof Error ? e.message : String(e);
-              this.#lastError = message;
+              this.#life.errors.remember(message);
               settle(
                 new BrokerDisconnectedError(
                   this.broker,
@@ -424,25 +424,18 @@ export class FixConnection implements BrokerConnection {
 
   #onDropped(reason: string): void {
     this.#failPending(new BrokerDisconnectedError(this.broker, `session lost: ${reason}`));
-    if (!this.#wanted || this.#state === 'reconnecting' || this.#state === 'connecting') return;
+    const state = this.#life.state;
+    if (this.#life.reconnect.stopped || state === 'reconnecting' || state === 'connecting') return;
     this.#launcher?.stop();
     this.#launcher = undefined;
-    this.#setState('reconnecting', reason);
-    this.#scheduleReconnect();
-  }
-
-  #scheduleReconnect(): void {
-    const { initialDelayMs, maxDelayMs } = this.#config.reconnect;
-    const delay = Math.min(maxDelayMs, initialDelayMs * 2 ** this.#attempt++);
-    this.#reconnectTimer = setTimeout(() => {
-      if (!this.#wanted) return;
-      this.#open().catch(() => {
+    this.#life.enter('reconnecting', reason);
+    this.#life.reconnect.schedule(
+      () => this.#open(),
+      () => {
         this.#launcher?.stop();
         this.#launcher = undefined;
-        if (this.#wanted) this.#scheduleReconnect();
-      });
-    }, delay);
-    this.#reconnectTimer.unref?.();
+      },
+    );
   }
 
   // ── inbound ─────────────────────────────────────────────────────────────
@@ -515,11 +508,11 @@ export class FixConnection implements BrokerConnection {
         time: o.updatedAt,
       };
       if (o.clientOrderId !== undefined) fill.clientOrderId = o.clientOrderId;
-      this.#emit({ type: 'order-updated', order: { ...o } });
-      this.#emit({ type: 'order-filled', fill });
-      this.#emit({ type: 'position-updated', position: this.#applyFill(fill) });
+      this.#life.emit({ type: 'order-updated', order: { ...o } });
+      this.#life.emit({ type: 'order-filled', fill });
+      this.#life.emit({ type: 'position-updated', position: this.#applyFill(fill) });
     } else {
-      this.#emit({ type: 'order-updated', order: { ...o } });
+      this.#life.emit({ type: 'order-updated', order: { ...o } });
     }
 
     if (r.clOrdId === undefined) return;
@@ -668,11 +661,8 @@ export class FixConnection implements BrokerConnection {
    * a retry right after a dropped answer should reach the gateway, not fail at once.
    */
   async #readySoon(): Promise<FixSessionHandle> {
-    const deadline = Date.now() + this.#config.requestTimeoutMs;
-    while (!this.#session?.ready && this.#wanted && Date.now() < deadline) {
-      if (this.#state !== 'reconnecting' && this.#state !== 'connecting') break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    if (!this.#session?.ready && !this.#life.reconnect.stopped)
+      await this.#life.settled(this.#config.requestTimeoutMs);
     return this.#ready();
   }
 
@@ -712,18 +702,6 @@ export class FixConnection implements BrokerConnection {
       status: state.order.status,
       time: state.order.updatedAt,
     };
-  }
-
-  #setState(state: ConnectionState, reason?: string): void {
-    if (state === this.#state) return;
-    this.#state = state;
-    const event: BrokerEvent = { type: 'connection-changed', state };
-    if (reason !== undefined) event.reason = reason;
-    this.#emit(event);
-  }
-
-  #emit(event: BrokerEvent): void {
-    this.#events.emit(event);
   }
 }
 

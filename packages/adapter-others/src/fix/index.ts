@@ -8,12 +8,13 @@ import { type FixConfig, fixConfigSchema } from './config.js';
 import { FIX_CAPABILITIES, FixConnection } from './connection.js';
 import { BROKER } from './errors.js';
 
-export type { FixFields, FixSessionHandle, FixSessionHandlers } from './client/session.js';
+export type { FixSessionHandle, FixSessionHandlers } from './client/session.js';
 export { type FixConfig, type FixConfigInput, type FixSymbology, fixConfigSchema } from './config.js';
 export { FIX_CAPABILITIES, FixConnection } from './connection.js';
 export { BROKER, cancelRejectError, isOutcomeUnknown, rejectError } from './errors.js';
 export * from './parse.js';
 export { type FixInstrument, fromFixInstrument, toFixInstrument } from './symbols.js';
+export * from './wire.js';
 
 /** The FIX adapter plugin (`broker: fix`). */
 export const fixPlugin: AdapterPlugin<FixConfig> = {

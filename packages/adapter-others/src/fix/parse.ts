@@ -1,8 +1,5 @@
 import type { BrokerOrderStatus, OrderType, Side } from '@tradenova/core';
-import type { FixFields } from './client/session.js';
-
-/** A FIX version this adapter speaks. */
-export type FixVersion = '4.2' | '4.4';
+import { type FixFields, type FixVersion, ORD_TYPES } from './wire.js';
 
 /** What an ExecutionReport says happened, the same for 4.2 and 4.4. */
 export type ExecKind =
@@ -101,15 +98,6 @@ export function execKind(version: FixVersion, execType: string, execTransType?: 
       return 'other';
   }
 }
-
-const ORD_TYPES: Record<string, OrderType> = { '1': 'market', '2': 'limit', '3': 'stop', '4': 'stop-limit' };
-/** The contract's order type → 40 OrdType. */
-export const ORD_TYPE_CODE: Record<OrderType, string> = {
-  market: '1',
-  limit: '2',
-  stop: '3',
-  'stop-limit': '4',
-};
 
 // An unreadable timestamp decodes to an Invalid Date, whose toISOString throws (found by fuzzing).
 const str = (v: unknown): string | undefined =>

@@ -34,7 +34,7 @@ export const ninjaTraderConfigSchema = z
     defaultTimeInForce: z.enum(['day', 'gtc']).default('day'),
     /** How long a placement waits for NinjaTrader's first order-state file before its outcome is unknown. */
     ackTimeoutMs: positiveMs.default(5_000),
-    /** Coalesce a burst of change notifications for one file over this long before reading it. */
+    /** How long to wait before reading again a file that was still being rewritten when read. */
     debounceMs: z.number().int().min(0).default(2),
     /** Re-scan the outgoing folder this often in case a change notification was lost (SMB shares drop them). */
     rescanMs: positiveMs.default(1_000),

@@ -1,12 +1,10 @@
 import { stat } from 'node:fs/promises';
 import {
-  type AdapterCapabilities,
   type AdapterContext,
   type BrokerAccount,
   type BrokerConnection,
   BrokerDisconnectedError,
   type BrokerEvent,
-  BrokerEventFanout,
   type BrokerOrder,
   type BrokerOrderStatus,
   type BrokerPosition,
@@ -14,11 +12,9 @@ import {
   BrokerUnknownOrderError,
   type CancelOrderRequest,
   type ConnectionHealth,
-  type ConnectionState,
   type Contract,
   contractKey,
   type FlattenRequest,
-  LastError,
   type ModifyOrderRequest,
   type OrderAck,
   type PlaceOrderRequest,
@@ -27,13 +23,13 @@ import {
   type Timer,
   ticksToPrice,
 } from '@tradenova/core';
+import { ConnectionLifecycle, declareCapabilities, messageOf } from '@tradenova/core/adapter';
 import { AtiSocketFeed } from './client/ati-socket.js';
 import { OifWriter } from './client/oif-writer.js';
 import { type OutgoingFile, OutgoingWatcher } from './client/outgoing-watcher.js';
 import { type NinjaTraderConfig, type NinjaTraderFolders, resolveFolders } from './config.js';
 import { BROKER, folderError, noAckError, rejectedError } from './errors.js';
 import { type JournalOrder, OrderJournal } from './journal.js';
-import { encodeOifLine, isSafeOifId } from './oif.js';
 import {
   classifyOutgoingName,
   isTerminal,
@@ -44,20 +40,21 @@ import {
   statusOfState,
 } from './parse.js';
 import { fromNinjaSymbol, toNinjaSymbol } from './symbols.js';
+import { encodeOifLine, isSafeOifId } from './wire.js';
 
 /** What NinjaTrader does natively through the Order Instruction Files. */
-export const NINJATRADER_CAPABILITIES: AdapterCapabilities = Object.freeze({
+export const NINJATRADER_CAPABILITIES = declareCapabilities({
   // Native brackets exist only as ATM strategy templates configured in NinjaTrader: the engine emulates them.
-  brackets: false,
+  brackets: 'emulated',
   // OIF has OCO ids, but the contract has no standalone OCO placement to map them to.
-  nativeOco: false,
-  modify: true,
+  nativeOco: 'emulated',
+  modify: 'native',
   // The intent id is the ORDER ID and names the order-state file.
-  clientOrderIds: true,
-  positionQuery: true,
-  leaderFillStream: false,
+  clientOrderIds: 'native',
+  positionQuery: 'native',
+  leaderFillStream: 'none',
   // An account order nets against the position, long to short in one order.
-  netReversal: true,
+  netReversal: 'native',
 });
 
 /** One order this adapter placed, as the journal and the latest order-state file tell it. */
@@ -98,7 +95,7 @@ export class NinjaTraderConnection implements BrokerConnection {
   readonly #target: string;
   /** False while the ATI socket (transport `socket`) is down; always true for files. */
   #transportUp = true;
-  readonly #events: BrokerEventFanout;
+  readonly #life: ConnectionLifecycle;
   readonly #orders = new Map<string, TrackedOrder>();
   readonly #positions = new Map<string, BrokerPosition>();
   readonly #connections = new Map<string, boolean>();
@@ -116,13 +113,11 @@ export class NinjaTraderConnection implements BrokerConnection {
   #closeSeq = 0;
   /** False while the first scan builds the starting point: history is not news. */
   #live = false;
-  #state: ConnectionState = 'disconnected';
-  readonly #errors = new LastError();
 
   constructor(config: NinjaTraderConfig, context: AdapterContext) {
     this.#config = config;
     this.#context = context;
-    this.#events = new BrokerEventFanout(context.logger, 'ninjatrader');
+    this.#life = new ConnectionLifecycle(BROKER, context);
     this.budget = { requests: config.requestsPerSecond, perMs: 1_000 };
     this.folders = resolveFolders(config);
     this.#journal = new OrderJournal(this.folders.journal);
@@ -159,40 +154,38 @@ export class NinjaTraderConnection implements BrokerConnection {
 
   /** Checks both folders, loads the journal, reads the outgoing folder, then reports the connection state. */
   async connect(): Promise<void> {
-    this.#setState('connecting');
-    try {
-      const socket = this.#config.transport === 'socket';
-      for (const [setting, path] of socket
-        ? []
-        : ([
-            ['incoming', this.folders.incoming],
-            ['outgoing', this.folders.outgoing],
-          ] as const)) {
-        const info = await stat(path).catch((error: unknown) => {
-          throw folderError(setting, path, error);
-        });
-        if (!info.isDirectory()) throw folderError(setting, path, new Error('not a directory'));
-      }
-      for (const order of (await this.#journal.load()).values()) this.#track(order);
-      this.#live = false;
-      await this.#watcher.start().catch((error: unknown) => {
-        throw socket
-          ? new BrokerDisconnectedError(BROKER, error instanceof Error ? error.message : String(error), {
-              cause: error,
-            })
-          : folderError('outgoing', this.folders.outgoing, error);
+    await this.#life.opening(
+      () => this.#open(),
+      () => this.#watcher.stop(),
+    );
+    if (this.#platformConnected()) this.#life.enter('connected');
+    else this.#life.enter('reconnecting', 'NinjaTrader reports its connection DISCONNECTED');
+  }
+
+  /** Checks the folders (or opens the socket), loads the journal and reads what NinjaTrader reports. */
+  async #open(): Promise<void> {
+    const socket = this.#config.transport === 'socket';
+    for (const [setting, path] of socket
+      ? []
+      : ([
+          ['incoming', this.folders.incoming],
+          ['outgoing', this.folders.outgoing],
+        ] as const)) {
+      const info = await stat(path).catch((error: unknown) => {
+        throw folderError(setting, path, error);
       });
-      this.#live = true;
-      this.#told.clear();
-      for (const [key, p] of this.#positions) this.#told.set(key, p.netQty);
-    } catch (error) {
-      this.#watcher.stop();
-      this.#errors.remember(error);
-      this.#setState('disconnected', error instanceof Error ? error.message : String(error));
-      throw error;
+      if (!info.isDirectory()) throw folderError(setting, path, new Error('not a directory'));
     }
-    if (this.#platformConnected()) this.#setState('connected');
-    else this.#setState('reconnecting', 'NinjaTrader reports its connection DISCONNECTED');
+    for (const order of (await this.#journal.load()).values()) this.#track(order);
+    this.#live = false;
+    await this.#watcher.start().catch((error: unknown) => {
+      throw socket
+        ? new BrokerDisconnectedError(BROKER, messageOf(error), { cause: error })
+        : folderError('outgoing', this.folders.outgoing, error);
+    });
+    this.#live = true;
+    this.#told.clear();
+    for (const [key, p] of this.#positions) this.#told.set(key, p.netQty);
   }
 
   /** Stops watching; pending placements see their outcome as unknown. */
@@ -200,17 +193,15 @@ export class NinjaTraderConnection implements BrokerConnection {
     this.#watcher.stop();
     this.#live = false;
     for (const waiters of this.#waiters.values()) for (const wake of waiters) wake();
-    this.#setState('disconnected');
+    this.#life.enter('disconnected');
   }
 
   onEvent(listener: (event: BrokerEvent) => void): () => void {
-    return this.#events.subscribe(listener);
+    return this.#life.subscribe(listener);
   }
 
   health(): ConnectionHealth {
-    const health: ConnectionHealth = { state: this.#state };
-    if (this.#errors.message !== undefined) health.lastError = this.#errors.message;
-    return health;
+    return this.#life.health();
   }
 
   // ── queries ───────────────────────────────────────────────────────────────
@@ -259,7 +250,7 @@ export class NinjaTraderConnection implements BrokerConnection {
   placeOrder(request: PlaceOrderRequest): Promise<OrderAck> {
     const inflight = this.#inflight.get(request.clientOrderId);
     if (inflight) return inflight;
-    const placing = this.#errors
+    const placing = this.#life
       .around(() => this.#place(request))
       .finally(() => this.#inflight.delete(request.clientOrderId));
     this.#inflight.set(request.clientOrderId, placing);
@@ -334,7 +325,7 @@ export class NinjaTraderConnection implements BrokerConnection {
 
   /** Writes a CHANGE (0 = unchanged); the new values show once NinjaTrader rewrites the order's state. */
   async modifyOrder(request: ModifyOrderRequest): Promise<void> {
-    await this.#errors.around(async () => {
+    await this.#life.around(async () => {
       const tracked = this.#workingOrder(request.accountId, request.orderId);
       const tickSize = this.#tickSize(tracked.contract);
       const change: NonNullable<TrackedOrder['pendingChange']> = {};
@@ -354,7 +345,7 @@ export class NinjaTraderConnection implements BrokerConnection {
 
   /** Writes a CANCEL for one order (never CANCELALLORDERS, which hits every account). */
   async cancelOrder(request: CancelOrderRequest): Promise<void> {
-    await this.#errors.around(async () => {
+    await this.#life.around(async () => {
       this.#workingOrder(request.accountId, request.orderId);
       await this.#writeOrThrow([encodeOifLine('CANCEL', { orderId: request.orderId })]);
     });
@@ -366,7 +357,7 @@ export class NinjaTraderConnection implements BrokerConnection {
    * or a working order of ours. Never FLATTENEVERYTHING, which hits every account.
    */
   async flatten(request: FlattenRequest): Promise<void> {
-    await this.#errors.around(async () => {
+    await this.#life.around(async () => {
       this.#served(request.accountId);
       this.#requireRunning();
       const instruments = new Set<string>();
@@ -451,7 +442,7 @@ export class NinjaTraderConnection implements BrokerConnection {
       if (change.stopTicks !== undefined) order.stopTicks = change.stopTicks;
       void this.#journal
         .append({ kind: 'change', orderId: order.orderId, ...change })
-        .catch((error: unknown) => this.#errors.remember(error));
+        .catch((error: unknown) => this.#life.errors.remember(error));
       changed = true;
     }
     const fills: BrokerEvent[] = [];
@@ -509,7 +500,7 @@ export class NinjaTraderConnection implements BrokerConnection {
     // A close we asked for settles on FLAT even when the file looks unchanged: files are read
     // after a short debounce, so FLAT → long → FLAT can be seen as FLAT twice.
     if (this.#live && position.netQty === 0 && this.#closing.has(key)) {
-      void this.#settleClose(key, previous).catch((error: unknown) => this.#errors.remember(error));
+      void this.#settleClose(key, previous).catch((error: unknown) => this.#life.errors.remember(error));
       return;
     }
     if (previous && previous.netQty === position.netQty && previous.avgPriceTicks === position.avgPriceTicks)
@@ -563,12 +554,12 @@ export class NinjaTraderConnection implements BrokerConnection {
     this.#connections.set(name, connected);
     if (!this.#live) return;
     const up = this.#platformConnected();
-    if (!up && this.#state === 'connected') {
-      this.#setState('reconnecting', `NinjaTrader reports ${name} DISCONNECTED`);
-    } else if (up && this.#state === 'reconnecting') {
+    if (!up && this.#life.state === 'connected') {
+      this.#life.enter('reconnecting', `NinjaTrader reports ${name} DISCONNECTED`);
+    } else if (up && this.#life.state === 'reconnecting') {
       // Back up: re-read everything (what changed while down is news), then report connected.
       void this.#watcher.scan().then(() => {
-        if (this.#state === 'reconnecting' && this.#platformConnected()) this.#setState('connected');
+        if (this.#life.state === 'reconnecting' && this.#platformConnected()) this.#life.enter('connected');
       });
     }
   }
@@ -577,8 +568,10 @@ export class NinjaTraderConnection implements BrokerConnection {
   #onTransport(up: boolean, reason?: string): void {
     this.#transportUp = up;
     if (!this.#live) return;
-    if (!up && this.#state === 'connected') this.#setState('reconnecting', reason ?? 'ATI socket lost');
-    else if (up && this.#state === 'reconnecting' && this.#platformConnected()) this.#setState('connected');
+    if (!up && this.#life.state === 'connected')
+      this.#life.enter('reconnecting', reason ?? 'ATI socket lost');
+    else if (up && this.#life.state === 'reconnecting' && this.#platformConnected())
+      this.#life.enter('connected');
   }
 
   #platformConnected(): boolean {
@@ -679,23 +672,13 @@ export class NinjaTraderConnection implements BrokerConnection {
   }
 
   #requireRunning(): void {
-    if (this.#state === 'disconnected' || this.#state === 'connecting') {
+    if (this.#life.state === 'disconnected' || this.#life.state === 'connecting') {
       throw new BrokerDisconnectedError(BROKER, 'not connected (call connect() first)');
     }
   }
 
   #tickSize(contract: Contract): string {
     return this.#context.instruments.get(contract.root).tickSize;
-  }
-
-  #setState(state: ConnectionState, reason?: string): void {
-    if (state === this.#state) return;
-    this.#state = state;
-    this.#emit(
-      reason === undefined
-        ? { type: 'connection-changed', state }
-        : { type: 'connection-changed', state, reason },
-    );
   }
 
   #emit(event: BrokerEvent): void {
@@ -705,6 +688,6 @@ export class NinjaTraderConnection implements BrokerConnection {
       this.#told.set(key, (this.#told.get(key) ?? 0) + (fill.side === 'buy' ? fill.qty : -fill.qty));
       this.#lastFillTicks.set(contractKey(fill.contract), fill.priceTicks);
     }
-    this.#events.emit(event);
+    this.#life.emit(event);
   }
 }

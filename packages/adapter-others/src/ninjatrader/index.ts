@@ -24,9 +24,9 @@ export {
 export { NINJATRADER_CAPABILITIES, NinjaTraderConnection } from './connection.js';
 export { BROKER, folderError, noAckError, rejectedError } from './errors.js';
 export { type JournalEntry, type JournalOrder, OrderJournal } from './journal.js';
-export * from './oif.js';
 export * from './parse.js';
 export { fromNinjaSymbol, toNinjaSymbol } from './symbols.js';
+export * from './wire.js';
 
 /** The NinjaTrader adapter plugin (`broker: ninjatrader`). */
 export const ninjaTraderPlugin: AdapterPlugin<NinjaTraderConfig> = {

@@ -1,5 +1,5 @@
 import type { BrokerOrderStatus, OrderType } from '@tradenova/core';
-import type { OifOrderType } from './oif.js';
+import type { OifOrderType } from './wire.js';
 
 /** One order-state file: `<state>;<filled qty>;<average fill price>`. */
 export interface OrderStateFile {

@@ -1,12 +1,9 @@
 import {
-  type AdapterCapabilities,
   type AdapterContext,
-  accountOfEvent,
   type BrokerAccount,
   type BrokerConnection,
   BrokerError,
   type BrokerEvent,
-  BrokerEventFanout,
   type BrokerFill,
   type BrokerOrder,
   type BrokerPosition,
@@ -14,20 +11,18 @@ import {
   BrokerUnknownOrderError,
   type CancelOrderRequest,
   type ConnectionHealth,
-  type ConnectionState,
   type Contract,
   contractKey,
   type FlattenRequest,
-  LastError,
   type ModifyOrderRequest,
   type OrderAck,
   oppositeSide,
-  PlacementGuard,
   type PlaceOrderRequest,
   type RequestBudget,
   sameContract,
   type Timer,
 } from '@tradenova/core';
+import { ConnectionLifecycle, declareCapabilities } from '@tradenova/core/adapter';
 import { DtcSession } from './client/dtc-session.js';
 import type { SierraChartConfig } from './config.js';
 import {
@@ -49,6 +44,7 @@ import {
   parsePositionUpdate,
   pricesOf,
 } from './parse.js';
+import { type SierraSymbols, sierraSymbols } from './symbols.js';
 import {
   DTC_PROTOCOL_VERSION,
   type DtcHistoricalFill,
@@ -59,19 +55,18 @@ import {
   LogonStatus,
   OrderUpdateReason,
   TimeInForce,
-} from './protocol.js';
-import { type SierraSymbols, sierraSymbols } from './symbols.js';
+} from './wire.js';
 
 /** What Sierra Chart's DTC server does natively. */
-export const SIERRACHART_CAPABILITIES: AdapterCapabilities = Object.freeze({
+export const SIERRACHART_CAPABILITIES = declareCapabilities({
   // A parent single order plus an OCO pair naming it (needs both a stop-loss and a take-profit).
-  brackets: true,
-  nativeOco: true,
-  modify: true,
-  clientOrderIds: true,
-  positionQuery: true,
-  leaderFillStream: false,
-  netReversal: true,
+  brackets: 'native',
+  nativeOco: 'native',
+  modify: 'native',
+  clientOrderIds: 'native',
+  positionQuery: 'native',
+  leaderFillStream: 'none',
+  netReversal: 'native',
 });
 
 /** Suffixes of bracket legs' client order ids: the entry's intent id plus one of these. */
@@ -102,7 +97,7 @@ export class SierraChartConnection implements BrokerConnection {
   readonly symbols: SierraSymbols;
   readonly #config: SierraChartConfig;
   readonly #context: AdapterContext;
-  readonly #events: BrokerEventFanout;
+  readonly #life: ConnectionLifecycle;
   readonly #requests = new Map<number, OpenRequest>();
   readonly #waiters = new Set<UpdateWaiter>();
   /** Every order seen this session, by ServerOrderID. */
@@ -110,26 +105,20 @@ export class SierraChartConnection implements BrokerConnection {
   readonly #byClientId = new Map<string, string>();
   readonly #fillIds = new Set<string>();
   readonly #positions = new Map<string, BrokerPosition>();
-  readonly #placements: PlacementGuard;
-  readonly #readyWaiters = new Set<() => void>();
   #accounts: string[] = [];
   #session: DtcSession | undefined;
-  #state: ConnectionState = 'disconnected';
-  readonly #errors = new LastError();
   #requestId = 0;
   #clientSeq = 0;
-  #stopped = true;
-  #reconnectTimer: Timer | undefined;
-  #attempt = 0;
   #latencyMs: number | undefined;
 
   constructor(config: SierraChartConfig, context: AdapterContext) {
     this.#config = config;
     this.#context = context;
-    this.#events = new BrokerEventFanout(context.logger, 'sierrachart');
-    this.#placements = new PlacementGuard({
-      find: (accountId, clientOrderId) => this.findOrderByClientId(accountId, clientOrderId),
-      now: () => context.clock.now(),
+    this.#life = new ConnectionLifecycle(BROKER, context, {
+      findOrder: (accountId, clientOrderId) => this.findOrderByClientId(accountId, clientOrderId),
+      served: () => this.#accounts,
+      latencyMs: () => this.#latencyMs,
+      reconnect: config.reconnect,
     });
     this.budget = { requests: config.requestsPerSecond, perMs: 1_000 };
     this.symbols = sierraSymbols(config.symbolFormat, context.instruments);
@@ -139,41 +128,34 @@ export class SierraChartConnection implements BrokerConnection {
 
   /** Connects, agrees on JSON, logs on (trading must be allowed), lists accounts, loads orders and positions. */
   async connect(): Promise<void> {
-    this.#stopped = false;
-    this.#setState('connecting');
-    try {
-      await this.#start(false);
-    } catch (error) {
-      this.#stopped = true;
-      this.#session?.close('connect failed');
-      this.#errors.remember(error);
-      this.#setState('disconnected', error instanceof Error ? error.message : String(error));
-      throw error;
-    }
-    this.#setState('connected');
+    this.#life.reconnect.start();
+    await this.#life.opening(
+      () => this.#start(false),
+      () => {
+        this.#life.reconnect.stop();
+        this.#session?.close('connect failed');
+      },
+    );
+    this.#life.enter('connected');
   }
 
   /** Logs off and closes the socket; no reconnect follows. */
   async disconnect(): Promise<void> {
-    this.#stopped = true;
-    this.#reconnectTimer?.cancel();
+    this.#life.reconnect.stop();
     const session = this.#session;
     if (session?.isOpen) {
       session.send({ Type: DtcType.Logoff, Reason: 'client disconnect', DoNotReconnect: 0 });
       session.close('disconnect');
     }
-    this.#setState('disconnected');
+    this.#life.enter('disconnected');
   }
 
   onEvent(listener: (event: BrokerEvent) => void): () => void {
-    return this.#events.subscribe(listener);
+    return this.#life.subscribe(listener);
   }
 
   health(): ConnectionHealth {
-    const health: ConnectionHealth = { state: this.#state };
-    if (this.#latencyMs !== undefined) health.latencyMs = this.#latencyMs;
-    if (this.#errors.message !== undefined) health.lastError = this.#errors.message;
-    return health;
+    return this.#life.health();
   }
 
   // ── queries ───────────────────────────────────────────────────────────────
@@ -185,7 +167,7 @@ export class SierraChartConnection implements BrokerConnection {
 
   /** CURRENT_POSITIONS_REQUEST for the account; non-flat positions. */
   async getPositions(accountId: string): Promise<BrokerPosition[]> {
-    return this.#errors.around(async () => {
+    return this.#life.around(async () => {
       this.#served(accountId);
       await this.#ready();
       const positions = await this.#loadPositions(accountId);
@@ -195,7 +177,7 @@ export class SierraChartConnection implements BrokerConnection {
 
   /** OPEN_ORDERS_REQUEST for the account. */
   async getOpenOrders(accountId: string): Promise<BrokerOrder[]> {
-    return this.#errors.around(async () => {
+    return this.#life.around(async () => {
       this.#served(accountId);
       await this.#ready();
       return (await this.#loadOpenOrders(accountId)).filter((o) => !isTerminal(o.status));
@@ -204,7 +186,7 @@ export class SierraChartConnection implements BrokerConnection {
 
   /** The order with this ClientOrderID: this session's view first (terminal ones too), then the server's open orders. */
   async findOrderByClientId(accountId: string, clientOrderId: string): Promise<BrokerOrder | undefined> {
-    return this.#errors.around(async () => {
+    return this.#life.around(async () => {
       this.#served(accountId);
       const known = this.#byClientId.get(clientOrderId);
       const order = known === undefined ? undefined : this.#orders.get(known);
@@ -217,16 +199,16 @@ export class SierraChartConnection implements BrokerConnection {
   // ── orders ────────────────────────────────────────────────────────────────
 
   placeOrder(request: PlaceOrderRequest): Promise<OrderAck> {
-    return this.#errors.around(async () => {
+    return this.#life.around(async () => {
       this.#served(request.accountId);
       await this.#ready();
       // One order per intent: joins one in flight, repeats an ack, looks up after an unknown outcome.
-      return this.#placements.place(
+      return this.#life.place(
         request,
         () => this.#place(request),
         (found) => {
           if (found.status === 'rejected') throw orderRejected(found.reason);
-          return { ...this.#placements.ackOf(request, found), ...this.#childIdsOf(request.clientOrderId) };
+          return { ...this.#life.ackOf(request, found), ...this.#childIdsOf(request.clientOrderId) };
         },
       );
     });
@@ -307,7 +289,7 @@ export class SierraChartConnection implements BrokerConnection {
 
   /** CANCEL_REPLACE_ORDER with the order's full prices; resolves on CANCEL_REPLACE_COMPLETE. */
   async modifyOrder(request: ModifyOrderRequest): Promise<void> {
-    await this.#errors.around(async () => {
+    await this.#life.around(async () => {
       const order = await this.#workingOrder(request.accountId, request.orderId);
       const tickSize = this.#tickSize(order.contract);
       const prices = pricesOf(
@@ -339,7 +321,7 @@ export class SierraChartConnection implements BrokerConnection {
 
   /** CANCEL_ORDER; resolves on ORDER_CANCELED. */
   async cancelOrder(request: CancelOrderRequest): Promise<void> {
-    await this.#errors.around(async () => {
+    await this.#life.around(async () => {
       const order = await this.#workingOrder(request.accountId, request.orderId);
       await this.#cancel(order);
     });
@@ -350,7 +332,7 @@ export class SierraChartConnection implements BrokerConnection {
    * position with SUBMIT_FLATTEN_POSITION_ORDER, which only closes the position.
    */
   async flatten(request: FlattenRequest): Promise<void> {
-    await this.#errors.around(async () => {
+    await this.#life.around(async () => {
       this.#served(request.accountId);
       await this.#ready();
       const wanted = (c: Contract) => request.contract === undefined || sameContract(c, request.contract);
@@ -494,7 +476,7 @@ export class SierraChartConnection implements BrokerConnection {
         !before || before.netQty !== position.netQty || before.avgPriceTicks !== position.avgPriceTicks;
       if (report && moved) events.push({ type: 'position-updated', position });
     }
-    for (const event of events) this.#emitServed(event);
+    this.#life.emitAll(events);
   }
 
   #onClose(session: DtcSession, reason: string): void {
@@ -504,55 +486,32 @@ export class SierraChartConnection implements BrokerConnection {
       this.#requests.delete(id);
     }
     for (const waiter of [...this.#waiters]) waiter({ Type: -1 }, undefined);
-    if (session !== this.#session || this.#stopped) return;
-    this.#errors.remember(new Error(reason));
-    this.#setState('reconnecting', reason);
-    this.#scheduleReconnect();
-  }
-
-  #scheduleReconnect(): void {
-    const { initialDelayMs, maxDelayMs } = this.#config.reconnect;
-    const base = Math.min(maxDelayMs, initialDelayMs * 2 ** this.#attempt);
-    const delay = base + Math.floor(Math.random() * base * 0.5);
-    this.#attempt++;
-    this.#reconnectTimer = this.#context.clock.setTimer(delay, () => {
-      if (this.#stopped) return;
-      this.#start(true).then(
-        () => {
-          this.#attempt = 0;
-          if (this.#stopped) return;
-          this.#setState('connected');
-          for (const wake of [...this.#readyWaiters]) wake();
-        },
-        (error: unknown) => {
-          this.#errors.remember(error);
-          this.#session?.close('reconnect failed');
-          if (error instanceof BrokerError && error.disposition === 'fatal') {
-            this.#stopped = true;
-            this.#setState('disconnected', error.message);
-            for (const wake of [...this.#readyWaiters]) wake();
-            return;
-          }
-          if (!this.#stopped) this.#scheduleReconnect();
-        },
-      );
-    });
+    if (session !== this.#session || this.#life.reconnect.stopped) return;
+    this.#life.errors.remember(new Error(reason));
+    this.#life.enter('reconnecting', reason);
+    this.#life.reconnect.schedule(
+      async () => {
+        await this.#start(true);
+        if (!this.#life.reconnect.stopped) this.#life.enter('connected');
+      },
+      (error) => {
+        this.#life.errors.remember(error);
+        this.#session?.close('reconnect failed');
+        // A refused logon or a server without trading will not mend by retrying.
+        if (error instanceof BrokerError && error.disposition === 'fatal') {
+          this.#life.reconnect.stop();
+          this.#life.enter('disconnected', error.message);
+        }
+      },
+    );
   }
 
   /** Resolves once connected; a BrokerDisconnectedError when not connected within the request timeout. */
-  #ready(): Promise<void> {
-    if (this.#state === 'connected') return Promise.resolve();
-    if (this.#stopped) return Promise.reject(disconnectedError('not connected (call connect() first)'));
-    return new Promise((resolve, reject) => {
-      const wake = () => {
-        timer.cancel();
-        this.#readyWaiters.delete(wake);
-        if (this.#state === 'connected') resolve();
-        else reject(disconnectedError('not connected'));
-      };
-      const timer = this.#context.clock.setTimer(this.#config.requestTimeoutMs, wake);
-      this.#readyWaiters.add(wake);
-    });
+  async #ready(): Promise<void> {
+    if (this.#life.connected) return;
+    if (this.#life.reconnect.stopped) throw disconnectedError('not connected (call connect() first)');
+    if ((await this.#life.settled(this.#config.requestTimeoutMs)) !== 'connected')
+      throw disconnectedError('not connected');
   }
 
   // ── messages ──────────────────────────────────────────────────────────────
@@ -600,9 +559,9 @@ export class SierraChartConnection implements BrokerConnection {
       this.#remember_(order);
       if (fill && !this.#fillIds.has(fill.fillId)) {
         this.#fillIds.add(fill.fillId);
-        this.#emitServed({ type: 'order-filled', fill });
+        this.#life.emitAll([{ type: 'order-filled', fill }]);
       }
-      this.#emitServed({ type: 'order-updated', order: { ...order, contract: { ...order.contract } } });
+      this.#life.emitAll([{ type: 'order-updated', order: { ...order, contract: { ...order.contract } } }]);
     }
     for (const waiter of [...this.#waiters]) waiter(update, order);
   }
@@ -616,10 +575,12 @@ export class SierraChartConnection implements BrokerConnection {
     }
     if (!position) return;
     this.#positions.set(positionKey(position), position);
-    this.#emitServed({
-      type: 'position-updated',
-      position: { ...position, contract: { ...position.contract } },
-    });
+    this.#life.emitAll([
+      {
+        type: 'position-updated',
+        position: { ...position, contract: { ...position.contract } },
+      },
+    ]);
   }
 
   /**
@@ -811,26 +772,6 @@ export class SierraChartConnection implements BrokerConnection {
 
   #tickSize(contract: Contract): string {
     return this.#context.instruments.get(contract.root).tickSize;
-  }
-
-  #setState(state: ConnectionState, reason?: string): void {
-    if (state === this.#state) return;
-    this.#state = state;
-    this.#emit(
-      reason === undefined
-        ? { type: 'connection-changed', state }
-        : { type: 'connection-changed', state, reason },
-    );
-  }
-
-  #emitServed(event: BrokerEvent): void {
-    const accountId = accountOfEvent(event);
-    if (accountId !== undefined && !this.#served_(accountId)) return;
-    this.#emit(event);
-  }
-
-  #emit(event: BrokerEvent): void {
-    this.#events.emit(event);
   }
 }
 

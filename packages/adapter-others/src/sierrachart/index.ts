@@ -9,14 +9,6 @@ import { SIERRACHART_CAPABILITIES, SierraChartConnection } from './connection.js
 import { BROKER } from './errors.js';
 
 export { DtcSession, type DtcSessionOptions } from './client/dtc-session.js';
-export {
-  decodeEncodingMessage,
-  decodeJson,
-  ENCODING_MESSAGE_SIZE,
-  encodeEncodingMessage,
-  encodeJson,
-  NulFramer,
-} from './client/framing.js';
 export { type SierraChartConfig, type SierraChartConfigInput, sierraChartConfigSchema } from './config.js';
 export { SIERRACHART_CAPABILITIES, SierraChartConnection } from './connection.js';
 export {
@@ -28,8 +20,8 @@ export {
   tradingDisabledError,
 } from './errors.js';
 export * from './parse.js';
-export * from './protocol.js';
 export { type SierraSymbols, sierraSymbols } from './symbols.js';
+export * from './wire.js';
 
 /** The Sierra Chart adapter plugin (`broker: sierrachart`). */
 export const sierraChartPlugin: AdapterPlugin<SierraChartConfig> = {

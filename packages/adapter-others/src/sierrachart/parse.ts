@@ -19,7 +19,7 @@ import {
   isSetNumber,
   OrderStatus,
   OrderUpdateReason,
-} from './protocol.js';
+} from './wire.js';
 
 /** The contract status of a DTC `OrderStatusEnum`. */
 export function statusOf(status: number | undefined, filledQty: number): BrokerOrderStatus {

@@ -1,4 +1,5 @@
 import { type AdapterContext, defaultInstruments, silentLogger, systemClock } from '@tradenova/core';
+import { waitFor } from '@tradenova/core/testing';
 import { type FixConfigInput, fixConfigSchema } from '../../src/fix/config.js';
 import { FixConnection } from '../../src/fix/connection.js';
 import {
@@ -43,11 +44,7 @@ export async function startPair(
   return { sim, connection: connectionTo(sim, config) };
 }
 
-/** Polls `check` until it holds or `ms` pass. */
-export async function until(what: string, check: () => boolean, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+/** Waits until `check` holds, failing after `timeout` ms with what was awaited. */
+export async function until(what: string, check: () => boolean, timeout = 5_000): Promise<void> {
+  await waitFor(check, { message: what, timeout });
 }

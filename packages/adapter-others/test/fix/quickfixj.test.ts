@@ -1,8 +1,8 @@
 import { type Contract, systemClock } from '@tradenova/core';
 import { SimulatedExchange } from '@tradenova/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FixVersion } from '../../src/fix/parse.js';
 import { type FixSimulator, startFixSimulator } from '../../src/fix/simulator/index.js';
+import type { FixVersion } from '../../src/fix/wire.js';
 import { buildQuickfixj, fields, type HarnessRun, quickfixjGate, runQuickfixj } from './quickfixj-harness.js';
 
 /*

@@ -17,20 +17,15 @@ import {
   parsePositionFile,
 } from '../../src/ninjatrader/parse.js';
 import {
-  decodeEncodingMessage,
-  decodeJson,
-  encodeJson,
-  NulFramer,
-} from '../../src/sierrachart/client/framing.js';
-import {
   fillOfOrderUpdate,
   type ParseContext,
   parseHistoricalFill,
   parseOrderUpdate,
   parsePositionUpdate,
 } from '../../src/sierrachart/parse.js';
-import type { DtcHistoricalFill, DtcOrderUpdate, DtcPositionUpdate } from '../../src/sierrachart/protocol.js';
 import { sierraSymbols } from '../../src/sierrachart/symbols.js';
+import type { DtcHistoricalFill, DtcOrderUpdate, DtcPositionUpdate } from '../../src/sierrachart/wire.js';
+import { decodeEncodingMessage, decodeJson, encodeJson, NulFramer } from '../../src/sierrachart/wire.js';
 
 const DTC_KEYS = [
   'Type',

@@ -1,13 +1,14 @@
 import { readdir } from 'node:fs/promises';
 import type { BrokerEvent, Contract } from '@tradenova/core';
+import { waitFor } from '@tradenova/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AtiTokenizer, encodeAtiMessage } from '../../src/ninjatrader/client/ati-socket.js';
 import { ninjaTraderConfigSchema } from '../../src/ninjatrader/config.js';
 import type { NinjaTraderConnection } from '../../src/ninjatrader/connection.js';
 import {
   type NinjaTraderSimulator,
   startNinjaTraderSimulator,
 } from '../../src/ninjatrader/simulator/index.js';
+import { AtiTokenizer, encodeAtiMessage } from '../../src/ninjatrader/wire.js';
 import { connectionFor, tempFolder } from './helpers.js';
 
 const MNQ: Contract = { root: 'MNQ', month: 'Z', year: new Date().getUTCFullYear() + 1 };
@@ -17,12 +18,8 @@ afterEach(async () => {
   for (const stop of cleanup.splice(0).reverse()) await stop().catch(() => {});
 });
 
-async function until(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+async function until(what: string, check: () => boolean, timeout = 5_000): Promise<void> {
+  await waitFor(check, { message: what, timeout });
 }
 
 async function overSocket(): Promise<{

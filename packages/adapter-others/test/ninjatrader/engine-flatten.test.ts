@@ -8,6 +8,7 @@ import {
   priceToTicks,
   systemClock,
 } from '@tradenova/core';
+import { waitFor } from '@tradenova/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startPair } from './helpers.js';
 
@@ -19,12 +20,8 @@ afterEach(async () => {
   for (const stop of cleanup.splice(0).reverse()) await stop().catch(() => {});
 });
 
-async function until(what: string, check: () => boolean, timeoutMs = 8_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+async function until(what: string, check: () => boolean, timeout = 8_000): Promise<void> {
+  await waitFor(check, { message: what, timeout });
 }
 
 /** Two followers on one NinjaTrader (one outgoing folder), driven by the engine through real files. */

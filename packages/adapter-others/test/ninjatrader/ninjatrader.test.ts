@@ -2,10 +2,11 @@ import { watch } from 'node:fs';
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BrokerEvent, Contract } from '@tradenova/core';
+import { waitFor } from '@tradenova/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeOifLine, parseOifLine } from '../../src/ninjatrader/oif.js';
 import { classifyOutgoingName, parseOrderStateFile, statusOfState } from '../../src/ninjatrader/parse.js';
 import { fromNinjaSymbol, toNinjaSymbol } from '../../src/ninjatrader/symbols.js';
+import { encodeOifLine, parseOifLine } from '../../src/ninjatrader/wire.js';
 import { connectionFor, startPair, tempFolder } from './helpers.js';
 
 const MNQ: Contract = { root: 'MNQ', month: 'Z', year: 2025 };
@@ -16,12 +17,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 3_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+async function until(what: string, check: () => boolean | Promise<boolean>, timeout = 3_000): Promise<void> {
+  await waitFor(check, { message: what, timeout });
 }
 
 describe('ninjatrader grammar and names', () => {
@@ -155,13 +152,18 @@ describe('ninjatrader files', () => {
     });
     const temp = join(sim.incoming, 'partial.tmp');
     await writeFile(temp, line.slice(0, 20));
-    await new Promise((r) => setTimeout(r, 400));
-    expect(sim.stats().files).toBe(0);
+    // A whole oif file written after it is read; the half-written one still is not.
+    const other = line.replaceAll('partial1', 'other1');
+    // Written whole, then renamed, as the adapter does: the watcher never sees it half-written.
+    await writeFile(join(sim.incoming, 'other.tmp'), `${other}\r\n`);
+    await rename(join(sim.incoming, 'other.tmp'), join(sim.incoming, 'oif-other.txt'));
+    await until('the other state file', async () => (await readdir(sim.outgoing)).includes('other1.txt'));
+    expect(sim.stats()).toMatchObject({ files: 1, malformed: 0, commands: { PLACE: 1 } });
     await writeFile(temp, `${line}\r\n`);
     await rename(temp, join(sim.incoming, 'oif-partial.txt'));
     await until('the state file', async () => (await readdir(sim.outgoing)).includes('partial1.txt'));
     expect(await readFile(join(sim.outgoing, 'partial1.txt'), 'utf8')).toBe('WORKING;0;0');
-    expect(sim.stats()).toMatchObject({ files: 1, malformed: 0, commands: { PLACE: 1 } });
+    expect(sim.stats()).toMatchObject({ files: 2, malformed: 0, commands: { PLACE: 2 } });
   });
 
   it('a restarted adapter finds its earlier orders from the outgoing files and does not place them again', async () => {
@@ -186,7 +188,12 @@ describe('ninjatrader files', () => {
       qty: 1,
       orderType: 'market',
     });
-    expect(filled.status).toBe('filled');
+    // The ack is NinjaTrader's first decisive state: WORKING may come before FILLED on a loaded machine.
+    expect(['working', 'filled']).toContain(filled.status);
+    await until(
+      'the market order filled',
+      async () => (await connection.findOrderByClientId('Sim101', 'intent-fill'))?.status === 'filled',
+    );
     await connection.disconnect();
 
     const restarted = connectionFor(dir);
@@ -223,9 +230,6 @@ describe('ninjatrader files', () => {
       limitTicks: 79_000,
     });
     expect(again.orderId).toBe(resting.orderId);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(sim.stats().commands.PLACE).toBe(placesBefore);
-    expect(sim.exchange.getOpenOrders('Sim101')).toHaveLength(1);
     // The restarted adapter still drives the order: cancel it.
     await restarted.cancelOrder({ accountId: 'Sim101', orderId: resting.orderId });
     await until('cancelled', () =>
@@ -234,6 +238,9 @@ describe('ninjatrader files', () => {
           e.type === 'order-updated' && e.order.orderId === resting.orderId && e.order.status === 'cancelled',
       ),
     );
+    // The CANCEL, written after the repeated placement, is read: a second PLACE would have been too.
+    expect(sim.stats().commands.PLACE).toBe(placesBefore);
+    expect(sim.exchange.getOpenOrders('Sim101')).toHaveLength(0);
   });
 
   it('flattens one account per instrument with CLOSEPOSITION, never touching another account', async () => {

@@ -1,15 +1,17 @@
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import type { BrokerEvent, Contract } from '@tradenova/core';
+import { waitFor } from '@tradenova/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startSierraChartSimulator } from '../../src/sierrachart/simulator/index.js';
+import { sierraSymbols } from '../../src/sierrachart/symbols.js';
 import {
+  DtcType,
   decodeEncodingMessage,
   encodeEncodingMessage,
   encodeJson,
   NulFramer,
-} from '../../src/sierrachart/client/framing.js';
-import { DtcType, OrderStatus } from '../../src/sierrachart/protocol.js';
-import { startSierraChartSimulator } from '../../src/sierrachart/simulator/index.js';
-import { sierraSymbols } from '../../src/sierrachart/symbols.js';
+  OrderStatus,
+} from '../../src/sierrachart/wire.js';
 import { connectionTo, startPair } from './helpers.js';
 
 const MNQ: Contract = { root: 'MNQ', month: 'Z', year: 2025 };
@@ -18,12 +20,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function until(what: string, check: () => boolean, ms = 3_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
+async function until(what: string, check: () => boolean, timeout = 3_000): Promise<void> {
+  await waitFor(check, { message: what, timeout, interval: 5 });
 }
 
 /** A raw DTC client socket that records every JSON message the server sends. */
@@ -248,8 +246,10 @@ describe('sierrachart sessions', () => {
     });
     await connection.connect();
     const logons = sim.stats().logons;
-    // A well-behaved adapter keeps the session through several intervals.
-    await new Promise((r) => setTimeout(r, 2_300));
+    // A well-behaved adapter keeps the session through several intervals (the server drops after two silent ones).
+    const beats = () => sim.stats().messages[DtcType.Heartbeat] ?? 0;
+    const before = beats();
+    await until('three heartbeats from the adapter', () => beats() >= before + 3, 6_000);
     expect(sim.stats().heartbeatTimeouts).toBe(1);
     expect(connection.health().state).toBe('connected');
     sim.faults.silent = true;

@@ -6,7 +6,8 @@ import {
   type ILogger,
   LogLevel,
 } from '@microsoft/signalr';
-import type { Clock, Logger, Timer } from '@tradenova/core';
+import type { Clock, Logger } from '@tradenova/core';
+import { Reconnector } from '@tradenova/core/adapter';
 import { WebSocket } from 'ws';
 import {
   HUB_EVENTS,
@@ -58,14 +59,18 @@ export class ProjectXUserHub {
   readonly #listeners: UserHubListeners;
   #connection: HubConnection | undefined;
   #stopping = false;
-  #retryTimer: Timer | undefined;
-  #attempt = 0;
+  readonly #reconnect: Reconnector;
   /** Connections opened so far (the first one included). */
   connects = 0;
 
   constructor(options: UserHubOptions, listeners: UserHubListeners) {
     this.#options = options;
     this.#listeners = listeners;
+    this.#reconnect = new Reconnector({
+      initialDelayMs: options.reconnectInitialDelayMs,
+      maxDelayMs: options.reconnectMaxDelayMs,
+      clock: options.clock,
+    });
   }
 
   /** Whether the hub is connected and subscribed now. */
@@ -79,7 +84,7 @@ export class ProjectXUserHub {
    */
   async start(): Promise<void> {
     this.#stopping = false;
-    this.#attempt = 0;
+    this.#reconnect.start();
     try {
       await this.#open(true);
     } catch (error) {
@@ -91,8 +96,7 @@ export class ProjectXUserHub {
   /** Closes the hub and stops reconnecting. */
   async stop(): Promise<void> {
     this.#stopping = true;
-    this.#retryTimer?.cancel();
-    this.#retryTimer = undefined;
+    this.#reconnect.stop();
     const connection = this.#connection;
     this.#connection = undefined;
     await connection?.stop().catch(() => {});
@@ -154,7 +158,6 @@ export class ProjectXUserHub {
       return;
     }
     this.connects++;
-    this.#attempt = 0;
     this.#listeners.up(first);
   }
 
@@ -173,24 +176,14 @@ export class ProjectXUserHub {
 
   /** Exponential backoff with up to 50 % jitter, forever. */
   #scheduleRetry(): void {
-    if (this.#stopping || this.#retryTimer) return;
-    const base = Math.min(
-      this.#options.reconnectInitialDelayMs * 2 ** this.#attempt,
-      this.#options.reconnectMaxDelayMs,
-    );
-    this.#attempt++;
-    const delay = Math.round(base * (1 + Math.random() * 0.5));
-    this.#retryTimer = this.#options.clock.setTimer(delay, () => {
-      this.#retryTimer = undefined;
-      if (this.#stopping) return;
-      this.#open(false).catch((error: unknown) => {
+    this.#reconnect.schedule(
+      () => this.#open(false),
+      (error) =>
         this.#options.logger.debug(
           { err: redact(error instanceof Error ? error.message : String(error)) },
           'projectx hub reconnect failed',
-        );
-        this.#scheduleRetry();
-      });
-    });
+        ),
+    );
   }
 }
 

@@ -12,18 +12,21 @@ import {
 } from '@tradenova/core';
 import WebSocket from 'ws';
 import { BROKER, errorFromRpCode, isSuccess } from '../errors.js';
-import { type Framing, frame, toBytes, unframe } from '../framing.js';
 import {
   type Decoded,
   decodeMessage,
   encodeMessage,
+  type Framing,
+  frame,
   InfraType,
   type MessageName,
   num,
   type RithmicMessage,
   strings,
   TEMPLATE_ID,
-} from '../proto.js';
+  toBytes,
+  unframe,
+} from '../wire.js';
 
 /** Which plant a connection logs in to. */
 export type PlantName = 'order' | 'pnl';

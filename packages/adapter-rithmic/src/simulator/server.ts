@@ -20,7 +20,6 @@ import {
   ticksToPrice,
 } from '@tradenova/core';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { type Framing, frame, toBytes, unframe } from '../framing.js';
 import {
   orderTypeFromWire,
   orderTypeToWire,
@@ -31,10 +30,13 @@ import {
   wireTime,
   wireToTicks,
 } from '../parse.js';
+import { fromRithmicSymbol, toRithmicSymbol } from '../symbols.js';
 import {
   decodeMessage,
   ExchangeNotify,
   encodeMessage,
+  type Framing,
+  frame,
   InfraType,
   type MessageName,
   num,
@@ -43,8 +45,9 @@ import {
   str,
   strings,
   TEMPLATE_ID,
-} from '../proto.js';
-import { fromRithmicSymbol, toRithmicSymbol } from '../symbols.js';
+  toBytes,
+  unframe,
+} from '../wire.js';
 import type { RithmicSimulatorFaults } from './faults.js';
 
 /** One account the simulator serves. */

@@ -1,8 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { answersOrRefuses, fuzz } from '../../../core/test/fuzz/harness.js';
-import { frame, unframe } from '../../src/framing.js';
-import { decodeMessage, encodeMessage, type MessageName, TEMPLATES } from '../../src/proto.js';
+import { decodeMessage, encodeMessage, frame, type MessageName, TEMPLATES, unframe } from '../../src/wire.js';
 
 /**
  * protobufjs answers a malformed message with its own errors ("index out of range", "invalid wire

@@ -6,6 +6,7 @@ import {
   type Logger,
   type Timer,
 } from '@tradenova/core';
+import { Reconnector } from '@tradenova/core/adapter';
 import { WebSocket } from 'ws';
 import { BROKER, errorFromStatus } from '../errors.js';
 import {
@@ -65,21 +66,23 @@ interface Pending {
 export class TradovateUserSocket {
   readonly #options: UserSocketOptions;
   readonly #listeners: UserSocketListeners;
-  readonly #random: () => number;
+  readonly #reconnect: Reconnector;
   #socket: WebSocket | undefined;
   #nextId = 1;
   readonly #pending = new Map<number, Pending>();
   #heartbeat: Timer | undefined;
   #staleCheck: Timer | undefined;
-  #reconnectTimer: Timer | undefined;
   #lastFrameAt = 0;
-  #attempt = 0;
   #stopped = true;
 
   constructor(options: UserSocketOptions, listeners: UserSocketListeners) {
     this.#options = options;
     this.#listeners = listeners;
-    this.#random = options.random ?? Math.random;
+    this.#reconnect = new Reconnector({
+      ...options.reconnect,
+      clock: options.clock,
+      ...(options.random === undefined ? {} : { random: options.random }),
+    });
   }
 
   /** True while a socket is open and authorized. */
@@ -90,15 +93,14 @@ export class TradovateUserSocket {
   /** Connects, authorizes and syncs; rejects when the first attempt fails (no retry for a bad start). */
   async start(): Promise<void> {
     this.#stopped = false;
-    this.#attempt = 0;
+    this.#reconnect.start();
     await this.#open(false);
   }
 
   /** Closes for good: no reconnect. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    this.#reconnectTimer?.cancel();
-    this.#reconnectTimer = undefined;
+    this.#reconnect.stop();
     const socket = this.#socket;
     this.#teardown('stopped');
     if (socket && socket.readyState !== WebSocket.CLOSED) {
@@ -195,7 +197,6 @@ export class TradovateUserSocket {
       const sync = await this.#requestOn(socket, 'user/syncrequest', '', syncBody, handshakeMs);
       if (sync.s !== 200)
         throw errorFromStatus(sync.s, String(sync.d ?? ''), { endpoint: 'user/syncrequest' });
-      this.#attempt = 0;
       this.#listeners.snapshot((sync.d ?? {}) as TvSyncSnapshot, resync);
       this.#listeners.state('connected');
     } catch (error) {
@@ -306,23 +307,13 @@ export class TradovateUserSocket {
 
   /** Exponential backoff with up to 50 % jitter, so many connections do not return in lock step. */
   #scheduleReconnect(): void {
-    if (this.#stopped || this.#reconnectTimer) return;
-    const { initialDelayMs, maxDelayMs } = this.#options.reconnect;
-    const base = Math.min(maxDelayMs, initialDelayMs * 2 ** this.#attempt);
-    const delay = Math.round(base * (1 + 0.5 * this.#random()));
-    this.#attempt++;
-    this.#reconnectTimer = this.#options.clock.setTimer(delay, () => {
-      this.#reconnectTimer = undefined;
-      if (this.#stopped) return;
-      this.#open(true).catch((error: unknown) => {
-        this.#options.logger.warn(
-          { err: (error as Error).message, attempt: this.#attempt },
-          'tradovate reconnect failed',
-        );
+    this.#reconnect.schedule(
+      () => this.#open(true),
+      (error, attempt) => {
+        this.#options.logger.warn({ err: (error as Error).message, attempt }, 'tradovate reconnect failed');
         this.#socket = undefined;
-        this.#scheduleReconnect();
-      });
-    });
+      },
+    );
   }
 }
 

@@ -91,7 +91,8 @@ export class CopierProcess {
         await this.ready(timeoutMs);
         return;
       } catch (error) {
-        if (this.running || i >= attempts) throw error;
+        // Exit 2 is the copier refusing its config: no restart will change that.
+        if (this.running || i >= attempts || this.#child?.exitCode === 2) throw error;
         this.refused.push(this.stderrTail(300).trim().split('\n').at(-1) ?? 'exited');
         if (process.env.TN_CHAOS_DEBUG)
           process.stderr.write(`--- refused start:\n${this.stderrTail(4000)}\n`);

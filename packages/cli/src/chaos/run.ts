@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import {
@@ -58,6 +58,21 @@ export interface RunOptions {
   plan: RunPlan;
   /** Progress, for people. */
   log?: (text: string) => void;
+  /** An empty, migrated embedded journal to copy for this run (see `journalTemplate`). */
+  journalTemplate?: string;
+}
+
+/**
+ * An empty embedded journal, created and migrated once per chaos session: each run copies
+ * it (a fraction of a second) instead of creating its own, which costs PGlite's initdb,
+ * 6 to 9 s on a loaded 2-core machine, the largest part of a run's set-up.
+ */
+export async function journalTemplate(): Promise<{ dir: string; remove(): Promise<void> }> {
+  const root = await mkdtemp(join(tmpdir(), 'tn-chaos-journal-'));
+  const dir = join(root, 'journal');
+  const journal = await Journal.open({ dir });
+  await journal.close();
+  return { dir, remove: () => rm(root, { recursive: true, force: true }) };
 }
 
 /**
@@ -84,6 +99,7 @@ export async function chaosRun(options: RunOptions): Promise<RunResult> {
     const contract = frontMonth(defaultInstruments.get('MNQ'), Date.now());
     for (const sim of [leaderSim, ...sims.values()]) sim.exchange.updateTrade(contract, MARKET);
 
+    if (options.journalTemplate) await cp(options.journalTemplate, join(dir, 'journal'), { recursive: true });
     const configFile = join(dir, 'config.yaml');
     await writeFile(
       configFile,
@@ -184,6 +200,17 @@ export function pendingRecoveries(lines: readonly Record<string, unknown>[]): Ma
   return pending;
 }
 
+/**
+ * A connection's options with every `${env:…}` / `${secret:…}` value replaced by a
+ * simulator credential: chaos only ever talks to simulators, which need no real
+ * credentials, and a trader's real ones have no business reaching them.
+ */
+function withoutReferences(options: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(options).map(([k, v]) => [k, typeof v === 'string' && v.includes('${') ? 'simulator' : v]),
+  );
+}
+
 /** The user's config pointed at the hosted simulators, with the chaos leader and a journal of its own. */
 function chaosConfig(
   config: EngineConfig,
@@ -202,7 +229,10 @@ function chaosConfig(
     const { simulator: _s, script: _c, seed: _d, ...own } = plan.options as Record<string, unknown>;
     // `module:` adapters are resolved relative to the user's config, not this temporary copy.
     const broker = plan.broker.startsWith('.') ? resolve(dirname(userConfigFile), plan.broker) : plan.broker;
-    connections[plan.key] = { broker, options: { ...own, ...sim.adapterOptions(plan.accounts) } };
+    connections[plan.key] = {
+      broker,
+      options: { ...withoutReferences(own), ...sim.adapterOptions(plan.accounts) },
+    };
   }
   connections[LEADER_CONNECTION] = { broker: 'tradovate', options: leaderSim.adapterOptions([CHAOS_LEADER]) };
   const { sources: _src, marketData: _md, services: _svc, leader: _l, ...rest } = config;
@@ -387,6 +417,9 @@ async function check(
             targets = new Map(
               [...targets].map(([k, v]) => [k, allowed.some((a) => k.startsWith(a)) ? v : 0]),
             );
+          const parents = sim.exchange
+            .getOrders(f.account)
+            .filter((o) => o.parentOrderId === undefined && o.status !== 'rejected');
           const fact: FollowerFacts = {
             name: f.name,
             working,
@@ -397,9 +430,9 @@ async function check(
                 .map((p) => [contractKey(p.contract), p.netQty]),
             ),
             targets: new Map([...targets].filter(([, v]) => v !== 0)),
-            exchangeOrders: sim.exchange
-              .getOrders(f.account)
-              .filter((o) => o.parentOrderId === undefined && o.status !== 'rejected').length,
+            exchangeOrders: parents.length,
+            exchangeClientIds: parents.flatMap((o) => (o.clientOrderId ? [o.clientOrderId] : [])),
+            journaled: mine?.intentIds ?? new Set(),
             mayHoldOrder: mine?.mayHold ?? 0,
             journal: facts.statuses,
             reasoned: mine?.reasoned ?? new Set(),
@@ -456,6 +489,8 @@ interface JournalFollower {
   reasoned: Set<string>;
   /** Per leader order id, the ids of the orders placed to copy it (any signal of that order). */
   copiesOf: Map<string, string[]>;
+  /** Every intent id journaled for it. */
+  intentIds: Set<string>;
 }
 
 /** The leader order a journaled signal id belongs to (`leader:<account>:<order>:<kind>:<n>[~…]`). */
@@ -497,12 +532,13 @@ async function journalFacts(
   const of = (follower: string) => {
     let v = out.get(follower);
     if (!v) {
-      v = { mayHold: 0, reasoned: new Set(), copiesOf: new Map() };
+      v = { mayHold: 0, reasoned: new Set(), copiesOf: new Map(), intentIds: new Set() };
       out.set(follower, v);
     }
     return v;
   };
   for (const i of intents) {
+    of(i.follower).intentIds.add(i.intent_id);
     if (i.action !== 'place' && i.action !== 'flatten') continue;
     const leaderOrder = LEADER_SIGNAL.exec(i.signal_id)?.[1];
     if (leaderOrder !== undefined && i.action === 'place') {

@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { FAULT_KINDS, type FaultKind, parseFaultList, planRun, runSeed } from '../chaos/plan.js';
-import { chaosRun, type RunResult } from '../chaos/run.js';
+import { chaosRun, journalTemplate, type RunResult } from '../chaos/run.js';
 import { loadConfig } from '../config/load-config.js';
 import { CliError, ExitCode } from '../errors.js';
 import type { CommandIo } from '../io.js';
@@ -14,6 +14,8 @@ export interface ChaosOptions {
   duration?: number;
   faults?: string;
   json?: boolean;
+  /** Runs in flight at once (default 1). */
+  parallel?: number;
 }
 
 /** The JSON summary `chaos --json` prints. */
@@ -84,71 +86,99 @@ export async function chaosCommand(
   progress(
     `chaos: ${runs} run(s) of ${durationMs / 1000} s on ${options.config}, seed ${seed}, faults ${kinds.join(', ')}`,
   );
-  // A simulator that fails in its own code must not take the whole session down: it is a finding of the run.
-  let strays: string[] = [];
+  // A simulator that fails in its own code must not take the whole session down: it is a
+  // finding of the runs in flight when it happened.
+  const inFlight = new Set<string[]>();
   const onStray = (error: unknown) => {
-    strays.push(`a simulator failed: ${error instanceof Error ? error.message : String(error)}`);
+    for (const strays of inFlight)
+      strays.push(`a simulator failed: ${error instanceof Error ? error.message : String(error)}`);
   };
   process.on('unhandledRejection', onStray);
-  try {
-    for (let r = 0; r < runs; r++) {
-      const s = runSeed(seed, r);
-      strays = [];
-      const plan = planRun(s, { durationMs, kinds });
-      progress(`run ${r + 1}/${runs} (seed ${s})`);
-      let result: RunResult;
-      try {
-        result = await chaosRun({
-          bin,
-          configFile: options.config,
-          config: loaded.config,
-          plan,
-          log: progress,
-        });
-      } catch (error) {
-        // A run that could not even be carried out is a failure with its seed, not a crash of the command.
-        result = {
-          seed: s,
-          faults: [],
-          duplicates: 0,
-          lost: 0,
-          drift: 0,
-          unchecked: [],
-          details: [`run failed: ${error instanceof Error ? error.message : String(error)}`],
-          ms: 0,
-        };
-      }
-      result.details.push(...strays.map((d) => `run failed: ${d}`));
-      summary.runs++;
-      for (const k of result.faults) counts.set(k, (counts.get(k) ?? 0) + 1);
-      summary.duplicates += result.duplicates;
-      summary.lost += result.lost;
-      summary.drift += result.drift;
-      summary.unchecked = result.unchecked;
-      for (const d of result.details)
-        if (d.startsWith('note: ') && summary.notes.length < 20)
-          summary.notes.push(`seed ${s}: ${d.slice(6)}`);
-      const failed =
-        result.duplicates + result.lost + result.drift > 0 ||
-        result.details.some((d) => d.startsWith('run failed') || d.startsWith('the copier exited'));
-      if (failed) {
-        summary.failures.push({
-          seed: s,
-          replay: `tradenova chaos -c ${options.config} --runs 1 --seed ${s} --duration ${durationMs / 1000} --faults ${kinds.join(',')}`,
-          duplicates: result.duplicates,
-          lost: result.lost,
-          drift: result.drift,
-          faults: result.faults,
-          details: result.details.slice(0, 20),
-        });
-      }
-      progress(
-        `  ${failed ? 'FAILED' : 'ok'}: duplicates ${result.duplicates}, lost ${result.lost}, drift ${result.drift}, faults ${result.faults.join(', ') || 'none'} (${Math.round(result.ms / 1000)} s)`,
-      );
-      if (failed) for (const d of result.details.slice(0, 10)) progress(`    ${d}`);
+  const template = await journalTemplate();
+  const parallel = Math.max(1, Math.min(options.parallel ?? 1, runs));
+
+  const runOne = async (r: number): Promise<{ s: number; result: RunResult }> => {
+    const s = runSeed(seed, r);
+    const strays: string[] = [];
+    inFlight.add(strays);
+    const plan = planRun(s, { durationMs, kinds });
+    const tag = parallel > 1 ? `[${r + 1}] ` : '';
+    progress(`run ${r + 1}/${runs} (seed ${s})`);
+    let result: RunResult;
+    try {
+      result = await chaosRun({
+        bin,
+        configFile: options.config,
+        config: loaded.config,
+        plan,
+        log: (text) => progress(`${tag}${text}`),
+        journalTemplate: template.dir,
+      });
+    } catch (error) {
+      // A run that could not even be carried out is a failure with its seed, not a crash of the command.
+      result = {
+        seed: s,
+        faults: [],
+        duplicates: 0,
+        lost: 0,
+        drift: 0,
+        unchecked: [],
+        details: [`run failed: ${error instanceof Error ? error.message : String(error)}`],
+        ms: 0,
+      };
+    } finally {
+      inFlight.delete(strays);
     }
+    result.details.push(...strays.map((d) => `run failed: ${d}`));
+    return { s, result };
+  };
+
+  const record = ({ s, result }: { s: number; result: RunResult }, r: number) => {
+    summary.runs++;
+    for (const k of result.faults) counts.set(k, (counts.get(k) ?? 0) + 1);
+    summary.duplicates += result.duplicates;
+    summary.lost += result.lost;
+    summary.drift += result.drift;
+    summary.unchecked = result.unchecked;
+    for (const d of result.details)
+      if (d.startsWith('note: ') && summary.notes.length < 20) summary.notes.push(`seed ${s}: ${d.slice(6)}`);
+    const failed =
+      result.duplicates + result.lost + result.drift > 0 ||
+      result.details.some(
+        (d) =>
+          d.startsWith('run failed') ||
+          d.startsWith('the copier exited') ||
+          d.includes('still being brought back'),
+      );
+    if (failed) {
+      summary.failures.push({
+        seed: s,
+        replay: `tradenova chaos -c ${options.config} --runs 1 --seed ${s} --duration ${durationMs / 1000} --faults ${kinds.join(',')}`,
+        duplicates: result.duplicates,
+        lost: result.lost,
+        drift: result.drift,
+        faults: result.faults,
+        details: result.details.slice(0, 20),
+      });
+    }
+    progress(
+      `  ${parallel > 1 ? `[${r + 1}] ` : ''}${failed ? 'FAILED' : 'ok'}: duplicates ${result.duplicates}, lost ${result.lost}, drift ${result.drift}, faults ${result.faults.join(', ') || 'none'} (${Math.round(result.ms / 1000)} s)`,
+    );
+    if (failed) for (const d of result.details.slice(0, 10)) progress(`    ${d}`);
+  };
+
+  try {
+    // Runs share nothing (each hosts its own simulators on free ports, its own copier and
+    // journal), so several can be in flight; most of a run is waiting on its faults.
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: parallel }, async () => {
+        for (let r = next++; r < runs; r = next++) record(await runOne(r), r);
+      }),
+    );
   } finally {
     process.off('unhandledRejection', onStray);
+    await template.remove();
   }
   summary.faults = FAULT_KINDS.filter((k) => counts.has(k)).map((kind) => ({
     kind,
@@ -195,6 +225,11 @@ export function registerChaosCommand(program: Command, io: CommandIo, result: { 
     )
     .option('--duration <seconds>', 'leader session per run (default 12)', positive)
     .option('--faults <list>', `comma-separated: ${FAULT_KINDS.join(', ')} (default all)`)
+    .option(
+      '--parallel <n>',
+      'runs in flight at once (default 1; each hosts its own simulators and copier)',
+      whole,
+    )
     .option('--json', 'one JSON summary line instead of progress')
     .action(async (opts: ChaosOptions) => {
       result.exitCode = await chaosCommand(opts, io);

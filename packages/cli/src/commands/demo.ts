@@ -1,4 +1,5 @@
 import { parseEngineConfig } from '@tradenova/core';
+import { SIGNING_KEY_ENV } from '../api/signing-key.js';
 import { demoBrokers } from '../brokers/simulators.js';
 import type { CommandIo } from '../io.js';
 import { watchServices } from '../metrics/index.js';
@@ -18,6 +19,8 @@ export interface DemoCommandOptions extends ServiceFlags {
   printConfig?: boolean;
   /** Serve Prometheus metrics at this address (`:9464`); off when absent. */
   metrics?: string;
+  /** Serve the control API at this address (`:8081`, loopback; docs/api.md); off when absent. */
+  api?: string;
 }
 
 /**
@@ -31,23 +34,30 @@ export async function demoCommand(
   options: DemoCommandOptions,
   io: CommandIo,
   live: Pick<LiveOptions, 'stop' | 'stdin' | 'onMetrics'> & {
+    env?: NodeJS.ProcessEnv;
     /** Sees the started session (a test's fault hook: it can close one of the simulators). */
     onSession?: (session: Session) => void;
   } = {},
 ): Promise<number> {
-  const { onSession, ...liveOptions } = live;
+  const { onSession, env, ...liveOptions } = live;
   const brokers = demoBrokers();
   if (options.printConfig) {
     io.stdout.write(demoConfigYaml(brokers, options.seed));
     return 0;
   }
+  // The signing key is checked before any simulator starts.
+  // fastify and the rest of the API load only when --api is given.
+  const startApi =
+    options.api !== undefined
+      ? (await import('../api/index.js')).prepareSessionApi(options.api, env ?? process.env)
+      : undefined;
   const config = parseEngineConfig(demoConfig(brokers, options.seed));
-  const secrets = servicePasswords(config.services, options);
+  const apiKey = options.api !== undefined ? (env ?? process.env)[SIGNING_KEY_ENV] : undefined;
+  // The API's signing key is never printed; should it ever reach a line, it is cut out.
+  const secrets = [...servicePasswords(config.services, options), ...(apiKey ? [apiKey] : [])];
   const redact = makeRedactor(secrets);
-  const prepared = await prepareLiveServices(config, options, {
-    role: 'all',
-    logger: stderrLogger(io.stderr, redact),
-  });
+  const logger = stderrLogger(io.stderr, redact);
+  const prepared = await prepareLiveServices(config, options, { role: 'all', logger });
   try {
     const session = await openSession(prepared.config, { bus: prepared.bus });
     try {
@@ -66,6 +76,7 @@ export async function demoCommand(
       ...(options.json ? { json: true } : {}),
       ...(options.duration !== undefined ? { durationS: options.duration } : {}),
       ...(options.metrics !== undefined ? { metrics: options.metrics } : {}),
+      ...(startApi ? { api: (print) => startApi(session, prepared, print, logger) } : {}),
       secrets,
     });
   } finally {

@@ -28,10 +28,11 @@ export function registerLiveCommands(program: Command, io: CommandIo, result: { 
     .option('--json', 'print one JSON event per line instead of the dashboard')
     .option('--duration <seconds>', 'stop by itself after this long (graceful shutdown)', seconds)
     .option('--metrics <address>', 'serve Prometheus metrics at [host]:port/metrics, e.g. :9464')
+    .option('--api <address>', 'serve the control API (REST + WebSocket) at [host]:port, e.g. :8081')
     .action(
       async (
         file: string | undefined,
-        opts: { config?: string; json?: boolean; duration?: number; metrics?: string },
+        opts: { config?: string; json?: boolean; duration?: number; metrics?: string; api?: string },
       ) => {
         const { runCommand } = await import('./run.js');
         result.exitCode = await runCommand(file, opts, io);
@@ -46,6 +47,7 @@ export function registerLiveCommands(program: Command, io: CommandIo, result: { 
     .option('--seed <n>', 'seed of the price walk and the paper broker', integer, 7)
     .option('--print-config', 'print the demo config as YAML (what examples/demo.yaml holds) and exit')
     .option('--metrics <address>', 'serve Prometheus metrics at [host]:port/metrics, e.g. :9464')
+    .option('--api <address>', 'serve the control API (REST + WebSocket) at [host]:port, e.g. :8081')
     .action(
       async (opts: {
         json?: boolean;
@@ -53,6 +55,7 @@ export function registerLiveCommands(program: Command, io: CommandIo, result: { 
         seed?: number;
         printConfig?: boolean;
         metrics?: string;
+        api?: string;
       }) => {
         const { demoCommand } = await import('./demo.js');
         result.exitCode = await demoCommand(opts, io);
@@ -101,6 +104,32 @@ export function registerLiveCommands(program: Command, io: CommandIo, result: { 
     .action(async (name: string, opts: { vault?: string }) => {
       const { secretsRmCommand } = await import('./secrets.js');
       result.exitCode = await secretsRmCommand(name, opts, secretsIo());
+    });
+
+  const api = program.command('api').description('the control API (docs/api.md)');
+  const token = api.command('token').description('tokens for the control API');
+  token
+    .command('create')
+    .description(
+      'sign a token (TRADENOVA_API_SIGNING_KEY or the vault api_signing_key); the last stdout line',
+    )
+    .requiredOption('--scope <scope>', 'read (sees) or control (also acts)')
+    .option('--accounts <names>', 'limit to these followers (names or account ids, comma-separated)')
+    .option('--ttl <duration>', 'how long it is good for: 30m, 8h, 7d', '8h')
+    .option('--name <label>', 'a label shown in the audit trail')
+    .action(async (opts: { scope: string; accounts?: string; ttl?: string; name?: string }) => {
+      const { tokenCreateCommand } = await import('./api.js');
+      result.exitCode = await tokenCreateCommand(opts, io);
+    });
+  token
+    .command('revoke')
+    .description('revoke a token by id in the Redis deny list every API process reads')
+    .argument('<id>', 'the token id printed by token create')
+    .option('-c, --config <file>', 'config YAML (for services.redis)')
+    .option('--redis <url>', 'Redis redis://host:port (overrides services.redis.url)')
+    .action(async (id: string, opts: { config?: string; redis?: string }) => {
+      const { tokenRevokeCommand } = await import('./api.js');
+      result.exitCode = await tokenRevokeCommand(id, opts, io);
     });
 
   // accounts (list, pause, resume, set, kill), migrate, report; and the service flags of run and demo.

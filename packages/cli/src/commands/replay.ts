@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, openSync, readFileSync } from 'node:fs';
+import { finished } from 'node:stream/promises';
 import {
   type BrokerConnection,
   type Clock,
@@ -6,17 +7,24 @@ import {
   type EngineConfig,
   type EngineEvent,
   parseReplay,
+  type ReplayInputError,
+  type ReplayRecord,
   type ReplayReport,
+  type ReportDetail,
   replayFormatOf,
   runReplay,
   SignalError,
   type SimulatedExchange,
+  streamReplay,
 } from '@tradenova/core';
 import { loadConfig } from '../config/load-config.js';
 import { CliError, ExitCode } from '../errors.js';
 import type { CommandIo } from '../io.js';
 import { diffJson, formatDifferences, readExpectation, reproducible } from '../replay/expect.js';
+import { makeProgress } from '../replay/progress.js';
+import { readLines } from '../replay/read-lines.js';
 import { formatSummary } from '../replay/summary.js';
+import { writeJson } from '../replay/write-json.js';
 import { openReplayPriceFeed } from '../run/market-data.js';
 import { redactingIo } from '../secrets/redacting-io.js';
 
@@ -31,6 +39,10 @@ export interface ReplayCommandOptions {
   journal?: string | boolean;
   /** `--html FILE`: also write a self-contained HTML page of the report with charts. */
   html?: string;
+  /** `--detail summary`: leave the per-fill, per-event and per-order lists out of the report. */
+  detail?: ReportDetail;
+  /** `--progress` / `--no-progress`; undefined: on (a live line on a terminal, a line every few seconds otherwise). */
+  progress?: boolean;
 }
 
 /** Something that can start broker simulators for `--brokers simulated`. */
@@ -68,59 +80,105 @@ export async function replayCommand(
           ...loaded.config,
           followers: loaded.config.followers.map(({ connection: _c, ...f }) => ({ ...f, broker: 'paper' })),
         };
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new CliError(
-      code === 'ENOENT' ? `file not found: ${file}` : `cannot read signals ${file}: ${code ?? String(error)}`,
-    );
-  }
-  let parsed: ReturnType<typeof parseReplay>;
-  try {
-    parsed = parseReplay(text, replayFormatOf(file), { strict: options.strict ?? false });
-  } catch (error) {
-    if (error instanceof SignalError) {
-      throw new CliError(
-        `${file}:${error.line ?? 0}: ${error.field}: ${error.reason} (--strict stops at the first bad line)`,
-      );
+  // JSON lines stream: the session is read as it replays and never held whole. CSV (parsed as
+  // one table) and --html (its charts span the whole session) read the file first.
+  const streamed = replayFormatOf(file) === 'jsonl' && !options.html;
+  let records: readonly ReplayRecord[] | AsyncIterable<ReplayRecord>;
+  let inputErrors: ReplayInputError[];
+  let bytesRead: (() => number) | undefined;
+  let fileSize = 0;
+  if (streamed) {
+    let source: ReturnType<typeof readLines>;
+    try {
+      source = readLines(file);
+    } catch (error) {
+      throw unreadable(file, error);
     }
-    throw error;
+    if (options.strict) {
+      // --strict refuses a bad file before anything runs: one validating pass first.
+      try {
+        for await (const _ of streamReplay(readLines(file).lines, { strict: true, onError: () => {} })) {
+          // each line parsed and checked, nothing kept
+        }
+      } catch (error) {
+        throw strictError(file, error);
+      }
+    }
+    inputErrors = [];
+    const errors = inputErrors;
+    records = streamReplay(source.lines, {
+      strict: options.strict ?? false,
+      onError: (error) => errors.push(error),
+    });
+    bytesRead = source.bytesRead;
+    fileSize = source.size;
+  } else {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw unreadable(file, error);
+    }
+    try {
+      const parsed = parseReplay(text, replayFormatOf(file), { strict: options.strict ?? false });
+      records = parsed.records;
+      inputErrors = parsed.errors;
+    } catch (error) {
+      throw strictError(file, error);
+    }
   }
-  const progress = io.stderr.isTTY && !options.json ? makeProgress(io.stderr) : undefined;
+  const progress =
+    options.progress === false
+      ? undefined
+      : makeProgress(io.stderr, { isTTY: io.stderr.isTTY === true, bytesRead, fileSize });
   let report: ReplayReport;
   const journal = options.journal ? await openReplayJournal(loaded.config, options.journal) : undefined;
   // Through the simulators, a loopback price feed carries the recorded prices too.
   const priceFeed = simulated ? await openReplayPriceFeed(config) : undefined;
   const html = options.html
-    ? (await import('../replay/html/index.js')).htmlReport(config, parsed.records, file)
+    ? (await import('../replay/html/index.js')).htmlReport(config, records as ReplayRecord[], file)
     : undefined;
   try {
     const replayOptions: Parameters<typeof runReplay>[0] = {
       ...(priceFeed ? { priceFeed } : {}),
       ...(journal ? { onEvent: (event) => journal.append(event) } : {}),
       config,
-      records: parsed.records,
-      inputErrors: parsed.errors,
+      records,
+      inputErrors,
+      ...(options.detail ? { detail: options.detail } : {}),
       ...(simulated ? { connect: simulated.connect } : {}),
       ...(simulated?.settleTimeoutMs !== undefined ? { settleTimeoutMs: simulated.settleTimeoutMs } : {}),
-      ...(progress ? { onProgress: progress, progressEvery: 500 } : {}),
+      ...(progress ? { onProgress: progress.update, progressEvery: 500 } : {}),
     };
     report = await runReplay(html ? html.attach(replayOptions) : replayOptions);
   } catch (error) {
+    if (streamed && options.strict && error instanceof SignalError && error.line !== undefined)
+      throw strictError(file, error);
     if (error instanceof SignalError) throw new CliError(error.message);
     throw error;
   } finally {
-    if (progress) io.stderr.write('\r\u001b[K');
+    progress?.end();
     await simulated?.close();
     await priceFeed?.close();
     await journal?.close();
   }
-  const json = `${JSON.stringify(report, null, 2)}\n`;
-  if (options.out) writeFileSync(options.out, json);
+  // Written in parts, never as one string: a full report of a huge session is gigabytes.
+  const sinks: NodeJS.WritableStream[] = options.json ? [io.stdout] : [];
+  const out = options.out ? createWriteStream('', { fd: openOut(options.out) }) : undefined;
+  if (out) sinks.push(out);
+  if (sinks.length > 0) await writeJson(report, sinks);
+  if (out) {
+    out.end();
+    try {
+      await finished(out);
+    } catch (error) {
+      throw new CliError(
+        `cannot write ${options.out}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      );
+    }
+  }
   if (html && options.html) html.write(options.html, report);
-  io.stdout.write(options.json ? json : formatSummary(report, file));
+  if (!options.json) io.stdout.write(formatSummary(report, file));
 
   let exit: number = ExitCode.Ok;
   if (report.violations > 0 || report.signals.errors.length > 0) exit = ExitCode.NotClean;
@@ -153,7 +211,7 @@ export async function replayCommand(
     const simulatedRun = report.latency.clock === 'wall';
     const diffs = diffJson(
       reproducible(expected, simulatedRun),
-      reproducible(JSON.parse(json), simulatedRun),
+      reproducible(JSON.parse(JSON.stringify(report)), simulatedRun),
     );
     if (diffs.length > 0) {
       io.stderr.write(
@@ -167,13 +225,27 @@ export async function replayCommand(
   return exit;
 }
 
-function makeProgress(stderr: NodeJS.WritableStream): (done: number, total: number) => void {
-  return (done, total) => {
-    const pct = total === 0 ? 100 : Math.floor((done / total) * 100);
-    stderr.write(
-      `\rreplaying ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} records (${pct}%)`,
-    );
-  };
+/** Opens `--out` now, so a path that cannot be written fails with its reason before any of it is written. */
+function openOut(file: string): number {
+  try {
+    return openSync(file, 'w');
+  } catch (error) {
+    throw new CliError(`cannot write ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+}
+
+function unreadable(file: string, error: unknown): CliError {
+  const code = (error as NodeJS.ErrnoException).code;
+  return new CliError(
+    code === 'ENOENT' ? `file not found: ${file}` : `cannot read signals ${file}: ${code ?? String(error)}`,
+  );
+}
+
+function strictError(file: string, error: unknown): unknown {
+  if (!(error instanceof SignalError)) return error;
+  return new CliError(
+    `${file}:${error.line ?? 0}: ${error.field}: ${error.reason} (--strict stops at the first bad line)`,
+  );
 }
 
 /** The journal a `replay --journal` records to (opened like a run's, migrated when embedded). */

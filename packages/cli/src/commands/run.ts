@@ -1,3 +1,4 @@
+import { resolveSigningKey, SIGNING_KEY_ENV } from '../api/signing-key.js';
 import { loadConfig } from '../config/load-config.js';
 import { CliError } from '../errors.js';
 import type { CommandIo } from '../io.js';
@@ -21,6 +22,8 @@ export interface RunCommandOptions extends ServiceFlags {
   role?: RunRole;
   /** Serve Prometheus metrics at this address (`:9464`); off when absent. */
   metrics?: string;
+  /** Serve the control API at this address (`:8081`, loopback; docs/api.md); off when absent. */
+  api?: string;
 }
 
 /**
@@ -44,7 +47,12 @@ export async function runCommand(
   const secret = await secretsForConfig(path, env, { stdin: live.stdin ?? process.stdin, stderr: io.stderr });
   const loaded = loadConfig(path, { env, secret }, { lenientReferences: false });
   const role = options.role ?? 'all';
-  const secrets = [...loaded.secrets, ...servicePasswords(loaded.config.services, options)];
+  const secrets = [
+    ...loaded.secrets,
+    ...servicePasswords(loaded.config.services, options),
+    // The API's signing key is never printed; should it ever reach a line, it is cut out.
+    ...(options.api !== undefined && env[SIGNING_KEY_ENV] ? [env[SIGNING_KEY_ENV]] : []),
+  ];
   const redact = makeRedactor(secrets);
   const logger = stderrLogger(io.stderr, redact);
   // Errors from here on may quote a configured value (an account id from ${env:…}): never its text.
@@ -68,8 +76,32 @@ async function runLoaded(
   logger: ReturnType<typeof stderrLogger>,
 ): Promise<number> {
   const { env: _env, ...liveRest } = live;
+  if (role === 'gateway' && options.api === undefined)
+    throw new CliError('--role gateway serves the control API: give its address, e.g. --api 127.0.0.1:8081');
+  if ((role === 'router' || role === 'executor') && options.api !== undefined)
+    throw new CliError(
+      `--api is served by --role all, or for a scale-out cluster by --role gateway (a ${role} holds ${role === 'router' ? 'no account state' : 'only some accounts'})`,
+    );
+  // The signing key is checked before any service or broker is touched.
+  const gatewayKey = role === 'gateway' ? resolveSigningKey(live.env ?? process.env) : undefined;
+  const startApi =
+    options.api !== undefined && role !== 'gateway'
+      ? // fastify and the rest of the API load only when --api is given.
+        (await import('../api/index.js')).prepareSessionApi(options.api, live.env ?? process.env)
+      : undefined;
   const prepared = await prepareLiveServices(loaded.config, options, { role, logger, redact });
   try {
+    if (role === 'gateway') {
+      const { runGateway } = await import('../scale-out/gateway.js');
+      return await runGateway(prepared, io, {
+        address: options.api!,
+        key: gatewayKey!,
+        ...(options.duration !== undefined ? { durationS: options.duration } : {}),
+        ...(live.stop ? { stop: live.stop } : {}),
+        redact,
+        logger,
+      });
+    }
     if (role === 'router') {
       return await runRouter(prepared, io, {
         ...(options.duration !== undefined ? { durationS: options.duration } : {}),
@@ -124,6 +156,7 @@ async function runLoaded(
       ...(options.json ? { json: true } : {}),
       ...(options.duration !== undefined ? { durationS: options.duration } : {}),
       ...(options.metrics !== undefined ? { metrics: options.metrics } : {}),
+      ...(startApi ? { api: (print) => startApi(session, prepared, print, logger) } : {}),
       ...(role === 'all'
         ? {
             afterStart: async () =>

@@ -36,8 +36,11 @@ export function registerServiceCommands(program: Command, io: CommandIo, result:
   const run = find(program, 'run');
   if (run) {
     run.addOption(
-      new Option('--role <role>', 'all: one process; router / executor: one scale-out role on Kafka')
-        .choices(['all', 'router', 'executor'])
+      new Option(
+        '--role <role>',
+        'all: one process; router / executor: one scale-out role on Kafka; gateway: the control API for the cluster (with --api)',
+      )
+        .choices(['all', 'router', 'executor', 'gateway'])
         .default('all'),
     );
     addServiceOptions(run);

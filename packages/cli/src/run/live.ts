@@ -29,6 +29,11 @@ export interface LiveOptions {
    * its answer is printed as one JSON line (or a sentence on the dashboard's terminal).
    */
   afterStart?: () => Promise<Record<string, unknown>>;
+  /**
+   * Starts the control API (`--api`) before the engine, so its stream holds every event;
+   * `print` puts a line among the JSON lines (the audit of each control action).
+   */
+  api?: (print: (line: Record<string, unknown>) => void) => Promise<{ url: string; close(): Promise<void> }>;
   /** Called with the metrics endpoint once it listens (tests scrape it; the lag hooks live on it). */
   onMetrics?: (endpoint: { url: string; metrics: RunMetrics }) => void;
 }
@@ -57,12 +62,22 @@ export async function runLive(session: Session, io: CommandIo, options: LiveOpti
   }
   const started = Date.now();
   let metricsServer: MetricsServer | undefined;
+  let apiServer: { url: string; close(): Promise<void> } | undefined;
   try {
     if (options.metrics !== undefined) {
       const endpoint = await startRunMetrics(session, options.metrics, redact);
       metricsServer = endpoint.server;
       io.stderr.write(`tradenova: metrics at ${endpoint.server.url}\n`);
       options.onMetrics?.({ url: endpoint.server.url, metrics: endpoint.metrics });
+    }
+    if (options.api) {
+      try {
+        apiServer = await options.api((line) => sink?.line(line));
+      } catch (error) {
+        await session.close().catch(() => undefined);
+        throw error;
+      }
+      io.stderr.write(`tradenova: api at ${apiServer.url}/v1 (tokens: tradenova api token create)\n`);
     }
     try {
       await session.engine.start();
@@ -104,6 +119,7 @@ export async function runLive(session: Session, io: CommandIo, options: LiveOpti
   } finally {
     if (timer) clearTimeout(timer);
     signals?.dispose();
+    await apiServer?.close();
     await metricsServer?.close();
   }
   const summary = session.ledger.summary();

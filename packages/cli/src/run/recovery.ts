@@ -1,6 +1,10 @@
 import {
   type BrokerConnection,
+  BrokerDisconnectedError,
   type BrokerOrder,
+  BrokerRateLimitedError,
+  BrokerTimeoutError,
+  BrokerUnavailableError,
   defaultInstruments,
   type Engine,
   type EngineConfig,
@@ -141,11 +145,28 @@ export async function recoverOnStart(ctx: RecoveryContext): Promise<RecoveredLin
 
     const leaderOrders = await leaderWorkingOrders(ctx);
     line.leaderOrders = leaderOrders.length;
+    const stillWorking = new Set(leaderOrders.map((o) => o.orderId));
+    // Every working follower order the journal ties to a leader order, re-planned ones included.
+    const journaled = ctx.journal ? await journaledCopies(ctx.journal, openByFollower) : [];
+    // follower → leader order id → its working re-planned copy
+    const replanned = new Map<string, Map<string, (typeof journaled)[number]>>();
+    for (const c of journaled)
+      if (stillWorking.has(c.intent.leaderOrderId) && c.intent.signalId.includes('~replan-')) {
+        const mine = replanned.get(c.intent.follower) ?? new Map();
+        mine.set(c.intent.leaderOrderId, c);
+        replanned.set(c.intent.follower, mine);
+      }
     const copies: LeaderOrderCopies[] = [];
     for (const order of leaderOrders) {
       const signalId = leaderNewSignalId(ctx.config.leader.account, order.orderId);
       const byFollower = new Map<string, { leg: string; intentId: string; lookup: Lookup }[]>();
       for (const f of followers) {
+        // The copy works under a re-planned id: it is the copy (adopted), nothing is placed again.
+        const replan = replanned.get(f.name)?.get(order.orderId);
+        if (replan) {
+          byFollower.set(f.name, [{ leg: 'entry', intentId: replan.intent.intentId, lookup: replan.lookup }]);
+          continue;
+        }
         const legs = [];
         for (const leg of ['entry', 'close', 'open']) {
           const id = intentId(signalId, f.name, leg);
@@ -158,9 +179,8 @@ export async function recoverOnStart(ctx: RecoveryContext): Promise<RecoveredLin
       copies.push({ order, signalId, byFollower });
     }
 
-    const orphans = ctx.journal
-      ? await orphanCopies(ctx.journal, openByFollower, new Set(leaderOrders.map((o) => o.orderId)))
-      : [];
+    // Copies of leader orders that ended while the copier was down.
+    const orphans = journaled.filter((c) => !stillWorking.has(c.intent.leaderOrderId));
     const plan = planRecovery({ policy: ctx.policy, pending, leaderOrders: copies, orphans });
     line.skipped.push(...plan.skipped);
     if (!ctx.journal)
@@ -256,35 +276,41 @@ async function unfinishedIntents(journal: Journal, leaderAccount: string): Promi
 }
 
 /** Journaled copies of leader `new` signals that are working at a follower although their leader order is not. */
-async function orphanCopies(
+async function journaledCopies(
   journal: Journal,
   openByFollower: Map<string, Map<string, BrokerOrder> | undefined>,
-  working: Set<string>,
-): Promise<{ intent: JournaledIntent; lookup: Lookup }[]> {
+): Promise<{ intent: JournaledIntent & { leaderOrderId: string }; lookup: Lookup & { state: 'found' } }[]> {
   const open = new Map<string, BrokerOrder>();
   for (const orders of openByFollower.values()) for (const [id, o] of orders ?? []) open.set(id, o);
   if (open.size === 0) return [];
-  const out: { intent: JournaledIntent; lookup: Lookup }[] = [];
+  const out: { intent: JournaledIntent & { leaderOrderId: string }; lookup: Lookup & { state: 'found' } }[] =
+    [];
   const ids = [...open.keys()];
   for (let i = 0; i < ids.length; i += 1000) {
     const rows = await journal.db
       .selectFrom('intents')
-      .innerJoin('signals', 'signals.signal_id', 'intents.signal_id')
-      .select([
-        'intents.intent_id',
-        'intents.signal_id',
-        'intents.follower',
-        'intents.leg',
-        'intents.action',
-        'signals.action as signal_action',
-        'signals.payload as signal_payload',
-      ])
-      .where('intents.intent_id', 'in', ids.slice(i, i + 1000))
-      .where('signals.action', '=', 'new')
+      .select(['intent_id', 'signal_id', 'follower', 'leg', 'action'])
+      .where('intent_id', 'in', ids.slice(i, i + 1000))
       .execute();
+    // A copy re-planned after the leader's position moved (or after an outage) is placed
+    // under `<signal id>~replan-<n>`: it copies the same leader order as its signal.
+    const baseOf = (signalId: string) => signalId.replace(/~replan-\d+$/, '');
+    const bases = [...new Set(rows.map((r) => baseOf(r.signal_id)))];
+    const signals =
+      bases.length === 0
+        ? []
+        : await journal.db
+            .selectFrom('signals')
+            .select(['signal_id', 'payload'])
+            .where('signal_id', 'in', bases)
+            .where('action', '=', 'new')
+            .execute();
+    const leaderOrderOf = new Map(
+      signals.map((s) => [s.signal_id, (s.payload as { leaderOrderId?: string } | null)?.leaderOrderId]),
+    );
     for (const row of rows) {
-      const leaderOrderId = (row.signal_payload as { leaderOrderId?: string } | null)?.leaderOrderId;
-      if (leaderOrderId === undefined || working.has(leaderOrderId)) continue;
+      const leaderOrderId = leaderOrderOf.get(baseOf(row.signal_id));
+      if (leaderOrderId === undefined) continue;
       const order = open.get(row.intent_id)!;
       out.push({
         intent: {
@@ -420,6 +446,7 @@ async function cancelOrphans(
   skipped: SkipLine[],
 ): Promise<number> {
   let done = 0;
+  const later: LaterCancel[] = [];
   for (const c of plan.cancel) {
     const f = byName.get(c.follower);
     const connection = f && connectionOf(ctx, f);
@@ -436,14 +463,107 @@ async function cancelOrphans(
       });
       done++;
     } catch (error) {
+      if (!isTransient(error)) {
+        skipped.push({
+          follower: f.name,
+          intentId: c.intentId,
+          reason: `cancel failed: ${errorMessage(error)}`,
+        });
+        continue;
+      }
+      // Refused for now (rate limit, timeout, broker away): never left working; sent again
+      // in the background so the held signals are not kept waiting behind it.
       skipped.push({
         follower: f.name,
         intentId: c.intentId,
-        reason: `cancel failed: ${errorMessage(error)}`,
+        reason: `cancel refused for now (${errorMessage(error)}); sent again until the broker takes it`,
+      });
+      later.push({
+        follower: f,
+        connection,
+        orderId: c.orderId,
+        reason: errorMessage(error),
+        waitMs: waitOf(error),
       });
     }
   }
+  if (later.length > 0) void cancelLater(ctx, later);
   return done;
+}
+
+/** A broker refusal that waiting can change. */
+function isTransient(error: unknown): boolean {
+  return (
+    error instanceof BrokerRateLimitedError ||
+    error instanceof BrokerTimeoutError ||
+    error instanceof BrokerDisconnectedError ||
+    error instanceof BrokerUnavailableError
+  );
+}
+
+interface LaterCancel {
+  follower: FollowerConfig;
+  connection: BrokerConnection;
+  orderId: string;
+  reason: string;
+  /** What the broker asked to wait (a rate limit's retry-after), else 0. */
+  waitMs: number;
+}
+
+const waitOf = (error: unknown) => (error instanceof BrokerRateLimitedError ? error.retryAfterMs : 0);
+
+/** How often, and how many times, a refused orphan cancel is sent again (10 minutes in all). */
+const CANCEL_RETRY_MS = 5000;
+const CANCEL_ATTEMPTS = 120;
+
+/**
+ * Sends the orphan cancels a broker refused for now again until it takes them, saying
+ * `follower-recovery` pending meanwhile and `recovered` once a follower has none left.
+ * Timers are unref'd: a copier that stops does not wait for them.
+ */
+async function cancelLater(ctx: RecoveryContext, cancels: LaterCancel[]): Promise<void> {
+  const left = new Set(cancels);
+  const followers = new Map(cancels.map((c) => [c.follower.name, c.follower]));
+  const say = (f: FollowerConfig, state: 'pending' | 'recovered', reason?: string) =>
+    ctx.bus.publish({
+      type: 'follower-recovery',
+      time: Date.now(),
+      follower: f.name,
+      accountId: f.account,
+      state,
+      ...(reason !== undefined ? { reason: `orphan copy not cancelled yet: ${reason}` } : {}),
+    });
+  for (const c of cancels) say(c.follower, 'pending', c.reason);
+  for (let attempt = 1; attempt <= CANCEL_ATTEMPTS && left.size > 0; attempt++) {
+    const wait = Math.max(CANCEL_RETRY_MS, ...[...left].map((c) => c.waitMs));
+    await new Promise((resolve) => setTimeout(resolve, wait).unref());
+    for (const c of [...left]) {
+      try {
+        await c.connection.cancelOrder({ accountId: c.follower.account, orderId: c.orderId });
+        ctx.bus.publish({
+          type: 'order-cancelled',
+          time: Date.now(),
+          follower: c.follower.name,
+          accountId: c.follower.account,
+          orderId: c.orderId,
+          reason: 'recovery: the leader order it copies ended while the copier was down',
+        });
+      } catch (error) {
+        if (isTransient(error)) {
+          c.reason = errorMessage(error);
+          c.waitMs = waitOf(error);
+          continue;
+        }
+        // Rejected or unknown: the order ended at the broker meanwhile.
+      }
+      left.delete(c);
+    }
+    for (const [name, f] of followers)
+      if (![...left].some((c) => c.follower.name === name)) {
+        say(f, 'recovered');
+        followers.delete(name);
+      }
+  }
 }
 
 /** Reconciles every follower with the policy; returns the positions ordered (align) and notes the rest. */

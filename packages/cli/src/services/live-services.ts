@@ -19,8 +19,8 @@ import { KafkaSignalSource } from './kafka/signal-source.js';
 import { prefixed } from './kafka/topics.js';
 import { effectiveServices, openServices, type ServiceFlags, type Services } from './runtime.js';
 
-/** What a live process does: everything (`all`), or one scale-out role. */
-export type RunRole = 'all' | 'router' | 'executor';
+/** What a live process does: everything (`all`), or one scale-out role (`gateway` serves the control API). */
+export type RunRole = 'all' | 'router' | 'executor' | 'gateway';
 
 /** Services opened for a live session, before the session exists. */
 export interface PreparedServices {
@@ -66,6 +66,11 @@ export async function prepareLiveServices(
   if (options.role === 'executor' && !services.redis) {
     throw new CliError(
       '--role executor needs Redis (intent dedupe shared by every executor): set services.redis.url in the config (or --redis redis://host:port)',
+    );
+  }
+  if (options.role === 'gateway' && !services.redis) {
+    throw new CliError(
+      '--role gateway needs Redis (the control store every process applies, and the deny list of revoked tokens): set services.redis.url in the config (or --redis redis://host:port)',
     );
   }
   const bus = new InMemoryBus({ onListenerError: (e) => logger.error({ err: e }, 'listener failed') });

@@ -11,7 +11,30 @@ import type { Logger } from '../util/logger.js';
 /** The version of this contract. An adapter written for another version is refused with a clear message. */
 export const ADAPTER_SPECIFICATION_VERSION = 'v1' as const;
 
-/** What a broker supports natively; the engine emulates what is `false`. */
+/**
+ * How a broker offers one feature (as ccxt's `has`): `native` at the broker,
+ * `emulated` by the engine on top of simpler orders, or `none` (not available).
+ */
+export type Support = 'native' | 'emulated' | 'none';
+
+/** A feature an adapter declares (a field of `AdapterCapabilities`). */
+export type CapabilityName =
+  | 'brackets'
+  | 'nativeOco'
+  | 'modify'
+  | 'clientOrderIds'
+  | 'positionQuery'
+  | 'leaderFillStream'
+  | 'netReversal';
+
+/** One adapter's declaration: every feature named, with how it is offered. */
+export type CapabilityDeclaration = Readonly<Record<CapabilityName, Support>>;
+
+/**
+ * What a broker supports natively; the engine emulates what is `false`. Adapters
+ * declare these once with `declareCapabilities` (native, emulated or none per
+ * feature, kept in `has`); the booleans are derived from it.
+ */
 export interface AdapterCapabilities {
   /** Entry with stop-loss / take-profit children in one request. */
   brackets: boolean;
@@ -27,6 +50,8 @@ export interface AdapterCapabilities {
   leaderFillStream: boolean;
   /** One order may take a position from long to short (otherwise the engine splits close-then-open). */
   netReversal: boolean;
+  /** The declaration the booleans came from: native, emulated or none per feature. */
+  has?: CapabilityDeclaration;
 }
 
 /** A broker's request limits, declared so the engine can queue within them. */

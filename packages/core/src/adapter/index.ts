@@ -1,4 +1,3 @@
+export * from './capabilities.js';
 export * from './contract.js';
-export * from './fanout.js';
-export * from './last-error.js';
-export * from './placements.js';
+export * from './lifecycle/index.js';

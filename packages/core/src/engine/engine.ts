@@ -30,6 +30,7 @@ import type { FollowerRuntime } from './follower.js';
 import type { LeaderFill } from './leader-book.js';
 import { LeaderBook } from './leader-book.js';
 import { OrderDesk } from './order-desk.js';
+import { patiently } from './rate-limit-wait.js';
 import type { ReconcilePolicy } from './reconcile.js';
 import { ReconcileDesk } from './reconcile-desk.js';
 import { Roster } from './roster.js';
@@ -196,11 +197,14 @@ class CopyEngine implements Engine {
     }
     let opening = this.#opened.get(key);
     if (!opening) {
-      opening = (async () => {
-        await connection.connect();
-        const followers = this.#followers.onConnection(key);
-        await Promise.all(followers.map((f) => this.#fills.seedFollower(f)));
-      })();
+      opening = patiently(
+        async () => {
+          await connection.connect();
+          const followers = this.#followers.onConnection(key);
+          await Promise.all(followers.map((f) => this.#fills.seedFollower(f)));
+        },
+        { clock: this.#clock, log: this.#log, stopped: () => this.#stopped },
+      );
       this.#opened.set(key, opening);
       // A failed connect is tried again by the next call, not remembered.
       opening.catch(() => {

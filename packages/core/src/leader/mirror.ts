@@ -51,6 +51,8 @@ export class LeaderMirror {
       clock: options.clock,
       instruments: options.instruments,
       idPrefix: 'L',
+      // A long session must not keep every leader order it ever mirrored; modifies and cancels name recent ones.
+      finishedOrdersKept: 10_000,
     });
     this.#exchange.openAccount(options.accountId, 0);
     this.#exchange.onEvent((event) => {

@@ -1,3 +1,4 @@
+import { declareCapabilities } from '../adapter/capabilities.js';
 import type {
   AdapterCapabilities,
   BrokerAccount,
@@ -21,14 +22,14 @@ import type { SimulatedExchange } from './simulated-exchange.js';
 export const PAPER_BROKER = 'paper';
 
 /** What the paper broker does natively: everything the simulated exchange supports. */
-export const PAPER_CAPABILITIES: AdapterCapabilities = Object.freeze({
-  brackets: true,
-  nativeOco: true,
-  modify: true,
-  clientOrderIds: true,
-  positionQuery: true,
-  leaderFillStream: true,
-  netReversal: true,
+export const PAPER_CAPABILITIES: AdapterCapabilities = declareCapabilities({
+  brackets: 'native',
+  nativeOco: 'native',
+  modify: 'native',
+  clientOrderIds: 'native',
+  positionQuery: 'native',
+  leaderFillStream: 'native',
+  netReversal: 'native',
 });
 
 /** 50 000 USD in mils: the default starting balance, as in the config schema. */

@@ -47,6 +47,12 @@ export interface SimulatedExchangeOptions {
   idPrefix?: string;
   /** Where listener errors go; silent by default. */
   logger?: Logger;
+  /**
+   * How many finished orders (filled, cancelled, rejected) the exchange remembers for queries
+   * (`getOrder`, `getOrders`) and client-id idempotency; older ones are forgotten, oldest first.
+   * Default: all of them. A replay of millions of lines sets a bound so memory stays flat.
+   */
+  finishedOrdersKept?: number;
 }
 
 /** A listener of exchange events. */
@@ -87,6 +93,10 @@ export class SimulatedExchange {
    */
   readonly #live = new Set<OrderRecord>();
   readonly #byClientId = new Map<string, string>();
+  /** The last `finishedOrdersKept` finished orders, a ring: the slot written next holds the oldest. */
+  readonly #finished: (OrderRecord | undefined)[] = [];
+  #finishedNext = 0;
+  readonly #finishedKept: number;
   readonly #listeners = new Set<ExchangeListener>();
   #orderCounter = 0;
   #fillCounter = 0;
@@ -106,6 +116,7 @@ export class SimulatedExchange {
     this.#idPrefix = options.idPrefix ?? 'paper-';
     this.#logger = options.logger ?? silentLogger;
     this.#rng = createRng(options.seed ?? 1);
+    this.#finishedKept = options.finishedOrdersKept ?? Number.POSITIVE_INFINITY;
   }
 
   // ── accounts ────────────────────────────────────────────────────────────
@@ -592,10 +603,31 @@ export class SimulatedExchange {
   #liveRecords(): OrderRecord[] {
     const out: OrderRecord[] = [];
     for (const record of this.#live) {
-      if (isTerminal(record.order.status)) this.#live.delete(record);
-      else out.push(record);
+      if (isTerminal(record.order.status)) {
+        this.#live.delete(record);
+        if (Number.isFinite(this.#finishedKept)) this.#forgetOldFinished(record);
+      } else out.push(record);
     }
     return out;
+  }
+
+  /**
+   * Remembers one more finished order and forgets the oldest beyond `finishedOrdersKept`. Safe:
+   * a finished order is only ever looked up again from its bracket family, and every lookup
+   * treats a missing order as finished.
+   */
+  #forgetOldFinished(record: OrderRecord): void {
+    const old = this.#finishedKept === 0 ? record : this.#finished[this.#finishedNext];
+    if (this.#finishedKept > 0) {
+      this.#finished[this.#finishedNext] = record;
+      this.#finishedNext = (this.#finishedNext + 1) % this.#finishedKept;
+    }
+    if (old === undefined) return;
+    this.#orders.delete(old.order.orderId);
+    if (old.order.clientOrderId !== undefined) {
+      const key = clientKey(old.order.accountId, old.order.clientOrderId);
+      if (this.#byClientId.get(key) === old.order.orderId) this.#byClientId.delete(key);
+    }
   }
 
   #finish(record: OrderRecord, status: 'cancelled' | 'rejected', reason: string): void {

@@ -26,7 +26,7 @@ export class PositionTracker {
   readonly #entries = new Map<string, Entry>();
   readonly #byAccount = new Map<string, Entry[]>();
   readonly #marks = new Map<string, Mark>();
-  readonly #seenFills = new Set<string>();
+  readonly #seenFills = new RecentIds(SEEN_FILLS_WINDOW_MS);
   readonly #instruments: InstrumentRegistry;
 
   constructor(instruments: InstrumentRegistry) {
@@ -40,8 +40,7 @@ export class PositionTracker {
    */
   applyExecution(execution: Execution, account: string = execution.accountId): Position | undefined {
     const fillKey = `${execution.broker}\u0000${execution.accountId}\u0000${execution.executionId}`;
-    if (this.#seenFills.has(fillKey)) return undefined;
-    this.#seenFills.add(fillKey);
+    if (this.#seenFills.seen(fillKey, execution.time)) return undefined;
     const entry = this.#entry(account, execution.contract);
     entry.ledger.apply(sideSign(execution.side) * execution.qty, execution.priceTicks);
     return this.#snapshot(entry);
@@ -126,5 +125,45 @@ export class PositionTracker {
       realizedPnl: e.ledger.realized,
       unrealizedPnl: this.#unrealized(e),
     };
+  }
+}
+
+/** How long (by fill time) a fill id is remembered for spotting a resend. */
+const SEEN_FILLS_WINDOW_MS = 2 * 86_400_000;
+
+/**
+ * Ids seen within a time window, in two generations of one window each: what a broker resends
+ * on reconnect is recent, and memory stays bounded however long the engine runs (a replay of
+ * millions of lines). An id older than everything still remembered counts as seen: a resend
+ * from before the window is never applied twice.
+ */
+class RecentIds {
+  #current = new Set<string>();
+  #previous = new Set<string>();
+  #currentFrom = Number.NEGATIVE_INFINITY;
+  #previousFrom = Number.NEGATIVE_INFINITY;
+  /** Ids stamped before this were forgotten. */
+  #forgottenBefore = Number.NEGATIVE_INFINITY;
+  readonly #windowMs: number;
+
+  constructor(windowMs: number) {
+    this.#windowMs = windowMs;
+  }
+
+  /** True when `id` was seen before (or is older than what is remembered); notes it otherwise. */
+  seen(id: string, time: number): boolean {
+    if (time < this.#forgottenBefore) return true;
+    if (this.#current.has(id) || this.#previous.has(id)) return true;
+    if (this.#currentFrom === Number.NEGATIVE_INFINITY) this.#currentFrom = time;
+    else if (time - this.#currentFrom >= this.#windowMs) {
+      // The generation dropped now held the ids stamped before the current one began.
+      if (this.#previousFrom !== Number.NEGATIVE_INFINITY) this.#forgottenBefore = this.#currentFrom;
+      this.#previous = this.#current;
+      this.#previousFrom = this.#currentFrom;
+      this.#current = new Set();
+      this.#currentFrom = time;
+    }
+    this.#current.add(id);
+    return false;
   }
 }

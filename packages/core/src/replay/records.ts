@@ -42,22 +42,49 @@ export function parseReplay(
   const records: ReplayRecord[] = [];
   const errors: ReplayInputError[] = [];
   for (const row of rows) {
-    try {
-      if ('error' in row) throw new SignalError(row.field, row.error, row.line);
-      records.push(toRecord(row.value, row.line));
-    } catch (error) {
-      if (!(error instanceof SignalError)) throw error;
-      if (options.strict) throw error;
-      const signalId = 'value' in row ? (row.value as { signalId?: unknown }).signalId : undefined;
-      errors.push({
-        line: row.line,
-        field: error.field,
-        message: error.reason,
-        ...(typeof signalId === 'string' ? { signalId } : {}),
-      });
-    }
+    const parsed = rowToRecord(row, options.strict ?? false);
+    if ('kind' in parsed) records.push(parsed);
+    else errors.push(parsed);
   }
   return { records, errors };
+}
+
+/**
+ * Parses JSON lines as they arrive, for sessions too big to hold: yields each record in
+ * file order and hands each bad line to `onError` (with `strict`, throws a `SignalError`
+ * at the first one instead). Lines are numbered from 1 as they come. The records are the
+ * same `parseReplay` makes of the whole text.
+ */
+export async function* streamReplay(
+  lines: AsyncIterable<string> | Iterable<string>,
+  options: { strict?: boolean; onError: (error: ReplayInputError) => void },
+): AsyncGenerator<ReplayRecord> {
+  let line = 0;
+  for await (const content of lines) {
+    line++;
+    const row = jsonRow(content, line);
+    if (!row) continue;
+    const parsed = rowToRecord(row, options.strict ?? false);
+    if ('kind' in parsed) yield parsed;
+    else options.onError(parsed);
+  }
+}
+
+function rowToRecord(row: Row, strict: boolean): ReplayRecord | ReplayInputError {
+  try {
+    if ('error' in row) throw new SignalError(row.field, row.error, row.line);
+    return toRecord(row.value, row.line);
+  } catch (error) {
+    if (!(error instanceof SignalError)) throw error;
+    if (strict) throw error;
+    const signalId = 'value' in row ? (row.value as { signalId?: unknown }).signalId : undefined;
+    return {
+      line: row.line,
+      field: error.field,
+      message: error.reason,
+      ...(typeof signalId === 'string' ? { signalId } : {}),
+    };
+  }
 }
 
 type Row = { line: number; value: Record<string, unknown> } | { line: number; error: string; field: string };
@@ -66,23 +93,26 @@ function jsonRows(text: string): Row[] {
   const rows: Row[] = [];
   const lines = text.split(/\r?\n/);
   lines.forEach((content, i) => {
-    const trimmed = content.trim();
-    if (trimmed === '' || trimmed.startsWith('#') || trimmed.startsWith('//')) return;
-    const line = i + 1;
-    let value: unknown;
-    try {
-      value = JSON.parse(trimmed);
-    } catch (error) {
-      rows.push({ line, field: '(line)', error: `not valid JSON: ${(error as Error).message}` });
-      return;
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      rows.push({ line, field: '(line)', error: 'expected a JSON object' });
-      return;
-    }
-    rows.push({ line, value: value as Record<string, unknown> });
+    const row = jsonRow(content, i + 1);
+    if (row) rows.push(row);
   });
   return rows;
+}
+
+/** One line of JSON lines; undefined for a blank or comment line. */
+function jsonRow(content: string, line: number): Row | undefined {
+  const trimmed = content.trim();
+  if (trimmed === '' || trimmed.startsWith('#') || trimmed.startsWith('//')) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(trimmed);
+  } catch (error) {
+    return { line, field: '(line)', error: `not valid JSON: ${(error as Error).message}` };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { line, field: '(line)', error: 'expected a JSON object' };
+  }
+  return { line, value: value as Record<string, unknown> };
 }
 
 /** CSV columns that hold numbers; bracket columns fold into the `bracket` object. */

@@ -81,6 +81,14 @@ export interface LatencyReport {
   max: number;
 }
 
+/**
+ * How much a report keeps: `full` lists every fill, every leader event's outcomes and every
+ * order that was not placed; `summary` keeps the counts, positions, P&L, drift and latency and
+ * leaves those lists empty (`fills`, `events`, `blocked`, `skipped`, `rejected`, `timedOut`,
+ * `failed`), so a session of millions of lines replays in bounded memory.
+ */
+export type ReportDetail = 'full' | 'summary';
+
 /** Nearest-rank percentile of sorted numbers. */
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
@@ -93,10 +101,49 @@ type Leg = Extract<EngineEvent, { type: 'signal-completed' }>['outcomes'][number
 /** Blocks that are sizing outcomes, not rule violations. */
 const NOT_VIOLATIONS = new Set(['SCALED_TO_ZERO', 'NO_STOP_FOR_RISK_SIZING']);
 
+/**
+ * Copy latencies as counts per value: the same nearest-rank percentiles as a sorted list,
+ * in memory that grows with the distinct values (whole milliseconds), not with the orders.
+ */
+class LatencyCounts {
+  readonly #counts = new Map<number, number>();
+  #count = 0;
+
+  add(ms: number): void {
+    this.#counts.set(ms, (this.#counts.get(ms) ?? 0) + 1);
+    this.#count++;
+  }
+
+  report(clock: 'virtual' | 'wall'): LatencyReport {
+    const values = [...this.#counts.keys()].sort((x, y) => x - y);
+    const at = (p: number): number => {
+      if (this.#count === 0) return 0;
+      const rank = Math.min(this.#count, Math.max(1, Math.ceil((p / 100) * this.#count)));
+      let seen = 0;
+      for (const v of values) {
+        seen += this.#counts.get(v)!;
+        if (seen >= rank) return v;
+      }
+      return values.at(-1)!;
+    };
+    return {
+      clock,
+      unit: 'ms',
+      count: this.#count,
+      p50: at(50),
+      p90: at(90),
+      p99: at(99),
+      max: values.at(-1) ?? 0,
+    };
+  }
+}
+
 /** Collects engine events into per-account figures for the report. */
 export class ReportCollector {
   readonly #accounts = new Map<string, AccountReport>();
-  readonly #latencies: number[] = [];
+  readonly #latencies = new LatencyCounts();
+  /** False for a `summary` report: the per-order lists and the events section stay empty. */
+  readonly #full: boolean;
   readonly #signalErrors: ReplayInputError[] = [];
   #signals = 0;
   #copied = 0;
@@ -110,7 +157,12 @@ export class ReportCollector {
   /** Why an intent was not placed (risk reason or broker code), by intent id. */
   readonly #why = new Map<string, string>();
 
-  constructor(config: EngineConfig, instruments: InstrumentRegistry) {
+  constructor(
+    config: EngineConfig,
+    instruments: InstrumentRegistry,
+    options: { detail?: ReportDetail } = {},
+  ) {
+    this.#full = (options.detail ?? 'full') === 'full';
     this.#instruments = instruments;
     this.#enabled = config.followers.filter((f) => f.enabled).map((f) => f.name);
     for (const f of config.followers) {
@@ -148,10 +200,12 @@ export class ReportCollector {
     switch (event.type) {
       case 'signal-received':
         this.#signals++;
-        if (!this.#events.has(event.signal.signalId)) {
+        if (this.#full && !this.#events.has(event.signal.signalId)) {
+          const line = this.#lines.get(event.signal.signalId) ?? 0;
+          this.#lines.delete(event.signal.signalId);
           this.#events.set(event.signal.signalId, {
             signalId: event.signal.signalId,
-            line: this.#lines.get(event.signal.signalId) ?? 0,
+            line,
             action: event.signal.action,
             legs: [],
           });
@@ -174,7 +228,7 @@ export class ReportCollector {
         const a = this.#accounts.get(event.intent.follower);
         if (!a) break;
         a.orders.placed++;
-        this.#latencies.push(event.latencyMs);
+        this.#latencies.add(event.latencyMs);
         break;
       }
       case 'order-filled': {
@@ -182,6 +236,7 @@ export class ReportCollector {
         if (!a) break;
         const e = event.execution;
         a.orders.filled++;
+        if (!this.#full) break;
         a.fills.push({
           time: new Date(e.time).toISOString(),
           contract: contractKey(e.contract),
@@ -195,26 +250,29 @@ export class ReportCollector {
       case 'order-blocked': {
         const a = this.#accounts.get(event.intent.follower);
         if (!a) break;
-        this.#why.set(event.intent.intentId, event.reason);
+        if (this.#full) this.#why.set(event.intent.intentId, event.reason);
         if (NOT_VIOLATIONS.has(event.reason)) {
           a.orders.skipped++;
-          a.skipped.push({ signalId: event.intent.signalId, reason: event.reason, message: event.message });
+          if (this.#full)
+            a.skipped.push({ signalId: event.intent.signalId, reason: event.reason, message: event.message });
         } else {
           a.orders.blocked++;
-          a.blocked.push({
-            signalId: event.intent.signalId,
-            intentId: event.intent.intentId,
-            reason: event.reason,
-            message: event.message,
-          });
+          if (this.#full)
+            a.blocked.push({
+              signalId: event.intent.signalId,
+              intentId: event.intent.intentId,
+              reason: event.reason,
+              message: event.message,
+            });
         }
         break;
       }
       case 'order-rejected': {
         const a = this.#accounts.get(event.intent.follower);
         if (!a) break;
-        this.#why.set(event.intent.intentId, event.code);
         a.orders.rejected++;
+        if (!this.#full) break;
+        this.#why.set(event.intent.intentId, event.code);
         a.rejected.push({
           signalId: event.intent.signalId,
           intentId: event.intent.intentId,
@@ -227,14 +285,15 @@ export class ReportCollector {
         const a = this.#accounts.get(event.intent.follower);
         if (!a) break;
         a.orders.timedOut++;
-        a.timedOut.push({ signalId: event.intent.signalId, intentId: event.intent.intentId });
+        if (this.#full) a.timedOut.push({ signalId: event.intent.signalId, intentId: event.intent.intentId });
         break;
       }
       case 'order-failed': {
         const a = this.#accounts.get(event.intent.follower);
         if (!a) break;
-        this.#why.set(event.intent.intentId, event.code);
         a.orders.failed++;
+        if (!this.#full) break;
+        this.#why.set(event.intent.intentId, event.code);
         a.failed.push({
           signalId: event.intent.signalId,
           intentId: event.intent.intentId,
@@ -263,7 +322,7 @@ export class ReportCollector {
 
   /** Notes the input line of a signal about to be submitted (for the `events` section). */
   noteSignalLine(signalId: string, line: number): void {
-    if (!this.#lines.has(signalId)) this.#lines.set(signalId, line);
+    if (this.#full && !this.#lines.has(signalId)) this.#lines.set(signalId, line);
   }
 
   /** The `events` section: per leader event, one compact outcome per enabled follower. */
@@ -338,7 +397,6 @@ export class ReportCollector {
         drift,
       };
     });
-    const sorted = [...this.#latencies].sort((x, y) => x - y);
     const errors = [...this.#signalErrors].sort((x, y) => x.line - y.line);
     return {
       version: 1,
@@ -346,15 +404,7 @@ export class ReportCollector {
       signals: { count: this.#signals, copied: this.#copied, errors },
       leader: args.leader,
       accounts,
-      latency: {
-        clock: args.clock,
-        unit: 'ms',
-        count: sorted.length,
-        p50: percentile(sorted, 50),
-        p90: percentile(sorted, 90),
-        p99: percentile(sorted, 99),
-        max: sorted.at(-1) ?? 0,
-      },
+      latency: this.#latencies.report(args.clock),
       violations: accounts.reduce((n, a) => n + a.orders.blocked, 0),
       events: this.#buildEvents(),
     };

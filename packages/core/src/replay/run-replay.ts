@@ -19,14 +19,23 @@ import { PaperBroker } from '../paper/paper-broker.js';
 import { SimulatedExchange } from '../paper/simulated-exchange.js';
 import { planFollowerConnections } from './connections.js';
 import type { ReplayInputError, ReplayRecord } from './records.js';
-import { type ReplayReport, ReportCollector } from './report.js';
+import { type ReplayReport, ReportCollector, type ReportDetail } from './report.js';
 import { ReplayWireClock } from './wire-clock.js';
 
 export interface ReplayOptions {
   config: EngineConfig;
-  records: readonly ReplayRecord[];
-  /** Lines of the input that could not be parsed (they go into the report). */
+  /**
+   * The session, in time order: an array, or a stream (`streamReplay`) for a session too big
+   * to hold, which the replay reads one record at a time.
+   */
+  records: readonly ReplayRecord[] | AsyncIterable<ReplayRecord>;
+  /**
+   * Lines of the input that could not be parsed (they go into the report). Read when the
+   * records are done, so a stream's parser may still be adding to it while the replay runs.
+   */
   inputErrors?: readonly ReplayInputError[];
+  /** How much the report keeps (default `full`; `summary` for huge sessions, see `ReportDetail`). */
+  detail?: ReportDetail;
   instruments?: InstrumentRegistry;
   /**
    * Makes the connection for a non-paper broker: a broker simulator over real
@@ -69,8 +78,11 @@ export interface ReplayOptions {
    * read only what you keep.
    */
   onStep?: (step: ReplayStep) => void;
-  /** Progress callback, called every `progressEvery` records. */
-  onProgress?: (done: number, total: number) => void;
+  /**
+   * Progress callback, called every `progressEvery` records and once at the end; `total` is
+   * the number of records when they came as an array, undefined for a stream.
+   */
+  onProgress?: (done: number, total: number | undefined) => void;
   progressEvery?: number;
 }
 
@@ -116,9 +128,12 @@ export interface ReplayPriceFeed {
  * those fills move the leader position that exits and reversals scale against.
  */
 export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
-  const { config, records } = options;
+  const { config } = options;
   const instruments = options.instruments ?? defaultInstruments;
-  const start = records[0]?.time ?? 0;
+  const total = Array.isArray(options.records) ? options.records.length : undefined;
+  // The first record sets the clock; a stream is read once, so it is taken out and put back.
+  const records = peekable(options.records as Iterable<ReplayRecord> | AsyncIterable<ReplayRecord>);
+  const start = (await records.first())?.time ?? 0;
   const clock = new VirtualClock(start);
   const paper = config.paper;
   const exchange = new SimulatedExchange({
@@ -131,6 +146,8 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
     partialFills: paper.partialFills,
     seed: paper.seed,
     idPrefix: 'P',
+    // Memory flat over millions of lines: the engine only ever asks about recent orders.
+    finishedOrdersKept: 20_000,
   });
   const leaderAccount = config.leader.account;
 
@@ -174,8 +191,11 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
     // Real sockets: deadlines on wall timers, request budgets counted in session time.
     connectionClocks: Object.fromEntries(external.map((e) => [e.key, wireClock])),
   });
-  const collector = new ReportCollector(config, instruments);
-  collector.addInputErrors(options.inputErrors ?? []);
+  const collector = new ReportCollector(
+    config,
+    instruments,
+    options.detail ? { detail: options.detail } : {},
+  );
   // Followers on real sockets: their latency is the wall time from the signal to the broker's
   // answer (on the virtual clock it would read 0, the clock stands still while they work).
   const wireFollowers = new Set(external.flatMap((e) => e.accounts.map((a) => a.follower)));
@@ -261,11 +281,36 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
     leaderPositions: () => engine.leaderPositions(),
     price: (contract) => lastPrices.get(contract),
   });
-  const pending: Promise<SignalResult>[] = [];
-  const counts = { records: records.length, signals: 0, quotes: 0, trades: 0 };
+  // Submitted signals still being copied: only those are held, so memory does not grow with the session.
+  const pending = new Set<Promise<SignalResult>>();
+  let submitFailure: { error: unknown } | undefined;
+  const track = (copy: Promise<SignalResult>) => {
+    pending.add(copy);
+    copy.then(
+      () => pending.delete(copy),
+      (error: unknown) => {
+        pending.delete(copy);
+        submitFailure ??= { error };
+      },
+    );
+  };
+  const counts = { records: 0, signals: 0, quotes: 0, trades: 0 };
   const every = options.progressEvery ?? 1000;
   let done = 0;
-  for (const record of records) {
+  // A stream's strict parser throws at the first bad line: the engine stops before the error goes on.
+  const guarded = async function* () {
+    try {
+      yield* records;
+    } catch (error) {
+      detachFeed?.();
+      // Orders on their way finish on the virtual clock before the engine can stop.
+      await clock.runUntilIdle();
+      await engine.stop();
+      throw error;
+    }
+  };
+  for await (const record of guarded()) {
+    counts.records++;
     await clock.advanceTo(record.time);
     recordLine = record.line;
     engine.tick();
@@ -303,7 +348,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
           // Submit first: the engine reads the leader position before the leader's own fill lands.
           if (wireFollowers.size > 0) submittedAt.set(signal.signalId, performance.now());
           // Parsed once above: the engine takes the typed signal as it is.
-          pending.push(engine.submitParsed(signal, { line: record.line }));
+          track(engine.submitParsed(signal, { line: record.line }));
           await leader.apply(signal);
           break;
         }
@@ -329,17 +374,19 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
     }
     options.onStep?.(step(false));
     done++;
-    if (options.onProgress && done % every === 0) options.onProgress(done, records.length);
+    if (options.onProgress && done % every === 0) options.onProgress(done, total);
   }
+  collector.addInputErrors(options.inputErrors ?? []);
   await clock.runUntilIdle();
   if (external.some((e) => e.problem !== undefined)) {
     // A broker that stopped answering holds its followers' queues until their deadlines fire.
     await settleExternal(engine, external, options.settleTimeoutMs ?? 10_000, undefined, clock.now(), true);
   }
   await Promise.all(pending);
+  if (submitFailure) throw submitFailure.error;
   await engine.idle();
   await clock.runUntilIdle();
-  options.onProgress?.(records.length, records.length);
+  options.onProgress?.(done, total);
   options.onStep?.(step(true));
 
   const leaderPositions = [...engine.leaderPositions()]
@@ -446,4 +493,25 @@ async function settleExternal(
     }
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
+}
+
+/** An iterable whose first item can be looked at before the loop reads it (once). */
+function peekable<T>(source: Iterable<T> | AsyncIterable<T>) {
+  const iterator: AsyncIterator<T> | Iterator<T> =
+    Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]();
+  let head: IteratorResult<T> | undefined;
+  return {
+    async first(): Promise<T | undefined> {
+      head ??= await iterator.next();
+      return head.done ? undefined : head.value;
+    },
+    async *[Symbol.asyncIterator](): AsyncGenerator<T> {
+      let next = head ?? (await iterator.next());
+      head = undefined;
+      while (!next.done) {
+        yield next.value;
+        next = await iterator.next();
+      }
+    },
+  };
 }

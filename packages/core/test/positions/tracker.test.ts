@@ -78,3 +78,22 @@ describe('the position tracker', () => {
     expect(t.pnl('short').unrealized).toBe(-1500);
   });
 });
+
+describe('the tracker remembering fill ids', () => {
+  const DAY = 86_400_000;
+  const at = (id: string, time: number): Execution => ({ ...fill('buy', 1, 84000, MNQ, id), time });
+
+  it('ignores a resend within the window and one from before what it still remembers', () => {
+    const t = new PositionTracker(defaultInstruments);
+    expect(t.applyExecution(at('a', 0))).toBeDefined();
+    expect(t.applyExecution(at('a', 0))).toBeUndefined();
+    // Three days on: the generation holding "a" is still kept (two windows of two days).
+    expect(t.applyExecution(at('b', 3 * DAY))).toBeDefined();
+    expect(t.applyExecution(at('a', 0))).toBeUndefined();
+    // Five days on: "a"'s generation is forgotten, and a fill stamped before it counts as seen, not new.
+    expect(t.applyExecution(at('c', 5 * DAY))).toBeDefined();
+    expect(t.applyExecution(at('a', 0))).toBeUndefined();
+    expect(t.applyExecution(at('b', 3 * DAY))).toBeUndefined();
+    expect(t.netQty('A', MNQ)).toBe(3);
+  });
+});

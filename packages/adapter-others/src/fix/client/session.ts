@@ -2,10 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { rename, writeFile } from 'node:fs/promises';
 import type { AddressInfo, Server } from 'node:net';
 import type { AsciiSession, IJsFixConfig, ISessionDescription, MsgView } from 'jspurefix';
+import type { FixFields } from '../wire.js';
 import { type JsFixModule, loadJsFix } from './jspurefix.js';
-
-/** A decoded FIX message: field names (dictionary names) to values, components flattened. */
-export type FixFields = Record<string, unknown>;
 
 /** What a running session reports to its owner (the adapter connection or the simulator). */
 export interface FixSessionHandlers {

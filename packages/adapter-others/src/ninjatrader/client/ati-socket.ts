@@ -1,53 +1,8 @@
 import { connect, type Socket } from 'node:net';
-import type { Clock, Logger, Timer } from '@tradenova/core';
+import type { Clock, Logger } from '@tradenova/core';
+import { Reconnector } from '@tradenova/core/adapter';
+import { AtiCode, AtiTokenizer, encodeAtiMessage } from '../wire.js';
 import type { OutgoingFile } from './outgoing-watcher.js';
-
-/**
- * Message codes of the ATI socket (protocol notes §6.2). Reverse-engineered, not documented
- * by NinjaTrader: a stream of ASCII tokens, each ended by one NUL byte; a message is a code
- * token followed by its argument tokens.
- */
-export const AtiCode = { Command: '0', Data: '1', Value: '2', ConfirmOrders: '3', Subscribe: '4' } as const;
-
-/** Arguments each message code carries. */
-const ARITY: Record<string, number> = { '0': 1, '1': 5, '2': 2, '3': 1, '4': 2 };
-
-/** Encodes one message: every token followed by NUL. */
-export function encodeAtiMessage(tokens: readonly string[]): Buffer {
-  for (const t of tokens) if (t.includes('\u0000')) throw new RangeError('an ATI token may not contain NUL');
-  return Buffer.from(tokens.map((t) => `${t}\u0000`).join(''), 'latin1');
-}
-
-/**
- * Splits a NUL-token stream into messages, across reads: a token may end in a later read,
- * and one read may hold many messages.
- */
-export class AtiTokenizer {
-  #partial = '';
-  #message: string[] = [];
-
-  /** Feeds bytes; returns every message completed by them. */
-  push(data: Buffer): string[][] {
-    const out: string[][] = [];
-    const text = this.#partial + data.toString('latin1');
-    const tokens = text.split('\u0000');
-    this.#partial = tokens.pop() ?? '';
-    for (const token of tokens) {
-      this.#message.push(token);
-      const arity = ARITY[this.#message[0]!];
-      // An unknown code cannot be framed: drop tokens until a known code starts a message.
-      if (arity === undefined) {
-        this.#message = [];
-        continue;
-      }
-      if (this.#message.length === arity + 1) {
-        out.push(this.#message);
-        this.#message = [];
-      }
-    }
-    return out;
-  }
-}
 
 /** Options of `AtiSocketFeed`. */
 export interface AtiSocketFeedOptions {
@@ -91,27 +46,26 @@ export class AtiSocketFeed {
   #tokenizer = new AtiTokenizer();
   #running = false;
   #up = false;
-  #retryTimer: Timer | undefined;
-  #delayMs = 0;
+  readonly #reconnect: Reconnector;
   #dirtyOrders = new Set<string>();
   #dirtyPositions = new Set<string>();
 
   constructor(options: AtiSocketFeedOptions) {
     this.#options = options;
+    this.#reconnect = new Reconnector({ ...options.reconnect, clock: options.clock, jitter: 0 });
   }
 
   /** Connects and waits for NinjaTrader's `ATI` = `True`; throws when it does not come. */
   async start(): Promise<void> {
     this.#running = true;
-    this.#delayMs = this.#options.reconnect.initialDelayMs;
+    this.#reconnect.start();
     await this.#open();
   }
 
   /** Closes the socket and stops reconnecting. */
   stop(): void {
     this.#running = false;
-    this.#retryTimer?.cancel();
-    this.#retryTimer = undefined;
+    this.#reconnect.stop();
     this.#socket?.destroy();
     this.#socket = undefined;
     this.#up = false;
@@ -159,7 +113,7 @@ export class AtiSocketFeed {
             const enabled = value.toLowerCase() === 'true';
             if (enabled && !this.#up) {
               this.#up = true;
-              this.#delayMs = this.#options.reconnect.initialDelayMs;
+              this.#reconnect.reset();
               settle();
               this.#options.onTransport(true);
             } else if (!enabled) {
@@ -183,19 +137,8 @@ export class AtiSocketFeed {
         this.#socket = undefined;
         if (!this.#running) return;
         if (wasUp) this.#options.onTransport(false, 'ATI socket lost');
-        this.#retry();
+        this.#reconnect.schedule(() => this.#open());
       });
-    });
-  }
-
-  #retry(): void {
-    if (!this.#running || this.#retryTimer) return;
-    const delay = this.#delayMs;
-    this.#delayMs = Math.min(this.#delayMs * 2, this.#options.reconnect.maxDelayMs);
-    this.#retryTimer = this.#options.clock.setTimer(delay, () => {
-      this.#retryTimer = undefined;
-      if (!this.#running) return;
-      this.#open().catch(() => this.#retry());
     });
   }
 

@@ -15,7 +15,7 @@ export interface OutgoingWatcherOptions {
   dir: string;
   clock: Clock;
   logger: Logger;
-  /** Coalesce notifications for one file over this long before reading it. */
+  /** How long to wait before reading again a file that was still being rewritten when read. */
   debounceMs: number;
   /** Full re-scan period, in case a notification was lost. */
   rescanMs: number;
@@ -27,8 +27,11 @@ export interface OutgoingWatcherOptions {
 
 /**
  * Watches NinjaTrader's `outgoing` folder. NinjaTrader rewrites each file in place on every
- * change, so a notification may arrive mid-write: a file is read after a short debounce,
- * and a reader that cannot parse it simply waits for the next change or re-scan. `fs.watch`
+ * change, so a notification may arrive mid-write, and a cut `FILLED;1;21000.25` can still
+ * parse, with the wrong price. A notified file is read at once and handed over only when the
+ * file's size and time are the same before and after the read and the size is what was read
+ * (a rewrite in progress changes them); otherwise it is read again after `debounceMs`. A reader that cannot parse what it
+ * is handed waits for the next change or re-scan. `fs.watch`
  * gives low latency on a local disk; the periodic re-scan (stat only, reading just what
  * changed) covers network shares, where notifications are unreliable, without a tight loop.
  */
@@ -119,14 +122,23 @@ export class OutgoingWatcher {
 
   #schedule(name: string): void {
     if (!this.#running || this.#pending.has(name)) return;
-    this.#pending.set(
-      name,
-      this.#options.clock.setTimer(this.#options.debounceMs, () => {
-        this.#pending.delete(name);
-        const run = this.#chain.then(() => this.#read(name, true));
-        this.#chain = run.catch(() => {});
-      }),
-    );
+    // 0 ms: notifications of one burst coalesce into one read, without waiting out a debounce.
+    this.#readAfter(name, 0);
+  }
+
+  #readAfter(name: string, ms: number): void {
+    const read = () => {
+      this.#pending.delete(name);
+      const run = this.#chain.then(() => this.#read(name, true));
+      this.#chain = run.catch(() => {});
+    };
+    if (ms > 0) {
+      this.#pending.set(name, this.#options.clock.setTimer(ms, read));
+      return;
+    }
+    // Not a 0 ms timer: Node holds those for 1 ms, most of a round trip here.
+    const immediate = setImmediate(read);
+    this.#pending.set(name, { cancel: () => clearImmediate(immediate) });
   }
 
   /**
@@ -150,7 +162,17 @@ export class OutgoingWatcher {
     if (sameStamp && !notified) return;
     let text: string;
     try {
-      text = await readFile(path, 'utf8');
+      const bytes = await readFile(path);
+      text = bytes.toString('utf8');
+      // Emptied for a rewrite: the write that follows notifies again (and a re-scan sees it).
+      if (text === '') return;
+      // Read as soon as notified: only text whose size is the file's before and after the read
+      // (same stamp) is whole. A file still being rewritten is read again after the debounce,
+      // unless a newer notification has already asked for that.
+      if (notified && !(await unchanged(path, info, bytes.length))) {
+        if (!this.#pending.has(name) && this.#running) this.#readAfter(name, this.#options.debounceMs);
+        return;
+      }
     } catch (error) {
       // A sharing violation while NinjaTrader writes: the next notification or re-scan reads it.
       this.#options.logger.debug({ err: String(error), name }, 'ninjatrader outgoing file busy');
@@ -170,5 +192,20 @@ export class OutgoingWatcher {
     this.#rescanTimer = this.#options.clock.setTimer(this.#options.rescanMs, () => {
       void this.scan().finally(() => this.#armRescan());
     });
+  }
+}
+
+/** True when the file still has the stamp it had before it was read, and `bytes` is its size. */
+async function unchanged(
+  path: string,
+  before: { size: number; mtimeMs: number },
+  bytes: number,
+): Promise<boolean> {
+  if (bytes !== before.size) return false;
+  try {
+    const after = await stat(path);
+    return after.size === before.size && after.mtimeMs === before.mtimeMs;
+  } catch {
+    return false;
   }
 }

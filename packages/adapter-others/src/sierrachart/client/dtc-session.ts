@@ -1,15 +1,17 @@
 import { connect, type Socket } from 'node:net';
 import type { Clock, Logger, Timer } from '@tradenova/core';
 import { BROKER, disconnectedError } from '../errors.js';
-import { DtcEncoding, type DtcMessage, DtcType } from '../protocol.js';
 import {
+  DtcEncoding,
+  type DtcMessage,
+  DtcType,
   decodeEncodingMessage,
   decodeJson,
   ENCODING_MESSAGE_SIZE,
   encodeEncodingMessage,
   encodeJson,
   NulFramer,
-} from './framing.js';
+} from '../wire.js';
 
 /** Options of one DTC session. */
 export interface DtcSessionOptions {

@@ -15,26 +15,24 @@ import {
   type Timer,
   ticksToPrice,
 } from '@tradenova/core';
-import {
-  decodeEncodingMessage,
-  decodeJson,
-  encodeEncodingMessage,
-  encodeJson,
-  isEncodingType,
-  NulFramer,
-} from '../client/framing.js';
 import { buySellOf, dtcOrderTypeOf, orderTypeOfDtc, sideOfBuySell, ticksOf } from '../parse.js';
+import type { SierraSymbols } from '../symbols.js';
 import {
   DTC_PROTOCOL_VERSION,
   DtcEncoding,
   type DtcMessage,
   DtcType,
+  decodeEncodingMessage,
+  decodeJson,
+  encodeEncodingMessage,
+  encodeJson,
+  isEncodingType,
   isSetNumber,
   LogonStatus,
+  NulFramer,
   OrderStatus,
   OrderUpdateReason,
-} from '../protocol.js';
-import type { SierraSymbols } from '../symbols.js';
+} from '../wire.js';
 import type { SierraChartSimulatorFaults } from './faults.js';
 
 /** What the simulator has served so far. */

@@ -148,9 +148,32 @@ const initial: Migration = {
   },
 };
 
+// The control API's audit trail: who (token id and name) did what, when, and how it went.
+const apiAudit: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable('api_audit')
+      .addColumn('id', 'bigint', (c) => c.primaryKey().generatedAlwaysAsIdentity())
+      .addColumn('time', 'bigint', (c) => c.notNull())
+      .addColumn('token_id', 'text', (c) => c.notNull())
+      .addColumn('token_name', 'text', (c) => c.notNull())
+      .addColumn('action', 'text', (c) => c.notNull())
+      .addColumn('target', 'text')
+      .addColumn('outcome', 'text', (c) => c.notNull())
+      .addColumn('detail', 'jsonb', (c) => c.notNull())
+      .addColumn('recorded_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+      .execute();
+    await db.schema.createIndex('api_audit_time').on('api_audit').column('time').execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.dropTable('api_audit').ifExists().execute();
+  },
+};
+
 /** Every migration of the journal, by name; names sort in the order they run. */
 export const JOURNAL_MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-initial': initial,
+  '0002-api-audit': apiAudit,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => ({ ...JOURNAL_MIGRATIONS }) };

@@ -122,6 +122,19 @@ export interface ErrorsTable {
   recorded_at: Generated<Date>;
 }
 
+/** Control API actions: the token that acted (id and name, never the token), the action and its outcome. */
+export interface ApiAuditTable {
+  id: Generated<Int8>;
+  time: Int8;
+  token_id: string;
+  token_name: string;
+  action: string;
+  target: Maybe<string>;
+  outcome: string;
+  detail: Json;
+  recorded_at: Generated<Date>;
+}
+
 /** The journal's tables, for kysely. */
 export interface JournalDatabase {
   signals: SignalsTable;
@@ -131,6 +144,7 @@ export interface JournalDatabase {
   positions: PositionsTable;
   account_status: AccountStatusTable;
   errors: ErrorsTable;
+  api_audit: ApiAuditTable;
 }
 
 /** Every journal table name. */
@@ -142,4 +156,5 @@ export const JOURNAL_TABLES = [
   'positions',
   'account_status',
   'errors',
+  'api_audit',
 ] as const satisfies readonly (keyof JournalDatabase)[];

@@ -1,4 +1,4 @@
-import type { BrokerEvent } from './contract.js';
+import type { BrokerEvent } from '../contract.js';
 
 /**
  * The last error a broker connection met, for `health().lastError`: kept as its message

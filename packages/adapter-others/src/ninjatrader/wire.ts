@@ -1,4 +1,11 @@
 /**
+ * NinjaTrader's two wire formats: the Order Instruction File line, and the ATI socket's
+ * NUL-token messages that carry the same line.
+ */
+
+// ── OIF lines ─────────────────────────────────────────────────────────────────
+
+/**
  * The Order Instruction File grammar (protocol notes §3): one command per line, always
  * 13 `;`-separated positional fields, empty where not supplied. The same line is what
  * the ATI socket's `Command` message carries, so both transports share this encoder.
@@ -99,3 +106,52 @@ const COMMANDS = new Set<string>([
   'FLATTENEVERYTHING',
   'CLOSESTRATEGY',
 ]);
+
+// ── ATI socket framing ────────────────────────────────────────────────────────
+
+/**
+ * Message codes of the ATI socket (protocol notes §6.2). Reverse-engineered, not documented
+ * by NinjaTrader: a stream of ASCII tokens, each ended by one NUL byte; a message is a code
+ * token followed by its argument tokens.
+ */
+export const AtiCode = { Command: '0', Data: '1', Value: '2', ConfirmOrders: '3', Subscribe: '4' } as const;
+
+/** Arguments each message code carries. */
+const ARITY: Record<string, number> = { '0': 1, '1': 5, '2': 2, '3': 1, '4': 2 };
+
+/** Encodes one message: every token followed by NUL. */
+export function encodeAtiMessage(tokens: readonly string[]): Buffer {
+  for (const t of tokens) if (t.includes('\u0000')) throw new RangeError('an ATI token may not contain NUL');
+  return Buffer.from(tokens.map((t) => `${t}\u0000`).join(''), 'latin1');
+}
+
+/**
+ * Splits a NUL-token stream into messages, across reads: a token may end in a later read,
+ * and one read may hold many messages.
+ */
+export class AtiTokenizer {
+  #partial = '';
+  #message: string[] = [];
+
+  /** Feeds bytes; returns every message completed by them. */
+  push(data: Buffer): string[][] {
+    const out: string[][] = [];
+    const text = this.#partial + data.toString('latin1');
+    const tokens = text.split('\u0000');
+    this.#partial = tokens.pop() ?? '';
+    for (const token of tokens) {
+      this.#message.push(token);
+      const arity = ARITY[this.#message[0]!];
+      // An unknown code cannot be framed: drop tokens until a known code starts a message.
+      if (arity === undefined) {
+        this.#message = [];
+        continue;
+      }
+      if (this.#message.length === arity + 1) {
+        out.push(this.#message);
+        this.#message = [];
+      }
+    }
+    return out;
+  }
+}

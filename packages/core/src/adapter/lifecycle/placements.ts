@@ -1,5 +1,5 @@
-import { BrokerError, ErrorCode } from '../errors.js';
-import type { BrokerOrder, OrderAck, PlaceOrderRequest } from './contract.js';
+import { BrokerError, ErrorCode } from '../../errors.js';
+import type { BrokerOrder, OrderAck, PlaceOrderRequest } from '../contract.js';
 
 /** Errors after which a placement may or may not exist at the broker. */
 export function isUnknownOutcome(error: unknown): boolean {
@@ -55,12 +55,7 @@ export class PlacementGuard {
 
   /** The ack of an order the broker already holds for this request. */
   ackOf(request: PlaceOrderRequest, order: BrokerOrder): OrderAck {
-    return {
-      orderId: order.orderId,
-      clientOrderId: request.clientOrderId,
-      status: order.status,
-      time: this.#options.now(),
-    };
+    return ackOfFound(request, order, this.#options.now());
   }
 
   async #run(
@@ -96,4 +91,9 @@ export class PlacementGuard {
       this.#acks.delete(this.#acks.keys().next().value!);
     return { ...ack };
   }
+}
+
+/** The ack of `order`, which the broker already holds for `request` (found by its client order id), at `now`. */
+export function ackOfFound(request: PlaceOrderRequest, order: BrokerOrder, now: number): OrderAck {
+  return { orderId: order.orderId, clientOrderId: request.clientOrderId, status: order.status, time: now };
 }

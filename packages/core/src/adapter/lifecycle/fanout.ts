@@ -1,5 +1,5 @@
-import type { Logger } from '../util/logger.js';
-import type { BrokerEvent } from './contract.js';
+import type { Logger } from '../../util/logger.js';
+import type { BrokerEvent } from '../contract.js';
 
 /**
  * The listeners of one broker connection. An adapter hands every event here; a listener

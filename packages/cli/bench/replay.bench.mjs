@@ -1,0 +1,170 @@
+// `tradenova replay` of big sessions: peak RSS and intents/s of the real CLI process, beside the
+// engine's own replay figure (the one `./tn bench` prints) measured in the same run.
+//   node packages/cli/bench/replay.bench.mjs [--lines 100000,1000000] [--detail summary|full]
+// (TRADENOVA_BENCH_JSON=1 for one JSON line of figures, as `./tn bench --json` collects them)
+// Sessions are the example session repeated with new ids and times (scripts/make-session.mjs),
+// made once into the temp dir. Intents are placed + blocked + rejected over every account, as
+// the engine figure counts them; the time is the CLI process's wall time, start-up included.
+import { spawn } from 'node:child_process';
+import { createReadStream, existsSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { parseEngineConfig, runReplay, streamReplay } from '@tradenova/core';
+import { parse as parseYaml } from 'yaml';
+import { figure } from '../../../scripts/bench-figures.mjs';
+import { engineReplayFigure } from '../../core/bench/replay-kit.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..', '..');
+const BIN = join(here, '..', 'dist', 'bin.js');
+const { values } = parseArgs({
+  options: {
+    lines: { type: 'string', default: '100000' },
+    detail: { type: 'string', default: 'summary' },
+    config: { type: 'string', default: join(root, 'examples', 'paper.yaml') },
+  },
+});
+const log = (...a) => console.log(...a);
+
+function run(cmd, args, env = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = [];
+    const err = [];
+    child.stdout.on('data', (d) => out.push(d));
+    child.stderr.on('data', (d) => err.push(d));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }),
+    );
+  });
+}
+
+async function session(lines) {
+  const file = join(tmpdir(), `tradenova-bench-session-${lines}.jsonl`);
+  if (!existsSync(file)) {
+    const made = await run(process.execPath, [
+      join(root, 'scripts', 'make-session.mjs'),
+      '--lines',
+      String(lines),
+      '--out',
+      file,
+    ]);
+    if (made.code !== 0) throw new Error(made.stderr);
+  }
+  return file;
+}
+
+async function cliReplay(file) {
+  const rssFile = join(tmpdir(), `tradenova-bench-rss-${process.pid}`);
+  const t0 = performance.now();
+  const r = await run(
+    process.execPath,
+    [
+      '--import',
+      join(here, 'rss-hook.mjs'),
+      BIN,
+      'replay',
+      file,
+      '-c',
+      values.config,
+      '--json',
+      '--detail',
+      values.detail,
+      '--no-progress',
+    ],
+    { TRADENOVA_BENCH_RSS_FILE: rssFile },
+  );
+  const ms = performance.now() - t0;
+  // 0 clean, 1 not clean (risk blocks are part of the example): anything else is a failure.
+  if (r.code !== 0 && r.code !== 1) throw new Error(`replay exited ${r.code}: ${r.stderr.slice(-2000)}`);
+  const report = JSON.parse(r.stdout);
+  const usage = JSON.parse(readFileSync(rssFile, 'utf8'));
+  rmSync(rssFile, { force: true });
+  const intents = report.accounts.reduce(
+    (s, a) => s + a.orders.placed + a.orders.blocked + a.orders.rejected,
+    0,
+  );
+  return {
+    records: report.input.records,
+    intents,
+    ms,
+    perSecond: intents / (ms / 1000),
+    // On a shared machine the process may get a fraction of a core: per CPU second is the steadier figure.
+    perCpuSecond: intents / (usage.cpuMs / 1000),
+    cpuMs: usage.cpuMs,
+    peakRssMb: usage.maxRssKb / 1024,
+  };
+}
+
+/** The same session and config through `runReplay` in this process (streamed, summary): the CLI's own engine. */
+async function inProcessReplay(file) {
+  const config = parseEngineConfig(parseYaml(readFileSync(values.config, 'utf8')));
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const report = await runReplay({
+    config,
+    records: streamReplay(
+      createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY }),
+      {
+        onError: () => {},
+      },
+    ),
+    detail: 'summary',
+  });
+  const ms = performance.now() - t0;
+  const intents = report.accounts.reduce(
+    (s, a) => s + a.orders.placed + a.orders.blocked + a.orders.rejected,
+    0,
+  );
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    intents,
+    ms,
+    perSecond: intents / (ms / 1000),
+    perCpuSecond: intents / ((cpu.user + cpu.system) / 1e6),
+  };
+}
+
+const sizes = values.lines.split(',').map(Number);
+log(
+  `Replay at scale — node ${process.version}, load average ${(await import('node:os'))
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
+);
+const engine = await engineReplayFigure();
+log(
+  `   engine replay (./tn bench figure): ${Math.round(engine.perSecond).toLocaleString('en-US')} intents/s (median of 3; 20 followers × ${engine.signals} signals)`,
+);
+const results = [];
+for (const lines of sizes) {
+  const file = await session(lines);
+  const r = await cliReplay(file);
+  // The in-process run holds nothing but the engine: skipped for the biggest sessions to keep the bench short.
+  const same = lines <= 100_000 ? await inProcessReplay(file) : undefined;
+  results.push({
+    lines,
+    ...r,
+    ratioToEngine: r.perSecond / engine.perSecond,
+    ...(same
+      ? {
+          sameInputInProcessPerSecond: same.perSecond,
+          sameInputInProcessPerCpuSecond: same.perCpuSecond,
+          ratioToSameInputPerCpuSecond: r.perCpuSecond / same.perCpuSecond,
+        }
+      : {}),
+  });
+  log(
+    `   tradenova replay ${lines.toLocaleString('en-US')} lines (--detail ${values.detail}, ${values.config.split('/').pop()}): peak RSS ${r.peakRssMb.toFixed(0)} MB, ${Math.round(r.perSecond).toLocaleString('en-US')} intents/s (${r.intents.toLocaleString('en-US')} intents in ${(r.ms / 1000).toFixed(1)} s; ${Math.round(r.perCpuSecond).toLocaleString('en-US')} per CPU second) = ${(r.perSecond / engine.perSecond).toFixed(2)}× the engine figure`,
+  );
+  if (same)
+    log(
+      `      the same session and config through runReplay in process: ${Math.round(same.perSecond).toLocaleString('en-US')} intents/s (${Math.round(same.perCpuSecond).toLocaleString('en-US')} per CPU second) → the CLI reaches ${(r.perCpuSecond / same.perCpuSecond).toFixed(2)}× it per CPU second`,
+    );
+}
+figure('replay-cli', { engineIntentsPerSecond: engine.perSecond, detail: values.detail, sessions: results });
