@@ -105,6 +105,11 @@ export interface Engine {
    */
   submit(signal: TradeSignal | unknown, meta?: SubmitMeta): Promise<SignalResult>;
   /**
+   * Copies a signal already parsed at its edge (`parseSignal`, as a replay or a webhook
+   * does to name a bad field early): the same as `submit`, without parsing it again.
+   */
+  submitParsed(signal: TradeSignal, meta?: SubmitMeta): Promise<SignalResult>;
+  /**
    * Records a leader fill: the leader position that exits and reversals are scaled against.
    * Its `clientOrderId` (the leader mirror's) or `orderId` (the leader's broker's) names the
    * leader order it fills, so each follower's expected position follows that order's plan.

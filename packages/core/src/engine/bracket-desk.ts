@@ -1,5 +1,4 @@
 import type { EngineEvent } from '../bus/events.js';
-import type { Contract } from '../instruments/contract.js';
 import { intentId, type OrderIntent } from '../model/intent.js';
 import type { ModifyOrderSignal } from '../model/signal.js';
 import type { Ticks } from '../money/price.js';
@@ -8,18 +7,15 @@ import type { SignalOutcome } from './api.js';
 import type { FollowerOrderRef, FollowerRuntime } from './follower.js';
 import { type ManagedBracket, planChildren } from './managed-bracket.js';
 import { outcomeOf, SkipReason } from './outcome.js';
+import type { OrderPort, PositionsView } from './ports.js';
 
 /** What the bracket desk needs from the engine. */
 export interface BracketDeskPort {
-  /** Places one order through the follower's guard, with risk checks and events; records its id under `refKey`. */
-  place(f: FollowerRuntime, intent: OrderIntent, receivedAt: number, refKey: string): Promise<SignalOutcome>;
-  /** Records a failed modify or cancel as the right event. */
-  placeFailed(f: FollowerRuntime, intent: OrderIntent, error: unknown): SignalOutcome;
+  /** The order desk: places the children, records a failed resize or cancel as the right event. */
+  orders: OrderPort;
+  positions: PositionsView;
   emit(event: EngineEvent): void;
   now(): number;
-  netQty(follower: string, contract: Contract): number;
-  /** Whether any fill of this intent was seen. */
-  entryFilled(intentId: string): boolean;
   log: Logger;
 }
 
@@ -58,9 +54,9 @@ export class BracketDesk {
         reason: `cannot add a ${which} beside the broker-held bracket; ${f.name} keeps its ${which === 'stop-loss' ? 'take-profit' : 'stop-loss'} only`,
       });
     }
-    const net = this.#port.netQty(f.name, ref.contract);
+    const net = this.#port.positions.netQty(f.name, ref.contract);
     // An entry still working gets its child as it fills (the managed pair follows each fill).
-    const entryFilled = this.#port.entryFilled(ref.intentId);
+    const entryFilled = f.filledIntents.has(ref.intentId);
     const open = entryFilled ? (ref.side === 'buy' ? Math.max(0, net) : Math.max(0, -net)) : 0;
     if (!existing && entryFilled && open === 0) {
       return outcomeOf(intent, 'skipped', {
@@ -148,7 +144,7 @@ export class BracketDesk {
       else intent.limitTicks = child.ticks;
       if (plan.action === 'place') {
         // Its latency runs from the fill that called for it, not from the entry signal minutes before.
-        const result = await this.#port.place(
+        const result = await this.#port.orders.place(
           f,
           intent,
           this.#port.now(),
@@ -184,13 +180,13 @@ export class BracketDesk {
             child.qty = child.filled;
           }
         } catch (error) {
-          this.#port.placeFailed(f, intent, error);
+          this.#port.orders.placeFailed(f, intent, error);
         }
       }
     }
   }
 
-  /** The broker order id #place recorded under a reference key. */
+  /** The broker order id the order desk's `place` recorded under a reference key. */
   #orderIdOf(f: FollowerRuntime, key: string): string | undefined {
     const ref = f.orders.get(key);
     f.orders.delete(key);

@@ -67,7 +67,7 @@ export interface OrderCopy {
   legFilled: LegSet<number>;
   /** Signed follower change of those fills: the share before the copy filled is the share less this. */
   filledDelta: number;
-  /** An inverse copy placed at the leader's fills, not as a working order (see the engine's `#copiesAtFill`). */
+  /** An inverse copy placed at the leader's fills, not as a working order (see `CopyDesk.copiesAtFill`). */
   atFill?: boolean;
 }
 
@@ -117,7 +117,7 @@ export class FollowerRuntime {
   paused = false;
   /** Why it is paused: the reason its blocked orders carry. */
   pausedFor: RiskReason = RiskReason.FollowerPaused;
-  /** An order failed or its outcome is unknown: recovery re-plans and aligns (see the engine's `#recover`). */
+  /** An order failed or its outcome is unknown: recovery re-plans and aligns (see `ReconcileDesk.recover`). */
   needsRecovery = false;
   /** When recovery last ran (clock ms), and how many recoveries re-planned copies (for fresh intent ids). */
   recoveredAt = Number.NEGATIVE_INFINITY;
@@ -142,6 +142,8 @@ export class FollowerRuntime {
   readonly #inFlight = new Map<string, InFlightOrder>();
   /** Intents sent whose outcome is unknown (timeout, dropped socket) until reconciliation settles them. */
   readonly unknown = new Map<string, { intent: OrderIntent; leaderOrderId?: string }>();
+  /** Intent ids any fill was seen of (an ack may come after its fill on a wire). */
+  readonly filledIntents = new Set<string>();
   /**
    * Modifications of one order waiting in this follower's queue, merged: a burst
    * of moves of one stop becomes one request with the latest price.

@@ -2,8 +2,10 @@ import type { EngineEvent } from '../bus/events.js';
 import { type Contract, contractKey } from '../instruments/contract.js';
 import type { InstrumentRegistry } from '../instruments/registry.js';
 import { intentId, type OrderIntent } from '../model/intent.js';
-import type { SignalOutcome } from './api.js';
+import type { CopyDesk } from './copy-desk.js';
 import type { FollowerRuntime } from './follower.js';
+import type { LeaderBook } from './leader-book.js';
+import type { OrderPort } from './ports.js';
 import { planReconciliation, type ReconcileLine, type ReconcilePolicy } from './reconcile.js';
 
 /** What reconciliation needs from the engine. */
@@ -13,10 +15,14 @@ export interface ReconcileDeskPort {
   /** The follower's scaled share of the leader's open positions, by contract key. */
   targets(follower: string): Map<string, number>;
   instruments: InstrumentRegistry;
-  /** Places one order through the follower's guard, with risk checks and events. */
-  place(f: FollowerRuntime, intent: OrderIntent, receivedAt: number, refKey: string): Promise<SignalOutcome>;
-  /** Cancels the follower's working orders and closes its positions. */
-  flatten(f: FollowerRuntime, signalId: string, reason: string): Promise<SignalOutcome[]>;
+  /** The order desk: places the orders that fix a difference, flattens under the `flatten` policy. */
+  orders: OrderPort;
+  /** Recovery sends the leader's unconfirmed cancels again, then re-plans the working copies. */
+  copies: Pick<CopyDesk, 'resendCancels' | 'replanWorking'>;
+  /** Whether the leader's fills were seen: only then is a follower's expected position known. */
+  leader: Pick<LeaderBook, 'fillsSeen'>;
+  /** The configured reconcile policy. */
+  policy: ReconcilePolicy;
   emit(event: EngineEvent): void;
   now(): number;
 }
@@ -70,7 +76,7 @@ export class ReconcileDesk {
       });
     }
     if (policy === 'flatten' && lines.some((l) => l.broker !== 0)) {
-      await port.flatten(f, `reconcile-${f.name}-${now}`, 'reconciliation');
+      await port.orders.flatten(f, `reconcile-${f.name}-${now}`, undefined, 'reconciliation');
       return lines;
     }
     for (const line of lines) {
@@ -97,7 +103,7 @@ export class ReconcileDesk {
         reducing,
         createdAt: now,
       };
-      await port.place(f, intent, now, signalId);
+      await port.orders.place(f, intent, now, signalId);
       // The aligning order did not go through for now (rate limit, broker away: the engine
       // marked it for recovery): that recovery aligns with this policy, not the default.
       if (f.needsRecovery) f.recoverPolicy ??= policy;
@@ -143,5 +149,61 @@ export class ReconcileDesk {
         port.emit({ type: 'order-reconciled', time: port.now(), intent, outcome: 'not-placed' });
       }
     }
+  }
+
+  /**
+   * After an outage or a failed order: settles orders whose outcome was unknown (by client
+   * order id) and reconciles positions, then re-plans the copy of every leader order still
+   * working against the leader's current state (placing the legs that failed or were never
+   * placed). Positions are aligned when a failure of this engine explains the difference
+   * and the follower's expected position is known; otherwise the configured policy applies.
+   */
+  recover(f: FollowerRuntime): Promise<void> {
+    const aligned = f.needsRecovery && this.#port.leader.fillsSeen;
+    const policy = f.recoverPolicy ?? (aligned ? 'align' : this.#port.policy);
+    f.needsRecovery = false;
+    f.recoverPolicy = undefined;
+    f.recoveredAt = this.#port.now();
+    return f.queue.push(async () => {
+      try {
+        // The leader's cancels first, then positions, so the working copies are planned
+        // against what the follower holds.
+        await this.#port.copies.resendCancels(f);
+        await this.follower(f, policy);
+      } catch (error) {
+        // The broker could not answer (down again, rate-limited): try again at the next interval.
+        this.pending(f, policy, error);
+        return;
+      }
+      if (f.recoveryPending) {
+        f.recoveryPending = false;
+        this.#port.emit({
+          type: 'follower-recovery',
+          time: this.#port.now(),
+          follower: f.name,
+          accountId: f.accountId,
+          state: 'recovered',
+        });
+      }
+      // A market order is never working: what it missed, alignment has placed.
+      this.#port.copies.replanWorking(f, undefined);
+    });
+  }
+
+  /** A recovery or requested reconciliation that could not reach the broker: said, and tried again later. */
+  pending(f: FollowerRuntime, policy: ReconcilePolicy, error: unknown): string {
+    const reason = error instanceof Error ? error.message : String(error);
+    f.needsRecovery = true;
+    f.recoverPolicy = policy;
+    f.recoveryPending = true;
+    this.#port.emit({
+      type: 'follower-recovery',
+      time: this.#port.now(),
+      follower: f.name,
+      accountId: f.accountId,
+      state: 'pending',
+      reason,
+    });
+    return reason;
   }
 }

@@ -2,7 +2,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { SignalError } from '../errors.js';
 import { isSanePrice, MAX_SANE_PRICE, MAX_TIME_MS, parseSignal } from '../model/parse-signal.js';
 
-/** One line of a replay file. Signals stay raw: the engine validates them again like any input. */
+/** One line of a replay file. Signals stay raw: the run parses each once, with its leader account, and hands the engine the typed signal. */
 export type ReplayRecord =
   | { kind: 'signal'; line: number; time: number; raw: Record<string, unknown> }
   | { kind: 'quote'; line: number; time: number; instrument: string; bid: string; ask: string }
@@ -165,7 +165,7 @@ function toRecord(value: Record<string, unknown>, line: number): ReplayRecord {
   const time = recordTime(value, line);
   switch (type) {
     case 'signal': {
-      // Full validation now, so the error names the line; the engine gets the same object.
+      // Full validation now, so the error names the line before any run (the run parses it once more with its leader account).
       parseSignal(value, { leaderAccount: 'leader', now: time }, line);
       return { kind: 'signal', line, time, raw: value };
     }

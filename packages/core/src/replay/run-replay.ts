@@ -347,7 +347,8 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
             collector.noteSignalLine(record.raw.signalId, record.line);
           // Submit first: the engine reads the leader position before the leader's own fill lands.
           if (wireFollowers.size > 0) submittedAt.set(signal.signalId, performance.now());
-          track(engine.submit(record.raw, { line: record.line }));
+          // Parsed once above: the engine takes the typed signal as it is.
+          track(engine.submitParsed(signal, { line: record.line }));
           await leader.apply(signal);
           break;
         }
