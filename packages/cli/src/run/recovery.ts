@@ -179,8 +179,26 @@ export async function recoverOnStart(ctx: RecoveryContext): Promise<RecoveredLin
       copies.push({ order, signalId, byFollower });
     }
 
-    // Copies of leader orders that ended while the copier was down.
-    const orphans = journaled.filter((c) => !stillWorking.has(c.intent.leaderOrderId));
+    // Copies of leader orders that ended while the copier was down, and working orders under
+    // this copier's ids that nothing explains (placed just before a kill -9 took the
+    // journal's last writes): cancelled, so a copy of a still-working leader order is
+    // placed again under its first ids and nothing stray stays at the broker.
+    const orphans: { intent: JournaledIntent; lookup: Lookup }[] = journaled.filter(
+      (c) => !stillWorking.has(c.intent.leaderOrderId),
+    );
+    if (ctx.journal) {
+      const explained = new Set(
+        copies.flatMap((c) => [...c.byFollower.values()].flat().map((l) => l.intentId)),
+      );
+      const unexplained = await unjournaled(ctx.journal, openByFollower, explained);
+      orphans.push(...unexplained);
+      for (const u of unexplained)
+        line.skipped.push({
+          follower: u.intent.follower,
+          intentId: u.intent.intentId,
+          reason: "a working order under this copier's id that the journal does not hold: cancelled",
+        });
+    }
     const plan = planRecovery({ policy: ctx.policy, pending, leaderOrders: copies, orphans });
     line.skipped.push(...plan.skipped);
     if (!ctx.journal)
@@ -327,6 +345,48 @@ async function journaledCopies(
     }
   }
   return out.sort((a, b) => a.intent.intentId.localeCompare(b.intent.intentId));
+}
+
+/** The shape of an intent id (`intentId` in core): a client order id this copier made. */
+const OUR_ID = /^tn[0-9a-z]{22}$/;
+
+/** Working follower orders under this copier's ids that the journal has no intent for, and `explained` does not name. */
+async function unjournaled(
+  journal: Journal,
+  openByFollower: Map<string, Map<string, BrokerOrder> | undefined>,
+  explained: ReadonlySet<string>,
+): Promise<{ intent: JournaledIntent; lookup: Lookup }[]> {
+  const candidates: { follower: string; id: string; order: BrokerOrder }[] = [];
+  for (const [follower, orders] of openByFollower)
+    for (const [id, order] of orders ?? [])
+      if (OUR_ID.test(id) && !explained.has(id) && order.parentOrderId === undefined)
+        candidates.push({ follower, id, order });
+  if (candidates.length === 0) return [];
+  const known = new Set<string>();
+  for (let i = 0; i < candidates.length; i += 1000) {
+    const rows = await journal.db
+      .selectFrom('intents')
+      .select('intent_id')
+      .where(
+        'intent_id',
+        'in',
+        candidates.slice(i, i + 1000).map((c) => c.id),
+      )
+      .execute();
+    for (const r of rows) known.add(r.intent_id);
+  }
+  return candidates
+    .filter((c) => !known.has(c.id))
+    .map((c) => ({
+      intent: {
+        intentId: c.id,
+        signalId: '(not journaled)',
+        follower: c.follower,
+        leg: 'unknown',
+        action: 'place',
+      },
+      lookup: { state: 'found', order: c.order },
+    }));
 }
 
 /** `order-reconciled` for every settled intent: the journal then holds its outcome. */
