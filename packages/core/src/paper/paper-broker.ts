@@ -8,14 +8,16 @@ import type {
   BrokerPosition,
   CancelOrderRequest,
   ConnectionHealth,
-  ConnectionState,
   FlattenRequest,
   ModifyOrderRequest,
   OrderAck,
   PlaceOrderRequest,
 } from '../adapter/contract.js';
+import { ConnectionLifecycle, type LifecycleContext } from '../adapter/lifecycle/connection-lifecycle.js';
+import { systemClock } from '../clock/clock.js';
 import { BrokerDisconnectedError, BrokerRejectedError } from '../errors.js';
 import type { Money } from '../money/money.js';
+import { silentLogger } from '../util/logger.js';
 import type { SimulatedExchange } from './simulated-exchange.js';
 
 /** The paper broker's `broker:` name. */
@@ -41,6 +43,8 @@ export interface PaperBrokerOptions {
   startingBalance?: Money;
   /** Per-account starting balances (mils), ahead of `startingBalance`. */
   balances?: Readonly<Record<string, Money>>;
+  /** Clock and logger of the connection's lifecycle (the system clock and no logging by default). */
+  context?: LifecycleContext;
 }
 
 /**
@@ -54,13 +58,17 @@ export class PaperBroker implements BrokerConnection {
   /** The exchange this connection trades on. */
   readonly exchange: SimulatedExchange;
   readonly #accountIds: ReadonlySet<string>;
-  readonly #listeners = new Set<(event: BrokerEvent) => void>();
-  #state: ConnectionState = 'disconnected';
+  /** State, its events, listeners and `health()`: the lifecycle every adapter shares. */
+  readonly #life: ConnectionLifecycle;
   #unsubscribe: (() => void) | undefined;
 
   constructor(exchange: SimulatedExchange, accountIds: readonly string[], options: PaperBrokerOptions = {}) {
     this.exchange = exchange;
     this.#accountIds = new Set(accountIds);
+    this.#life = new ConnectionLifecycle(
+      PAPER_BROKER,
+      options.context ?? { clock: systemClock, logger: silentLogger },
+    );
     const fallback = options.startingBalance ?? DEFAULT_PAPER_BALANCE;
     for (const id of accountIds) {
       if (!exchange.hasAccount(id)) exchange.openAccount(id, options.balances?.[id] ?? fallback);
@@ -73,19 +81,19 @@ export class PaperBroker implements BrokerConnection {
   }
 
   async connect(): Promise<void> {
-    if (this.#state === 'connected') return;
-    this.#setState('connecting');
+    if (this.#life.connected) return;
+    this.#life.enter('connecting');
     this.#unsubscribe = this.exchange.onEvent((event) => {
-      if (this.#serves(event)) this.#emit(event);
+      if (this.#serves(event)) this.#life.emit(event);
     });
-    this.#setState('connected');
+    this.#life.enter('connected');
   }
 
   async disconnect(): Promise<void> {
-    if (this.#state === 'disconnected') return;
+    if (this.#life.state === 'disconnected') return;
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
-    this.#setState('disconnected');
+    this.#life.enter('disconnected');
   }
 
   async listAccounts(): Promise<BrokerAccount[]> {
@@ -126,14 +134,11 @@ export class PaperBroker implements BrokerConnection {
   }
 
   onEvent(listener: (event: BrokerEvent) => void): () => void {
-    this.#listeners.add(listener);
-    return () => {
-      this.#listeners.delete(listener);
-    };
+    return this.#life.subscribe(listener);
   }
 
   health(): ConnectionHealth {
-    return { state: this.#state };
+    return this.#life.health();
   }
 
   #serves(event: BrokerEvent): boolean {
@@ -162,15 +167,6 @@ export class PaperBroker implements BrokerConnection {
   }
 
   #requireConnected(): void {
-    if (this.#state !== 'connected') throw new BrokerDisconnectedError(PAPER_BROKER, 'not connected');
-  }
-
-  #setState(state: ConnectionState): void {
-    this.#state = state;
-    this.#emit({ type: 'connection-changed', state });
-  }
-
-  #emit(event: BrokerEvent): void {
-    for (const listener of [...this.#listeners]) listener(event);
+    if (!this.#life.connected) throw new BrokerDisconnectedError(PAPER_BROKER, 'not connected');
   }
 }
