@@ -533,10 +533,14 @@ export class CopyDesk {
       targetIntentId: have.intentId,
     };
     if (have.orderId === undefined) {
+      // Its placement's outcome is unknown (timed out, broker away): should it turn out
+      // placed, recovery finds it by its client order id and cancels it then.
+      f.pendingCancels.set(have.intentId, { intent });
+      f.needsRecovery = true;
       return skippedOutcome(
         intent,
         SkipReason.OutcomeUnknown,
-        'the copy has no broker id yet (outcome unknown)',
+        'the copy has no broker id yet (outcome unknown): cancelled once it is found',
       );
     }
     const orderId = have.orderId;
@@ -562,10 +566,29 @@ export class CopyDesk {
 
   /** Sends again the cancels the broker never confirmed; those it still cannot take stay for the next recovery. */
   async resendCancels(f: FollowerRuntime): Promise<void> {
-    for (const [legId, { orderId, intent }] of [...f.pendingCancels]) {
+    for (const [legId, pending] of [...f.pendingCancels]) {
+      const { intent } = pending;
+      let orderId = pending.orderId;
+      if (orderId === undefined) {
+        // A copy whose placement had no answer: cancel it if the broker has it working.
+        const found = f.connection.findOrderByClientId
+          ? await f.connection.findOrderByClientId(f.accountId, legId)
+          : (await f.connection.getOpenOrders(f.accountId)).find((o) => o.clientOrderId === legId);
+        if (found === undefined && f.unknown.has(legId)) {
+          // Not at the broker yet and still unknown: ask again at the next recovery.
+          f.needsRecovery = true;
+          continue;
+        }
+        if (found === undefined || (found.status !== 'working' && found.status !== 'partially-filled')) {
+          f.pendingCancels.delete(legId);
+          continue;
+        }
+        orderId = found.orderId;
+      }
+      const target = orderId;
       try {
         await f.guard.run(
-          () => f.connection.cancelOrder({ accountId: f.accountId, orderId }),
+          () => f.connection.cancelOrder({ accountId: f.accountId, orderId: target }),
           undefined,
           'cancel',
         );

@@ -128,7 +128,7 @@ export class FollowerRuntime {
    * Cancels of working legs the broker did not confirm (down, timed out, refused for now),
    * by the leg's intent id: recovery sends them again, so a leader's cancel is never dropped.
    */
-  readonly pendingCancels = new Map<string, { orderId: string; intent: OrderIntent }>();
+  readonly pendingCancels = new Map<string, { orderId?: string; intent: OrderIntent }>();
   /** A recovery failed and none has succeeded since (`follower-recovery` said `pending`). */
   recoveryPending = false;
   /** An automatic flatten is queued or running; further triggers wait for it. */

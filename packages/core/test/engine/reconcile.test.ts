@@ -168,3 +168,47 @@ describe('modifications', () => {
     expect(exchange.getOpenOrders('A').map((o) => o.stopTicks)).toEqual([84012]);
   });
 });
+
+describe('a leader cancel while the copy has no answer yet', () => {
+  it('cancels the copy once recovery finds it working at the broker', async () => {
+    const { engine, clock, exchange, price } = await paperEngine([{ name: 'a', account: 'A' }], {
+      latencyMs: 4000,
+      deadlineMs: 1000,
+    });
+    price(MNQ, '21000.25');
+    const placed = engine.submit({
+      signalId: 'n1',
+      action: 'new',
+      leaderOrderId: 'L1',
+      instrument: 'MNQZ5',
+      side: 'buy',
+      qty: 1,
+      orderType: 'limit',
+      limitPrice: '20990',
+      time: clock.now(),
+    });
+    await clock.advanceBy(1500);
+    const first = await placed;
+    expect(first.ok && first.outcomes[0]?.outcome).toBe('timed-out');
+    // The leader cancels before the broker has answered for the copy.
+    const cancelled = engine.submit({
+      signalId: 'c1',
+      action: 'cancel',
+      leaderOrderId: 'L1',
+      time: clock.now(),
+    });
+    await clock.advanceBy(100);
+    const second = await cancelled;
+    expect(second.ok && second.outcomes.map((o) => [o.outcome, o.reason])).toEqual([
+      ['skipped', expect.stringMatching(/no broker id yet/)],
+    ]);
+    // The placement lands at the broker after all.
+    await clock.advanceBy(3000);
+    expect(exchange.getOpenOrders('A')).toHaveLength(1);
+    // The next recovery finds it working by its client order id and cancels it.
+    await clock.advanceBy(6000);
+    engine.tick();
+    await clock.runUntilIdle();
+    expect(exchange.getOpenOrders('A')).toEqual([]);
+  });
+});
