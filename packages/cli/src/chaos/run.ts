@@ -493,7 +493,8 @@ interface JournalFollower {
 }
 
 /** The leader order a journaled signal id belongs to (`leader:<account>:<order>:<kind>:<n>[~…]`). */
-const LEADER_SIGNAL = new RegExp(`^leader:${CHAOS_LEADER}:([^:]+):`);
+// Start-up recovery re-signals a leader order as `recovery:<account>:<order>:modify:…`.
+const LEADER_SIGNAL = new RegExp(`^(?:leader|recovery):${CHAOS_LEADER}:([^:]+):`);
 
 /** Per follower: journaled intents that may hold a broker order, and intent ids with a recorded reason. */
 async function journalFacts(

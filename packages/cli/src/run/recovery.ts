@@ -321,7 +321,6 @@ async function journaledCopies(
             .selectFrom('signals')
             .select(['signal_id', 'payload'])
             .where('signal_id', 'in', bases)
-            .where('action', '=', 'new')
             .execute();
     const leaderOrderOf = new Map(
       signals.map((s) => [s.signal_id, (s.payload as { leaderOrderId?: string } | null)?.leaderOrderId]),
