@@ -228,10 +228,14 @@ function chaosConfig(
     const { simulator: _s, script: _c, seed: _d, ...own } = plan.options as Record<string, unknown>;
     // `module:` adapters are resolved relative to the user's config, not this temporary copy.
     const broker = plan.broker.startsWith('.') ? resolve(dirname(userConfigFile), plan.broker) : plan.broker;
-    connections[plan.key] = {
-      broker,
-      options: { ...withoutReferences(own), ...sim.adapterOptions(plan.accounts) },
+    const options: Record<string, unknown> = {
+      ...withoutReferences(own),
+      ...sim.adapterOptions(plan.accounts),
     };
+    // A FIX session's sequence numbers must survive the copier's restarts, as with a real
+    // acceptor: a store of this run's own (the simulator starts each run at 1).
+    if (plan.broker === 'fix') options.storeDirectory = join(dirname(journalDir), `fix-store-${plan.key}`);
+    connections[plan.key] = { broker, options };
   }
   connections[LEADER_CONNECTION] = { broker: 'tradovate', options: leaderSim.adapterOptions([CHAOS_LEADER]) };
   const { sources: _src, marketData: _md, services: _svc, leader: _l, ...rest } = config;
@@ -379,12 +383,15 @@ async function check(
     const facts = await journalFacts(journal);
     for (const [broker, sim] of sims) {
       const followers = config.followers.filter((f) => f.enabled && f.broker === broker);
-      const c = await checker(
-        broker,
-        sim,
-        followers.map((f) => f.account),
-        configFile,
-      );
+      const c =
+        broker === 'fix'
+          ? exchangeView(sim)
+          : await checker(
+              broker,
+              sim,
+              followers.map((f) => f.account),
+              configFile,
+            );
       try {
         for (const f of followers) {
           const mine = facts.get(f.name);
@@ -448,6 +455,21 @@ async function check(
     await journal.close().catch(() => undefined);
   }
   return verdicts;
+}
+
+/**
+ * FIX reports orders to the session that placed them only (as acceptors do), so another
+ * login cannot see the copier's orders: FIX followers are checked at the simulator's
+ * exchange, which holds the same orders with the client order ids sent on the wire.
+ */
+function exchangeView(
+  sim: HostedSimulator,
+): Pick<BrokerConnection, 'getOpenOrders' | 'findOrderByClientId' | 'disconnect'> {
+  return {
+    getOpenOrders: async (account) => sim.exchange.getOpenOrders(account),
+    findOrderByClientId: async (account, id) => sim.exchange.findOrderByClientId(account, id),
+    disconnect: async () => {},
+  };
 }
 
 /** A login of its own at a hosted simulator, through the broker's real adapter. */
