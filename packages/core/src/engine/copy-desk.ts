@@ -236,7 +236,7 @@ export class CopyDesk {
       follower: f.config,
       accountId: f.accountId,
       instruments: this.#d.instruments,
-      followerPosition: f.share(key, source) + shareOffset,
+      followerPosition: f.share(key, source) + shareOffset + marketOnItsWay(f, source),
       followerEquity: f.startingBalance + pnl.realized + pnl.unrealized,
       now: this.#d.now(),
     });
@@ -868,4 +868,18 @@ export class CopyDesk {
         .catch((e) => this.#d.log.error({ err: e, follower: f.name }, 're-plan failed'));
     }
   }
+}
+
+/**
+ * The follower's market legs copying `source` that are sent but not filled yet: position on
+ * its way. A leader exit that follows its entry within the follower's fill round trip is
+ * planned as the exit it is (reducing), not as an opening the other way, which a firm's
+ * opposite-position rule would block and leave the follower holding the entry.
+ */
+function marketOnItsWay(f: FollowerRuntime, source: string): number {
+  let qty = 0;
+  for (const { copy, leg } of f.legOf.values())
+    if (copy.source === source && leg.orderType === 'market')
+      qty += sideSign(leg.side) * (leg.qty - leg.filled);
+  return qty;
 }

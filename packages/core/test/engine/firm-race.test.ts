@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EngineEvent } from '../../src/index.js';
-import { paperEngine } from './harness.js';
+import { MNQ, paperEngine } from './harness.js';
 
 const blocked = (events: EngineEvent[]) =>
   events.filter((e) => e.type === 'order-blocked').map((e) => (e.type === 'order-blocked' ? e.reason : ''));
@@ -38,5 +38,40 @@ describe('the firm rule during a reversal', () => {
     // Whichever account fills first, the other would be opposite it: exactly one is blocked.
     expect(blocked(events)).toEqual(['OPPOSITE_POSITION']);
     expect(Math.abs(net('a')) + Math.abs(net('inv'))).toBe(2);
+  });
+
+  it('lets an exit through when it follows its entry before the entry fill is back', async () => {
+    const { engine, net, events, exchange, clock, price } = await paperEngine(
+      [
+        { name: 'a', account: 'A', firm: 'apex' },
+        { name: 'b', account: 'B', firm: 'apex' },
+      ],
+      { latencyMs: 5 },
+    );
+    exchange.faults.reportDelayMs = 30;
+    price(MNQ, '21000.25');
+    const market = (id: string, side: 'buy' | 'sell') => {
+      const r = engine.submit({
+        signalId: id,
+        action: 'new',
+        leaderOrderId: `L-${id}`,
+        instrument: 'MNQZ5',
+        side,
+        qty: 1,
+        orderType: 'market',
+        fillPrice: '21000.25',
+        time: clock.now(),
+      });
+      engine.applyLeaderFill({ contract: MNQ, side, qty: 1, priceTicks: 84_001 });
+      return r;
+    };
+    // The leader buys and sells again 10 ms later: the copies' buy fills are not back yet.
+    const buy = market('s1', 'buy');
+    await clock.advanceBy(10);
+    const sell = market('s2', 'sell');
+    await clock.runUntilIdle();
+    await Promise.all([buy, sell]);
+    expect(blocked(events)).toEqual([]);
+    expect([net('a'), net('b')]).toEqual([0, 0]);
   });
 });
