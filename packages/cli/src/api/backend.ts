@@ -1,4 +1,12 @@
-import type { EngineEvent } from '@tradenova/core';
+import {
+  contractKey,
+  type EngineEvent,
+  type FollowerConfig,
+  formatMoney,
+  type Money,
+  type Position,
+} from '@tradenova/core';
+import { connectionKeyOf } from '@tradenova/core/engine';
 import type { Kysely } from 'kysely';
 import type { JournalDatabase } from '../services/journal/schema.js';
 import type { FollowerSettings, KillSwitch } from '../services/redis/stores.js';
@@ -38,6 +46,51 @@ export interface AccountView {
   risk: { limits: Record<string, unknown>; lockedOut: boolean; reason?: string };
   /** Live overrides from the control store. */
   settings: FollowerSettings;
+}
+
+/** What a backend knows of one follower, from wherever it learns it (engine or topics). */
+export interface AccountFacts {
+  settings: FollowerSettings;
+  killEngaged: boolean;
+  /** The last `account-status` seen. */
+  last?: { status: string; reason?: string };
+  /** Status to show before any `account-status` arrived. */
+  statusBefore: string;
+  positions: readonly Position[];
+  pnl: { realized: Money; unrealized: Money };
+  connectionState: string;
+}
+
+/** One account of `GET /v1/accounts`, the same for both backends. */
+export function accountView(f: FollowerConfig, facts: AccountFacts): AccountView {
+  const { settings, last } = facts;
+  return {
+    name: f.name,
+    broker: f.broker,
+    account: f.account,
+    connection: connectionKeyOf(f),
+    enabled: settings.enabled ?? f.enabled,
+    paused: facts.killEngaged || settings.paused === true || last?.status === 'paused',
+    status: last?.status ?? facts.statusBefore,
+    connectionState: facts.connectionState,
+    positions: facts.positions
+      .filter((p) => p.netQty !== 0 || p.realizedPnl !== 0)
+      .map((p) => ({
+        contract: contractKey(p.contract),
+        netQty: p.netQty,
+        avgPrice: p.avgPrice,
+        realizedPnl: formatMoney(p.realizedPnl),
+        unrealizedPnl: formatMoney(p.unrealizedPnl),
+      })),
+    realizedPnl: formatMoney(facts.pnl.realized),
+    unrealizedPnl: formatMoney(facts.pnl.unrealized),
+    risk: {
+      limits: { ...f.risk, ...settings.risk },
+      lockedOut: last?.status === 'locked-out',
+      ...(last?.reason ? { reason: last.reason } : {}),
+    },
+    settings,
+  };
 }
 
 /** The settings patch `accounts set` stores (`null` removes an override). */

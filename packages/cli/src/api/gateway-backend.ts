@@ -3,7 +3,6 @@ import {
   contractKey,
   type EngineConfig,
   type EngineEvent,
-  formatMoney,
   type Logger,
   type Position,
   parseSignal,
@@ -15,7 +14,7 @@ import { ENVELOPE_VERSION, encodeEvent, SCHEMA_ID_HEADER } from '../services/kaf
 import { HEARTBEAT_SCHEMA_ID, type Heartbeat } from '../services/kafka/heartbeat.js';
 import { prefixed } from '../services/kafka/topics.js';
 import type { PreparedServices } from '../services/live-services.js';
-import type { AccountView, ApiBackend, FollowerRef } from './backend.js';
+import { type ApiBackend, accountView, type FollowerRef } from './backend.js';
 import { unavailable } from './errors.js';
 
 /** The topics the gateway reads: what the cluster's processes publish about accounts and themselves. */
@@ -179,39 +178,19 @@ export async function gatewayBackend(
     async accounts() {
       const stored = await control.listFollowers();
       const kill = await control.getKillSwitch();
-      return config.followers.map((f): AccountView => {
-        const s = stored[f.name] ?? {};
-        const last = status.get(f.name);
+      return config.followers.map((f) => {
         const held = [...(positions.get(f.name)?.values() ?? [])];
         const sum = (pick: (p: Position) => number) => held.reduce((t, p) => t + pick(p), 0);
-        const key = connectionKeyOf(f);
-        return {
-          name: f.name,
-          broker: f.broker,
-          account: f.account,
-          connection: key,
-          enabled: s.enabled ?? f.enabled,
-          paused: kill.engaged || s.paused === true || last?.status === 'paused',
-          status: last?.status ?? 'unknown',
-          connectionState: connections.get(key)?.state ?? 'unknown',
-          positions: held
-            .filter((p) => p.netQty !== 0 || p.realizedPnl !== 0)
-            .map((p) => ({
-              contract: contractKey(p.contract),
-              netQty: p.netQty,
-              avgPrice: p.avgPrice,
-              realizedPnl: formatMoney(p.realizedPnl),
-              unrealizedPnl: formatMoney(p.unrealizedPnl),
-            })),
-          realizedPnl: formatMoney(sum((p) => p.realizedPnl)),
-          unrealizedPnl: formatMoney(sum((p) => p.unrealizedPnl)),
-          risk: {
-            limits: { ...f.risk, ...s.risk },
-            lockedOut: last?.status === 'locked-out',
-            ...(last?.reason ? { reason: last.reason } : {}),
-          },
-          settings: s,
-        };
+        const last = status.get(f.name);
+        return accountView(f, {
+          settings: stored[f.name] ?? {},
+          killEngaged: kill.engaged,
+          ...(last ? { last } : {}),
+          statusBefore: 'unknown',
+          positions: held,
+          pnl: { realized: sum((p) => p.realizedPnl), unrealized: sum((p) => p.unrealizedPnl) },
+          connectionState: connections.get(connectionKeyOf(f))?.state ?? 'unknown',
+        });
       });
     },
     setFollower: (name, patch, by) => control.setFollower(name, patch, by),

@@ -1,16 +1,9 @@
-import {
-  contractKey,
-  type EngineConfig,
-  formatMoney,
-  type SignalResult,
-  type Source,
-  TOPICS,
-} from '@tradenova/core';
+import { contractKey, type EngineConfig, type SignalResult, type Source, TOPICS } from '@tradenova/core';
 import { connectionKeyOf } from '@tradenova/core/engine';
 import type { Session } from '../run/session.js';
 import { prefixed } from '../services/kafka/topics.js';
 import type { PreparedServices } from '../services/live-services.js';
-import type { AccountView, ApiBackend, FollowerRef } from './backend.js';
+import { type ApiBackend, accountView, type FollowerRef } from './backend.js';
 import { unavailable } from './errors.js';
 
 /**
@@ -113,37 +106,17 @@ export function sessionBackend(
     async accounts() {
       const stored = await control.listFollowers();
       const kill = await control.getKillSwitch();
-      return config.followers.map((f): AccountView => {
-        const settings = stored[f.name] ?? {};
+      return config.followers.map((f) => {
         const last = status.get(f.name);
-        const positions = engine.positions(f.name).filter((p) => p.netQty !== 0 || p.realizedPnl !== 0);
-        const pnl = engine.pnl(f.name);
-        const key = connectionKeyOf(f);
-        return {
-          name: f.name,
-          broker: f.broker,
-          account: f.account,
-          connection: key,
-          enabled: settings.enabled ?? f.enabled,
-          paused: kill.engaged || settings.paused === true || last?.status === 'paused',
-          status: last?.status ?? (f.enabled ? 'enabled' : 'paused'),
-          connectionState: session.connections[key]?.health().state ?? 'unknown',
-          positions: positions.map((p) => ({
-            contract: contractKey(p.contract),
-            netQty: p.netQty,
-            avgPrice: p.avgPrice,
-            realizedPnl: formatMoney(p.realizedPnl),
-            unrealizedPnl: formatMoney(p.unrealizedPnl),
-          })),
-          realizedPnl: formatMoney(pnl.realized),
-          unrealizedPnl: formatMoney(pnl.unrealized),
-          risk: {
-            limits: { ...f.risk, ...settings.risk },
-            lockedOut: last?.status === 'locked-out',
-            ...(last?.reason ? { reason: last.reason } : {}),
-          },
-          settings,
-        };
+        return accountView(f, {
+          settings: stored[f.name] ?? {},
+          killEngaged: kill.engaged,
+          ...(last ? { last } : {}),
+          statusBefore: f.enabled ? 'enabled' : 'paused',
+          positions: engine.positions(f.name),
+          pnl: engine.pnl(f.name),
+          connectionState: session.connections[connectionKeyOf(f)]?.health().state ?? 'unknown',
+        });
       });
     },
     setFollower: (name, patch, by) => control.setFollower(name, patch, by),
