@@ -46,24 +46,29 @@ export class AdoptedOrders {
 }
 
 /**
- * Holds a source's submissions until `open()`: recovery settles what the journal left
- * unfinished before anything new is copied. Submissions keep their order (each waits on
- * the same promise, in the order they came). `drained()` resolves when every submission
- * made so far has been answered.
+ * Holds a source's submissions, and the leader fills that go with them, until `open()`:
+ * recovery settles what the journal left unfinished before anything new is copied.
+ *
+ * Order is the point. The engine plans a leader order against the leader position at the
+ * moment its signal arrives, so a leader fill must reach the engine after the signal of
+ * its order, never before. Held submissions and fills therefore wait in one queue, and
+ * once open both go through at once, in the caller's own turn: a submission deferred by
+ * even a microtask let the fill that followed it overtake it (a market exit then planned
+ * from the position after itself: an entry the other way, found by `tradenova chaos`).
+ * `drained()` resolves when every submission made so far has been answered.
  */
 export class SourceGate {
-  readonly #opened: Promise<void>;
-  #open!: () => void;
+  #isOpen = false;
+  #held: (() => void)[] = [];
   readonly #inFlight = new Set<Promise<unknown>>();
 
-  constructor() {
-    this.#opened = new Promise((resolve) => {
-      this.#open = resolve;
-    });
-  }
-
+  /** Lets everything held through, in the order it came, then everything later at once. */
   open(): void {
-    this.#open();
+    if (this.#isOpen) return;
+    this.#isOpen = true;
+    const held = this.#held;
+    this.#held = [];
+    for (const run of held) run();
   }
 
   wrap(source: Source): Source {
@@ -71,7 +76,7 @@ export class SourceGate {
       name: source.name,
       start: (submit) =>
         source.start((signal: unknown) => {
-          const p: Promise<SignalResult> = this.#opened.then(() => submit(signal));
+          const p = this.#pass(() => submit(signal));
           this.#inFlight.add(p);
           void p.finally(() => this.#inFlight.delete(p)).catch(() => undefined);
           return p;
@@ -80,7 +85,36 @@ export class SourceGate {
     };
   }
 
+  /**
+   * A leader fill's application, in its place among held submissions: run now when open,
+   * else when the submissions before it are let through. `apply` reports its own errors.
+   */
+  fill(apply: () => void): void {
+    if (this.#isOpen) apply();
+    else
+      this.#held.push(() => {
+        try {
+          apply();
+        } catch {
+          // `apply` logs what it cannot do; one fill must not stop the rest of the queue.
+        }
+      });
+  }
+
   async drained(): Promise<void> {
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+  }
+
+  #pass(work: () => Promise<SignalResult>): Promise<SignalResult> {
+    if (this.#isOpen) return work();
+    return new Promise((resolve, reject) => {
+      this.#held.push(() => {
+        try {
+          work().then(resolve, reject);
+        } catch (error) {
+          reject(error);
+        }
+      });
+    });
   }
 }
