@@ -1,10 +1,11 @@
-import type {
-  BrokerConnection,
-  BrokerEvent,
-  BrokerOrder,
-  OrderAck,
-  SignalResult,
-  Source,
+import {
+  type BrokerConnection,
+  type BrokerEvent,
+  type BrokerOrder,
+  BrokerUnavailableError,
+  type OrderAck,
+  type SignalResult,
+  type Source,
 } from '@tradenova/core';
 
 /** One follower's working copy of one leader order, found at its broker during recovery. */
@@ -113,9 +114,16 @@ export class AdoptedOrders {
     const fits = (o: BrokerOrder) => o.side === request.side && o.qty - o.filledQty === request.qty;
     const found = open.find((o) => o.clientOrderId === request.clientOrderId && fits(o)) ?? open.find(fits);
     if (!found) {
-      // What the follower holds is not the copy the engine plans now: it goes, then the new one.
+      // What the follower holds is not the copy the engine plans now: it goes. The new one is
+      // not sent under this id: the first copy was placed under it before it was re-planned, and
+      // a broker may answer a repeated id with that ended order (or refuse it). The placement
+      // fails instead, and the engine's recovery places the copy again under a fresh id, as after
+      // any failed placement of a working leader order's copy.
       await this.#cancelUnclaimed(copy, () => undefined);
-      return target.placeOrder(request);
+      throw new BrokerUnavailableError(
+        target.broker,
+        'the copy found at start-up is not the one planned now: it was cancelled, and is placed again under a fresh id',
+      );
     }
     copy.claimed.add(found.orderId);
     if (found.clientOrderId !== request.clientOrderId) {

@@ -1,5 +1,6 @@
 import {
   type BrokerEvent,
+  BrokerUnavailableError,
   intentId,
   PaperBroker,
   type PlaceOrderRequest,
@@ -56,15 +57,18 @@ describe('AdoptedOrders (start-up recovery hands found copies to the engine)', (
     expect((await wrapped.findOrderByClientId?.('A', firstIds[0]!))?.status).toBe('filled');
   });
 
-  it('cancels a found copy the engine plans differently before placing the new one', async () => {
+  it('cancels a found copy the engine plans differently and fails the placement (recovery places it under a fresh id)', async () => {
     const { exchange, raw, limit } = await broker();
-    await raw.placeOrder(limit(intentId(`${SIGNAL}~replan-1`, 'f1', 'close'), 3));
+    // The first copy (cancelled by a re-plan), then the re-planned close and open legs.
+    await raw.placeOrder(limit(firstIds[0]!, 2));
+    await raw.cancelOrder({ accountId: 'A', orderId: exchange.getOpenOrders('A')[0]!.orderId });
+    await raw.placeOrder(limit(intentId(`${SIGNAL}~replan-1`, 'f1', 'close'), 1));
+    await raw.placeOrder(limit(intentId(`${SIGNAL}~replan-1`, 'f1', 'open'), 1));
     const adopted = new AdoptedOrders();
     adopted.adopt('A', firstIds, await raw.getOpenOrders('A'), raw);
     const wrapped = adopted.wrap(raw);
-    await wrapped.placeOrder(limit(firstIds[0]!, 1));
-    const open = exchange.getOpenOrders('A');
-    expect(open.map((o) => [o.clientOrderId, o.qty])).toEqual([[firstIds[0], 1]]);
+    await expect(wrapped.placeOrder(limit(firstIds[0]!, 2))).rejects.toBeInstanceOf(BrokerUnavailableError);
+    expect(exchange.getOpenOrders('A')).toEqual([]);
   });
 
   it('cancels a found copy no placement claimed once the re-signals went through', async () => {

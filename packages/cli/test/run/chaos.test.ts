@@ -62,6 +62,24 @@ describe.skipIf(!BUILT)('tradenova chaos', () => {
     expect(summary).toMatchObject({ runs: 1, duplicates: 0, lost: 0, drift: 0 });
   }, 450_000);
 
+  // Found on 2026-12-06: after SIGTERM, Rithmic copies re-planned as close and open legs were
+  // found while the re-signal planned one entry; the entry went out under the first copy's id
+  // and the broker answered with that cancelled order: the follower had no copy.
+  it('two followers per login, seed 3643453473 (cut-sockets, rate-limit, sigterm): a re-planned copy of another shape is replaced', () => {
+    const { summary, output } = chaos(sharedLogins, [
+      '--runs',
+      '1',
+      '--seed',
+      '3643453473',
+      '--duration',
+      '10',
+      '--faults',
+      ALL,
+    ]);
+    expect(summary.failures, output).toEqual([]);
+    expect(summary).toMatchObject({ runs: 1, duplicates: 0, lost: 0, drift: 0 });
+  }, 450_000);
+
   // Found on 2026-12-06: a leader round trip while its socket was cut; the followers (one prop
   // firm) blocked each other's resting copies, and a market exit's fill overtook its signal.
   it('examples/projectx.yaml, seed 3241022342 (cut-sockets): every follower ends where the leader is', () => {
