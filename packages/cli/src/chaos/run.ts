@@ -543,7 +543,7 @@ async function journalFacts(
     .execute();
   const errors = await journal.db
     .selectFrom('errors')
-    .select(['intent_id', 'follower'])
+    .select(['intent_id', 'follower', 'signal_id'])
     .where('intent_id', 'is not', null)
     .execute();
   const signals = await journal.db
@@ -580,7 +580,17 @@ async function journalFacts(
     if (!s || s.has('placed') || s.has('reconciled-placed') || s.has('timed-out')) of(i.follower).mayHold++;
     if (s && (s.has('rejected') || s.has('failed'))) of(i.follower).reasoned.add(i.intent_id);
   }
-  for (const e of errors) if (e.follower) of(e.follower).reasoned.add(e.intent_id!);
+  for (const e of errors) {
+    if (!e.follower) continue;
+    of(e.follower).reasoned.add(e.intent_id!);
+    // A blocked or failed re-plan has no intent row (nothing was sent), but it is the copy's
+    // latest word: the leader order's copy ended there for a recorded reason.
+    const leaderOrder = e.signal_id === null ? undefined : LEADER_SIGNAL.exec(e.signal_id)?.[1];
+    if (leaderOrder !== undefined) {
+      const copies = of(e.follower).copiesOf;
+      copies.set(leaderOrder, [...(copies.get(leaderOrder) ?? []), e.intent_id!]);
+    }
+  }
   for (const row of signals) {
     const outcomes = Array.isArray(row.outcomes)
       ? (row.outcomes as { follower: string; intentId: string; outcome: string }[])
