@@ -191,6 +191,7 @@ export {
   type PaperPluginConfig,
   paperConfigSchema,
   paperPlugin,
+  type PlaceOrderOptions,
   type Quote,
   SimulatedExchange,
   type SimulatedExchangeOptions,
