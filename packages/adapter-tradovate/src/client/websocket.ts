@@ -35,6 +35,11 @@ export interface UserSocketOptions {
   reconnect: { initialDelayMs: number; maxDelayMs: number };
   /** A currently valid token and the user it belongs to (reconnects need a fresh one, §3.2). */
   session: () => Promise<{ accessToken: string; userId: number }>;
+  /**
+   * The server refused this token at `authorize` (revoked, or a server that restarted and
+   * forgot it): the next `session()` must log in again, or every reconnect is refused alike.
+   */
+  tokenRefused?: (accessToken: string) => void;
   /** Account ids to sync, or undefined for all of the user's. */
   accountIds: () => number[] | undefined;
   /** Source of jitter, in [0, 1). */
@@ -186,6 +191,7 @@ export class TradovateUserSocket {
       await withTimeout(opened, handshakeMs, 'open frame');
       const auth = await this.#requestOn(socket, 'authorize', '', accessToken, handshakeMs);
       if (auth.s !== 200) {
+        if (auth.s === 401) this.#options.tokenRefused?.(accessToken);
         // The token text is never put in the message.
         throw auth.s === 401
           ? new BrokerAuthError(BROKER, 'authorize: token refused')
