@@ -436,10 +436,8 @@ async function check(
                 .map((p) => [contractKey(p.contract), p.netQty]),
             ),
             targets: new Map([...targets].filter(([, v]) => v !== 0)),
-            exchangeOrders: parents.length,
             exchangeClientIds: parents.flatMap((o) => (o.clientOrderId ? [o.clientOrderId] : [])),
             journaled: mine?.intentIds ?? new Set(),
-            mayHoldOrder: mine?.mayHold ?? 0,
             journal: facts.statuses,
             reasoned: mine?.reasoned ?? new Set(),
             expected,
@@ -504,8 +502,6 @@ async function patiently<T>(work: () => Promise<T>, attempts = 12): Promise<T> {
 
 /** What the journal says of one follower. */
 interface JournalFollower {
-  /** Intents that may hold a broker order. */
-  mayHold: number;
   /** Intent ids with a recorded reason for a missing order. */
   reasoned: Set<string>;
   /** Per leader order id, the ids of the orders placed to copy it (any signal of that order). */
@@ -554,7 +550,7 @@ async function journalFacts(
   const of = (follower: string) => {
     let v = out.get(follower);
     if (!v) {
-      v = { mayHold: 0, reasoned: new Set(), copiesOf: new Map(), intentIds: new Set() };
+      v = { reasoned: new Set(), copiesOf: new Map(), intentIds: new Set() };
       out.set(follower, v);
     }
     return v;
@@ -568,7 +564,6 @@ async function journalFacts(
       copies.set(leaderOrder, [...(copies.get(leaderOrder) ?? []), i.intent_id]);
     }
     const s = statuses.get(i.intent_id);
-    if (!s || s.has('placed') || s.has('reconciled-placed') || s.has('timed-out')) of(i.follower).mayHold++;
     if (s && (s.has('rejected') || s.has('failed'))) of(i.follower).reasoned.add(i.intent_id);
   }
   for (const e of errors) if (e.follower) of(e.follower).reasoned.add(e.intent_id!);
