@@ -118,7 +118,7 @@ export async function chaosRun(options: RunOptions): Promise<RunResult> {
         await sleep(Math.max(0, t0 + fault.at - Date.now()));
         log(`  fault ${fault.kind}`);
         // A fault no simulator of this config can take (no restartable broker, say) is not counted.
-        if (await inject(fault, copier!, pool, [...sims.values()])) applied.push(fault.kind);
+        if (await inject(fault, copier!, pool, [...sims.values()], log)) applied.push(fault.kind);
         else log(`  (no simulator here takes ${fault.kind})`);
       }
     })();
@@ -315,8 +315,12 @@ async function inject(
   copier: CopierProcess,
   pool: readonly HostedSimulator[],
   followerSims: readonly HostedSimulator[],
+  log: (text: string) => void,
 ): Promise<boolean> {
   const pick = <T>(list: readonly T[]) => list[Math.floor(fault.pick * list.length)];
+  // Which simulator a fault hit, for a post-mortem (the pool's first is the leader's).
+  const hit = (sim: HostedSimulator) =>
+    log(`    on the ${sim === pool[0] ? "leader's" : sim.broker} simulator`);
   switch (fault.kind) {
     case 'kill9':
     case 'sigterm': {
@@ -328,6 +332,7 @@ async function inject(
     case 'sim-restart': {
       const sim = pick(pool.filter((s) => RESTARTABLE.has(s.broker)));
       if (!sim) return false;
+      hit(sim);
       await sim.stop();
       await sleep(fault.downMs);
       await sim.resume();
@@ -336,6 +341,7 @@ async function inject(
     case 'cut-sockets': {
       const sim = pick(pool.filter((s) => s.canDrop));
       if (!sim) return false;
+      hit(sim);
       sim.dropConnections();
       return true;
     }
