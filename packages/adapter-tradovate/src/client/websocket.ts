@@ -189,9 +189,18 @@ export class TradovateUserSocket {
     );
     try {
       await withTimeout(opened, handshakeMs, 'open frame');
-      const auth = await this.#requestOn(socket, 'authorize', '', accessToken, handshakeMs);
+      let auth = await this.#requestOn(socket, 'authorize', '', accessToken, handshakeMs);
+      let user = userId;
+      if (auth.s === 401 && this.#options.tokenRefused) {
+        // A token the server no longer knows (revoked, or a server that restarted): one fresh
+        // login and one more authorize on this socket, rather than a backoff step per refusal.
+        this.#options.tokenRefused(accessToken);
+        const fresh = await this.#options.session();
+        auth = await this.#requestOn(socket, 'authorize', '', fresh.accessToken, handshakeMs);
+        user = fresh.userId;
+        if (auth.s === 401) this.#options.tokenRefused(fresh.accessToken);
+      }
       if (auth.s !== 200) {
-        if (auth.s === 401) this.#options.tokenRefused?.(accessToken);
         // The token text is never put in the message.
         throw auth.s === 401
           ? new BrokerAuthError(BROKER, 'authorize: token refused')
@@ -199,7 +208,7 @@ export class TradovateUserSocket {
       }
       this.#startTimers(socket);
       const accounts = this.#options.accountIds();
-      const syncBody = JSON.stringify({ users: [userId], ...(accounts ? { accounts } : {}) });
+      const syncBody = JSON.stringify({ users: [user], ...(accounts ? { accounts } : {}) });
       const sync = await this.#requestOn(socket, 'user/syncrequest', '', syncBody, handshakeMs);
       if (sync.s !== 200)
         throw errorFromStatus(sync.s, String(sync.d ?? ''), { endpoint: 'user/syncrequest' });

@@ -135,12 +135,18 @@ export async function chaosRun(options: RunOptions): Promise<RunResult> {
     // for a while, as ProjectX's 60 s request window does), and quiet for longer than the
     // engine's recovery interval (5 s), so an owed re-placement would have spoken by then.
     const settleBy = Date.now() + SETTLE_LIMIT_MS;
+    // And every broker connection up again: a copier quiet because a connection is still in its
+    // reconnect backoff after a simulator restart has not heard what the leader did meanwhile.
     while (
-      (copier.quietMs < SETTLED_QUIET_MS || pendingRecoveries(copier.lines).size > 0) &&
+      (copier.quietMs < SETTLED_QUIET_MS ||
+        pendingRecoveries(copier.lines).size > 0 ||
+        connectionsDown(copier.lines).length > 0) &&
       Date.now() < settleBy
     )
       await sleep(200);
     const stillPending = pendingRecoveries(copier.lines);
+    for (const name of connectionsDown(copier.lines))
+      stillPending.set(`connection ${name}`, 'not connected again');
     const exit = await copier.stop('SIGTERM');
     const details: string[] = [];
     if (exit !== 0) details.push(`the copier exited with ${exit} on SIGTERM: ${copier.stderrTail(500)}`);
@@ -180,6 +186,14 @@ export async function chaosRun(options: RunOptions): Promise<RunResult> {
       log(`  kept ${dir}`);
     } else await rm(dir, { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+/** Connections whose last `connection-status` the copier printed is not `connected`. */
+export function connectionsDown(lines: readonly Record<string, unknown>[]): string[] {
+  const last = new Map<string, unknown>();
+  for (const line of lines)
+    if (line.type === 'connection-status') last.set(String(line.connection), line.state);
+  return [...last].filter(([, state]) => state !== 'connected').map(([name]) => name);
 }
 
 /**

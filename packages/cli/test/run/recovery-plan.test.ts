@@ -2,6 +2,7 @@ import { type BrokerOrder, defaultInstruments, parseContract } from '@tradenova/
 import { describe, expect, it } from 'vitest';
 import { checkFollower } from '../../src/chaos/check.js';
 import { FAULT_KINDS, parseFaultList, planRun, runSeed } from '../../src/chaos/plan.js';
+import { connectionsDown } from '../../src/chaos/run.js';
 import { type LeaderOrderCopies, type Lookup, planRecovery } from '../../src/run/recovery-plan.js';
 
 const contract = parseContract('MNQH7', { registry: defaultInstruments });
@@ -209,5 +210,19 @@ describe('chaos plans and checks', () => {
     });
     expect(unrecorded.duplicates).toBe(0);
     expect(unrecorded.details).toEqual(['note: f: 1 order(s) at the broker with no journaled intent']);
+  });
+
+  it('a run is not settled while a connection is still reconnecting (a simulator restart outlasting the quiet)', () => {
+    const status = (connection: string, state: string) => ({ type: 'connection-status', connection, state });
+    const lines = [
+      status('leader', 'connecting'),
+      status('px', 'connecting'),
+      status('leader', 'connected'),
+      status('px', 'connected'),
+      status('leader', 'reconnecting'),
+      { type: 'order-placed' },
+    ];
+    expect(connectionsDown(lines)).toEqual(['leader']);
+    expect(connectionsDown([...lines, status('leader', 'connected')])).toEqual([]);
   });
 });
