@@ -108,8 +108,11 @@ export class SimEntities {
     return id;
   }
 
-  /** Registers an account. */
+  /** Registers an account; every front end on the exchange must give an id the same name. */
   addAccount(account: TvAccount): void {
+    const known = this.accounts.get(account.id);
+    if (known && known.name !== account.name)
+      throw new Error(`account id ${account.id} is already ${known.name} on this exchange`);
     this.accounts.set(account.id, account);
     this.#accountIdByName.set(account.name, account.id);
   }
