@@ -114,6 +114,15 @@ export class CopyDesk {
     // Expected from the moment it is planned (a broker's answer may take a while); a leg a
     // risk rule blocks comes off again.
     copy.planned = plan.intents.reduce((sum, i) => sum + sideSign(i.side) * i.qty, 0);
+    if (f.needsRecovery) {
+      // An order of this follower failed and waits for recovery: the position it holds lags
+      // where its rules put it. The legs sent move the position it holds, but what it is
+      // expected to hold follows its rules from where it should be, so recovery aligns it to
+      // where it would stand had nothing failed. (A leader's round trip while a follower's
+      // entry failed: the exit is nothing to send, yet it brings the expected position back.)
+      const rules = this.#planFor(f, order, 0, f.expected(copy.source));
+      copy.planned = rules.intents.reduce((sum, i) => sum + sideSign(i.side) * i.qty, 0);
+    }
     this.#bookCopy(f, copy, leaderOrder);
     for (const intent of plan.intents) {
       const result = await this.#orders.place(f, intent, order.signal.receivedAt, leaderOrderId);
@@ -225,8 +234,11 @@ export class CopyDesk {
     });
   }
 
-  /** Scales, maps and plans one follower's legs for a leader order, against the follower's share of its source. */
-  #planFor(f: FollowerRuntime, order: PreparedNewOrder, shareOffset = 0) {
+  /**
+   * Scales, maps and plans one follower's legs for a leader order, against the follower's share
+   * of its source (or against `position`, where the follower should be, when given).
+   */
+  #planFor(f: FollowerRuntime, order: PreparedNewOrder, shareOffset = 0, position?: number) {
     const mapped = mapContract(order.contract, f.config).contract;
     const source = contractKey(order.contract);
     const key = contractKey(mapped);
@@ -236,7 +248,7 @@ export class CopyDesk {
       follower: f.config,
       accountId: f.accountId,
       instruments: this.#d.instruments,
-      followerPosition: f.share(key, source) + shareOffset + marketOnItsWay(f, source),
+      followerPosition: position ?? f.share(key, source) + shareOffset + marketOnItsWay(f, source),
       followerEquity: f.startingBalance + pnl.realized + pnl.unrealized,
       now: this.#d.now(),
     });

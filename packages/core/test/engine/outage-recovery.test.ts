@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+import { expect, it } from 'vitest';
+import { BrokerUnavailableError, type TradeSignal } from '../../src/index.js';
+import { connectionOf, disconnectPaper, MNQ, paperEngine, reconnectPaper } from './harness.js';
+
+/** The leader's signals of a chaos run, and from which one on the follower's broker was away. */
+const fixture = JSON.parse(
+  readFileSync(new URL('./fixtures/chaos-px-outage-round-trip.json', import.meta.url), 'utf8'),
+) as { failFrom: number; signals: TradeSignal[] };
+
+it('brings a follower to where its rules put it after its orders failed through a leader round trip (chaos, seed 500)', async () => {
+  const { engine, clock, net, price } = await paperEngine(
+    [{ name: 'a', account: 'A', scaling: { mode: 'fixed', qty: 1 } }],
+    { latencyMs: 3 },
+  );
+  const connection = connectionOf(engine);
+  const place = connection.placeOrder.bind(connection);
+  const cancel = connection.cancelOrder.bind(connection);
+  let away = false;
+  const refuse = () =>
+    Promise.reject(new BrokerUnavailableError('paper', 'circuit open after repeated failures'));
+  connection.placeOrder = (r) => (away ? refuse() : place(r));
+  connection.cancelOrder = (r) => (away ? refuse() : cancel(r));
+  price(MNQ, '21000.00');
+  let leader = 0;
+  for (const [i, signal] of fixture.signals.entries()) {
+    away = i >= fixture.failFrom;
+    const done = engine.submit(signal);
+    if (signal.action === 'new' && signal.orderType === 'market') {
+      engine.applyLeaderFill({
+        contract: MNQ,
+        side: signal.side,
+        qty: signal.qty,
+        priceTicks: 84_000,
+        orderId: signal.leaderOrderId,
+      });
+      leader += signal.side === 'buy' ? signal.qty : -signal.qty;
+    }
+    await clock.runUntilIdle();
+    await done;
+    await clock.advanceBy(50);
+  }
+  // The leader sold, bought back and bought again while every order of the follower failed.
+  expect(leader).toBe(1);
+  expect(net('a')).toBe(0);
+  away = false;
+  await disconnectPaper(engine);
+  await reconnectPaper(engine);
+  await clock.advanceBy(6_000);
+  await clock.runUntilIdle();
+  // Fixed 1 of a long leader: long 1, placed by the recovery's alignment.
+  expect(net('a')).toBe(1);
+});
