@@ -24,6 +24,11 @@ export interface FixSessionHandlers {
   onLogon?(fields: FixFields, username: string | undefined, password: string | undefined): boolean;
   /** Every decoded / encoded raw message, for debug logs and tests (SOH shown as `|`). */
   onRaw?(direction: 'in' | 'out', msgType: string, text: string): void;
+  /**
+   * Acceptor only: tags the dictionary requires on a message type that this side does not
+   * insist on (by MsgType). jspurefix session-rejects any message missing one otherwise.
+   */
+  notRequired?: Readonly<Record<string, readonly number[]>>;
 }
 
 /** The owner's view of one live FIX session. */
@@ -139,6 +144,7 @@ function sessionClass(lib: JsFixModule) {
         },
       };
       this.#guardSequence();
+      this.#relaxRequired();
       this.#plainHeartbeats();
       this.#resendFromSent(config);
       handlers.onCreated?.(this.handle);
@@ -192,6 +198,28 @@ function sessionClass(lib: JsFixModule) {
       // Encoding is synchronous, so the number just used is the last sent.
       sent.set(this.lastSentSeqNum(), { msgType, body, time: new Date() });
       if (sent.size > MAX_KEPT) sent.delete(sent.keys().next().value as number);
+    }
+
+    /**
+     * jspurefix session-rejects a message missing a tag its dictionary requires; a
+     * gateway may ask less (CQG's answers OrderStatusRequest from Account and ClOrdID
+     * alone). The check is a private method, wrapped on this instance: the tags the
+     * owner named for the message type are not counted as missing.
+     */
+    #relaxRequired(): void {
+      const relaxed = this.#handlers.notRequired;
+      if (!relaxed) return;
+      const engine = this as unknown as { checkIntegrity(msgType: string, view: MsgView): boolean };
+      const check = engine.checkIntegrity.bind(this);
+      engine.checkIntegrity = (msgType, view) => {
+        const skip = relaxed[msgType];
+        if (skip) {
+          const v = view as unknown as { missing(): number[] };
+          const missing = v.missing.bind(view);
+          v.missing = () => missing().filter((tag) => !skip.includes(Number(tag)));
+        }
+        return check(msgType, view);
+      };
     }
 
     /**

@@ -770,6 +770,9 @@ async function createGateway(
       wire.push({ direction, msgType, text });
       if (wire.length > 2_000) wire.splice(0, wire.length - 2_000);
     },
+    // OrderStatusRequest needs only the ClOrdID here, as at CQG's gateway: a restarted
+    // initiator asks about a ClOrdID it journaled without knowing the order's side or contract.
+    notRequired: { H: [54, 55, 167, 200, 207] },
   };
 
   const faults: FixSimulatorFaults = {
