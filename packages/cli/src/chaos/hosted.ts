@@ -19,7 +19,7 @@ interface Front {
  * Tradovate and ProjectX simulators number orders and remember client ids in the front
  * end: restarting them would look like a broker that lost its orders.
  */
-export const RESTARTABLE = new Set(['sierrachart']);
+export const RESTARTABLE = new Set(['sierrachart', 'fix']);
 
 /**
  * One broker's simulator, run by `chaos` outside the copier so it outlives every kill of
