@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { renameSync, writeFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import type { AddressInfo, Server } from 'node:net';
 import type { AsciiSession, IJsFixConfig, ISessionDescription, MsgView } from 'jspurefix';
@@ -409,8 +410,9 @@ type StreamProvider = InstanceType<JsFixModule['FileSessionStreamProvider']>;
  * without waiting for the last, so two writes of the sequence-number file can land
  * in either order (or a reader can meet it truncated): after a restart the session
  * then logs on with a MsgSeqNum it already used, and the gateway drops it as "too
- * low". Here every write and read of those files joins one queue, and the
- * sequence-number and session-time files are replaced by rename, never truncated.
+ * low". Here every write and read of those files joins one queue (the sequence
+ * numbers are written at once instead, see `writeSeqNums`), and the sequence-number
+ * and session-time files are replaced by rename, never truncated.
  */
 class OrderedFileProvider {
   readonly #inner: StreamProvider;
@@ -452,8 +454,19 @@ class OrderedFileProvider {
   appendHeaderLine = (line: string) => this.#enqueue(() => this.#inner.appendHeaderLine(line));
   readHeaderLines = () => this.#enqueue(() => this.#inner.readHeaderLines());
   readSeqNums = () => this.#enqueue(() => this.#inner.readSeqNums());
-  writeSeqNums = (content: string) =>
-    this.#enqueue(() => OrderedFileProvider.#replace(this.#seqNumsPath, content));
+  /**
+   * Synchronously, before the next message goes out: queued writes of a busy session fell
+   * behind by up to 19 numbers, and a process killed (kill -9) lost them all, so it logged
+   * on again with a number it had used and the gateway logged it out ("MsgSeqNum too low",
+   * chaos on examples/fix.yaml). A written file outlives the process. A reset queued before
+   * may still delete the file; the store writes the numbers again right after a reset.
+   */
+  writeSeqNums = (content: string) => {
+    const temporary = `${this.#seqNumsPath}.${randomBytes(4).toString('hex')}.tmp`;
+    writeFileSync(temporary, content, 'utf8');
+    renameSync(temporary, this.#seqNumsPath);
+    return Promise.resolve();
+  };
   readSessionTime = () => this.#enqueue(() => this.#inner.readSessionTime());
   writeSessionTime = (content: string) =>
     this.#enqueue(() => OrderedFileProvider.#replace(this.#sessionPath, content));
