@@ -642,7 +642,10 @@ export class FixConnection implements BrokerConnection {
   #positionsOf(session: FixSessionHandle, accountId: string): Promise<ReportedPosition[]> {
     const reqId = this.#requestId('pos');
     const now = new Date(this.#context.clock.now());
-    const collected: { reports: ReportedPosition[]; total: number | undefined } = { reports: [], total: undefined };
+    const collected: { reports: ReportedPosition[]; total: number | undefined } = {
+      reports: [],
+      total: undefined,
+    };
     return this.#ask(this.#positionRequests, reqId, collected, () =>
       session.send('AN', {
         PosReqID: reqId,
@@ -754,7 +757,8 @@ export class FixConnection implements BrokerConnection {
       return { ...reported };
     }
     const o = state.order;
-    const changed = o.status !== reported.status || o.filledQty !== reported.filledQty || o.qty !== reported.qty;
+    const changed =
+      o.status !== reported.status || o.filledQty !== reported.filledQty || o.qty !== reported.qty;
     o.status = reported.status;
     o.qty = reported.qty;
     o.filledQty = Math.max(o.filledQty, reported.filledQty);

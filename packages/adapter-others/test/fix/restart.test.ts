@@ -5,8 +5,8 @@ import { type BrokerEvent, type Contract, systemClock } from '@tradenova/core';
 import { SimulatedExchange } from '@tradenova/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FixConnection } from '../../src/fix/connection.js';
-import { firstClOrdId } from '../../src/fix/status.js';
 import { type FixSimulator, startFixSimulator } from '../../src/fix/simulator/index.js';
+import { firstClOrdId } from '../../src/fix/status.js';
 import { connectionTo, until } from './helpers.js';
 
 /*
@@ -148,7 +148,9 @@ describe('fix 4.4: a new connection after a restart reads back orders and positi
       events.some((e) => e.type === 'order-filled' && e.fill.orderId === a.orderId && e.fill.qty === 1),
     ).toBe(true);
     expect(
-      events.some((e) => e.type === 'order-updated' && e.order.orderId === s.orderId && e.order.status === 'cancelled'),
+      events.some(
+        (e) => e.type === 'order-updated' && e.order.orderId === s.orderId && e.order.status === 'cancelled',
+      ),
     ).toBe(true);
   });
 });

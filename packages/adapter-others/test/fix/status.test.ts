@@ -2,7 +2,7 @@ import { type Contract, systemClock } from '@tradenova/core';
 import { SimulatedExchange } from '@tradenova/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FixSimulator, startFixSimulator } from '../../src/fix/simulator/index.js';
-import { fixTime, type RawMessage, RawFixClient } from './raw-client.js';
+import { fixTime, RawFixClient, type RawMessage } from './raw-client.js';
 
 /*
  * Order and position status at the FIX 4.4 simulator over a real socket, asked by a
@@ -85,7 +85,18 @@ async function placeOrders(port: number) {
   await a.c.next('8');
   a.send('D', order('A-2', 'FIX1', '2', 1, '21000'));
   await a.c.next('8');
-  a.send('G', [[41, 'A-2'], [11, 'A-2.r1'], [1, 'FIX1'], ...INSTRUMENT, [54, '2'], [60, fixTime()], [38, 1], [40, '2'], [44, '21000.25'], [59, '1']]);
+  a.send('G', [
+    [41, 'A-2'],
+    [11, 'A-2.r1'],
+    [1, 'FIX1'],
+    ...INSTRUMENT,
+    [54, '2'],
+    [60, fixTime()],
+    [38, 1],
+    [40, '2'],
+    [44, '21000.25'],
+    [59, '1'],
+  ]);
   const replaced = await a.c.next('8');
   expect(replaced.get(150)).toBe('5');
   a.send('D', order('B-1', 'FIX2', '1', 1, '19500'));
@@ -100,7 +111,11 @@ describe('FIX 4.4 simulator: order and position status for any session of the ac
     const { sim } = await simulator();
     await placeOrders(sim.port);
     const b = await session(sim.port, 'RESTARTED');
-    b.send('AF', [[584, 'MS-1'], [585, '7'], [1, 'FIX1']]);
+    b.send('AF', [
+      [584, 'MS-1'],
+      [585, '7'],
+      [1, 'FIX1'],
+    ]);
     const reports = await until(b.c, '8', (m) => m.get(912) === 'Y');
     expect(reports.map((r) => r.get(11))).toEqual(['A-1', 'A-2.r1']);
     for (const r of reports) {
@@ -122,7 +137,10 @@ describe('FIX 4.4 simulator: order and position status for any session of the ac
     expect(reports[1]!.get(59)).toBe('1');
 
     // All accounts without tag 1; by instrument with 585=1.
-    b.send('AF', [[584, 'MS-2'], [585, '7']]);
+    b.send('AF', [
+      [584, 'MS-2'],
+      [585, '7'],
+    ]);
     const all = await until(b.c, '8', (m) => m.get(912) === 'Y');
     expect(all.map((r) => r.get(11)).sort()).toEqual(['A-1', 'A-2.r1', 'B-1']);
     b.send('AF', [[584, 'MS-3'], [585, '1'], [1, 'FIX2'], ...INSTRUMENT]);
@@ -133,7 +151,11 @@ describe('FIX 4.4 simulator: order and position status for any session of the ac
   it('answers a mass status with no working order by one report for no order (911=0, 912=Y)', async () => {
     const { sim } = await simulator();
     const b = await session(sim.port, 'EMPTY');
-    b.send('AF', [[584, 'MS-0'], [585, '7'], [1, 'FIX2']]);
+    b.send('AF', [
+      [584, 'MS-0'],
+      [585, '7'],
+      [1, 'FIX2'],
+    ]);
     const [report] = await until(b.c, '8', (m) => m.get(912) === 'Y');
     expect(report!.get(37)).toBe('NONE');
     expect(report!.get(911)).toBe('0');
@@ -147,11 +169,7 @@ describe('FIX 4.4 simulator: order and position status for any session of the ac
     const b = await session(sim.port, 'RESTARTED');
     b.send('H', [[11, 'M-1'], [1, 'FIX1'], ...INSTRUMENT, [54, '1']]);
     const filled = await b.c.next('8');
-    expect(filled.get(150)).toBe('I');
-    expect(filled.get(11)).toBe('M-1');
-    expect(filled.get(39)).toBe('2');
-    expect(filled.get(14)).toBe('3');
-    expect(filled.get(151)).toBe('0');
+    expect([150, 11, 39, 14, 151].map((tag) => filled.get(tag))).toEqual(['I', 'M-1', '2', '3', '0']);
     b.send('H', [[11, 'M-1'], [1, 'FIX2'], ...INSTRUMENT, [54, '1']]);
     const otherAccount = await b.c.next('j');
     expect(otherAccount.get(380)).toBe('1');
@@ -179,11 +197,7 @@ describe('FIX 4.4 simulator: order and position status for any session of the ac
     expect(ack.get(727)).toBe('1');
     expect(ack.get(728)).toBe('0');
     const report = await b.c.next('AP');
-    expect(report.get(1)).toBe('FIX1');
-    expect(report.get(55)).toBe('MNQ');
-    expect(report.get(702)).toBe('1');
-    expect(report.get(704)).toBe('3');
-    expect(report.get(705)).toBe('0');
+    expect([1, 55, 702, 704, 705].map((tag) => report.get(tag))).toEqual(['FIX1', 'MNQ', '1', '3', '0']);
     const [position] = exchange.getPositions('FIX1');
     expect(Number(report.get(730)) * 4).toBe(position!.avgPriceTicks);
 
@@ -209,7 +223,11 @@ describe('FIX 4.4 simulator: order and position status for any session of the ac
     expect(fill!.get(11)).toBe('A-1');
     expect(fill!.get(150)).toBe('F');
     expect(fill!.get(39)).toBe('2');
-    resumed.send('AF', [[584, 'MS-R'], [585, '7'], [1, 'FIX1']]);
+    resumed.send('AF', [
+      [584, 'MS-R'],
+      [585, '7'],
+      [1, 'FIX1'],
+    ]);
     const reports = await until(resumed.c, '8', (m) => m.get(912) === 'Y');
     // B-1 (FIX2) filled too: its report may come before the answer.
     expect(reports.filter((r) => r.get(584) === 'MS-R').map((r) => r.get(11))).toEqual(['A-2.r1']);

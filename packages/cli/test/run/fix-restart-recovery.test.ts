@@ -6,7 +6,7 @@ import { startTradovateSimulator, type TradovateSimulator } from '@tradenova/ada
 import { defaultInstruments, parseContract, SimulatedExchange, systemClock } from '@tradenova/core';
 import { waitFor } from '@tradenova/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUILT, type CliProcess, startCli } from '../services/cli-process.js';
+import { BUILT, copierRuns, leaderBuyLimit } from '../services/cli-process.js';
 
 const LEADER = 'LEADER';
 const FOLLOWERS = ['FIX1', 'FIX2'];
@@ -24,7 +24,6 @@ describe.skipIf(!BUILT)('run on FIX followers: start-up recovery after kill -9',
   let leaderSim: TradovateSimulator;
   let fixSim: FixSimulator;
   const exchange = new SimulatedExchange({ clock: systemClock, idPrefix: 'fix-' });
-  const processes: CliProcess[] = [];
   const contract = parseContract('MNQH7', { registry: defaultInstruments });
 
   beforeAll(async () => {
@@ -41,7 +40,8 @@ describe.skipIf(!BUILT)('run on FIX followers: start-up recovery after kill -9',
         `  gateway: { broker: fix, options: { host: 127.0.0.1, port: ${fixSim.port}, version: '4.4', senderCompId: TRADENOVA, targetCompId: FIXSIM, storeDirectory: fix-store, accounts: [${FOLLOWERS.join(', ')}] } }`,
         'followers:',
         ...FOLLOWERS.map(
-          (a) => `  - { name: f-${a}, broker: fix, connection: gateway, account: ${a}, scaling: { mode: fixed, qty: 1 } }`,
+          (a) =>
+            `  - { name: f-${a}, broker: fix, connection: gateway, account: ${a}, scaling: { mode: fixed, qty: 1 } }`,
         ),
         '',
       ].join('\n'),
@@ -49,20 +49,13 @@ describe.skipIf(!BUILT)('run on FIX followers: start-up recovery after kill -9',
   });
 
   afterAll(async () => {
-    for (const p of processes) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    killAll();
     await fixSim?.close();
     await leaderSim?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const start = () => {
-    const p = startCli(['run', '-c', 'config.yaml', '--json'], dir);
-    processes.push(p);
-    return p;
-  };
-  const show = () =>
-    processes.map((p, i) => `#${i} exit=${p.child.exitCode} stderr:\n${p.stderr().slice(-2000)}`).join('\n');
-  const recovered = (p: CliProcess) => p.lines.find((l) => l.type === 'recovered');
+  const { start, show, recovered, killAll } = copierRuns(() => dir);
   /** The follower copies of the leader's `n`th order at the FIX gateway's exchange (by its limit), statuses. */
   const copies = (n: number) =>
     FOLLOWERS.flatMap((a) =>
@@ -71,22 +64,16 @@ describe.skipIf(!BUILT)('run on FIX followers: start-up recovery after kill -9',
         .filter((o) => o.limitTicks === 60_000 + n)
         .map((o) => o.status),
     );
-  const leaderLimit = async (n: number) =>
-    (
-      await leaderSim.exchange.placeOrder({
-        accountId: LEADER,
-        clientOrderId: `lead-${n}`,
-        contract,
-        side: 'buy',
-        qty: 1,
-        orderType: 'limit',
-        limitTicks: 60_000 + n,
-      })
-    ).orderId;
+  const leaderLimit = (n: number) =>
+    leaderBuyLimit(leaderSim.exchange, LEADER, contract, 60_000 + n, `lead-${n}`);
 
   it('cancels the copies of a leader order that ended while it was down and adopts the others', async () => {
     const first = start();
-    await waitFor(() => recovered(first), { message: 'the first run to recover', timeout: 60_000, context: show });
+    await waitFor(() => recovered(first), {
+      message: 'the first run to recover',
+      timeout: 60_000,
+      context: show,
+    });
     const ended = await leaderLimit(1);
     await leaderLimit(2);
     await waitFor(() => copies(1).length + copies(2).length === 4 || undefined, {

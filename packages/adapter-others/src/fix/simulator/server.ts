@@ -533,12 +533,12 @@ async function createGateway(
           (contract === undefined || sameContract(m.order.contract, contract)),
       )
       .sort((a, b) => a.sim.orderId.localeCompare(b.sim.orderId));
-    matching.forEach(({ sim, order }, i) =>
+    for (const [i, { sim, order }] of matching.entries()) {
       report(order, sim, 'status', {
         to: peer,
         mass: { reqId, total: matching.length, last: i === matching.length - 1 },
-      }),
-    );
+      });
+    }
     if (matching.length > 0) return;
     send(peer, '8', {
       OrderID: 'NONE',
@@ -611,9 +611,7 @@ async function createGateway(
         SettlPriceType: '2',
         PriorSettlPrice: average,
         PositionQty: {
-          NoPositions: [
-            { PosType: 'TQ', LongQty: Math.max(p.netQty, 0), ShortQty: Math.max(-p.netQty, 0) },
-          ],
+          NoPositions: [{ PosType: 'TQ', LongQty: Math.max(p.netQty, 0), ShortQty: Math.max(-p.netQty, 0) }],
         },
       });
     }
