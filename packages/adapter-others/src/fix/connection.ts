@@ -194,7 +194,7 @@ export class FixConnection implements BrokerConnection {
       if (state.order.status === 'rejected') {
         throw new BrokerRejectedError(this.broker, state.order.reason ?? 'rejected');
       }
-      return this.#ack(state);
+      return this.#ackAgain(state);
     }
     const inflight = this.#pending.get(request.clientOrderId);
     if (inflight?.kind === 'new') {
@@ -242,7 +242,26 @@ export class FixConnection implements BrokerConnection {
       request,
       body.StandardHeader ? undefined : resend,
     );
-    return this.#ack(this.#orders.get(report!.orderId)!);
+    const state = this.#orders.get(report!.orderId)!;
+    // A status answer (to PossResend=Y) is an order placed before this call, not a new one.
+    return report!.kind === 'status' ? this.#ackAgain(state) : this.#ack(state);
+  }
+
+  /**
+   * The answer to placing again a ClOrdID the gateway already holds. Working or filled, it
+   * is that order (a retry must not copy twice). Cancelled, it cannot be placed again: a
+   * FIX gateway takes a ClOrdID once, so "placed" would name an order that no longer works
+   * (chaos: start-up recovery re-placing a copy under its first id after a re-plan had
+   * cancelled it). Refused with the reason, so the miss is recorded, not hidden.
+   */
+  #ackAgain(state: OrderState): OrderAck {
+    const o = state.order;
+    if (o.status === 'cancelled')
+      throw new BrokerRejectedError(
+        this.broker,
+        `ClOrdID ${o.clientOrderId ?? state.currentClOrdId} names order ${o.orderId}, cancelled; a FIX gateway takes a ClOrdID once`,
+      );
+    return this.#ack(state);
   }
 
   async modifyOrder(request: ModifyOrderRequest): Promise<void> {

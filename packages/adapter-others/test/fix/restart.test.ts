@@ -155,6 +155,31 @@ describe('fix 4.4: a new connection after a restart reads back orders and positi
   });
 });
 
+describe('fix: a ClOrdID whose order was cancelled cannot be placed again', () => {
+  it('refuses the placement with the reason, in the same process and in a restarted one, and sends no second order', async () => {
+    const { exchange, open } = await setUp('4.4');
+    const first = await open();
+    const request = {
+      accountId: 'FIX1',
+      clientOrderId: 'copy-c',
+      contract: MNQ,
+      side: 'buy' as const,
+      qty: 1,
+      orderType: 'limit' as const,
+      limitTicks: 79_000,
+    };
+    const placed = await first.placeOrder(request);
+    await first.cancelOrder({ accountId: 'FIX1', orderId: placed.orderId });
+    await expect(first.placeOrder(request)).rejects.toThrow(/copy-c names order .*, cancelled/);
+    await first.disconnect();
+    // A new process does not know the order (not working, so not in the mass status): the
+    // gateway refuses the ClOrdID, the PossResend answer is the cancelled order.
+    const second = await open();
+    await expect(second.placeOrder(request)).rejects.toMatchObject({ code: 'TN_ERR_BROKER_REJECTED' });
+    expect(exchange.getOrders('FIX1').filter((o) => o.clientOrderId === 'copy-c')).toHaveLength(1);
+  });
+});
+
 describe('fix 4.2: no mass status or position query, but OrderStatusRequest', () => {
   it('finds an earlier copy by client order id and cancels it', async () => {
     const { exchange, open } = await setUp('4.2');
