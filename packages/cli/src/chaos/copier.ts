@@ -40,6 +40,8 @@ export class CopierProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.starts++;
+    // A mark in the lines, for a post-mortem's timeline (`TN_CHAOS_KEEP`).
+    this.lines.push({ type: 'chaos-copier-start', time: Date.now(), start: this.starts });
     this.#child = child;
     let buffered = '';
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {

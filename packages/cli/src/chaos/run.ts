@@ -117,6 +117,7 @@ export async function chaosRun(options: RunOptions): Promise<RunResult> {
       for (const fault of plan.faults) {
         await sleep(Math.max(0, t0 + fault.at - Date.now()));
         log(`  fault ${fault.kind}`);
+        copier!.lines.push({ type: 'chaos-fault', time: Date.now(), kind: fault.kind });
         // A fault no simulator of this config can take (no restartable broker, say) is not counted.
         if (await inject(fault, copier!, pool, [...sims.values()])) applied.push(fault.kind);
         else log(`  (no simulator here takes ${fault.kind})`);
@@ -177,6 +178,14 @@ export async function chaosRun(options: RunOptions): Promise<RunResult> {
         (copier?.lines ?? []).map((l) => JSON.stringify(l)).join('\n'),
       );
       await writeFile(join(dir, 'copier.stderr'), copier?.stderrTail(20_000) ?? '');
+      // What each simulator's exchange holds, every order of every account, ended ones too.
+      const exchanges = Object.fromEntries(
+        [...sims.values()].map((sim) => [
+          sim.broker,
+          Object.fromEntries(sim.accounts.map((a) => [a, sim.exchange.getOrders(a)])),
+        ]),
+      );
+      await writeFile(join(dir, 'exchanges.json'), JSON.stringify(exchanges, null, 1));
       log(`  kept ${dir}`);
     } else await rm(dir, { recursive: true, force: true }).catch(() => undefined);
   }

@@ -148,12 +148,12 @@ export async function recoverOnStart(ctx: RecoveryContext): Promise<RecoveredLin
     const stillWorking = new Set(leaderOrders.map((o) => o.orderId));
     // Every working follower order the journal ties to a leader order, re-planned ones included.
     const journaled = ctx.journal ? await journaledCopies(ctx.journal, openByFollower) : [];
-    // follower → leader order id → its working re-planned copy
-    const replanned = new Map<string, Map<string, (typeof journaled)[number]>>();
+    // follower → leader order id → its working re-planned copies
+    const replanned = new Map<string, Map<string, (typeof journaled)[number][]>>();
     for (const c of journaled)
       if (stillWorking.has(c.intent.leaderOrderId) && c.intent.signalId.includes('~replan-')) {
         const mine = replanned.get(c.intent.follower) ?? new Map();
-        mine.set(c.intent.leaderOrderId, c);
+        mine.set(c.intent.leaderOrderId, [...(mine.get(c.intent.leaderOrderId) ?? []), c]);
         replanned.set(c.intent.follower, mine);
       }
     const copies: LeaderOrderCopies[] = [];
@@ -161,19 +161,18 @@ export async function recoverOnStart(ctx: RecoveryContext): Promise<RecoveredLin
       const signalId = leaderNewSignalId(ctx.config.leader.account, order.orderId);
       const byFollower = new Map<string, { leg: string; intentId: string; lookup: Lookup }[]>();
       for (const f of followers) {
-        // The copy works under a re-planned id: it is the copy (adopted), nothing is placed again.
-        const replan = replanned.get(f.name)?.get(order.orderId);
-        if (replan) {
-          byFollower.set(f.name, [{ leg: 'entry', intentId: replan.intent.intentId, lookup: replan.lookup }]);
-          continue;
-        }
-        const legs = [];
+        // A copy working under a re-planned id is the copy too: the engine is handed it (adopted)
+        // when the re-signal plans the same order, and it is cancelled when the engine plans another.
+        const legs: { leg: string; intentId: string; lookup: Lookup }[] = [];
         for (const leg of ['entry', 'close', 'open']) {
           const id = intentId(signalId, f.name, leg);
-          legs.push({ leg, intentId: id, lookup: await lookup(f, id) });
+          const found = await lookup(f, id);
+          legs.push({ leg, intentId: id, lookup: found });
           // A reversal (close then open) is the only other shape of a copy: asked about only when no entry is found.
-          if (leg === 'entry' && legs[0]!.lookup.state === 'found') break;
+          if (leg === 'entry' && found.state === 'found') break;
         }
+        for (const c of replanned.get(f.name)?.get(order.orderId) ?? [])
+          legs.push({ leg: c.intent.leg, intentId: c.intent.intentId, lookup: c.lookup });
         byFollower.set(f.name, legs);
       }
       copies.push({ order, signalId, byFollower });
@@ -208,9 +207,23 @@ export async function recoverOnStart(ctx: RecoveryContext): Promise<RecoveredLin
     line.settled = plan.settled.length;
     line.signals = closeSignals(ctx, plan, unfinished);
 
+    // Each follower's found copy of a leader order answers the re-signal's placement of it,
+    // under whichever of the order's first ids the engine plans now.
+    const found = new Map<string, { f: FollowerConfig; leaderOrderId: string; orders: BrokerOrder[] }>();
     for (const a of plan.adopt) {
       const f = byName.get(a.follower);
-      if (f) ctx.adopted.adopt(f.account, a.intentId, a.order);
+      if (!f) continue;
+      const key = `${a.follower}\u0000${a.leaderOrderId}`;
+      const entry = found.get(key) ?? { f, leaderOrderId: a.leaderOrderId, orders: [] };
+      entry.orders.push(a.order);
+      found.set(key, entry);
+    }
+    for (const { f, leaderOrderId, orders } of found.values()) {
+      const c = connectionOf(ctx, f);
+      if (!c) continue;
+      const signalId = leaderNewSignalId(ctx.config.leader.account, leaderOrderId);
+      const ids = ['entry', 'close', 'open'].map((leg) => intentId(signalId, f.name, leg));
+      ctx.adopted.adopt(f.account, ids, orders, c);
     }
     line.adopted = plan.adopt.length;
     line.cancelled = await cancelOrphans(ctx, plan, byName, line.skipped);
@@ -219,6 +232,13 @@ export async function recoverOnStart(ctx: RecoveryContext): Promise<RecoveredLin
     // What was held (the leader's working orders, re-signalled with their first ids) goes through now.
     ctx.gate.open();
     await ctx.gate.drained();
+    // A found copy the engine did not take (it planned nothing, or something else) goes.
+    line.cancelled += await ctx.adopted.cancelUnclaimed((order, error) =>
+      line.skipped.push({
+        intentId: order.clientOrderId ?? order.orderId,
+        reason: `a copy the engine did not take could not be cancelled: ${errorMessage(error)}`,
+      }),
+    );
     line.placed = plan.place.filter((p) => placedIds.has(p.intentId)).length;
     for (const p of plan.place)
       if (!placedIds.has(p.intentId))

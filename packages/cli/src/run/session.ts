@@ -191,11 +191,14 @@ export async function openSession(config: EngineConfig, options: SessionOptions 
     // An executor holds no leader and never sees its fills.
     ...(options.connectOnStart === false ? { connectOnStart: false, leaderFills: false } : {}),
   });
+  // A leader fill waits behind the gate with the signals: it must reach the engine after its order's signal.
+  const applyLeaderFill = (fill: Parameters<Engine['applyLeaderFill']>[0]) =>
+    recovery ? recovery.gate.fill(() => engine.applyLeaderFill(fill)) : engine.applyLeaderFill(fill);
   const leaderMirror = new LeaderMirror({
     accountId: config.leader.account,
     clock: systemClock,
     instruments: defaultInstruments,
-    onLeaderFill: (fill) => engine.applyLeaderFill(fill),
+    onLeaderFill: applyLeaderFill,
     logger,
   });
   const mirrored = (source: Source) =>
@@ -214,7 +217,7 @@ export async function openSession(config: EngineConfig, options: SessionOptions 
           accountId: config.leader.account,
           clock: systemClock,
           instruments: defaultInstruments,
-          onLeaderFill: (fill: BrokerFill) => engine.applyLeaderFill(fill),
+          onLeaderFill: (fill: BrokerFill) => applyLeaderFill(fill),
           onLeaderPositions: (held) => {
             for (const p of held) engine.seedLeaderPosition(p.contract, p.netQty);
           },

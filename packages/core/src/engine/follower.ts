@@ -134,7 +134,7 @@ export class FollowerRuntime {
   /** An automatic flatten is queued or running; further triggers wait for it. */
   flattening = false;
   /**
-   * Orders sent and not yet filled, by intent id, for the firm rule: a reducing one means
+   * Market orders sent and not yet filled, by intent id, for the firm rule: a reducing one means
    * this account is already leaving its contract, so another account's reversal may open
    * the other way; an opening one counts as exposure before its fill is reported. Held
    * until the fill report, not the ack: on a wire the ack comes first.

@@ -129,7 +129,13 @@ export class OrderDesk implements OrderPort {
         firmPositions: this.#firmPositions(f),
         instruments: this.#d.instruments,
       },
-      { contract: intent.contract, qty: intent.qty, side: intent.side, reducing: intent.reducing },
+      {
+        contract: intent.contract,
+        qty: intent.qty,
+        side: intent.side,
+        reducing: intent.reducing,
+        resting: intent.orderType !== 'market',
+      },
     );
     return decision.ok ? undefined : { reason: decision.reason, message: decision.message };
   }
@@ -162,8 +168,13 @@ export class OrderDesk implements OrderPort {
     if (block) return this.block(f, intent, block);
     this.#d.emit({ type: 'intent-created', time: this.#d.now(), intent });
     f.risk.recordOrder(this.#d.now());
-    const signedQty = intent.side === 'buy' ? intent.qty : -intent.qty;
-    f.startInFlight(intent.intentId, intent.contract, signedQty, intent.reducing);
+    // Only a market order is exposure on its way: a resting limit or stop may never fill, and
+    // counting it would make a leader who rests a buy below and a sell above the market block
+    // every follower of the firm (and hide a position behind a far take-profit as "closing").
+    if (intent.orderType === 'market') {
+      const signedQty = intent.side === 'buy' ? intent.qty : -intent.qty;
+      f.startInFlight(intent.intentId, intent.contract, signedQty, intent.reducing);
+    }
     const outcome = (o: IntentOutcome, extra?: Partial<SignalOutcome>) => outcomeOf(intent, o, extra);
     // A broker without native brackets gets the entry alone; the engine places the children as it fills.
     const managed = intent.bracket !== undefined && !f.connection.capabilities.brackets;

@@ -35,6 +35,13 @@ export interface RiskOrder {
   side: Side;
   /** True when the order only reduces the position: such an order is never blocked here. */
   reducing: boolean;
+  /**
+   * True for an order that rests until the market reaches it (limit, stop). The firm's
+   * opposite-position rule does not judge it: it is no position until it fills, and the
+   * accounts of a firm copying one leader order fill together, so judging it against
+   * where the other accounts stand now blocks followers that are merely a step apart.
+   */
+  resting?: boolean;
 }
 
 /** What the checks need to know about the account at the moment of the order. */
@@ -64,8 +71,8 @@ const compiledCache = new WeakMap<RiskRulesInput, CompiledRiskRules>();
 /**
  * Runs the rules for one order; the first block wins. Order, most fundamental first so the
  * reason names the real cause: locked out, daily loss, trailing drawdown, allowed instrument,
- * trading window, flat-by, max order qty, max position, max contracts, opposite firm position,
- * order rate (last, since a throttle says nothing about the order itself).
+ * trading window, flat-by, max order qty, max position, max contracts, opposite firm position
+ * (orders that fill at once only), order rate (last, since a throttle says nothing about the order itself).
  * A reducing order passes without any check: exits must always be able to get out.
  */
 export function evaluateOrder(
@@ -109,7 +116,9 @@ function firstBlock(r: CompiledRiskRules, ctx: RiskContext, order: RiskOrder): R
       r.microsAsTenth,
       ctx.instruments,
     ) ??
-    checkOppositePosition(order.contract, order.side, ctx.firmPositions, ctx.instruments) ??
+    (order.resting
+      ? undefined
+      : checkOppositePosition(order.contract, order.side, ctx.firmPositions, ctx.instruments)) ??
     checkOrderRate(now, state.recentOrders, r.maxOrdersPerMinute)
   );
 }

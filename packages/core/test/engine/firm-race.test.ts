@@ -75,3 +75,90 @@ describe('the firm rule during a reversal', () => {
     expect([net('a'), net('b')]).toEqual([0, 0]);
   });
 });
+
+describe('the firm rule and resting orders', () => {
+  it('does not count a resting limit of one account as exposure against the other side of another', async () => {
+    const { engine, events, clock, price, exchange } = await paperEngine(
+      [
+        { name: 'a', account: 'A', firm: 'apex' },
+        { name: 'b', account: 'B', firm: 'apex' },
+      ],
+      { latencyMs: 5 },
+    );
+    price(MNQ, '21000.25');
+    const limit = (id: string, side: 'buy' | 'sell', limitPrice: string) =>
+      engine.submit({
+        signalId: id,
+        action: 'new',
+        leaderOrderId: `L-${id}`,
+        instrument: 'MNQZ5',
+        side,
+        qty: 1,
+        orderType: 'limit',
+        limitPrice,
+        time: clock.now(),
+      });
+    // The leader rests a buy below the market and a sell above it, as a fade does: neither fills.
+    const buy = limit('s1', 'buy', '20950.00');
+    await clock.runUntilIdle();
+    const sell = limit('s2', 'sell', '21050.00');
+    await clock.runUntilIdle();
+    await Promise.all([buy, sell]);
+    expect(blocked(events)).toEqual([]);
+    for (const account of ['A', 'B'])
+      expect(
+        exchange
+          .getOpenOrders(account)
+          .map((o) => o.side)
+          .sort(),
+      ).toEqual(['buy', 'sell']);
+  });
+});
+
+describe('the firm rule and a leader that fades both sides', () => {
+  it('copies every order to every account of the firm through a short and back to flat', async () => {
+    const { engine, events, clock, price, leaderMarket, net, exchange } = await paperEngine(
+      [
+        { name: 'a', account: 'A', firm: 'topstep', scaling: { mode: 'fixed', qty: 1 } },
+        { name: 'b', account: 'B', firm: 'topstep', scaling: { mode: 'multiplier', factor: 2 } },
+      ],
+      { latencyMs: 3 },
+    );
+    exchange.faults.reportDelayMs = 5;
+    price(MNQ, '21000.00');
+    const settle = async (p: Promise<unknown>) => {
+      await clock.runUntilIdle();
+      await p;
+    };
+    const limit = (id: string, side: 'buy' | 'sell', qty: number, limitPrice: string) =>
+      engine.submit({
+        signalId: `${id}:new`,
+        action: 'new',
+        leaderOrderId: id,
+        instrument: 'MNQZ5',
+        side,
+        qty,
+        orderType: 'limit',
+        limitPrice,
+        time: clock.now(),
+      });
+    // The shape chaos found on ProjectX: buys resting below, a sell above, then the leader goes
+    // short at market (the resting buys now close the short first) and back to flat.
+    await settle(limit('L1', 'buy', 2, '20950.00'));
+    await settle(limit('L2', 'buy', 1, '20914.25'));
+    await settle(limit('L3', 'sell', 1, '21091.50'));
+    await leaderMarket('L4', 'sell', 1, '21000.00');
+    await clock.advanceBy(100);
+    expect(blocked(events)).toEqual([]);
+    expect([net('a'), net('b')]).toEqual([-1, -2]);
+    await leaderMarket('L5', 'buy', 1, '21000.00');
+    await clock.advanceBy(100);
+    expect(blocked(events)).toEqual([]);
+    expect([net('a'), net('b')]).toEqual([0, 0]);
+    // Every account still rests a copy of each leader order that works.
+    for (const account of ['A', 'B'])
+      expect(new Set(exchange.getOpenOrders(account).map((o) => o.limitTicks))).toEqual(
+        new Set([83_800, 83_657, 84_366]),
+      );
+  });
+});

@@ -127,6 +127,17 @@ describe('evaluateOrder', () => {
     expect(evaluateOrder(rules, ctx({ firmPositions }), { ...buy(1), side: 'sell' })).toEqual({ ok: true });
   });
 
+  it('leaves a resting order to fill before the firm rule judges it', () => {
+    const rules = compileRiskRules({ maxPosition: 1 });
+    const firmPositions = [{ accountId: 'eval-2', contract: NQ, netQty: -2 }];
+    expect(evaluateOrder(rules, ctx({ firmPositions }), { ...buy(1), resting: true })).toEqual({ ok: true });
+    // The account's own limits still hold for it.
+    expect(evaluateOrder(rules, ctx({ firmPositions }), { ...buy(2), resting: true })).toMatchObject({
+      ok: false,
+      reason: RiskReason.MaxPosition,
+    });
+  });
+
   it('accepts a raw config and compiles it once', () => {
     const config: RiskRulesInput = { maxOrderQty: 2 };
     expect(evaluateOrder(config, ctx(), buy(3))).toMatchObject({ ok: false, reason: RiskReason.MaxOrderQty });
