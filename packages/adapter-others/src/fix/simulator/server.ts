@@ -134,7 +134,7 @@ async function gatewayFor(
   const kept = gateways.get(exchange);
   if (kept && !kept.attached && kept.version === version) return kept;
   const made = await createGateway(exchange, version, symbology);
-  if (!kept || !kept.attached) gateways.set(exchange, made);
+  if (!kept?.attached) gateways.set(exchange, made);
   return made;
 }
 
