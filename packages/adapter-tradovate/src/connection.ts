@@ -129,6 +129,7 @@ export class TradovateConnection implements BrokerConnection {
           const token = await this.rest.ensureSession();
           return { accessToken: token.accessToken, userId: token.userId };
         },
+        tokenRefused: (accessToken) => this.rest.forget(accessToken),
         accountIds: () => this.#servedAccountIds(),
       },
       {

@@ -189,6 +189,7 @@ export {
   PaperBroker,
   type PaperBrokerOptions,
   type PaperPluginConfig,
+  type PlaceOrderOptions,
   paperConfigSchema,
   paperPlugin,
   type Quote,

@@ -19,6 +19,7 @@ export class ProjectXSimulatorFaults {
   #hubDown = false;
   /** Set by the server. */
   onDropHub: (() => void) | undefined;
+  onDropConnections: (() => void) | undefined;
   onHubOutage: (() => void) | undefined;
   onExpireTokens: (() => void) | undefined;
 
@@ -49,6 +50,15 @@ export class ProjectXSimulatorFaults {
   /** Cuts every hub WebSocket without a Close message, as a network failure would; new connections are accepted. */
   dropHub(): void {
     this.onDropHub?.();
+  }
+
+  /**
+   * Cuts every client connection at once — hub WebSockets and kept-alive REST connections,
+   * a request in flight included — without a goodbye, as a network failure does; the server
+   * stays up and accepts new connections.
+   */
+  dropConnections(): void {
+    this.onDropConnections?.();
   }
 
   /**

@@ -3,40 +3,26 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import {
   BrokerError,
-  type BrokerEvent,
-  type BrokerFill,
-  type BrokerOrder,
-  type BrokerPosition,
   BrokerRejectedError,
   type Clock,
   type Contract,
   ErrorCode,
   type IntentBracket,
   type Money,
-  type OrderType,
   type PlaceOrderRequest,
   priceToTicks,
   type SimulatedExchange,
   type Ticks,
 } from '@tradenova/core';
-import { orderTypeOf, pxSideOf, sideOf, ticksToWirePrice } from '../parse.js';
+import { orderTypeOf, sideOf } from '../parse.js';
 import {
   fromProjectXContractId,
   toProjectXContractId,
   toProjectXName,
   toProjectXSymbolId,
 } from '../symbols.js';
-import {
-  HUB_EVENTS,
-  type PxAccount,
-  type PxContract,
-  type PxOrder,
-  PxOrderStatus,
-  PxOrderType,
-  type PxPosition,
-  PxPositionType,
-  type PxTrade,
-} from '../wire.js';
+import { type PxContract, PxOrderStatus } from '../wire.js';
+import { ProjectXBackEnd } from './backend.js';
 import type { ProjectXSimulatorFaults } from './faults.js';
 import { type HubUser, SimulatedUserHub } from './hub.js';
 
@@ -88,19 +74,6 @@ interface Session {
   revoked: boolean;
 }
 
-/** One simulator order: the exchange's id, ours, and what only ProjectX keeps. */
-interface SimOrder {
-  id: number;
-  exchangeId: string;
-  accountId: number;
-  customTag: string | null;
-  createdAt: string;
-  last?: PxOrder;
-  /** Fill value and volume, for `filledPrice`. */
-  filledTicks: number;
-  filledQty: number;
-}
-
 /** An answer before it is put on HTTP. */
 interface Answer {
   status: number;
@@ -127,38 +100,35 @@ export class ProjectXSimServer {
   readonly #http: Server;
   readonly #sessions = new Map<string, Session>();
   readonly #recent = new Map<string, number[]>();
+  /** The accounts this front end serves. */
   readonly #accounts = new Map<number, SimAccountSpec>();
-  readonly #accountByName = new Map<string, SimAccountSpec>();
-  readonly #orders = new Map<number, SimOrder>();
-  readonly #byExchangeId = new Map<string, SimOrder>();
-  readonly #tags = new Map<string, number>();
-  readonly #trades: PxTrade[] = [];
-  readonly #positionIds = new Map<string, number>();
-  readonly #positionSince = new Map<string, string>();
-  #orderCounter = 9_000;
-  #tradeCounter = 8_600;
-  #positionCounter = 6_100;
-  #internalTag = 0;
-  /** Client order ids the simulator made up for orders without a tag. */
-  readonly #internalIds = new Set<string>();
+  /** Order ids, tags, trades and position ids: kept with the exchange, so they outlive this front end. */
+  readonly #store: ProjectXBackEnd;
   #unsubscribe: (() => void) | undefined;
 
   constructor(options: SimServerOptions) {
     this.#options = options;
+    this.#store = ProjectXBackEnd.of(options.exchange, options.clock);
     for (const spec of options.accounts) {
       if (!options.exchange.hasAccount(spec.name)) {
         options.exchange.openAccount(spec.name, spec.balance ?? options.startingBalance);
       }
       this.#accounts.set(spec.id, spec);
-      this.#accountByName.set(spec.name, spec);
+      this.#store.addAccount(spec);
     }
     this.hub = new SimulatedUserHub({
       pingIntervalMs: options.hubPingIntervalMs,
       clientTimeoutMs: options.hubClientTimeoutMs,
       shape: () => options.faults.eventShape,
     });
-    this.#unsubscribe = options.exchange.onEvent((event) => this.#onExchange(event));
+    this.#unsubscribe = this.#store.onPublish((topic, accountId, target, entity) =>
+      this.hub.publish(topic, accountId, target, entity),
+    );
     options.faults.onDropHub = () => this.hub.dropAll();
+    options.faults.onDropConnections = () => {
+      this.hub.dropAll();
+      this.#http.closeAllConnections();
+    };
     options.faults.onHubOutage = () => this.hub.closeAll('Server is going down for maintenance.');
     options.faults.onExpireTokens = () => {
       for (const s of this.#sessions.values()) s.revoked = true;
@@ -325,7 +295,7 @@ export class ProjectXSimServer {
         return ok();
       case 'Account/search':
         return ok({
-          accounts: [...this.#accounts.values()].filter(() => true).map((a) => this.#pxAccount(a)),
+          accounts: [...this.#accounts.values()].filter(() => true).map((a) => this.#store.pxAccount(a)),
         });
       case 'Contract/search':
         return ok({ contracts: this.#searchContracts(String(b.searchText ?? '')) });
@@ -346,7 +316,7 @@ export class ProjectXSimServer {
         if (!account) return fail(1, null, { orders: [] });
         const open = this.#options.exchange
           .getOpenOrders(account.name)
-          .map((o) => this.#pxOrder(o))
+          .map((o) => this.#store.pxOrder(o))
           // searchOpen does not return Suspended bracket children (§5.4).
           .filter((o) => o.status !== PxOrderStatus.Suspended);
         return ok({ orders: open });
@@ -358,15 +328,15 @@ export class ProjectXSimServer {
         if (!within) return fail(2, 'startTimestamp is required', { orders: [] });
         const orders = this.#options.exchange
           .getOrders(account.name)
-          .map((o) => this.#pxOrder(o))
+          .map((o) => this.#store.pxOrder(o))
           .filter((o) => within(o.creationTimestamp));
         return ok({ orders });
       }
       case 'Order/searchById': {
-        const sim = this.#orders.get(Number(b.orderId));
+        const sim = this.#store.orders.get(Number(b.orderId));
         const order = sim ? this.#options.exchange.getOrder(sim.exchangeId) : undefined;
         return order && sim?.accountId === Number(b.accountId)
-          ? ok({ order: this.#pxOrder(order) })
+          ? ok({ order: this.#store.pxOrder(order) })
           : fail(2, null, { order: null });
       }
       case 'Position/searchOpen': {
@@ -376,7 +346,7 @@ export class ProjectXSimServer {
           positions: this.#options.exchange
             .getPositions(account.name)
             .filter((p) => p.netQty !== 0)
-            .map((p) => this.#pxPosition(p)),
+            .map((p) => this.#store.pxPosition(p)),
         });
       }
       case 'Position/closeContract':
@@ -388,7 +358,7 @@ export class ProjectXSimServer {
         if (!within) return fail(2, 'startTimestamp is required', { trades: [] });
         const accountId = Number(b.accountId);
         return ok({
-          trades: this.#trades.filter((t) => t.accountId === accountId && within(t.creationTimestamp)),
+          trades: this.#store.trades.filter((t) => t.accountId === accountId && within(t.creationTimestamp)),
         });
       }
       default:
@@ -402,7 +372,7 @@ export class ProjectXSimServer {
     const contract = this.#contractOf(b.contractId);
     if (!contract) return fail(8, null, { orderId: null });
     const customTag = typeof b.customTag === 'string' && b.customTag !== '' ? b.customTag : null;
-    if (customTag !== null && this.#tags.has(`${account.id}|${customTag}`)) {
+    if (customTag !== null && this.#store.tags.has(`${account.id}|${customTag}`)) {
       return fail(2, 'Custom tag is already in use for this account.', { orderId: null });
     }
     const type = Number(b.type);
@@ -427,10 +397,10 @@ export class ProjectXSimServer {
     if (hasBracket && (account.bracketMode ?? 'position') === 'position') {
       // The platform still allocates an id to this rejected order (§5.1).
       return fail(2, 'Brackets cannot be used with Position Brackets. You must enable Auto OCO Brackets.', {
-        orderId: ++this.#orderCounter,
+        orderId: this.#store.nextOrderId(),
       });
     }
-    const internal = customTag ?? this.#internalId('px-sim');
+    const internal = customTag ?? this.#store.internalId('px-sim');
     const request: PlaceOrderRequest = {
       accountId: account.name,
       clientOrderId: internal,
@@ -453,21 +423,14 @@ export class ProjectXSimServer {
       return { status: 429 };
     const placed = this.#options.exchange.findOrderByClientId(account.name, internal);
     if (!placed) return fail(7, null, { orderId: null });
-    const sim = this.#simOrder(placed)!;
-    if (customTag !== null) this.#tags.set(`${account.id}|${customTag}`, sim.id);
+    const sim = this.#store.simOrder(placed)!;
+    if (customTag !== null) this.#store.tags.set(`${account.id}|${customTag}`, sim.id);
     if (failure !== undefined || placed.status === 'rejected') {
       const reason = failure instanceof BrokerRejectedError ? failure.reason : (placed.reason ?? 'rejected');
       // A rejected order keeps its id (§5.1): the envelope, not the id, says it failed.
       return fail(2, reason, { orderId: sim.id });
     }
     return ok({ orderId: sim.id });
-  }
-
-  /** A client order id for an order placed without a `customTag` (never shown as one). */
-  #internalId(prefix: string): string {
-    const id = `${prefix}-${++this.#internalTag}`;
-    this.#internalIds.add(id);
-    return id;
   }
 
   /** Tick offsets from the entry's reference price (its limit or stop, else the touch) as absolute prices. */
@@ -493,7 +456,7 @@ export class ProjectXSimServer {
   async #modify(b: Record<string, unknown>): Promise<Answer> {
     const account = this.#accounts.get(Number(b.accountId));
     if (!account) return fail(1, null);
-    const sim = this.#orders.get(Number(b.orderId));
+    const sim = this.#store.orders.get(Number(b.orderId));
     if (!sim || sim.accountId !== account.id) return fail(2, null);
     const order = this.#options.exchange.getOrder(sim.exchangeId)!;
     const tickSize = this.#options.exchange.instruments.get(order.contract.root).tickSize;
@@ -525,7 +488,7 @@ export class ProjectXSimServer {
     // The documented restrictions (§5.3): only simulated, non-follower accounts may cancel.
     if (account.follower) return fail(6, 'Follower accounts cannot cancel orders');
     if (account.simulated === false) return fail(6, 'Live accounts not supported');
-    const sim = this.#orders.get(Number(b.orderId));
+    const sim = this.#store.orders.get(Number(b.orderId));
     if (!sim || sim.accountId !== account.id) return fail(2, null);
     return this.#settle(
       this.#options.exchange.cancelOrder({ accountId: account.name, orderId: sim.exchangeId }),
@@ -544,7 +507,7 @@ export class ProjectXSimServer {
     const qty = size ?? Math.abs(position.netQty);
     if (!Number.isSafeInteger(qty) || qty <= 0 || qty > Math.abs(position.netQty))
       return fail(5, 'Invalid close size.');
-    const internal = this.#internalId('px-close');
+    const internal = this.#store.internalId('px-close');
     let failure: unknown;
     await this.#options.exchange
       .placeOrder({
@@ -578,160 +541,6 @@ export class ProjectXSimServer {
       if (error instanceof BrokerRejectedError) return fail(3, error.reason);
       throw error;
     }
-  }
-
-  // ── exchange events → ProjectX entities and hub events ───────────────────
-
-  #onExchange(event: BrokerEvent): void {
-    switch (event.type) {
-      case 'order-updated':
-        this.#onOrder(event.order);
-        return;
-      case 'order-filled':
-        this.#onFill(event.fill);
-        return;
-      case 'position-updated':
-        this.#onPosition(event.position);
-        return;
-      default:
-        return;
-    }
-  }
-
-  #simOrder(order: BrokerOrder): SimOrder | undefined {
-    let sim = this.#byExchangeId.get(order.orderId);
-    if (sim) return sim;
-    const account = this.#accountByName.get(order.accountId);
-    if (!account) return undefined;
-    const tag = order.clientOrderId;
-    const customTag = tag === undefined || this.#internalIds.has(tag) ? null : tag;
-    sim = {
-      id: ++this.#orderCounter,
-      exchangeId: order.orderId,
-      accountId: account.id,
-      customTag,
-      createdAt: new Date(this.#options.clock.now()).toISOString(),
-      filledTicks: 0,
-      filledQty: 0,
-    };
-    this.#orders.set(sim.id, sim);
-    this.#byExchangeId.set(order.orderId, sim);
-    return sim;
-  }
-
-  #onOrder(order: BrokerOrder): void {
-    const sim = this.#simOrder(order);
-    if (!sim) return;
-    const px = this.#pxOrder(order);
-    sim.last = px;
-    this.hub.publish('orders', sim.accountId, HUB_EVENTS.order, px);
-  }
-
-  #onFill(fill: BrokerFill): void {
-    const account = this.#accountByName.get(fill.accountId);
-    const sim = this.#byExchangeId.get(fill.orderId);
-    if (!account || !sim) return;
-    sim.filledTicks += fill.priceTicks * fill.qty;
-    sim.filledQty += fill.qty;
-    const tickSize = this.#options.exchange.instruments.get(fill.contract.root).tickSize;
-    const trade: PxTrade = {
-      id: ++this.#tradeCounter,
-      accountId: account.id,
-      contractId: toProjectXContractId(fill.contract),
-      creationTimestamp: new Date(fill.time).toISOString(),
-      price: ticksToWirePrice(fill.priceTicks, tickSize),
-      profitAndLoss: null,
-      fees: 0,
-      side: pxSideOf(fill.side),
-      size: fill.qty,
-      voided: false,
-      orderId: sim.id,
-    };
-    this.#trades.push(trade);
-    this.hub.publish('trades', account.id, HUB_EVENTS.trade, trade);
-  }
-
-  #onPosition(position: BrokerPosition): void {
-    const account = this.#accountByName.get(position.accountId);
-    if (!account) return;
-    const px = this.#pxPosition(position);
-    // How a flat position is signalled is UNCONFIRMED (§7.3): this simulator sends size 0, type 0.
-    this.hub.publish('positions', account.id, HUB_EVENTS.position, px);
-    this.hub.publish('accounts', account.id, HUB_EVENTS.account, this.#pxAccount(account));
-  }
-
-  // ── entity shapes ─────────────────────────────────────────────────────────
-
-  #pxAccount(a: SimAccountSpec): PxAccount {
-    return {
-      id: a.id,
-      name: a.name,
-      balance: this.#options.exchange.account(a.name).balance / 1000,
-      canTrade: a.canTrade ?? true,
-      isVisible: true,
-      simulated: a.simulated ?? true,
-    };
-  }
-
-  #pxOrder(order: BrokerOrder): PxOrder {
-    const sim = this.#simOrder(order)!;
-    const tickSize = this.#options.exchange.instruments.get(order.contract.root).tickSize;
-    const parent =
-      order.parentOrderId === undefined ? undefined : this.#byExchangeId.get(order.parentOrderId);
-    const px: PxOrder = {
-      id: sim.id,
-      accountId: sim.accountId,
-      contractId: toProjectXContractId(order.contract),
-      symbolId: toProjectXSymbolId(order.contract),
-      creationTimestamp: sim.createdAt,
-      updateTimestamp: new Date(order.updatedAt).toISOString(),
-      status: pxStatus(order),
-      type: pxType(order.orderType),
-      side: pxSideOf(order.side),
-      size: order.qty,
-      limitPrice: order.limitTicks === undefined ? null : ticksToWirePrice(order.limitTicks, tickSize),
-      stopPrice: order.stopTicks === undefined ? null : ticksToWirePrice(order.stopTicks, tickSize),
-      fillVolume: order.filledQty,
-      filledPrice:
-        sim.filledQty === 0
-          ? null
-          : Number(((sim.filledTicks / sim.filledQty) * Number(tickSize)).toFixed(9)),
-      customTag: sim.customTag,
-    };
-    if (parent) px.parentOrderId = parent.id;
-    return px;
-  }
-
-  #pxPosition(position: BrokerPosition): PxPosition {
-    const account = this.#accountByName.get(position.accountId)!;
-    const contractId = toProjectXContractId(position.contract);
-    const slot = `${account.id}|${contractId}`;
-    if (position.netQty === 0) {
-      this.#positionSince.delete(slot);
-    } else if (!this.#positionSince.has(slot)) {
-      this.#positionSince.set(slot, new Date(this.#options.clock.now()).toISOString());
-    }
-    let id = this.#positionIds.get(slot);
-    if (id === undefined) {
-      id = ++this.#positionCounter;
-      this.#positionIds.set(slot, id);
-    }
-    const tickSize = Number(this.#options.exchange.instruments.get(position.contract.root).tickSize);
-    return {
-      id,
-      accountId: account.id,
-      contractId,
-      creationTimestamp: this.#positionSince.get(slot) ?? new Date(this.#options.clock.now()).toISOString(),
-      type:
-        position.netQty > 0
-          ? PxPositionType.Long
-          : position.netQty < 0
-            ? PxPositionType.Short
-            : PxPositionType.Undefined,
-      size: Math.abs(position.netQty),
-      // An average need not sit on a tick; nine decimals as the live API prints them.
-      averagePrice: position.netQty === 0 ? 0 : Number((position.avgPriceTicks * tickSize).toFixed(9)),
-    };
   }
 
   #contractOf(value: unknown): Contract | undefined {
@@ -775,36 +584,6 @@ export class ProjectXSimServer {
     }
     out.sort((a, b) => Number(b.name === needle) - Number(a.name === needle));
     return out.slice(0, 20);
-  }
-}
-
-function pxStatus(order: BrokerOrder): PxOrder['status'] {
-  switch (order.status) {
-    case 'pending':
-      // A bracket child waits Suspended for its entry; anything else is Pending.
-      return order.parentOrderId === undefined ? PxOrderStatus.Pending : PxOrderStatus.Suspended;
-    case 'working':
-    case 'partially-filled':
-      return PxOrderStatus.Open;
-    case 'filled':
-      return PxOrderStatus.Filled;
-    case 'cancelled':
-      return PxOrderStatus.Cancelled;
-    case 'rejected':
-      return PxOrderStatus.Rejected;
-  }
-}
-
-function pxType(type: OrderType): PxOrder['type'] {
-  switch (type) {
-    case 'market':
-      return PxOrderType.Market;
-    case 'limit':
-      return PxOrderType.Limit;
-    case 'stop':
-      return PxOrderType.Stop;
-    case 'stop-limit':
-      return PxOrderType.StopLimit;
   }
 }
 

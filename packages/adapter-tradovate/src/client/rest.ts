@@ -98,6 +98,11 @@ export class TradovateRestClient {
     return this.#login();
   }
 
+  /** The server refused `accessToken` elsewhere (the socket's authorize): the next `ensureSession` logs in again. */
+  forget(accessToken: string): void {
+    if (this.#token?.accessToken === accessToken) this.#token = undefined;
+  }
+
   /** Requests a new access token (a new session). */
   #login(): Promise<TokenState> {
     this.#session ??= (async () => {

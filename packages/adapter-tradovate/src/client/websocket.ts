@@ -35,6 +35,11 @@ export interface UserSocketOptions {
   reconnect: { initialDelayMs: number; maxDelayMs: number };
   /** A currently valid token and the user it belongs to (reconnects need a fresh one, §3.2). */
   session: () => Promise<{ accessToken: string; userId: number }>;
+  /**
+   * The server refused this token at `authorize` (revoked, or a server that restarted and
+   * forgot it): the next `session()` must log in again, or every reconnect is refused alike.
+   */
+  tokenRefused?: (accessToken: string) => void;
   /** Account ids to sync, or undefined for all of the user's. */
   accountIds: () => number[] | undefined;
   /** Source of jitter, in [0, 1). */
@@ -184,7 +189,17 @@ export class TradovateUserSocket {
     );
     try {
       await withTimeout(opened, handshakeMs, 'open frame');
-      const auth = await this.#requestOn(socket, 'authorize', '', accessToken, handshakeMs);
+      let auth = await this.#requestOn(socket, 'authorize', '', accessToken, handshakeMs);
+      let user = userId;
+      if (auth.s === 401 && this.#options.tokenRefused) {
+        // A token the server no longer knows (revoked, or a server that restarted): one fresh
+        // login and one more authorize on this socket, rather than a backoff step per refusal.
+        this.#options.tokenRefused(accessToken);
+        const fresh = await this.#options.session();
+        auth = await this.#requestOn(socket, 'authorize', '', fresh.accessToken, handshakeMs);
+        user = fresh.userId;
+        if (auth.s === 401) this.#options.tokenRefused(fresh.accessToken);
+      }
       if (auth.s !== 200) {
         // The token text is never put in the message.
         throw auth.s === 401
@@ -193,7 +208,7 @@ export class TradovateUserSocket {
       }
       this.#startTimers(socket);
       const accounts = this.#options.accountIds();
-      const syncBody = JSON.stringify({ users: [userId], ...(accounts ? { accounts } : {}) });
+      const syncBody = JSON.stringify({ users: [user], ...(accounts ? { accounts } : {}) });
       const sync = await this.#requestOn(socket, 'user/syncrequest', '', syncBody, handshakeMs);
       if (sync.s !== 200)
         throw errorFromStatus(sync.s, String(sync.d ?? ''), { endpoint: 'user/syncrequest' });

@@ -6,6 +6,7 @@ import {
   type BrokerPosition,
   type Contract,
   type InstrumentRegistry,
+  type SimulatedExchange,
   ticksToPrice,
 } from '@tradenova/core';
 import { actionOf, tvOrderTypeOf } from '../parse.js';
@@ -38,6 +39,12 @@ export type PropsListener = (accountId: number, event: TvPropsEvent) => void;
  * Tradovate's entities (orders, order versions, fills, positions, contracts)
  * built from the shared exchange's events, with Tradovate's numeric ids. Every
  * change is announced as a `props` event, as the sync stream does.
+ *
+ * This is the broker's back end: one per exchange (`SimEntities.of`), listening to
+ * the exchange for the exchange's life. A simulator front end that stops and starts
+ * again on the same exchange finds every order, version, fill and position under the
+ * ids it reported before, and the ones made while it was down, as a client logging in
+ * to a restarted Tradovate would.
  */
 export class SimEntities {
   readonly #instruments: InstrumentRegistry;
@@ -57,7 +64,8 @@ export class SimEntities {
   /** Exchange order id ↔ Tradovate order id. */
   readonly #tvOrderId = new Map<string, number>();
   readonly exchangeOrderId = new Map<number, string>();
-  readonly #tags = new Map<string, PlacementTags>();
+  /** Tags of placements on their way to the exchange, by exchange client id, oldest first. */
+  readonly #tags = new Map<string, PlacementTags[]>();
   readonly #tagsByOrder = new Map<number, PlacementTags>();
   readonly #textOf = new Map<number, string>();
   readonly #listeners = new Set<PropsListener>();
@@ -67,6 +75,8 @@ export class SimEntities {
   #nextPositionId = 40_000_001;
   #nextContractId = 3_570_001;
   #nextCommandId = 50_000_001;
+  #placements = 0;
+  readonly #users = new Map<string, number>();
   /** Orders created since `markCreated()`: how liquidateposition learns its order id. */
   #created: number[] = [];
 
@@ -74,8 +84,35 @@ export class SimEntities {
     this.#instruments = instruments;
   }
 
-  /** Registers an account. */
+  /** The back end of `exchange`: made on first use, subscribed to the exchange for good. */
+  static of(exchange: SimulatedExchange): SimEntities {
+    return exchange.backEnd('tradovate', () => {
+      const entities = new SimEntities(exchange.instruments);
+      exchange.onEvent((event) => entities.apply(event));
+      return entities;
+    });
+  }
+
+  /** A client order id for the exchange, unique for the exchange's life, for a placement without `clOrdId`. */
+  nextPlacementId(): string {
+    return `tv-${++this.#placements}`;
+  }
+
+  /** The user id of a login name, the same every time the name logs in. */
+  userIdOf(name: string): number {
+    let id = this.#users.get(name);
+    if (id === undefined) {
+      id = 98_001 + this.#users.size;
+      this.#users.set(name, id);
+    }
+    return id;
+  }
+
+  /** Registers an account; every front end on the exchange must give an id the same name. */
   addAccount(account: TvAccount): void {
+    const known = this.accounts.get(account.id);
+    if (known && known.name !== account.name)
+      throw new Error(`account id ${account.id} is already ${known.name} on this exchange`);
     this.accounts.set(account.id, account);
     this.#accountIdByName.set(account.name, account.id);
   }
@@ -116,9 +153,29 @@ export class SimEntities {
     return this.#nextCommandId++;
   }
 
-  /** Remembers the tags of a placement before the exchange sees it (its events may come within the call). */
-  tagPlacement(exchangeClientId: string, tags: PlacementTags): void {
-    this.#tags.set(exchangeClientId, tags);
+  /**
+   * Remembers the tags of a placement before the exchange sees it (its events may come
+   * within the call). Several placements may share a `clOrdId`: the exchange takes them
+   * in order, so each new order takes the oldest tags waiting under its client id.
+   * Returns the function that forgets them if the exchange never made the order.
+   */
+  tagPlacement(exchangeClientId: string, tags: PlacementTags): () => void {
+    const queue = this.#tags.get(exchangeClientId) ?? [];
+    queue.push(tags);
+    this.#tags.set(exchangeClientId, queue);
+    return () => {
+      const waiting = this.#tags.get(exchangeClientId);
+      const at = waiting?.indexOf(tags) ?? -1;
+      if (at >= 0) waiting!.splice(at, 1);
+      if (waiting?.length === 0) this.#tags.delete(exchangeClientId);
+    };
+  }
+
+  #takeTags(exchangeClientId: string): PlacementTags | undefined {
+    const queue = this.#tags.get(exchangeClientId);
+    const tags = queue?.shift();
+    if (queue?.length === 0) this.#tags.delete(exchangeClientId);
+    return tags;
   }
 
   /** The Tradovate id of an exchange order id. */
@@ -225,7 +282,7 @@ export class SimEntities {
   }
 
   #tagsOf(order: BrokerOrder): { text?: string; isAutomated: boolean } | undefined {
-    if (order.clientOrderId !== undefined) return this.#tags.get(order.clientOrderId);
+    if (order.clientOrderId !== undefined) return this.#takeTags(order.clientOrderId);
     if (order.parentOrderId === undefined) return undefined;
     // A bracket child: the exchange knows it by its parent and its type, Tradovate by bracket1/bracket2.
     const parentTvId = this.#tvOrderId.get(order.parentOrderId);

@@ -117,17 +117,16 @@ export class TradovateSimServer {
   readonly #http: Server;
   readonly #wss: WebSocketServer;
   readonly #sessions = new Map<string, Session>();
-  readonly #users = new Map<string, SimUser>();
   readonly #sockets = new Set<SocketState>();
   readonly #recent = new Map<string, number[]>();
   readonly #tickets = new Map<string, { readyAt: number; endpoint: string }>();
   #timer: NodeJS.Timeout | undefined;
-  #placementCounter = 0;
   #unsubscribe: (() => void)[] = [];
 
   constructor(options: SimServerOptions) {
     this.#options = options;
-    this.entities = new SimEntities(options.exchange.instruments);
+    // The back end outlives this front end: a new one on the same exchange reports the same entities.
+    this.entities = SimEntities.of(options.exchange);
     for (const spec of options.accounts) {
       if (!options.exchange.hasAccount(spec.name)) {
         options.exchange.openAccount(spec.name, spec.balance ?? options.startingBalance);
@@ -141,7 +140,6 @@ export class TradovateSimServer {
         readonly: false,
       });
     }
-    this.#unsubscribe.push(options.exchange.onEvent((event) => this.entities.apply(event)));
     this.#unsubscribe.push(this.entities.onProps((accountId, event) => this.#broadcast(accountId, event)));
     options.faults.onDrop = () => {
       for (const s of this.#sockets) s.socket.terminate();
@@ -303,13 +301,8 @@ export class TradovateSimServer {
     if (this.#options.requireDeviceId && (typeof b.deviceId !== 'string' || b.deviceId === '')) {
       return { status: 200, body: { errorText: 'Device is not verified: deviceId is required' } };
     }
-    let user = this.#users.get(name);
-    if (!user) {
-      user = { id: 98_001 + this.#users.size, name };
-      this.#users.set(name, user);
-    }
     this.stats.logins++;
-    return { status: 200, body: this.#issue(user) };
+    return { status: 200, body: this.#issue({ id: this.entities.userIdOf(name), name }) };
   }
 
   #issue(user: SimUser): TvAccessToken {
@@ -482,10 +475,10 @@ export class TradovateSimServer {
     const tickSize = this.#options.exchange.instruments.get(contract.root).tickSize;
     const main = this.#orderFields(b, tickSize);
     if ('failure' in main) return main.failure;
-    const exchangeClientId =
-      this.#options.dedupeClOrdId && typeof b.clOrdId === 'string'
-        ? b.clOrdId
-        : `tv-${++this.#placementCounter}`;
+    // The exchange keeps the client's `clOrdId` on the order (a retry that makes a second order
+    // shows as two orders with one clOrdId); it returns the first order only with dedupeClOrdId.
+    const clOrdId = typeof b.clOrdId === 'string' && b.clOrdId !== '' ? b.clOrdId : undefined;
+    const exchangeClientId = clOrdId ?? this.entities.nextPlacementId();
     const request: PlaceOrderRequest = {
       accountId: account.name,
       clientOrderId: exchangeClientId,
@@ -524,14 +517,16 @@ export class TradovateSimServer {
         }
       }
     }
-    this.entities.tagPlacement(exchangeClientId, {
+    const untag = this.entities.tagPlacement(exchangeClientId, {
       isAutomated: b.isAutomated === true,
       ...(typeof b.text === 'string' ? { text: b.text } : {}),
       ...(typeof b.clOrdId === 'string' ? { clOrdId: b.clOrdId } : {}),
       children,
     });
     try {
-      const ack = await this.#options.exchange.placeOrder(request);
+      const ack = await this.#options.exchange
+        .placeOrder(request, { idempotent: clOrdId === undefined || this.#options.dedupeClOrdId })
+        .finally(untag);
       const orderId = this.entities.tvOrderIdOf(ack.orderId);
       const result: Record<string, unknown> = { orderId };
       roles.forEach((role, i) => {

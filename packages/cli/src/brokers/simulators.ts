@@ -24,6 +24,8 @@ export interface RunningSimulator {
   exchange: SimulatedExchange;
   /** Adapter options that point the broker's adapter at this simulator. */
   adapterOptions(accounts: readonly string[]): Record<string, unknown>;
+  /** Cuts every client socket at once, the server staying up; absent where the simulator cannot. */
+  dropConnections?: () => void;
   close(): Promise<void>;
 }
 
@@ -88,6 +90,7 @@ const STARTERS: Record<string, Starter> = {
         apiKey: 'simulator',
         accounts: [...accounts],
       }),
+      dropConnections: () => sim.faults.dropConnections(),
       close: () => sim.close(),
     };
   },
@@ -110,6 +113,7 @@ const STARTERS: Record<string, Starter> = {
         password: 'simulator',
         accounts: [...accounts],
       }),
+      dropConnections: () => sim.faults.dropConnections(),
       close: () => sim.close(),
     };
   },

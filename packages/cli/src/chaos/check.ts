@@ -9,14 +9,15 @@ export interface FollowerFacts {
   positions: ReadonlyMap<string, number>;
   /** What its rules make of the leader's position, per contract key. */
   targets: ReadonlyMap<string, number>;
-  /** Orders its simulator's exchange holds for it (parents, not rejected). */
-  exchangeOrders: number;
-  /** Client order ids of those orders, one entry per order (a duplicate shows twice). */
-  exchangeClientIds?: readonly string[];
+  /**
+   * Client order ids of the orders its simulator's exchange holds for it (parents, not
+   * rejected), one entry per order (a duplicate shows twice). Every simulator keeps the id
+   * the client sent on the wire (Tradovate's `clOrdId`, ProjectX's `customTag`, Rithmic's
+   * `user_tag`, ...); orders the broker made itself (a liquidation) have none.
+   */
+  exchangeClientIds: readonly string[];
   /** Every intent id the journal holds for it. */
   journaled?: ReadonlySet<string>;
-  /** Journaled intents that may hold a broker order (placed, found, timed out, or with no outcome yet). */
-  mayHoldOrder: number;
   /** Intent ids with a recorded outcome that explains a missing copy (rejected, blocked, skipped, failed). */
   reasoned: ReadonlySet<string>;
   /**
@@ -43,9 +44,8 @@ export interface FollowerVerdict {
 
 /**
  * The three guarantees for one follower, from facts alone:
- * - duplicates: two broker orders for one intent, seen as two working orders with one
- *   client order id, or as more orders at the exchange than journaled intents that could
- *   hold one (every intent places at most one order);
+ * - duplicates: two broker orders for one intent, seen as two orders at the broker (or two
+ *   working ones) under one client order id — every intent places at most one order;
  * - lost: a working leader order with neither a working (or filled) copy nor a recorded
  *   reason for its absence;
  * - drift: a position off what the follower's rules make of the leader, or a working
@@ -63,33 +63,22 @@ export function checkFollower(f: FollowerFacts): FollowerVerdict {
       workingDupes += n - 1;
       details.push(`${f.name}: ${n} working orders for intent ${id}`);
     }
-  let duplicates = workingDupes;
-  // Only our own client order ids count: a simulator whose exchange numbers orders itself
-  // (Tradovate's keeps `tv-N`) falls back to comparing counts with the journal.
-  const ours = (f.exchangeClientIds ?? []).filter((id) => OUR_ID.test(id));
-  if (f.journaled && ours.length > 0 && ours.length === f.exchangeOrders) {
-    // Exact: two orders at the broker under one client order id (one intent placed twice).
-    const seen = new Map<string, number>();
-    for (const id of ours) seen.set(id, (seen.get(id) ?? 0) + 1);
-    let twice = 0;
-    for (const [id, n] of seen)
-      if (n > 1) {
-        twice += n - 1;
-        details.push(`${f.name}: ${n} orders at the broker under one client order id ${id}`);
-      }
-    duplicates = Math.max(duplicates, twice);
-    // Orders the journal has no intent for (its last writes lost to a kill -9): not a
-    // duplicate, but worth saying; one left working shows as drift below.
+  // Exact: two orders at the broker under one of our client order ids (one intent placed twice).
+  const seen = new Map<string, number>();
+  for (const id of f.exchangeClientIds) if (OUR_ID.test(id)) seen.set(id, (seen.get(id) ?? 0) + 1);
+  let twice = 0;
+  for (const [id, n] of seen)
+    if (n > 1) {
+      twice += n - 1;
+      details.push(`${f.name}: ${n} orders at the broker under one client order id ${id}`);
+    }
+  const duplicates = Math.max(workingDupes, twice);
+  // Orders the journal has no intent for (its last writes lost to a kill -9): not a
+  // duplicate, but worth saying; one left working shows as drift below.
+  if (f.journaled) {
     const unrecorded = [...seen.keys()].filter((id) => !f.journaled!.has(id));
     if (unrecorded.length > 0)
       details.push(`note: ${f.name}: ${unrecorded.length} order(s) at the broker with no journaled intent`);
-  } else {
-    const excess = Math.max(0, f.exchangeOrders - f.mayHoldOrder);
-    if (excess > 0)
-      details.push(
-        `${f.name}: ${f.exchangeOrders} orders at the broker for ${f.mayHoldOrder} intents that could hold one`,
-      );
-    duplicates = Math.max(duplicates, excess);
   }
 
   let lost = 0;

@@ -14,12 +14,12 @@ interface Front {
 }
 
 /**
- * Brokers whose simulator keeps all it tells clients (order ids, client order ids) in the
- * exchange, so a restart of its front end looks like a real broker's restart. The
- * Tradovate and ProjectX simulators number orders and remember client ids in the front
- * end: restarting them would look like a broker that lost its orders.
+ * Brokers whose simulator keeps all it tells clients (order ids, client order ids, fill and
+ * position ids) in or beside the exchange (Tradovate's and ProjectX's in the exchange's
+ * `backEnd`, FIX's gateway records beside it), so a restart of its front end looks like a
+ * real broker's restart.
  */
-export const RESTARTABLE = new Set(['sierrachart', 'fix']);
+export const RESTARTABLE = new Set(['sierrachart', 'tradovate', 'projectx', 'fix']);
 
 /**
  * One broker's simulator, run by `chaos` outside the copier so it outlives every kill of
@@ -141,7 +141,11 @@ async function startFront(
     exchange,
     ...(dir ? { dir } : {}),
   });
-  return { adapterOptions: (list) => sim.adapterOptions(list), close: () => sim.close() };
+  return {
+    adapterOptions: (list) => sim.adapterOptions(list),
+    ...(sim.dropConnections ? { dropConnections: sim.dropConnections } : {}),
+    close: () => sim.close(),
+  };
 }
 
 /** A TCP port free on loopback now. */

@@ -119,7 +119,7 @@ export async function chaosRun(options: RunOptions): Promise<RunResult> {
         log(`  fault ${fault.kind}`);
         copier!.lines.push({ type: 'chaos-fault', time: Date.now(), kind: fault.kind });
         // A fault no simulator of this config can take (no restartable broker, say) is not counted.
-        if (await inject(fault, copier!, pool, [...sims.values()])) applied.push(fault.kind);
+        if (await inject(fault, copier!, pool, [...sims.values()], log)) applied.push(fault.kind);
         else log(`  (no simulator here takes ${fault.kind})`);
       }
     })();
@@ -136,12 +136,18 @@ export async function chaosRun(options: RunOptions): Promise<RunResult> {
     // for a while, as ProjectX's 60 s request window does), and quiet for longer than the
     // engine's recovery interval (5 s), so an owed re-placement would have spoken by then.
     const settleBy = Date.now() + SETTLE_LIMIT_MS;
+    // And every broker connection up again: a copier quiet because a connection is still in its
+    // reconnect backoff after a simulator restart has not heard what the leader did meanwhile.
     while (
-      (copier.quietMs < SETTLED_QUIET_MS || pendingRecoveries(copier.lines).size > 0) &&
+      (copier.quietMs < SETTLED_QUIET_MS ||
+        pendingRecoveries(copier.lines).size > 0 ||
+        connectionsDown(copier.lines).length > 0) &&
       Date.now() < settleBy
     )
       await sleep(200);
     const stillPending = pendingRecoveries(copier.lines);
+    for (const name of connectionsDown(copier.lines))
+      stillPending.set(`connection ${name}`, 'not connected again');
     const exit = await copier.stop('SIGTERM');
     const details: string[] = [];
     if (exit !== 0) details.push(`the copier exited with ${exit} on SIGTERM: ${copier.stderrTail(500)}`);
@@ -189,6 +195,14 @@ export async function chaosRun(options: RunOptions): Promise<RunResult> {
       log(`  kept ${dir}`);
     } else await rm(dir, { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+/** Connections whose last `connection-status` the copier printed is not `connected`. */
+export function connectionsDown(lines: readonly Record<string, unknown>[]): string[] {
+  const last = new Map<string, unknown>();
+  for (const line of lines)
+    if (line.type === 'connection-status') last.set(String(line.connection), line.state);
+  return [...last].filter(([, state]) => state !== 'connected').map(([name]) => name);
 }
 
 /**
@@ -324,8 +338,12 @@ async function inject(
   copier: CopierProcess,
   pool: readonly HostedSimulator[],
   followerSims: readonly HostedSimulator[],
+  log: (text: string) => void,
 ): Promise<boolean> {
   const pick = <T>(list: readonly T[]) => list[Math.floor(fault.pick * list.length)];
+  // Which simulator a fault hit, for a post-mortem (the pool's first is the leader's).
+  const hit = (sim: HostedSimulator) =>
+    log(`    on the ${sim === pool[0] ? "leader's" : sim.broker} simulator`);
   switch (fault.kind) {
     case 'kill9':
     case 'sigterm': {
@@ -337,6 +355,7 @@ async function inject(
     case 'sim-restart': {
       const sim = pick(pool.filter((s) => RESTARTABLE.has(s.broker)));
       if (!sim) return false;
+      hit(sim);
       await sim.stop();
       await sleep(fault.downMs);
       await sim.resume();
@@ -345,6 +364,7 @@ async function inject(
     case 'cut-sockets': {
       const sim = pick(pool.filter((s) => s.canDrop));
       if (!sim) return false;
+      hit(sim);
       sim.dropConnections();
       return true;
     }
@@ -445,10 +465,8 @@ async function check(
                 .map((p) => [contractKey(p.contract), p.netQty]),
             ),
             targets: new Map([...targets].filter(([, v]) => v !== 0)),
-            exchangeOrders: parents.length,
             exchangeClientIds: parents.flatMap((o) => (o.clientOrderId ? [o.clientOrderId] : [])),
             journaled: mine?.intentIds ?? new Set(),
-            mayHoldOrder: mine?.mayHold ?? 0,
             journal: facts.statuses,
             reasoned: mine?.reasoned ?? new Set(),
             expected,
@@ -513,8 +531,6 @@ async function patiently<T>(work: () => Promise<T>, attempts = 12): Promise<T> {
 
 /** What the journal says of one follower. */
 interface JournalFollower {
-  /** Intents that may hold a broker order. */
-  mayHold: number;
   /** Intent ids with a recorded reason for a missing order. */
   reasoned: Set<string>;
   /** Per leader order id, the ids of the orders placed to copy it (any signal of that order). */
@@ -543,7 +559,7 @@ async function journalFacts(
     .execute();
   const errors = await journal.db
     .selectFrom('errors')
-    .select(['intent_id', 'follower'])
+    .select(['intent_id', 'follower', 'signal_id'])
     .where('intent_id', 'is not', null)
     .execute();
   const signals = await journal.db
@@ -563,7 +579,7 @@ async function journalFacts(
   const of = (follower: string) => {
     let v = out.get(follower);
     if (!v) {
-      v = { mayHold: 0, reasoned: new Set(), copiesOf: new Map(), intentIds: new Set() };
+      v = { reasoned: new Set(), copiesOf: new Map(), intentIds: new Set() };
       out.set(follower, v);
     }
     return v;
@@ -577,10 +593,19 @@ async function journalFacts(
       copies.set(leaderOrder, [...(copies.get(leaderOrder) ?? []), i.intent_id]);
     }
     const s = statuses.get(i.intent_id);
-    if (!s || s.has('placed') || s.has('reconciled-placed') || s.has('timed-out')) of(i.follower).mayHold++;
     if (s && (s.has('rejected') || s.has('failed'))) of(i.follower).reasoned.add(i.intent_id);
   }
-  for (const e of errors) if (e.follower) of(e.follower).reasoned.add(e.intent_id!);
+  for (const e of errors) {
+    if (!e.follower) continue;
+    of(e.follower).reasoned.add(e.intent_id!);
+    // A blocked or failed re-plan has no intent row (nothing was sent), but it is the copy's
+    // latest word: the leader order's copy ended there for a recorded reason.
+    const leaderOrder = e.signal_id === null ? undefined : LEADER_SIGNAL.exec(e.signal_id)?.[1];
+    if (leaderOrder !== undefined) {
+      const copies = of(e.follower).copiesOf;
+      copies.set(leaderOrder, [...(copies.get(leaderOrder) ?? []), e.intent_id!]);
+    }
+  }
   for (const row of signals) {
     const outcomes = Array.isArray(row.outcomes)
       ? (row.outcomes as { follower: string; intentId: string; outcome: string }[])

@@ -2,6 +2,7 @@ import { type BrokerOrder, defaultInstruments, parseContract } from '@tradenova/
 import { describe, expect, it } from 'vitest';
 import { checkFollower } from '../../src/chaos/check.js';
 import { FAULT_KINDS, parseFaultList, planRun, runSeed } from '../../src/chaos/plan.js';
+import { connectionsDown } from '../../src/chaos/run.js';
 import { type LeaderOrderCopies, type Lookup, planRecovery } from '../../src/run/recovery-plan.js';
 
 const contract = parseContract('MNQH7', { registry: defaultInstruments });
@@ -165,8 +166,7 @@ describe('chaos plans and checks', () => {
       name: 'f',
       positions: new Map<string, number>(),
       targets: new Map<string, number>(),
-      exchangeOrders: 2,
-      mayHoldOrder: 2,
+      exchangeClientIds: ['tn00000000000000000000c1', 'tn00000000000000000000c2'],
       reasoned: new Set<string>(),
       filled: new Set<string>(),
     };
@@ -184,7 +184,7 @@ describe('chaos plans and checks', () => {
     const ok = checkFollower({
       ...base,
       working: [working[0]!],
-      exchangeOrders: 1,
+      exchangeClientIds: ['tn00000000000000000000c1'],
       reasoned: new Set(['c2']),
       expected: [
         { leaderOrderId: 'L1', ids: ['c1'] },
@@ -192,6 +192,37 @@ describe('chaos plans and checks', () => {
       ],
     });
     expect(ok).toMatchObject({ duplicates: 0, lost: 0, drift: 0 });
-    expect(checkFollower({ ...base, working: [], exchangeOrders: 3, expected: [] }).duplicates).toBe(1);
+    // Two orders at the broker under one client order id: one intent placed twice.
+    const twice = checkFollower({
+      ...base,
+      working: [],
+      exchangeClientIds: ['tn00000000000000000000c1', 'tn00000000000000000000c1', 'liquidation'],
+      expected: [],
+    });
+    expect(twice.duplicates).toBe(1);
+    // An order sent just before a kill -9 whose journal row was lost is not a duplicate, only a note.
+    const unrecorded = checkFollower({
+      ...base,
+      working: [],
+      exchangeClientIds: ['tn00000000000000000000c1', 'tn00000000000000000000c9'],
+      journaled: new Set(['tn00000000000000000000c1']),
+      expected: [],
+    });
+    expect(unrecorded.duplicates).toBe(0);
+    expect(unrecorded.details).toEqual(['note: f: 1 order(s) at the broker with no journaled intent']);
+  });
+
+  it('a run is not settled while a connection is still reconnecting (a simulator restart outlasting the quiet)', () => {
+    const status = (connection: string, state: string) => ({ type: 'connection-status', connection, state });
+    const lines = [
+      status('leader', 'connecting'),
+      status('px', 'connecting'),
+      status('leader', 'connected'),
+      status('px', 'connected'),
+      status('leader', 'reconnecting'),
+      { type: 'order-placed' },
+    ];
+    expect(connectionsDown(lines)).toEqual(['leader']);
+    expect(connectionsDown([...lines, status('leader', 'connected')])).toEqual([]);
   });
 });

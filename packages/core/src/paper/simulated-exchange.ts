@@ -58,6 +58,17 @@ export interface SimulatedExchangeOptions {
 /** A listener of exchange events. */
 export type ExchangeListener = (event: BrokerEvent) => void;
 
+/** How one placement is taken, for the protocol front end that makes it. */
+export interface PlaceOrderOptions {
+  /**
+   * `false`: a client order id the account used before makes a new order all the same and
+   * is kept on it, as at a broker that does not enforce client id uniqueness (a retried
+   * placement then shows as two orders with one client id). `findOrderByClientId` finds the
+   * first. Default `true`: the same client order id returns the existing order's ack.
+   */
+  idempotent?: boolean;
+}
+
 /**
  * A simulated futures exchange with no wire protocol: accounts, orders, matching
  * against the market data it is fed, fills, FIFO positions and realized P&L.
@@ -98,6 +109,8 @@ export class SimulatedExchange {
   #finishedNext = 0;
   readonly #finishedKept: number;
   readonly #listeners = new Set<ExchangeListener>();
+  /** What broker back ends keep beside the exchange, by name (see `backEnd`). */
+  readonly #backEnds = new Map<string, unknown>();
   #orderCounter = 0;
   #fillCounter = 0;
   /** When the last request takes effect: later requests never overtake it. */
@@ -184,6 +197,22 @@ export class SimulatedExchange {
     return { ...this.#market.get(contract) };
   }
 
+  // ── broker back ends ────────────────────────────────────────────────────
+
+  /**
+   * The state a broker keeps in its back end beside the exchange — its own order numbers,
+   * client tags, fill and position ids — made by `create` on the first call for `name` and
+   * returned to every later call, for the exchange's life. A simulator's protocol front end
+   * keeps what it tells clients here, so a new front end on the same exchange (a restart)
+   * reports the same orders under the same ids, as a real broker's API servers do after
+   * theirs. `create` may subscribe to `onEvent` for good: a back end hears the exchange
+   * while no front end is up.
+   */
+  backEnd<T>(name: string, create: () => T): T {
+    if (!this.#backEnds.has(name)) this.#backEnds.set(name, create());
+    return this.#backEnds.get(name) as T;
+  }
+
   // ── events ──────────────────────────────────────────────────────────────
 
   /** Subscribes to every event of every account; returns the unsubscribe function. */
@@ -215,14 +244,15 @@ export class SimulatedExchange {
    * with `BrokerRejectedError` or `BrokerRateLimitedError`. The same client order
    * id on the same account returns the existing order's ack instead of a second order.
    */
-  placeOrder(request: PlaceOrderRequest): Promise<OrderAck> {
+  placeOrder(request: PlaceOrderRequest, options: PlaceOrderOptions = {}): Promise<OrderAck> {
     // The caller may reuse its object; a shallow copy of each nested part is enough (structuredClone costs 10x).
     const copy: PlaceOrderRequest = {
       ...request,
       contract: { ...request.contract },
       ...(request.bracket ? { bracket: { ...request.bracket } } : {}),
     };
-    return this.#request(() => this.#place(copy));
+    const idempotent = options.idempotent ?? true;
+    return this.#request(() => this.#place(copy, idempotent));
   }
 
   /** Changes the quantity (total, not remaining) or prices of a working order. */
@@ -277,10 +307,11 @@ export class SimulatedExchange {
     if (retryAfterMs !== undefined) throw new BrokerRateLimitedError(BROKER, retryAfterMs);
   }
 
-  #place(request: PlaceOrderRequest): OrderAck {
+  #place(request: PlaceOrderRequest, idempotent: boolean): OrderAck {
     this.#checkRateLimit();
-    const existingId = this.#byClientId.get(clientKey(request.accountId, request.clientOrderId));
-    if (existingId !== undefined) {
+    const key = clientKey(request.accountId, request.clientOrderId);
+    const existingId = this.#byClientId.get(key);
+    if (existingId !== undefined && idempotent) {
       const existing = this.#orders.get(existingId)!;
       if (existing.order.status === 'rejected') {
         throw new BrokerRejectedError(BROKER, existing.order.reason ?? 'rejected');
@@ -303,7 +334,7 @@ export class SimulatedExchange {
       },
       'entry',
     );
-    this.#byClientId.set(clientKey(request.accountId, request.clientOrderId), record.order.orderId);
+    if (existingId === undefined) this.#byClientId.set(key, record.order.orderId);
     this.#emitOrder(record);
 
     const reason = this.#placementRejectReason(request);
