@@ -43,17 +43,9 @@ async function setUp(version: '4.2' | '4.4') {
 
 /** Two resting limit buys, a replaced limit sell (so its ClOrdID is no longer the first), a filled market buy. */
 async function placeOrders(c: FixConnection) {
+  const gtc = { contract: MNQ, qty: 1, orderType: 'limit', timeInForce: 'gtc' } as const;
   const limit = (clientOrderId: string, accountId: string, side: 'buy' | 'sell', limitTicks: number) =>
-    c.placeOrder({
-      accountId,
-      clientOrderId,
-      contract: MNQ,
-      side,
-      qty: 1,
-      orderType: 'limit',
-      limitTicks,
-      timeInForce: 'gtc',
-    });
+    c.placeOrder({ ...gtc, accountId, clientOrderId, side, limitTicks });
   const a = await limit('copy-a', 'FIX1', 'buy', 79_000);
   const b = await limit('copy-b', 'FIX2', 'buy', 79_100);
   const s = await limit('copy-s', 'FIX1', 'sell', 81_000);
