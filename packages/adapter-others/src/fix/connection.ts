@@ -29,13 +29,15 @@ import type { FixSessionHandle, RunningLauncher, SharedSessionStore } from './cl
 import type { FixConfig } from './config.js';
 import { BROKER, cancelRejectError, rejectError } from './errors.js';
 import { type ExecReport, parseExecReport } from './parse.js';
+import { orderFromStatus, positionFromReport, type ReportedPosition } from './status.js';
 import { toFixInstrument } from './symbols.js';
 import { type FixFields, type FixVersion, ORD_TYPE_CODE } from './wire.js';
 
 /**
  * What a FIX 4.2/4.4 order-entry session offers: no native brackets or OCO (the
  * engine manages them), cancel/replace as modify, ClOrdID as our client order
- * id, positions kept from fills (FIX 4.x has no standard position query).
+ * id, positions kept from fills (read back with RequestForPositions at each logon
+ * on FIX 4.4; FIX 4.2 has no position query, so the plugin declares none).
  */
 export const FIX_CAPABILITIES = declareCapabilities({
   brackets: 'emulated',
@@ -65,6 +67,13 @@ interface Pending {
   resend?: () => void;
 }
 
+/** An answer being collected: a mass status (AF), positions (AN) or one order's status (H). */
+interface Waiting<T> {
+  resolve: (value: T) => void;
+  reject: (error: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
 interface PositionState {
   accountId: string;
   contract: Contract;
@@ -86,6 +95,15 @@ export class FixConnection implements BrokerConnection {
   readonly #pending = new Map<string, Pending>();
   readonly #seenExecIds = new Set<string>();
   readonly #positions = new Map<string, PositionState>();
+  /** OrderMassStatusRequests by MassStatusReqID: the order ids reported so far. */
+  readonly #massStatus = new Map<string, Waiting<Set<string>> & { seen: Set<string> }>();
+  /** RequestForPositions by PosReqID: the positions reported so far, and how many are coming. */
+  readonly #positionRequests = new Map<
+    string,
+    Waiting<ReportedPosition[]> & { reports: ReportedPosition[]; total: number | undefined }
+  >();
+  /** OrderStatusRequests by the ClOrdID asked about. */
+  readonly #statusRequests = new Map<string, Waiting<BrokerOrder | undefined>>();
   #session: FixSessionHandle | undefined;
   #launcher: RunningLauncher | undefined;
   #store: SharedSessionStore | undefined;
@@ -176,7 +194,7 @@ export class FixConnection implements BrokerConnection {
       if (state.order.status === 'rejected') {
         throw new BrokerRejectedError(this.broker, state.order.reason ?? 'rejected');
       }
-      return this.#ack(state);
+      return this.#ackAgain(state);
     }
     const inflight = this.#pending.get(request.clientOrderId);
     if (inflight?.kind === 'new') {
@@ -224,7 +242,26 @@ export class FixConnection implements BrokerConnection {
       request,
       body.StandardHeader ? undefined : resend,
     );
-    return this.#ack(this.#orders.get(report!.orderId)!);
+    const state = this.#orders.get(report!.orderId)!;
+    // A status answer (to PossResend=Y) is an order placed before this call, not a new one.
+    return report!.kind === 'status' ? this.#ackAgain(state) : this.#ack(state);
+  }
+
+  /**
+   * The answer to placing again a ClOrdID the gateway already holds. Working or filled, it
+   * is that order (a retry must not copy twice). Cancelled, it cannot be placed again: a
+   * FIX gateway takes a ClOrdID once, so "placed" would name an order that no longer works
+   * (chaos: start-up recovery re-placing a copy under its first id after a re-plan had
+   * cancelled it). Refused with the reason, so the miss is recorded, not hidden.
+   */
+  #ackAgain(state: OrderState): OrderAck {
+    const o = state.order;
+    if (o.status === 'cancelled')
+      throw new BrokerRejectedError(
+        this.broker,
+        `ClOrdID ${o.clientOrderId ?? state.currentClOrdId} names order ${o.orderId}, cancelled; a FIX gateway takes a ClOrdID once`,
+      );
+    return this.#ack(state);
   }
 
   async modifyOrder(request: ModifyOrderRequest): Promise<void> {
@@ -310,10 +347,17 @@ export class FixConnection implements BrokerConnection {
       .map((s) => ({ ...s.order }));
   }
 
+  /**
+   * The order placed under `clientOrderId`: from this connection's state, else from the
+   * gateway (OrderStatusRequest): an order an earlier process placed, filled or
+   * cancelled since, is found too. Undefined when the gateway does not know it.
+   */
   async findOrderByClientId(accountId: string, clientOrderId: string): Promise<BrokerOrder | undefined> {
     const id = this.#byClOrdId.get(clientOrderId);
     const state = id === undefined ? undefined : this.#orders.get(id);
-    return state && state.order.accountId === accountId ? { ...state.order } : undefined;
+    if (state) return state.order.accountId === accountId ? { ...state.order } : undefined;
+    const found = await this.#orderStatus(await this.#readySoon(), accountId, clientOrderId);
+    return found && found.accountId === accountId ? { ...found } : undefined;
   }
 
   onEvent(listener: (event: BrokerEvent) => void): () => void {
@@ -385,8 +429,13 @@ export class FixConnection implements BrokerConnection {
           onReady: (session) => {
             this.#session = session;
             this.#life.reconnect.reset();
-            this.#life.enter('connected');
-            settle();
+            // What the gateway holds (orders of an earlier process or placed while the session
+            // was down, positions) is read back before anyone is told the session is up.
+            void this.#resync(session).finally(() => {
+              if (this.#session !== session || !session.ready) return;
+              this.#life.enter('connected');
+              settle();
+            });
           },
           onMessage: (msgType, fields) => this.#onMessage(msgType, fields),
           onStopped: (error, session) => {
@@ -442,21 +491,26 @@ export class FixConnection implements BrokerConnection {
 
   #onMessage(msgType: string, fields: FixFields): void {
     try {
-      if (msgType === '8') this.#onExecReport(parseExecReport(this.#config.version, fields));
-      else if (msgType === '9') this.#onCancelReject(fields);
+      if (msgType === '8') {
+        const report = parseExecReport(this.#config.version, fields);
+        if (!this.#onStatusReport(report, fields)) this.#onExecReport(report);
+      } else if (msgType === '9') this.#onCancelReject(fields);
       else if (msgType === 'j') this.#onBusinessReject(fields);
+      else if (msgType === 'AO') this.#onPositionsAck(fields);
+      else if (msgType === 'AP') this.#onPositionReport(fields);
     } catch (error) {
       this.#context.logger.warn({ err: error, msgType }, 'fix: message not understood');
     }
   }
 
   #onExecReport(r: ExecReport): void {
-    // Nothing twice: a PossDup resend or a repeated ExecID was already applied.
-    if (r.execId && this.#seenExecIds.has(r.execId)) {
+    // Nothing twice: a PossDup resend or a repeated ExecID was already applied. A status
+    // report changes no fill, and some gateways number them all 17=0.
+    if (r.kind !== 'status' && r.execId && this.#seenExecIds.has(r.execId)) {
       this.#duplicatesIgnored++;
       return;
     }
-    if (r.execId) this.#seenExecIds.add(r.execId);
+    if (r.kind !== 'status' && r.execId) this.#seenExecIds.add(r.execId);
     const pendingNew = r.clOrdId === undefined ? undefined : this.#pending.get(r.clOrdId);
     let state = this.#stateOf(r);
     if (!state) {
@@ -543,11 +597,246 @@ export class FixConnection implements BrokerConnection {
 
   #onBusinessReject(f: FixFields): void {
     const ref = String(f.BusinessRejectRefID ?? '');
+    const refMsgType = String(f.RefMsgType ?? '');
+    const text = String(f.Text ?? `business reject 380=${String(f.BusinessRejectReason)}`);
+    // An OrderStatusRequest for a ClOrdID the gateway does not know (380=1): no such order.
+    if (refMsgType === 'H' && String(f.BusinessRejectReason) === '1') {
+      this.#answer(this.#statusRequests, ref, undefined);
+      return;
+    }
+    if (refMsgType === 'H' || refMsgType === 'AF' || refMsgType === 'AN') {
+      const error = rejectError(text, this.broker);
+      this.#fail(this.#statusRequests, ref, error);
+      this.#fail(this.#massStatus, ref, error);
+      this.#fail(this.#positionRequests, ref, error);
+      return;
+    }
     this.#settle(
       ref,
       undefined,
       rejectError(String(f.Text ?? `business reject 380=${String(f.BusinessRejectReason)}`), this.broker),
     );
+  }
+
+  // ── reading state back (FIX 4.4: AF, AN; both: H) ───────────────────────────
+
+  /**
+   * After each logon: the working orders (OrderMassStatusRequest, all orders of each
+   * account) and positions (RequestForPositions) of every account, then the end of every
+   * order this connection held as working that the mass status did not list
+   * (OrderStatusRequest). FIX 4.2 has neither AF nor AN: only the last step. A gateway
+   * that refuses or ignores a request is logged and skipped, never fatal to the logon.
+   */
+  async #resync(session: FixSessionHandle): Promise<void> {
+    const seen = new Set<string>();
+    if (this.#config.version === '4.4') {
+      await Promise.all(
+        this.#config.accounts.map(async (accountId) => {
+          const [orders, positions] = await Promise.allSettled([
+            this.#massStatusOf(session, accountId),
+            this.#positionsOf(session, accountId),
+          ]);
+          if (orders.status === 'fulfilled') for (const id of orders.value) seen.add(id);
+          else this.#context.logger.warn({ err: orders.reason, accountId }, 'fix: mass status not read');
+          if (positions.status === 'fulfilled') this.#replacePositions(accountId, positions.value);
+          else this.#context.logger.warn({ err: positions.reason, accountId }, 'fix: positions not read');
+        }),
+      );
+    }
+    const stale = [...this.#orders.values()].filter(
+      (s) => isLive(s.order) && !seen.has(s.order.orderId) && !this.#pending.has(s.currentClOrdId),
+    );
+    await Promise.allSettled(
+      stale.map((s) => this.#orderStatus(session, s.order.accountId, s.currentClOrdId)),
+    );
+  }
+
+  #massStatusOf(session: FixSessionHandle, accountId: string): Promise<Set<string>> {
+    const reqId = this.#requestId('ms');
+    return this.#ask(this.#massStatus, reqId, { seen: new Set<string>() }, () =>
+      session.send('AF', { MassStatusReqID: reqId, MassStatusReqType: 7, Account: accountId }),
+    );
+  }
+
+  #positionsOf(session: FixSessionHandle, accountId: string): Promise<ReportedPosition[]> {
+    const reqId = this.#requestId('pos');
+    const now = new Date(this.#context.clock.now());
+    const collected: { reports: ReportedPosition[]; total: number | undefined } = {
+      reports: [],
+      total: undefined,
+    };
+    return this.#ask(this.#positionRequests, reqId, collected, () =>
+      session.send('AN', {
+        PosReqID: reqId,
+        PosReqType: 0,
+        Account: accountId,
+        AccountType: 1,
+        ClearingBusinessDate: now.toISOString().slice(0, 10).replaceAll('-', ''),
+        TransactTime: now,
+      }),
+    );
+  }
+
+  /**
+   * One order's status by ClOrdID (OrderStatusRequest). The message requires Side and
+   * the instrument, which a restarted process does not know for a ClOrdID it only
+   * journaled: they are sent when known; a gateway that insists refuses the request,
+   * and the order counts as unknown (never as absent).
+   */
+  #orderStatus(session: FixSessionHandle, accountId: string, clOrdId: string) {
+    const known = this.#orders.get(this.#byClOrdId.get(clOrdId) ?? '')?.order;
+    const body: FixFields = { ClOrdID: clOrdId, Account: accountId };
+    if (known) {
+      body.OrderID = known.orderId;
+      Object.assign(body, this.#instrument(known.contract));
+      body.Side = known.side === 'buy' ? '1' : '2';
+    }
+    return this.#ask(this.#statusRequests, clOrdId, {}, () => session.send('H', body));
+  }
+
+  /** Sends a request and waits for its answer, keyed by `key` in `waiting`, at most the request timeout. */
+  #ask<T, E extends object>(
+    waiting: Map<string, Waiting<T> & E>,
+    key: string,
+    extra: E,
+    send: () => void,
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timeoutMs = this.#config.requestTimeoutMs;
+      const timer = setTimeout(() => {
+        waiting.delete(key);
+        reject(new BrokerTimeoutError(this.broker, timeoutMs));
+      }, timeoutMs);
+      timer.unref?.();
+      waiting.set(key, { resolve, reject, timer, ...extra });
+      try {
+        send();
+      } catch (error) {
+        this.#fail(waiting, key, new BrokerDisconnectedError(this.broker, 'send failed', { cause: error }));
+      }
+    });
+  }
+
+  #answer<T>(waiting: Map<string, Waiting<T>>, key: string, value: T): void {
+    const w = waiting.get(key);
+    if (!w) return;
+    waiting.delete(key);
+    clearTimeout(w.timer);
+    w.resolve(value);
+  }
+
+  #fail(waiting: Map<string, Pick<Waiting<unknown>, 'reject' | 'timer'>>, key: string, error: Error): void {
+    const w = waiting.get(key);
+    if (!w) return;
+    waiting.delete(key);
+    clearTimeout(w.timer);
+    w.reject(error);
+  }
+
+  #requestId(kind: string): string {
+    return `${kind}-${this.#epoch}-${(++this.#requestSeq).toString(36)}`;
+  }
+
+  /**
+   * A status report answering our mass status or status request: its order is taken
+   * into this connection's state (an order of an earlier process is adopted, so it can be
+   * cancelled under its current ClOrdID). False when the report answers neither.
+   */
+  #onStatusReport(r: ExecReport, fields: FixFields): boolean {
+    if (r.kind !== 'status') return false;
+    const mass = r.massStatusReqId === undefined ? undefined : this.#massStatus.get(r.massStatusReqId);
+    const asked = r.clOrdId === undefined ? undefined : this.#statusRequests.get(r.clOrdId);
+    if (!mass && !asked) return false;
+    const order = this.#adopt(r, fields);
+    if (mass) {
+      if (order) mass.seen.add(order.orderId);
+      if (r.lastRptRequested !== false) this.#answer(this.#massStatus, r.massStatusReqId!, mass.seen);
+    } else {
+      this.#answer(this.#statusRequests, r.clOrdId!, order);
+    }
+    return true;
+  }
+
+  /** Takes a status report's order into the state (new or updated); undefined when it names none. */
+  #adopt(r: ExecReport, fields: FixFields): BrokerOrder | undefined {
+    const reported = orderFromStatus(r, fields, this.#context.instruments);
+    if (!reported) return undefined;
+    const state = this.#stateOf(r) ?? this.#orders.get(reported.orderId);
+    if (!state) {
+      const adopted: OrderState = {
+        order: reported,
+        currentClOrdId: r.clOrdId!,
+        timeInForce: r.timeInForce ?? '0',
+      };
+      this.#orders.set(reported.orderId, adopted);
+      this.#byClOrdId.set(r.clOrdId!, reported.orderId);
+      this.#byClOrdId.set(reported.clientOrderId!, reported.orderId);
+      // Its first ClOrdID is taken at the gateway: placing it again is a resend.
+      this.#sentNew.add(reported.clientOrderId!);
+      return { ...reported };
+    }
+    const o = state.order;
+    const changed =
+      o.status !== reported.status || o.filledQty !== reported.filledQty || o.qty !== reported.qty;
+    o.status = reported.status;
+    o.qty = reported.qty;
+    o.filledQty = Math.max(o.filledQty, reported.filledQty);
+    if (reported.limitTicks !== undefined) o.limitTicks = reported.limitTicks;
+    if (reported.stopTicks !== undefined) o.stopTicks = reported.stopTicks;
+    o.updatedAt = reported.updatedAt;
+    if (r.timeInForce !== undefined) state.timeInForce = r.timeInForce;
+    if (changed) this.#life.emit({ type: 'order-updated', order: { ...o } });
+    return { ...o };
+  }
+
+  #onPositionsAck(f: FixFields): void {
+    const reqId = String(f.PosReqID ?? '');
+    const w = this.#positionRequests.get(reqId);
+    if (!w) return;
+    const result = String(f.PosReqResult ?? '');
+    // 0 valid, 2 no positions found; anything else is a refusal.
+    if (result !== '0' && result !== '2') {
+      this.#fail(
+        this.#positionRequests,
+        reqId,
+        rejectError(String(f.Text ?? `RequestForPositions refused (728=${result})`), this.broker),
+      );
+      return;
+    }
+    w.total = result === '2' ? 0 : Number(f.TotalNumPosReports ?? 0);
+    if (w.reports.length >= w.total) this.#answer(this.#positionRequests, reqId, w.reports);
+  }
+
+  #onPositionReport(f: FixFields): void {
+    const reqId = String(f.PosReqID ?? '');
+    const w = this.#positionRequests.get(reqId);
+    if (!w) return;
+    w.reports.push(positionFromReport(f, this.#context.instruments));
+    if (w.total !== undefined && w.reports.length >= w.total)
+      this.#answer(this.#positionRequests, reqId, w.reports);
+  }
+
+  /**
+   * The account's positions as the gateway reported them. A position whose size matches
+   * keeps its lots (their exact average); one that differs is rebuilt at the report's price.
+   */
+  #replacePositions(accountId: string, reported: readonly ReportedPosition[]): void {
+    const byKey = new Map(reported.map((p) => [`${accountId}\u0000${contractKey(p.contract)}`, p]));
+    for (const [key, p] of this.#positions) {
+      if (p.accountId === accountId && p.ledger.netQty !== 0 && !byKey.has(key)) {
+        p.ledger = new PositionLedger(this.#context.instruments.get(p.contract.root).tickValue);
+        this.#life.emit({ type: 'position-updated', position: this.#position(p) });
+      }
+    }
+    for (const [key, r] of byKey) {
+      const p = this.#positions.get(key);
+      if (p && p.ledger.netQty === r.netQty) continue;
+      const ledger = new PositionLedger(this.#context.instruments.get(r.contract.root).tickValue);
+      if (r.netQty !== 0) ledger.apply(r.netQty, r.priceTicks);
+      const state: PositionState = { accountId, contract: r.contract, ledger };
+      this.#positions.set(key, state);
+      this.#life.emit({ type: 'position-updated', position: this.#position(state) });
+    }
   }
 
   // ── helpers ─────────────────────────────────────────────────────────────
@@ -648,6 +937,8 @@ export class FixConnection implements BrokerConnection {
 
   #failPending(error: Error): void {
     for (const id of [...this.#pending.keys()]) this.#settle(id, undefined, error);
+    for (const waiting of [this.#massStatus, this.#positionRequests, this.#statusRequests])
+      for (const key of [...waiting.keys()]) this.#fail(waiting, key, error);
   }
 
   #ready(): FixSessionHandle {

@@ -37,6 +37,12 @@ export interface ExecReport {
   ordRejReason?: string;
   possDup: boolean;
   time?: number;
+  /** TimeInForce (59) as the gateway reports it. */
+  timeInForce?: string;
+  /** A status report answering an OrderMassStatusRequest: its MassStatusReqID (584). */
+  massStatusReqId?: string;
+  /** LastRptRequested (912): the last report of a mass status answer. */
+  lastRptRequested?: boolean;
 }
 
 /** 39 OrdStatus → the contract's order status. */
@@ -140,6 +146,10 @@ export function parseExecReport(version: FixVersion, f: FixFields): ExecReport {
   set('lastPx', str(f.LastPx));
   set('text', str(f.Text));
   set('ordRejReason', str(f.OrdRejReason));
+  set('timeInForce', str(f.TimeInForce));
+  set('massStatusReqId', str(f.MassStatusReqID));
+  if (f.LastRptRequested !== undefined)
+    report.lastRptRequested = f.LastRptRequested === true || f.LastRptRequested === 'Y';
   if (f.TransactTime instanceof Date && !Number.isNaN(f.TransactTime.getTime()))
     report.time = f.TransactTime.getTime();
   return report;

@@ -1,4 +1,4 @@
-import { type Contract, systemClock } from '@tradenova/core';
+import { type Contract, type PlaceOrderRequest, systemClock } from '@tradenova/core';
 import { SimulatedExchange } from '@tradenova/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FixSimulator, startFixSimulator } from '../../src/fix/simulator/index.js';
@@ -26,6 +26,30 @@ async function simulator(version: '4.2' | '4.4' = '4.2', partialFills = false): 
   exchange.updateQuote(MNQ, { bidTicks: 80_000, askTicks: 80_001 });
   cleanup.push(() => sim.close());
   return sim;
+}
+
+/** A buy of 1 MNQ on FIX1. */
+function buyOne(clientOrderId: string, order: Pick<PlaceOrderRequest, 'orderType' | 'limitTicks'>) {
+  return {
+    accountId: 'FIX1',
+    clientOrderId,
+    contract: MNQ,
+    side: 'buy',
+    qty: 1,
+    ...order,
+  } as PlaceOrderRequest;
+}
+
+/** Places `request`, disconnects, then places it again from a new connection (a restarted process). */
+async function placeAcrossRestart(sim: FixSimulator, request: PlaceOrderRequest) {
+  const before = connectionTo(sim, { resetSeqNumOnLogon: true });
+  await before.connect();
+  const first = await before.placeOrder(request);
+  await before.disconnect();
+  const after = connectionTo(sim, { resetSeqNumOnLogon: true });
+  cleanup.push(() => after.disconnect());
+  await after.connect();
+  return { first, again: await after.placeOrder(request) };
 }
 
 async function client(sim: FixSimulator): Promise<RawFixClient> {
@@ -191,28 +215,25 @@ describe('FIX simulator fidelity', () => {
 
   it('a restarted adapter placing an intent the gateway already holds gets that order, not a duplicate reject', async () => {
     const sim = await simulator('4.4');
-    const request = {
-      accountId: 'FIX1',
-      clientOrderId: 'restart-1',
-      contract: MNQ,
-      side: 'buy' as const,
-      qty: 1,
-      orderType: 'limit' as const,
-      limitTicks: 79_000,
-    };
-    const before = connectionTo(sim, { resetSeqNumOnLogon: true });
-    await before.connect();
-    const first = await before.placeOrder(request);
-    await before.disconnect();
-    // A new process knows nothing of the order: it places the same intent again.
-    const after = connectionTo(sim, { resetSeqNumOnLogon: true });
-    cleanup.push(() => after.disconnect());
-    await after.connect();
-    const again = await after.placeOrder(request);
+    // Filled at once, so the mass status at the next logon does not list it: the new
+    // process does not know it and sends it again.
+    const { first, again } = await placeAcrossRestart(sim, buyOne('restart-1', { orderType: 'market' }));
     expect(again.orderId).toBe(first.orderId);
-    expect(sim.exchange.getOpenOrders('FIX1')).toHaveLength(1);
+    expect(sim.exchange.getOrders('FIX1')).toHaveLength(1);
+    expect(sim.exchange.getPositions('FIX1')[0]?.netQty).toBe(1);
     const sent = sim.wire.filter((w) => w.direction === 'in' && w.msgType === 'D');
     expect(sent.map((w) => w.text.includes('|97=Y|'))).toEqual([false, false, true]);
+  });
+
+  it('a restarted adapter knows a working order from the mass status at logon and sends nothing to place it again', async () => {
+    const sim = await simulator('4.4');
+    const { first, again } = await placeAcrossRestart(
+      sim,
+      buyOne('restart-2', { orderType: 'limit', limitTicks: 79_000 }),
+    );
+    expect(again.orderId).toBe(first.orderId);
+    expect(sim.exchange.getOpenOrders('FIX1')).toHaveLength(1);
+    expect(sim.wire.filter((w) => w.direction === 'in' && w.msgType === 'D')).toHaveLength(1);
   });
 
   it("the adapter's cancel/replace restates the order's TimeInForce", async () => {

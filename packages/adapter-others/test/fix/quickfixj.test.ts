@@ -143,6 +143,29 @@ suite.each(['4.4', '4.2'] as const)(
       expect([cancelled?.get(41), cancelled?.get(39), cancelled?.get(151)]).toEqual(['Q-3', '4', '0']);
     });
 
+    it('answers an OrderMassStatusRequest (4.4) with the working order as 150=I, 911 and 912=Y, valid to QuickFIX/J', () => {
+      const status = inbound('8').filter((f) => f.get(584) === 'MS-1');
+      // FIX 4.2 has no OrderMassStatusRequest: the script sends none there.
+      if (version === '4.2') {
+        expect([outbound('AF'), status]).toEqual([[], []]);
+        return;
+      }
+      expect(outbound('AF')).toHaveLength(1);
+      expect(status).toHaveLength(1);
+      expect([150, 11, 39, 38, 44, 151, 14, 911, 912, 1].map((tag) => status[0]!.get(tag))).toEqual([
+        'I',
+        'Q-3',
+        '0',
+        '2',
+        '19991.5',
+        '2',
+        '0',
+        '1',
+        'Y',
+        'FIX1',
+      ]);
+    });
+
     it('rejects a NewOrderSingle that repeats a ClOrdID (103=6), and places nothing', () => {
       const rejects = reports('Q-1').filter((f) => f.get(150) === '8');
       expect(rejects).toHaveLength(1);

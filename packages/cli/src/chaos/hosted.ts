@@ -16,9 +16,10 @@ interface Front {
 /**
  * Brokers whose simulator keeps all it tells clients (order ids, client order ids, fill and
  * position ids) in or beside the exchange (Tradovate's and ProjectX's in the exchange's
- * `backEnd`), so a restart of its front end looks like a real broker's restart.
+ * `backEnd`, FIX's gateway records beside it), so a restart of its front end looks like a
+ * real broker's restart.
  */
-export const RESTARTABLE = new Set(['sierrachart', 'tradovate', 'projectx']);
+export const RESTARTABLE = new Set(['sierrachart', 'tradovate', 'projectx', 'fix']);
 
 /**
  * One broker's simulator, run by `chaos` outside the copier so it outlives every kill of

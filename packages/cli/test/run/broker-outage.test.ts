@@ -5,7 +5,7 @@ import { type BrokerOrder, defaultInstruments, frontMonth } from '@tradenova/cor
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { HostedSimulator } from '../../src/chaos/hosted.js';
-import { BUILT, type CliProcess, startCli, waitFor } from '../services/cli-process.js';
+import { BUILT, type CliProcess, leaderBuyLimit, startCli, waitFor } from '../services/cli-process.js';
 
 const LEADER = 'LEADER';
 /** Followers at the broker that goes down, and one at a broker that stays up (a control). */
@@ -104,15 +104,7 @@ describe.skipIf(!BUILT).each<{ breaker: string; engine: Record<string, unknown>;
   /** A resting buy limit far below the market, each at a price of its own: its copies are found by it. */
   const leaderLimit = async () => {
     const n = ++placedAtLeader;
-    await leaderSim.exchange.placeOrder({
-      accountId: LEADER,
-      clientOrderId: `lead-${n}`,
-      contract,
-      side: 'buy',
-      qty: 1,
-      orderType: 'limit',
-      limitTicks: MARKET - 400 - n,
-    });
+    await leaderBuyLimit(leaderSim.exchange, LEADER, contract, MARKET - 400 - n, `lead-${n}`);
     return MARKET - 400 - n;
   };
 

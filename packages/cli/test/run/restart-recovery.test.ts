@@ -13,7 +13,7 @@ import {
 } from '@tradenova/core';
 import { waitFor } from '@tradenova/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUILT, type CliProcess, startCli } from '../services/cli-process.js';
+import { BUILT, copierRuns, leaderBuyLimit } from '../services/cli-process.js';
 
 const FOLLOWERS = 20;
 const BURST = 5;
@@ -31,7 +31,6 @@ const followerName = (i: number) => `f${String(i).padStart(2, '0')}`;
 describe.skipIf(!BUILT)('run: start-up recovery after kill -9 mid fan-out', () => {
   let dir: string;
   let sim: TradovateSimulator;
-  const processes: CliProcess[] = [];
   const contract = parseContract('MNQH7', { registry: defaultInstruments });
   let placedAtLeader = 0;
 
@@ -80,35 +79,28 @@ describe.skipIf(!BUILT)('run: start-up recovery after kill -9 mid fan-out', () =
   });
 
   afterAll(async () => {
-    for (const p of processes) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    killAll();
     await checker?.disconnect().catch(() => undefined);
     await sim?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const start = () => {
-    const p = startCli(['run', '-c', 'config.yaml', '--json'], dir);
-    processes.push(p);
-    return p;
-  };
-  const show = () =>
-    processes.map((p, i) => `#${i} exit=${p.child.exitCode} stderr:\n${p.stderr().slice(-2000)}`).join('\n');
-  const recovered = (p: CliProcess) => p.lines.find((l) => l.type === 'recovered');
+  const { start, show, recovered, killAll } = copierRuns(() => dir);
 
   /** Resting buy limits far below any price: they stay working, so every copy has one clear state. */
   const leaderLimits = async (n: number) => {
     const ids: string[] = [];
     for (let i = 0; i < n; i++) {
-      const ack = await sim.exchange.placeOrder({
-        accountId: LEADER,
-        clientOrderId: `lead-${++placedAtLeader}`,
-        contract,
-        side: 'buy',
-        qty: 1,
-        orderType: 'limit',
-        limitTicks: 60_000 + placedAtLeader,
-      });
-      ids.push(ack.orderId);
+      ++placedAtLeader;
+      ids.push(
+        await leaderBuyLimit(
+          sim.exchange,
+          LEADER,
+          contract,
+          60_000 + placedAtLeader,
+          `lead-${placedAtLeader}`,
+        ),
+      );
     }
     return ids;
   };

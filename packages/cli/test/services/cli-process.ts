@@ -1,6 +1,7 @@
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { Contract, PlaceOrderRequest } from '@tradenova/core';
 import { waitFor as waitForValue } from '@tradenova/core/testing';
 
 /** The built CLI; the process tests run the real binary (npm run build -w tradenova). */
@@ -81,4 +82,50 @@ export function waitFor<T>(
     },
     { message: what, timeout: timeoutMs, interval: 50, context: show },
   ).then((value) => value.found);
+}
+
+/**
+ * Successive `tradenova run -c config.yaml --json` copiers in the folder `dir()` names
+ * (each restart a new one), for recovery tests.
+ */
+export function copierRuns(dir: () => string) {
+  const processes: CliProcess[] = [];
+  return {
+    processes,
+    start(): CliProcess {
+      const p = startCli(['run', '-c', 'config.yaml', '--json'], dir());
+      processes.push(p);
+      return p;
+    },
+    /** Each run's exit and the end of its stderr, for a failed wait. */
+    show: () =>
+      processes
+        .map((p, i) => `#${i} exit=${p.child.exitCode} stderr:\n${p.stderr().slice(-2000)}`)
+        .join('\n'),
+    /** The run's start-up recovery line, once printed. */
+    recovered: (p: CliProcess) => p.lines.find((l) => l.type === 'recovered'),
+    killAll(): void {
+      for (const p of processes) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    },
+  };
+}
+
+/** A resting buy limit of 1 for the leader at a price of its own (its copies are found by it). */
+export async function leaderBuyLimit(
+  exchange: { placeOrder(request: PlaceOrderRequest): Promise<{ orderId: string }> },
+  accountId: string,
+  contract: Contract,
+  limitTicks: number,
+  clientOrderId: string,
+): Promise<string> {
+  const ack = await exchange.placeOrder({
+    accountId,
+    clientOrderId,
+    contract,
+    side: 'buy',
+    qty: 1,
+    orderType: 'limit',
+    limitTicks,
+  });
+  return ack.orderId;
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { renameSync, writeFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import type { AddressInfo, Server } from 'node:net';
 import type { AsciiSession, IJsFixConfig, ISessionDescription, MsgView } from 'jspurefix';
@@ -24,6 +25,11 @@ export interface FixSessionHandlers {
   onLogon?(fields: FixFields, username: string | undefined, password: string | undefined): boolean;
   /** Every decoded / encoded raw message, for debug logs and tests (SOH shown as `|`). */
   onRaw?(direction: 'in' | 'out', msgType: string, text: string): void;
+  /**
+   * Acceptor only: tags the dictionary requires on a message type that this side does not
+   * insist on (by MsgType). jspurefix session-rejects any message missing one otherwise.
+   */
+  notRequired?: Readonly<Record<string, readonly number[]>>;
 }
 
 /** The owner's view of one live FIX session. */
@@ -139,6 +145,7 @@ function sessionClass(lib: JsFixModule) {
         },
       };
       this.#guardSequence();
+      this.#relaxRequired();
       this.#plainHeartbeats();
       this.#resendFromSent(config);
       handlers.onCreated?.(this.handle);
@@ -192,6 +199,28 @@ function sessionClass(lib: JsFixModule) {
       // Encoding is synchronous, so the number just used is the last sent.
       sent.set(this.lastSentSeqNum(), { msgType, body, time: new Date() });
       if (sent.size > MAX_KEPT) sent.delete(sent.keys().next().value as number);
+    }
+
+    /**
+     * jspurefix session-rejects a message missing a tag its dictionary requires; a
+     * gateway may ask less (CQG's answers OrderStatusRequest from Account and ClOrdID
+     * alone). The check is a private method, wrapped on this instance: the tags the
+     * owner named for the message type are not counted as missing.
+     */
+    #relaxRequired(): void {
+      const relaxed = this.#handlers.notRequired;
+      if (!relaxed) return;
+      const engine = this as unknown as { checkIntegrity(msgType: string, view: MsgView): boolean };
+      const check = engine.checkIntegrity.bind(this);
+      engine.checkIntegrity = (msgType, view) => {
+        const skip = relaxed[msgType];
+        if (skip) {
+          const v = view as unknown as { missing(): number[] };
+          const missing = v.missing.bind(view);
+          v.missing = () => missing().filter((tag) => !skip.includes(Number(tag)));
+        }
+        return check(msgType, view);
+      };
     }
 
     /**
@@ -381,8 +410,9 @@ type StreamProvider = InstanceType<JsFixModule['FileSessionStreamProvider']>;
  * without waiting for the last, so two writes of the sequence-number file can land
  * in either order (or a reader can meet it truncated): after a restart the session
  * then logs on with a MsgSeqNum it already used, and the gateway drops it as "too
- * low". Here every write and read of those files joins one queue, and the
- * sequence-number and session-time files are replaced by rename, never truncated.
+ * low". Here every write and read of those files joins one queue (the sequence
+ * numbers are written at once instead, see `writeSeqNums`), and the sequence-number
+ * and session-time files are replaced by rename, never truncated.
  */
 class OrderedFileProvider {
   readonly #inner: StreamProvider;
@@ -424,8 +454,19 @@ class OrderedFileProvider {
   appendHeaderLine = (line: string) => this.#enqueue(() => this.#inner.appendHeaderLine(line));
   readHeaderLines = () => this.#enqueue(() => this.#inner.readHeaderLines());
   readSeqNums = () => this.#enqueue(() => this.#inner.readSeqNums());
-  writeSeqNums = (content: string) =>
-    this.#enqueue(() => OrderedFileProvider.#replace(this.#seqNumsPath, content));
+  /**
+   * Synchronously, before the next message goes out: queued writes of a busy session fell
+   * behind by up to 19 numbers, and a process killed (kill -9) lost them all, so it logged
+   * on again with a number it had used and the gateway logged it out ("MsgSeqNum too low",
+   * chaos on examples/fix.yaml). A written file outlives the process. A reset queued before
+   * may still delete the file; the store writes the numbers again right after a reset.
+   */
+  writeSeqNums = (content: string) => {
+    const temporary = `${this.#seqNumsPath}.${randomBytes(4).toString('hex')}.tmp`;
+    writeFileSync(temporary, content, 'utf8');
+    renameSync(temporary, this.#seqNumsPath);
+    return Promise.resolve();
+  };
   readSessionTime = () => this.#enqueue(() => this.#inner.readSessionTime());
   writeSessionTime = (content: string) =>
     this.#enqueue(() => OrderedFileProvider.#replace(this.#sessionPath, content));

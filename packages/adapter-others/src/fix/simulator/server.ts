@@ -11,11 +11,17 @@ import {
   priceToTicks,
   type Side,
   SimulatedExchange,
+  sameContract,
   systemClock,
   ticksToPrice,
 } from '@tradenova/core';
 import type { ISessionDescription } from 'jspurefix';
-import type { FixSessionHandle, RunningLauncher } from '../client/session.js';
+import type {
+  FixSessionHandle,
+  FixSessionHandlers,
+  RunningLauncher,
+  SharedSessionStore,
+} from '../client/session.js';
 import type { FixSymbology } from '../config.js';
 import { FixSimulatorError } from '../errors.js';
 import { fromFixInstrument, toFixInstrument } from '../symbols.js';
@@ -89,11 +95,52 @@ interface SimOrder {
   announced: boolean;
   /** Sum of qty × price in ticks over the order's fills, for AvgPx (6). */
   filledTicks: number;
+  /** TimeInForce (59) as placed, restated on every report (a restarted initiator learns it there). */
+  timeInForce?: string;
+}
+
+/**
+ * What the gateway keeps beyond one run of its front end: its orders by ClOrdID, the
+ * ClOrdIDs each initiator used, the ExecID counter, the sessions' sequence numbers and
+ * sent messages, and the reports not delivered yet. A real gateway keeps these in its
+ * database across its own restart; the simulator keeps them per exchange.
+ */
+interface Gateway {
+  readonly version: FixVersion;
+  readonly store: SharedSessionStore;
+  readonly handlers: Omit<FixSessionHandlers, 'onLogon'>;
+  readonly faults: FixSimulatorFaults;
+  readonly wire: FixSimulator['wire'];
+  /** A front end serves this gateway now. */
+  attached: boolean;
+  stats: FixSimulator['stats'];
+  /** Drops every session at once (the front end stops). */
+  dropAll(): void;
+}
+
+/** The gateway of each exchange a FIX front end served, for the next front end (a restart). */
+const gateways = new WeakMap<SimulatedExchange, Gateway>();
+
+/**
+ * The gateway behind a new front end: the one an earlier front end on this exchange left
+ * (same version, none attached now) — the restart of a gateway with its records intact —
+ * or a new one.
+ */
+async function gatewayFor(
+  exchange: SimulatedExchange,
+  version: FixVersion,
+  symbology: FixSymbology,
+): Promise<Gateway> {
+  const kept = gateways.get(exchange);
+  if (kept && !kept.attached && kept.version === version) return kept;
+  const made = await createGateway(exchange, version, symbology);
+  if (!kept?.attached) gateways.set(exchange, made);
+  return made;
 }
 
 /** Starts a FIX acceptor on loopback backed by a simulated exchange. */
 export async function startFixSimulator(options: FixSimulatorOptions): Promise<FixSimulator> {
-  const { launchFix, sharedMemoryStore } = await import('../client/session.js');
+  const { launchFix } = await import('../client/session.js');
   const version = options.version;
   const instruments: InstrumentRegistry = options.exchange?.instruments ?? defaultInstruments;
   const exchange = options.exchange ?? new SimulatedExchange({ clock: systemClock, instruments });
@@ -107,6 +154,79 @@ export async function startFixSimulator(options: FixSimulatorOptions): Promise<F
     ...options.symbology,
   };
   const senderCompId = options.senderCompId ?? 'FIXSIM';
+  const gateway = await gatewayFor(exchange, version, symbology);
+  gateway.attached = true;
+
+  const description = {
+    application: {
+      type: 'acceptor',
+      name: 'tradenova-fix-simulator',
+      protocol: 'ascii',
+      dictionary: version === '4.2' ? 'qf42' : 'qf44',
+      tcp: { host: '127.0.0.1', port: options.port ?? 0 },
+    },
+    BeginString: version === '4.2' ? 'FIX.4.2' : 'FIX.4.4',
+    SenderCompId: senderCompId,
+    // The wildcard makes jspurefix bind each connection to the initiator named in its Logon:
+    // the session's store is read, and any older session of that initiator stopped, at logon.
+    TargetCompID: '*',
+    HeartBtInt: 30,
+    EncryptMethod: 0,
+    ResetSeqNumFlag: false,
+    store: { type: 'memory' },
+  } as unknown as ISessionDescription;
+
+  const launcher: RunningLauncher = await launchFix(
+    description,
+    () => ({
+      ...gateway.handlers,
+      onLogon: (fields, username, password) => {
+        if (options.targetCompId !== undefined && fields.SenderCompID !== options.targetCompId) return false;
+        const c = options.credentials;
+        const user = username ?? (fields.Username as string | undefined);
+        const pass = password ?? (fields.Password as string | undefined);
+        return !c || (user === c.username && pass === c.password);
+      },
+    }),
+    gateway.store,
+  );
+  let port: number;
+  try {
+    port = await launcher.listening;
+  } catch (error) {
+    launcher.stop();
+    gateway.attached = false;
+    throw new FixSimulatorError(
+      `FIX simulator cannot listen on 127.0.0.1:${options.port ?? 0}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+
+  return {
+    port,
+    version,
+    exchange,
+    faults: gateway.faults,
+    wire: gateway.wire,
+    stats: () => gateway.stats(),
+    close: async () => {
+      // The gateway's records stay with the exchange: reports from now on wait for the next logon.
+      gateway.dropAll();
+      launcher.stop();
+      await Promise.race([launcher.done, new Promise((r) => setTimeout(r, 500))]);
+      gateway.attached = false;
+    },
+  };
+}
+
+/** The gateway's records and its order handling, in front of `exchange`. */
+async function createGateway(
+  exchange: SimulatedExchange,
+  version: FixVersion,
+  symbology: FixSymbology,
+): Promise<Gateway> {
+  const { sharedMemoryStore } = await import('../client/session.js');
+  const instruments = exchange.instruments;
 
   /** Every session with a live socket, logged on or not (so a drop reaches them all). */
   const live = new Set<FixSessionHandle>();
@@ -134,7 +254,7 @@ export async function startFixSimulator(options: FixSimulatorOptions): Promise<F
   };
   const byClOrdId = new Map<string, string>();
   /** Orders placed before the exchange told us their id: keyed by account + ClOrdID. */
-  const placing = new Map<string, { clOrdId: string; peer: string }>();
+  const placing = new Map<string, { clOrdId: string; peer: string; timeInForce?: string }>();
   const received: Record<string, number> = {};
   const wire: FixSimulator['wire'] = [];
   let logons = 0;
@@ -196,6 +316,10 @@ export async function startFixSimulator(options: FixSimulatorOptions): Promise<F
       lastQty?: number;
       lastTicks?: number;
       text?: string;
+      /** The session to answer when it is not the order's (a status request from another session). */
+      to?: string;
+      /** A status report answering OrderMassStatusRequest: 584, 911 and 912. */
+      mass?: { reqId: string; total: number; last: boolean };
     } = {},
   ) => {
     const status = ORD_STATUS[order.status];
@@ -243,12 +367,18 @@ export async function startFixSimulator(options: FixSimulatorOptions): Promise<F
     const stop = price(order.contract, order.stopTicks);
     if (limit !== undefined) body.Price = limit;
     if (stop !== undefined) body.StopPx = stop;
+    if (sim.timeInForce !== undefined) body.TimeInForce = sim.timeInForce;
     if (extra.lastQty !== undefined) {
       body[version === '4.4' ? 'LastQty' : 'LastShares'] = extra.lastQty;
       body.LastPx = price(order.contract, extra.lastTicks);
     }
     if (extra.text) body.Text = extra.text;
-    send(sim.peer, '8', body);
+    if (extra.mass) {
+      body.MassStatusReqID = extra.mass.reqId;
+      body.TotNumReports = extra.mass.total;
+      body.LastRptRequested = extra.mass.last;
+    }
+    send(extra.to ?? sim.peer, '8', body);
   };
 
   const onExchange = (event: BrokerEvent) => {
@@ -258,7 +388,7 @@ export async function startFixSimulator(options: FixSimulatorOptions): Promise<F
       if (!sim) {
         const placed = placing.get(`${o.accountId}\u0000${o.clientOrderId ?? ''}`);
         if (placed === undefined) return;
-        const { clOrdId, peer } = placed;
+        const { clOrdId, peer, timeInForce } = placed;
         sim = {
           peer,
           orderId: o.orderId,
@@ -268,6 +398,7 @@ export async function startFixSimulator(options: FixSimulatorOptions): Promise<F
           announced: false,
           filledTicks: 0,
         };
+        if (timeInForce !== undefined) sim.timeInForce = timeInForce;
         orders.set(o.orderId, sim);
         byClOrdId.set(clOrdId, o.orderId);
       }
@@ -312,7 +443,8 @@ export async function startFixSimulator(options: FixSimulatorOptions): Promise<F
       report(o, sim, 'trade', { lastQty: f.qty, lastTicks: f.priceTicks });
     }
   };
-  const offExchange = exchange.onEvent(onExchange);
+  // For the gateway's life, not one front end's: reports made while no front end runs wait in the backlog.
+  exchange.onEvent(onExchange);
 
   const businessReject = (peer: string, ref: string, msgType: string, text: string, reason = '0') =>
     send(peer, 'j', {
@@ -368,6 +500,123 @@ export async function startFixSimulator(options: FixSimulatorOptions): Promise<F
       ? undefined
       : priceToTicks(String(value), instruments.get(contract.root).tickSize);
 
+  /**
+   * OrderMassStatusRequest (AF, FIX 4.4): one ExecutionReport 150=I per working order of
+   * the account (tag 1, all accounts without it), of every session; 585=7 all orders,
+   * 585=1 those of the instrument in the request. 911 counts the reports, 912=Y marks the
+   * last. No working order: one report for no order (37=NONE, 39=8, 911=0, 912=Y).
+   */
+  const massStatus = (peer: string, f: FixFields) => {
+    const reqId = String(f.MassStatusReqID ?? '');
+    const type = String(f.MassStatusReqType ?? '');
+    if (type !== '7' && type !== '1') {
+      businessReject(peer, reqId, 'AF', `MassStatusReqType ${type} not supported (1 and 7 are)`, '0');
+      return;
+    }
+    let contract: Contract | undefined;
+    if (type === '1') {
+      try {
+        contract = fromFixInstrument(f, instruments);
+      } catch (e) {
+        businessReject(peer, reqId, 'AF', (e as Error).message, '2');
+        return;
+      }
+    }
+    const account = f.Account === undefined ? undefined : String(f.Account);
+    const matching = [...orders.values()]
+      .map((sim) => ({ sim, order: exchange.getOrder(sim.orderId) }))
+      .filter(
+        (m): m is { sim: SimOrder; order: BrokerOrder } =>
+          m.order !== undefined &&
+          (m.order.status === 'working' || m.order.status === 'partially-filled') &&
+          (account === undefined || m.order.accountId === account) &&
+          (contract === undefined || sameContract(m.order.contract, contract)),
+      )
+      .sort((a, b) => a.sim.orderId.localeCompare(b.sim.orderId));
+    for (const [i, { sim, order }] of matching.entries()) {
+      report(order, sim, 'status', {
+        to: peer,
+        mass: { reqId, total: matching.length, last: i === matching.length - 1 },
+      });
+    }
+    if (matching.length > 0) return;
+    send(peer, '8', {
+      OrderID: 'NONE',
+      ExecID: `E${++execSeq}`,
+      ExecType: 'I',
+      OrdStatus: '8',
+      MassStatusReqID: reqId,
+      TotNumReports: 0,
+      LastRptRequested: true,
+      ...(account === undefined ? {} : { Account: account }),
+      ...(contract ? instrument(contract) : { Instrument: { Symbol: '[N/A]' } }),
+      Side: f.Side ?? '1',
+      LeavesQty: 0,
+      CumQty: 0,
+      AvgPx: 0,
+      Text: 'no working orders',
+    });
+  };
+
+  /**
+   * RequestForPositions (AN, FIX 4.4, 724=0 positions) of an account: a
+   * RequestForPositionsAck (AO) with the count, then one PositionReport (AP) per open
+   * position with LongQty / ShortQty in the PositionQty group. The simulator puts the
+   * position's average entry price in SettlPrice (730, type 2 theoretical), where a
+   * clearing gateway puts the settlement price.
+   */
+  const positionsOf = (peer: string, f: FixFields) => {
+    const reqId = String(f.PosReqID ?? '');
+    const account = String(f.Account ?? '');
+    const ack = (result: string, total: number, text?: string) =>
+      send(peer, 'AO', {
+        PosMaintRptID: `P${++execSeq}`,
+        PosReqID: reqId,
+        TotalNumPosReports: total,
+        PosReqResult: result,
+        PosReqStatus: result === '0' || result === '2' ? '0' : '2',
+        Account: account,
+        AccountType: '1',
+        ...(text ? { Text: text } : {}),
+      });
+    if (String(f.PosReqType ?? '') !== '0') {
+      ack('4', 0, `PosReqType ${String(f.PosReqType ?? '')} not supported (0 positions is)`);
+      return;
+    }
+    if (!exchange.hasAccount(account)) {
+      ack('3', 0, `unknown account ${account}`);
+      return;
+    }
+    const positions = exchange.getPositions(account).filter((p) => p.netQty !== 0);
+    ack(positions.length === 0 ? '2' : '0', positions.length);
+    for (const p of positions) {
+      const average = Number(
+        averageTicksToPrice(
+          Math.round(p.avgPriceTicks * Math.abs(p.netQty)),
+          Math.abs(p.netQty),
+          instruments.get(p.contract.root).tickSize,
+        ),
+      );
+      send(peer, 'AP', {
+        PosMaintRptID: `P${++execSeq}`,
+        PosReqID: reqId,
+        PosReqType: '0',
+        TotalNumPosReports: positions.length,
+        PosReqResult: '0',
+        ClearingBusinessDate: businessDate(exchange.clock.now()),
+        Account: account,
+        AccountType: '1',
+        ...instrument(p.contract),
+        SettlPrice: average,
+        SettlPriceType: '2',
+        PriorSettlPrice: average,
+        PositionQty: {
+          NoPositions: [{ PosType: 'TQ', LongQty: Math.max(p.netQty, 0), ShortQty: Math.max(-p.netQty, 0) }],
+        },
+      });
+    }
+  };
+
   const onMessage = (msgType: string, f: FixFields, session: FixSessionHandle) => {
     const peer = session.peer;
     received[msgType] = (received[msgType] ?? 0) + 1;
@@ -413,7 +662,11 @@ export async function startFixSimulator(options: FixSimulatorOptions): Promise<F
       }
       const accountId = String(f.Account ?? '');
       const orderType = ORD_TYPES[String(f.OrdType)] ?? 'market';
-      placing.set(`${accountId}\u0000${clOrdId}`, { clOrdId, peer });
+      placing.set(`${accountId}\u0000${clOrdId}`, {
+        clOrdId,
+        peer,
+        ...(f.TimeInForce === undefined ? {} : { timeInForce: String(f.TimeInForce) }),
+      });
       const request = {
         accountId,
         clientOrderId: clOrdId,
@@ -444,12 +697,16 @@ export async function startFixSimulator(options: FixSimulatorOptions): Promise<F
         cancelReject(peer, f, responseTo, '1', `unknown order ${orig}`);
         return;
       }
+      // The session that asks to cancel or replace an order (a restarted initiator) hears its
+      // answer and the order's later reports.
+      sim.peer = peer;
       let work: Promise<void>;
       if (msgType === 'F') {
         sim.pendingCancel = { clOrdId, origClOrdId: orig };
         work = exchange.cancelOrder({ accountId: sim.accountId, orderId });
       } else {
         sim.pendingReplace = { clOrdId, origClOrdId: orig };
+        if (f.TimeInForce !== undefined) sim.timeInForce = String(f.TimeInForce);
         const modify: Parameters<SimulatedExchange['modifyOrder']>[0] = { accountId: sim.accountId, orderId };
         if (f.OrderQty !== undefined) modify.qty = Number(f.OrderQty);
         const limit = ticks(sim.contract, f.Price);
@@ -464,86 +721,57 @@ export async function startFixSimulator(options: FixSimulatorOptions): Promise<F
         cancelReject(peer, f, responseTo, '0', e instanceof Error ? e.message : String(e));
       });
     } else if (msgType === 'H') {
+      // Any session may ask about an order of an account (a restarted initiator asks about
+      // what its earlier session placed); the answer goes to the asker and carries the
+      // ClOrdID asked about.
       const orderId = byClOrdId.get(clOrdId);
       const sim = orderId === undefined ? undefined : orders.get(orderId);
       const order = orderId === undefined ? undefined : exchange.getOrder(orderId);
-      if (sim && order) report(order, sim, 'status');
+      const account = f.Account === undefined ? undefined : String(f.Account);
+      if (sim && order && (account === undefined || account === order.accountId))
+        report(order, sim, 'status', { clOrdId, to: peer });
       else businessReject(peer, clOrdId, msgType, `unknown order ${clOrdId}`, '1');
+    } else if (version === '4.4' && msgType === 'AF') {
+      massStatus(peer, f);
+    } else if (version === '4.4' && msgType === 'AN') {
+      positionsOf(peer, f);
     } else {
       businessReject(peer, clOrdId, msgType, `unsupported message type ${msgType}`, '3');
     }
   };
 
-  const description = {
-    application: {
-      type: 'acceptor',
-      name: 'tradenova-fix-simulator',
-      protocol: 'ascii',
-      dictionary: version === '4.2' ? 'qf42' : 'qf44',
-      tcp: { host: '127.0.0.1', port: options.port ?? 0 },
-    },
-    BeginString: version === '4.2' ? 'FIX.4.2' : 'FIX.4.4',
-    SenderCompId: senderCompId,
-    // The wildcard makes jspurefix bind each connection to the initiator named in its Logon:
-    // the session's store is read, and any older session of that initiator stopped, at logon.
-    TargetCompID: '*',
-    HeartBtInt: 30,
-    EncryptMethod: 0,
-    ResetSeqNumFlag: false,
-    store: { type: 'memory' },
-  } as unknown as ISessionDescription;
-
   const store = await sharedMemoryStore();
-  const launcher: RunningLauncher = await launchFix(
-    description,
-    () => ({
-      onCreated: (session) => {
-        live.add(session);
-      },
-      // QuickFIX "1b DuplicateIdentity": a logon for an initiator whose session is logged on
-      // is refused and the first session carries on. One whose session is logging out or whose
-      // socket is closing (a restart that reconnects at once) is let in and replaces it.
-      admit: (peer) => !byPeer.get(peer)?.active,
-      onReady: (session) => {
-        logons++;
-        const peer = session.peer;
-        byPeer.set(peer, session);
-        latest = session;
-        const queued = backlog.get(peer) ?? [];
-        backlog.delete(peer);
-        for (const [t, b] of queued) send(peer, t, b);
-      },
-      onMessage,
-      onStopped: (_error, session) => {
-        live.delete(session);
-        if (byPeer.get(session.peer) === session) byPeer.delete(session.peer);
-        if (latest === session) latest = undefined;
-      },
-      onLogon: (fields, username, password) => {
-        if (options.targetCompId !== undefined && fields.SenderCompID !== options.targetCompId) return false;
-        const c = options.credentials;
-        const user = username ?? (fields.Username as string | undefined);
-        const pass = password ?? (fields.Password as string | undefined);
-        return !c || (user === c.username && pass === c.password);
-      },
-      onRaw: (direction, msgType, text) => {
-        wire.push({ direction, msgType, text });
-        if (wire.length > 2_000) wire.splice(0, wire.length - 2_000);
-      },
-    }),
-    store,
-  );
-  let port: number;
-  try {
-    port = await launcher.listening;
-  } catch (error) {
-    launcher.stop();
-    offExchange();
-    throw new FixSimulatorError(
-      `FIX simulator cannot listen on 127.0.0.1:${options.port ?? 0}: ${(error as Error).message}`,
-      { cause: error },
-    );
-  }
+  const handlers: Gateway['handlers'] = {
+    onCreated: (session) => {
+      live.add(session);
+    },
+    // QuickFIX "1b DuplicateIdentity": a logon for an initiator whose session is logged on
+    // is refused and the first session carries on. One whose session is logging out or whose
+    // socket is closing (a restart that reconnects at once) is let in and replaces it.
+    admit: (peer) => !byPeer.get(peer)?.active,
+    onReady: (session) => {
+      logons++;
+      const peer = session.peer;
+      byPeer.set(peer, session);
+      latest = session;
+      const queued = backlog.get(peer) ?? [];
+      backlog.delete(peer);
+      for (const [t, b] of queued) send(peer, t, b);
+    },
+    onMessage,
+    onStopped: (_error, session) => {
+      live.delete(session);
+      if (byPeer.get(session.peer) === session) byPeer.delete(session.peer);
+      if (latest === session) latest = undefined;
+    },
+    onRaw: (direction, msgType, text) => {
+      wire.push({ direction, msgType, text });
+      if (wire.length > 2_000) wire.splice(0, wire.length - 2_000);
+    },
+    // OrderStatusRequest needs only the ClOrdID here, as at CQG's gateway: a restarted
+    // initiator asks about a ClOrdID it journaled without knowing the order's side or contract.
+    notRequired: { H: [54, 55, 167, 200, 207] },
+  };
 
   const faults: FixSimulatorFaults = {
     sequenceGapNext: (n = 1) => {
@@ -569,23 +797,28 @@ export async function startFixSimulator(options: FixSimulatorOptions): Promise<F
   };
 
   return {
-    port,
     version,
-    exchange,
+    store,
+    handlers,
     faults,
     wire,
+    attached: false,
     stats: () => ({
       logons,
       received: { ...received },
       reportsSent,
       sequence: latest?.sequence() ?? { sent: 0, received: 0 },
     }),
-    close: async () => {
-      offExchange();
+    dropAll: () => {
       rateLimits = [];
+      byPeer.clear();
+      latest = undefined;
       for (const s of [...live]) s.drop();
-      launcher.stop();
-      await Promise.race([launcher.done, new Promise((r) => setTimeout(r, 500))]);
     },
   };
+}
+
+/** LocalMktDate `YYYYMMDD` (UTC) of a time in ms: ClearingBusinessDate (715). */
+function businessDate(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10).replaceAll('-', '');
 }

@@ -43,7 +43,8 @@ import quickfix.field.TransactTime;
  * The test (packages/adapter-others/test/fix/quickfixj.test.ts) asserts on these lines.
  *
  * Arguments: port heartBtIntSeconds maturity(YYYYMM) limitPrice replacePrice [beginString]
- * (FIX.4.4 by default). Messages are built field by field, the same for both versions
+ * (FIX.4.4 by default); with FIX.4.4 the script also asks for the working orders'
+ * status (OrderMassStatusRequest). Messages are built field by field, the same for both versions
  * (4.2 also gets HandlInst, required there); QuickFIX/J validates what it receives
  * against its own FIX42.xml / FIX44.xml.
  */
@@ -194,6 +195,19 @@ public final class Initiator implements Application {
             replace.setField(new TimeInForce(TimeInForce.DAY));
             Session.sendToTarget(replace, id);
             app.await("replace of Q-2 by Q-3", 20, m -> report(m, "Q-3", "5"));
+
+            // FIX 4.4 only (4.2 has no OrderMassStatusRequest): the working order comes back as 150=I.
+            if (beginString.equals("FIX.4.4")) {
+                print("STEP mass-status");
+                Message status = new Message();
+                status.getHeader().setString(8, beginString);
+                status.getHeader().setString(MsgType.FIELD, "AF");
+                status.setString(584, "MS-1");
+                status.setInt(585, 7);
+                status.setField(new Account("FIX1"));
+                Session.sendToTarget(status, id);
+                app.await("the last mass status report", 20, m -> get(m, 584).equals("MS-1") && get(m, 912).equals("Y"));
+            }
 
             print("STEP duplicate-clordid");
             Session.sendToTarget(order("Q-1", Side.BUY, 1, OrdType.MARKET, maturity), id);
