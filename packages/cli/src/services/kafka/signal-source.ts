@@ -39,6 +39,15 @@ export interface KafkaSignalSourceOptions {
    * (its own leader's signals) and copied them already.
    */
   ignoreOrigin?: string;
+  /**
+   * Runs once per fetched batch of signals, after their handlers and before their offsets
+   * are committed (the router waits for its journal here, once per batch, not per signal);
+   * behind the next batch (see `ConsumeOptions.commitBehind`) unless `commitInline`.
+   * Without it each signal's offset is committed after its handler.
+   */
+  beforeCommit?: () => Promise<void>;
+  /** With `beforeCommit`: the next batch waits for the previous one's commit (default false). */
+  commitInline?: boolean;
   /** Clock for signals without a time (default `Date.now`). */
   now?: () => number;
   /** Called with this member's partitions of `trade.signals` each time the group gives it an assignment. */
@@ -99,6 +108,9 @@ export class KafkaSignalSource {
         ? { heartbeatIntervalMs: this.#options.heartbeatIntervalMs }
         : {}),
       handle: (message) => this.#handle(message, handler),
+      ...(this.#options.beforeCommit
+        ? { beforeCommit: this.#options.beforeCommit, commitBehind: !this.#options.commitInline }
+        : {}),
       ...(this.#options.onAssignment
         ? {
             onAssignment: (assignment: Record<string, number[]>) =>
