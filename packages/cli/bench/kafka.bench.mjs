@@ -14,7 +14,7 @@
 // machine: the publisher's send time and the `order-placed` event's time in the JSON lines.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,6 +78,18 @@ function start(args, cwd) {
     err += c;
   });
   return { child, placed, stderr: () => err };
+}
+
+/** User + system CPU time of a process so far, ms (Linux); undefined elsewhere. */
+function cpuMsOf(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
 }
 
 async function scenario(label, roles, { rates = [], paced = false } = {}) {
@@ -259,6 +271,20 @@ async function scenario(label, roles, { rates = [], paced = false } = {}) {
         rates: sweep,
         kneeOrdersPerSecond: knee?.offeredOrdersPerSecond ?? 0,
       });
+    }
+    // Where the CPU goes: each process's CPU time over the follower orders of the whole scenario
+    // (Linux /proc; start-up and group joins included). On 2 shared cores this is what runs out.
+    const orders = [...new Set(procs.flatMap((p) => [...p.placed.keys()]))].reduce(
+      (n, id) => n + placedFor(id).length,
+      0,
+    );
+    const cpu = procs.map((p, i) => ({ role: roles[i], cpuMs: cpuMsOf(p.child.pid) }));
+    if (orders > 0 && cpu.every((c) => c.cpuMs !== undefined)) {
+      const perOrder = cpu.map((c) => ({ role: c.role, cpuMsPerOrder: c.cpuMs / orders }));
+      figure(`kafka-cpu ${label}`, { orders, processes: perOrder });
+      console.log(
+        `      CPU per follower order (${orders} orders, start-up included): ${perOrder.map((c) => `${c.role} ${c.cpuMsPerOrder.toFixed(3)} ms`).join(', ')}`,
+      );
     }
   } finally {
     for (const p of procs) p.child.kill('SIGTERM');
