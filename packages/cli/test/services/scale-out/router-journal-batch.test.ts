@@ -11,6 +11,7 @@ import {
 } from '../../../src/services/kafka/index.js';
 import { uniquePrefix } from '../kafka/helpers.js';
 import { describeWithService } from '../require-service.js';
+import { marketSignal } from './signals.js';
 
 const config = parseEngineConfig({
   leader: { account: 'LEAD' },
@@ -18,17 +19,6 @@ const config = parseEngineConfig({
     { name: 'a', account: 'A' },
     { name: 'b', account: 'B' },
   ],
-});
-
-const market = (signalId: string) => ({
-  signalId,
-  action: 'new',
-  leaderOrderId: `lo-${signalId}`,
-  instrument: 'MNQH7',
-  side: 'buy',
-  qty: 1,
-  orderType: 'market',
-  fillPrice: '21000.00',
 });
 
 /**
@@ -79,7 +69,10 @@ describeWithService('kafka', 'a router and its journal', (brokers) => {
   const publish = (id: string) => {
     published++;
     return producer.send([
-      { topic: `${prefix}trade.signals`, messages: [{ key: 'MNQ', value: JSON.stringify(market(id)) }] },
+      {
+        topic: `${prefix}trade.signals`,
+        messages: [{ key: 'MNQ', value: JSON.stringify(marketSignal(id, 'buy', 1, '21000.00')) }],
+      },
     ]);
   };
   const uncommitted = async () =>
