@@ -1,4 +1,5 @@
 import type { EngineEvent, LeaderActivity, Sink } from '@tradenova/core';
+import { lineWriter } from '../line-writer.js';
 
 /**
  * The `--json` / no-TTY output: one engine event per line, exactly as the
@@ -13,8 +14,9 @@ export function jsonLinesSink(
   leader(activity: LeaderActivity): void;
   line(value: Record<string, unknown>): void;
 } {
+  const print = lineWriter(out);
   const write = (value: unknown) => {
-    out.write(`${redact(JSON.stringify(value))}\n`);
+    print(`${redact(JSON.stringify(value))}\n`);
   };
   return {
     name: 'json-lines',
