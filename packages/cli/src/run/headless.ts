@@ -1,5 +1,4 @@
 import type { EngineEvent, LeaderActivity, Sink } from '@tradenova/core';
-import { lineWriter } from '../line-writer.js';
 
 /**
  * The `--json` / no-TTY output: one engine event per line, exactly as the
@@ -14,9 +13,8 @@ export function jsonLinesSink(
   leader(activity: LeaderActivity): void;
   line(value: Record<string, unknown>): void;
 } {
-  const print = lineWriter(out);
   const write = (value: unknown) => {
-    print(`${redact(JSON.stringify(value))}\n`);
+    out.write(`${redact(JSON.stringify(value))}\n`);
   };
   return {
     name: 'json-lines',

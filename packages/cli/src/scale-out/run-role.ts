@@ -2,7 +2,6 @@ import { type Logger, TOPICS } from '@tradenova/core';
 import { ExitCode } from '../errors.js';
 import type { CommandIo } from '../io.js';
 import { shutdownSignal } from '../io.js';
-import { lineWriter } from '../line-writer.js';
 import { type RunMetrics, startRouterMetrics } from '../metrics/index.js';
 import type { Session } from '../run/session.js';
 import { groupTiming } from '../services/kafka/group-timing.js';
@@ -65,8 +64,7 @@ export async function runRouter(
   if (!kafka || !kafkaConfig) throw new Error('router: Kafka is not open');
   // The router has no engine: its sinks listen on the bus directly.
   for (const sink of services.sinks) bus.subscribe((event) => sink.write(event));
-  const print = lineWriter(io.stdout);
-  bus.subscribe((event) => print(`${options.redact(JSON.stringify(event))}\n`));
+  bus.subscribe((event) => io.stdout.write(`${options.redact(JSON.stringify(event))}\n`));
   const router = new Router({
     config,
     client: kafka,
