@@ -24,7 +24,7 @@ const BENCHES = [
   ['packages/adapter-others/bench/fix-roundtrip.mjs'],
   ['packages/adapter-others/bench/dxfeed-mark.mjs'],
   ['packages/cli/bench/journal.bench.mjs', '--runs', '3'],
-  ['packages/cli/bench/kafka.bench.mjs', '--rates', '5,10,25,50'],
+  ['packages/cli/bench/kafka.bench.mjs', '--rates', '5,10,25,35,50'],
   ['packages/cli/bench/failover.bench.mjs'],
   ['packages/cli/bench/replay.bench.mjs'],
   ['packages/cli/bench/api-stream.bench.mjs'],

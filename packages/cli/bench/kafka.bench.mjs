@@ -3,6 +3,8 @@
 // services of scripts/services.sh (Kafka; Redis and PostgreSQL for the scale-out journal):
 //   bash scripts/services.sh start && eval "$(bash scripts/services.sh env)" && \
 //     TRADENOVA_KAFKA_BROKERS=… node packages/cli/bench/kafka.bench.mjs [--signals 150] [--followers 20] [--rates 5,10,25,50]
+// --paced-rate 2 --paced-signals 100: the router + 2 executors at a steady rate (2 signals/s = 40
+// follower orders/s at 20 followers), the last follower's p50/p99 (0 turns it off).
 // --rates: a rate sweep of the router + 2 executors: signals published at each rate (signals/s,
 // each one order per follower) for --sweep-seconds, without waiting for the copies; per rate the
 // follower orders/s sustained and the last follower's p50/p99. The knee is the highest rate
@@ -12,7 +14,7 @@
 // machine: the publisher's send time and the `order-placed` event's time in the JSON lines.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,19 +23,24 @@ import { Kafka, logLevel } from 'kafkajs';
 import { figure } from '../../../scripts/bench-figures.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const BIN = join(here, '..', 'dist', 'bin.js');
+// TRADENOVA_BENCH_BIN: another build's CLI (e.g. main's) for a before/after run with the same bench.
+const BIN = process.env.TRADENOVA_BENCH_BIN ?? join(here, '..', 'dist', 'bin.js');
 const { values } = parseArgs({
   options: {
     signals: { type: 'string', default: '150' },
     followers: { type: 'string', default: '20' },
     rates: { type: 'string', default: '' },
     'sweep-seconds': { type: 'string', default: '4' },
+    'paced-rate': { type: 'string', default: '2' },
+    'paced-signals': { type: 'string', default: '100' },
   },
 });
 const SIGNALS = Number(values.signals);
 const FOLLOWERS = Number(values.followers);
 const RATES = values.rates === '' ? [] : values.rates.split(',').map(Number);
 const SWEEP_SECONDS = Number(values['sweep-seconds']);
+const PACED_RATE = Number(values['paced-rate']);
+const PACED_SIGNALS = Number(values['paced-signals']);
 const brokers = process.env.TRADENOVA_KAFKA_BROKERS;
 const pgUrl = process.env.TRADENOVA_PG_URL;
 const redisUrl = process.env.TRADENOVA_REDIS_URL;
@@ -73,7 +80,19 @@ function start(args, cwd) {
   return { child, placed, stderr: () => err };
 }
 
-async function scenario(label, roles, rates = []) {
+/** User + system CPU time of a process so far, ms (Linux); undefined elsewhere. */
+function cpuMsOf(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+async function scenario(label, roles, { rates = [], paced = false } = {}) {
   const prefix = `bench${randomUUID().slice(0, 8)}.`;
   const schema = `tn_bench_${randomUUID().replaceAll('-', '').slice(0, 10)}`;
   const dir = mkdtempSync(join(tmpdir(), 'tn-kbench-'));
@@ -184,9 +203,8 @@ async function scenario(label, roles, rates = []) {
     console.log(
       `   ${label.padEnd(26)} last follower: p50 ${fmt(pct(l, 50))} ms, p99 ${fmt(pct(l, 99))} ms;  each order: p50 ${fmt(pct(e, 50))} ms, p99 ${fmt(pct(e, 99))} ms  (${l.length} signals × ${FOLLOWERS} followers)`,
     );
-    const sweep = [];
-    for (const rate of rates) {
-      const count = Math.max(20, Math.round(rate * SWEEP_SECONDS));
+    // Signals published at `rate` per second without waiting for the copies.
+    const atRate = async (rate, count) => {
       const sent = [];
       const sends = [];
       const t0 = Date.now();
@@ -206,7 +224,27 @@ async function scenario(label, roles, rates = []) {
       const lat = published
         .map(({ signalId, sentAt }) => Math.max(...placedFor(signalId)) - sentAt)
         .sort((a, b) => a - b);
-      const ordersPerSecond = (count * FOLLOWERS) / ((lastPlaced - t0) / 1000);
+      return { lat, kept, ordersPerSecond: (count * FOLLOWERS) / ((lastPlaced - t0) / 1000) };
+    };
+    if (paced && PACED_RATE > 0) {
+      const { lat, kept, ordersPerSecond } = await atRate(PACED_RATE, PACED_SIGNALS);
+      figure(`kafka-paced ${label}`, {
+        followers: FOLLOWERS,
+        signals: PACED_SIGNALS,
+        offeredOrdersPerSecond: PACED_RATE * FOLLOWERS,
+        ordersPerSecond,
+        lastP50Ms: pct(lat, 50),
+        lastP99Ms: pct(lat, 99),
+        copiedAll: kept,
+      });
+      console.log(
+        `   ${label.padEnd(26)} at ${PACED_RATE * FOLLOWERS} follower orders/s (${PACED_SIGNALS} signals, ${PACED_RATE}/s): last follower p50 ${fmt(pct(lat, 50))} ms, p99 ${fmt(pct(lat, 99))} ms${kept ? '' : ' (some not copied in 30 s)'}`,
+      );
+    }
+    const sweep = [];
+    for (const rate of rates) {
+      const count = Math.max(20, Math.round(rate * SWEEP_SECONDS));
+      const { lat, kept, ordersPerSecond } = await atRate(rate, count);
       const row = {
         offeredOrdersPerSecond: rate * FOLLOWERS,
         ordersPerSecond,
@@ -234,6 +272,20 @@ async function scenario(label, roles, rates = []) {
         kneeOrdersPerSecond: knee?.offeredOrdersPerSecond ?? 0,
       });
     }
+    // Where the CPU goes: each process's CPU time over the follower orders of the whole scenario
+    // (Linux /proc; start-up and group joins included). On 2 shared cores this is what runs out.
+    const orders = [...new Set(procs.flatMap((p) => [...p.placed.keys()]))].reduce(
+      (n, id) => n + placedFor(id).length,
+      0,
+    );
+    const cpu = procs.map((p, i) => ({ role: roles[i], cpuMs: cpuMsOf(p.child.pid) }));
+    if (orders > 0 && cpu.every((c) => c.cpuMs !== undefined)) {
+      const perOrder = cpu.map((c) => ({ role: c.role, cpuMsPerOrder: c.cpuMs / orders }));
+      figure(`kafka-cpu ${label}`, { orders, processes: perOrder });
+      console.log(
+        `      CPU per follower order (${orders} orders, start-up included): ${perOrder.map((c) => `${c.role} ${c.cpuMsPerOrder.toFixed(3)} ms`).join(', ')}`,
+      );
+    }
   } finally {
     for (const p of procs) p.child.kill('SIGTERM');
     await Promise.all(
@@ -260,4 +312,4 @@ console.log(
   `\nKafka: signal published to trade.signals → follower orders handed to the paper broker (loopback, wall clock, ms; first 10% dropped)`,
 );
 await scenario('one process (--role all)', ['all']);
-await scenario('router + 2 executors', ['router', 'executor', 'executor'], RATES);
+await scenario('router + 2 executors', ['router', 'executor', 'executor'], { rates: RATES, paced: true });

@@ -6,15 +6,12 @@
 // made once into the temp dir. Intents are placed + blocked + rejected over every account, as
 // the engine figure counts them; the time is the CLI process's wall time, start-up included.
 import { spawn } from 'node:child_process';
-import { createReadStream, existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { parseEngineConfig, runReplay, streamReplay } from '@tradenova/core';
-import { parse as parseYaml } from 'yaml';
 import { figure } from '../../../scripts/bench-figures.mjs';
 import { engineReplayFigure } from '../../core/bench/replay-kit.mjs';
 
@@ -26,6 +23,7 @@ const { values } = parseArgs({
     lines: { type: 'string', default: '100000' },
     detail: { type: 'string', default: 'summary' },
     config: { type: 'string', default: join(root, 'examples', 'paper.yaml') },
+    'core-up-to': { type: 'string', default: '1000000' },
   },
 });
 const log = (...a) => console.log(...a);
@@ -101,32 +99,28 @@ async function cliReplay(file) {
   };
 }
 
-/** The same session and config through `runReplay` in this process (streamed, summary): the CLI's own engine. */
-async function inProcessReplay(file) {
-  const config = parseEngineConfig(parseYaml(readFileSync(values.config, 'utf8')));
-  const t0 = performance.now();
-  const cpu0 = process.cpuUsage();
-  const report = await runReplay({
-    config,
-    records: streamReplay(
-      createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY }),
-      {
-        onError: () => {},
-      },
-    ),
-    detail: 'summary',
-  });
-  const ms = performance.now() - t0;
-  const intents = report.accounts.reduce(
-    (s, a) => s + a.orders.placed + a.orders.blocked + a.orders.rejected,
-    0,
+/**
+ * The same session and config through `runReplay` alone in a fresh process (replay-core.mjs):
+ * its peak RSS is the engine's share of the CLI's, its intents per CPU second what the CLI
+ * could reach at best.
+ */
+async function coreReplay(file) {
+  const rssFile = join(tmpdir(), `tradenova-bench-rss-core-${process.pid}`);
+  const r = await run(
+    process.execPath,
+    ['--import', join(here, 'rss-hook.mjs'), join(here, 'replay-core.mjs'), file, values.config],
+    { TRADENOVA_BENCH_RSS_FILE: rssFile },
   );
-  const cpu = process.cpuUsage(cpu0);
+  if (r.code !== 0) throw new Error(`core replay exited ${r.code}: ${r.stderr.slice(-2000)}`);
+  const { intents, ms } = JSON.parse(r.stdout.trim().split('\n').at(-1));
+  const usage = JSON.parse(readFileSync(rssFile, 'utf8'));
+  rmSync(rssFile, { force: true });
   return {
     intents,
     ms,
     perSecond: intents / (ms / 1000),
-    perCpuSecond: intents / ((cpu.user + cpu.system) / 1e6),
+    perCpuSecond: intents / (usage.cpuMs / 1000),
+    peakRssMb: usage.maxRssKb / 1024,
   };
 }
 
@@ -145,16 +139,18 @@ const results = [];
 for (const lines of sizes) {
   const file = await session(lines);
   const r = await cliReplay(file);
-  // The in-process run holds nothing but the engine: skipped for the biggest sessions to keep the bench short.
-  const same = lines <= 100_000 ? await inProcessReplay(file) : undefined;
+  // The engine alone on the same input: skipped past --core-up-to lines to keep the bench short.
+  const same = lines <= Number(values['core-up-to']) ? await coreReplay(file) : undefined;
   results.push({
     lines,
     ...r,
     ratioToEngine: r.perSecond / engine.perSecond,
     ...(same
       ? {
-          sameInputInProcessPerSecond: same.perSecond,
-          sameInputInProcessPerCpuSecond: same.perCpuSecond,
+          corePeakRssMb: same.peakRssMb,
+          cliOverCorePeakRssMb: r.peakRssMb - same.peakRssMb,
+          sameInputCorePerSecond: same.perSecond,
+          sameInputCorePerCpuSecond: same.perCpuSecond,
           ratioToSameInputPerCpuSecond: r.perCpuSecond / same.perCpuSecond,
         }
       : {}),
@@ -164,7 +160,7 @@ for (const lines of sizes) {
   );
   if (same)
     log(
-      `      the same session and config through runReplay in process: ${Math.round(same.perSecond).toLocaleString('en-US')} intents/s (${Math.round(same.perCpuSecond).toLocaleString('en-US')} per CPU second) → the CLI reaches ${(r.perCpuSecond / same.perCpuSecond).toFixed(2)}× it per CPU second`,
+      `      the same session and config through runReplay alone (own process): peak RSS ${same.peakRssMb.toFixed(0)} MB (the CLI adds ${(r.peakRssMb - same.peakRssMb).toFixed(0)} MB), ${Math.round(same.perSecond).toLocaleString('en-US')} intents/s (${Math.round(same.perCpuSecond).toLocaleString('en-US')} per CPU second) → the CLI reaches ${(r.perCpuSecond / same.perCpuSecond).toFixed(2)}× it per CPU second`,
     );
 }
 figure('replay-cli', { engineIntentsPerSecond: engine.perSecond, detail: values.detail, sessions: results });

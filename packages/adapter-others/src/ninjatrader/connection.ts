@@ -191,6 +191,7 @@ export class NinjaTraderConnection implements BrokerConnection {
   /** Stops watching; pending placements see their outcome as unknown. */
   async disconnect(): Promise<void> {
     this.#watcher.stop();
+    await this.#journal.close();
     this.#live = false;
     for (const waiters of this.#waiters.values()) for (const wake of waiters) wake();
     this.#life.enter('disconnected');

@@ -1,4 +1,5 @@
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { OrderType, Side, Ticks } from '@tradenova/core';
 
@@ -33,7 +34,11 @@ export type JournalEntry =
 export class OrderJournal {
   readonly #path: string;
   readonly #dir: string;
-  #ready: Promise<void> | undefined;
+  /**
+   * The file descriptor, opened for appending on first use and kept: one write per entry,
+   * where opening and closing the file each time cost two more trips to the thread pool.
+   */
+  #fd: number | undefined;
 
   constructor(dir: string, name = 'ninjatrader-orders.jsonl') {
     this.#dir = dir;
@@ -76,10 +81,25 @@ export class OrderJournal {
     return orders;
   }
 
-  /** Appends one entry (the folder is made on first use). */
+  /**
+   * Appends one entry (the folder is made and the file opened on first use). The file is
+   * opened in append mode, so each entry is one write at its end, whole, whoever else writes.
+   * The write is synchronous: a line into the page cache of the adapter's own folder takes
+   * microseconds, where a trip through the thread pool cost about a tenth of a millisecond
+   * before every PLACE on a busy machine. It is not flushed to the disk (it never was).
+   */
   async append(entry: JournalEntry): Promise<void> {
-    this.#ready ??= mkdir(this.#dir, { recursive: true }).then(() => {});
-    await this.#ready;
-    await appendFile(this.#path, `${JSON.stringify(entry)}\n`, 'utf8');
+    if (this.#fd === undefined) {
+      mkdirSync(this.#dir, { recursive: true });
+      this.#fd = openSync(this.#path, 'a');
+    }
+    writeSync(this.#fd, `${JSON.stringify(entry)}\n`, null, 'utf8');
+  }
+
+  /** Closes the file; a later append opens it again. */
+  async close(): Promise<void> {
+    const fd = this.#fd;
+    this.#fd = undefined;
+    if (fd !== undefined) closeSync(fd);
   }
 }

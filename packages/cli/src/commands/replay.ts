@@ -21,6 +21,7 @@ import { loadConfig } from '../config/load-config.js';
 import { CliError, ExitCode } from '../errors.js';
 import type { CommandIo } from '../io.js';
 import { diffJson, formatDifferences, readExpectation, reproducible } from '../replay/expect.js';
+import { pacedByJournal } from '../replay/journal-pace.js';
 import { makeProgress } from '../replay/progress.js';
 import { readLines } from '../replay/read-lines.js';
 import { formatSummary } from '../replay/summary.js';
@@ -138,6 +139,8 @@ export async function replayCommand(
   const html = options.html
     ? (await import('../replay/html/index.js')).htmlReport(config, records as ReplayRecord[], file)
     : undefined;
+  // A streamed session is read no faster than the journal writes its events (bounded memory).
+  if (journal && streamed) records = pacedByJournal(records as AsyncIterable<ReplayRecord>, journal.pace);
   try {
     const replayOptions: Parameters<typeof runReplay>[0] = {
       ...(priceFeed ? { priceFeed } : {}),
@@ -265,6 +268,7 @@ async function openReplayJournal(config: EngineConfig, flag: string | boolean) {
     );
     return {
       append: (event: EngineEvent) => journal.append(event),
+      pace: journal,
       close: async () => {
         try {
           await journal.close();

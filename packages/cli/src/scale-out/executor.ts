@@ -140,6 +140,8 @@ export class Executor {
       // The journal is waited for once per fetched batch, before its offsets are committed,
       // not once per intent: later intents of a partition do not queue behind a flush.
       beforeCommit: () => this.#flush(),
+      // ... and behind the next batch, so a partition's next intents do not wait for it either.
+      commitBehind: true,
       onError: (error) => this.#logger.error({ err: error }, 'executor: consumer stopped'),
     });
     // Joined means connected too: the first intent does not wait for a login.

@@ -62,7 +62,8 @@ export interface RouterStats {
  * id, on the partition of the account's connection, so each account's work (and each
  * broker login) lands on one partition and one executor, in order. A
  * signal's offset is committed only after its intents are acknowledged by Kafka and the
- * signal is journaled (or the journal wait ran out during an outage). A malformed signal
+ * signal is journaled (or the journal wait ran out during an outage): once per fetched
+ * batch, while the next batch is already being routed. A malformed signal
  * is a `signal-rejected` event (journal and `order.errors`) and the router goes on.
  */
 export class Router {
@@ -161,6 +162,9 @@ export class Router {
       sessionTimeoutMs: this.#options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS,
       heartbeatIntervalMs: this.#options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
       report: (event) => this.#record(event, true),
+      // The journal is waited for once per fetched batch, before its offsets are committed,
+      // and behind the next batch: routing does not queue behind a flush.
+      beforeCommit: () => this.#flush(),
       onAssignment: (partitions) => {
         this.#ready = this.#ready.then(() => this.#rebuildLeader());
         this.#options.onAssignment?.([...partitions].sort((a, b) => a - b));
@@ -209,7 +213,7 @@ export class Router {
       );
     } catch (error) {
       if (!(error instanceof SignalError)) throw error;
-      await this.#record(
+      this.#record(
         {
           type: 'signal-rejected',
           time: Date.now(),
@@ -232,14 +236,18 @@ export class Router {
     }
     this.#stats.routed += routed.length;
     await this.#leader.apply(signal);
-    await this.#record({ type: 'signal-received', time: Date.now(), signal }, false);
+    this.#record({ type: 'signal-received', time: Date.now(), signal }, false);
   }
 
-  async #record(event: EngineEvent, rejected: boolean): Promise<void> {
+  /** Publishes an event (the journal listens); the batch's offsets are committed once it is durable. */
+  #record(event: EngineEvent, rejected: boolean): void {
     if (rejected) this.#stats.rejected++;
     this.#options.bus.publish(event);
+  }
+
+  async #flush(): Promise<void> {
     if (!(await journaled(this.#options.journal, this.#options.journalWaitMs ?? 2000))) {
-      this.#logger.warn({ type: event.type }, 'router: journal not durable in time; going on');
+      this.#logger.warn({}, 'router: journal not durable in time; going on');
     }
   }
 }

@@ -147,6 +147,8 @@ export async function prepareLiveServices(
           leaderAccount: merged.leader.account,
           ...groupTiming(services.kafka),
           ...(origin ? { ignoreOrigin: origin } : {}),
+          // The offset commit's round trip runs while the next signal is copied.
+          commitBehind: true,
           // A malformed signal goes on the bus like any event: journal and order.errors both get it.
           report: async (event) => {
             bus.publish(event);

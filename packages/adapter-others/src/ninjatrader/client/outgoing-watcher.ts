@@ -1,4 +1,4 @@
-import { type FSWatcher, watch } from 'node:fs';
+import { type FSWatcher, readFileSync, type Stats, statSync, watch } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock, Logger, Timer } from '@tradenova/core';
@@ -144,14 +144,18 @@ export class OutgoingWatcher {
   /**
    * Reads one file. A notified read always looks at the content, because the file-system
    * clock is coarse (two rewrites within a few ms can share a modification time and size);
-   * a re-scan trusts size and time so it stays cheap.
+   * a re-scan trusts size and time so it stays cheap. A notified read is synchronous: the
+   * file is a line long on a folder that just notified (a local disk), and its stat, read
+   * and second stat through the thread pool cost three hand-offs, most of what the adapter
+   * added to a fill's round trip on a busy machine. The re-scan, which also serves shares
+   * that may stall, stays asynchronous.
    */
   async #read(name: string, notified: boolean): Promise<void> {
     if (!this.#running || !name.toLowerCase().endsWith('.txt')) return;
     const path = join(this.#options.dir, name);
-    let info: Awaited<ReturnType<typeof stat>>;
+    let info: Stats;
     try {
-      info = await stat(path);
+      info = notified ? statSync(path) : await stat(path);
     } catch {
       if (this.#known.delete(name)) this.#options.onRemove?.(name);
       return;
@@ -162,14 +166,14 @@ export class OutgoingWatcher {
     if (sameStamp && !notified) return;
     let text: string;
     try {
-      const bytes = await readFile(path);
+      const bytes = notified ? readFileSync(path) : await readFile(path);
       text = bytes.toString('utf8');
       // Emptied for a rewrite: the write that follows notifies again (and a re-scan sees it).
       if (text === '') return;
       // Read as soon as notified: only text whose size is the file's before and after the read
       // (same stamp) is whole. A file still being rewritten is read again after the debounce,
       // unless a newer notification has already asked for that.
-      if (notified && !(await unchanged(path, info, bytes.length))) {
+      if (notified && !unchanged(path, info, bytes.length)) {
         if (!this.#pending.has(name) && this.#running) this.#readAfter(name, this.#options.debounceMs);
         return;
       }
@@ -196,14 +200,10 @@ export class OutgoingWatcher {
 }
 
 /** True when the file still has the stamp it had before it was read, and `bytes` is its size. */
-async function unchanged(
-  path: string,
-  before: { size: number; mtimeMs: number },
-  bytes: number,
-): Promise<boolean> {
+function unchanged(path: string, before: { size: number; mtimeMs: number }, bytes: number): boolean {
   if (bytes !== before.size) return false;
   try {
-    const after = await stat(path);
+    const after = statSync(path);
     return after.size === before.size && after.mtimeMs === before.mtimeMs;
   } catch {
     return false;

@@ -84,6 +84,15 @@ export interface ConsumeOptions {
    * before it means the whole batch is delivered again.
    */
   beforeCommit?(): Promise<void>;
+  /**
+   * With `beforeCommit`: the next batch of a partition is handled while the previous
+   * one's `beforeCommit` and commit still run (they stay in order per partition, and a
+   * commit still comes only after its `beforeCommit`), so a slow `beforeCommit` (the
+   * journal's flush) adds no latency to the messages behind it. A commit that fails is
+   * covered by the partition's next one; one for a partition this member no longer owns
+   * is dropped (its next owner gets the batch again). `close()` waits for them.
+   */
+  commitBehind?: boolean;
   /** The consumer stopped on an error it could not recover from by itself. */
   onError?(error: unknown): void;
   /** Partitions handled at the same time (default 1); each partition stays in order. */

@@ -218,7 +218,12 @@ class KafkajsClient implements KafkaClient {
       maxWaitTimeInMs: this.#maxWaitTimeMs,
       retry: { retries: this.#retries },
     });
-    const handle = new KafkajsConsumer(consumer, () => this.#open.delete(handle), session.sessionTimeout);
+    const handle = new KafkajsConsumer(
+      consumer,
+      () => this.#open.delete(handle),
+      session.sessionTimeout,
+      this.#logger,
+    );
     this.#open.add(handle);
     try {
       await handle.start(options, this.#joinTimeoutMs, starts);
@@ -371,13 +376,57 @@ type StartOffsets = Map<string, Map<number, string>>;
 class KafkajsConsumer implements KafkaConsumer {
   readonly #consumer: Consumer;
   readonly #onClose: () => void;
+  readonly #logger: Logger | undefined;
   #assignment: Record<string, number[]> = {};
   readonly sessionTimeoutMs: number | undefined;
+  /** With `commitBehind`: per partition, the last batch's `beforeCommit` and commit still running. */
+  readonly #behind = new Map<string, Promise<void>>();
+  /** Set by `close()`: batches commit before their handler returns, so leaving waits for them. */
+  #closing = false;
 
-  constructor(consumer: Consumer, onClose: () => void, sessionTimeoutMs: number | undefined) {
+  constructor(
+    consumer: Consumer,
+    onClose: () => void,
+    sessionTimeoutMs: number | undefined,
+    logger: Logger | undefined,
+  ) {
     this.#consumer = consumer;
     this.#onClose = onClose;
     this.sessionTimeoutMs = sessionTimeoutMs;
+    this.#logger = logger;
+  }
+
+  /**
+   * Runs `beforeCommit` then the commit of a handled batch, behind the partition's
+   * earlier ones. Awaited (its error thrown) unless `behind`: then it runs on while the
+   * next batch is handled, and its error is logged (the partition's next commit covers it).
+   */
+  async #settle(
+    topic: string,
+    partition: number,
+    offset: string,
+    beforeCommit: () => Promise<void>,
+    commit: (offsets: { topic: string; partition: number; offset: string }[]) => Promise<void>,
+    behind: boolean,
+  ): Promise<void> {
+    const key = `${topic}#${partition}`;
+    const step = (this.#behind.get(key) ?? Promise.resolve()).then(async () => {
+      await beforeCommit();
+      // Taken away meanwhile: the new owner handles the batch again; an old commit could move it back.
+      if (behind && !this.#assignment[topic]?.includes(partition)) return;
+      await commit([{ topic, partition, offset }]);
+    });
+    const tracked = step.catch((error: unknown) => {
+      this.#logger?.warn(
+        { err: error, topic, partition },
+        'kafka: offset not committed; the next commit covers it',
+      );
+    });
+    this.#behind.set(key, tracked);
+    void tracked.then(() => {
+      if (this.#behind.get(key) === tracked) this.#behind.delete(key);
+    });
+    if (!behind || this.#closing) await step;
   }
 
   /** `starts`: where partitions with no committed offset begin, until this member commits one. */
@@ -447,6 +496,15 @@ class KafkajsConsumer implements KafkaConsumer {
     });
     const beforeCommit = options.beforeCommit;
     if (beforeCommit) {
+      const settle = (topic: string, partition: number, last: string) =>
+        this.#settle(
+          topic,
+          partition,
+          (BigInt(last) + 1n).toString(),
+          beforeCommit,
+          commit,
+          options.commitBehind ?? false,
+        );
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
@@ -476,10 +534,7 @@ class KafkajsConsumer implements KafkaConsumer {
             if (failures.length > 0) return;
             if (last === undefined) return;
             resolveOffset(last);
-            await beforeCommit();
-            await commit([
-              { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
-            ]);
+            await settle(batch.topic, batch.partition, last);
             return;
           }
           for (const message of batch.messages) {
@@ -497,10 +552,7 @@ class KafkajsConsumer implements KafkaConsumer {
             await heartbeat();
           }
           if (last === undefined) return;
-          await beforeCommit();
-          await commit([
-            { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
-          ]);
+          await settle(batch.topic, batch.partition, last);
         },
       });
     } else {
@@ -544,6 +596,9 @@ class KafkajsConsumer implements KafkaConsumer {
 
   async close(): Promise<void> {
     this.#onClose();
+    // Commits still running behind the handlers land before the member leaves.
+    this.#closing = true;
+    await Promise.all(this.#behind.values());
     await this.#consumer.disconnect();
   }
 }

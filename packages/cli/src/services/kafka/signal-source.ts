@@ -39,6 +39,17 @@ export interface KafkaSignalSourceOptions {
    * (its own leader's signals) and copied them already.
    */
   ignoreOrigin?: string;
+  /**
+   * Runs once per fetched batch of signals, after their handlers and before their offsets
+   * are committed (the router waits for its journal here, once per batch, not per signal).
+   */
+  beforeCommit?: () => Promise<void>;
+  /**
+   * Commits (after `beforeCommit`) behind the next batch, so the next signal does not wait
+   * for the broker's answer to the last commit (see `ConsumeOptions.commitBehind`). Default:
+   * true when `beforeCommit` is set; false otherwise (each signal's offset committed after its handler).
+   */
+  commitBehind?: boolean;
   /** Clock for signals without a time (default `Date.now`). */
   now?: () => number;
   /** Called with this member's partitions of `trade.signals` each time the group gives it an assignment. */
@@ -99,6 +110,12 @@ export class KafkaSignalSource {
         ? { heartbeatIntervalMs: this.#options.heartbeatIntervalMs }
         : {}),
       handle: (message) => this.#handle(message, handler),
+      ...(this.#options.beforeCommit || this.#options.commitBehind
+        ? {
+            beforeCommit: this.#options.beforeCommit ?? (async () => {}),
+            commitBehind: this.#options.commitBehind ?? true,
+          }
+        : {}),
       ...(this.#options.onAssignment
         ? {
             onAssignment: (assignment: Record<string, number[]>) =>

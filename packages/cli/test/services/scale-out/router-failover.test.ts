@@ -13,16 +13,7 @@ import { BUILT, type CliProcess, startCli } from '../cli-process.js';
 import { uniquePrefix } from '../kafka/helpers.js';
 import { describeWithService } from '../require-service.js';
 import { brokerMinSessionTimeout } from './session-floor.js';
-
-const market = (signalId: string) => ({
-  signalId,
-  action: 'new',
-  leaderOrderId: `lo-${signalId}`,
-  instrument: 'MNQH7',
-  side: 'buy',
-  qty: 1,
-  orderType: 'market',
-});
+import { marketSignal } from './signals.js';
 
 /**
  * Issue 14, situation 4: after `kill -9` of the router that owns an instrument's
@@ -84,7 +75,7 @@ describeWithService('kafka', 'scale-out: a router killed with -9', (brokers) => 
     producer.send([
       {
         topic: `${prefix}trade.signals`,
-        messages: [{ key: 'MNQ', partition: 0, value: JSON.stringify(market(signalId)) }],
+        messages: [{ key: 'MNQ', partition: 0, value: JSON.stringify(marketSignal(signalId)) }],
       },
     ]);
 

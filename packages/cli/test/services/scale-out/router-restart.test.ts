@@ -15,6 +15,7 @@ import {
 } from '../../../src/services/kafka/index.js';
 import { uniquePrefix } from '../kafka/helpers.js';
 import { describeWithService } from '../require-service.js';
+import { marketSignal } from './signals.js';
 
 const config = parseEngineConfig({
   leader: { account: 'LEAD' },
@@ -22,17 +23,6 @@ const config = parseEngineConfig({
     { name: 'a', account: 'A' },
     { name: 'b', account: 'B', scaling: { mode: 'multiplier', factor: 2 } },
   ],
-});
-
-const market = (signalId: string, side: 'buy' | 'sell', qty: number, fillPrice: string) => ({
-  signalId,
-  action: 'new',
-  leaderOrderId: `lo-${signalId}`,
-  instrument: 'MNQH7',
-  side,
-  qty,
-  orderType: 'market',
-  fillPrice,
 });
 
 describeWithService('kafka', 'a router restarted mid-trade', (brokers) => {
@@ -89,7 +79,7 @@ describeWithService('kafka', 'a router restarted mid-trade', (brokers) => {
       timeout: 180_000,
     }, async () => {
       const first = await startRouter();
-      await publish(market('s1', 'buy', 2, '21000.00'));
+      await publish(marketSignal('s1', 'buy', 2, '21000.00'));
       // Generous: on a fresh broker under CI load, group joins and fetches can take seconds.
       await waitFor(() => first.stats.routed === 2, {
         message: 'the router to route the entry',
@@ -109,7 +99,7 @@ describeWithService('kafka', 'a router restarted mid-trade', (brokers) => {
       // A new router process: it knows the leader is long 2 only from the journal.
       const second = await startRouter();
       expect(second.stats.leaderSignalsReplayed).toBe(1);
-      await publish(market('s2', 'sell', 2, '21010.00'));
+      await publish(marketSignal('s2', 'sell', 2, '21010.00'));
       await waitFor(() => second.stats.routed === 2, {
         message: 'the new router to route the exit',
         timeout: 60_000,
