@@ -7,6 +7,7 @@ import type { Money } from '../money/money.js';
 import type { Ticks } from '../money/price.js';
 import type { AccountRiskState, CompiledRiskRules } from '../risk/index.js';
 import { RiskReason } from '../risk/reasons.js';
+import { CopyBook } from './copy-book.js';
 import type { ManagedBracket } from './managed-bracket.js';
 import type { ReconcilePolicy } from './reconcile.js';
 import type { ConnectionGuard } from './resilience.js';
@@ -69,6 +70,8 @@ export interface OrderCopy {
   filledDelta: number;
   /** An inverse copy placed at the leader's fills, not as a working order (see `CopyDesk.copiesAtFill`). */
   atFill?: boolean;
+  /** Copies a resting (not market) leader order as a working order: the leader's fills may re-plan it. */
+  resting: boolean;
 }
 
 /** One value per leg role. */
@@ -152,7 +155,7 @@ export class FollowerRuntime {
   readonly brackets = new Map<string, ManagedBracket>();
   readonly pendingModify = new Map<string, { qty?: number; limitPrice?: string; stopPrice?: string }>();
   /** leaderOrderId → what this follower did for it (see `OrderCopy`). */
-  readonly copies = new Map<string, OrderCopy>();
+  readonly copies = new CopyBook();
   /** intentId → the copy and leg it places, to book fills and end legs. */
   readonly legOf = new Map<string, { copy: OrderCopy; leg: LegCopy }>();
   /**
