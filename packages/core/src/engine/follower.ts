@@ -145,8 +145,15 @@ export class FollowerRuntime {
   readonly #inFlight = new Map<string, InFlightOrder>();
   /** Intents sent whose outcome is unknown (timeout, dropped socket) until reconciliation settles them. */
   readonly unknown = new Map<string, { intent: OrderIntent; leaderOrderId?: string }>();
-  /** Intent ids any fill was seen of (an ack may come after its fill on a wire). */
+  /**
+   * Intent ids any fill was seen of (an ack may come after its fill on a wire), while
+   * something may still ask: an order being placed, the order a leader order's reference
+   * names (a protective order added later sizes to it), an order whose outcome is unknown.
+   */
   readonly filledIntents = new Set<string>();
+  /** Intents sent whose answer is awaited. */
+  readonly placing = new Set<string>();
+  #sweepFilledAbove = 1000;
   /**
    * Modifications of one order waiting in this follower's queue, merged: a burst
    * of moves of one stop becomes one request with the latest price.
@@ -230,6 +237,18 @@ export class FollowerRuntime {
       byKey.set(o.key, e);
     }
     return [...byKey.values()];
+  }
+
+  /** A fill of `intentId` was seen; ids nothing can ask about any more are dropped now and then. */
+  noteFilled(intentId: string): void {
+    this.filledIntents.add(intentId);
+    if (this.filledIntents.size <= this.#sweepFilledAbove) return;
+    const asked = new Set(this.placing);
+    for (const ref of this.orders.values()) asked.add(ref.intentId);
+    for (const id of this.unknown.keys()) asked.add(id);
+    for (const id of this.filledIntents) if (!asked.has(id)) this.filledIntents.delete(id);
+    // Paid once per as many fills as are kept: amortized O(1) per fill.
+    this.#sweepFilledAbove = 2 * this.filledIntents.size + 1000;
   }
 
   /** The follower's share of the contract `key` that copies `source`. */
