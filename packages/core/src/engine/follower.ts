@@ -99,6 +99,9 @@ export function hasWorkingLegs(copy: OrderCopy): boolean {
   return copy.legs.entry !== undefined || copy.legs.close !== undefined || copy.legs.open !== undefined;
 }
 
+/** Fill ids a follower may hold beyond those still asked about before they are swept. */
+const FILLED_SWEEP_SLACK = 5_000;
+
 /** The share key of a quantity no source has claimed yet. */
 const LOOSE = '';
 
@@ -153,7 +156,7 @@ export class FollowerRuntime {
   readonly filledIntents = new Set<string>();
   /** Intents sent whose answer is awaited. */
   readonly placing = new Set<string>();
-  #sweepFilledAbove = 1000;
+  #sweepFilledAbove = FILLED_SWEEP_SLACK;
   /**
    * Modifications of one order waiting in this follower's queue, merged: a burst
    * of moves of one stop becomes one request with the latest price.
@@ -247,8 +250,8 @@ export class FollowerRuntime {
     for (const ref of this.orders.values()) asked.add(ref.intentId);
     for (const id of this.unknown.keys()) asked.add(id);
     for (const id of this.filledIntents) if (!asked.has(id)) this.filledIntents.delete(id);
-    // Paid once per as many fills as are kept: amortized O(1) per fill.
-    this.#sweepFilledAbove = 2 * this.filledIntents.size + 1000;
+    // Paid once per as many fills as are kept (and at least the slack): amortized O(1) per fill.
+    this.#sweepFilledAbove = 2 * this.filledIntents.size + FILLED_SWEEP_SLACK;
   }
 
   /** The follower's share of the contract `key` that copies `source`. */

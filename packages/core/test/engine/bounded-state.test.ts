@@ -71,11 +71,11 @@ describe('FollowerRuntime.noteFilled: fill ids are kept only while something can
     f.orders.set('L1', { intentId: 'ref', contract: MNQ, side: 'buy', orderType: 'market' });
     f.unknown.set('unknown', { intent: {} as OrderIntent });
     for (const id of ['placing', 'ref', 'unknown']) f.noteFilled(id);
-    for (let i = 0; i < 5_000; i++) f.noteFilled(`old-${i}`);
-    expect(f.filledIntents.size).toBeLessThan(2_000);
+    for (let i = 0; i < 9_000; i++) f.noteFilled(`old-${i}`);
+    expect(f.filledIntents.size).toBeLessThan(6_000);
     for (const id of ['placing', 'ref', 'unknown']) expect(f.filledIntents.has(id)).toBe(true);
     expect(f.filledIntents.has('old-0')).toBe(false);
     // The latest fills are still there until the next sweep.
-    expect(f.filledIntents.has('old-4999')).toBe(true);
+    expect(f.filledIntents.has('old-8999')).toBe(true);
   });
 });
