@@ -224,9 +224,13 @@ export class SignalRouter {
    * follower still holds a copy of, with each follower's reference to its order.
    */
   #forgetEnded(): void {
-    const followers = [...this.#d.followers()];
-    const gone = this.#leader.forgetEnded((o) => followers.every((f) => !f.copies.has(o.id)));
-    for (const id of gone) for (const f of followers) f.orders.delete(id);
+    const copied = (id: string) => {
+      for (const f of this.#d.followers()) if (f.copies.has(id)) return true;
+      return false;
+    };
+    const gone = this.#leader.forgetEnded((o) => !copied(o.id));
+    if (gone.length === 0) return;
+    for (const f of this.#d.followers()) for (const id of gone) f.orders.delete(id);
   }
 
   #contract(text: string, at: number, field: string, line: number | undefined): Contract {
