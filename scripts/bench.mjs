@@ -16,6 +16,7 @@ const only = process.argv
   .split(',');
 const BENCHES = [
   ['packages/core/bench/run.mjs'],
+  ['packages/core/bench/state.mjs', '--lines', '200000'],
   ['packages/adapter-tradovate/bench/roundtrip.mjs'],
   ['packages/adapter-projectx/bench/roundtrip.mjs'],
   ['packages/adapter-rithmic/bench/roundtrip.mjs'],

@@ -55,7 +55,8 @@ async function engineOverhead(n, signals) {
       orderType: 'market',
       fillPrice: '21000.25',
     });
-    engine.applyLeaderFill({ contract: MNQ, side, qty: 1, priceTicks: 84001 });
+    // With the order's id, as a leader broker or mirror reports it: the fill books each copy.
+    engine.applyLeaderFill({ contract: MNQ, side, qty: 1, priceTicks: 84001, orderId: `L${i}` });
     leader += side === 'buy' ? 1 : -1;
     await done;
     if (handed - before >= n) samples.push(lastHandedAt - t0);

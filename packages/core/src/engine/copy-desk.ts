@@ -107,6 +107,7 @@ export class CopyDesk {
       leaderDone: false,
       legFilled: { entry: 0, close: 0, open: 0 },
       filledDelta: 0,
+      resting: order.signal.orderType !== 'market',
     };
     f.copies.set(leaderOrderId, copy);
     f.pruneCopies(MAX_COPIES);
@@ -177,6 +178,7 @@ export class CopyDesk {
       legFilled: { entry: 0, close: 0, open: 0 },
       filledDelta: 0,
       atFill: true,
+      resting: false,
     });
     f.pruneCopies(MAX_COPIES);
     const intent = this.#orders.syntheticIntent(f, order.signal, 'entry');
@@ -855,7 +857,8 @@ export class CopyDesk {
 
   /** Queues a re-plan of a follower's copies of working leader orders in one leader contract (or all). */
   replanWorking(f: FollowerRuntime, source: string | undefined, except?: string): void {
-    for (const copy of f.copies.values()) {
+    // Only copies of resting leader orders can be re-planned: those of one contract are indexed.
+    for (const copy of source === undefined ? f.copies.values() : f.copies.resting(source)) {
       if (copy.leaderDone || copy.atFill || copy.leaderOrderId === except) continue;
       if (source !== undefined && copy.source !== source) continue;
       const order = this.#leader.orders.get(copy.leaderOrderId);

@@ -143,7 +143,7 @@ export class FillIngest {
     const position = { ...tracked, accountId: f.accountId };
     this.#bookShare(f, fill);
     if (fill.clientOrderId !== undefined) {
-      f.filledIntents.add(fill.clientOrderId);
+      f.noteFilled(fill.clientOrderId);
       f.inFlightFilled(fill.clientOrderId, fill.qty);
     }
     if (tracked.netQty === 0) f.endClosing(contractKey(fill.contract));

@@ -7,6 +7,7 @@ import type { Money } from '../money/money.js';
 import type { Ticks } from '../money/price.js';
 import type { AccountRiskState, CompiledRiskRules } from '../risk/index.js';
 import { RiskReason } from '../risk/reasons.js';
+import { CopyBook } from './copy-book.js';
 import type { ManagedBracket } from './managed-bracket.js';
 import type { ReconcilePolicy } from './reconcile.js';
 import type { ConnectionGuard } from './resilience.js';
@@ -69,6 +70,8 @@ export interface OrderCopy {
   filledDelta: number;
   /** An inverse copy placed at the leader's fills, not as a working order (see `CopyDesk.copiesAtFill`). */
   atFill?: boolean;
+  /** Copies a resting (not market) leader order as a working order: the leader's fills may re-plan it. */
+  resting: boolean;
 }
 
 /** One value per leg role. */
@@ -95,6 +98,9 @@ export function workingLegs(copy: OrderCopy): LegCopy[] {
 export function hasWorkingLegs(copy: OrderCopy): boolean {
   return copy.legs.entry !== undefined || copy.legs.close !== undefined || copy.legs.open !== undefined;
 }
+
+/** Fill ids a follower may hold beyond those still asked about before they are swept. */
+const FILLED_SWEEP_SLACK = 5_000;
 
 /** The share key of a quantity no source has claimed yet. */
 const LOOSE = '';
@@ -142,8 +148,15 @@ export class FollowerRuntime {
   readonly #inFlight = new Map<string, InFlightOrder>();
   /** Intents sent whose outcome is unknown (timeout, dropped socket) until reconciliation settles them. */
   readonly unknown = new Map<string, { intent: OrderIntent; leaderOrderId?: string }>();
-  /** Intent ids any fill was seen of (an ack may come after its fill on a wire). */
+  /**
+   * Intent ids any fill was seen of (an ack may come after its fill on a wire), while
+   * something may still ask: an order being placed, the order a leader order's reference
+   * names (a protective order added later sizes to it), an order whose outcome is unknown.
+   */
   readonly filledIntents = new Set<string>();
+  /** Intents sent whose answer is awaited. */
+  readonly placing = new Set<string>();
+  #sweepFilledAbove = FILLED_SWEEP_SLACK;
   /**
    * Modifications of one order waiting in this follower's queue, merged: a burst
    * of moves of one stop becomes one request with the latest price.
@@ -152,7 +165,7 @@ export class FollowerRuntime {
   readonly brackets = new Map<string, ManagedBracket>();
   readonly pendingModify = new Map<string, { qty?: number; limitPrice?: string; stopPrice?: string }>();
   /** leaderOrderId → what this follower did for it (see `OrderCopy`). */
-  readonly copies = new Map<string, OrderCopy>();
+  readonly copies = new CopyBook();
   /** intentId → the copy and leg it places, to book fills and end legs. */
   readonly legOf = new Map<string, { copy: OrderCopy; leg: LegCopy }>();
   /**
@@ -227,6 +240,18 @@ export class FollowerRuntime {
       byKey.set(o.key, e);
     }
     return [...byKey.values()];
+  }
+
+  /** A fill of `intentId` was seen; ids nothing can ask about any more are dropped now and then. */
+  noteFilled(intentId: string): void {
+    this.filledIntents.add(intentId);
+    if (this.filledIntents.size <= this.#sweepFilledAbove) return;
+    const asked = new Set(this.placing);
+    for (const ref of this.orders.values()) asked.add(ref.intentId);
+    for (const id of this.unknown.keys()) asked.add(id);
+    for (const id of this.filledIntents) if (!asked.has(id)) this.filledIntents.delete(id);
+    // Paid once per as many fills as are kept (and at least the slack): amortized O(1) per fill.
+    this.#sweepFilledAbove = 2 * this.filledIntents.size + FILLED_SWEEP_SLACK;
   }
 
   /** The follower's share of the contract `key` that copies `source`. */

@@ -1,5 +1,6 @@
 export * from './api.js';
 export * from './connections.js';
+export * from './copy-book.js';
 export * from './engine.js';
 export * from './follower.js';
 export * from './intents.js';

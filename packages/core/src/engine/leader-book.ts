@@ -17,7 +17,19 @@ export interface LeaderOrder {
   signal: NewOrderSignal;
   /** Filled, cancelled or flattened: no fill or re-plan is expected any more. */
   done: boolean;
+  /** Signals naming this order whose follower work has not finished yet: it is not forgotten meanwhile. */
+  busy?: number;
 }
+
+/**
+ * Ended leader orders kept for a late modify or cancel of their protective children (a stop
+ * moved hours after its entry filled); older ended orders are forgotten, with each
+ * follower's reference to its copy, so a long session's state stays flat. The leader
+ * mirror of a replay keeps the same order of magnitude of finished orders.
+ */
+export const ENDED_LEADER_ORDERS_KEPT = 5_000;
+/** Forgetting runs once this many orders were added past the bound: its walk is paid once per batch. */
+const FORGET_BATCH = 1_000;
 
 /** A leader fill; its order ids tie it to the leader order the followers copy. */
 export interface LeaderFill {
@@ -48,4 +60,22 @@ export class LeaderBook {
    * alignment measure against it; else (a scale-out executor) against the scaled leader.
    */
   fillsSeen = false;
+  #forgetAbove = ENDED_LEADER_ORDERS_KEPT + FORGET_BATCH;
+
+  /**
+   * Forgets the oldest ended orders `forgettable` allows once more than the bound are held;
+   * returns their ids. Orders still working (or still referred to) stay, whatever their age.
+   */
+  forgetEnded(forgettable: (order: LeaderOrder) => boolean): string[] {
+    if (this.orders.size <= this.#forgetAbove) return [];
+    const forgotten: string[] = [];
+    for (const order of this.orders.values()) {
+      if (this.orders.size <= ENDED_LEADER_ORDERS_KEPT) break;
+      if (!order.done || (order.busy ?? 0) > 0 || !forgettable(order)) continue;
+      this.orders.delete(order.id);
+      forgotten.push(order.id);
+    }
+    this.#forgetAbove = Math.max(this.orders.size, ENDED_LEADER_ORDERS_KEPT) + FORGET_BATCH;
+    return forgotten;
+  }
 }

@@ -179,6 +179,7 @@ export class OrderDesk implements OrderPort {
     // A broker without native brackets gets the entry alone; the engine places the children as it fills.
     const managed = intent.bracket !== undefined && !f.connection.capabilities.brackets;
     if (managed && intent.bracket) this.brackets.manage(f, intent, leaderOrderId);
+    f.placing.add(intent.intentId);
     try {
       const ack = await f.guard.run(
         () =>
@@ -239,6 +240,8 @@ export class OrderDesk implements OrderPort {
       // A timed-out close may still fill: it keeps counting until reconciliation or a flat position.
       if (failed.outcome !== 'timed-out') f.endInFlight(intent.intentId);
       return failed;
+    } finally {
+      f.placing.delete(intent.intentId);
     }
   }
 

@@ -12,7 +12,7 @@ import type { SignalOutcome, SignalResult, SubmitMeta } from './api.js';
 import type { CopyDesk } from './copy-desk.js';
 import type { FollowerRuntime } from './follower.js';
 import { prepareNewOrder } from './intents.js';
-import type { LeaderBook } from './leader-book.js';
+import type { LeaderBook, LeaderOrder } from './leader-book.js';
 import type { OrderDesk } from './order-desk.js';
 
 /** What signal routing needs from the engine. */
@@ -111,6 +111,8 @@ export class SignalRouter {
     // so the leader position used is the one at arrival, whatever runs later.
     let perFollower: (f: FollowerRuntime) => Promise<SignalOutcome[]>;
     let prepare: ((f: FollowerRuntime) => void) | undefined;
+    /** The leader order the signal names: not forgotten while its followers work on it. */
+    let named: LeaderOrder | undefined;
     switch (signal.action) {
       case 'new': {
         const contract = this.#contract(signal.instrument, signal.detectedAt, 'instrument', line);
@@ -124,7 +126,7 @@ export class SignalRouter {
           this.#leader.positions.get(key) ?? 0,
           last === undefined ? undefined : ticksToPrice(last, spec.tickSize),
         );
-        this.#leader.orders.set(signal.leaderOrderId, {
+        named = {
           id: signal.leaderOrderId,
           contract,
           side: signal.side,
@@ -133,7 +135,9 @@ export class SignalRouter {
           orderType: signal.orderType,
           signal,
           done: false,
-        });
+        };
+        this.#leader.orders.set(signal.leaderOrderId, named);
+        this.#forgetEnded();
         perFollower = (f) => this.#d.copies.copyNew(f, prepared);
         break;
       }
@@ -161,6 +165,7 @@ export class SignalRouter {
             ...(signal.stopPrice !== undefined ? { stopPrice: signal.stopPrice } : {}),
           };
         }
+        named = leaderOrder;
         const leaderNow = this.#leader.positions.get(contractKey(leaderOrder.contract)) ?? 0;
         prepare = (f) => f.pendingModify.set(foldKey, { ...f.pendingModify.get(foldKey), ...fields });
         perFollower = (f) => this.#d.copies.copyModify(f, signal, leaderOrder, foldKey, leaderNow);
@@ -172,6 +177,7 @@ export class SignalRouter {
           throw new SignalError('leaderOrderId', `unknown leader order ${signal.leaderOrderId}`, line);
         }
         if ((signal.leg ?? 'entry') === 'entry') leaderOrder.done = true;
+        named = leaderOrder;
         perFollower = (f) => this.#d.copies.copyCancel(f, signal);
         break;
       }
@@ -189,14 +195,20 @@ export class SignalRouter {
       }
     }
     this.#d.emit({ type: 'signal-received', time: this.#d.now(), signal });
-    const results = await Promise.all(
-      [...this.#d.followers()]
-        .filter((f) => f.config.enabled && (only === undefined || only.includes(f.name)))
-        .map((f) => {
-          prepare?.(f);
-          return f.queue.push(() => perFollower(f).catch((e) => this.#taskFailed(f, signal, e)));
-        }),
-    );
+    if (named) named.busy = (named.busy ?? 0) + 1;
+    let results: SignalOutcome[][];
+    try {
+      results = await Promise.all(
+        [...this.#d.followers()]
+          .filter((f) => f.config.enabled && (only === undefined || only.includes(f.name)))
+          .map((f) => {
+            prepare?.(f);
+            return f.queue.push(() => perFollower(f).catch((e) => this.#taskFailed(f, signal, e)));
+          }),
+      );
+    } finally {
+      if (named) named.busy = (named.busy ?? 1) - 1;
+    }
     const outcomes = results.flat();
     this.#d.emit({
       type: 'signal-completed',
@@ -205,6 +217,20 @@ export class SignalRouter {
       outcomes: outcomes.map(({ reason: _r, ...o }) => o),
     });
     return { ok: true, signalId: signal.signalId, outcomes };
+  }
+
+  /**
+   * Forgets the oldest ended leader orders past the bound (`LeaderBook.forgetEnded`) that no
+   * follower still holds a copy of, with each follower's reference to its order.
+   */
+  #forgetEnded(): void {
+    const copied = (id: string) => {
+      for (const f of this.#d.followers()) if (f.copies.has(id)) return true;
+      return false;
+    };
+    const gone = this.#leader.forgetEnded((o) => !copied(o.id));
+    if (gone.length === 0) return;
+    for (const f of this.#d.followers()) for (const id of gone) f.orders.delete(id);
   }
 
   #contract(text: string, at: number, field: string, line: number | undefined): Contract {

@@ -40,6 +40,7 @@ export class LeaderMirror {
   readonly #options: LeaderMirrorOptions;
   readonly #exchange: SimulatedExchange;
   readonly #ids = new Map<string, MirrorIds>();
+  #forgetIdsAbove = 1000;
   /** Signal ids applied, oldest first: a redelivered signal must not move the leader twice. */
   readonly #seen = new Set<string>();
   readonly #log: Logger;
@@ -183,6 +184,7 @@ export class LeaderMirror {
             ...(ack.childOrderIds?.stopLoss ? { stopLoss: ack.childOrderIds.stopLoss } : {}),
             ...(ack.childOrderIds?.takeProfit ? { takeProfit: ack.childOrderIds.takeProfit } : {}),
           });
+          this.#forgetIds();
           break;
         }
         case 'modify': {
@@ -222,6 +224,19 @@ export class LeaderMirror {
     } catch (error) {
       this.#log.debug({ err: error, signalId: signal.signalId }, 'leader mirror could not follow a signal');
     }
+  }
+
+  /** Drops the ids of leader orders whose every order the exchange has forgotten (ended long ago). */
+  #forgetIds(): void {
+    if (this.#ids.size <= this.#forgetIdsAbove) return;
+    for (const [leaderOrderId, ids] of this.#ids) {
+      const known = [ids.entry, ids.stopLoss, ids.takeProfit].some(
+        (id) => id !== undefined && this.#exchange.getOrder(id) !== undefined,
+      );
+      if (!known) this.#ids.delete(leaderOrderId);
+    }
+    // Paid once per as many orders as are kept: amortized O(1) per order.
+    this.#forgetIdsAbove = 2 * this.#ids.size + 1000;
   }
 
   #orderOf(leaderOrderId: string, leg: OrderLeg | undefined): string | undefined {
