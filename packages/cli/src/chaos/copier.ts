@@ -93,8 +93,11 @@ export class CopierProcess {
         await this.ready(timeoutMs);
         return;
       } catch (error) {
-        // Exit 2 is the copier refusing its config: no restart will change that.
-        if (this.running || i >= attempts || this.#child?.exitCode === 2) throw error;
+        // Exit 2 is the copier refusing its input: no restart changes that, unless what it
+        // refused was a broker not answering at start (on a loaded machine, a login can take
+        // longer than the adapter waits): a supervisor starts it again, and so does chaos.
+        const refusedInput = this.#child?.exitCode === 2 && !TRANSIENT_START.test(this.stderrTail(2000));
+        if (this.running || i >= attempts || refusedInput) throw error;
         this.refused.push(this.stderrTail(300).trim().split('\n').at(-1) ?? 'exited');
         if (process.env.TN_CHAOS_DEBUG)
           process.stderr.write(`--- refused start:\n${this.stderrTail(4000)}\n`);
@@ -113,6 +116,10 @@ export class CopierProcess {
     return this.#exited;
   }
 }
+
+/** Start failures that are a broker or service not answering, not a bad config. */
+const TRANSIENT_START =
+  /TN_ERR_(BROKER_DISCONNECTED|BROKER_TIMEOUT|BROKER_UNAVAILABLE|BROKER_RATE_LIMITED|SERVICE_UNAVAILABLE)/;
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
