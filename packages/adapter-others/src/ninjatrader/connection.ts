@@ -1,4 +1,5 @@
-import { stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   type AdapterContext,
   type BrokerAccount,
@@ -56,6 +57,9 @@ export const NINJATRADER_CAPABILITIES = declareCapabilities({
   // An account order nets against the position, long to short in one order.
   netReversal: 'native',
 });
+
+/** How long a journaled order without a state file is given at connect before it is taken as never sent. */
+const UNSENT_GRACE_MS = 250;
 
 /** One order this adapter placed, as the journal and the latest order-state file tell it. */
 interface TrackedOrder {
@@ -186,6 +190,48 @@ export class NinjaTraderConnection implements BrokerConnection {
     this.#live = true;
     this.#told.clear();
     for (const [key, p] of this.#positions) this.#told.set(key, p.netQty);
+    if (!socket) await this.#forgetUnsent();
+  }
+
+  /**
+   * Journaled orders NinjaTrader never received. The journal is written before the PLACE
+   * file, so a crash between the two leaves an order no order-state file will ever name; shown
+   * as pending for good, a restarted copier would take it for its copy (and never place the
+   * one the follower lacks), or report it working after cancelling it. At connect, an order of
+   * the journal with no state file and no command file still waiting in `incoming` gets one
+   * more look (NinjaTrader writes the state as it takes the file), then is forgotten: a lookup
+   * says it is absent, and placing it again writes its PLACE.
+   */
+  async #forgetUnsent(): Promise<void> {
+    const unsent = () => [...this.#orders.values()].filter((t) => !t.seen && t.status === 'pending');
+    if (unsent().length === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, UNSENT_GRACE_MS));
+    await this.#watcher.scan();
+    const candidates = unsent();
+    if (candidates.length === 0) return;
+    const waiting = await this.#incomingText();
+    for (const t of candidates) {
+      if (waiting.includes(t.journal.orderId)) continue;
+      this.#orders.delete(t.journal.orderId);
+      this.#context.logger.warn(
+        { orderId: t.journal.orderId, account: t.journal.accountId },
+        'ninjatrader: a journaled order NinjaTrader never received (a crash before its PLACE file) is forgotten',
+      );
+    }
+  }
+
+  /**
+   * The text of every command file still waiting in `incoming` for NinjaTrader: `oif*.txt`
+   * only (a temp file a crash left before its rename is never read by NinjaTrader).
+   */
+  async #incomingText(): Promise<string> {
+    const names = (await readdir(this.folders.incoming).catch(() => [] as string[])).filter((n) =>
+      /^oif.*\.txt$/i.test(n),
+    );
+    const texts = await Promise.all(
+      names.map((name) => readFile(join(this.folders.incoming, name), 'utf8').catch(() => '')),
+    );
+    return texts.join('\n');
   }
 
   /** Stops watching; pending placements see their outcome as unknown. */

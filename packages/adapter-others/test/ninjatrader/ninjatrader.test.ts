@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { BrokerEvent, Contract } from '@tradenova/core';
 import { waitFor } from '@tradenova/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import { OrderJournal } from '../../src/ninjatrader/journal.js';
 import { classifyOutgoingName, parseOrderStateFile, statusOfState } from '../../src/ninjatrader/parse.js';
 import { fromNinjaSymbol, toNinjaSymbol } from '../../src/ninjatrader/symbols.js';
 import { encodeOifLine, parseOifLine } from '../../src/ninjatrader/wire.js';
@@ -241,6 +242,49 @@ describe('ninjatrader files', () => {
     // The CANCEL, written after the repeated placement, is read: a second PLACE would have been too.
     expect(sim.stats().commands.PLACE).toBe(placesBefore);
     expect(sim.exchange.getOpenOrders('Sim101')).toHaveLength(0);
+  });
+
+  it('a restarted adapter forgets a journaled order whose PLACE never reached NinjaTrader (a crash between the two), and places it when asked', async () => {
+    const { sim, dir, stop } = await startPair();
+    cleanups.push(stop);
+    sim.exchange.updateQuote(MNQ, { bidTicks: 80_000, askTicks: 80_001 });
+    // What a kill -9 between the journal write and the command file leaves: the journal alone.
+    const journal = new OrderJournal(join(dir, 'tradenova'));
+    await journal.append({
+      kind: 'place',
+      orderId: 'intent-unsent',
+      accountId: 'Sim101',
+      instrument: 'MNQ 12-25',
+      side: 'sell',
+      qty: 2,
+      orderType: 'limit',
+      limitTicks: 81_000,
+      placedAt: Date.now() - 2_000,
+    });
+    await journal.close();
+    // ... and, when the kill came mid-write, the command's temp file, which NinjaTrader never reads.
+    await writeFile(
+      join(sim.incoming, '.tn-crashed.tmp'),
+      'PLACE;Sim101;MNQ 12-25;SELL;2;LIMIT;;;DAY;;intent-unsent;;\r\n',
+    );
+
+    const restarted = connectionFor(dir);
+    cleanups.push(() => restarted.disconnect());
+    await restarted.connect();
+    // Not shown as working for good (a restarted copier would take it for its copy).
+    expect(await restarted.getOpenOrders('Sim101')).toEqual([]);
+    expect(await restarted.findOrderByClientId('Sim101', 'intent-unsent')).toBeUndefined();
+    const ack = await restarted.placeOrder({
+      accountId: 'Sim101',
+      clientOrderId: 'intent-unsent',
+      contract: MNQ,
+      side: 'sell',
+      qty: 2,
+      orderType: 'limit',
+      limitTicks: 81_000,
+    });
+    expect(ack.status).toBe('working');
+    expect(sim.exchange.getOpenOrders('Sim101').map((o) => o.clientOrderId)).toEqual(['intent-unsent']);
   });
 
   it('flattens one account per instrument with CLOSEPOSITION, never touching another account', async () => {
