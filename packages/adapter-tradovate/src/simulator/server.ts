@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import {
   BrokerError,
   type BrokerOrder,
+  BrokerRateLimitedError,
   type Clock,
   type Contract,
   ErrorCode,
@@ -83,7 +84,12 @@ interface Answer {
   body?: unknown;
   /** Text body for errors (HTTP) / the `d` error string (socket). */
   text?: string;
+  /** The exchange refused the request for this long (its rate-limit fault): see `#rateLimited`. */
+  retryAfterMs?: number;
 }
+
+/** Below this, an exchange rate limit is answered as Tradovate's time penalty; at or above it, as a 429 lockout. */
+const PENALTY_LIMIT_MS = 60_000;
 
 interface SocketState {
   socket: WebSocket;
@@ -254,6 +260,7 @@ export class TradovateSimServer {
       if (!session) return { status: 401, text: 'Access is denied' };
       answer = await this.#route(endpoint, query, body, session, viaSocket);
     }
+    if (answer.retryAfterMs !== undefined) answer = this.#rateLimited(endpoint, answer.retryAfterMs);
     if (faults.takeLostResponse(endpoint)) return 'lost';
     return answer;
   }
@@ -288,6 +295,21 @@ export class TradovateSimServer {
     const id = randomBytes(12).toString('hex');
     this.#tickets.set(id, { readyAt: now + seconds * 1000, endpoint });
     return { status: 200, body: { 'p-ticket': id, 'p-time': seconds, 'p-captcha': captcha } };
+  }
+
+  /**
+   * A refusal for a while in Tradovate's words. A short one is a time penalty on the endpoint
+   * (HTTP 200 with `p-ticket` and `p-time`: the client waits and resends with the ticket); a
+   * long one is the user-level 429, which Tradovate documents as a lockout of about an hour.
+   * Answering a short refusal with 429 told clients to stop for an hour.
+   */
+  #rateLimited(endpoint: string, retryAfterMs: number): Answer {
+    if (retryAfterMs >= PENALTY_LIMIT_MS) return { status: 429, text: '' };
+    const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+    this.stats.penalties++;
+    const id = randomBytes(12).toString('hex');
+    this.#tickets.set(id, { readyAt: this.#options.clock.now() + seconds * 1000, endpoint });
+    return { status: 200, body: { 'p-ticket': id, 'p-time': seconds, 'p-captcha': false } };
   }
 
   #accessTokenRequest(body: unknown): Answer {
@@ -652,7 +674,8 @@ export class TradovateSimServer {
   /** The exchange's typed errors in Tradovate's words: HTTP-200 failure bodies or 429. */
   #exchangeError(error: unknown): Answer {
     if (error instanceof BrokerError) {
-      if (error.code === ErrorCode.BrokerRateLimited) return { status: 429, text: '' };
+      if (error instanceof BrokerRateLimitedError)
+        return { status: 429, text: '', retryAfterMs: error.retryAfterMs };
       if (error.code === ErrorCode.BrokerUnknownOrder) return failure('UnknownReason', 'Order not found');
       if (error.code === ErrorCode.BrokerRejected) {
         const reason = (error as BrokerError & { reason?: string }).reason ?? error.message;

@@ -473,6 +473,12 @@ async function check(
             filled,
           };
           verdicts.push(checkFollower(fact));
+          // For a post-mortem: what each follower's broker said through its adapter.
+          if (process.env.TN_CHAOS_KEEP)
+            await writeFile(
+              join(dirname(journalDir), `checked-${f.name}.json`),
+              JSON.stringify({ working: fact.working, positions: [...fact.positions] }, null, 1),
+            );
         }
       } finally {
         await c.disconnect().catch(() => undefined);
