@@ -2,6 +2,8 @@ import type { EngineEvent } from '../bus/events.js';
 import { type Contract, contractKey } from '../instruments/contract.js';
 import type { InstrumentRegistry } from '../instruments/registry.js';
 import { intentId, type OrderIntent } from '../model/intent.js';
+import { RiskReason } from '../risk/reasons.js';
+import type { SignalOutcome } from './api.js';
 import type { CopyDesk } from './copy-desk.js';
 import type { FollowerRuntime } from './follower.js';
 import type { LeaderBook } from './leader-book.js';
@@ -81,34 +83,63 @@ export class ReconcileDesk {
     }
     for (const line of lines) {
       if (line.order === 0) continue;
-      const key = contractKey(line.contract);
-      // The id comes from the state being fixed, so repeating the same reconciliation cannot double it.
-      const signalId = `reconcile:${key}:${line.broker}->${line.target}`;
-      const reducing =
-        Math.sign(line.broker) !== 0 &&
-        Math.abs(line.target) < Math.abs(line.broker) &&
-        Math.sign(line.target) !== -Math.sign(line.broker);
-      const intent: OrderIntent = {
-        intentId: intentId(signalId, f.name, 'reconcile'),
-        signalId,
-        follower: f.name,
-        broker: f.config.broker,
-        accountId: f.accountId,
-        leg: 'reconcile',
-        action: 'place',
-        contract: line.contract,
-        side: line.order > 0 ? 'buy' : 'sell',
-        qty: Math.abs(line.order),
-        orderType: 'market',
-        reducing,
-        createdAt: now,
-      };
-      await port.orders.place(f, intent, now, signalId);
-      // The aligning order did not go through for now (rate limit, broker away: the engine
-      // marked it for recovery): that recovery aligns with this policy, not the default.
-      if (f.needsRecovery) f.recoverPolicy ??= policy;
+      // A difference across zero goes as a close, then an opening: the close only reduces, so no
+      // rule stops it, and while it is on its way the firm rule does not count this account's
+      // position against the other accounts of the firm, which are being aligned too. As one
+      // opening order of the whole difference, two accounts reversing together blocked each other
+      // (`OPPOSITE_POSITION`: "px-same is long 1"), and both stayed on the wrong side.
+      const steps =
+        line.broker !== 0 && line.target !== 0 && Math.sign(line.broker) !== Math.sign(line.target)
+          ? [
+              { from: line.broker, to: 0 },
+              { from: 0, to: line.target },
+            ]
+          : [{ from: line.broker, to: line.target }];
+      for (const step of steps) {
+        const outcome = await this.#align(f, line.contract, step.from, step.to, now);
+        // The aligning order did not go through for now (rate limit, broker away: the engine
+        // marked it for recovery): that recovery aligns with this policy, not the default.
+        if (f.needsRecovery) f.recoverPolicy ??= policy;
+        if (outcome.outcome === 'blocked' && outcome.reason === RiskReason.OppositePosition) {
+          // Another account of the firm still holds the other side: it is on its way too (its own
+          // alignment), so this one is tried again at the next recovery instead of left off.
+          f.needsRecovery = true;
+          f.recoverPolicy ??= policy;
+        }
+        if (outcome.outcome !== 'placed' && outcome.outcome !== 'filled') break;
+      }
     }
     return lines;
+  }
+
+  /** One market order moving the follower from `from` to `to` in `contract`. */
+  #align(
+    f: FollowerRuntime,
+    contract: Contract,
+    from: number,
+    to: number,
+    now: number,
+  ): Promise<SignalOutcome> {
+    const key = contractKey(contract);
+    // The id comes from the state being fixed, so repeating the same reconciliation cannot double it.
+    const signalId = `reconcile:${key}:${from}->${to}`;
+    const order = to - from;
+    const intent: OrderIntent = {
+      intentId: intentId(signalId, f.name, 'reconcile'),
+      signalId,
+      follower: f.name,
+      broker: f.config.broker,
+      accountId: f.accountId,
+      leg: 'reconcile',
+      action: 'place',
+      contract,
+      side: order > 0 ? 'buy' : 'sell',
+      qty: Math.abs(order),
+      orderType: 'market',
+      reducing: from !== 0 && Math.abs(to) < Math.abs(from) && Math.sign(to) !== -Math.sign(from),
+      createdAt: now,
+    };
+    return this.#port.orders.place(f, intent, now, signalId);
   }
 
   /** Asks the broker about every order sent with no answer, by its client order id. */

@@ -212,3 +212,42 @@ describe('a leader cancel while the copy has no answer yet', () => {
     expect(exchange.getOpenOrders('A')).toEqual([]);
   });
 });
+
+describe('reconciliation across zero', () => {
+  it('reverses every account of a firm to the leader, each closing before it opens (chaos, seed 3753187035)', async () => {
+    const { engine, clock, exchange, net, events, price } = await paperEngine(
+      [
+        { name: 'a', account: 'A', firm: 'topstep', scaling: { mode: 'multiplier', factor: 2 } },
+        { name: 'b', account: 'B', firm: 'topstep' },
+      ],
+      { latencyMs: 3 },
+    );
+    price(MNQ, '21000.00');
+    // After a restart: both followers still long from before, the leader now short 1.
+    const held = (
+      [
+        ['A', 2],
+        ['B', 1],
+      ] as const
+    ).map(([account, qty]) =>
+      exchange.placeOrder({
+        accountId: account,
+        clientOrderId: `before-${account}`,
+        contract: MNQ,
+        side: 'buy',
+        qty,
+        orderType: 'market',
+      }),
+    );
+    await clock.runUntilIdle();
+    await Promise.all(held);
+    expect([net('a'), net('b')]).toEqual([2, 1]);
+    engine.seedLeaderPosition(MNQ, -1);
+    const run = engine.reconcile(undefined, 'align');
+    await clock.runUntilIdle();
+    await run;
+    await clock.advanceBy(100);
+    expect(of(events, 'order-blocked')).toEqual([]);
+    expect([net('a'), net('b')]).toEqual([-2, -1]);
+  });
+});
