@@ -125,7 +125,7 @@ export class FollowerRuntime {
   pausedFor: RiskReason = RiskReason.FollowerPaused;
   /** An order failed or its outcome is unknown: recovery re-plans and aligns (see `ReconcileDesk.recover`). */
   needsRecovery = false;
-  /** When recovery last ran (clock ms), and how many recoveries re-planned copies (for fresh intent ids). */
+  /** When recovery last ran (clock ms), and the counter of re-planned legs (fresh intent ids; see the roster). */
   recoveredAt = Number.NEGATIVE_INFINITY;
   recoveries = 0;
   /** The policy of a requested reconciliation that failed: the next recovery applies it. */

@@ -62,6 +62,12 @@ export class Roster {
         new AccountRiskState(startingBalance),
         startingBalance,
       );
+      // Intent ids of re-planned legs (`~replan-<n>`, `~fill-<n>`, `settle:…:<n>`) must never
+      // repeat one an earlier run of this copier sent: a broker may answer a repeated client
+      // order id with the old order, refuse it, or (Tradovate) take a second order under it. The
+      // count starts from this run's start time in microseconds, past any count an earlier run
+      // reached (found by `tradenova chaos`: after a kill -9 a re-plan sent `~replan-1` again).
+      runtime.recoveries = clockOf(key).now() * 1000;
       this.#byName.set(f.name, runtime);
       this.#byAccount.set(accountKey({ connection: key, accountId: f.account }), runtime);
     }

@@ -37,9 +37,15 @@ export async function holdBefore(
 /** An engine on one paper exchange with a virtual clock, and everything it emitted. */
 export async function paperEngine(
   followers: EngineConfigInput['followers'],
-  options: { latencyMs?: number; deadlineMs?: number; extra?: Partial<EngineConfigInput> } = {},
+  options: {
+    latencyMs?: number;
+    deadlineMs?: number;
+    extra?: Partial<EngineConfigInput>;
+    /** When the engine's clock starts (a later run of the same copier). */
+    startAt?: number;
+  } = {},
 ) {
-  const clock = new VirtualClock(T0);
+  const clock = new VirtualClock(options.startAt ?? T0);
   const config = parseEngineConfig({
     leader: { account: 'LEAD' },
     followers,
