@@ -7,6 +7,7 @@ const at = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const demo = at('../../../../examples/demo.yaml');
 const projectx = at('../../../../examples/projectx.yaml');
 const sharedLogins = at('../fixtures/chaos-shared-logins.yaml');
+const sixBrokers = at('../../../../examples/chaos-six-brokers.yaml');
 
 interface Summary {
   runs: number;
@@ -79,6 +80,28 @@ describe.skipIf(!BUILT)('tradenova chaos', () => {
     expect(summary.failures, output).toEqual([]);
     expect(summary).toMatchObject({ runs: 1, duplicates: 0, lost: 0, drift: 0 });
   }, 450_000);
+
+  // Found on 2026-12-06 by the long run on all six order brokers: after kill -9 a re-plan sent
+  // `~replan-1` again (Tradovate took a second order under that id); and two accounts of one
+  // firm reversing together at recovery blocked each other's alignment.
+  for (const [seed, found] of [
+    ['679575618', 'a re-planned leg never repeats an earlier run’s id'],
+    ['3753187035', 'accounts of a firm reverse together at recovery'],
+  ] as const)
+    it(`examples/chaos-six-brokers.yaml, seed ${seed}: ${found}`, () => {
+      const { summary, output } = chaos(sixBrokers, [
+        '--runs',
+        '1',
+        '--seed',
+        seed,
+        '--duration',
+        '6',
+        '--faults',
+        ALL,
+      ]);
+      expect(summary.failures, output).toEqual([]);
+      expect(summary).toMatchObject({ runs: 1, duplicates: 0, lost: 0, drift: 0 });
+    }, 450_000);
 
   // Found on 2026-12-06: a leader round trip while its socket was cut; the followers (one prop
   // firm) blocked each other's resting copies, and a market exit's fill overtook its signal.
