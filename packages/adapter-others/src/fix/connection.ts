@@ -105,6 +105,8 @@ export class FixConnection implements BrokerConnection {
   /** OrderStatusRequests by the ClOrdID asked about. */
   readonly #statusRequests = new Map<string, Waiting<BrokerOrder | undefined>>();
   #session: FixSessionHandle | undefined;
+  /** A logon's read-back of orders and positions is under way (see `#readySoon`). */
+  #resyncing = false;
   #launcher: RunningLauncher | undefined;
   #store: SharedSessionStore | undefined;
   /** Per live session: resolves when that session has stopped (Logout answered or socket gone). */
@@ -431,7 +433,9 @@ export class FixConnection implements BrokerConnection {
             this.#life.reconnect.reset();
             // What the gateway holds (orders of an earlier process or placed while the session
             // was down, positions) is read back before anyone is told the session is up.
+            this.#resyncing = true;
             void this.#resync(session).finally(() => {
+              if (this.#session === session) this.#resyncing = false;
               if (this.#session !== session || !session.ready) return;
               this.#life.enter('connected');
               settle();
@@ -952,7 +956,10 @@ export class FixConnection implements BrokerConnection {
    * a retry right after a dropped answer should reach the gateway, not fail at once.
    */
   async #readySoon(): Promise<FixSessionHandle> {
-    if (!this.#session?.ready && !this.#life.reconnect.stopped)
+    // While the state is read back after a logon, a new order waits: a fill of it could reach
+    // the positions before the gateway's position report taken without it, which then replaces
+    // them and loses the fill (found by `tradenova chaos`: a FIX follower off by its last order).
+    if ((!this.#session?.ready || this.#resyncing) && !this.#life.reconnect.stopped)
       await this.#life.settled(this.#config.requestTimeoutMs);
     return this.#ready();
   }

@@ -87,6 +87,7 @@ describe.skipIf(!BUILT)('tradenova chaos', () => {
   for (const [seed, found] of [
     ['679575618', 'a re-planned leg never repeats an earlier run’s id'],
     ['3753187035', 'accounts of a firm reverse together at recovery'],
+    ['2250667160', 'a FIX order waits for the logon’s read-back of positions'],
   ] as const)
     it(`examples/chaos-six-brokers.yaml, seed ${seed}: ${found}`, () => {
       const { summary, output } = chaos(sixBrokers, [
