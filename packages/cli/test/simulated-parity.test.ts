@@ -77,7 +77,17 @@ interface Report {
 async function replay(session: string, config: string, brokers: 'paper' | 'simulated', extra: string[] = []) {
   const c = captureIo();
   const code = await main(
-    ['replay', join(sessions, session), '-c', config, '--json', '--no-progress', '--brokers', brokers, ...extra],
+    [
+      'replay',
+      join(sessions, session),
+      '-c',
+      config,
+      '--json',
+      '--no-progress',
+      '--brokers',
+      brokers,
+      ...extra,
+    ],
     c.io,
   );
   return { code, err: c.stderr(), report: JSON.parse(c.stdout()) as Report };
