@@ -1,4 +1,10 @@
-import type { OrderCopy } from './follower.js';
+/** What the book needs of a copy (`OrderCopy` in follower.ts; named here so the two files do not import each other). */
+export interface BookedCopy {
+  /** The leader contract key the copy follows. */
+  source: string;
+  /** Its leader order rests (limit, stop): leader fills re-plan it. */
+  resting: boolean;
+}
 
 /**
  * A follower's copies by leader order id, with an index of the copies of resting leader
@@ -7,7 +13,7 @@ import type { OrderCopy } from './follower.js';
  * (30 % of the time with 1,000 followers). The index keeps the main map's order within a
  * contract, so re-plans are queued in the same order as a walk of the whole map would.
  */
-export class CopyBook extends Map<string, OrderCopy> {
+export class CopyBook<OrderCopy extends BookedCopy = BookedCopy> extends Map<string, OrderCopy> {
   /** source → leaderOrderId → copy, for copies with `resting` set. */
   readonly #resting = new Map<string, Map<string, OrderCopy>>();
 

@@ -165,7 +165,7 @@ export class FollowerRuntime {
   readonly brackets = new Map<string, ManagedBracket>();
   readonly pendingModify = new Map<string, { qty?: number; limitPrice?: string; stopPrice?: string }>();
   /** leaderOrderId → what this follower did for it (see `OrderCopy`). */
-  readonly copies = new CopyBook();
+  readonly copies = new CopyBook<OrderCopy>();
   /** intentId → the copy and leg it places, to book fills and end legs. */
   readonly legOf = new Map<string, { copy: OrderCopy; leg: LegCopy }>();
   /**

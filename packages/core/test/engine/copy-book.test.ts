@@ -19,11 +19,12 @@ function copy(leaderOrderId: string, source: string, resting: boolean): OrderCop
   };
 }
 
-const ids = (book: CopyBook, source: string) => [...book.resting(source)].map((c) => c.leaderOrderId);
+const ids = (book: CopyBook<OrderCopy>, source: string) =>
+  [...book.resting(source)].map((c) => c.leaderOrderId);
 
 describe('CopyBook: the copies of resting leader orders, per leader contract', () => {
   it('lists only resting copies of the contract, in the order the main map holds them', () => {
-    const book = new CopyBook();
+    const book = new CopyBook<OrderCopy>();
     book.set('L1', copy('L1', 'MNQZ25', true));
     book.set('M1', copy('M1', 'MNQZ25', false));
     book.set('L2', copy('L2', 'NQZ25', true));
@@ -35,7 +36,7 @@ describe('CopyBook: the copies of resting leader orders, per leader contract', (
   });
 
   it('follows deletes, clears and a copy replaced under the same leader order id', () => {
-    const book = new CopyBook();
+    const book = new CopyBook<OrderCopy>();
     book.set('L1', copy('L1', 'MNQZ25', true));
     book.set('L2', copy('L2', 'MNQZ25', true));
     book.set('L3', copy('L3', 'MNQZ25', true));
@@ -56,7 +57,7 @@ describe('CopyBook: the copies of resting leader orders, per leader contract', (
   });
 
   it('moves a copy replaced with another leader contract, keeping the main map order there', () => {
-    const book = new CopyBook();
+    const book = new CopyBook<OrderCopy>();
     book.set('L1', copy('L1', 'MNQZ25', true));
     book.set('L2', copy('L2', 'NQZ25', true));
     book.set('L1', copy('L1', 'NQZ25', true));
