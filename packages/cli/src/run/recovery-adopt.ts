@@ -57,6 +57,17 @@ export class AdoptedOrders {
     this.#all.push(copy);
   }
 
+  /**
+   * A copy of a still-working leader order that the follower's broker holds only as cancelled
+   * under its first ids (a re-plan cancelled it, and the copy that replaced it was lost with a
+   * kill -9's last journal writes): the re-signal's placement under those ids fails instead of
+   * going out, since a broker may answer a repeated id with the cancelled order, and the
+   * engine's recovery places the copy again under a fresh id.
+   */
+  refuse(accountId: string, engineIds: readonly string[], connection: BrokerConnection): void {
+    this.adopt(accountId, engineIds, [], connection);
+  }
+
   get size(): number {
     return this.#all.reduce((n, c) => n + c.orders.length, 0);
   }

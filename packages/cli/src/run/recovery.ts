@@ -225,6 +225,24 @@ export async function recoverOnStart(ctx: RecoveryContext): Promise<RecoveredLin
       const ids = ['entry', 'close', 'open'].map((leg) => intentId(signalId, f.name, leg));
       ctx.adopted.adopt(f.account, ids, orders, c);
     }
+    // A follower whose copy of a working leader order is only found cancelled (no live copy):
+    // the re-signal must not send it again under the first ids (see `AdoptedOrders.refuse`).
+    for (const c of copies)
+      for (const [name, legs] of c.byFollower) {
+        const f = byName.get(name);
+        if (!f || found.has(`${name}\u0000${c.order.orderId}`)) continue;
+        const seen = legs.flatMap((l) => (l.lookup.state === 'found' ? [l.lookup.order] : []));
+        if (
+          seen.length === 0 ||
+          seen.some((o) => LIVE.has(o.status) || o.status === 'filled' || o.filledQty > 0)
+        )
+          continue;
+        if (!seen.some((o) => o.status === 'cancelled')) continue;
+        const conn = connectionOf(ctx, f);
+        if (!conn) continue;
+        const ids = ['entry', 'close', 'open'].map((leg) => intentId(c.signalId, f.name, leg));
+        ctx.adopted.refuse(f.account, ids, conn);
+      }
     line.adopted = plan.adopt.length;
     line.cancelled = await cancelOrphans(ctx, plan, byName, line.skipped);
     line.aligned = await align(ctx, line.skipped);

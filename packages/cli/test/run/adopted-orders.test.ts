@@ -71,6 +71,21 @@ describe('AdoptedOrders (start-up recovery hands found copies to the engine)', (
     expect(exchange.getOpenOrders('A')).toEqual([]);
   });
 
+  it('refuses the first-id placement of a copy the broker holds only as cancelled (recovery places it under a fresh id)', async () => {
+    const { exchange, raw, limit } = await broker();
+    // The first copy, cancelled by a re-plan whose own copy a kill -9 took from the journal.
+    const first = await raw.placeOrder(limit(firstIds[0]!, 1));
+    await raw.cancelOrder({ accountId: 'A', orderId: first.orderId });
+    const adopted = new AdoptedOrders();
+    adopted.refuse('A', firstIds, raw);
+    const wrapped = adopted.wrap(raw);
+    await expect(wrapped.placeOrder(limit(firstIds[0]!, 1))).rejects.toBeInstanceOf(BrokerUnavailableError);
+    expect(exchange.getOpenOrders('A')).toEqual([]);
+    // A later placement under another id goes to the broker as usual.
+    await wrapped.placeOrder(limit(intentId(`${SIGNAL}~replan-9`, 'f1', 'entry'), 1));
+    expect(exchange.getOpenOrders('A')).toHaveLength(1);
+  });
+
   it('cancels a found copy no placement claimed once the re-signals went through', async () => {
     const { exchange, raw, limit } = await broker();
     await raw.placeOrder(limit(firstIds[0]!));

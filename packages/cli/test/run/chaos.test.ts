@@ -88,6 +88,7 @@ describe.skipIf(!BUILT)('tradenova chaos', () => {
     ['679575618', 'a re-planned leg never repeats an earlier run’s id'],
     ['3753187035', 'accounts of a firm reverse together at recovery'],
     ['2250667160', 'a FIX order waits for the logon’s read-back of positions'],
+    ['2786482074', 'a copy found only cancelled is placed again under a fresh id'],
   ] as const)
     it(`examples/chaos-six-brokers.yaml, seed ${seed}: ${found}`, () => {
       const { summary, output } = chaos(sixBrokers, [
