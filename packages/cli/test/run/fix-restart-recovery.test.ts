@@ -91,7 +91,13 @@ describe.skipIf(!BUILT)('run on FIX followers: start-up recovery after kill -9',
       timeout: 60_000,
       context: show,
     });
-    expect(line).toMatchObject({ placed: 0, adopted: 2, cancelled: 2, skipped: [] });
+    expect(line).toMatchObject({ placed: 0, adopted: 2, cancelled: 2 });
+    // The kill may come before the journal's last batch is written: a copy of the ended order
+    // whose row it took is cancelled all the same, as a working order the journal does not hold.
+    for (const s of (line as { skipped: { reason: string }[] }).skipped)
+      expect(s.reason).toBe(
+        "a working order under this copier's id that the journal does not hold: cancelled",
+      );
     // Nothing placed twice: still one copy of each leader order per follower.
     expect(copies(1)).toEqual(['cancelled', 'cancelled']);
     expect(copies(2)).toEqual(['working', 'working']);
