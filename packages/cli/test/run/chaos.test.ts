@@ -45,59 +45,31 @@ describe.skipIf(!BUILT)('tradenova chaos', () => {
     expect(status).toBe(0);
   }, 450_000);
 
-  // Found on 2026-12-06: after kill -9 and SIGTERM a copy re-planned before the kill was
-  // placed again under the leader order's first ids at each restart (two, then three working
-  // copies at Tradovate).
-  it('two followers per login, seed 3061121695 (kill9, sigterm): a re-planned copy is adopted, not placed again', () => {
-    const { summary, output } = chaos(sharedLogins, [
-      '--runs',
-      '1',
-      '--seed',
-      '3061121695',
-      '--duration',
-      '10',
-      '--faults',
-      ALL,
-    ]);
-    expect(summary.failures, output).toEqual([]);
-    expect(summary).toMatchObject({ runs: 1, duplicates: 0, lost: 0, drift: 0 });
-  }, 450_000);
-
-  // Found on 2026-12-06: after SIGTERM, Rithmic copies re-planned as close and open legs were
-  // found while the re-signal planned one entry; the entry went out under the first copy's id
-  // and the broker answered with that cancelled order: the follower had no copy.
-  it('two followers per login, seed 3643453473 (cut-sockets, rate-limit, sigterm): a re-planned copy of another shape is replaced', () => {
-    const { summary, output } = chaos(sharedLogins, [
-      '--runs',
-      '1',
-      '--seed',
-      '3643453473',
-      '--duration',
-      '10',
-      '--faults',
-      ALL,
-    ]);
-    expect(summary.failures, output).toEqual([]);
-    expect(summary).toMatchObject({ runs: 1, duplicates: 0, lost: 0, drift: 0 });
-  }, 450_000);
-
-  // Found on 2026-12-06 by the long run on all six order brokers: after kill -9 a re-plan sent
-  // `~replan-1` again (Tradovate took a second order under that id); and two accounts of one
-  // firm reversing together at recovery blocked each other's alignment.
-  for (const [seed, found] of [
-    ['679575618', 'a re-planned leg never repeats an earlier run’s id'],
-    ['3753187035', 'accounts of a firm reverse together at recovery'],
-    ['2250667160', 'a FIX order waits for the logon’s read-back of positions'],
-    ['2786482074', 'a copy found only cancelled is placed again under a fresh id'],
-  ] as const)
-    it(`examples/chaos-six-brokers.yaml, seed ${seed}: ${found}`, () => {
-      const { summary, output } = chaos(sixBrokers, [
+  // Runs that found copy-correctness bugs on 2026-12-06, replayed by their seeds
+  // (docs/reliability.md, "Found and fixed"): config, seed, session length, what was fixed.
+  const found: [config: string, seed: string, duration: string, fixed: string][] = [
+    [sharedLogins, '3061121695', '10', 'a copy re-planned before a kill -9 is adopted, not placed again'],
+    [sharedLogins, '3643453473', '10', 'a re-planned copy of another shape is replaced under a fresh id'],
+    [
+      projectx,
+      '3241022342',
+      '8',
+      'firm followers do not block resting copies; a fill never overtakes its signal',
+    ],
+    [sixBrokers, '679575618', '6', 'a re-planned leg never repeats an earlier run’s id'],
+    [sixBrokers, '3753187035', '6', 'accounts of a firm reverse together at recovery'],
+    [sixBrokers, '2250667160', '6', 'a FIX order waits for the logon’s read-back of positions'],
+    [sixBrokers, '2786482074', '6', 'a copy found only cancelled is placed again under a fresh id'],
+  ];
+  for (const [config, seed, duration, fixed] of found)
+    it(`${config.split('/').at(-1)}, seed ${seed}: ${fixed}`, () => {
+      const { summary, output } = chaos(config, [
         '--runs',
         '1',
         '--seed',
         seed,
         '--duration',
-        '6',
+        duration,
         '--faults',
         ALL,
       ]);
