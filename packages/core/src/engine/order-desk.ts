@@ -309,8 +309,12 @@ export class OrderDesk implements OrderPort {
         undefined,
         'exit',
       );
-      for (const [leaderOrderId, ref] of f.orders) {
-        if (!contract || contractKey(ref.contract) === contractKey(contract)) f.orders.delete(leaderOrderId);
+      if (!contract) f.orders.clear();
+      else {
+        const key = contractKey(contract);
+        for (const [leaderOrderId, ref] of f.orders) {
+          if (contractKey(ref.contract) === key) f.orders.delete(leaderOrderId);
+        }
       }
       if (reason) this.#d.log.info({ follower: f.name, reason }, 'flattened');
       this.#d.emit({

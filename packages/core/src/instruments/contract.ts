@@ -18,9 +18,20 @@ export type ContractStyle =
   /** `MNQ 12-25` (NinjaTrader) */
   | 'ninja';
 
+/**
+ * Keys already made, by contract object: the engine asks for the key of the same few contracts
+ * on every order, fill and flatten, and a contract is never changed once parsed.
+ */
+const keys = new WeakMap<Contract, string>();
+
 /** The canonical key of a contract, `MNQZ25`. */
 export function contractKey(c: Contract): string {
-  return formatContract(c, 'long');
+  let key = keys.get(c);
+  if (key === undefined) {
+    key = formatContract(c, 'long');
+    keys.set(c, key);
+  }
+  return key;
 }
 
 export function formatContract(c: Contract, style: ContractStyle = 'long'): string {
