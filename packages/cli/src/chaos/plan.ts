@@ -1,5 +1,8 @@
 import { createRng, type Rng, randomInt } from '@tradenova/core/paper';
 
+/** The leader account chaos drives, at a Tradovate simulator of its own. */
+export const CHAOS_LEADER = 'CHAOS-LEADER';
+
 /** The faults `tradenova chaos` injects (docs/reliability.md says what each one does). */
 export const FAULT_KINDS = [
   'kill9',

@@ -21,10 +21,9 @@ import { Journal } from '../services/journal/journal.js';
 import { checkFollower, type FollowerFacts, type FollowerVerdict } from './check.js';
 import { CopierProcess, sleep } from './copier.js';
 import { HostedSimulator, RESTARTABLE } from './hosted.js';
-import type { FaultKind, FaultStep, LeaderStep, RunPlan } from './plan.js';
+import { readJournalFacts } from './journal-facts.js';
+import { CHAOS_LEADER, type FaultKind, type FaultStep, type LeaderStep, type RunPlan } from './plan.js';
 
-/** The leader account chaos drives, at a Tradovate simulator of its own. */
-export const CHAOS_LEADER = 'CHAOS-LEADER';
 const LEADER_CONNECTION = 'chaos-leader';
 /** Where the market stands (ticks); leader limits rest 200 to 400 ticks away from it. */
 const MARKET = 84_000;
@@ -406,86 +405,82 @@ async function check(
   const leaderPositions = new Map(
     leaderSim.exchange.getPositions(CHAOS_LEADER).map((p) => [contractKey(p.contract), p.netQty]),
   );
-  const journal = await Journal.open({ dir: journalDir });
+  // Read off this thread: a PGlite open holds its thread for about a second (the first, its
+  // WebAssembly compile, for seconds) on a loaded machine, and every hosted simulator of the
+  // other runs answers on this one (Sierra Chart logons timed out behind it).
+  const facts = await readJournalFacts(journalDir);
   const verdicts: FollowerVerdict[] = [];
-  try {
-    const facts = await journalFacts(journal);
-    for (const [broker, sim] of sims) {
-      const followers = config.followers.filter((f) => f.enabled && f.broker === broker);
-      const c =
-        broker === 'fix'
-          ? exchangeView(sim)
-          : await checker(
-              broker,
-              sim,
-              followers.map((f) => f.account),
-              configFile,
-            );
-      try {
-        for (const f of followers) {
-          const mine = facts.get(f.name);
-          const expected = leaderWorking.map((id) => {
-            const signalId = `leader:${CHAOS_LEADER}:${id}:new:1`;
-            // The first copy's legs, and every order the copier placed later for this leader
-            // order (a re-plan after the leader's position moved, an outage re-placement).
-            const first = ['entry', 'close', 'open'].map((leg) => intentId(signalId, f.name, leg));
-            return { leaderOrderId: id, ids: [...new Set([...first, ...(mine?.copiesOf.get(id) ?? [])])] };
-          });
-          const working = await patiently(() => c.getOpenOrders(f.account));
-          const workingIds = new Set(working.map((o) => o.clientOrderId));
-          const filled = new Set<string>();
-          for (const e of expected)
-            for (const id of e.ids) {
-              if (workingIds.has(id) || !c.findOrderByClientId) continue;
-              const find = c.findOrderByClientId.bind(c);
-              const found = await patiently(() => find(f.account, id)).catch(() => undefined);
-              if (found?.status === 'filled') filled.add(id);
-            }
-          let targets = scaledTargets(
-            leaderPositions,
-            f,
-            parseMoney(f.startingBalance, `followers.${f.name}.startingBalance`),
-            defaultInstruments,
+  for (const [broker, sim] of sims) {
+    const followers = config.followers.filter((f) => f.enabled && f.broker === broker);
+    const c =
+      broker === 'fix'
+        ? exchangeView(sim)
+        : await checker(
+            broker,
+            sim,
+            followers.map((f) => f.account),
+            configFile,
           );
-          const allowed = f.risk?.allowedInstruments;
-          if (allowed)
-            targets = new Map(
-              [...targets].map(([k, v]) => [k, allowed.some((a) => k.startsWith(a)) ? v : 0]),
-            );
-          const parents = sim.exchange
-            .getOrders(f.account)
-            .filter((o) => o.parentOrderId === undefined && o.status !== 'rejected');
-          const fact: FollowerFacts = {
-            name: f.name,
-            working,
-            positions: new Map(
-              sim.exchange
-                .getPositions(f.account)
-                .filter((p) => p.netQty !== 0)
-                .map((p) => [contractKey(p.contract), p.netQty]),
-            ),
-            targets: new Map([...targets].filter(([, v]) => v !== 0)),
-            exchangeClientIds: parents.flatMap((o) => (o.clientOrderId ? [o.clientOrderId] : [])),
-            journaled: mine?.intentIds ?? new Set(),
-            journal: facts.statuses,
-            reasoned: mine?.reasoned ?? new Set(),
-            expected,
-            filled,
-          };
-          verdicts.push(checkFollower(fact));
-          // For a post-mortem: what each follower's broker said through its adapter.
-          if (process.env.TN_CHAOS_KEEP)
-            await writeFile(
-              join(dirname(journalDir), `checked-${f.name}.json`),
-              JSON.stringify({ working: fact.working, positions: [...fact.positions] }, null, 1),
-            );
-        }
-      } finally {
-        await c.disconnect().catch(() => undefined);
+    try {
+      for (const f of followers) {
+        const mine = facts.followers.get(f.name);
+        const expected = leaderWorking.map((id) => {
+          const signalId = `leader:${CHAOS_LEADER}:${id}:new:1`;
+          // The first copy's legs, and every order the copier placed later for this leader
+          // order (a re-plan after the leader's position moved, an outage re-placement).
+          const first = ['entry', 'close', 'open'].map((leg) => intentId(signalId, f.name, leg));
+          return { leaderOrderId: id, ids: [...new Set([...first, ...(mine?.copiesOf.get(id) ?? [])])] };
+        });
+        const working = await patiently(() => c.getOpenOrders(f.account));
+        const workingIds = new Set(working.map((o) => o.clientOrderId));
+        const filled = new Set<string>();
+        for (const e of expected)
+          for (const id of e.ids) {
+            if (workingIds.has(id) || !c.findOrderByClientId) continue;
+            const find = c.findOrderByClientId.bind(c);
+            const found = await patiently(() => find(f.account, id)).catch(() => undefined);
+            if (found?.status === 'filled') filled.add(id);
+          }
+        let targets = scaledTargets(
+          leaderPositions,
+          f,
+          parseMoney(f.startingBalance, `followers.${f.name}.startingBalance`),
+          defaultInstruments,
+        );
+        const allowed = f.risk?.allowedInstruments;
+        if (allowed)
+          targets = new Map([...targets].map(([k, v]) => [k, allowed.some((a) => k.startsWith(a)) ? v : 0]));
+        const parents = sim.exchange
+          .getOrders(f.account)
+          .filter((o) => o.parentOrderId === undefined && o.status !== 'rejected');
+        const fact: FollowerFacts = {
+          name: f.name,
+          working,
+          positions: new Map(
+            sim.exchange
+              .getPositions(f.account)
+              .filter((p) => p.netQty !== 0)
+              .map((p) => [contractKey(p.contract), p.netQty]),
+          ),
+          targets: new Map([...targets].filter(([, v]) => v !== 0)),
+          exchangeClientIds: parents.flatMap((o) => (o.clientOrderId ? [o.clientOrderId] : [])),
+          journaled: mine?.intentIds ?? new Set(),
+          journal: facts.statuses,
+          reasoned: mine?.reasoned ?? new Set(),
+          expected,
+          filled,
+        };
+        verdicts.push(checkFollower(fact));
+        // For a post-mortem: what each follower's broker said through its adapter.
+        if (process.env.TN_CHAOS_KEEP)
+          await writeFile(
+            join(dirname(journalDir), `checked-${f.name}.json`),
+            JSON.stringify({ working: fact.working, positions: [...fact.positions] }, null, 1),
+          );
       }
+    } finally {
+      await c.disconnect().catch(() => undefined);
     }
-  } finally {
-    await journal.close().catch(() => undefined);
   }
   return verdicts;
 }
@@ -533,97 +528,4 @@ async function patiently<T>(work: () => Promise<T>, attempts = 12): Promise<T> {
       await sleep(Math.min(error.retryAfterMs, 10_000) + 100);
     }
   }
-}
-
-/** What the journal says of one follower. */
-interface JournalFollower {
-  /** Intent ids with a recorded reason for a missing order. */
-  reasoned: Set<string>;
-  /** Per leader order id, the ids of the orders placed to copy it (any signal of that order). */
-  copiesOf: Map<string, string[]>;
-  /** Every intent id journaled for it. */
-  intentIds: Set<string>;
-}
-
-/** The leader order a journaled signal id belongs to (`leader:<account>:<order>:<kind>:<n>[~…]`). */
-// Start-up recovery re-signals a leader order as `recovery:<account>:<order>:modify:…`.
-const LEADER_SIGNAL = new RegExp(`^(?:leader|recovery):${CHAOS_LEADER}:([^:]+):`);
-
-/** Per follower: journaled intents that may hold a broker order, and intent ids with a recorded reason. */
-async function journalFacts(
-  journal: Journal,
-): Promise<Map<string, JournalFollower> & { statuses: Map<string, string[]> }> {
-  const intents = await journal.db
-    .selectFrom('intents')
-    .select(['intent_id', 'follower', 'action', 'signal_id'])
-    .execute();
-  const orders = await journal.db
-    .selectFrom('orders')
-    .select(['intent_id', 'status'])
-    .where('intent_id', 'is not', null)
-    .orderBy('id')
-    .execute();
-  const errors = await journal.db
-    .selectFrom('errors')
-    .select(['intent_id', 'follower', 'signal_id'])
-    .where('intent_id', 'is not', null)
-    .execute();
-  const signals = await journal.db
-    .selectFrom('signals')
-    .select(['outcomes'])
-    .where('outcomes', 'is not', null)
-    .execute();
-  const statuses = new Map<string, Set<string>>();
-  for (const o of orders) {
-    const set = statuses.get(o.intent_id!) ?? new Set();
-    set.add(o.status);
-    statuses.set(o.intent_id!, set);
-  }
-  const byIntent = new Map<string, string[]>();
-  for (const o of orders) byIntent.set(o.intent_id!, [...(byIntent.get(o.intent_id!) ?? []), o.status]);
-  const out = Object.assign(new Map<string, JournalFollower>(), { statuses: byIntent });
-  const of = (follower: string) => {
-    let v = out.get(follower);
-    if (!v) {
-      v = { reasoned: new Set(), copiesOf: new Map(), intentIds: new Set() };
-      out.set(follower, v);
-    }
-    return v;
-  };
-  for (const i of intents) {
-    of(i.follower).intentIds.add(i.intent_id);
-    if (i.action !== 'place' && i.action !== 'flatten') continue;
-    const leaderOrder = LEADER_SIGNAL.exec(i.signal_id)?.[1];
-    if (leaderOrder !== undefined && i.action === 'place') {
-      const copies = of(i.follower).copiesOf;
-      copies.set(leaderOrder, [...(copies.get(leaderOrder) ?? []), i.intent_id]);
-    }
-    const s = statuses.get(i.intent_id);
-    if (s && (s.has('rejected') || s.has('failed'))) of(i.follower).reasoned.add(i.intent_id);
-  }
-  for (const e of errors) {
-    if (!e.follower) continue;
-    of(e.follower).reasoned.add(e.intent_id!);
-    // A blocked or failed re-plan has no intent row (nothing was sent), but it is the copy's
-    // latest word: the leader order's copy ended there for a recorded reason.
-    const leaderOrder = e.signal_id === null ? undefined : LEADER_SIGNAL.exec(e.signal_id)?.[1];
-    if (leaderOrder !== undefined) {
-      const copies = of(e.follower).copiesOf;
-      copies.set(leaderOrder, [...(copies.get(leaderOrder) ?? []), e.intent_id!]);
-    }
-  }
-  for (const row of signals) {
-    const outcomes = Array.isArray(row.outcomes)
-      ? (row.outcomes as { follower: string; intentId: string; outcome: string }[])
-      : [];
-    for (const o of outcomes)
-      if (
-        o.outcome === 'skipped' ||
-        o.outcome === 'blocked' ||
-        o.outcome === 'rejected' ||
-        o.outcome === 'failed'
-      )
-        of(o.follower).reasoned.add(o.intentId);
-  }
-  return out;
 }
