@@ -321,6 +321,31 @@ describe('fix sequence handling', () => {
     expect(reader.senderSeqNum).toBe(300);
   });
 
+  it("keeps the newest session's sequence numbers when an ended session of the same owner writes late", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tn-fix-store-'));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    const { loadJsFix } = await import('../../src/fix/client/jspurefix.js');
+    const lib = await loadJsFix();
+    const id = new lib.SessionId('FIX.4.4', 'ME', 'THEM');
+    const store = await durableFileStore(dir);
+    type Store = InstanceType<typeof lib.FileSessionStore>;
+    const first = store.factory.create(id) as Store;
+    await first.initialize();
+    await first.setSenderSeqNum(17);
+    // A reconnect: the next session starts from what the first wrote and moves on.
+    const second = store.factory.create(id) as Store;
+    await second.initialize();
+    expect(second.senderSeqNum).toBe(17);
+    await second.setSenderSeqNum(39);
+    // The first session, on its way out, writes its own (stale) numbers.
+    await first.setSenderSeqNum(18);
+    await first.setTargetSeqNum(5);
+    await store.settled();
+    const reader = lib.FileSessionStore.createWithFiles(id, dir);
+    await reader.initialize();
+    expect(reader.senderSeqNum).toBe(39);
+  });
+
   it('never writes the password to the wire log of the simulator in clear outside Logon, nor into errors', async () => {
     const { connection } = await pair('4.4', { port: 1, connectTimeoutSeconds: 1 });
     const error = await connection.connect().then(

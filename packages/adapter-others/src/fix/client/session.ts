@@ -426,6 +426,24 @@ class OrderedFileProvider {
     this.#sessionPath = sessionPath;
   }
 
+  /** The newest session's view: writes of sequence numbers from an older one are dropped. */
+  #newest: object | undefined;
+
+  /**
+   * This provider as one session store sees it. jspurefix makes a store per session (per
+   * connection), each with its own counters; a session that ended can still write its stale
+   * numbers after the next session moved on (a Logout or a late message on its way out),
+   * which put a restarted copier back to a MsgSeqNum it had already used ("MsgSeqNum too low,
+   * expecting 39 but received 17", chaos on six brokers). Only the newest session's writes land.
+   */
+  forSession(): StreamProvider {
+    const view: StreamProvider = Object.create(this);
+    this.#newest = view;
+    view.writeSeqNums = (content: string) =>
+      this.#newest === view ? this.writeSeqNums(content) : Promise.resolve();
+    return view;
+  }
+
   /** Resolves once every queued write has landed. */
   settled(): Promise<void> {
     return this.#queue.then(
@@ -498,8 +516,9 @@ export async function durableFileStore(directory: string): Promise<SharedSession
           );
           providers.set(key, provider);
         }
-        // One provider per session id, so every session of this owner queues its writes behind the last.
-        return new lib.FileSessionStore(id, provider, false);
+        // One provider per session id, so every session of this owner queues its writes behind
+        // the last; each store gets a view of it that is silenced once a newer session starts.
+        return new lib.FileSessionStore(id, provider.forSession(), false);
       },
     },
     settled: async () => {
