@@ -2,6 +2,7 @@ import { createServer, connect as netConnect, type Server, type Socket } from 'n
 import type { BrokerEvent, Contract } from '@tradenova/core';
 import { waitFor } from '@tradenova/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DtcSession } from '../../src/sierrachart/client/dtc-session.js';
 import { startSierraChartSimulator } from '../../src/sierrachart/simulator/index.js';
 import { sierraSymbols } from '../../src/sierrachart/symbols.js';
 import {
@@ -12,7 +13,7 @@ import {
   NulFramer,
   OrderStatus,
 } from '../../src/sierrachart/wire.js';
-import { connectionTo, startPair } from './helpers.js';
+import { connectionTo, context, startPair } from './helpers.js';
 
 const MNQ: Contract = { root: 'MNQ', month: 'Z', year: 2025 };
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -55,6 +56,30 @@ describe('sierrachart framing', () => {
     ]);
     expect(framer.pending).toBe(0);
     expect(framer.push(bytes)).toHaveLength(3);
+  });
+
+  it('opens a session whose answer waited while this process was busy past the open timeout', async () => {
+    const sim = await startSierraChartSimulator();
+    cleanups.push(() => sim.close());
+    const session = new DtcSession({
+      host: '127.0.0.1',
+      port: sim.port,
+      encoding: 'request',
+      clock: context.clock,
+      logger: context.logger,
+      openTimeoutMs: 100,
+      onMessage: () => {},
+      onClose: () => {},
+    });
+    cleanups.push(() => session.close('test over'));
+    const opened = session.open();
+    // A start-up that holds the thread (other adapters loading, a journal opening): the timer
+    // comes due while nothing, the connect and the server's answer included, could be read.
+    const until = Date.now() + 400;
+    while (Date.now() < until) {
+      /* busy */
+    }
+    await expect(opened).resolves.toBeUndefined();
   });
 
   it('writes the 16-byte binary encoding request', () => {
