@@ -148,14 +148,23 @@ export async function recoverOnStart(ctx: RecoveryContext): Promise<RecoveredLin
     const stillWorking = new Set(leaderOrders.map((o) => o.orderId));
     // Every working follower order the journal ties to a leader order, re-planned ones included.
     const journaled = ctx.journal ? await journaledCopies(ctx.journal, openByFollower) : [];
-    // follower → leader order id → its working re-planned copies
+    // follower → leader order id → its working copies placed under any other signal than the
+    // order's first: a re-plan (`<signal>~replan-<n>`), a modify's re-plan, or an earlier
+    // recovery's re-signal (`recovery:<account>:<order>:modify:…`). The last has the same ids at
+    // every recovery that finds the leader at the same price: unknown here, it was placed again
+    // under its own ids (two orders under one client order id at Tradovate, chaos seed 2506510289).
     const replanned = new Map<string, Map<string, (typeof journaled)[number][]>>();
-    for (const c of journaled)
-      if (stillWorking.has(c.intent.leaderOrderId) && c.intent.signalId.includes('~replan-')) {
-        const mine = replanned.get(c.intent.follower) ?? new Map();
-        mine.set(c.intent.leaderOrderId, [...(mine.get(c.intent.leaderOrderId) ?? []), c]);
-        replanned.set(c.intent.follower, mine);
-      }
+    for (const c of journaled) {
+      const { leaderOrderId, signalId, follower } = c.intent;
+      if (
+        !stillWorking.has(leaderOrderId) ||
+        signalId === leaderNewSignalId(ctx.config.leader.account, leaderOrderId)
+      )
+        continue;
+      const mine = replanned.get(follower) ?? new Map();
+      mine.set(leaderOrderId, [...(mine.get(leaderOrderId) ?? []), c]);
+      replanned.set(follower, mine);
+    }
     const copies: LeaderOrderCopies[] = [];
     for (const order of leaderOrders) {
       const signalId = leaderNewSignalId(ctx.config.leader.account, order.orderId);
