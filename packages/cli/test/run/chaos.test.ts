@@ -66,6 +66,7 @@ describe.skipIf(!BUILT)('tradenova chaos', () => {
       '6',
       'a copy an earlier recovery placed is adopted, not placed again under its ids',
     ],
+    [sixBrokers, '754773374', '6', 'a copy the firm rule blocked behind a lagging account is aligned'],
   ];
   for (const [config, seed, duration, fixed] of found)
     it(`${config.split('/').at(-1)}, seed ${seed}: ${fixed}`, () => {

@@ -6,7 +6,7 @@ import { sideSign } from '../model/common.js';
 import { intentId, type OrderIntent } from '../model/intent.js';
 import type { CancelOrderSignal, ModifyOrderSignal, NewOrderSignal } from '../model/signal.js';
 import { type Ticks, ticksToPrice } from '../money/price.js';
-import type { RiskReason } from '../risk/reasons.js';
+import { RiskReason } from '../risk/reasons.js';
 import type { Logger } from '../util/logger.js';
 import type { SignalOutcome } from './api.js';
 import {
@@ -49,6 +49,8 @@ export interface CopyDeskDeps {
   leaderAccount: string;
   /** Whether the leader's fills will come (see `EngineOptions.leaderFills`). */
   leaderFills: boolean;
+  /** Every follower of the engine (a firm's other accounts, when the firm rule blocks a copy). */
+  followers(): Iterable<FollowerRuntime>;
 }
 
 /**
@@ -128,7 +130,14 @@ export class CopyDesk {
     for (const intent of plan.intents) {
       const result = await this.#orders.place(f, intent, order.signal.receivedAt, leaderOrderId);
       this.#legPlaced(f, intent, result);
-      if (result.outcome === 'blocked') {
+      if (result.outcome === 'blocked' && this.#firmOnItsWay(f, copy.source, intent, result)) {
+        // Another account of the firm holds the other side only until its own copy goes
+        // through (its order failed, or its answer is not back): this one stays expected where
+        // its rules put it, and recovery aligns it once the firm allows. Taken off, it stayed
+        // flat against a short leader (chaos seed 754773374: "px-same is long 1", whose buy was
+        // then found never placed).
+        f.needsRecovery = true;
+      } else if (result.outcome === 'blocked') {
         copy.planned -= sideSign(intent.side) * intent.qty;
         if (f.copies.get(leaderOrderId) === copy) f.book(copy);
         else
@@ -282,6 +291,22 @@ export class CopyDesk {
    * plan counts what the follower's rules asked for, except what a risk rule blocked: a
    * failed or rejected leg is drift, to be seen and aligned, while a blocked one is the rule.
    */
+  /**
+   * Whether a firm-rule block is only a moment of the firm's accounts moving together: no
+   * other account of the firm is meant, by its own rules, to hold the side this order would
+   * leave or oppose. An account whose rules hold the other side (an inverse follower in the
+   * same firm) makes the block lasting, and the copy comes off.
+   */
+  #firmOnItsWay(f: FollowerRuntime, source: string, intent: OrderIntent, result: SignalOutcome): boolean {
+    if (result.reason !== RiskReason.OppositePosition || f.config.firm === undefined) return false;
+    const side = sideSign(intent.side);
+    for (const other of this.#d.followers()) {
+      if (other === f || other.config.firm !== f.config.firm) continue;
+      if (other.expected(source) * side < 0) return false;
+    }
+    return true;
+  }
+
   #legPlaced(f: FollowerRuntime, intent: OrderIntent, result: SignalOutcome): void {
     const at = f.legOf.get(intent.intentId);
     if (!at) return;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EngineEvent } from '../../src/index.js';
-import { MNQ, paperEngine } from './harness.js';
+import { BrokerUnavailableError } from '../../src/index.js';
+import { connectionOf, MNQ, paperEngine } from './harness.js';
 
 const blocked = (events: EngineEvent[]) =>
   events.filter((e) => e.type === 'order-blocked').map((e) => (e.type === 'order-blocked' ? e.reason : ''));
@@ -160,5 +161,40 @@ describe('the firm rule and a leader that fades both sides', () => {
       expect(new Set(exchange.getOpenOrders(account).map((o) => o.limitTicks))).toEqual(
         new Set([83_800, 83_657, 84_366]),
       );
+  });
+});
+
+describe('the firm rule while another account of the firm lags', () => {
+  it('aligns an account whose copy the rule blocked once the lagging account has caught up (chaos seed 754773374)', async () => {
+    const { engine, leaderMarket, net, events, clock } = await paperEngine(
+      [
+        { name: 'a', account: 'A', firm: 'topstep', scaling: { mode: 'fixed', qty: 1 } },
+        { name: 'b', account: 'B', firm: 'topstep', scaling: { mode: 'fixed', qty: 1 } },
+      ],
+      { latencyMs: 3 },
+    );
+    await leaderMarket('s1', 'buy', 1, '21000.00');
+    expect([net('a'), net('b')]).toEqual([1, 1]);
+    // B's broker refuses for a while: its exit and its new short fail, and it stays long.
+    const connection = connectionOf(engine);
+    const place = connection.placeOrder.bind(connection);
+    let away = true;
+    connection.placeOrder = (r) =>
+      away && r.accountId === 'B'
+        ? Promise.reject(new BrokerUnavailableError('paper', 'circuit open after repeated failures'))
+        : place(r);
+    await leaderMarket('s2', 'sell', 2, '21000.00');
+    // A's short is blocked while B still holds the long it could not close.
+    expect(events.some((e) => e.type === 'order-blocked' && e.reason === 'OPPOSITE_POSITION')).toBe(true);
+    expect([net('a'), net('b')]).toEqual([0, 1]);
+    away = false;
+    // The next recoveries (every 5 s, at the engine's tick): B closes and goes short, then A
+    // opens its short.
+    for (let i = 0; i < 3; i++) {
+      await clock.advanceBy(5_500);
+      engine.tick();
+      await clock.runUntilIdle();
+    }
+    expect([net('a'), net('b')]).toEqual([-1, -1]);
   });
 });
