@@ -31,8 +31,8 @@ function namesHeapFlag(arg: string): boolean {
 
 /**
  * The node flags to relaunch this CLI process with, or undefined to run here: only for `replay`,
- * not when `TRADENOVA_NO_RELAUNCH` is set, and not when the process (or NODE_OPTIONS) already
- * names a heap-sizing flag — the relaunched child has REPLAY_HEAP_FLAGS in its execArgv, so it
+ * not when `TRADENOVA_NO_RELAUNCH` is set, not under `--inspect`, and not when the process (or
+ * NODE_OPTIONS) already names a heap-sizing flag — the relaunched child has REPLAY_HEAP_FLAGS in its execArgv, so it
  * never relaunches again.
  */
 export function replayRelaunchFlags(
@@ -45,6 +45,9 @@ export function replayRelaunchFlags(
   if (off !== undefined && off !== '' && off !== '0') return undefined;
   const nodeOptions = (env.NODE_OPTIONS ?? '').split(/\s+/).filter((a) => a !== '');
   if ([...execArgv, ...nodeOptions].some(namesHeapFlag)) return undefined;
+  // Under a debugger the work must stay in the process being debugged (a child would also
+  // contend for the inspector's port).
+  if ([...execArgv, ...nodeOptions].some((a) => a.startsWith('--inspect'))) return undefined;
   return REPLAY_HEAP_FLAGS;
 }
 

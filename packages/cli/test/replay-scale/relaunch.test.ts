@@ -41,6 +41,11 @@ describe('replayRelaunchFlags', () => {
     ).toEqual(REPLAY_HEAP_FLAGS);
   });
 
+  it('stays in the process being debugged', () => {
+    expect(replayRelaunchFlags(['replay', 's'], ['--inspect-brk=9230'], {})).toBeUndefined();
+    expect(replayRelaunchFlags(['replay', 's'], [], { NODE_OPTIONS: '--inspect' })).toBeUndefined();
+  });
+
   it('is turned off by TRADENOVA_NO_RELAUNCH (but not by an empty value or 0)', () => {
     expect(replayRelaunchFlags(['replay', 's'], [], { TRADENOVA_NO_RELAUNCH: '1' })).toBeUndefined();
     expect(replayRelaunchFlags(['replay', 's'], [], { TRADENOVA_NO_RELAUNCH: '' })).toEqual(
