@@ -103,6 +103,7 @@ async function cliReplay(file) {
     userCpuMs: usage.userMs,
     // 2 when the CLI relaunched itself with heap flags (bin.ts): the peak is the larger one's.
     processes: usage.processes,
+    heapFlags: usage.heapFlags,
     peakRssMb: usage.maxRssKb / 1024,
   };
 }
@@ -110,14 +111,21 @@ async function cliReplay(file) {
 /**
  * The same session and config through `runReplay` alone in a fresh process (replay-core.mjs):
  * its peak RSS is the engine's share of the CLI's, its intents per CPU second what the CLI
- * could reach at best.
+ * could reach at best. With the heap flags the CLI's replay ran with, so the two compare.
  */
-async function coreReplay(file) {
+async function coreReplay(file, heapFlags) {
   const rssFile = join(tmpdir(), `tradenova-bench-rss-core-${process.pid}`);
   rmSync(rssFile, { force: true });
   const r = await run(
     process.execPath,
-    ['--import', join(here, 'rss-hook.mjs'), join(here, 'replay-core.mjs'), file, values.config],
+    [
+      ...heapFlags,
+      '--import',
+      join(here, 'rss-hook.mjs'),
+      join(here, 'replay-core.mjs'),
+      file,
+      values.config,
+    ],
     { TRADENOVA_BENCH_RSS_FILE: rssFile },
   );
   if (r.code !== 0) throw new Error(`core replay exited ${r.code}: ${r.stderr.slice(-2000)}`);
@@ -149,7 +157,7 @@ for (const lines of sizes) {
   const file = await session(lines);
   const r = await cliReplay(file);
   // The engine alone on the same input: skipped past --core-up-to lines to keep the bench short.
-  const same = lines <= Number(values['core-up-to']) ? await coreReplay(file) : undefined;
+  const same = lines <= Number(values['core-up-to']) ? await coreReplay(file, r.heapFlags) : undefined;
   results.push({
     lines,
     ...r,

@@ -11,7 +11,7 @@ if (file)
     const u = process.resourceUsage();
     appendFileSync(
       file,
-      `${JSON.stringify({ pid: process.pid, maxRssKb: u.maxRSS, cpuMs: (u.userCPUTime + u.systemCPUTime) / 1000, userMs: u.userCPUTime / 1000 })}\n`,
+      `${JSON.stringify({ pid: process.pid, execArgv: process.execArgv, maxRssKb: u.maxRSS, cpuMs: (u.userCPUTime + u.systemCPUTime) / 1000, userMs: u.userCPUTime / 1000 })}\n`,
     );
   });
 
@@ -26,5 +26,13 @@ export function readUsage(file) {
     maxRssKb: Math.max(...rows.map((r) => r.maxRssKb)),
     cpuMs: rows.reduce((s, r) => s + r.cpuMs, 0),
     userMs: rows.reduce((s, r) => s + r.userMs, 0),
+    // The V8 heap flags the replay ran with (the relaunched child's), to run a comparison alike.
+    heapFlags: [
+      ...new Set(
+        rows.flatMap((r) =>
+          r.execArgv.filter((a) => /^--(max-semi-space-size|heap-growing-percent)/.test(a)),
+        ),
+      ),
+    ],
   };
 }
