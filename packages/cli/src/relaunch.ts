@@ -2,15 +2,15 @@ import { spawn } from 'node:child_process';
 
 /**
  * V8 heap flags `tradenova replay` runs with. V8's defaults let the heap of a long replay grow
- * several times past what is live before it collects (a young generation of up to 3 × 64 MB, the
- * old generation allowed to grow by up to 4× its live size); these keep a 1,000,000-line
+ * several times past what is live before it collects (128 MB of young generation alone was seen
+ * in a 20,000-line replay, and the old generation grows well past its live size); these keep a 1,000,000-line
  * `--detail summary` replay under 256 MB peak RSS at the cost of more frequent collections.
  * Neither is a cap: a bigger config's heap still grows as far as it needs (V8's own limit).
  * They cannot be set at run time (a flag given then does not resize the young generation) and
  * `--heap-growing-percent` is not allowed in NODE_OPTIONS, hence the relaunch.
  * docs/benchmarks.md ("Replay memory by default") has the figures behind them.
  */
-export const REPLAY_HEAP_FLAGS: readonly string[] = ['--max-semi-space-size=8', '--heap-growing-percent=20'];
+export const REPLAY_HEAP_FLAGS: readonly string[] = ['--max-semi-space-size=4', '--heap-growing-percent=20'];
 
 /** Set (to anything but empty or `0`) to run `tradenova replay` in the process it started in. */
 export const NO_RELAUNCH_ENV = 'TRADENOVA_NO_RELAUNCH';
