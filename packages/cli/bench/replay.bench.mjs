@@ -5,8 +5,11 @@
 // Sessions are the example session repeated with new ids and times (scripts/make-session.mjs),
 // made once into the temp dir. Intents are placed + blocked + rejected over every account, as
 // the engine figure counts them; the time is the CLI process's wall time, start-up included.
+// `tradenova replay` relaunches itself with V8 heap flags (src/relaunch.ts): peak RSS is the larger
+// of the two processes' (the parent is a bare node process waiting), CPU their sum.
+// TRADENOVA_NO_RELAUNCH=1 measures the replay in one process with V8's defaults.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -14,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { figure } from '../../../scripts/bench-figures.mjs';
 import { engineReplayFigure } from '../../core/bench/replay-kit.mjs';
+import { readUsage } from './rss-hook.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');
@@ -59,6 +63,7 @@ async function session(lines) {
 
 async function cliReplay(file) {
   const rssFile = join(tmpdir(), `tradenova-bench-rss-${process.pid}`);
+  rmSync(rssFile, { force: true });
   const t0 = performance.now();
   const r = await run(
     process.execPath,
@@ -81,7 +86,7 @@ async function cliReplay(file) {
   // 0 clean, 1 not clean (risk blocks are part of the example): anything else is a failure.
   if (r.code !== 0 && r.code !== 1) throw new Error(`replay exited ${r.code}: ${r.stderr.slice(-2000)}`);
   const report = JSON.parse(r.stdout);
-  const usage = JSON.parse(readFileSync(rssFile, 'utf8'));
+  const usage = readUsage(rssFile);
   rmSync(rssFile, { force: true });
   const intents = report.accounts.reduce(
     (s, a) => s + a.orders.placed + a.orders.blocked + a.orders.rejected,
@@ -95,6 +100,10 @@ async function cliReplay(file) {
     // On a shared machine the process may get a fraction of a core: per CPU second is the steadier figure.
     perCpuSecond: intents / (usage.cpuMs / 1000),
     cpuMs: usage.cpuMs,
+    userCpuMs: usage.userMs,
+    // 2 when the CLI relaunched itself with heap flags (bin.ts): the peak is the larger one's.
+    processes: usage.processes,
+    heapFlags: usage.heapFlags,
     peakRssMb: usage.maxRssKb / 1024,
   };
 }
@@ -102,18 +111,26 @@ async function cliReplay(file) {
 /**
  * The same session and config through `runReplay` alone in a fresh process (replay-core.mjs):
  * its peak RSS is the engine's share of the CLI's, its intents per CPU second what the CLI
- * could reach at best.
+ * could reach at best. With the heap flags the CLI's replay ran with, so the two compare.
  */
-async function coreReplay(file) {
+async function coreReplay(file, heapFlags) {
   const rssFile = join(tmpdir(), `tradenova-bench-rss-core-${process.pid}`);
+  rmSync(rssFile, { force: true });
   const r = await run(
     process.execPath,
-    ['--import', join(here, 'rss-hook.mjs'), join(here, 'replay-core.mjs'), file, values.config],
+    [
+      ...heapFlags,
+      '--import',
+      join(here, 'rss-hook.mjs'),
+      join(here, 'replay-core.mjs'),
+      file,
+      values.config,
+    ],
     { TRADENOVA_BENCH_RSS_FILE: rssFile },
   );
   if (r.code !== 0) throw new Error(`core replay exited ${r.code}: ${r.stderr.slice(-2000)}`);
   const { intents, ms } = JSON.parse(r.stdout.trim().split('\n').at(-1));
-  const usage = JSON.parse(readFileSync(rssFile, 'utf8'));
+  const usage = readUsage(rssFile);
   rmSync(rssFile, { force: true });
   return {
     intents,
@@ -140,7 +157,7 @@ for (const lines of sizes) {
   const file = await session(lines);
   const r = await cliReplay(file);
   // The engine alone on the same input: skipped past --core-up-to lines to keep the bench short.
-  const same = lines <= Number(values['core-up-to']) ? await coreReplay(file) : undefined;
+  const same = lines <= Number(values['core-up-to']) ? await coreReplay(file, r.heapFlags) : undefined;
   results.push({
     lines,
     ...r,
@@ -156,7 +173,7 @@ for (const lines of sizes) {
       : {}),
   });
   log(
-    `   tradenova replay ${lines.toLocaleString('en-US')} lines (--detail ${values.detail}, ${values.config.split('/').pop()}): peak RSS ${r.peakRssMb.toFixed(0)} MB, ${Math.round(r.perSecond).toLocaleString('en-US')} intents/s (${r.intents.toLocaleString('en-US')} intents in ${(r.ms / 1000).toFixed(1)} s; ${Math.round(r.perCpuSecond).toLocaleString('en-US')} per CPU second) = ${(r.perSecond / engine.perSecond).toFixed(2)}× the engine figure`,
+    `   tradenova replay ${lines.toLocaleString('en-US')} lines (--detail ${values.detail}, ${values.config.split('/').pop()}): peak RSS ${r.peakRssMb.toFixed(0)} MB (${r.processes === 2 ? 'relaunched' : 'one process'}), ${Math.round(r.perSecond).toLocaleString('en-US')} intents/s (${r.intents.toLocaleString('en-US')} intents in ${(r.ms / 1000).toFixed(1)} s; ${Math.round(r.perCpuSecond).toLocaleString('en-US')} per CPU second) = ${(r.perSecond / engine.perSecond).toFixed(2)}× the engine figure`,
   );
   if (same)
     log(

@@ -9,6 +9,7 @@ import { type ImportEdge, importGraph, importLoops, unitOf, upwardImports } from
 const CLI_LAYERS: Readonly<Record<string, number>> = {
   // 5. Entry: the binary, the command tree, the package's library entry.
   'bin.ts': 5,
+  'relaunch.ts': 5,
   'main.ts': 5,
   'program.ts': 5,
   'index.ts': 5,

@@ -86,8 +86,8 @@ export class FillIngest {
   /** A follower's order changed at its broker: an ended order stops counting as working. */
   orderUpdated(f: FollowerRuntime, order: BrokerOrder): void {
     const parent = order.parentOrderId;
-    const parentSource = parent !== undefined ? f.sourceOf(`order:${parent}`) : undefined;
-    if (parentSource !== undefined) f.rememberSource(`order:${order.orderId}`, parentSource);
+    const parentSource = parent !== undefined ? f.orderSourceOf(parent) : undefined;
+    if (parentSource !== undefined) f.rememberOrderSource(order.orderId, parentSource);
     if (order.clientOrderId !== undefined && isEnded(order.status)) {
       f.endInFlight(order.clientOrderId);
       f.endLeg(order.clientOrderId);
@@ -166,7 +166,7 @@ export class FillIngest {
       at?.copy.source ??
       (id === undefined ? undefined : f.sourceOf(id)) ??
       (bracket ? f.sourceOf(bracket.entry.intentId) : undefined) ??
-      f.sourceOf(`order:${fill.orderId}`);
+      f.orderSourceOf(fill.orderId);
     if (source === undefined) {
       f.addUnattributed(key, delta);
       // A fill no copy claims that leaves the contract flat (a flatten's close) empties every share,

@@ -175,6 +175,12 @@ export class FollowerRuntime {
   #sources = new Map<string, string>();
   #olderSources = new Map<string, string>();
   /**
+   * The same for broker order ids (a native bracket's children), apart so that no `order:${id}`
+   * key is made per order and per fill; one window with the intent ids (they rotate together).
+   */
+  #orderSources = new Map<string, string>();
+  #olderOrderSources = new Map<string, string>();
+  /**
    * The follower's position per follower contract key, split by the leader contract it
    * copies: a follower mapping NQ → MNQ ×10 while the leader also trades MNQ holds two
    * shares of one contract, and an exit of one must not close the other.
@@ -359,15 +365,33 @@ export class FollowerRuntime {
   /** Remembers which leader contract an order outside a copy trades; the oldest are forgotten past a bound. */
   rememberSource(intentId: string, source: string): void {
     this.#sources.set(intentId, source);
-    if (this.#sources.size > 10_000) {
+    this.#rotateSources();
+  }
+
+  /** `rememberSource` for an order known by its broker order id. */
+  rememberOrderSource(orderId: string, source: string): void {
+    this.#orderSources.set(orderId, source);
+    this.#rotateSources();
+  }
+
+  /** 10,000 ids remembered since the last rotation: they become the older generation. */
+  #rotateSources(): void {
+    if (this.#sources.size + this.#orderSources.size > 10_000) {
       this.#olderSources = this.#sources;
+      this.#olderOrderSources = this.#orderSources;
       this.#sources = new Map();
+      this.#orderSources = new Map();
     }
   }
 
   /** The source leader contract of an order outside a copy, if remembered. */
   sourceOf(intentId: string): string | undefined {
     return this.#sources.get(intentId) ?? this.#olderSources.get(intentId);
+  }
+
+  /** `sourceOf` by broker order id. */
+  orderSourceOf(orderId: string): string | undefined {
+    return this.#orderSources.get(orderId) ?? this.#olderOrderSources.get(orderId);
   }
 
   /** Forgets a copy whose leader order is gone: nothing of it stays expected or working. */

@@ -217,7 +217,7 @@ export class OrderDesk implements OrderPort {
       const source = at?.copy.source ?? f.sourceOf(intent.intentId);
       if (source !== undefined && intent.bracket !== undefined) {
         for (const id of [ack.orderId, ack.childOrderIds?.stopLoss, ack.childOrderIds?.takeProfit]) {
-          if (id !== undefined) f.rememberSource(`order:${id}`, source);
+          if (id !== undefined) f.rememberOrderSource(id, source);
         }
       }
       if (intent.leg !== 'close') {

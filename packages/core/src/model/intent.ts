@@ -62,22 +62,27 @@ export interface OrderIntent {
 export function intentId(signalId: string, follower: string, leg: IntentLeg | string): string {
   // The one-shot hash is twice as fast as createHash for inputs this small; this runs per follower per signal.
   const digest = hash('sha256', `${signalId}\u0000${follower}\u0000${leg}`, 'buffer');
-  return `tn${base32(digest).slice(0, 22)}`;
-}
-
-const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
-function base32(bytes: Uint8Array): string {
-  let out = '';
+  // Only the 22 characters kept are encoded, straight into one flat string: built with `+=` and
+  // sliced, each id was a concatenation over a slice of the whole 51-character encoding (136 bytes
+  // of heap instead of 40), and engines keep hundreds of thousands of ids in their bounded windows.
+  const codes = new Array<number>(ID_LENGTH);
+  codes[0] = 116; // t
+  codes[1] = 110; // n
   let bits = 0;
   let value = 0;
-  for (const byte of bytes) {
-    value = (value << 8) | byte;
-    bits += 8;
-    while (bits >= 5) {
-      out += ALPHABET[(value >>> (bits - 5)) & 31];
-      bits -= 5;
+  let byte = 0;
+  for (let at = 2; at < ID_LENGTH; at++) {
+    if (bits < 5) {
+      value = (value << 8) | (digest[byte++] as number);
+      bits += 8;
     }
+    codes[at] = ALPHABET_CODES[(value >>> (bits - 5)) & 31] as number;
+    bits -= 5;
     value &= (1 << bits) - 1;
   }
-  return out;
+  return String.fromCharCode(...codes);
 }
+
+/** `tn` and 22 base32 characters (110 of the digest's bits, most significant first). */
+const ID_LENGTH = 24;
+const ALPHABET_CODES = Array.from('0123456789abcdefghjkmnpqrstvwxyz', (c) => c.charCodeAt(0));

@@ -79,3 +79,44 @@ describe('FollowerRuntime.noteFilled: fill ids are kept only while something can
     expect(f.filledIntents.has('old-8999')).toBe(true);
   });
 });
+
+describe('FollowerRuntime sources: intent ids and broker order ids share one two-generation window', () => {
+  const runtime = () =>
+    new FollowerRuntime(
+      { name: 'f', account: 'A' } as never,
+      'paper',
+      {} as never,
+      {} as never,
+      {} as never,
+      {} as never,
+      0,
+    );
+
+  it('keeps the two kinds of id apart (an order id equal to an intent id names another order)', () => {
+    const f = runtime();
+    f.rememberSource('X1', 'MNQZ25');
+    f.rememberOrderSource('X1', 'MESZ25');
+    expect(f.sourceOf('X1')).toBe('MNQZ25');
+    expect(f.orderSourceOf('X1')).toBe('MESZ25');
+    expect(f.orderSourceOf('X2')).toBeUndefined();
+  });
+
+  it('forgets both kinds together once 10,000 more of either have been remembered', () => {
+    const f = runtime();
+    f.rememberSource('intent-0', 'MNQZ25');
+    f.rememberOrderSource('order-0', 'MNQZ25');
+    // 10,001 ids in all: the first generation (both kinds) becomes the older one, still asked.
+    for (let i = 1; i < 5_000; i++) f.rememberSource(`intent-${i}`, 'MNQZ25');
+    for (let i = 1; i < 5_000; i++) f.rememberOrderSource(`order-${i}`, 'MNQZ25');
+    f.rememberOrderSource('order-5000', 'MNQZ25');
+    f.rememberSource('intent-5000', 'MNQZ25');
+    expect(f.sourceOf('intent-0')).toBe('MNQZ25');
+    expect(f.orderSourceOf('order-0')).toBe('MNQZ25');
+    // 10,001 more: the first generation is gone, the second stays.
+    for (let i = 0; i < 10_001; i++) f.rememberOrderSource(`later-${i}`, 'MESZ25');
+    expect(f.sourceOf('intent-0')).toBeUndefined();
+    expect(f.orderSourceOf('order-0')).toBeUndefined();
+    expect(f.sourceOf('intent-5000')).toBe('MNQZ25');
+    expect(f.orderSourceOf('later-0')).toBe('MESZ25');
+  });
+});
