@@ -40,6 +40,8 @@ export class AdoptedOrders {
   /** account + the engine's id → the id the broker knows the order by, where the two differ. */
   readonly #brokerIdOf = new Map<string, string>();
   readonly #all: FoundCopy[] = [];
+  /** account + a first id the re-signal may place a copy under, where no copy was found. */
+  readonly #reused = new Set<string>();
 
   /**
    * A copy found working: `engineIds` are every id the engine may place it under (the first
@@ -68,6 +70,18 @@ export class AdoptedOrders {
     this.adopt(accountId, engineIds, [], connection);
   }
 
+  /**
+   * The first ids of a still-working leader order's copy that start-up recovery found no live
+   * copy under (the lookup may not see an ended order: Sierra Chart reads only open orders).
+   * A broker that answers a repeated client order id with the order it names (Sierra Chart,
+   * Rithmic) then answers the re-signal's placement with a copy it cancelled before the
+   * restart: that placement fails instead of counting as the copy, and the engine's recovery
+   * places the copy again under a fresh id. A filled answer is the copy, filled.
+   */
+  expectNew(accountId: string, engineIds: readonly string[]): void {
+    for (const id of engineIds) this.#reused.add(`${accountId}\u0000${id}`);
+  }
+
   get size(): number {
     return this.#all.reduce((n, c) => n + c.orders.length, 0);
   }
@@ -81,6 +95,7 @@ export class AdoptedOrders {
     let n = 0;
     for (const copy of this.#all) n += await this.#cancelUnclaimed(copy, onError);
     this.#copies.clear();
+    this.#reused.clear();
     return n;
   }
 
@@ -118,7 +133,15 @@ export class AdoptedOrders {
   ): Promise<OrderAck> {
     const key = `${request.accountId}\u0000${request.clientOrderId}`;
     const copy = this.#copies.get(key);
-    if (!copy) return target.placeOrder(request);
+    if (!copy) {
+      if (!this.#reused.delete(key)) return target.placeOrder(request);
+      const ack = await target.placeOrder(request);
+      if (ack.status !== 'cancelled') return ack;
+      throw new BrokerUnavailableError(
+        target.broker,
+        'the broker answered with the copy it cancelled before the restart (the same client order id): placed again under a fresh id',
+      );
+    }
     // Each id is answered once: a later placement with it goes to the broker's own guard.
     this.#copies.delete(key);
     const open = copy.orders.filter((o) => !copy.claimed.has(o.orderId));

@@ -236,20 +236,39 @@ export async function recoverOnStart(ctx: RecoveryContext): Promise<RecoveredLin
     }
     // A follower whose copy of a working leader order is only found cancelled (no live copy):
     // the re-signal must not send it again under the first ids (see `AdoptedOrders.refuse`).
+    // What the journal says of each first id's order (a broker that cannot look up an ended
+    // order, Sierra Chart or Rithmic, shows a cancelled copy as absent).
+    const firstIdStatuses = ctx.journal
+      ? await orderStatuses(
+          ctx.journal,
+          copies.flatMap((c) =>
+            [...c.byFollower.keys()].flatMap((name) =>
+              ['entry', 'close', 'open'].map((leg) => intentId(c.signalId, name, leg)),
+            ),
+          ),
+        )
+      : new Map<string, Set<string>>();
     for (const c of copies)
       for (const [name, legs] of c.byFollower) {
         const f = byName.get(name);
         if (!f || found.has(`${name}\u0000${c.order.orderId}`)) continue;
         const seen = legs.flatMap((l) => (l.lookup.state === 'found' ? [l.lookup.order] : []));
-        if (
-          seen.length === 0 ||
-          seen.some((o) => LIVE.has(o.status) || o.status === 'filled' || o.filledQty > 0)
-        )
+        if (seen.some((o) => LIVE.has(o.status) || o.status === 'filled' || o.filledQty > 0)) continue;
+        const ids = ['entry', 'close', 'open'].map((leg) => intentId(c.signalId, f.name, leg));
+        const said = ids.map((id) => firstIdStatuses.get(id) ?? new Set<string>());
+        // Placed under a first id, never filled as far as the journal knows, and nothing live at
+        // the broker: that copy ended (a re-plan cancelled it), and the id is not sent again.
+        const endedUnseen =
+          said.some((st) => st.has('placed')) &&
+          !said.some((st) => st.has('filled') || st.has('partially-filled'));
+        if (!seen.some((o) => o.status === 'cancelled') && !endedUnseen) {
+          // Nothing found under the first ids (never placed, or a broker that cannot look up an
+          // ended order): a placement the broker answers with a cancelled order is no copy.
+          ctx.adopted.expectNew(f.account, ids);
           continue;
-        if (!seen.some((o) => o.status === 'cancelled')) continue;
+        }
         const conn = connectionOf(ctx, f);
         if (!conn) continue;
-        const ids = ['entry', 'close', 'open'].map((leg) => intentId(c.signalId, f.name, leg));
         ctx.adopted.refuse(f.account, ids, conn);
       }
     line.adopted = plan.adopt.length;
@@ -395,6 +414,33 @@ async function journaledCopies(
 
 /** The shape of an intent id (`intentId` in core): a client order id this copier made. */
 const OUR_ID = /^tn[0-9a-z]{22}$/;
+
+/** The order statuses the journal recorded for each of `ids` (placed, modified…), and `filled` where it holds a fill. */
+async function orderStatuses(journal: Journal, ids: readonly string[]): Promise<Map<string, Set<string>>> {
+  const out = new Map<string, Set<string>>();
+  for (let i = 0; i < ids.length; i += 1000) {
+    const rows = await journal.db
+      .selectFrom('orders')
+      .select(['intent_id', 'status'])
+      .where('intent_id', 'in', ids.slice(i, i + 1000))
+      .execute();
+    const fills = await journal.db
+      .selectFrom('executions')
+      .select('intent_id')
+      .where('intent_id', 'in', ids.slice(i, i + 1000))
+      .execute();
+    for (const [id, status] of [
+      ...rows.map((r) => [r.intent_id, r.status] as const),
+      ...fills.map((r) => [r.intent_id, 'filled'] as const),
+    ]) {
+      if (id === null) continue;
+      const set = out.get(id) ?? new Set<string>();
+      set.add(status);
+      out.set(id, set);
+    }
+  }
+  return out;
+}
 
 /** Working follower orders under this copier's ids that the journal has no intent for, and `explained` does not name. */
 async function unjournaled(

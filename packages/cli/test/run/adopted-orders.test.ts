@@ -86,6 +86,24 @@ describe('AdoptedOrders (start-up recovery hands found copies to the engine)', (
     expect(exchange.getOpenOrders('A')).toHaveLength(1);
   });
 
+  it('fails a first-id placement the broker answers with the copy it cancelled before the restart (an ended order the lookup could not see)', async () => {
+    const { exchange, raw, limit } = await broker();
+    // Cancelled by a re-plan before a kill -9; Sierra Chart's lookup reads only open orders, so
+    // recovery found nothing under the first ids, and a repeated id names that cancelled order.
+    const first = await raw.placeOrder(limit(firstIds[0]!, 1));
+    await raw.cancelOrder({ accountId: 'A', orderId: first.orderId });
+    const adopted = new AdoptedOrders();
+    adopted.expectNew('A', firstIds);
+    const wrapped = adopted.wrap(raw);
+    await expect(wrapped.placeOrder(limit(firstIds[0]!, 1))).rejects.toBeInstanceOf(BrokerUnavailableError);
+    // A first id never used before is placed as usual, and the check is spent once recovery is done.
+    const fresh = await wrapped.placeOrder(limit(firstIds[1]!, 1));
+    expect(fresh.status).toBe('working');
+    await adopted.cancelUnclaimed(() => undefined);
+    await expect(wrapped.placeOrder(limit(firstIds[0]!, 1))).resolves.toMatchObject({ status: 'cancelled' });
+    expect(exchange.getOpenOrders('A')).toHaveLength(1);
+  });
+
   it('cancels a found copy no placement claimed once the re-signals went through', async () => {
     const { exchange, raw, limit } = await broker();
     await raw.placeOrder(limit(firstIds[0]!));
