@@ -21,6 +21,16 @@ afterEach(async () => {
   cleanup = [];
 });
 
+/** A durable FIX file store in a fresh folder (removed after the test), with jspurefix and a session id. */
+async function fileStore() {
+  const dir = await mkdtemp(join(tmpdir(), 'tn-fix-store-'));
+  cleanup.push(() => rm(dir, { recursive: true, force: true }));
+  const { loadJsFix } = await import('../../src/fix/client/jspurefix.js');
+  const lib = await loadJsFix();
+  const id = new lib.SessionId('FIX.4.4', 'ME', 'THEM');
+  return { dir, lib, id, store: await durableFileStore(dir) };
+}
+
 async function pair(version: '4.2' | '4.4', config = {}) {
   const exchange = new SimulatedExchange({ clock: systemClock });
   const sim = await startFixSimulator({ version, exchange });
@@ -305,12 +315,7 @@ describe('fix sequence handling', () => {
   });
 
   it('the file store lands every sequence-number write in order, so a reader finds the last one', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'tn-fix-store-'));
-    cleanup.push(() => rm(dir, { recursive: true, force: true }));
-    const { loadJsFix } = await import('../../src/fix/client/jspurefix.js');
-    const lib = await loadJsFix();
-    const id = new lib.SessionId('FIX.4.4', 'ME', 'THEM');
-    const store = await durableFileStore(dir);
+    const { dir, lib, id, store } = await fileStore();
     const writer = store.factory.create(id) as InstanceType<typeof lib.FileSessionStore>;
     await writer.initialize();
     // Fire-and-forget, as the engine does for every message it sends.
@@ -322,12 +327,7 @@ describe('fix sequence handling', () => {
   });
 
   it("keeps the newest session's sequence numbers when an ended session of the same owner writes late", async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'tn-fix-store-'));
-    cleanup.push(() => rm(dir, { recursive: true, force: true }));
-    const { loadJsFix } = await import('../../src/fix/client/jspurefix.js');
-    const lib = await loadJsFix();
-    const id = new lib.SessionId('FIX.4.4', 'ME', 'THEM');
-    const store = await durableFileStore(dir);
+    const { dir, lib, id, store } = await fileStore();
     type Store = InstanceType<typeof lib.FileSessionStore>;
     const first = store.factory.create(id) as Store;
     await first.initialize();

@@ -56,17 +56,21 @@ describe('LeaderBook.forgetEnded: a long session keeps a bounded number of ended
   });
 });
 
+/** A follower runtime with nothing behind it: what these tests ask of it is its own state. */
+const runtime = () =>
+  new FollowerRuntime(
+    { name: 'f', account: 'A' } as never,
+    'paper',
+    {} as never,
+    {} as never,
+    {} as never,
+    {} as never,
+    0,
+  );
+
 describe('FollowerRuntime.noteFilled: fill ids are kept only while something can ask about them', () => {
   it('keeps the ids of orders being placed, of leader order references and of unknown outcomes', () => {
-    const f = new FollowerRuntime(
-      { name: 'f', account: 'A' } as never,
-      'paper',
-      {} as never,
-      {} as never,
-      {} as never,
-      {} as never,
-      0,
-    );
+    const f = runtime();
     f.placing.add('placing');
     f.orders.set('L1', { intentId: 'ref', contract: MNQ, side: 'buy', orderType: 'market' });
     f.unknown.set('unknown', { intent: {} as OrderIntent });
@@ -81,17 +85,6 @@ describe('FollowerRuntime.noteFilled: fill ids are kept only while something can
 });
 
 describe('FollowerRuntime sources: intent ids and broker order ids share one two-generation window', () => {
-  const runtime = () =>
-    new FollowerRuntime(
-      { name: 'f', account: 'A' } as never,
-      'paper',
-      {} as never,
-      {} as never,
-      {} as never,
-      {} as never,
-      0,
-    );
-
   it('keeps the two kinds of id apart (an order id equal to an intent id names another order)', () => {
     const f = runtime();
     f.rememberSource('X1', 'MNQZ25');
