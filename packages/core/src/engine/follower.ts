@@ -362,6 +362,16 @@ export class FollowerRuntime {
     }
   }
 
+  /**
+   * An order of this engine did not get through: recovery places it again, and aligns the
+   * position, since this failure explains a difference. A recovery already waiting with a
+   * milder policy (a reconnect's `alert`, started before the failure) aligns too.
+   */
+  orderFailed(): void {
+    this.needsRecovery = true;
+    if (this.recoverPolicy !== 'flatten') this.recoverPolicy = undefined;
+  }
+
   /** Remembers which leader contract an order outside a copy trades; the oldest are forgotten past a bound. */
   rememberSource(intentId: string, source: string): void {
     this.#sources.set(intentId, source);

@@ -254,13 +254,13 @@ export class OrderDesk implements OrderPort {
     const outcome = (o: IntentOutcome, extra?: Partial<SignalOutcome>) => outcomeOf(intent, o, extra);
     const now = this.#d.now();
     // A rate limit is a refusal for now, not for good: recovery tries the order again.
-    if (error instanceof BrokerRateLimitedError && intent.action === 'place') f.needsRecovery = true;
+    if (error instanceof BrokerRateLimitedError && intent.action === 'place') f.orderFailed();
     if (error instanceof BrokerRejectedError || error instanceof BrokerRateLimitedError) {
       this.#d.emit({ type: 'order-rejected', time: now, intent, code: error.code, reason: error.message });
       return outcome('rejected', { reason: error.message });
     }
     // Nothing or not known to be at the broker: recovery tries again once the connection is up.
-    if (intent.action === 'place') f.needsRecovery = true;
+    if (intent.action === 'place') f.orderFailed();
     if (error instanceof BrokerTimeoutError || error instanceof BrokerDisconnectedError) {
       // Sent, answer lost: the order may exist. Never a reject; reconciliation asks the broker.
       if (intent.action === 'place') {

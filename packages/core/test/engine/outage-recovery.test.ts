@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
-import { BrokerUnavailableError, type TradeSignal } from '../../src/index.js';
+import { BrokerRateLimitedError, BrokerUnavailableError, type TradeSignal } from '../../src/index.js';
 import { connectionOf, disconnectPaper, MNQ, paperEngine, reconnectPaper } from './harness.js';
 
 /** The leader's signals of a chaos run, and from which one on the follower's broker was away. */
@@ -50,4 +50,35 @@ it('brings a follower to where its rules put it after its orders failed through 
   await clock.runUntilIdle();
   // Fixed 1 of a long leader: long 1, placed by the recovery's alignment.
   expect(net('a')).toBe(1);
+});
+
+it('aligns a follower whose order failed after a reconnect recovery had started with the alert policy (chaos, demo seed 1953900319)', async () => {
+  const { engine, clock, net, leaderMarket } = await paperEngine(
+    [{ name: 'a', account: 'A', scaling: { mode: 'fixed', qty: 1 } }],
+    { latencyMs: 3 },
+  );
+  await leaderMarket('s1', 'buy', 1, '21000.00');
+  expect(net('a')).toBe(1);
+  const connection = connectionOf(engine);
+  const place = connection.placeOrder.bind(connection);
+  const positions = connection.getPositions.bind(connection);
+  let limited = true;
+  const refuse = () => Promise.reject(new BrokerRateLimitedError('paper', 5_000, 'Order/place: 429'));
+  connection.placeOrder = (r) => (limited ? refuse() : place(r));
+  connection.getPositions = (id) => (limited ? refuse() : positions(id));
+  // The socket drops and comes back: the reconnect's recovery (nothing failed yet, so it only
+  // alerts) cannot read positions and waits for the next interval.
+  await disconnectPaper(engine);
+  await reconnectPaper(engine);
+  await clock.runUntilIdle();
+  // Then the leader exits, and the follower's exit is refused by the rate limit.
+  await leaderMarket('s2', 'sell', 1, '21000.00');
+  expect(net('a')).toBe(1);
+  limited = false;
+  for (let i = 0; i < 2; i++) {
+    await clock.advanceBy(5_500);
+    engine.tick();
+    await clock.runUntilIdle();
+  }
+  expect(net('a')).toBe(0);
 });
