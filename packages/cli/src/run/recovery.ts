@@ -153,7 +153,7 @@ export async function recoverOnStart(ctx: RecoveryContext): Promise<RecoveredLin
     // recovery's re-signal (`recovery:<account>:<order>:modify:…`). The last has the same ids at
     // every recovery that finds the leader at the same price: unknown here, it was placed again
     // under its own ids (two orders under one client order id at Tradovate, chaos seed 2506510289).
-    const replanned = new Map<string, Map<string, (typeof journaled)[number][]>>();
+    const laterCopies = new Map<string, Map<string, (typeof journaled)[number][]>>();
     for (const c of journaled) {
       const { leaderOrderId, signalId, follower } = c.intent;
       if (
@@ -161,9 +161,9 @@ export async function recoverOnStart(ctx: RecoveryContext): Promise<RecoveredLin
         signalId === leaderNewSignalId(ctx.config.leader.account, leaderOrderId)
       )
         continue;
-      const mine = replanned.get(follower) ?? new Map();
+      const mine = laterCopies.get(follower) ?? new Map();
       mine.set(leaderOrderId, [...(mine.get(leaderOrderId) ?? []), c]);
-      replanned.set(follower, mine);
+      laterCopies.set(follower, mine);
     }
     const copies: LeaderOrderCopies[] = [];
     for (const order of leaderOrders) {
@@ -180,7 +180,7 @@ export async function recoverOnStart(ctx: RecoveryContext): Promise<RecoveredLin
           // A reversal (close then open) is the only other shape of a copy: asked about only when no entry is found.
           if (leg === 'entry' && found.state === 'found') break;
         }
-        for (const c of replanned.get(f.name)?.get(order.orderId) ?? [])
+        for (const c of laterCopies.get(f.name)?.get(order.orderId) ?? [])
           legs.push({ leg: c.intent.leg, intentId: c.intent.intentId, lookup: c.lookup });
         byFollower.set(f.name, legs);
       }
@@ -231,36 +231,30 @@ export async function recoverOnStart(ctx: RecoveryContext): Promise<RecoveredLin
       const c = connectionOf(ctx, f);
       if (!c) continue;
       const signalId = leaderNewSignalId(ctx.config.leader.account, leaderOrderId);
-      const ids = ['entry', 'close', 'open'].map((leg) => intentId(signalId, f.name, leg));
+      const ids = firstIds(signalId, f.name);
       ctx.adopted.adopt(f.account, ids, orders, c);
     }
-    // A follower whose copy of a working leader order is only found cancelled (no live copy):
-    // the re-signal must not send it again under the first ids (see `AdoptedOrders.refuse`).
     // What the journal says of each first id's order (a broker that cannot look up an ended
     // order, Sierra Chart or Rithmic, shows a cancelled copy as absent).
     const firstIdStatuses = ctx.journal
       ? await orderStatuses(
           ctx.journal,
-          copies.flatMap((c) =>
-            [...c.byFollower.keys()].flatMap((name) =>
-              ['entry', 'close', 'open'].map((leg) => intentId(c.signalId, name, leg)),
-            ),
-          ),
+          copies.flatMap((c) => [...c.byFollower.keys()].flatMap((name) => firstIds(c.signalId, name))),
         )
       : new Map<string, Set<string>>();
+    // A follower whose copy of a working leader order is only found cancelled (no live copy):
+    // the re-signal must not send it again under the first ids (see `AdoptedOrders.refuse`).
     for (const c of copies)
       for (const [name, legs] of c.byFollower) {
         const f = byName.get(name);
         if (!f || found.has(`${name}\u0000${c.order.orderId}`)) continue;
         const seen = legs.flatMap((l) => (l.lookup.state === 'found' ? [l.lookup.order] : []));
         if (seen.some((o) => LIVE.has(o.status) || o.status === 'filled' || o.filledQty > 0)) continue;
-        const ids = ['entry', 'close', 'open'].map((leg) => intentId(c.signalId, f.name, leg));
+        const ids = firstIds(c.signalId, f.name);
         const said = ids.map((id) => firstIdStatuses.get(id) ?? new Set<string>());
         // Placed under a first id, never filled as far as the journal knows, and nothing live at
         // the broker: that copy ended (a re-plan cancelled it), and the id is not sent again.
-        const endedUnseen =
-          said.some((st) => st.has('placed')) &&
-          !said.some((st) => st.has('filled') || st.has('partially-filled'));
+        const endedUnseen = said.some((st) => st.has('placed')) && !said.some((st) => st.has('filled'));
         if (!seen.some((o) => o.status === 'cancelled') && !endedUnseen) {
           // Nothing found under the first ids (never placed, or a broker that cannot look up an
           // ended order): a placement the broker answers with a cancelled order is no copy.
@@ -410,6 +404,11 @@ async function journaledCopies(
     }
   }
   return out.sort((a, b) => a.intent.intentId.localeCompare(b.intent.intentId));
+}
+
+/** The ids a leader order's first copy is placed under: its entry, or a reversal's close and open. */
+function firstIds(signalId: string, follower: string): string[] {
+  return ['entry', 'close', 'open'].map((leg) => intentId(signalId, follower, leg));
 }
 
 /** The shape of an intent id (`intentId` in core): a client order id this copier made. */

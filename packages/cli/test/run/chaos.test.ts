@@ -50,22 +50,12 @@ describe.skipIf(!BUILT)('tradenova chaos', () => {
   const found: [config: string, seed: string, duration: string, fixed: string][] = [
     [sharedLogins, '3061121695', '10', 'a copy re-planned before a kill -9 is adopted, not placed again'],
     [sharedLogins, '3643453473', '10', 'a re-planned copy of another shape is replaced under a fresh id'],
-    [
-      projectx,
-      '3241022342',
-      '8',
-      'firm followers do not block resting copies; a fill never overtakes its signal',
-    ],
+    [projectx, '3241022342', '8', 'a firm never blocks resting copies; no fill overtakes its signal'],
     [sixBrokers, '679575618', '6', 'a re-planned leg never repeats an earlier run’s id'],
     [sixBrokers, '3753187035', '6', 'accounts of a firm reverse together at recovery'],
     [sixBrokers, '2250667160', '6', 'a FIX order waits for the logon’s read-back of positions'],
     [sixBrokers, '2786482074', '6', 'a copy found only cancelled is placed again under a fresh id'],
-    [
-      sixBrokers,
-      '2506510289',
-      '6',
-      'a copy an earlier recovery placed is adopted, not placed again under its ids',
-    ],
+    [sixBrokers, '2506510289', '6', 'a copy an earlier recovery placed is adopted, not placed again'],
     [sixBrokers, '754773374', '6', 'a copy the firm rule blocked behind a lagging account is aligned'],
   ];
   for (const [config, seed, duration, fixed] of found)
