@@ -58,6 +58,12 @@ export interface RunOptions {
   log?: (text: string) => void;
   /** An empty, migrated embedded journal to copy for this run (see `journalTemplate`). */
   journalTemplate?: string;
+  /**
+   * The run's folder, owned by the caller: the run writes its post-mortem files there
+   * (copier lines, exchanges, what each follower's broker said) and does not remove it,
+   * so the caller can keep a failed run's evidence (`chaos --keep-failed`).
+   */
+  dir?: string;
 }
 
 /**
@@ -82,7 +88,9 @@ export async function chaosRun(options: RunOptions): Promise<RunResult> {
   const started = Date.now();
   const { plan, config } = options;
   const log = options.log ?? (() => {});
-  const dir = await mkdtemp(join(tmpdir(), 'tn-chaos-'));
+  const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'tn-chaos-')));
+  // Post-mortem files are written for a caller that owns the folder, or always under TN_CHAOS_KEEP.
+  const postMortem = options.dir !== undefined || Boolean(process.env.TN_CHAOS_KEEP);
   const sims = new Map<string, HostedSimulator>();
   let copier: CopierProcess | undefined;
   const applied: FaultKind[] = [];
@@ -154,7 +162,14 @@ export async function chaosRun(options: RunOptions): Promise<RunResult> {
       details.push(`${follower}: still being brought back after ${SETTLE_LIMIT_MS / 1000} s: ${why}`);
     for (const why of copier.refused) details.push(`note: a copier start was refused and retried: ${why}`);
 
-    const verdicts = await check(config, sims, leaderSim, join(dir, 'journal'), options.configFile);
+    const verdicts = await check(
+      config,
+      sims,
+      leaderSim,
+      join(dir, 'journal'),
+      options.configFile,
+      postMortem,
+    );
     const result: RunResult = {
       seed: plan.seed,
       faults: applied,
@@ -176,7 +191,7 @@ export async function chaosRun(options: RunOptions): Promise<RunResult> {
   } finally {
     await copier?.stop('SIGKILL').catch(() => undefined);
     for (const sim of sims.values()) await sim.close();
-    if (process.env.TN_CHAOS_KEEP) {
+    if (postMortem) {
       // For a post-mortem: the run's folder (config, journal) and every line the copier printed.
       await writeFile(
         join(dir, 'copier.jsonl'),
@@ -191,7 +206,7 @@ export async function chaosRun(options: RunOptions): Promise<RunResult> {
         ]),
       );
       await writeFile(join(dir, 'exchanges.json'), JSON.stringify(exchanges, null, 1));
-      log(`  kept ${dir}`);
+      if (options.dir === undefined) log(`  kept ${dir}`);
     } else await rm(dir, { recursive: true, force: true }).catch(() => undefined);
   }
 }
@@ -390,6 +405,7 @@ async function check(
   leaderSim: HostedSimulator,
   journalDir: string,
   configFile: string,
+  postMortem: boolean,
 ): Promise<FollowerVerdict[]> {
   const leaderChecker = await checker('tradovate', leaderSim, [CHAOS_LEADER], configFile);
   let leaderWorking: string[];
@@ -472,7 +488,7 @@ async function check(
         };
         verdicts.push(checkFollower(fact));
         // For a post-mortem: what each follower's broker said through its adapter.
-        if (process.env.TN_CHAOS_KEEP)
+        if (postMortem)
           await writeFile(
             join(dirname(journalDir), `checked-${f.name}.json`),
             JSON.stringify({ working: fact.working, positions: [...fact.positions] }, null, 1),

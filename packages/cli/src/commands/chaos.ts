@@ -1,3 +1,6 @@
+import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { FAULT_KINDS, type FaultKind, parseFaultList, planRun, runSeed } from '../chaos/plan.js';
 import { chaosRun, journalTemplate, type RunResult } from '../chaos/run.js';
@@ -16,6 +19,8 @@ export interface ChaosOptions {
   json?: boolean;
   /** Runs in flight at once (default 1). */
   parallel?: number;
+  /** A folder to keep each failed run's evidence in, one `seed-<seed>` folder per run. */
+  keepFailed?: string;
 }
 
 /** The JSON summary `chaos --json` prints. */
@@ -38,6 +43,8 @@ export interface ChaosSummary {
     drift: number;
     faults: FaultKind[];
     details: string[];
+    /** Where the run's folder was kept (`--keep-failed`): config, journal, copier lines, exchanges. */
+    kept?: string;
   }[];
   ms: number;
 }
@@ -97,8 +104,13 @@ export async function chaosCommand(
   const template = await journalTemplate();
   const parallel = Math.max(1, Math.min(options.parallel ?? 1, runs));
 
-  const runOne = async (r: number): Promise<{ s: number; result: RunResult }> => {
+  const keepIn = options.keepFailed === undefined ? undefined : resolve(options.keepFailed);
+  if (keepIn) await mkdir(keepIn, { recursive: true });
+
+  const runOne = async (r: number): Promise<{ s: number; result: RunResult; kept?: string }> => {
     const s = runSeed(seed, r);
+    // With --keep-failed this command owns the run's folder, to keep it when the run fails.
+    const dir = keepIn ? await mkdtemp(join(tmpdir(), 'tn-chaos-')) : undefined;
     const strays: string[] = [];
     inFlight.add(strays);
     const plan = planRun(s, { durationMs, kinds });
@@ -113,6 +125,7 @@ export async function chaosCommand(
         plan,
         log: (text) => progress(`${tag}${text}`),
         journalTemplate: template.dir,
+        dir,
       });
     } catch (error) {
       // A run that could not even be carried out is a failure with its seed, not a crash of the command.
@@ -130,10 +143,18 @@ export async function chaosCommand(
       inFlight.delete(strays);
     }
     result.details.push(...strays.map((d) => `run failed: ${d}`));
-    return { s, result };
+    if (!dir || !keepIn) return { s, result };
+    let kept: string | undefined;
+    if (runFailed(result)) {
+      kept = join(keepIn, `seed-${s}`);
+      await rm(kept, { recursive: true, force: true });
+      await cp(dir, kept, { recursive: true });
+    }
+    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    return { s, result, kept };
   };
 
-  const record = ({ s, result }: { s: number; result: RunResult }, r: number) => {
+  const record = ({ s, result, kept }: { s: number; result: RunResult; kept?: string }, r: number) => {
     summary.runs++;
     for (const k of result.faults) counts.set(k, (counts.get(k) ?? 0) + 1);
     summary.duplicates += result.duplicates;
@@ -142,14 +163,7 @@ export async function chaosCommand(
     summary.unchecked = result.unchecked;
     for (const d of result.details)
       if (d.startsWith('note: ') && summary.notes.length < 20) summary.notes.push(`seed ${s}: ${d.slice(6)}`);
-    const failed =
-      result.duplicates + result.lost + result.drift > 0 ||
-      result.details.some(
-        (d) =>
-          d.startsWith('run failed') ||
-          d.startsWith('the copier exited') ||
-          d.includes('still being brought back'),
-      );
+    const failed = runFailed(result);
     if (failed) {
       summary.failures.push({
         seed: s,
@@ -159,12 +173,14 @@ export async function chaosCommand(
         drift: result.drift,
         faults: result.faults,
         details: result.details.slice(0, 20),
+        ...(kept ? { kept } : {}),
       });
     }
     progress(
       `  ${parallel > 1 ? `[${r + 1}] ` : ''}${failed ? 'FAILED' : 'ok'}: duplicates ${result.duplicates}, lost ${result.lost}, drift ${result.drift}, faults ${result.faults.join(', ') || 'none'} (${Math.round(result.ms / 1000)} s)`,
     );
     if (failed) for (const d of result.details.slice(0, 10)) progress(`    ${d}`);
+    if (kept) progress(`    kept in ${kept}`);
   };
 
   try {
@@ -195,6 +211,19 @@ export async function chaosCommand(
     for (const f of summary.failures) progress(`  replay: ${f.replay}`);
   }
   return summary.failures.length > 0 ? 1 : ExitCode.Ok;
+}
+
+/** A run failed when it found a duplicate, a lost order or drift, or could not be carried out or settled. */
+function runFailed(result: RunResult): boolean {
+  return (
+    result.duplicates + result.lost + result.drift > 0 ||
+    result.details.some(
+      (d) =>
+        d.startsWith('run failed') ||
+        d.startsWith('the copier exited') ||
+        d.includes('still being brought back'),
+    )
+  );
 }
 
 function positive(value: string): number {
@@ -229,6 +258,10 @@ export function registerChaosCommand(program: Command, io: CommandIo, result: { 
       '--parallel <n>',
       'runs in flight at once (default 1; each hosts its own simulators and copier)',
       whole,
+    )
+    .option(
+      '--keep-failed <dir>',
+      "keep each failed run's folder (config, journal, copier lines, broker orders) in <dir>/seed-<seed>",
     )
     .option('--json', 'one JSON summary line instead of progress')
     .action(async (opts: ChaosOptions) => {

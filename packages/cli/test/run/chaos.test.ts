@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { BIN, BUILT } from '../services/cli-process.js';
@@ -38,8 +41,15 @@ const ALL = 'kill9,sigterm,sim-restart,cut-sockets,token-expiry,rate-limit';
  */
 describe.skipIf(!BUILT)('tradenova chaos', () => {
   it('examples/demo.yaml, 2 runs with faults: no duplicate, nothing lost, no drift', () => {
-    const { summary, status, output } = chaos(demo, ['--runs', '2', '--seed', '11', '--duration', '6']);
+    const keep = mkdtempSync(join(tmpdir(), 'tn-chaos-kept-'));
+    const { summary, status, output } = chaos(demo, [
+      ...['--runs', '2', '--seed', '11', '--duration', '6'],
+      ...['--keep-failed', keep],
+    ]);
     expect(summary.failures, output).toEqual([]);
+    // --keep-failed keeps failed runs only: nothing here.
+    expect(readdirSync(keep)).toEqual([]);
+    rmSync(keep, { recursive: true, force: true });
     expect(summary).toMatchObject({ runs: 2, duplicates: 0, lost: 0, drift: 0 });
     expect(summary.faults.length).toBeGreaterThanOrEqual(3);
     expect(status).toBe(0);
