@@ -26,7 +26,7 @@ import { ConnectionLifecycle, declareCapabilities } from '@tradenova/core/adapte
 import { type PlantName, RithmicPlant } from './client/plant.js';
 import type { RithmicConfig } from './config.js';
 import { BROKER, FORCED_LOGOUT_REASON, RithmicForcedLogoutError } from './errors.js';
-import { messageTime, orderTypeToWire, priceFields, sideToWire, ticksToWire } from './parse.js';
+import { messageTime, orderTypeToWire, priceFields, sideToWire, ticksToWire, wireDate } from './parse.js';
 import { RithmicState } from './state.js';
 import { toRithmicSymbol } from './symbols.js';
 import { type Decoded, Duration, OrderPlacement, type RithmicMessage, str, TEMPLATE_ID } from './wire.js';
@@ -63,6 +63,8 @@ export class RithmicConnection implements BrokerConnection {
   #routes = new Map<string, string>();
   /** While a show-orders request runs: the basket ids its snapshot named. */
   readonly #snapshots = new Set<Set<string>>();
+  /** Accounts whose order history this process has read (`findOrderByClientId`). */
+  readonly #historyRead = new Set<string>();
   /** When this connection first logged in (s): where an execution replay starts when no fill was seen. */
   #sinceSsboe: number | undefined;
 
@@ -260,7 +262,30 @@ export class RithmicConnection implements BrokerConnection {
     if (known) return known;
     // Not seen in this session: the broker's working orders may still hold it.
     await this.getOpenOrders(accountId);
+    const working = this.#state.orderByTag(accountId, clientOrderId);
+    if (working) return working;
+    // Or it ended before this session began (a market copy filled, a cancel): only the
+    // order history shows those, and Rithmic would take the same user_tag again as a new order.
+    await this.#loadHistory(accountId);
     return this.#state.orderByTag(accountId, clientOrderId);
+  }
+
+  /**
+   * Reads the account's order history once per process (324): every order of yesterday, today
+   * and tomorrow (UTC dates, which cover the trade date of any order of the last 24 hours; a
+   * CME trade date begins the evening before). Orders this process places are tracked as
+   * placed, so one read is enough; a read that fails is tried again by the next lookup.
+   */
+  async #loadHistory(accountId: string): Promise<void> {
+    if (this.#historyRead.has(accountId)) return;
+    const plant = await this.#ready();
+    const now = this.#context.clock.now();
+    for (const day of [-1, 0, 1])
+      await plant.request('RequestShowOrderHistorySummary', {
+        ...this.#ids(accountId),
+        date: wireDate(now + day * 86_400_000),
+      });
+    this.#historyRead.add(accountId);
   }
 
   onEvent(listener: (event: BrokerEvent) => void): () => void {

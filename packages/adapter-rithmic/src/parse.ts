@@ -99,6 +99,11 @@ export function wireTime(ms: number): { ssboe: number; usecs: number } {
   return { ssboe: Math.floor(ms / 1000), usecs: (ms % 1000) * 1000 };
 }
 
+/** The UTC date of a time in ms as the order history names days: `YYYYMMDD`. */
+export function wireDate(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10).replaceAll('-', '');
+}
+
 /** Whether an order status is final. */
 export function isTerminalStatus(status: BrokerOrder['status']): boolean {
   return status === 'filled' || status === 'cancelled' || status === 'rejected';

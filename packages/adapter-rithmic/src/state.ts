@@ -183,13 +183,23 @@ export class RithmicState {
       } else if (notify === ExchangeNotify.REJECT) {
         order.status = 'rejected';
         order.reason = reasonOf(message) ?? 'rejected';
-      } else if (
-        notify === ExchangeNotify.STATUS &&
-        order.status === 'pending' &&
-        message.is_snapshot === true
-      ) {
-        // A snapshot of a working order (show orders after a reconnect) says it rests.
-        order.status = order.filledQty > 0 ? 'partially-filled' : 'working';
+      } else if (notify === ExchangeNotify.STATUS && message.is_snapshot === true) {
+        if (str(message, 'status') === 'complete') {
+          // An order-history snapshot (324) of an order that ended before this session
+          // heard of it: how it ended, so a lookup by user_tag sees it was placed.
+          order.filledQty = Math.max(order.filledQty, num(message, 'total_fill_size') ?? 0);
+          const report = str(message, 'report_type');
+          order.status =
+            order.qty > 0 && order.filledQty >= order.qty
+              ? 'filled'
+              : report === 'reject'
+                ? 'rejected'
+                : 'cancelled';
+          order.reason = reasonOf(message) ?? order.reason;
+        } else if (order.status === 'pending') {
+          // A snapshot of a working order (show orders after a reconnect) says it rests.
+          order.status = order.filledQty > 0 ? 'partially-filled' : 'working';
+        }
       }
     }
     order.updatedAt = time;

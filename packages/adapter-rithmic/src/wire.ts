@@ -38,6 +38,8 @@ export const TEMPLATES = {
   317: 'ResponseCancelOrder',
   320: 'RequestShowOrders',
   321: 'ResponseShowOrders',
+  324: 'RequestShowOrderHistorySummary',
+  325: 'ResponseShowOrderHistorySummary',
   346: 'RequestCancelAllOrders',
   347: 'ResponseCancelAllOrders',
   351: 'RithmicOrderNotification',

@@ -321,6 +321,77 @@ describe('rithmic adapter', () => {
   });
 });
 
+describe('rithmic order history', () => {
+  it('a new session finds orders that ended before it by user_tag; a repeated user_tag is a new order', async () => {
+    const { sim, connection: first, accountId } = await startPair();
+    cleanups.push(() => sim.close());
+    const contract = { root: 'MNQ', month: 'Z' as const, year: new Date().getUTCFullYear() + 1 };
+    sim.exchange.updateQuote(contract, { bidTicks: 80_000, askTicks: 80_001 });
+    await first.connect();
+    await first.placeOrder({
+      accountId,
+      clientOrderId: 'h-filled',
+      contract,
+      side: 'buy',
+      qty: 2,
+      orderType: 'market',
+    });
+    const resting = await first.placeOrder({
+      ...{ accountId, clientOrderId: 'h-cancelled', contract, side: 'sell', qty: 1 },
+      ...{ orderType: 'limit', limitTicks: 80_400 },
+    });
+    await first.cancelOrder({ accountId, orderId: resting.orderId });
+    await first.placeOrder({
+      ...{ accountId, clientOrderId: 'h-working', contract, side: 'buy', qty: 1 },
+      ...{ orderType: 'limit', limitTicks: 79_600 },
+    });
+    await first.disconnect();
+
+    // A restarted copier: a new session that has heard of none of them.
+    const second = new RithmicConnection(
+      rithmicConfigSchema.parse({
+        gatewayUrl: sim.url,
+        user: 'conformance',
+        password: 'not-a-real-password',
+        requestTimeoutMs: 3_000,
+      }),
+      context,
+    );
+    cleanups.push(() => second.disconnect());
+    await second.connect();
+    // Show orders (320) names working orders only; the order history (324) names the rest.
+    expect((await second.getOpenOrders(accountId)).map((o) => o.clientOrderId)).toEqual(['h-working']);
+    expect(await second.findOrderByClientId(accountId, 'h-filled')).toMatchObject({
+      status: 'filled',
+      filledQty: 2,
+      qty: 2,
+      side: 'buy',
+    });
+    expect(await second.findOrderByClientId(accountId, 'h-cancelled')).toMatchObject({
+      orderId: resting.orderId,
+      status: 'cancelled',
+    });
+    expect(await second.findOrderByClientId(accountId, 'h-working')).toMatchObject({ status: 'working' });
+    expect(await second.findOrderByClientId(accountId, 'never-placed')).toBeUndefined();
+
+    // Why the lookup matters: Rithmic takes a repeated user_tag as a new order.
+    const third = new RithmicConnection(
+      rithmicConfigSchema.parse({ gatewayUrl: sim.url, user: 'other-session', password: 'x' }),
+      context,
+    );
+    cleanups.push(() => third.disconnect());
+    await third.connect();
+    const again = await third.placeOrder({
+      ...{ accountId, clientOrderId: 'h-cancelled', contract, side: 'sell', qty: 1 },
+      ...{ orderType: 'limit', limitTicks: 80_400 },
+    });
+    expect(again.orderId).not.toBe(resting.orderId);
+    expect(sim.exchange.getOrders(accountId).filter((o) => o.clientOrderId === 'h-cancelled')).toHaveLength(
+      2,
+    );
+  });
+});
+
 describe('rithmic symbols', () => {
   it('round-trips canonical contracts through symbol + exchange', () => {
     const at = Date.UTC(2025, 5, 1);

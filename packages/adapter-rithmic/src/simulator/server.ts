@@ -27,6 +27,7 @@ import {
   sideFromWire,
   sideToWire,
   ticksToWire,
+  wireDate,
   wireTime,
   wireToTicks,
 } from '../parse.js';
@@ -102,6 +103,8 @@ interface OrderMeta {
   stopTicks: number | undefined;
   filled: number;
   userTag: string | undefined;
+  /** The trade date the order was first seen on, YYYYMMDD (order history is asked by it). */
+  tradeDate: string;
 }
 
 interface Push {
@@ -111,7 +114,7 @@ interface Push {
   fields: Record<string, unknown>;
 }
 
-const ORDER_TEMPLATES = new Set([300, 302, 308, 310, 312, 314, 316, 320, 346, 3504, 3506]);
+const ORDER_TEMPLATES = new Set([300, 302, 308, 310, 312, 314, 316, 320, 324, 346, 3504, 3506]);
 const PNL_TEMPLATES = new Set([400, 402]);
 
 /** The simulator's WebSocket server. */
@@ -343,6 +346,22 @@ export class RithmicSimServer {
         }
         this.#send(client, 'ResponseShowOrders', ok);
         return;
+      case TEMPLATE_ID.RequestShowOrderHistorySummary: {
+        // The day's orders, ended ones too, each as one snapshot of where it stands (§11).
+        this.#flush();
+        const date = str(m, 'date') ?? '';
+        let sent = 0;
+        for (const order of this.#o.exchange.getOrders(account ?? '')) {
+          if (order.parentOrderId !== undefined || this.#tradeDate(order) !== date) continue;
+          this.#send(client, 'ExchangeOrderNotification', this.#historyFields(order));
+          sent++;
+        }
+        this.#send(client, 'ResponseShowOrderHistorySummary', {
+          ...echo,
+          rp_code: sent > 0 ? ['0'] : ['7', 'no data'],
+        });
+        return;
+      }
       case TEMPLATE_ID.RequestCancelAllOrders:
         for (const order of this.#o.exchange.getOpenOrders(account ?? '')) {
           await this.#o.exchange
@@ -448,7 +467,9 @@ export class RithmicSimServer {
     }
     const lose = this.#o.faults.takeLostResponse();
     try {
-      const ack = await this.#o.exchange.placeOrder(request);
+      // Rithmic does not keep user_tag unique: a repeated tag is a new order (protocol notes
+      // §14), so the simulator places it again rather than answering with the first one.
+      const ack = await this.#o.exchange.placeOrder(request, { idempotent: false });
       if (lose) {
         client.socket.terminate();
         return;
@@ -611,6 +632,7 @@ export class RithmicSimServer {
         stopTicks: order.stopTicks,
         filled: 0,
         userTag: order.clientOrderId,
+        tradeDate: wireDate(this.#o.clock.now()),
       };
       this.#meta.set(order.orderId, meta);
       push('RithmicOrderNotification', {
@@ -698,6 +720,31 @@ export class RithmicSimServer {
       case 'pending':
         break;
     }
+  }
+
+  /** The trade date of an order: when the simulator first saw it (the UTC date). */
+  #tradeDate(order: BrokerOrder): string {
+    return this.#meta.get(order.orderId)?.tradeDate ?? wireDate(order.updatedAt);
+  }
+
+  /** An order-history snapshot (324): the order as it stands, `complete` with why once ended. */
+  #historyFields(order: BrokerOrder): Record<string, unknown> {
+    const ended = {
+      filled: 'fill',
+      cancelled: 'cancel',
+      rejected: 'reject',
+    } as const satisfies Partial<Record<BrokerOrder['status'], string>>;
+    const reportType = ended[order.status as keyof typeof ended];
+    return {
+      ...this.#orderFields(order),
+      notify_type: ExchangeNotify.STATUS,
+      is_snapshot: true,
+      report_type: reportType ?? 'status',
+      status: reportType ? 'complete' : 'open',
+      total_fill_size: order.filledQty,
+      total_unfilled_size: reportType ? 0 : order.qty - order.filledQty,
+      ...(order.reason ? { text: order.reason } : {}),
+    };
   }
 
   /** The identifying fields every notification of an order carries. */

@@ -880,6 +880,22 @@ export class CopyDesk {
     return Math.sign(share) !== Math.sign(leader) * (f.config.inverse ? -1 : 1);
   }
 
+  /**
+   * The leader's position in a contract as far as this follower has come: its queue still
+   * holds the signals of some leader orders that have filled, and until it copies them its
+   * share lags the leader by those fills. Planned against the whole position, a re-plan saw
+   * a follower long 1 under a leader short 1 and sent the copy of a leader buy as a
+   * marketable sell (chaos seed 2250667160: both FIX followers flat against a short leader).
+   */
+  #leaderAsSeen(f: FollowerRuntime, source: string): number {
+    let position = this.#leader.positions.get(source) ?? 0;
+    for (const id of f.unseenOrders) {
+      const order = this.#leader.orders.get(id);
+      if (order && contractKey(order.contract) === source) position -= sideSign(order.side) * order.filled;
+    }
+    return position;
+  }
+
   /** Queues a re-plan of a follower's copies of working leader orders in one leader contract (or all). */
   replanWorking(f: FollowerRuntime, source: string | undefined, except?: string): void {
     // Only copies of resting leader orders can be re-planned: those of one contract are indexed.
@@ -901,10 +917,9 @@ export class CopyDesk {
       };
       // Each leg it places or moves is an event of its own (intent-created, order-placed).
       void f.queue
-        // The leader's position when it runs: the follower's share it is planned against is of then too.
-        .push(() =>
-          this.#replan(f, signal, order, this.#leader.positions.get(contractKey(order.contract)) ?? 0),
-        )
+        // The leader's position when it runs (the follower's share it is planned against is of
+        // then too), less the fills of leader orders still waiting in this follower's queue.
+        .push(() => this.#replan(f, signal, order, this.#leaderAsSeen(f, contractKey(order.contract))))
         .catch((e) => this.#d.log.error({ err: e, follower: f.name }, 're-plan failed'));
     }
   }

@@ -157,13 +157,19 @@ export class FollowerRuntime {
   /** Intents sent whose answer is awaited. */
   readonly placing = new Set<string>();
   #sweepFilledAbove = FILLED_SWEEP_SLACK;
+  /** Brackets the engine holds for a broker without native ones, by the intent id of the entry and of each child. */
+  readonly brackets = new Map<string, ManagedBracket>();
   /**
    * Modifications of one order waiting in this follower's queue, merged: a burst
    * of moves of one stop becomes one request with the latest price.
    */
-  /** Brackets the engine holds for a broker without native ones, by the intent id of the entry and of each child. */
-  readonly brackets = new Map<string, ManagedBracket>();
   readonly pendingModify = new Map<string, { qty?: number; limitPrice?: string; stopPrice?: string }>();
+  /**
+   * Leader orders whose new-order signal waits in this follower's queue. Their fills are in
+   * the leader's position already but not yet in what this follower planned, so a re-plan
+   * that runs before them takes them out of the leader's position (`CopyDesk.replanWorking`).
+   */
+  readonly unseenOrders = new Set<string>();
   /** leaderOrderId → what this follower did for it (see `OrderCopy`). */
   readonly copies = new CopyBook<OrderCopy>();
   /** intentId → the copy and leg it places, to book fills and end legs. */

@@ -138,7 +138,12 @@ export class SignalRouter {
         };
         this.#leader.orders.set(signal.leaderOrderId, named);
         this.#forgetEnded();
-        perFollower = (f) => this.#d.copies.copyNew(f, prepared);
+        const id = signal.leaderOrderId;
+        prepare = (f) => f.unseenOrders.add(id);
+        perFollower = (f) => {
+          f.unseenOrders.delete(id);
+          return this.#d.copies.copyNew(f, prepared);
+        };
         break;
       }
       case 'modify': {
