@@ -371,11 +371,14 @@ export class FollowerRuntime {
   /**
    * An order of this engine did not get through: recovery places it again, and aligns the
    * position, since this failure explains a difference. A recovery already waiting with a
-   * milder policy (a reconnect's `alert`, started before the failure) aligns too.
+   * milder policy (a reconnect's `alert`, started before the failure) aligns too. One already
+   * waiting to align or flatten keeps its policy: cleared, an alignment that start-up asked
+   * for fell back to the configured `alert` while the leader's fills were not seen yet, and
+   * the follower stayed off (chaos seed 31367982).
    */
   orderFailed(): void {
     this.needsRecovery = true;
-    if (this.recoverPolicy !== 'flatten') this.recoverPolicy = undefined;
+    if (this.recoverPolicy !== 'flatten' && this.recoverPolicy !== 'align') this.recoverPolicy = undefined;
   }
 
   /** Remembers which leader contract an order outside a copy trades; the oldest are forgotten past a bound. */

@@ -82,3 +82,43 @@ it('aligns a follower whose order failed after a reconnect recovery had started 
   }
   expect(net('a')).toBe(0);
 });
+
+it('keeps aligning a start-up alignment a rate limit refused, through later refused orders (chaos seed 31367982)', async () => {
+  const { engine, clock, net, exchange, price } = await paperEngine([{ name: 'a', account: 'A' }], {
+    latencyMs: 3,
+  });
+  price(MNQ, '21000.00');
+  // The follower is short 1 from before a restart; the leader has since bought back and is flat.
+  const before = exchange.placeOrder({
+    ...{ accountId: 'A', clientOrderId: 'before-restart', contract: MNQ },
+    ...{ side: 'sell', qty: 1, orderType: 'market' },
+  });
+  await clock.runUntilIdle();
+  await before;
+  const connection = connectionOf(engine);
+  const place = connection.placeOrder.bind(connection);
+  let limited = true;
+  const refuse = () =>
+    Promise.reject(new BrokerRateLimitedError('paper', 1_000, 'RequestNewOrder: rate limit'));
+  connection.placeOrder = (r) => (limited ? refuse() : place(r));
+  // Start-up recovery aligns (`reconcile.onStart: align`): the buy back is refused for now.
+  const aligned = engine.reconcile(undefined, 'align');
+  await clock.runUntilIdle();
+  await aligned;
+  // The leader's resting orders arrive; their copies are refused by the same rate limit.
+  const resting = engine.submit({
+    ...{ signalId: 's-r', action: 'new', leaderOrderId: 'L-r', instrument: 'MNQZ5' },
+    ...{ side: 'buy', qty: 1, orderType: 'limit', limitPrice: '20900.00', time: clock.now() },
+  });
+  await clock.runUntilIdle();
+  await resting;
+  expect(net('a')).toBe(-1);
+  limited = false;
+  for (let i = 0; i < 2; i++) {
+    await clock.advanceBy(5_500);
+    engine.tick();
+    await clock.runUntilIdle();
+  }
+  // The recovery aligned, as start-up asked, not merely alerted (the configured policy).
+  expect(net('a')).toBe(0);
+});
