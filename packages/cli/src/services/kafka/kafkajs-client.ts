@@ -140,8 +140,15 @@ class KafkajsClient implements KafkaClient {
     while (Date.now() < deadline) {
       try {
         const metadata = await this.#admin.fetchTopicMetadata({ topics });
-        if (metadata.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)))
+        if (
+          metadata.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))
+        ) {
+          // A leader in the metadata may not serve its partition yet: a produce right after
+          // was refused "not the leader for that topic-partition" until kafkajs's retries ran
+          // out on a loaded machine. Listing offsets asks each partition's leader itself.
+          for (const topic of topics) await this.#admin.fetchTopicOffsets(topic);
           return;
+        }
       } catch (error) {
         last = error;
       }
