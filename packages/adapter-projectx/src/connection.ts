@@ -325,6 +325,8 @@ export class ProjectXConnection implements BrokerConnection {
     if (answer.orderId === undefined || answer.orderId === null) {
       throw new BrokerRejectedError(BROKER, 'Order/place answered success without an orderId');
     }
+    // A fill may come before any event of the order (a hub that is down, a poll): it finds its tag here.
+    this.#state.learnTags([{ id: answer.orderId, customTag: request.clientOrderId }]);
     const ack: OrderAck = {
       orderId: String(answer.orderId),
       clientOrderId: request.clientOrderId,
@@ -492,7 +494,9 @@ export class ProjectXConnection implements BrokerConnection {
           }),
           this.rest.request<{ positions: PxPosition[] }>('Position/searchOpen', { accountId: account.id }),
         ]);
-        // Trades before orders: a fill is news even when its order event is missed.
+        // Trades before orders: a fill is news even when its order event is missed. Its order's
+        // tag is learnt first, so the fill names its intent either way.
+        this.#state.learnTags(orders.orders ?? []);
         const events: BrokerEvent[] = [];
         for (const t of trades.trades ?? []) events.push(...this.#state.applyTrade(t));
         for (const o of orders.orders ?? []) events.push(...this.#state.applyOrder(o));

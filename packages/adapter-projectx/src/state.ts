@@ -17,6 +17,11 @@ export class ProjectXState {
   /** Contract id → canonical contract, learnt from `Contract/search` (ids not learnt are read by grammar). */
   readonly contracts = new Map<string, Contract>();
   readonly orders = new Map<number, PxOrder>();
+  /**
+   * Order id → the custom tag it was placed with, learnt from the placement's answer and from
+   * order lists before their events: a trade names its order id only, and may come first.
+   */
+  readonly #tags = new Map<number, string>();
   readonly #lastOrder = new Map<number, string>();
   readonly #seenTrades = new Set<number>();
   /** `accountId|contractId` → last emitted position key. */
@@ -27,12 +32,17 @@ export class ProjectXState {
     this.#roots = roots;
   }
 
+  /** Remembers the custom tags of orders (a placement's answer, a polled list) before any event of them. */
+  learnTags(orders: readonly { id: number; customTag?: string | null }[]): void {
+    for (const o of orders) if (o.customTag) this.#tags.set(o.id, o.customTag);
+  }
+
   /** Applies an order; emits it when its normalized form changed. */
   applyOrder(order: PxOrder): BrokerEvent[] {
     const previous = this.orders.get(order.id);
     // The hub may omit the tag; keep the one we saw.
-    const merged: PxOrder =
-      previous?.customTag && !order.customTag ? { ...order, customTag: previous.customTag } : order;
+    const tag = previous?.customTag || this.#tags.get(order.id);
+    const merged: PxOrder = tag && !order.customTag ? { ...order, customTag: tag } : order;
     this.orders.set(order.id, merged);
     const parsed = this.order(order.id);
     if (!parsed) return [];
@@ -48,7 +58,7 @@ export class ProjectXState {
     const context = this.context(trade.accountId, trade.contractId);
     if (!context) return [];
     this.#seenTrades.add(trade.id);
-    const clientOrderId = this.orders.get(trade.orderId)?.customTag ?? undefined;
+    const clientOrderId = this.orders.get(trade.orderId)?.customTag || this.#tags.get(trade.orderId);
     return [{ type: 'order-filled', fill: parseTrade(trade, clientOrderId || undefined, context) }];
   }
 

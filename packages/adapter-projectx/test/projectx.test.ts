@@ -336,6 +336,10 @@ describe('projectx adapter', () => {
       orderType: 'market',
     });
     await until('the market fill by polling', () => fillsOf(events, during.orderId).length === 1);
+    // Each polled fill names its intent, whether or not an order event came before it: the
+    // engine books a fill to its copy's leg by that id (chaos seed 670287131).
+    expect(fillsOf(events, resting.orderId).map((f) => f.clientOrderId)).toEqual(['poll-limit']);
+    expect(fillsOf(events, during.orderId).map((f) => f.clientOrderId)).toEqual(['poll-market']);
     await until('flat by polling', () =>
       events.some((e) => e.type === 'position-updated' && e.position.netQty === 0),
     );
