@@ -69,6 +69,7 @@ describe.skipIf(!BUILT)('tradenova chaos', () => {
     [sixBrokers, '754773374', '6', 'a copy the firm rule blocked behind a lagging account is aligned'],
     [sixBrokers, '31367982', '6', 'a start-up alignment a rate limit refused stays an alignment'],
     [sixBrokers, '8210866', '6', 'a fill polled while the ProjectX hub is down names its intent'],
+    [sixBrokers, '95407865', '6', 'an alignment needed again gets an order of its own'],
   ];
   for (const [config, seed, duration, fixed] of found)
     it(`${config.split('/').at(-1)}, seed ${seed}: ${fixed}`, () => {

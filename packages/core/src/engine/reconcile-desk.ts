@@ -121,8 +121,11 @@ export class ReconcileDesk {
     now: number,
   ): Promise<SignalOutcome> {
     const key = contractKey(contract);
-    // The id comes from the state being fixed, so repeating the same reconciliation cannot double it.
-    const signalId = `reconcile:${key}:${from}->${to}`;
+    // Each alignment gets an id of its own: the same move (0 -> -1, say) can be needed again
+    // later, after a round trip or a restart, and a broker answers a repeated client order id
+    // with the old, ended order, so nothing was placed (chaos seed 95407865). Repeating an
+    // alignment cannot double it: each one reads the broker position first.
+    const signalId = `reconcile:${key}:${from}->${to}:${++f.recoveries}`;
     const order = to - from;
     const intent: OrderIntent = {
       intentId: intentId(signalId, f.name, 'reconcile'),

@@ -122,3 +122,34 @@ it('keeps aligning a start-up alignment a rate limit refused, through later refu
   // The recovery aligned, as start-up asked, not merely alerted (the configured policy).
   expect(net('a')).toBe(0);
 });
+
+it('aligns the same move again when it is needed again (chaos seed 95407865)', async () => {
+  const { engine, clock, net, exchange, leaderMarket } = await paperEngine([{ name: 'a', account: 'A' }], {
+    latencyMs: 3,
+  });
+  await leaderMarket('s1', 'sell', 1, '21000.00');
+  expect(net('a')).toBe(-1);
+  const knock = async () => {
+    // Something outside the copier buys the follower flat.
+    const done = exchange.placeOrder({
+      ...{ accountId: 'A', clientOrderId: `outside-${clock.now()}`, contract: MNQ },
+      ...{ side: 'buy', qty: 1, orderType: 'market' },
+    });
+    await clock.runUntilIdle();
+    await done;
+    expect(net('a')).toBe(0);
+  };
+  const align = async () => {
+    const done = engine.reconcile('a', 'align');
+    await clock.runUntilIdle();
+    await done;
+  };
+  await knock();
+  await align();
+  expect(net('a')).toBe(-1);
+  // The same move (0 -> -1) once more: a new order, not the first one's ended id again.
+  await clock.advanceBy(1_000);
+  await knock();
+  await align();
+  expect(net('a')).toBe(-1);
+});
