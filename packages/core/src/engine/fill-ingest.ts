@@ -84,7 +84,8 @@ export class FillIngest {
   }
 
   /** A follower's order changed at its broker: an ended order stops counting as working. */
-  orderUpdated(f: FollowerRuntime, order: BrokerOrder): void {
+  orderUpdated(f: FollowerRuntime, reported: BrokerOrder): void {
+    const order = withIntent(f, reported);
     const parent = order.parentOrderId;
     const parentSource = parent !== undefined ? f.orderSourceOf(parent) : undefined;
     if (parentSource !== undefined) f.rememberOrderSource(order.orderId, parentSource);
@@ -122,7 +123,8 @@ export class FillIngest {
   }
 
   /** A follower's execution: booked to the tracker, its copy's leg and share, its bracket. */
-  orderFilled(f: FollowerRuntime, fill: BrokerFill): void {
+  orderFilled(f: FollowerRuntime, reported: BrokerFill): void {
+    const fill = withIntent(f, reported);
     const execution: Execution = {
       executionId: fill.fillId,
       orderId: fill.orderId,
@@ -378,4 +380,15 @@ export class FillIngest {
 /** An order that will not fill any further. */
 function isEnded(status: BrokerOrderStatus): boolean {
   return status === 'cancelled' || status === 'rejected';
+}
+
+/**
+ * A broker report without the client order id (a fill polled before the broker tagged it,
+ * a plugin whose broker never echoes it) gets the intent this process placed that broker
+ * order under, so the fill books to its copy's leg and not only to the position.
+ */
+function withIntent<T extends { orderId: string; clientOrderId?: string }>(f: FollowerRuntime, report: T): T {
+  if (report.clientOrderId !== undefined) return report;
+  const intentId = f.intentOfOrder(report.orderId);
+  return intentId === undefined ? report : { ...report, clientOrderId: intentId };
 }

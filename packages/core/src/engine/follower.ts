@@ -187,6 +187,13 @@ export class FollowerRuntime {
   #orderSources = new Map<string, string>();
   #olderOrderSources = new Map<string, string>();
   /**
+   * Broker order id → the intent (client order id) it was placed under, from the placement's
+   * answer: a fill a broker reports without the client order id still finds its copy's leg.
+   * Rotates with the two maps above.
+   */
+  #orderIntents = new Map<string, string>();
+  #olderOrderIntents = new Map<string, string>();
+  /**
    * The follower's position per follower contract key, split by the leader contract it
    * copies: a follower mapping NQ → MNQ ×10 while the leader also trades MNQ holds two
    * shares of one contract, and an exit of one must not close the other.
@@ -393,13 +400,26 @@ export class FollowerRuntime {
     this.#rotateSources();
   }
 
+  /** Remembers the intent a broker order was placed under (the placement's answer named it). */
+  rememberOrderIntent(orderId: string, intentId: string): void {
+    this.#orderIntents.set(orderId, intentId);
+    this.#rotateSources();
+  }
+
+  /** The intent a broker order was placed under, if this process placed it and still remembers. */
+  intentOfOrder(orderId: string): string | undefined {
+    return this.#orderIntents.get(orderId) ?? this.#olderOrderIntents.get(orderId);
+  }
+
   /** 10,000 ids remembered since the last rotation: they become the older generation. */
   #rotateSources(): void {
-    if (this.#sources.size + this.#orderSources.size > 10_000) {
+    if (this.#sources.size + this.#orderSources.size + this.#orderIntents.size > 10_000) {
       this.#olderSources = this.#sources;
       this.#olderOrderSources = this.#orderSources;
+      this.#olderOrderIntents = this.#orderIntents;
       this.#sources = new Map();
       this.#orderSources = new Map();
+      this.#orderIntents = new Map();
     }
   }
 

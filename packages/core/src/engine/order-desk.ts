@@ -199,7 +199,8 @@ export class OrderDesk implements OrderPort {
           // The answer came after the deadline: record it so reconciliation has the facts.
           if (late instanceof Error)
             this.#d.log.warn({ err: late, intentId: intent.intentId }, 'late failure');
-          else
+          else {
+            f.rememberOrderIntent(late.orderId, intent.intentId);
             this.#d.emit({
               type: 'order-placed',
               time: this.#d.now(),
@@ -207,12 +208,14 @@ export class OrderDesk implements OrderPort {
               orderId: late.orderId,
               latencyMs: this.#d.now() - receivedAt,
             });
+          }
         },
         intent.reducing ? 'exit' : 'entry',
       );
       const latencyMs = this.#d.now() - receivedAt;
       const at = f.legOf.get(intent.intentId);
       if (at) at.leg.orderId = ack.orderId;
+      f.rememberOrderIntent(ack.orderId, intent.intentId);
       // A native bracket's children fill with their own broker ids: they copy the entry's source.
       const source = at?.copy.source ?? f.sourceOf(intent.intentId);
       if (source !== undefined && intent.bracket !== undefined) {

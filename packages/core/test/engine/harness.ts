@@ -43,6 +43,8 @@ export async function paperEngine(
     extra?: Partial<EngineConfigInput>;
     /** When the engine's clock starts (a later run of the same copier). */
     startAt?: number;
+    /** Puts something between the engine and the paper broker (a broker that misreports). */
+    wrap?: (paper: BrokerConnection) => BrokerConnection;
   } = {},
 ) {
   const clock = new VirtualClock(options.startAt ?? T0);
@@ -60,6 +62,7 @@ export async function paperEngine(
       { startingBalance: 50_000_000 },
     ),
   };
+  if (options.wrap) connections.paper = options.wrap(connections.paper!);
   const engine: Engine = createEngine(config, { clock, connections });
   connectionsByEngine.set(engine, connections.paper!);
   const events: EngineEvent[] = [];
