@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
-import { BrokerRateLimitedError, BrokerUnavailableError, type TradeSignal } from '../../src/index.js';
+import {
+  BrokerRateLimitedError,
+  BrokerUnavailableError,
+  type Engine,
+  type TradeSignal,
+  type VirtualClock,
+} from '../../src/index.js';
 import { connectionOf, disconnectPaper, MNQ, paperEngine, reconnectPaper } from './harness.js';
 
 /** The leader's signals of a chaos run, and from which one on the follower's broker was away. */
@@ -59,13 +65,7 @@ it('aligns a follower whose order failed after a reconnect recovery had started 
   );
   await leaderMarket('s1', 'buy', 1, '21000.00');
   expect(net('a')).toBe(1);
-  const connection = connectionOf(engine);
-  const place = connection.placeOrder.bind(connection);
-  const positions = connection.getPositions.bind(connection);
-  let limited = true;
-  const refuse = () => Promise.reject(new BrokerRateLimitedError('paper', 5_000, 'Order/place: 429'));
-  connection.placeOrder = (r) => (limited ? refuse() : place(r));
-  connection.getPositions = (id) => (limited ? refuse() : positions(id));
+  const limit = rateLimit(engine, 5_000, { positions: true });
   // The socket drops and comes back: the reconnect's recovery (nothing failed yet, so it only
   // alerts) cannot read positions and waits for the next interval.
   await disconnectPaper(engine);
@@ -74,12 +74,8 @@ it('aligns a follower whose order failed after a reconnect recovery had started 
   // Then the leader exits, and the follower's exit is refused by the rate limit.
   await leaderMarket('s2', 'sell', 1, '21000.00');
   expect(net('a')).toBe(1);
-  limited = false;
-  for (let i = 0; i < 2; i++) {
-    await clock.advanceBy(5_500);
-    engine.tick();
-    await clock.runUntilIdle();
-  }
+  limit.lift();
+  await recoveryIntervals(engine, clock, 2);
   expect(net('a')).toBe(0);
 });
 
@@ -95,12 +91,7 @@ it('keeps aligning a start-up alignment a rate limit refused, through later refu
   });
   await clock.runUntilIdle();
   await before;
-  const connection = connectionOf(engine);
-  const place = connection.placeOrder.bind(connection);
-  let limited = true;
-  const refuse = () =>
-    Promise.reject(new BrokerRateLimitedError('paper', 1_000, 'RequestNewOrder: rate limit'));
-  connection.placeOrder = (r) => (limited ? refuse() : place(r));
+  const limit = rateLimit(engine, 1_000);
   // Start-up recovery aligns (`reconcile.onStart: align`): the buy back is refused for now.
   const aligned = engine.reconcile(undefined, 'align');
   await clock.runUntilIdle();
@@ -113,12 +104,8 @@ it('keeps aligning a start-up alignment a rate limit refused, through later refu
   await clock.runUntilIdle();
   await resting;
   expect(net('a')).toBe(-1);
-  limited = false;
-  for (let i = 0; i < 2; i++) {
-    await clock.advanceBy(5_500);
-    engine.tick();
-    await clock.runUntilIdle();
-  }
+  limit.lift();
+  await recoveryIntervals(engine, clock, 2);
   // The recovery aligned, as start-up asked, not merely alerted (the configured policy).
   expect(net('a')).toBe(0);
 });
@@ -153,3 +140,32 @@ it('aligns the same move again when it is needed again (chaos seed 95407865)', a
   await align();
   expect(net('a')).toBe(-1);
 });
+
+/**
+ * The paper broker refuses placements (and position reads, when asked) with a rate limit of
+ * `retryAfterMs` until `lift()`.
+ */
+function rateLimit(engine: Engine, retryAfterMs: number, also: { positions?: boolean } = {}) {
+  const connection = connectionOf(engine);
+  const place = connection.placeOrder.bind(connection);
+  const positions = connection.getPositions.bind(connection);
+  let limited = true;
+  const refuse = () =>
+    Promise.reject(new BrokerRateLimitedError('paper', retryAfterMs, 'order placement: rate limit'));
+  connection.placeOrder = (r) => (limited ? refuse() : place(r));
+  if (also.positions) connection.getPositions = (id) => (limited ? refuse() : positions(id));
+  return {
+    lift() {
+      limited = false;
+    },
+  };
+}
+
+/** Lets `n` of the engine's recovery intervals pass (each past the longest retry-after above). */
+async function recoveryIntervals(engine: Engine, clock: VirtualClock, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    await clock.advanceBy(5_500);
+    engine.tick();
+    await clock.runUntilIdle();
+  }
+}
