@@ -79,11 +79,27 @@ export async function runLive(session: Session, io: CommandIo, options: LiveOpti
       }
       io.stderr.write(`tradenova: api at ${apiServer.url}/v1 (tokens: tradenova api token create)\n`);
     }
+    // Opening the connections may take up to a minute (a broker it cannot reach yet is tried
+    // again): a stop meanwhile ends the run there, and a terminal hears why it waits.
+    const quiet = interactive ? sayConnectionTrouble(session, io, redact) : undefined;
+    let outcome: 'started' | 'stopped';
+    const starting = session.engine.start();
     try {
-      await session.engine.start();
+      outcome = await Promise.race([
+        starting.then(() => 'started' as const),
+        Promise.race(stopTriggers).then(() => 'stopped' as const),
+      ]);
     } catch (error) {
       await session.close().catch(() => undefined);
       throw error;
+    } finally {
+      quiet?.();
+    }
+    if (outcome === 'stopped') {
+      starting.catch(() => undefined);
+      await session.close().catch(() => undefined);
+      io.stderr.write('tradenova: stopped while opening the broker connections; nothing was copied\n');
+      return ExitCode.Ok;
     }
     if (options.afterStart) {
       const recovered = await options.afterStart();
@@ -136,4 +152,17 @@ export async function runLive(session: Session, io: CommandIo, options: LiveOpti
     );
   }
   return ExitCode.Ok;
+}
+
+/**
+ * Until the dashboard draws, a terminal shows nothing of the run: say each connection that
+ * could not be reached while the start waits for it. Returns the unsubscribe.
+ */
+function sayConnectionTrouble(session: Session, io: CommandIo, redact: (s: string) => string): () => void {
+  return session.engine.on((event) => {
+    if (event.type !== 'connection-status' || event.state !== 'disconnected') return;
+    io.stderr.write(
+      `tradenova: connection ${event.connection} (${event.broker}) not reachable yet${event.reason ? `: ${redact(event.reason)}` : ''}; trying again\n`,
+    );
+  });
 }

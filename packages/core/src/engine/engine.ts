@@ -30,7 +30,7 @@ import type { FollowerRuntime } from './follower.js';
 import type { LeaderFill } from './leader-book.js';
 import { LeaderBook } from './leader-book.js';
 import { OrderDesk } from './order-desk.js';
-import { patiently } from './rate-limit-wait.js';
+import { patiently } from './patient-open.js';
 import type { ReconcilePolicy } from './reconcile.js';
 import { ReconcileDesk } from './reconcile-desk.js';
 import { Roster } from './roster.js';
@@ -67,6 +67,12 @@ class CopyEngine implements Engine {
   readonly #reconciler: ReconcileDesk;
   /** Connections that dropped since they last connected: their followers reconcile on return. */
   readonly #wasDown = new Set<string>();
+  /**
+   * Connections that have been open once. A drop before that (attempts of the first open,
+   * tried again by `patiently`) is no outage to recover from: the first open seeds the
+   * followers, and start-up recovery or an executor's takeover does the rest.
+   */
+  readonly #everOpened = new Set<string>();
   #timer: Timer | undefined;
   #stopped = false;
   readonly #useTimers: boolean;
@@ -172,6 +178,8 @@ class CopyEngine implements Engine {
     if (this.#connectOnStart) {
       await Promise.all(Object.keys(this.#connections).map((key) => this.openConnection(key)));
     }
+    // Stopped while the connections opened (a broker tried again for a while): nothing starts.
+    if (this.#stopped) throw new TradeNovaError(ErrorCode.EngineStopped, 'stopped while starting');
     for (const source of this.#sources) await source.start((s) => this.submit(s));
     if (this.#useTimers) this.#armTimer();
   }
@@ -200,10 +208,16 @@ class CopyEngine implements Engine {
       opening = patiently(
         async () => {
           await connection.connect();
+          if (this.#stopped) {
+            // The engine stopped while this login was on its way: close what it opened.
+            await connection.disconnect();
+            throw new TradeNovaError(ErrorCode.EngineStopped, `stopped while opening ${key}`);
+          }
+          this.#everOpened.add(key);
           const followers = this.#followers.onConnection(key);
           await Promise.all(followers.map((f) => this.#fills.seedFollower(f)));
         },
-        { clock: this.#clock, log: this.#log, stopped: () => this.#stopped },
+        { clock: this.#clock, log: this.#log, stopped: () => this.#stopped, connection: key },
       );
       this.#opened.set(key, opening);
       // A failed connect is tried again by the next call, not remembered.
@@ -354,7 +368,11 @@ class CopyEngine implements Engine {
         }
       }
     }
-    if (event.state === 'reconnecting' || event.state === 'disconnected') this.#wasDown.add(connectionKey);
+    if (
+      (event.state === 'reconnecting' || event.state === 'disconnected') &&
+      this.#everOpened.has(connectionKey)
+    )
+      this.#wasDown.add(connectionKey);
     this.#emit({
       type: 'connection-status',
       time: this.#clock.now(),
