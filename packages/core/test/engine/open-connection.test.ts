@@ -5,6 +5,7 @@ import {
   type BrokerEvent,
   BrokerRateLimitedError,
   createEngine,
+  type Engine,
   PaperBroker,
   parseEngineConfig,
   SimulatedExchange,
@@ -48,16 +49,21 @@ function engineRefusing(refusals: number, error: () => Error, policy: 'alert' | 
   return { engine, clock, exchange, broker, attempts: () => attempts, events };
 }
 
+/** Starts the engine and runs its clock until nothing waits: whether the start finished. */
+async function startedOnVirtualTime(engine: Engine, clock: VirtualClock): Promise<boolean> {
+  let started = false;
+  const start = engine.start().then(() => {
+    started = true;
+  });
+  await clock.runUntilIdle();
+  await start;
+  return started;
+}
+
 describe('opening a connection', () => {
   it('waits out a rate-limited login as long as the broker asks, then starts', async () => {
     const { engine, clock, attempts } = engineRefusing(3, () => new BrokerRateLimitedError('paper', 5000));
-    let started = false;
-    const start = engine.start().then(() => {
-      started = true;
-    });
-    await clock.runUntilIdle();
-    await start;
-    expect(started).toBe(true);
+    expect(await startedOnVirtualTime(engine, clock)).toBe(true);
     expect(attempts()).toBe(4);
     expect(clock.now() - T0).toBe(15_000);
     expect(engine.openConnections()).toEqual(['paper']);
@@ -95,13 +101,7 @@ describe('opening a connection', () => {
       ...{ accountId: 'A', clientOrderId: 'before', contract: MNQ, side: 'buy', qty: 1 },
       orderType: 'market',
     });
-    let started = false;
-    const start = engine.start().then(() => {
-      started = true;
-    });
-    await clock.runUntilIdle();
-    await start;
-    expect(started).toBe(true);
+    expect(await startedOnVirtualTime(engine, clock)).toBe(true);
     expect(attempts()).toBe(5);
     // 0.5 + 1 + 2 + 4 s between the five attempts.
     expect(clock.now() - T0).toBe(7_500);
