@@ -99,6 +99,9 @@ export interface ExecutorStats {
  * committed once its outcomes are journaled, so a crash at any point means redelivery,
  * never loss.
  */
+/** How long joining waits for the member's connections to open before it counts as started. */
+const JOIN_OPEN_WAIT_MS = 10_000;
+
 export class Executor {
   readonly #options: ExecutorOptions;
   readonly #logger: Logger;
@@ -112,11 +115,21 @@ export class Executor {
   readonly #stats: ExecutorStats = { executed: 0, alreadyDone: 0, foundAtBroker: 0, failed: 0, released: 0 };
   /** Set by `stop()`: intents not yet started are released, not executed. */
   #stopping = false;
+  /** Rejects once `stop()` is called: what waits on a connection (tried again for up to a minute) stops waiting. */
+  readonly #stopped: Promise<never>;
+  #stop: (error: Error) => void = () => {};
+  /** Connections whose opening finished (an intent for another one waits, and says so). */
+  readonly #isOpen = new Set<string>();
 
   constructor(options: ExecutorOptions) {
     this.#options = options;
     this.#logger = options.logger ?? silentLogger;
     this.#followers = new Map(options.config.followers.map((f) => [f.name, f]));
+    this.#stopped = new Promise<never>((_, reject) => {
+      this.#stop = reject;
+    });
+    // Heard only by handlers racing it; no handler waiting is no unhandled rejection.
+    this.#stopped.catch(() => undefined);
   }
 
   /** Joins the group; resolves once this member owns its partitions. */
@@ -144,8 +157,22 @@ export class Executor {
       commitBehind: true,
       onError: (error) => this.#logger.error({ err: error }, 'executor: consumer stopped'),
     });
-    // Joined means connected too: the first intent does not wait for a login.
-    await Promise.all([...this.#ownership.values()]);
+    // Joined means connected too: the first intent does not wait for a login. But a broker that
+    // cannot be reached is tried for up to a minute, and this member's other accounts do not
+    // wait that long: after JOIN_OPEN_WAIT_MS it is in, and that connection's intents wait for it.
+    let timer: NodeJS.Timeout | undefined;
+    const opened = await Promise.race([
+      Promise.all([...this.#ownership.values()]).then(() => true),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), JOIN_OPEN_WAIT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!opened)
+      this.#logger.warn(
+        { opening: [...this.#wanted].filter((key) => !this.#isOpen.has(key)) },
+        'executor: joined with connections still opening',
+      );
     this.#logger.info({ assignment: this.#consumer.assignment() }, 'executor: joined');
   }
 
@@ -166,11 +193,20 @@ export class Executor {
     );
   }
 
+  async #openOrClose(key: string, to: 'open' | 'close'): Promise<void> {
+    if (to === 'close') {
+      this.#isOpen.delete(key);
+      await this.#options.engine.closeConnection(key);
+      return;
+    }
+    await this.#options.engine.openConnection(key);
+    this.#isOpen.add(key);
+  }
+
   #change(key: string, to: 'open' | 'close'): void {
-    const engine = this.#options.engine;
     const previous = this.#ownership.get(key) ?? Promise.resolve();
     const step = previous.then(() =>
-      (to === 'open' ? engine.openConnection(key) : engine.closeConnection(key)).catch((error: unknown) => {
+      this.#openOrClose(key, to).catch((error: unknown) => {
         // Logged here; an intent for the connection tries to open it again and records the failure.
         this.#logger.error({ err: error, connection: key }, `executor: could not ${to} the connection`);
       }),
@@ -187,6 +223,7 @@ export class Executor {
    */
   async stop(): Promise<void> {
     this.#stopping = true;
+    this.#stop(new TradeNovaError(ErrorCode.EngineStopped, 'the executor is stopping'));
     const consumer = this.#consumer;
     this.#consumer = undefined;
     await consumer?.close();
@@ -236,9 +273,23 @@ export class Executor {
     try {
       // Normally opened with the assignment; an intent on another partition (a router with
       // another partition count) or after a failed login opens it here.
-      await this.#ownership.get(routed.connection);
-      await this.#options.engine.openConnection(routed.connection);
+      if (!this.#isOpen.has(routed.connection))
+        this.#logger.warn(
+          { connection: routed.connection, signalId: routed.signal.signalId, follower: routed.follower },
+          'executor: an intent waits for its connection to open',
+        );
+      const opening = (async () => {
+        await this.#ownership.get(routed.connection);
+        await this.#options.engine.openConnection(routed.connection);
+      })();
+      opening.catch(() => undefined);
+      await Promise.race([opening, this.#stopped]);
+      this.#isOpen.add(routed.connection);
     } catch (error) {
+      // Stopped while the connection was being opened (a broker tried again for a while): the
+      // intent goes back to the partition's next owner, not into the journal as a failure.
+      if (this.#stopping || (error instanceof TradeNovaError && error.code === ErrorCode.EngineStopped))
+        this.#release(routed, 'the executor stopped while opening the connection');
       this.#stats.failed++;
       this.#record({
         type: 'order-failed',
