@@ -86,6 +86,9 @@ export interface ExecutorStats {
   released: number;
 }
 
+/** How long joining waits for the member's connections to open before it counts as started. */
+const JOIN_OPEN_WAIT_MS = 10_000;
+
 /**
  * The executor role: a member of the `<group>-executor` consumer group on
  * `trade.intents`. Kafka gives each member some partitions, so each account has one
@@ -99,9 +102,6 @@ export interface ExecutorStats {
  * committed once its outcomes are journaled, so a crash at any point means redelivery,
  * never loss.
  */
-/** How long joining waits for the member's connections to open before it counts as started. */
-const JOIN_OPEN_WAIT_MS = 10_000;
-
 export class Executor {
   readonly #options: ExecutorOptions;
   readonly #logger: Logger;

@@ -1,8 +1,8 @@
-import { createServer } from 'node:net';
 import { startSierraChartSimulator } from '@tradenova/adapter-others/sierrachart/simulator';
 import { parseEngineConfig } from '@tradenova/core';
 import { waitFor } from '@tradenova/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../../src/chaos/hosted.js';
 import { runLive } from '../../src/run/live.js';
 import { openSession } from '../../src/run/session.js';
 import { captureIo } from '../capture-io.js';
@@ -11,15 +11,6 @@ const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const stop of cleanup.splice(0).reverse()) await stop().catch(() => {});
 });
-
-/** A loopback port where nothing listens (yet). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** A paper leader and one Sierra Chart follower whose DTC server is at `port`. */
 function configAt(port: number) {

@@ -189,7 +189,7 @@ export class FollowerRuntime {
   /**
    * Broker order id → the intent (client order id) it was placed under, from the placement's
    * answer: a fill a broker reports without the client order id still finds its copy's leg.
-   * Rotates with the two maps above.
+   * Two generations of its own: one entry per placement must not age the maps above.
    */
   #orderIntents = new Map<string, string>();
   #olderOrderIntents = new Map<string, string>();
@@ -403,7 +403,10 @@ export class FollowerRuntime {
   /** Remembers the intent a broker order was placed under (the placement's answer named it). */
   rememberOrderIntent(orderId: string, intentId: string): void {
     this.#orderIntents.set(orderId, intentId);
-    this.#rotateSources();
+    if (this.#orderIntents.size > 10_000) {
+      this.#olderOrderIntents = this.#orderIntents;
+      this.#orderIntents = new Map();
+    }
   }
 
   /** The intent a broker order was placed under, if this process placed it and still remembers. */
@@ -413,13 +416,11 @@ export class FollowerRuntime {
 
   /** 10,000 ids remembered since the last rotation: they become the older generation. */
   #rotateSources(): void {
-    if (this.#sources.size + this.#orderSources.size + this.#orderIntents.size > 10_000) {
+    if (this.#sources.size + this.#orderSources.size > 10_000) {
       this.#olderSources = this.#sources;
       this.#olderOrderSources = this.#orderSources;
-      this.#olderOrderIntents = this.#orderIntents;
       this.#sources = new Map();
       this.#orderSources = new Map();
-      this.#orderIntents = new Map();
     }
   }
 

@@ -6,7 +6,7 @@ import type { Logger } from '../util/logger.js';
 /** How long opening a connection waits out a broker's rate limit before it fails. */
 const OPEN_RATE_LIMIT_BUDGET_MS = 120_000;
 /** How long opening a connection keeps trying a broker it cannot reach before it fails. */
-export const OPEN_UNREACHABLE_BUDGET_MS = 60_000;
+const OPEN_UNREACHABLE_BUDGET_MS = 60_000;
 /** The waits between those attempts: 0.5 s, doubling, at most 8 s (cockatiel's backoff). */
 const UNREACHABLE_BACKOFF = { initialDelayMs: 500, maxDelayMs: 8_000, jitter: 0 };
 

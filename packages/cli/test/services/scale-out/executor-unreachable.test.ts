@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -7,6 +6,7 @@ import {
   startSierraChartSimulator,
 } from '@tradenova/adapter-others/sierrachart/simulator';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { freePort } from '../../../src/chaos/hosted.js';
 import {
   connectKafkajs,
   designTopics,
@@ -16,15 +16,6 @@ import {
 import { BUILT, type CliProcess, startCli, waitFor } from '../cli-process.js';
 import { uniquePrefix } from '../kafka/helpers.js';
 import { describeWithService } from '../require-service.js';
-
-/** A loopback port where nothing listens until the test starts the simulator there. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /**
  * An executor whose follower's broker cannot be reached keeps trying the connection (for up
