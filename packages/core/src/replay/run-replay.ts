@@ -205,10 +205,15 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayReport> {
     const at = submittedAt.get(event.intent.signalId);
     return { ...event, latencyMs: at === undefined ? 0 : Math.round(performance.now() - at) };
   };
-  // The report and every listener (the HTML report's per-broker latency, a journal) see the same figures.
-  engine.on((event) => collector.onEvent(withWallLatency(event)));
+  // The report and every listener (the HTML report's per-broker latency, a journal) see the same
+  // figures: the wall latency is read once per event, not once per listener (two reads of the
+  // clock can round to different milliseconds).
   const onEvent = options.onEvent;
-  if (onEvent) engine.on((event) => onEvent(withWallLatency(event)));
+  engine.on((event) => {
+    const seen = withWallLatency(event);
+    collector.onEvent(seen);
+    onEvent?.(seen);
+  });
   const leader = new LeaderMirror({
     accountId: leaderAccount,
     clock,
