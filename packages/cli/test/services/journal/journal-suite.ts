@@ -101,12 +101,12 @@ export function journalSuite(location: () => Promise<OpenJournalOptions>): void 
 
   it('batches: many appends, few transactions, and a replayed fill or intent is stored once', async () => {
     const journal = await openJournal({ lingerMs: 5 });
-    const started = performance.now();
     for (let i = 0; i < 5000; i++) {
       journal.append({ type: 'intent-created', time: i, intent: sampleIntent(`ACC-${i % 50}`, `s-${i}`) });
     }
-    // 5000 appends are plain array pushes; far under a millisecond each.
-    expect(performance.now() - started).toBeLessThan(250);
+    // An append only queues (copy latency never waits on the database): nothing was written in
+    // the caller's turn, whatever the number of appends. (How fast it is, the benchmarks say.)
+    expect(journal.batches).toBe(0);
     const fill = everyEvent('ACC-1')['order-filled'];
     journal.append(fill);
     journal.append(fill);
