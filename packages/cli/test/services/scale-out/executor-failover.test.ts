@@ -1,29 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import {
-  connectKafkajs,
-  designTopics,
-  type KafkaClient,
-  type KafkaProducer,
-} from '../../../src/services/kafka/index.js';
-import { BUILT, type CliProcess, startCli, waitFor } from '../cli-process.js';
-import { uniquePrefix } from '../kafka/helpers.js';
+import { expect, it } from 'vitest';
+import { BUILT, type CliProcess, waitFor } from '../cli-process.js';
 import { describeWithService } from '../require-service.js';
+import { scaleOutCluster } from './cluster.js';
 import { brokerMinSessionTimeout } from './session-floor.js';
-
-/** A resting buy limit far below the market: placed, never filled. */
-const limit = (signalId: string) => ({
-  signalId,
-  action: 'new',
-  leaderOrderId: `lo-${signalId}`,
-  instrument: 'MNQH7',
-  side: 'buy',
-  qty: 1,
-  orderType: 'limit',
-  limitPrice: '15000.00',
-});
+import { restingLimit } from './signals.js';
 
 /**
  * Issue 14, situation 4, for the executors: after `kill -9` of the executor that holds
@@ -37,55 +17,24 @@ describeWithService('kafka', 'scale-out: an executor killed with -9', (brokers) 
 });
 
 function killedExecutor(brokers: string, redisUrl: string): void {
-  const prefix = uniquePrefix('exfail');
-  let dir: string;
-  let kafka: KafkaClient;
-  let producer: KafkaProducer;
-  const processes: CliProcess[] = [];
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'tn-exfail-'));
-    writeFileSync(
-      join(dir, 'config.yaml'),
-      [
-        'leader: { broker: paper, account: LEADER1 }',
-        // One follower, one login: every intent goes to one partition of trade.intents.
-        'followers:',
-        '  - { name: a, broker: paper, account: A1 }',
-        'services:',
-        '  journal: { enabled: false }',
-        `  kafka: { brokers: [${brokers}], prefix: "${prefix}", group: ${prefix}g }`,
-        `  redis: { url: "${redisUrl}", prefix: "${prefix}tn:" }`,
-        '',
-      ].join('\n'),
-    );
-    kafka = await connectKafkajs({ brokers: brokers.split(',') });
-    await kafka.createTopics(designTopics(prefix));
-    producer = await kafka.producer();
-  });
-
-  afterAll(async () => {
-    for (const p of processes) if (p.child.exitCode === null) p.child.kill('SIGKILL');
-    await producer?.close();
-    await kafka?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  const start = (role: string, ...extra: string[]) => {
-    const p = startCli(['run', '-c', 'config.yaml', '--json', '--role', role, ...extra], dir);
-    processes.push(p);
-    return p;
-  };
-  const show = () =>
-    processes.map((p, i) => `#${i} exit=${p.child.exitCode} stderr:\n${p.stderr().slice(-1500)}`).join('\n');
+  const cluster = scaleOutCluster('exfail', { brokers, redisUrl }, () => [
+    'leader: { broker: paper, account: LEADER1 }',
+    // One follower, one login: every intent goes to one partition of trade.intents.
+    'followers:',
+    '  - { name: a, broker: paper, account: A1 }',
+  ]);
+  const { start, show } = cluster;
   const placedFor = (p: CliProcess, signalId: string) =>
     p.lines.some(
       (l) =>
         l.type === 'order-placed' && (l.intent as { signalId?: string } | undefined)?.signalId === signalId,
     );
   const publish = (signalId: string) =>
-    producer.send([
-      { topic: `${prefix}trade.signals`, messages: [{ key: 'MNQ', value: JSON.stringify(limit(signalId)) }] },
+    cluster.producer.send([
+      {
+        topic: `${cluster.prefix}trade.signals`,
+        messages: [{ key: 'MNQ', value: JSON.stringify(restingLimit(signalId)) }],
+      },
     ]);
 
   it.skipIf(!BUILT)(
@@ -134,7 +83,7 @@ function killedExecutor(brokers: string, redisUrl: string): void {
       expect(url, survivor.stderr()).toBeDefined();
       const scraped = await (await fetch(url!)).text();
       expect(scraped).toMatch(/tradenova_orders_total\{broker="paper",outcome="placed"\} [1-9]/);
-      expect(scraped).toContain(`group="${prefix}g-executor"`);
+      expect(scraped).toContain(`group="${cluster.prefix}g-executor"`);
       for (const p of [survivor, router]) p.child.kill('SIGTERM');
       for (const p of [survivor, router]) expect(await p.exited, show()).toBe(0);
     },

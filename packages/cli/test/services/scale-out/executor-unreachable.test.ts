@@ -1,21 +1,13 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   type SierraChartSimulator,
   startSierraChartSimulator,
 } from '@tradenova/adapter-others/sierrachart/simulator';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { freePort } from '../../../src/chaos/hosted.js';
-import {
-  connectKafkajs,
-  designTopics,
-  type KafkaClient,
-  type KafkaProducer,
-} from '../../../src/services/kafka/index.js';
-import { BUILT, type CliProcess, startCli, waitFor } from '../cli-process.js';
-import { uniquePrefix } from '../kafka/helpers.js';
+import { BUILT, waitFor } from '../cli-process.js';
 import { describeWithService } from '../require-service.js';
+import { scaleOutCluster } from './cluster.js';
+import { restingLimit } from './signals.js';
 
 /**
  * An executor whose follower's broker cannot be reached keeps trying the connection (for up
@@ -25,54 +17,22 @@ import { describeWithService } from '../require-service.js';
  */
 describeWithService('kafka', 'scale-out: an executor stopped while its broker is unreachable', (brokers) => {
   describeWithService('redis', 'with Redis dedupe', (redisUrl) => {
-    const prefix = uniquePrefix('unreach');
-    let dir: string;
     let port: number;
-    let kafka: KafkaClient;
-    let producer: KafkaProducer;
     let sim: SierraChartSimulator | undefined;
-    const processes: CliProcess[] = [];
-
-    beforeAll(async () => {
-      dir = mkdtempSync(join(tmpdir(), 'tn-unreach-'));
+    const cluster = scaleOutCluster('unreach', { brokers, redisUrl }, async () => {
       port = await freePort();
-      writeFileSync(
-        join(dir, 'config.yaml'),
-        [
-          'leader: { broker: paper, account: LEADER1 }',
-          'connections:',
-          `  sc: { broker: sierrachart, options: { host: 127.0.0.1, port: ${port} } }`,
-          'followers:',
-          '  - { name: a, broker: sierrachart, connection: sc, account: Sim1 }',
-          'services:',
-          '  journal: { enabled: false }',
-          `  kafka: { brokers: [${brokers}], prefix: "${prefix}", group: ${prefix}g }`,
-          `  redis: { url: "${redisUrl}", prefix: "${prefix}tn:" }`,
-          '',
-        ].join('\n'),
-      );
-      kafka = await connectKafkajs({ brokers: brokers.split(',') });
-      await kafka.createTopics(designTopics(prefix));
-      producer = await kafka.producer();
+      return [
+        'leader: { broker: paper, account: LEADER1 }',
+        'connections:',
+        `  sc: { broker: sierrachart, options: { host: 127.0.0.1, port: ${port} } }`,
+        'followers:',
+        '  - { name: a, broker: sierrachart, connection: sc, account: Sim1 }',
+      ];
     });
-
     afterAll(async () => {
-      for (const p of processes) if (p.child.exitCode === null) p.child.kill('SIGKILL');
-      await producer?.close();
-      await kafka?.close();
       await sim?.close();
-      rmSync(dir, { recursive: true, force: true });
     });
-
-    const start = (role: string) => {
-      const p = startCli(['run', '-c', 'config.yaml', '--json', '--role', role], dir);
-      processes.push(p);
-      return p;
-    };
-    const show = () =>
-      processes
-        .map((p, i) => `#${i} exit=${p.child.exitCode} stderr:\n${p.stderr().slice(-1500)}`)
-        .join('\n');
+    const { start, show } = cluster;
 
     it.skipIf(!BUILT)(
       'SIGTERM ends it at once, the intent is released, and the next executor places it once the broker answers',
@@ -84,16 +44,13 @@ describeWithService('kafka', 'scale-out: an executor stopped while its broker is
           ['the executor', first, 'executor-started'],
         ] as const)
           await waitFor(`${what} to join`, () => p.lines.find((l) => l.type === type), 60_000, show);
-        await producer.send([
+        await cluster.producer.send([
           {
-            topic: `${prefix}trade.signals`,
+            topic: `${cluster.prefix}trade.signals`,
             messages: [
               {
                 key: 'MNQ',
-                value: JSON.stringify({
-                  ...{ signalId: 's1', action: 'new', leaderOrderId: 'lo-1', instrument: 'MNQH7' },
-                  ...{ side: 'buy', qty: 1, orderType: 'limit', limitPrice: '15000.00' },
-                }),
+                value: JSON.stringify(restingLimit('s1', 'lo-1')),
               },
             ],
           },

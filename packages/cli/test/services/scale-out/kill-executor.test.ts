@@ -1,17 +1,11 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { intentId } from '@tradenova/core';
 import { waitFor } from '@tradenova/core/testing';
-import { Kysely, PostgresDialect, sql } from 'kysely';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createPgPool } from '../../../src/services/journal/pg-pool.js';
-import type { JournalDatabase } from '../../../src/services/journal/schema.js';
-import { connectKafkajs, designTopics, type KafkaClient } from '../../../src/services/kafka/index.js';
-import { BUILT, type CliProcess, runCli, startCli } from '../cli-process.js';
-import { uniquePrefix } from '../kafka/helpers.js';
+import { expect, it } from 'vitest';
+import { BUILT, type CliProcess, runCli } from '../cli-process.js';
 import { describeWithService } from '../require-service.js';
+import { paperFollowersOnLogins, scaleOutCluster } from './cluster.js';
+import { restingLimit } from './signals.js';
 
 const FOLLOWERS = 200;
 const SIGNALS = 12;
@@ -19,80 +13,21 @@ const SIGNALS = 12;
 const CONNECTIONS = 20;
 const connectionOf = (i: number) => `p${String(i % CONNECTIONS).padStart(2, '0')}`;
 
-/** A resting buy limit far below the market: placed and never filled, so each intent has one clear outcome. */
-function signal(i: number): Record<string, unknown> {
-  return {
-    signalId: `s${String(i).padStart(3, '0')}`,
-    action: 'new',
-    leaderOrderId: `lo-${i}`,
-    instrument: 'MNQH7',
-    side: 'buy',
-    qty: 1,
-    orderType: 'limit',
-    limitPrice: '15000.00',
-  };
-}
+/** Signal i: a resting buy limit (placed, never filled). */
+const signal = (i: number) => restingLimit(`s${String(i).padStart(3, '0')}`, `lo-${i}`);
 
 describeWithService('kafka', 'scale-out: router and executors as separate processes', (brokers) => {
   describeWithService('redis', 'with Redis dedupe', (redisUrl) => {
     describeWithService('postgres', 'and a PostgreSQL journal', (pgUrl) => {
-      const prefix = uniquePrefix('scale');
-      const schema = `tn_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-      let dir: string;
-      let kafka: KafkaClient;
-      let db: Kysely<JournalDatabase>;
-      const processes: CliProcess[] = [];
-
-      beforeAll(async () => {
-        dir = mkdtempSync(join(tmpdir(), 'tn-scale-'));
-        const followers = Array.from(
-          { length: FOLLOWERS },
-          (_, i) =>
-            `  - { name: f${String(i).padStart(3, '0')}, broker: paper, connection: ${connectionOf(i)}, account: ACC-${String(i).padStart(3, '0')} }`,
-        );
-        const connections = Array.from(
-          { length: CONNECTIONS },
-          (_, i) => `  ${connectionOf(i)}: { broker: paper }`,
-        );
-        writeFileSync(
-          join(dir, 'config.yaml'),
-          [
-            'leader: { broker: paper, account: LEADER1 }',
-            'connections:',
-            ...connections,
-            'followers:',
-            ...followers,
-            'services:',
-            `  journal: { url: "${pgUrl}", schema: ${schema} }`,
-            `  kafka: { brokers: [${brokers}], prefix: "${prefix}", group: ${prefix}g }`,
-            `  redis: { url: "${redisUrl}", prefix: "${prefix}tn:" }`,
-            '',
-          ].join('\n'),
-        );
-        kafka = await connectKafkajs({ brokers: brokers.split(',') });
-        await kafka.createTopics(designTopics(prefix));
-        db = new Kysely<JournalDatabase>({
-          dialect: new PostgresDialect({ pool: createPgPool(pgUrl, { schema }) }),
-        });
-      });
-
-      afterAll(async () => {
-        for (const p of processes) if (p.child.exitCode === null) p.child.kill('SIGKILL');
-        await kafka?.close();
-        await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db).catch(() => {});
-        await db?.destroy();
-        rmSync(dir, { recursive: true, force: true });
-      });
-
-      const start = (role: string) => {
-        const p = startCli(['run', '-c', 'config.yaml', '--json', '--role', role], dir);
-        processes.push(p);
-        return p;
-      };
-      const show = () =>
-        processes
-          .map((p, i) => `#${i} exit=${p.child.exitCode} stderr:\n${p.stderr().slice(-1500)}`)
-          .join('\n');
+      const cluster = scaleOutCluster('scale', { brokers, redisUrl, pgUrl }, () => [
+        'leader: { broker: paper, account: LEADER1 }',
+        ...paperFollowersOnLogins(FOLLOWERS, {
+          login: connectionOf,
+          name: (i) => `f${String(i).padStart(3, '0')}`,
+          account: (i) => `ACC-${String(i).padStart(3, '0')}`,
+        }),
+      ]);
+      const { start, show } = cluster;
       const outcomes = (p: CliProcess) =>
         p.lines.filter(
           (l) => l.type === 'order-placed' || l.type === 'order-blocked' || l.type === 'order-failed',
@@ -101,7 +36,7 @@ describeWithService('kafka', 'scale-out: router and executors as separate proces
       it.skipIf(!BUILT)(
         '2 executors, 200 followers, one executor SIGKILLed mid-stream and started again: every intent ends in exactly one order or one recorded error, none twice, each account in order',
         async () => {
-          const migrated = runCli(['migrate', '-c', 'config.yaml'], dir);
+          const migrated = runCli(['migrate', '-c', 'config.yaml'], cluster.dir);
           expect(migrated.status, migrated.stderr).toBe(0);
           const router = start('router');
           const a = start('executor');
@@ -123,12 +58,12 @@ describeWithService('kafka', 'scale-out: router and executors as separate proces
               context: show,
             });
           }
-          const producer = await kafka.producer();
+          const producer = await cluster.kafka.producer();
           try {
             for (let i = 0; i < SIGNALS; i++) {
               await producer.send([
                 {
-                  topic: `${prefix}trade.signals`,
+                  topic: `${cluster.prefix}trade.signals`,
                   messages: [{ key: 'MNQ', value: JSON.stringify(signal(i)) }],
                 },
               ]);
@@ -142,7 +77,10 @@ describeWithService('kafka', 'scale-out: router and executors as separate proces
             a.child.kill('SIGKILL');
             // A malformed signal goes to order.errors (and the journal) and the stream goes on.
             await producer.send([
-              { topic: `${prefix}trade.signals`, messages: [{ key: null, value: '{"action":"new"' }] },
+              {
+                topic: `${cluster.prefix}trade.signals`,
+                messages: [{ key: null, value: '{"action":"new"' }],
+              },
             ]);
           } finally {
             await producer.close();
@@ -152,12 +90,12 @@ describeWithService('kafka', 'scale-out: router and executors as separate proces
 
           const expected = FOLLOWERS * SIGNALS;
           const counted = async () => {
-            const orders = await db
+            const orders = await cluster.db
               .selectFrom('orders')
               .select((eb) => eb.fn.countAll<string>().as('n'))
               .where('status', 'in', ['placed', 'rejected', 'timed-out', 'reconciled-placed'])
               .executeTakeFirstOrThrow();
-            const errors = await db
+            const errors = await cluster.db
               .selectFrom('errors')
               .select((eb) => eb.fn.countAll<string>().as('n'))
               .where('kind', 'in', ['order-blocked', 'order-failed'])
@@ -166,7 +104,7 @@ describeWithService('kafka', 'scale-out: router and executors as separate proces
           };
           /** Which signals lack outcomes, and for how many accounts: tells a lost signal from a stuck partition. */
           const shortSignals = async () => {
-            const rows = await db.selectFrom('intents').select(['signal_id']).execute();
+            const rows = await cluster.db.selectFrom('intents').select(['signal_id']).execute();
             const bySignal = new Map<string, number>();
             for (const r of rows) bySignal.set(r.signal_id, (bySignal.get(r.signal_id) ?? 0) + 1);
             return [...bySignal].filter(([, n]) => n < FOLLOWERS).map(([id, n]) => `${id}: ${n} intents`);
@@ -210,13 +148,13 @@ describeWithService('kafka', 'scale-out: router and executors as separate proces
 
           // Exactly one outcome per intent: an order (placed / rejected / timed out / found at the
           // broker after the move) or a recorded error, never two, never none.
-          const orderRows = await db
+          const orderRows = await cluster.db
             .selectFrom('orders')
             .select(['id', 'intent_id', 'account_id', 'status'])
             .where('status', 'in', ['placed', 'rejected', 'timed-out', 'reconciled-placed'])
             .orderBy('id')
             .execute();
-          const errorRows = await db
+          const errorRows = await cluster.db
             .selectFrom('errors')
             .select(['intent_id', 'kind', 'message'])
             .where('kind', 'in', ['order-blocked', 'order-failed'])
@@ -229,7 +167,7 @@ describeWithService('kafka', 'scale-out: router and executors as separate proces
           const twice: string[] = [];
           for (let f = 0; f < FOLLOWERS; f++) {
             for (let s = 0; s < SIGNALS; s++) {
-              const id = intentId(signal(s).signalId as string, `f${String(f).padStart(3, '0')}`, 'entry');
+              const id = intentId(signal(s).signalId, `f${String(f).padStart(3, '0')}`, 'entry');
               bySignalIndex.set(id, s);
               const n = perIntent.get(id) ?? 0;
               if (n === 0) missing.push(id);
@@ -251,7 +189,7 @@ describeWithService('kafka', 'scale-out: router and executors as separate proces
             lastByAccount.set(r.account_id, s);
           }
           // The malformed signal is a recorded error with the reason.
-          const rejected = await db
+          const rejected = await cluster.db
             .selectFrom('errors')
             .selectAll()
             .where('kind', '=', 'signal-rejected')

@@ -1,17 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { waitFor } from '@tradenova/core/testing';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import {
-  connectKafkajs,
-  designTopics,
-  type KafkaClient,
-  type KafkaProducer,
-} from '../../../src/services/kafka/index.js';
-import { BUILT, type CliProcess, startCli } from '../cli-process.js';
-import { uniquePrefix } from '../kafka/helpers.js';
+import { expect, it } from 'vitest';
+import { BUILT, type CliProcess } from '../cli-process.js';
 import { describeWithService } from '../require-service.js';
+import { scaleOutCluster } from './cluster.js';
 import { brokerMinSessionTimeout } from './session-floor.js';
 import { marketSignal } from './signals.js';
 
@@ -22,46 +13,14 @@ import { marketSignal } from './signals.js';
  * Also: `--metrics` works with `--role router`.
  */
 describeWithService('kafka', 'scale-out: a router killed with -9', (brokers) => {
-  const prefix = uniquePrefix('failover');
-  let dir: string;
-  let kafka: KafkaClient;
-  let producer: KafkaProducer;
-  const processes: CliProcess[] = [];
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'tn-failover-'));
-    writeFileSync(
-      join(dir, 'config.yaml'),
-      [
-        'leader: { broker: paper, account: LEADER1 }',
-        'followers:',
-        '  - { name: a, broker: paper, account: A1 }',
-        '  - { name: b, broker: paper, account: B1 }',
-        'services:',
-        '  journal: { enabled: false }',
-        `  kafka: { brokers: [${brokers}], prefix: "${prefix}", group: ${prefix}g }`,
-        '',
-      ].join('\n'),
-    );
-    kafka = await connectKafkajs({ brokers: brokers.split(',') });
-    await kafka.createTopics(designTopics(prefix));
-    producer = await kafka.producer();
-  });
-
-  afterAll(async () => {
-    for (const p of processes) if (p.child.exitCode === null) p.child.kill('SIGKILL');
-    await producer?.close();
-    await kafka?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  const start = (...extra: string[]) => {
-    const p = startCli(['run', '-c', 'config.yaml', '--json', '--role', 'router', ...extra], dir);
-    processes.push(p);
-    return p;
-  };
-  const show = () =>
-    processes.map((p, i) => `#${i} exit=${p.child.exitCode} stderr:\n${p.stderr().slice(-1500)}`).join('\n');
+  const cluster = scaleOutCluster('failover', { brokers }, () => [
+    'leader: { broker: paper, account: LEADER1 }',
+    'followers:',
+    '  - { name: a, broker: paper, account: A1 }',
+    '  - { name: b, broker: paper, account: B1 }',
+  ]);
+  const { show } = cluster;
+  const start = (...extra: string[]) => cluster.start('router', ...extra);
   /** The partitions of trade.signals a router holds now (its last start or assignment line). */
   const held = (p: CliProcess) =>
     (p.lines.filter((l) => l.type === 'router-started' || l.type === 'router-assigned').at(-1)?.partitions ??
@@ -72,9 +31,9 @@ describeWithService('kafka', 'scale-out: a router killed with -9', (brokers) => 
     );
   /** Signals published on partition 0 of trade.signals: one router owns it at a time. */
   const publish = (signalId: string) =>
-    producer.send([
+    cluster.producer.send([
       {
-        topic: `${prefix}trade.signals`,
+        topic: `${cluster.prefix}trade.signals`,
         messages: [{ key: 'MNQ', partition: 0, value: JSON.stringify(marketSignal(signalId)) }],
       },
     ]);
@@ -129,7 +88,7 @@ describeWithService('kafka', 'scale-out: a router killed with -9', (brokers) => 
       expect(url, survivor.stderr()).toBeDefined();
       const scraped = await (await fetch(url!)).text();
       expect(scraped).toMatch(/tradenova_signals_total\{outcome="received"\}/);
-      expect(scraped).toContain(`group="${prefix}g-router"`);
+      expect(scraped).toContain(`group="${cluster.prefix}g-router"`);
       expect(scraped).toMatch(/tradenova_signals_total\{outcome="received"\} [1-9]/);
       // The killed router held partition 0; the survivor holds it now.
       expect(held(owner)).toContain(0);

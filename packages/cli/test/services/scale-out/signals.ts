@@ -14,3 +14,15 @@ export const marketSignal = (
   orderType: 'market',
   ...(fillPrice === undefined ? {} : { fillPrice }),
 });
+
+/** A leader buy limit of 1 far below the market: placed and never filled, so each intent has one clear outcome. */
+export const restingLimit = (signalId: string, leaderOrderId = `lo-${signalId}`) => ({
+  signalId,
+  action: 'new',
+  leaderOrderId,
+  instrument: 'MNQH7',
+  side: 'buy',
+  qty: 1,
+  orderType: 'limit',
+  limitPrice: '15000.00',
+});

@@ -1,17 +1,11 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { intentId } from '@tradenova/core';
 import { waitFor } from '@tradenova/core/testing';
-import { Kysely, PostgresDialect, sql } from 'kysely';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createPgPool } from '../../../src/services/journal/pg-pool.js';
-import type { JournalDatabase } from '../../../src/services/journal/schema.js';
-import { connectKafkajs, designTopics, type KafkaClient } from '../../../src/services/kafka/index.js';
-import { BUILT, type CliProcess, runCli, startCli } from '../cli-process.js';
-import { collect, uniquePrefix } from '../kafka/helpers.js';
+import { expect, it } from 'vitest';
+import { BUILT, type CliProcess, runCli } from '../cli-process.js';
+import { collect } from '../kafka/helpers.js';
 import { describeWithService } from '../require-service.js';
+import { paperFollowersOnLogins, scaleOutCluster } from './cluster.js';
+import { restingLimit } from './signals.js';
 
 const FOLLOWERS = 40;
 const SIGNALS = 25;
@@ -20,19 +14,8 @@ const CONNECTIONS = 4;
 const connectionOf = (i: number) => `p${i % CONNECTIONS}`;
 const followerName = (i: number) => `f${String(i).padStart(2, '0')}`;
 
-/** A resting buy limit far below the market: placed and never filled, one clear outcome per intent. */
-function signal(i: number): Record<string, unknown> {
-  return {
-    signalId: `s${String(i).padStart(3, '0')}`,
-    action: 'new',
-    leaderOrderId: `lo-${i}`,
-    instrument: 'MNQH7',
-    side: 'buy',
-    qty: 1,
-    orderType: 'limit',
-    limitPrice: '15000.00',
-  };
-}
+/** Signal i: a resting buy limit (placed, never filled). */
+const signal = (i: number) => restingLimit(`s${String(i).padStart(3, '0')}`, `lo-${i}`);
 
 /**
  * Issue 14, situation 3: a router killed, executors holding a backlog (each order takes
@@ -45,60 +28,17 @@ function signal(i: number): Record<string, unknown> {
 describeWithService('kafka', 'scale-out: executors stopped with a backlog', (brokers) => {
   describeWithService('redis', 'with Redis dedupe', (redisUrl) => {
     describeWithService('postgres', 'and a PostgreSQL journal', (pgUrl) => {
-      const prefix = uniquePrefix('stop');
-      const schema = `tn_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-      let dir: string;
-      let kafka: KafkaClient;
-      let db: Kysely<JournalDatabase>;
-      const processes: CliProcess[] = [];
-
-      beforeAll(async () => {
-        dir = mkdtempSync(join(tmpdir(), 'tn-stop-'));
-        writeFileSync(
-          join(dir, 'config.yaml'),
-          [
-            'leader: { broker: paper, account: LEADER1 }',
-            'connections:',
-            ...Array.from({ length: CONNECTIONS }, (_, i) => `  ${connectionOf(i)}: { broker: paper }`),
-            // Each order takes 400 ms at the paper broker: a login's backlog is seconds of work.
-            'paper: { latencyMs: 400 }',
-            'followers:',
-            ...Array.from(
-              { length: FOLLOWERS },
-              (_, i) =>
-                `  - { name: ${followerName(i)}, broker: paper, connection: ${connectionOf(i)}, account: ACC-${i} }`,
-            ),
-            'services:',
-            `  journal: { url: "${pgUrl}", schema: ${schema} }`,
-            `  kafka: { brokers: [${brokers}], prefix: "${prefix}", group: ${prefix}g }`,
-            `  redis: { url: "${redisUrl}", prefix: "${prefix}tn:" }`,
-            '',
-          ].join('\n'),
-        );
-        kafka = await connectKafkajs({ brokers: brokers.split(',') });
-        await kafka.createTopics(designTopics(prefix));
-        db = new Kysely<JournalDatabase>({
-          dialect: new PostgresDialect({ pool: createPgPool(pgUrl, { schema }) }),
-        });
-      });
-
-      afterAll(async () => {
-        for (const p of processes) if (p.child.exitCode === null) p.child.kill('SIGKILL');
-        await kafka?.close();
-        await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db).catch(() => {});
-        await db?.destroy();
-        rmSync(dir, { recursive: true, force: true });
-      });
-
-      const start = (role: string) => {
-        const p = startCli(['run', '-c', 'config.yaml', '--json', '--role', role], dir);
-        processes.push(p);
-        return p;
-      };
-      const show = () =>
-        processes
-          .map((p, i) => `#${i} exit=${p.child.exitCode} stderr:\n${p.stderr().slice(-1500)}`)
-          .join('\n');
+      const cluster = scaleOutCluster('stop', { brokers, redisUrl, pgUrl }, () => [
+        'leader: { broker: paper, account: LEADER1 }',
+        // Each order takes 400 ms at the paper broker: a login's backlog is seconds of work.
+        'paper: { latencyMs: 400 }',
+        ...paperFollowersOnLogins(FOLLOWERS, {
+          login: connectionOf,
+          name: followerName,
+          account: (i) => `ACC-${i}`,
+        }),
+      ]);
+      const { start, show } = cluster;
       const placed = (p: CliProcess) => p.lines.filter((l) => l.type === 'order-placed').length;
       const joined = (p: CliProcess, type: string, what: string) =>
         waitFor(() => p.lines.find((l) => l.type === type), {
@@ -110,7 +50,7 @@ describeWithService('kafka', 'scale-out: executors stopped with a backlog', (bro
       it.skipIf(!BUILT)(
         'SIGTERM to executors holding a backlog, then a restart: every follower order placed exactly once, none lost, nothing recorded as failed',
         async () => {
-          const migrated = runCli(['migrate', '-c', 'config.yaml'], dir);
+          const migrated = runCli(['migrate', '-c', 'config.yaml'], cluster.dir);
           expect(migrated.status, migrated.stderr).toBe(0);
           // Everyone in the group first (a new router group starts at the end of trade.signals).
           const router = start('router');
@@ -129,11 +69,11 @@ describeWithService('kafka', 'scale-out: executors stopped with a backlog', (bro
           // The leader's session at once: the router routes a signal in milliseconds, a login
           // needs 400 ms per round of orders, so the executors fall behind and fetch batches
           // holding several signals per account.
-          const producer = await kafka.producer();
+          const producer = await cluster.kafka.producer();
           try {
             await producer.send([
               {
-                topic: `${prefix}trade.signals`,
+                topic: `${cluster.prefix}trade.signals`,
                 messages: Array.from({ length: SIGNALS }, (_, i) => ({
                   key: 'MNQ',
                   value: JSON.stringify(signal(i)),
@@ -175,7 +115,7 @@ describeWithService('kafka', 'scale-out: executors stopped with a backlog', (bro
           const countPlaced = async () =>
             Number(
               (
-                await db
+                await cluster.db
                   .selectFrom('orders')
                   .select((eb) => eb.fn.count<string>('intent_id').distinct().as('n'))
                   .where('status', '=', 'placed')
@@ -194,7 +134,7 @@ describeWithService('kafka', 'scale-out: executors stopped with a backlog', (bro
           for (const p of [router2, c]) expect(await p.exited, show()).toBe(0);
 
           // Exactly one placed order per intent: none lost, none twice.
-          const rows = await db
+          const rows = await cluster.db
             .selectFrom('orders')
             .select(['intent_id', 'status'])
             .where('status', '=', 'placed')
@@ -205,7 +145,7 @@ describeWithService('kafka', 'scale-out: executors stopped with a backlog', (bro
           const twice: string[] = [];
           for (let f = 0; f < FOLLOWERS; f++) {
             for (let s = 0; s < SIGNALS; s++) {
-              const id = intentId(signal(s).signalId as string, followerName(f), 'entry');
+              const id = intentId(signal(s).signalId, followerName(f), 'entry');
               const n = perIntent.get(id) ?? 0;
               if (n === 0) missing.push(id);
               if (n > 1) twice.push(id);
@@ -215,7 +155,7 @@ describeWithService('kafka', 'scale-out: executors stopped with a backlog', (bro
           expect(twice).toEqual([]);
           expect(perIntent.size).toBe(expected);
           // A refusal at shutdown is never recorded as an outcome.
-          const failures = await db
+          const failures = await cluster.db
             .selectFrom('errors')
             .select(['kind', 'code', 'intent_id'])
             .where('kind', 'in', ['order-failed', 'order-blocked'])
@@ -229,11 +169,10 @@ describeWithService('kafka', 'scale-out: executors stopped with a backlog', (bro
           expect(placed(c)).toBe(expected - beforeRestart);
           // trade.intents holds the routers' routed intents only: executors echo nothing onto
           // the topic they consume (their engines' intent-created events stay off it).
-          const onTopic = (await kafka.consumerLag(`${prefix}nobody`, `${prefix}trade.intents`)).reduce(
-            (n, p) => n + p.lag,
-            0,
-          );
-          const intents = await collect(kafka, [`${prefix}trade.intents`], onTopic, 60_000);
+          const onTopic = (
+            await cluster.kafka.consumerLag(`${cluster.prefix}nobody`, `${cluster.prefix}trade.intents`)
+          ).reduce((n, p) => n + p.lag, 0);
+          const intents = await collect(cluster.kafka, [`${cluster.prefix}trade.intents`], onTopic, 60_000);
           expect(intents.filter((m) => m.headers['tn-schema-id'] !== 'tradenova.routed-intent.v1')).toEqual(
             [],
           );
