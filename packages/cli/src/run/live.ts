@@ -6,6 +6,7 @@ import { makeRedactor } from '../secrets/redact.js';
 import { startDemoLeader } from './demo-leader.js';
 import { jsonLinesSink } from './headless.js';
 import type { Session } from './session.js';
+import { explainStartFailure } from './start-failure.js';
 
 // Kept for code written against the old home; new code imports it from ../io.js.
 export { shutdownSignal } from '../io.js';
@@ -83,6 +84,7 @@ export async function runLive(session: Session, io: CommandIo, options: LiveOpti
     // again): a stop meanwhile ends the run there, and a terminal hears why it waits.
     const quiet = interactive ? sayConnectionTrouble(session, io, redact) : undefined;
     let outcome: 'started' | 'stopped';
+    const startedAt = Date.now();
     const starting = session.engine.start();
     try {
       outcome = await Promise.race([
@@ -90,8 +92,16 @@ export async function runLive(session: Session, io: CommandIo, options: LiveOpti
         Promise.race(stopTriggers).then(() => 'stopped' as const),
       ]);
     } catch (error) {
+      // Which connections did not open is known only before the session closes them all.
+      const explained = explainStartFailure(error, {
+        config: session.config,
+        plans: session.plans,
+        open: session.engine.openConnections(),
+        triedMs: Date.now() - startedAt,
+        redact,
+      });
       await session.close().catch(() => undefined);
-      throw error;
+      throw explained;
     } finally {
       quiet?.();
     }

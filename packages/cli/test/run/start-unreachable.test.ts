@@ -3,6 +3,7 @@ import { parseEngineConfig } from '@tradenova/core';
 import { waitFor } from '@tradenova/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/chaos/hosted.js';
+import { CliError } from '../../src/errors.js';
 import { runLive } from '../../src/run/live.js';
 import { openSession } from '../../src/run/session.js';
 import { captureIo } from '../capture-io.js';
@@ -13,11 +14,15 @@ afterEach(async () => {
 });
 
 /** A paper leader and one Sierra Chart follower whose DTC server is at `port`. */
-function configAt(port: number) {
+function configAt(port: number, login: Record<string, string> = {}) {
   return parseEngineConfig({
     leader: { broker: 'paper', account: 'L1' },
-    connections: { sc: { broker: 'sierrachart', options: { host: '127.0.0.1', port } } },
-    followers: [{ name: 'sc-1', broker: 'sierrachart', connection: 'sc', account: 'Sim1' }],
+    connections: { sc: { broker: 'sierrachart', options: { host: '127.0.0.1', port, ...login } } },
+    followers: [
+      { name: 'sc-1', broker: 'sierrachart', connection: 'sc', account: 'Sim1' },
+      { name: 'sc-2', broker: 'sierrachart', connection: 'sc', account: 'Sim2' },
+      { name: 'p-1', broker: 'paper', account: 'P1' },
+    ],
   });
 }
 
@@ -70,5 +75,32 @@ describe('a run whose broker cannot be reached at start', () => {
     expect(stderr()).toContain('stopped while opening the broker connections; nothing was copied');
     expect(stdout()).not.toContain('"type":"session-stopped"');
     expect(session.engine.openConnections()).toEqual([]);
+  });
+
+  it('a connection it cannot open ends the start with a message that names it, whom it serves and what to do', async () => {
+    const sim = await startSierraChartSimulator({
+      users: { trader: 'right-password' },
+      accounts: ['Sim1', 'Sim2'],
+    });
+    cleanup.push(() => sim.close());
+    const secret = 'wrong-password-4f9c1e';
+    const session = await openSession(configAt(sim.port, { username: 'trader', password: secret }));
+    cleanup.push(() => session.close());
+    const { io } = captureIo();
+    // A refused login is not tried again: the start fails at once.
+    const error = (await runLive(session, io, {
+      json: true,
+      secrets: [secret],
+      stop: new Promise(() => {}),
+    }).catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(CliError);
+    expect((error as CliError).exitCode).toBe(2);
+    const [first, ...rest] = error.message.split('\n');
+    expect(first).toMatch(/^could not open a broker connection: TN_ERR_\w+: /);
+    expect(rest).toEqual([
+      '  connection sc (sierrachart), for followers sc-1, sc-2',
+      'Nothing was copied. Check connections.sc (where the broker listens, the login), or set `enabled: false` on the followers it serves to run without them.',
+    ]);
+    expect(error.message).not.toContain(secret);
   });
 });
