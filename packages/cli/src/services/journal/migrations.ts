@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import { type Migration, type MigrationProvider, Migrator } from 'kysely/migration';
+import { type Migration, type MigrationProvider, type MigrationResult, Migrator } from 'kysely/migration';
 
 // Migrations are code in the package (not files found at run time), so a bundled CLI
 // carries them. Append only: a released migration is never edited.
@@ -192,8 +192,16 @@ function migrator(db: AnyDb, schema?: string): Migrator {
 
 /** Runs the migrations not yet applied (what `tradenova migrate` does); returns their names. */
 export async function migrateToLatest(db: AnyDb, schema?: string): Promise<string[]> {
-  const { error, results } = await migrator(db, schema).migrateToLatest();
-  if (error) {
+  let results: MigrationResult[] | undefined;
+  try {
+    results = await readingCatalog(schema, async () => {
+      // Each migration runs in its own transaction and is recorded there: a second try
+      // after a failed catalog read applies only what the first did not.
+      const outcome = await migrator(db, schema).migrateToLatest();
+      if (outcome.error) throw outcome.error;
+      return outcome.results;
+    });
+  } catch (error) {
     throw new Error(`journal migration failed: ${error instanceof Error ? error.message : String(error)}`, {
       cause: error,
     });
@@ -203,6 +211,34 @@ export async function migrateToLatest(db: AnyDb, schema?: string): Promise<strin
 
 /** Names of the migrations not yet applied to this database. */
 export async function pendingMigrations(db: AnyDb, schema?: string): Promise<string[]> {
-  const all = await migrator(db, schema).getMigrations();
+  const all = await readingCatalog(schema, () => migrator(db, schema).getMigrations());
   return all.filter((m) => m.executedAt === undefined).map((m) => m.name);
+}
+
+/** PostgreSQL's `invalid_schema_name`. */
+const INVALID_SCHEMA_NAME = '3F000';
+const CATALOG_ATTEMPTS = 8;
+
+/**
+ * kysely's migrator looks for its tables by reading the whole catalog, and that query asks
+ * `has_schema_privilege(<name>, …)` of every schema in the database: a schema another client
+ * drops in that instant fails the read with `schema "…" does not exist`, though nothing is
+ * wrong with ours (seen when tests dropped their schemas beside another's `migrate`: exit 70;
+ * 17 of 300 reads failed beside three clients creating and dropping schemas). Such a read is
+ * tried again; an error about our own schema, or any other error, is not.
+ */
+export async function readingCatalog<T>(schema: string | undefined, read: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await read();
+    } catch (error) {
+      if (attempt >= CATALOG_ATTEMPTS || !droppedElsewhere(error, schema)) throw error;
+    }
+  }
+}
+
+function droppedElsewhere(error: unknown, schema: string | undefined): boolean {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  if (e?.code !== INVALID_SCHEMA_NAME) return false;
+  return schema === undefined || !String(e.message).includes(`"${schema}"`);
 }
