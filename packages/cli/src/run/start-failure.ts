@@ -10,7 +10,7 @@ export interface StartFailureContext {
   open: readonly string[];
   /** How long the start had been trying, ms. */
   triedMs: number;
-  /** Takes every secret out of a text that came from a broker. */
+  /** Takes every secret (each value that came from a reference) out of a text. */
   redact: (text: string) => string;
 }
 
@@ -40,13 +40,17 @@ export function explainStartFailure(error: unknown, at: StartFailureContext): un
     return `  connection ${plan.key} (${plan.broker})${serves.length > 0 ? `, for ${serves.join(' and ')}` : ''}`;
   });
   const names = closed.map((p) => p.key).join(', ');
+  // Names (of followers, connections) may come from references like any other value: the
+  // whole message goes through the redactor, not only the broker's text.
   return new CliError(
-    [
-      `could not open ${closed.length === 1 ? 'a broker connection' : 'broker connections'}${tried}: ${error.code}: ${at.redact(error.message)}`,
-      ...lines,
-      `Nothing was copied. Check connections.${closed.length === 1 ? names : `{${names}}`} (where the broker listens, the login), ` +
-        'or set `enabled: false` on the followers it serves to run without them.',
-    ].join('\n'),
+    at.redact(
+      [
+        `could not open ${closed.length === 1 ? 'a broker connection' : 'broker connections'}${tried}: ${error.code}: ${error.message}`,
+        ...lines,
+        `Nothing was copied. Check connections.${closed.length === 1 ? names : `{${names}}`} (where the broker listens, the login), ` +
+          'or set `enabled: false` on the followers it serves to run without them.',
+      ].join('\n'),
+    ),
     ExitCode.BadInput,
   );
 }

@@ -396,9 +396,12 @@ function canarySuite(server: string | undefined): void {
     });
     const failed = start(['run', '-c', 'config.yaml', '--json']);
     const code = await failed.exited;
-    // run's error path: the broker's refusal, typed and named, exit 2 (never a crash, 70).
+    // run's error path: the broker's refusal, typed and named with its connection, exit 2 (never a crash, 70).
     expect(code, show()).toBe(2);
-    expect(failed.stderr()).toMatch(/^tradenova: TN_ERR_BROKER_AUTH: tradovate: .*password/m);
+    expect(failed.stderr()).toMatch(
+      /^tradenova: could not open a broker connection: TN_ERR_BROKER_AUTH: tradovate: .*password/m,
+    );
+    expect(failed.stderr()).toMatch(/^ {2}connection tv \(tradovate\), for follower /m);
     expect(failed.stderr()).not.toMatch(/^\s+at /m);
     expect(failed.lines.at(-1)).toMatchObject({
       type: 'connection-status',
