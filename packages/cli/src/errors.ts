@@ -27,7 +27,7 @@ export class CliError extends Error {
 export function describeFailure(error: unknown): { message: string; exitCode: number } {
   if (error instanceof CliError) return { message: error.message, exitCode: error.exitCode };
   // Kafka, PostgreSQL or Redis not answering: the message names which and where.
-  if (error instanceof ServiceUnavailableError)
+  if (error instanceof ServiceUnavailableError || error instanceof ServiceRefusedError)
     return { message: `${error.code}: ${error.message}`, exitCode: error.exitCode };
   if (error instanceof ConfigError) return { message: error.message, exitCode: ExitCode.BadInput };
   if (error instanceof TradeNovaError)
@@ -64,6 +64,35 @@ export class ServiceUnavailableError extends Error {
     const reason = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
     super(`${service} is not reachable at ${redactUrl(where)}${reason}`, options);
     this.name = 'ServiceUnavailableError';
+    this.service = service;
+    this.where = redactUrl(where);
+  }
+}
+
+/** Stable code of a service that answers but refuses what the copier needs of it. */
+export const SERVICE_REFUSED = 'TN_ERR_SERVICE_REFUSED';
+
+/**
+ * A service answered but refused what the copier needs (a role without the privilege to
+ * create the journal's tables, a database that does not exist, a wrong password): set-up to
+ * fix, not a bug and not an outage. The message names the service, where (password
+ * removed), the service's own reason and what to change; the CLI maps it to exit code 2.
+ */
+export class ServiceRefusedError extends Error {
+  readonly code = SERVICE_REFUSED;
+  readonly exitCode = 2;
+  readonly service: ServiceName;
+  readonly where: string;
+
+  constructor(
+    service: ServiceName,
+    where: string,
+    reason: string,
+    fix: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${service} at ${redactUrl(where)} refused: ${reason} (${fix})`, options);
+    this.name = 'ServiceRefusedError';
     this.service = service;
     this.where = redactUrl(where);
   }

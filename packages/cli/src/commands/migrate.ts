@@ -2,6 +2,7 @@ import { ExitCode } from '../errors.js';
 import type { CommandIo } from '../io.js';
 import { migrateToLatest } from '../services/journal/migrations.js';
 import { openCommandJournal } from '../services/journal/open-for-command.js';
+import { journalRefusal } from '../services/journal/refusal.js';
 
 /**
  * `tradenova migrate`: runs the journal's pending migrations. A PostgreSQL journal is
@@ -14,7 +15,16 @@ export async function migrateCommand(
 ): Promise<number> {
   const journal = await openCommandJournal(options);
   try {
-    const applied = await migrateToLatest(journal.db, journal.schema);
+    const applied = await migrateToLatest(journal.db, journal.schema).catch((error: unknown) => {
+      throw (
+        (journal.driver === 'pg'
+          ? journalRefusal(error, journal.where, {
+              step: 'migrate',
+              ...(journal.schema ? { schema: journal.schema } : {}),
+            })
+          : undefined) ?? error
+      );
+    });
     io.stdout.write(
       applied.length === 0
         ? `journal at ${journal.where} (${journal.driver}) is up to date\n`

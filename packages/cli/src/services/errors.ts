@@ -2,8 +2,10 @@
 // below every folder): they live there and are re-exported here for the services' code.
 export {
   redactUrl,
+  SERVICE_REFUSED,
   SERVICE_UNAVAILABLE,
   type ServiceName,
+  ServiceRefusedError,
   ServiceUnavailableError,
 } from '../errors.js';
 

@@ -4,6 +4,7 @@ import { CliError } from '../../errors.js';
 import { errorMessage } from '../errors.js';
 import { migrateToLatest, pendingMigrations } from './migrations.js';
 import { type JournalLocation, openJournalDb } from './open-database.js';
+import { journalRefusal } from './refusal.js';
 import { addEventRows, emptyRows, type JournalRows } from './rows.js';
 import type { JournalDatabase } from './schema.js';
 
@@ -108,7 +109,11 @@ export class Journal {
       }
     } catch (error) {
       await db.destroy();
-      throw error;
+      throw (
+        ('url' in options
+          ? journalRefusal(error, options.url, { step: 'migrate', ...(schema ? { schema } : {}) })
+          : undefined) ?? error
+      );
     }
     return new Journal(db, driver, options);
   }

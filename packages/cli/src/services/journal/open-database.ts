@@ -3,6 +3,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import { ServiceUnavailableError } from '../errors.js';
 import { createPgPool } from './pg-pool.js';
 import { PGliteDialect } from './pglite-dialect.js';
+import { journalRefusal } from './refusal.js';
 import type { JournalDatabase } from './schema.js';
 
 /** The embedded journal's default directory, relative to the working directory. */
@@ -43,11 +44,23 @@ export async function openJournalDb(location: JournalLocation): Promise<JournalD
     }),
   });
   try {
-    if (location.schema) await sql`create schema if not exists ${sql.id(location.schema)}`.execute(db);
-    else await sql`select 1`.execute(db);
+    if (location.schema) {
+      // A schema a DBA made for the journal's role is used as it is: `create schema if not
+      // exists` would need CREATE on the whole database even when the schema is there.
+      const found = await sql<{
+        one: number;
+      }>`select 1 as one from pg_namespace where nspname = ${location.schema}`.execute(db);
+      if (found.rows.length === 0)
+        await sql`create schema if not exists ${sql.id(location.schema)}`.execute(db);
+    } else await sql`select 1`.execute(db);
   } catch (error) {
     await db.destroy().catch(() => {});
-    throw new ServiceUnavailableError('postgres', location.url, { cause: error });
+    throw (
+      journalRefusal(error, location.url, {
+        step: 'open',
+        ...(location.schema ? { schema: location.schema } : {}),
+      }) ?? new ServiceUnavailableError('postgres', location.url, { cause: error })
+    );
   }
   return { db, driver: 'pg' };
 }
