@@ -1,7 +1,12 @@
 import { ServiceRefusedError } from '../errors.js';
 
 /** What the journal was doing when PostgreSQL answered with an error. */
-export type JournalStep = { step: 'open'; schema?: string } | { step: 'migrate'; schema?: string };
+export interface JournalStep {
+  /** `open`: making sure the schema is there; `migrate`: reading or making the tables. */
+  step: 'open' | 'migrate';
+  /** The journal's schema (`public` when none is set). */
+  schema?: string;
+}
 
 /**
  * PostgreSQL's refusals that are set-up to fix, by SQLSTATE, as one `ServiceRefusedError`
