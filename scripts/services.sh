@@ -192,7 +192,12 @@ kafka_start() {
   echo "$port" >"$kdir/port"
   local cluster_id format_args=()
   # Kafka's cluster id is 16 random bytes in URL-safe base64 without padding (what StorageTool random-uuid prints).
-  cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+  # Like Kafka's own, it never starts with '-': StorageTool would read `-t -…` as a missing argument
+  # (one start in 64 failed so, in CI: "argument --cluster-id/-t: expected one argument").
+  cluster_id=-
+  while [ "${cluster_id#-}" != "$cluster_id" ]; do
+    cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+  done
   case "$kafka_version" in 3.*) ;; *) format_args=(--standalone) ;; esac
   local java_opts=(-Xms128m "-Xmx$heap" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true
     "-Dlog4j2.configurationFile=$root/tools/kafka/log4j2.xml" "-Dkafka.logs.dir=$kdir/logs")
