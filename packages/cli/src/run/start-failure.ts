@@ -40,8 +40,9 @@ export function explainStartFailure(error: unknown, at: StartFailureContext): un
     return `  connection ${plan.key} (${plan.broker})${serves.length > 0 ? `, for ${serves.join(' and ')}` : ''}`;
   });
   const names = closed.map((p) => p.key).join(', ');
-  // Names (of followers, connections) may come from references like any other value: the
-  // whole message goes through the redactor, not only the broker's text.
+  // The whole message goes through the redactor, not only the broker's text: no value that
+  // came from a reference may print, whichever part of the message carries it. (A follower
+  // named by a reference is already labelled by its place, `followers[0]`, when loaded.)
   return new CliError(
     at.redact(
       [
